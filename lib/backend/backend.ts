@@ -1,0 +1,106 @@
+/**
+ * The Backend contract: one method per kernel family, the same on both
+ * backends. `native` calls the C++ addon (native/kernels/kernels.h documents
+ * each kernel); `ts` is plain TypeScript loops, the readable reference that
+ * every native kernel is tested against.
+ *
+ * Conventions (mirroring kernels.h):
+ *  - float32 row-major contiguous arrays; shapes are plain number arrays.
+ *  - Outputs are passed in and overwritten; backward kernels write (never
+ *    accumulate into) their d* output.
+ *  - Arguments are validated by the caller (lib/ops); backends assume valid
+ *    sizes. The native binding re-checks anything that could crash.
+ */
+
+export const Unary = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, pow: 4, relu: 5, sigmoid: 6, tanh: 7, sign: 8, abs: 9, square: 10,
+} as const;
+export type UnaryOp = keyof typeof Unary;
+
+export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6 } as const;
+export type BinaryOp = keyof typeof Binary;
+
+export const Reduce = { sum: 0, mean: 1, max: 2 } as const;
+export type ReduceOp = keyof typeof Reduce;
+
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Decoupled weight decay (AdamW) instead of L2 added to the gradient. */
+  adamw: boolean;
+}
+
+export interface Backend {
+  readonly name: 'native' | 'ts';
+
+  /** y[i] = f(x[i]); `p` is the exponent of `pow`. x === y is allowed. */
+  unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number): void;
+  /** dx[i] = dy[i] * f'(x[i]); y = f(x) is passed for ops that use it. */
+  unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number): void;
+  /** out[i] = a[i] op b[i], all of the same length. */
+  binary(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * Broadcasting binary op: `out` is contiguous with `shape`; a and b are read
+   * with element strides (0 on broadcast dimensions), each of length shape.length.
+   */
+  binaryBroadcast(
+    op: BinaryOp, shape: readonly number[],
+    a: Float32Array, aStrides: readonly number[],
+    b: Float32Array, bStrides: readonly number[],
+    out: Float32Array,
+  ): void;
+  /**
+   * Reduction: x is contiguous with `shape`; element x[idx] goes to
+   * out[sum(idx[d] * outStrides[d])] (outStrides[d] = 0 on reduced axes).
+   * `out` is overwritten; mean divides by x.length / out.length.
+   */
+  reduce(op: ReduceOp, shape: readonly number[], x: Float32Array, outStrides: readonly number[], out: Float32Array): void;
+
+  /** Softmax (or log-softmax) over each row of length d. */
+  softmax(n: number, d: number, x: Float32Array, y: Float32Array, log: boolean): void;
+  softmaxBackward(n: number, d: number, y: Float32Array, dy: Float32Array, dx: Float32Array, log: boolean): void;
+  /** Fused softmax cross-entropy with integer labels; writes probabilities, returns the mean loss. */
+  xentLabels(n: number, d: number, logits: Float32Array, labels: Int32Array, prob: Float32Array): number;
+  xentLabelsBackward(n: number, d: number, prob: Float32Array, labels: Int32Array, g: number, dlogits: Float32Array): void;
+  /** Fused softmax cross-entropy with probability targets. */
+  xentProbs(n: number, d: number, logits: Float32Array, target: Float32Array, prob: Float32Array): number;
+  xentProbsBackward(n: number, d: number, prob: Float32Array, target: Float32Array, g: number, dlogits: Float32Array): void;
+  /** mean((a - b)^2). */
+  mse(a: Float32Array, b: Float32Array): number;
+  /** da = g * 2 (a - b) / n. */
+  mseBackward(a: Float32Array, b: Float32Array, g: number, da: Float32Array): void;
+
+  /** y (d x n) = x (n x d) transposed. */
+  transpose2d(n: number, d: number, x: Float32Array, y: Float32Array): void;
+  /** out[r] = index of the first maximum of row r. */
+  argmax(n: number, d: number, x: Float32Array, out: Int32Array): void;
+  fill(y: Float32Array, value: number): void;
+  copy(x: Float32Array, y: Float32Array): void;
+
+  /** Philox4x32-10 counter-based uniform numbers in [lo, hi) (see kernels.h). */
+  randUniform(y: Float32Array, seed: bigint, offset: bigint, lo: number, hi: number): void;
+  /** Philox4x32-10 + Box-Muller normal numbers. */
+  randNormal(y: Float32Array, seed: bigint, offset: bigint, mean: number, std: number): void;
+
+  /** C = alpha * op(A) * op(B) + beta * C; op(A) is m x k, op(B) is k x n, all row-major contiguous. */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void;
+
+  /** One SGD step over a parameter (PyTorch semantics). `v` is the momentum buffer. */
+  sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, o: SgdOptions, first: boolean): void;
+  /** One Adam step (t >= 1 is the step count). */
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, o: AdamOptions, t: number): void;
+}

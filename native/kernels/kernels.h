@@ -1,0 +1,146 @@
+// fathom kernel contract. Every kernel family has one entry in the table
+// below; dispatch fills the table with the scalar reference (ref/) first and
+// then overrides entries with the best variant the CPU supports (avx2/,
+// avx512/, neon/). The binding, the C++ tests and the benchmarks all walk
+// this one table, so a variant cannot be added without being tested.
+//
+// Conventions
+//  - float32 data, row-major, contiguous unless a stride says otherwise.
+//  - Dimension names: N batch / rows, D features / columns, M,N,K for GEMM.
+//  - Sizes are int64_t; n == 0 is legal everywhere and does nothing.
+//  - Backward kernels WRITE their d* output (they do not accumulate); the
+//    TypeScript autograd accumulates gradients across uses of a tensor.
+//  - Kernels never allocate memory they hand back, never free what they were
+//    given, and know nothing of Node. They are safe to call from any thread.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace fathom {
+
+// ---- element-wise ---------------------------------------------------------
+enum class Unary : int32_t {
+  Neg = 0, Exp = 1, Log = 2, Sqrt = 3, Pow = 4,  // Pow: y = x^p (scalar p)
+  Relu = 5, Sigmoid = 6, Tanh = 7, Sign = 8,
+  Abs = 9, Square = 10,
+  Count
+};
+enum class Binary : int32_t {
+  Add = 0, Sub = 1, Mul = 2, Div = 3,
+  Max = 4, Min = 5, Eq = 6,  // Eq: 1.0f where a == b else 0.0f
+  Count
+};
+enum class Reduce : int32_t { Sum = 0, Mean = 1, Max = 2, Count };
+
+constexpr int kMaxDims = 8;
+
+// y[i] = f(x[i]) for i in [0, n). p is used by Pow only. x == y allowed.
+using UnaryFn = void (*)(Unary op, int64_t n, const float* x, float* y, float p);
+// dx[i] = dy[i] * f'(x[i]); y = f(x) is passed too (sigmoid/tanh/exp use it).
+using UnaryBwdFn = void (*)(Unary op, int64_t n, const float* x, const float* y,
+                            const float* dy, float* dx, float p);
+// Contiguous same-length operands: out[i] = a[i] (op) b[i].
+using BinaryFn = void (*)(Binary op, int64_t n, const float* a, const float* b, float* out);
+// Broadcasting: out has `ndim` dims `shape` (contiguous); a and b are read
+// with element strides astride/bstride (0 on broadcast dims).
+using BinaryBcastFn = void (*)(Binary op, int ndim, const int64_t* shape,
+                               const float* a, const int64_t* astride,
+                               const float* b, const int64_t* bstride, float* out);
+// x has `ndim` dims `shape` (contiguous). Element x[idx] goes to
+// out[sum(idx[d] * ostride[d])], ostride[d] == 0 on reduced axes. out holds
+// `out_n` elements and is overwritten. Mean divides by in_n / out_n.
+using ReduceFn = void (*)(Reduce op, int ndim, const int64_t* shape, const float* x,
+                          const int64_t* ostride, float* out, int64_t out_n);
+
+// ---- rows (last axis) ----------------------------------------------------
+// y = softmax(x) (or log_softmax when log) over each row of D.
+using SoftmaxFn = void (*)(int64_t N, int64_t D, const float* x, float* y, bool log);
+// dx = y * (dy - sum(dy*y))            (softmax)
+// dx = dy - exp(y) * sum(dy)           (log-softmax, y = log_softmax(x))
+using SoftmaxBwdFn = void (*)(int64_t N, int64_t D, const float* y, const float* dy,
+                              float* dx, bool log);
+// Fused softmax cross-entropy, mean over N rows. Writes the softmax
+// probabilities to prob (kept for backward) and returns the mean loss.
+// Integer labels must be in [0, D) (checked by the caller).
+using XentLabelsFn = double (*)(int64_t N, int64_t D, const float* logits,
+                                const int32_t* labels, float* prob);
+// dlogits = g / N * (prob - onehot(label))
+using XentLabelsBwdFn = void (*)(int64_t N, int64_t D, const float* prob,
+                                 const int32_t* labels, float g, float* dlogits);
+// Probability targets: loss = -mean_n sum_d t[n,d] * log_softmax(logits)[n,d]
+using XentProbsFn = double (*)(int64_t N, int64_t D, const float* logits,
+                               const float* target, float* prob);
+// dlogits = g / N * (prob * sum_d t[n,d] - t)
+using XentProbsBwdFn = void (*)(int64_t N, int64_t D, const float* prob,
+                                const float* target, float g, float* dlogits);
+// mean((a - b)^2) over n elements; backward da = g * 2 (a - b) / n.
+using MseFn = double (*)(int64_t n, const float* a, const float* b);
+using MseBwdFn = void (*)(int64_t n, const float* a, const float* b, float g, float* da);
+
+// ---- layout ---------------------------------------------------------------
+// y (D x N) = x (N x D) transposed.
+using Transpose2dFn = void (*)(int64_t N, int64_t D, const float* x, float* y);
+// out[n] = first index of the maximum of row n (NaN never wins).
+using ArgmaxFn = void (*)(int64_t N, int64_t D, const float* x, int32_t* out);
+using FillFn = void (*)(int64_t n, float value, float* y);
+using CopyFn = void (*)(int64_t n, const float* x, float* y);
+
+// ---- random ---------------------------------------------------------------
+// Philox4x32-10, key = seed (64 bit), counter = (offset + i/4) as 64 bit,
+// element i uses output word i%4. u = (word >> 8) * 2^-24 in [0, 1).
+// Uniform: y = float(lo + (hi - lo) * u) computed in double.
+// Normal: Box-Muller on word pairs (2k, 2k+1) of the stream, computed in
+//         double: r = sqrt(-2 ln(1 - u0)), y0 = r cos(2 pi u1), y1 = r sin(2 pi u1).
+using RandUniformFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float lo,
+                               float hi, float* y);
+using RandNormalFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float mean,
+                              float std, float* y);
+
+// ---- GEMM -----------------------------------------------------------------
+// C = alpha * op(A) * op(B) + beta * C, op(A) is M x K, op(B) is K x N,
+// row-major with leading dimensions lda/ldb/ldc. beta == 0 never reads C.
+using GemmFn = void (*)(bool transA, bool transB, int64_t M, int64_t N, int64_t K,
+                        float alpha, const float* A, int64_t lda, const float* B,
+                        int64_t ldb, float beta, float* C, int64_t ldc);
+
+// ---- optimizers (one pass over each parameter) ----------------------------
+// SGD (PyTorch semantics): g' = g + wd * w; v = momentum * v + (1 - dampening) * g'
+// (v = g' on the first step, signalled by first); d = nesterov ? g' + momentum * v : v
+// (d = g' when momentum == 0); w -= lr * d.
+using SgdStepFn = void (*)(int64_t n, float* w, const float* g, float* v, float lr,
+                           float momentum, float dampening, float weight_decay,
+                           bool nesterov, bool first);
+// Adam (PyTorch semantics, L2 weight decay added to g; decoupled when adamw):
+// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; mhat = m / (1 - b1^t);
+// vhat = v / (1 - b2^t); w -= lr * mhat / (sqrt(vhat) + eps). t >= 1.
+using AdamStepFn = void (*)(int64_t n, float* w, const float* g, float* m, float* v,
+                            float lr, float beta1, float beta2, float eps,
+                            float weight_decay, bool adamw, int64_t t);
+
+struct KernelTable {
+  const char* isa;  // "scalar", "avx2", "avx512", "neon"
+  UnaryFn unary;
+  UnaryBwdFn unary_bwd;
+  BinaryFn binary;
+  BinaryBcastFn binary_bcast;
+  ReduceFn reduce;
+  SoftmaxFn softmax;
+  SoftmaxBwdFn softmax_bwd;
+  XentLabelsFn xent_labels;
+  XentLabelsBwdFn xent_labels_bwd;
+  XentProbsFn xent_probs;
+  XentProbsBwdFn xent_probs_bwd;
+  MseFn mse;
+  MseBwdFn mse_bwd;
+  Transpose2dFn transpose2d;
+  ArgmaxFn argmax;
+  FillFn fill;
+  CopyFn copy;
+  RandUniformFn rand_uniform;
+  RandNormalFn rand_normal;
+  GemmFn gemm;
+  SgdStepFn sgd_step;
+  AdamStepFn adam_step;
+};
+
+}  // namespace fathom

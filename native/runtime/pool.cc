@@ -1,0 +1,122 @@
+#include "pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace fathom {
+namespace {
+
+thread_local bool t_in_pool = false;
+
+class Pool {
+ public:
+  explicit Pool(int size) : size_(size), active_(size) {
+    for (int i = 1; i < size; ++i) threads_.emplace_back([this, i] { loop(i); });
+  }
+  // Never destroyed: joining threads from a static destructor at process exit
+  // can deadlock, and the OS reclaims the threads at exit.
+
+  int size() const { return size_; }
+  int active() const { return active_.load(std::memory_order_relaxed); }
+  void set_active(int n) { active_.store(std::clamp(n, 1, size_), std::memory_order_relaxed); }
+
+  void run(int nth, const TaskFn& fn) {
+    nth = std::clamp(nth, 1, active());
+    if (nth == 1 || t_in_pool) {
+      for (int i = 0; i < nth; ++i) fn(i, nth);
+      return;
+    }
+    std::lock_guard<std::mutex> submit(submit_mu_);
+    pending_.store(nth - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      nth_ = nth;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    t_in_pool = true;
+    fn(0, nth);
+    t_in_pool = false;
+    // Short spin, then yield: the other tasks are about the same size.
+    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  }
+
+ private:
+  void loop(int index) {
+    t_in_pool = true;
+    uint64_t seen = 0;
+    for (;;) {
+      // Spin a little before sleeping: training issues many short jobs.
+      for (int spin = 0; spin < 4000 && generation_.load(std::memory_order_acquire) == seen; ++spin)
+        std::this_thread::yield();
+      const TaskFn* fn;
+      int nth;
+      {
+        // Snapshot (generation, job) together, under the lock the submitter
+        // writes them with, so a job is never run twice or half-seen.
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        seen = generation_.load(std::memory_order_relaxed);
+        fn = fn_;
+        nth = nth_;
+      }
+      if (index < nth) {
+        (*fn)(index, nth);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  const int size_;
+  std::atomic<int> active_;
+  std::vector<std::thread> threads_;
+  std::mutex submit_mu_, mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  const TaskFn* fn_ = nullptr;
+  int nth_ = 1;
+};
+
+Pool& pool() {
+  static Pool* p = [] {
+    int n = (int)std::thread::hardware_concurrency();
+    if (const char* e = std::getenv("FATHOM_NUM_THREADS")) {
+      int v = std::atoi(e);
+      if (v > 0) n = v;
+    }
+    return new Pool(std::clamp(n, 1, 256));
+  }();
+  return *p;
+}
+
+}  // namespace
+
+int num_threads() { return pool().active(); }
+int max_threads() { return pool().size(); }
+void set_num_threads(int n) { pool().set_active(n); }
+
+void parallel_run(int nth, const TaskFn& fn) { pool().run(nth, fn); }
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  int64_t want = std::min<int64_t>(num_threads(), std::max<int64_t>(1, n / grain));
+  if (want <= 1) {
+    fn(0, n);
+    return;
+  }
+  parallel_run((int)want, [&](int ith, int nth) {
+    int64_t b, e;
+    partition(n, ith, nth, 16, &b, &e);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace fathom
