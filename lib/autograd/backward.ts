@@ -1,0 +1,78 @@
+/**
+ * Reverse-mode differentiation over the tape. Gradients are accumulated per
+ * tensor while walking the graph in reverse topological order; leaves that
+ * require grad receive them in `.grad` (added to any gradient already there,
+ * as in PyTorch). The graph is released afterwards so memory does not grow.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fmt, sameShape } from '../tensor/shape.js';
+import { gradients } from './gradients.js';
+import { setGradEnabled } from './tape.js';
+import { binaryRaw } from '../ops/elementwise.js';
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS (deep networks and long sequences would overflow recursion).
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node ? t.node.inputs : [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const next = inputs[i];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+export function backward(root: Tensor, grad?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new Error('fathom.backward: this tensor does not require grad (no parameter with requiresGrad contributed to it)');
+  }
+  if (grad === undefined) {
+    if (root.size !== 1) {
+      throw new Error(`fathom.backward: can only start from a scalar without an explicit gradient, got shape ${fmt(root.shape)}`);
+    }
+    grad = new Tensor(new Float32Array([1]), root.shape);
+  } else if (!sameShape(grad.shape, root.shape)) {
+    throw new Error(`fathom.backward: gradient shape ${fmt(grad.shape)} does not match the tensor's shape ${fmt(root.shape)}`);
+  }
+  const grads = new Map<Tensor, Tensor>([[root, grad]]);
+  const prev = setGradEnabled(false);
+  try {
+    for (const t of topoOrder(root)) {
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      const node = t.node;
+      if (!node) {
+        // A leaf: accumulate into .grad.
+        t.grad = t.grad ? binaryRaw('add', t.grad, g) : g;
+        continue;
+      }
+      const rule = gradients[node.op];
+      if (!rule) throw new Error(`fathom.backward: no gradient rule for op '${node.op}'`);
+      const inGrads = rule(node, t, g);
+      node.inputs.forEach((x, i) => {
+        const gi = inGrads[i];
+        if (!gi || !x.requiresGrad) return;
+        const have = grads.get(x);
+        grads.set(x, have ? binaryRaw('add', have, gi) : gi);
+      });
+      // Release the graph behind this node (PyTorch's retain_graph=False).
+      t.node = null;
+    }
+  } finally {
+    setGradEnabled(prev);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * THE gradient table: one entry per differentiable op, keyed by the name the
+ * op records on the tape. Each rule receives the recorded node, the op's
+ * output and the upstream gradient `dy`, and returns one gradient per input
+ * (null where an input needs none). Rules run with recording off and must
+ * return gradients shaped like their inputs. test/ops/gradcheck.test.ts walks
+ * this table and fails for any entry without a finite-difference check.
+ */
+import { backend } from '../backend/index.js';
+import type { UnaryOp } from '../backend/backend.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Node } from './tape.js';
+import { binaryRaw } from '../ops/elementwise.js';
+import { broadcastTo, sumToShape } from '../ops/reduce.js';
+import { empty } from '../ops/record.js';
+
+export type GradRule = (node: Node, y: Tensor, dy: Tensor) => (Tensor | null)[];
+
+function unaryRule(op: UnaryOp): GradRule {
+  return (node, y, dy) => {
+    const x = node.inputs[0];
+    const dx = empty(x.shape);
+    backend().unaryBackward(op, x.f32(), y.f32(), dy.f32(), dx.f32(), node.saved.p as number);
+    return [dx];
+  };
+}
+
+const mul = (a: Tensor, b: Tensor): Tensor => binaryRaw('mul', a, b);
+const div = (a: Tensor, b: Tensor): Tensor => binaryRaw('div', a, b);
+const negate = (a: Tensor): Tensor => binaryRaw('mul', a, new Tensor(new Float32Array([-1]), []));
+
+/** d/dx of max/min: route dy to the input that was selected (a on ties). */
+function selectRule(): GradRule {
+  return (node, y, dy) => {
+    const [a, b] = node.inputs;
+    const pickA = binaryRaw('eq', a, y);
+    const pickB = binaryRaw('sub', new Tensor(new Float32Array([1]), []), pickA);
+    return [sumToShape(mul(dy, pickA), a.shape), sumToShape(mul(dy, pickB), b.shape)];
+  };
+}
+
+export const gradients: Record<string, GradRule> = {
+  // ---- unary: dx = dy * f'(x) --------------------------------------------
+  neg: unaryRule('neg'),
+  exp: unaryRule('exp'),
+  log: unaryRule('log'),
+  sqrt: unaryRule('sqrt'),
+  pow: unaryRule('pow'),
+  abs: unaryRule('abs'),
+  square: unaryRule('square'),
+  relu: unaryRule('relu'),
+  sigmoid: unaryRule('sigmoid'),
+  tanh: unaryRule('tanh'),
+  sign: unaryRule('sign'), // zero almost everywhere
+
+  // ---- broadcasting binary: reduce each gradient back to its input's shape -
+  add: (node, _y, dy) => [sumToShape(dy, node.inputs[0].shape), sumToShape(dy, node.inputs[1].shape)],
+  sub: (node, _y, dy) => [sumToShape(dy, node.inputs[0].shape), sumToShape(negate(dy), node.inputs[1].shape)],
+  // d(ab) = b da + a db
+  mul: (node, _y, dy) => {
+    const [a, b] = node.inputs;
+    return [sumToShape(mul(dy, b), a.shape), sumToShape(mul(dy, a), b.shape)];
+  },
+  // d(a/b) = da / b - a db / b^2 = da / b - y db / b
+  div: (node, y, dy) => {
+    const [a, b] = node.inputs;
+    const da = div(dy, b);
+    return [sumToShape(da, a.shape), sumToShape(negate(mul(da, y)), b.shape)];
+  },
+  maximum: selectRule(),
+  minimum: selectRule(),
+
+  // ---- reductions ---------------------------------------------------------
+  // sum: every input element gets dy of its output slot
+  sum: (node, _y, dy) => [broadcastTo(dy.reshape(node.saved.kept as number[]), node.inputs[0].shape)],
+  // mean: the same, divided by the number of elements reduced into each slot
+  mean: (node, y, dy) => {
+    const x = node.inputs[0];
+    const count = y.size === 0 ? 1 : x.size / y.size;
+    return [broadcastTo(dy.reshape(node.saved.kept as number[]), x.shape, 1 / count)];
+  },
+  // max: dy flows to every element equal to the maximum of its slot
+  max: (node, y, dy) => {
+    const x = node.inputs[0];
+    const kept = node.saved.kept as number[];
+    const mask = binaryRaw('eq', x, y.reshape(kept));
+    return [mul(mask, dy.reshape(kept))];
+  },
+
+  // ---- linear algebra -------------------------------------------------------
+  // C = op(A) op(B): dA = dC op(B)^T (transposed back when transA), dB likewise.
+  matmul: (node, _y, dy) => {
+    const [a, b] = node.inputs;
+    const { transA, transB } = node.saved as { transA: boolean; transB: boolean };
+    const [m, n] = dy.shape;
+    const k = transA ? a.shape[0] : a.shape[1];
+    const da = empty(a.shape);
+    const db = empty(b.shape);
+    const be = backend();
+    if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), 0, da.f32()); // dA = dC · op(B)^T
+    else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), 0, da.f32()); // dA^T... = op(B) · dC^T
+    if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), 0, db.f32()); // dB = op(A)^T · dC
+    else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), 0, db.f32()); // dB^T = dC^T · op(A)
+    return [da, db];
+  },
+  transpose: (_node, _y, dy) => {
+    const [n, d] = dy.shape;
+    const dx = empty([d, n]);
+    backend().transpose2d(n, d, dy.f32(), dx.f32());
+    return [dx];
+  },
+  reshape: (node, _y, dy) => [new Tensor(dy.data, node.saved.from as number[])],
+
+  // ---- softmax family and losses -----------------------------------------
+  softmax: (_node, y, dy) => {
+    const d = y.shape[y.rank - 1];
+    const dx = empty(y.shape);
+    backend().softmaxBackward(d === 0 ? 0 : y.size / d, d, y.f32(), dy.f32(), dx.f32(), false);
+    return [dx];
+  },
+  logSoftmax: (_node, y, dy) => {
+    const d = y.shape[y.rank - 1];
+    const dx = empty(y.shape);
+    backend().softmaxBackward(d === 0 ? 0 : y.size / d, d, y.f32(), dy.f32(), dx.f32(), true);
+    return [dx];
+  },
+  softmaxCrossEntropy: (node, _y, dy) => {
+    const logits = node.inputs[0];
+    const { prob, target } = node.saved as { prob: Tensor; target: Tensor };
+    const [n, d] = logits.shape;
+    const dl = empty(logits.shape);
+    if (target.dtype === 'int32') backend().xentLabelsBackward(n, d, prob.f32(), target.data as Int32Array, dy.item(), dl.f32());
+    else backend().xentProbsBackward(n, d, prob.f32(), target.f32(), dy.item(), dl.f32());
+    return [dl];
+  },
+  mse: (node, _y, dy) => {
+    const [a, b] = node.inputs;
+    const da = empty(a.shape);
+    backend().mseBackward(a.f32(), b.f32(), dy.item(), da.f32());
+    return [da, b.requiresGrad ? negate(da) : null];
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * The whole native surface, declared once, and the loader. The addon is
+ * found by node-gyp-build: build/Release first (a local compile), then
+ * prebuilds/<platform>-<arch> (what ships in the npm package).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface NativeInfo {
+  isa: string;
+  /** Non-empty when FATHOM_ISA named an ISA this CPU or binary cannot run. */
+  isaError: string;
+  threads: number;
+  maxThreads: number;
+  /** ISA variants compiled into this binary that this CPU can run. */
+  isas: string[];
+  cpu: { avx2: boolean; avx512: boolean; neon: boolean };
+}
+
+export interface NativeBinding {
+  info(): NativeInfo;
+  setNumThreads(n: number): number;
+  unary(op: number, x: Float32Array, y: Float32Array, p: number): void;
+  unaryBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  binaryBroadcast(
+    op: number, shape: readonly number[], a: Float32Array, aStrides: readonly number[],
+    b: Float32Array, bStrides: readonly number[], out: Float32Array,
+  ): void;
+  reduce(op: number, shape: readonly number[], x: Float32Array, outStrides: readonly number[], out: Float32Array): void;
+  softmax(n: number, d: number, x: Float32Array, y: Float32Array, log: boolean): void;
+  softmaxBackward(n: number, d: number, y: Float32Array, dy: Float32Array, dx: Float32Array, log: boolean): void;
+  xentLabels(n: number, d: number, logits: Float32Array, labels: Int32Array, prob: Float32Array): number;
+  xentLabelsBackward(n: number, d: number, prob: Float32Array, labels: Int32Array, g: number, dlogits: Float32Array): void;
+  xentProbs(n: number, d: number, logits: Float32Array, target: Float32Array, prob: Float32Array): number;
+  xentProbsBackward(n: number, d: number, prob: Float32Array, target: Float32Array, g: number, dlogits: Float32Array): void;
+  mse(a: Float32Array, b: Float32Array): number;
+  mseBackward(a: Float32Array, b: Float32Array, g: number, da: Float32Array): void;
+  transpose2d(n: number, d: number, x: Float32Array, y: Float32Array): void;
+  argmax(n: number, d: number, x: Float32Array, out: Int32Array): void;
+  fill(y: Float32Array, value: number): void;
+  copy(x: Float32Array, y: Float32Array): void;
+  randUniform(y: Float32Array, seed: bigint, offset: bigint, lo: number, hi: number): void;
+  randNormal(y: Float32Array, seed: bigint, offset: bigint, mean: number, std: number): void;
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void;
+  /** Runs on a libuv worker thread; do not detach or transfer the arrays until it settles. */
+  gemmAsync(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): Promise<void>;
+  sgdStep(
+    w: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, first: boolean,
+  ): void;
+  adamStep(
+    w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, adamw: boolean, t: number,
+  ): void;
+}
+
+/** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export type LoadResult = { binding: NativeBinding; path: string } | { binding: null; error: string };
+
+/** Loads the addon; never throws. */
+export function loadBinding(): LoadResult {
+  const require = createRequire(import.meta.url);
+  let path = '';
+  try {
+    const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    path = gypBuild.resolve(packageRoot);
+    return { binding: require(path) as NativeBinding, path };
+  } catch (e) {
+    const first = String((e as Error).message).split('\n')[0];
+    return { binding: null, error: path ? `${path} failed to load: ${first}` : first };
+  }
+}

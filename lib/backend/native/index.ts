@@ -1,0 +1,34 @@
+/** The native backend: each kernel family forwards to the addon. */
+import { Binary, Reduce, Unary } from '../backend.js';
+import type { AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
+import type { NativeBinding } from './binding.js';
+
+export function nativeBackend(b: NativeBinding): Backend {
+  return {
+    name: 'native',
+    unary: (op: UnaryOp, x, y, p) => b.unary(Unary[op], x, y, p),
+    unaryBackward: (op: UnaryOp, x, y, dy, dx, p) => b.unaryBackward(Unary[op], x, y, dy, dx, p),
+    binary: (op: BinaryOp, a, c, out) => b.binary(Binary[op], a, c, out),
+    binaryBroadcast: (op: BinaryOp, shape, a, as, c, cs, out) => b.binaryBroadcast(Binary[op], shape, a, as, c, cs, out),
+    reduce: (op: ReduceOp, shape, x, os, out) => b.reduce(Reduce[op], shape, x, os, out),
+    softmax: (n, d, x, y, log) => b.softmax(n, d, x, y, log),
+    softmaxBackward: (n, d, y, dy, dx, log) => b.softmaxBackward(n, d, y, dy, dx, log),
+    xentLabels: (n, d, logits, labels, prob) => b.xentLabels(n, d, logits, labels, prob),
+    xentLabelsBackward: (n, d, prob, labels, g, dl) => b.xentLabelsBackward(n, d, prob, labels, g, dl),
+    xentProbs: (n, d, logits, t, prob) => b.xentProbs(n, d, logits, t, prob),
+    xentProbsBackward: (n, d, prob, t, g, dl) => b.xentProbsBackward(n, d, prob, t, g, dl),
+    mse: (a, c) => b.mse(a, c),
+    mseBackward: (a, c, g, da) => b.mseBackward(a, c, g, da),
+    transpose2d: (n, d, x, y) => b.transpose2d(n, d, x, y),
+    argmax: (n, d, x, out) => b.argmax(n, d, x, out),
+    fill: (y, v) => b.fill(y, v),
+    copy: (x, y) => b.copy(x, y),
+    randUniform: (y, seed, offset, lo, hi) => b.randUniform(y, seed, offset, lo, hi),
+    randNormal: (y, seed, offset, mean, std) => b.randNormal(y, seed, offset, mean, std),
+    gemm: (ta, tb, m, n, k, alpha, a, c, beta, out) => b.gemm(ta, tb, m, n, k, alpha, a, c, beta, out),
+    sgdStep: (w, g, v, o: SgdOptions, first) =>
+      b.sgdStep(w, g, v, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, first),
+    adamStep: (w, g, m, v, o: AdamOptions, t) =>
+      b.adamStep(w, g, m, v, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.adamw, t),
+  };
+}

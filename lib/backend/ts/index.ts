@@ -1,0 +1,42 @@
+/**
+ * The pure-TypeScript backend: plain loops over Float32Arrays, float64
+ * arithmetic rounded on store. It is the readable reference every native
+ * kernel is compared against, and the fallback where no native binary loads.
+ * One file per kernel family under kernels/, named as on the native side
+ * (native/kernels/ref/*.cc).
+ */
+import type { Backend } from '../backend.js';
+import { binary, binaryBroadcast, unary, unaryBackward } from './kernels/elementwise.js';
+import { gemm } from './kernels/gemm.js';
+import { argmax, copy, fill, transpose2d } from './kernels/layout.js';
+import { adamStep, sgdStep } from './kernels/optim.js';
+import { randNormal, randUniform } from './kernels/random.js';
+import { reduce } from './kernels/reduce.js';
+import { softmax, softmaxBackward } from './kernels/softmax.js';
+import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
+
+export const tsBackend: Backend = {
+  name: 'ts',
+  unary,
+  unaryBackward,
+  binary,
+  binaryBroadcast,
+  reduce,
+  softmax,
+  softmaxBackward,
+  xentLabels,
+  xentLabelsBackward,
+  xentProbs,
+  xentProbsBackward,
+  mse,
+  mseBackward,
+  transpose2d,
+  argmax,
+  fill,
+  copy,
+  randUniform,
+  randNormal,
+  gemm,
+  sgdStep,
+  adamStep,
+};

@@ -1,0 +1,50 @@
+/**
+ * fathom: deep learning for Node.js.
+ *
+ * Tensors live in JS-owned typed arrays; every op runs on the selected
+ * backend (the native addon, or the pure-TypeScript reference).
+ */
+import { createRequire } from 'node:module';
+import { backend, nativeInfo, nativeLoadError, type BackendName } from './backend/index.js';
+import { nativeBinding } from './backend/index.js';
+
+export { Tensor } from './tensor/tensor.js';
+export type { DType, NestedArray, TensorData } from './tensor/tensor.js';
+export * from './ops/index.js';
+export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';
+export { gradients } from './autograd/gradients.js';
+export { setBackend, backend } from './backend/index.js';
+export type { Backend } from './backend/backend.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export interface FathomInfo {
+  /** The backend ops run on. */
+  backend: BackendName;
+  /** The kernel variant in use: scalar, avx2, avx512 or neon ('ts' on the TS backend). */
+  isa: string;
+  /** Threads the native kernels use (1 on the TS backend). */
+  threads: number;
+  version: string;
+  /** Why the native addon is not in use, when it is not. */
+  nativeError?: string;
+}
+
+export function info(): FathomInfo {
+  const b = backend().name;
+  if (b === 'native') {
+    const n = nativeInfo()!;
+    return { backend: b, isa: n.isa, threads: n.threads, version: pkg.version };
+  }
+  const err = nativeLoadError();
+  return { backend: b, isa: 'ts', threads: 1, version: pkg.version, ...(err ? { nativeError: err } : {}) };
+}
+
+/** Sets the number of threads the native kernels use; returns the number in effect. */
+export function setNumThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`fathom.setNumThreads: expected an integer >= 1, got ${n}`);
+  const b = nativeBinding();
+  return b ? b.setNumThreads(n) : 1;
+}
+
+export type { BackendName };

@@ -1,0 +1,290 @@
+/**
+ * The safetensors format, as HuggingFace specifies it
+ * (https://github.com/huggingface/safetensors):
+ *
+ *   8 bytes   N, the header length, unsigned little-endian
+ *   N bytes   UTF-8 JSON object, starting with '{', padded at the end with spaces:
+ *             { "__metadata__": { string: string },             (optional)
+ *               "<name>": { "dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end] }, ... }
+ *   the rest  the byte buffer; offsets are relative to its start; data is
+ *             little-endian, row-major; the tensors cover it exactly (no gaps,
+ *             no overlaps, no trailing bytes).
+ *
+ * fathom writes and reads F32 and I32. The writer orders tensors by name and
+ * pads the header to a multiple of 8, so every tensor starts 8-aligned in
+ * the file. The reader treats the file as hostile: every number in the header
+ * is checked before it is used, and every failure is an Error starting
+ * `safetensors: <source>: ` that says what was expected and what was found.
+ * Decoded tensors are fresh typed arrays (never views into the file buffer).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic, type WriteFileAtomicOptions } from './atomic.js';
+
+export type SafetensorsDtype = 'F32' | 'I32';
+
+export type SafeTensor =
+  | { dtype: 'F32'; shape: number[]; data: Float32Array }
+  | { dtype: 'I32'; shape: number[]; data: Int32Array };
+
+export interface SafetensorsFile {
+  /** Null-prototype record: a tensor named `__proto__` is just a tensor. */
+  tensors: Record<string, SafeTensor>;
+  metadata: Record<string, string>;
+}
+
+/** The largest header accepted; the reference implementation uses the same limit. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const ITEM_SIZE = 4; // both F32 and I32
+
+/** Dtypes the format defines that fathom does not read (a clearer error than "unknown"). */
+const OTHER_DTYPES = new Set([
+  'BOOL', 'U8', 'I8', 'U16', 'I16', 'F16', 'BF16', 'U32', 'U64', 'I64', 'F64', 'C64',
+  'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
+]);
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+};
+
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+// ---------------------------------------------------------------- encode
+
+/**
+ * Serializes `tensors` (and optional string `metadata`) to safetensors bytes.
+ * Deterministic: the same input always gives the same bytes.
+ */
+export function encodeSafetensors(
+  tensors: Record<string, SafeTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const header: Record<string, unknown> = Object.create(null);
+  if (metadata !== undefined) {
+    const meta: Record<string, string> = Object.create(null);
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') {
+        throw new TypeError(`safetensors: expected metadata values to be strings, got ${show(v)} for key ${show(k)}`);
+      }
+      meta[k] = v;
+    }
+    header.__metadata__ = meta;
+  }
+  const names = Object.keys(tensors).sort(byCodeUnit);
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name]!;
+    checkTensor(name, t);
+    const end = offset + t.data.length * ITEM_SIZE;
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] };
+    offset = end;
+  }
+
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLen = Math.ceil(json.length / 8) * 8; // 8 + headerLen is a multiple of 8
+  const out = new Uint8Array(8 + headerLen + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLen);
+  let at = 8 + headerLen;
+  for (const name of names) {
+    const t = tensors[name]!;
+    writeLE(out, at, t.data);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+function checkTensor(name: string, t: SafeTensor): void {
+  const where = `safetensors: tensor ${show(name)}`;
+  if (name === '__metadata__') throw new TypeError(`safetensors: "__metadata__" is reserved, not a tensor name`);
+  if (t.dtype === 'F32' ? !(t.data instanceof Float32Array) : t.dtype === 'I32' ? !(t.data instanceof Int32Array) : true) {
+    throw new TypeError(`${where}: expected dtype F32 with a Float32Array or I32 with an Int32Array, got ${show(t.dtype)} with ${t.data?.constructor?.name}`);
+  }
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new TypeError(`${where}: expected a shape of non-negative integers, got ${show(t.shape)}`);
+  }
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (n !== t.data.length) {
+    throw new RangeError(`${where}: expected ${n} elements for shape [${t.shape.join(', ')}], got ${t.data.length}`);
+  }
+}
+
+/**
+ * Copies `data` into `out` at byte `at`, little-endian.
+ * @internal `hostLittleEndian` is a parameter so tests can run the big-endian path.
+ */
+export function writeLE(out: Uint8Array, at: number, data: Float32Array | Int32Array, hostLittleEndian = HOST_LITTLE_ENDIAN): void {
+  if (hostLittleEndian) {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    return;
+  }
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  if (data instanceof Float32Array) for (let i = 0; i < data.length; i++) view.setFloat32(at + 4 * i, data[i]!, true);
+  else for (let i = 0; i < data.length; i++) view.setInt32(at + 4 * i, data[i]!, true);
+}
+
+/**
+ * Reads `n` little-endian items of `dtype` from `buf` at byte `at` into a fresh array.
+ * @internal `hostLittleEndian` is a parameter so tests can run the big-endian path.
+ */
+export function readLE(buf: Uint8Array, at: number, dtype: SafetensorsDtype, n: number, hostLittleEndian = HOST_LITTLE_ENDIAN): Float32Array | Int32Array {
+  const out = dtype === 'F32' ? new Float32Array(n) : new Int32Array(n);
+  if (hostLittleEndian) {
+    new Uint8Array(out.buffer).set(buf.subarray(at, at + n * ITEM_SIZE));
+    return out;
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (out instanceof Float32Array) for (let i = 0; i < n; i++) out[i] = view.getFloat32(at + 4 * i, true);
+  else for (let i = 0; i < n; i++) out[i] = view.getInt32(at + 4 * i, true);
+  return out;
+}
+
+// ---------------------------------------------------------------- decode
+
+interface Entry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Parses safetensors bytes; `source` (a path, usually) appears in every error. */
+export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsFile {
+  const fail = (msg: string): never => {
+    throw new Error(`safetensors: ${source}: ${msg}`);
+  };
+  if (buf.length < 8) fail(`expected at least 8 bytes (the header length), got a ${buf.length}-byte file`);
+  const n64 = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER_BYTES)) {
+    fail(`expected a header length of at most ${MAX_HEADER_BYTES} bytes, got ${n64} (absurdly large)`);
+  }
+  const headerLen = Number(n64);
+  if (8 + headerLen > buf.length) {
+    fail(`expected the ${headerLen}-byte header to fit in the file, but it runs past the end of the ${buf.length}-byte file`);
+  }
+  const header = parseHeader(buf.subarray(8, 8 + headerLen), fail);
+  const dataStart = 8 + headerLen;
+  const dataLen = buf.length - dataStart;
+
+  const metadata: Record<string, string> = Object.create(null);
+  const entries: Entry[] = [];
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+        fail(`expected "__metadata__" to be an object of strings, got ${show(info)}`);
+      }
+      for (const [k, v] of Object.entries(info as object)) {
+        if (typeof v !== 'string') fail(`expected "__metadata__" to map strings to strings, got ${show(v)} for key ${show(k)}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    entries.push(parseEntry(name, info, dataLen, fail));
+  }
+  checkCoverage(entries, dataLen, fail);
+
+  const tensors: Record<string, SafeTensor> = Object.create(null);
+  for (const e of entries) {
+    const n = (e.end - e.begin) / ITEM_SIZE;
+    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: readLE(buf, dataStart + e.begin, e.dtype, n) } as SafeTensor;
+  }
+  return { tensors, metadata };
+}
+
+function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<string, unknown> {
+  let text = '';
+  try {
+    // ignoreBOM keeps a BOM in the text, so it is refused below like any stray byte.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    fail('expected the header to be UTF-8 JSON, got invalid UTF-8');
+  }
+  if (!text.startsWith('{')) fail(`expected the header to be a JSON object starting with '{', got ${show(text.slice(0, 20))}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    fail(`expected the header to be valid JSON, got a parse error (${(err as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    fail(`expected the header to be a JSON object, got ${show(header)}`);
+  }
+  return header as Record<string, unknown>;
+}
+
+function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: string) => never): Entry {
+  const where = `tensor ${show(name)}`;
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+    fail(`expected ${where} to be an object with dtype, shape and data_offsets, got ${show(info)}`);
+  }
+  const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+  if (dtype !== 'F32' && dtype !== 'I32') {
+    const why = typeof dtype === 'string' && OTHER_DTYPES.has(dtype) ? 'fathom reads F32 and I32' : 'not a safetensors dtype';
+    fail(`expected ${where} to have dtype F32 or I32, got unsupported dtype ${show(dtype)} (${why})`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`expected ${where} to have a shape that is an array of non-negative integers, got ${show(shape)}`);
+  }
+  if (
+    !Array.isArray(offsets) || offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o)) ||
+    !(0 <= offsets[0] && offsets[0] <= offsets[1] && offsets[1] <= dataLen)
+  ) {
+    fail(`expected ${where} to have data_offsets [begin, end] with 0 <= begin <= end <= ${dataLen} (the data length), got ${show(offsets)}`);
+  }
+  const dims = (shape as number[]).map((d) => d + 0); // + 0 turns -0 into 0
+  const [begin, end] = offsets as [number, number];
+  const expected = dims.reduce((a, d) => a * BigInt(d), 1n) * BigInt(ITEM_SIZE);
+  if (expected !== BigInt(end - begin)) {
+    fail(`expected ${where} (${dtype} [${dims.join(', ')}]) to span ${expected} bytes, got data_offsets [${begin}, ${end}] spanning ${end - begin}`);
+  }
+  return { name, dtype: dtype as SafetensorsDtype, shape: dims, begin, end };
+}
+
+/** The tensors must tile the byte buffer exactly: no overlap, no gap, nothing after. */
+function checkCoverage(entries: Entry[], dataLen: number, fail: (msg: string) => never): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  let prev: Entry | undefined;
+  for (const e of sorted) {
+    if (e.begin < pos) {
+      fail(`expected tensor byte ranges not to overlap, got ${show(prev!.name)} [${prev!.begin}, ${prev!.end}] overlapping ${show(e.name)} [${e.begin}, ${e.end}]`);
+    }
+    if (e.begin > pos) {
+      fail(`expected the tensors to cover the data buffer without gaps, got unused bytes [${pos}, ${e.begin}) before ${show(e.name)}`);
+    }
+    pos = e.end;
+    prev = e;
+  }
+  if (pos !== dataLen) {
+    fail(`expected the tensors to cover all ${dataLen} data bytes, got ${dataLen - pos} unused trailing bytes after offset ${pos}`);
+  }
+}
+
+// ---------------------------------------------------------------- files
+
+/**
+ * Writes tensors to `path` atomically: an existing file is replaced whole or
+ * not at all. `opts` is for tests (fault injection).
+ */
+export async function saveSafetensors(
+  path: string,
+  tensors: Record<string, SafeTensor>,
+  metadata?: Record<string, string>,
+  opts?: WriteFileAtomicOptions,
+): Promise<void> {
+  const bytes = encodeSafetensors(tensors, metadata); // encode errors happen before any file is touched
+  await writeFileAtomic(path, bytes, opts);
+}
+
+/** Reads and decodes a safetensors file; never modifies it. Errors name `path`. */
+export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
+  const buf = await readFile(path);
+  return decodeSafetensors(buf, path);
+}
