@@ -5,8 +5,7 @@
  * backend (the native addon, or the pure-TypeScript reference).
  */
 import { createRequire } from 'node:module';
-import { backend, nativeInfo, nativeLoadError, type BackendName } from './backend/index.js';
-import { nativeBinding } from './backend/index.js';
+import { backend, nativeBinding, nativeInfo, nativeLoadError, type BackendName } from './backend/index.js';
 
 export { Tensor } from './tensor/tensor.js';
 export type { DType, NestedArray, TensorData } from './tensor/tensor.js';
@@ -15,6 +14,12 @@ export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';
 export { gradients } from './autograd/gradients.js';
 export { setBackend, backend } from './backend/index.js';
 export type { Backend } from './backend/backend.js';
+export * as nn from './layers/index.js';
+export * as optim from './optimizers/index.js';
+export * as losses from './losses/index.js';
+export * as data from './data/index.js';
+export { save, load } from './io/model.js';
+export type { FitOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 

@@ -20,3 +20,11 @@ export const REDUCTIONS: [number[], number[] | undefined][] = [
   [[7], undefined], [[7], [0]], [[3, 5], [0]], [[3, 5], [1]], [[3, 5], undefined], [[33, 17], [1]],
   [[2, 3, 4], [0, 2]], [[2, 3, 4], [1]], [[257], [0]], [[4, 1, 6], [1]], [[2, 3], []],
 ];
+/** Broadcasts large enough (~40K outputs) to cross the native thread split. */
+export const BROADCASTS_LARGE: [number[], number[]][] = [
+  [[200, 201], [201]], [[200, 201], [200, 1]], [[4, 1, 2003], [5, 1]],
+];
+/** Larger and degenerate reductions: thread splits, long rows and columns, empty reduced axes. */
+export const REDUCTIONS_LARGE: [number[], number[] | undefined][] = [
+  [[40_003], undefined], [[64, 625], [1]], [[625, 64], [0]], [[8, 50, 100], [0, 2]], [[0, 3], [0]], [[3, 0], [1]],
+];

@@ -1,0 +1,36 @@
+/** Activations as layers (the same functions are exported as ops). */
+import { Tensor } from '../tensor/tensor.js';
+import { logSoftmax, relu, sigmoid, sign, softmax, tanh } from '../ops/index.js';
+import { Module, type ModuleConfig } from './module.js';
+
+/** A parameter-free layer applying one element-wise (or row-wise) function. */
+export abstract class Activation extends Module {
+  protected abstract fn(x: Tensor): Tensor;
+  forward(x: Tensor): Tensor {
+    return this.fn(x);
+  }
+  config(): ModuleConfig {
+    return { type: this.constructor.name };
+  }
+}
+
+export class ReLU extends Activation {
+  protected fn(x: Tensor): Tensor { return relu(x); }
+}
+export class Sigmoid extends Activation {
+  protected fn(x: Tensor): Tensor { return sigmoid(x); }
+}
+export class Tanh extends Activation {
+  protected fn(x: Tensor): Tensor { return tanh(x); }
+}
+/** sign(x): the perceptron's threshold unit; its gradient is zero. */
+export class Sign extends Activation {
+  protected fn(x: Tensor): Tensor { return sign(x); }
+}
+/** Softmax over the last axis. (With losses.crossEntropy, feed logits instead.) */
+export class Softmax extends Activation {
+  protected fn(x: Tensor): Tensor { return softmax(x); }
+}
+export class LogSoftmax extends Activation {
+  protected fn(x: Tensor): Tensor { return logSoftmax(x); }
+}

@@ -1,0 +1,7 @@
+/** The `nn` namespace: modules and layers. */
+export { Module, type ModuleConfig } from './module.js';
+export { Linear, initWeights, type Init, type LinearOptions } from './linear.js';
+export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
+export { Sequential } from './sequential.js';
+export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
+export { fromConfig, registerModuleType } from './registry.js';

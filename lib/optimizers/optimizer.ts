@@ -1,0 +1,40 @@
+/** Optimizer base: holds parameters, clears and applies gradients. */
+import { Tensor } from '../tensor/tensor.js';
+
+export abstract class Optimizer {
+  readonly params: Tensor[];
+  /** Number of step() calls so far. */
+  steps = 0;
+
+  constructor(params: Iterable<Tensor>, readonly name: string) {
+    this.params = [...params];
+    this.params.forEach((p, i) => {
+      if (!(p instanceof Tensor) || p.dtype !== 'float32') throw new Error(`fathom.${name}: parameter ${i} is not a float32 Tensor`);
+    });
+  }
+
+  /** Drops every parameter's gradient (PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    this.steps++;
+    for (const p of this.params) {
+      if (!p.grad || !p.requiresGrad) continue;
+      this.update(p, p.grad.data as Float32Array);
+    }
+  }
+
+  /** The learning rate (may be changed between steps). */
+  abstract lr: number;
+  protected abstract update(p: Tensor, g: Float32Array): void;
+}
+
+export function checkRate(op: string, name: string, v: number, lo: number, hi = Infinity, hiOpen = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi)) {
+    throw new Error(`fathom.${op}: ${name} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${v}`);
+  }
+  return v;
+}

@@ -1,0 +1,595 @@
+// One parity suite over every Backend method: the TS backend is the oracle,
+// the native backend (whatever ISA it dispatched to: FATHOM_ISA=scalar forces
+// the portable reference kernels) is compared against it on seeded random
+// inputs at awkward sizes (test/helpers/shapes.ts), plus special values.
+//
+// Each backend gets its own copies of the inputs; outputs start as NaN (or
+// garbage ints) so an element a kernel never writes shows up. A failure names
+// the op, the size, the worst index and both values (test/helpers/parity.ts).
+//
+// Run both ISA paths:
+//   npx vitest run test/backend/parity.test.ts
+//   FATHOM_ISA=scalar npx vitest run test/backend/parity.test.ts
+import { describe, expect, it } from 'vitest';
+import type { AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../../lib/backend/backend.js';
+import { Binary, Unary } from '../../lib/backend/backend.js';
+import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
+import { tsBackend as T } from '../../lib/backend/ts/index.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, sizeOf } from '../../lib/tensor/shape.js';
+import { EXACT, compareArrays, compareScalar, garbage, type Tolerance } from '../helpers/parity.js';
+import { randomArray, randomLabels, rng } from '../helpers/random.js';
+import {
+  BROADCASTS, BROADCASTS_LARGE, COLS, GEMM_DIMS, LENGTHS, REDUCTIONS, REDUCTIONS_LARGE, ROWS,
+} from '../helpers/shapes.js';
+
+// ---- tolerances: |native - ts| <= atol + rtol * |ts| ------------------------
+//
+// EXACT where both sides must produce the same float (moves, selects, sign
+// flips, the uniform RNG). ~1e-6 relative for IEEE arithmetic (the native side
+// may do a rounding or two more in float than the TS float64-then-round).
+// Transcendentals get a few ulps: the AVX2 kernels use polynomial
+// approximations. Accumulations (sums, GEMM, losses) scale with the length.
+const R = (rtol: number, atol = 0): Tolerance => ({ atol, rtol });
+
+const UNARY_TOL: Record<UnaryOp, Tolerance> = {
+  neg: EXACT, abs: EXACT, relu: EXACT, sign: EXACT,
+  square: R(1e-6), sqrt: R(1e-6),
+  exp: R(2e-6), pow: R(5e-6),
+  log: R(2e-6, 1e-7), // log near 1 is near 0: an absolute floor
+  sigmoid: R(2e-6, 1e-7), tanh: R(5e-6, 1e-7),
+};
+const UNARY_BWD_TOL: Record<UnaryOp, Tolerance> = {
+  neg: EXACT, abs: EXACT, relu: EXACT, sign: EXACT,
+  square: R(1e-6), exp: R(1e-6), log: R(1e-6), sqrt: R(2e-6), pow: R(5e-6),
+  sigmoid: R(1e-6, 1e-7), tanh: R(1e-6, 1e-7), // 1 - y² cancels near |y| = 1: absolute floor
+};
+const BINARY_TOL: Record<BinaryOp, Tolerance> = {
+  add: R(1e-6), sub: R(1e-6), mul: R(1e-6), div: R(1e-6), max: EXACT, min: EXACT, eq: EXACT,
+};
+/** Sums of `count` values in [-1, 1]: float accumulation error grows with count. */
+const REDUCE_TOL = (op: ReduceOp, count: number): Tolerance =>
+  op === 'max' ? EXACT : op === 'sum' ? R(1e-6, 1e-7 * count) : R(1e-6, 1e-7);
+const TOL = {
+  softmax: R(2e-6, 1e-7),
+  logSoftmax: R(1e-6, 1e-6),
+  softmaxBwd: R(2e-6, 1e-7),
+  logSoftmaxBwd: R(2e-6, 1e-6),
+  loss: R(1e-6, 1e-7), // xentLabels, xentProbs, mse (float64 scalars)
+  lossBwd: R(1e-6, 1e-7),
+  layout: EXACT, // transpose2d, argmax, fill, copy
+  uniform: EXACT,
+  normal: R(1e-6), // float64 libm (cos/sin/log) may differ from V8's by an ulp before rounding
+  optimW: R(1e-6, 1e-7),
+  optimState: R(1e-6, 1e-7),
+  adamV: R(2e-6, 1e-10),
+};
+/** GEMM: inputs in [-1, 1], so |acc| <= k; float accumulation error grows with k. */
+const GEMM_TOL = (k: number, alpha: number, beta: number): Tolerance =>
+  R(1e-6, 1e-6 * (k * Math.abs(alpha) + Math.abs(beta)));
+
+// ---- setup -----------------------------------------------------------------
+
+const binding = nativeBinding();
+const N: Backend = binding ? getBackendByName('native') : T;
+
+const UNARY_OPS = Object.keys(Unary) as UnaryOp[];
+const BINARY_OPS = Object.keys(Binary) as BinaryOp[];
+const REDUCE_OPS: ReduceOp[] = ['sum', 'mean', 'max'];
+
+/** Special values: zeros of both signs, infinities, NaN, denormals, overflow edges. */
+const SPECIAL = [
+  0, -0, Infinity, -Infinity, NaN, 1, -1, 0.5, -0.5, 2, 1e-45, -1e-45, 1e-40, 1.2e-38, 3e38, -3e38,
+  88.7, 89, -87, -104, -200, 200, 20, -20, 9.5, 1e-8, -1e-8, 0.1, 4,
+];
+/** SPECIAL laid out over `n` elements so each value lands in vector bodies and tails. */
+function specialArray(n: number, shift = 0): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => SPECIAL[(i * 7 + shift) % SPECIAL.length]);
+}
+
+/** Random inputs in [lo, hi), with exact +0 and -0 sprinkled in when zero is in the domain. */
+function input(n: number, seed: number, lo: number, hi: number, zeros = false): Float32Array {
+  const x = randomArray(n, seed, lo, hi);
+  if (zeros) for (let i = 3; i < n; i += 11) x[i] = i % 2 ? 0 : -0;
+  return x;
+}
+
+const UNARY_DOMAIN: Record<UnaryOp, { lo: number; hi: number; zeros: boolean }> = {
+  neg: { lo: -3, hi: 3, zeros: true }, exp: { lo: -10, hi: 10, zeros: true },
+  log: { lo: 1e-3, hi: 10, zeros: false }, sqrt: { lo: 0, hi: 10, zeros: true },
+  pow: { lo: 1e-3, hi: 4, zeros: false }, relu: { lo: -3, hi: 3, zeros: true },
+  sigmoid: { lo: -10, hi: 10, zeros: true }, tanh: { lo: -5, hi: 5, zeros: true },
+  sign: { lo: -3, hi: 3, zeros: true }, abs: { lo: -3, hi: 3, zeros: true },
+  square: { lo: -3, hi: 3, zeros: true },
+};
+/** pow exponents with the input range each is exercised on (integer p also on negative bases). */
+const POW_CASES = [
+  { p: 2, lo: -3, hi: 3 }, { p: 3, lo: -3, hi: 3 }, { p: 0, lo: -3, hi: 3 }, { p: 1, lo: -3, hi: 3 },
+  { p: 0.5, lo: 0, hi: 10 }, { p: -1.5, lo: 1e-2, hi: 4 }, { p: 1.7, lo: 1e-3, hi: 4 },
+];
+function unaryCases(op: UnaryOp): { p: number; lo: number; hi: number; zeros: boolean }[] {
+  if (op === 'pow') return POW_CASES.map((c) => ({ ...c, zeros: false }));
+  return [{ p: 0, ...UNARY_DOMAIN[op] }];
+}
+
+describe.skipIf(!binding)('backend parity: native vs ts', () => {
+  it('reports the ISA it dispatched to', () => {
+    const info = binding!.info();
+    const want = (process.env.FATHOM_ISA ?? '').trim();
+    if (want !== '' && want !== 'auto') {
+      expect(info.isa).toBe(want);
+    } else {
+      const best = ['avx512', 'avx2', 'neon', 'scalar'].find((isa) => info.isas.includes(isa));
+      expect(info.isa).toBe(best);
+    }
+    expect(info.isas).toContain('scalar');
+    expect(info.isaError).toBe('');
+  });
+
+  // ---- element-wise --------------------------------------------------------
+
+  describe('unary', () => {
+    for (const op of UNARY_OPS) {
+      it(`${op} forward`, () => {
+        for (const { p, lo, hi, zeros } of unaryCases(op)) {
+          for (const n of LENGTHS) {
+            const x = input(n, 100 + n, lo, hi, zeros);
+            const yn = garbage(n), yt = garbage(n);
+            N.unary(op, x.slice(), yn, p);
+            T.unary(op, x.slice(), yt, p);
+            compareArrays(`unary ${op} p=${p} n=${n}`, yn, yt, UNARY_TOL[op]);
+          }
+        }
+      });
+
+      it(`${op} forward in place`, () => {
+        for (const { p, lo, hi, zeros } of unaryCases(op)) {
+          for (const n of [17, 1000]) {
+            const x = input(n, 200 + n, lo, hi, zeros);
+            const xn = x.slice();
+            const yt = garbage(n);
+            N.unary(op, xn, xn, p);
+            T.unary(op, x, yt, p);
+            compareArrays(`unary ${op} in place p=${p} n=${n}`, xn, yt, UNARY_TOL[op]);
+          }
+        }
+      });
+
+      it(`${op} forward on special values`, () => {
+        const ps = op === 'pow' ? [2, 3, 0.5, -1, 0, -2.5] : [0];
+        for (const p of ps) {
+          for (const n of [SPECIAL.length, 67]) {
+            const x = specialArray(n, p === 0 ? 0 : 3);
+            const yn = garbage(n), yt = garbage(n);
+            N.unary(op, x.slice(), yn, p);
+            T.unary(op, x.slice(), yt, p);
+            compareArrays(`unary ${op} p=${p} specials [${Array.from(x)}]`, yn, yt, {
+              ...UNARY_TOL[op],
+              signedZeros: UNARY_TOL[op] === EXACT,
+            });
+          }
+        }
+      });
+
+      it(`${op} backward`, () => {
+        for (const { p, lo, hi, zeros } of unaryCases(op)) {
+          for (const n of LENGTHS) {
+            const x = input(n, 300 + n, lo, hi, zeros);
+            const y = new Float32Array(n);
+            T.unary(op, x, y, p);
+            const dy = randomArray(n, 400 + n, -2, 2);
+            const dxn = garbage(n), dxt = garbage(n);
+            N.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxn, p);
+            T.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxt, p);
+            compareArrays(`unaryBackward ${op} p=${p} n=${n}`, dxn, dxt, UNARY_BWD_TOL[op]);
+          }
+        }
+      });
+
+      it(`${op} backward on special values`, () => {
+        const ps = op === 'pow' ? [2, 0.5, -1, 0] : [0];
+        for (const p of ps) {
+          const n = 67;
+          const x = specialArray(n);
+          const y = new Float32Array(n);
+          T.unary(op, x, y, p);
+          const dy = randomArray(n, 500, -2, 2);
+          const dxn = garbage(n), dxt = garbage(n);
+          N.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxn, p);
+          T.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxt, p);
+          compareArrays(`unaryBackward ${op} p=${p} specials [${Array.from(x)}]`, dxn, dxt, UNARY_BWD_TOL[op]);
+        }
+      });
+    }
+  });
+
+  describe('binary', () => {
+    /** a, b in [-2, 2) with every third b equal to a (so eq/max/min see ties). */
+    function operands(n: number, seed: number): [Float32Array, Float32Array] {
+      const a = input(n, seed, -2, 2, true);
+      const b = randomArray(n, seed + 1, -2, 2);
+      for (let i = 0; i < n; i += 3) b[i] = a[i];
+      return [a, b];
+    }
+
+    for (const op of BINARY_OPS) {
+      it(`${op}`, () => {
+        for (const n of LENGTHS) {
+          const [a, b] = operands(n, 600 + n);
+          const on = garbage(n), ot = garbage(n);
+          N.binary(op, a.slice(), b.slice(), on);
+          T.binary(op, a.slice(), b.slice(), ot);
+          compareArrays(`binary ${op} n=${n}`, on, ot, BINARY_TOL[op]);
+        }
+      });
+
+      it(`${op} on special values`, () => {
+        // Every (a, b) pair of specials, laid out in one long array.
+        const s = SPECIAL.length;
+        const a = Float32Array.from({ length: s * s }, (_, i) => SPECIAL[Math.floor(i / s)]);
+        const b = Float32Array.from({ length: s * s }, (_, i) => SPECIAL[i % s]);
+        const on = garbage(s * s), ot = garbage(s * s);
+        N.binary(op, a.slice(), b.slice(), on);
+        T.binary(op, a.slice(), b.slice(), ot);
+        compareArrays(`binary ${op} specials`, on, ot, BINARY_TOL[op]);
+      });
+
+      it(`${op} broadcast`, () => {
+        for (const [sa, sb] of [...BROADCASTS, ...BROADCASTS_LARGE]) {
+          for (const [as, bs] of [[sa, sb], [sb, sa]]) {
+            const shape = broadcastShapes(op, as, bs);
+            const a = input(sizeOf(as), 700 + sizeOf(as), -2, 2, true);
+            const b = randomArray(sizeOf(bs), 800 + sizeOf(bs), -2, 2);
+            if (b.length > 0 && a.length > 0) b[0] = a[0]; // one tie for eq
+            const aStr = broadcastStrides(as, shape), bStr = broadcastStrides(bs, shape);
+            const n = sizeOf(shape);
+            const on = garbage(n), ot = garbage(n);
+            N.binaryBroadcast(op, shape, a.slice(), aStr, b.slice(), bStr, on);
+            T.binaryBroadcast(op, shape, a.slice(), aStr, b.slice(), bStr, ot);
+            compareArrays(`binaryBroadcast ${op} [${as}] with [${bs}] -> [${shape}]`, on, ot, BINARY_TOL[op]);
+          }
+        }
+      });
+    }
+  });
+
+  describe('reduce', () => {
+    /** out strides: contiguous strides of the keep-dims shape, 0 on reduced axes. */
+    function plan(shape: number[], axes: number[] | undefined) {
+      const red = axes ?? shape.map((_, i) => i);
+      const keep = shape.map((d, i) => (red.includes(i) ? 1 : d));
+      const outStrides = contiguousStrides(keep).map((s, i) => (red.includes(i) ? 0 : s));
+      const outN = sizeOf(keep);
+      const count = red.reduce((c, i) => c * shape[i], 1);
+      return { outStrides, outN, count };
+    }
+
+    for (const op of REDUCE_OPS) {
+      it(`${op}`, () => {
+        for (const [shape, axes] of [...REDUCTIONS, ...REDUCTIONS_LARGE]) {
+          const { outStrides, outN, count } = plan(shape, axes);
+          const x = randomArray(sizeOf(shape), 900 + sizeOf(shape), -1, 1);
+          const on = garbage(outN), ot = garbage(outN);
+          N.reduce(op, shape, x.slice(), outStrides, on);
+          T.reduce(op, shape, x.slice(), outStrides, ot);
+          compareArrays(`reduce ${op} [${shape}] axes ${axes ? `[${axes}]` : 'all'}`, on, ot, REDUCE_TOL(op, count));
+        }
+      });
+
+      it(`${op} with NaN and infinities`, () => {
+        const shape = [6, 37];
+        const x = randomArray(sizeOf(shape), 950, -1, 1);
+        x[5] = NaN; // row 0
+        x[37 + 2] = Infinity; // row 1
+        x[2 * 37 + 30] = -Infinity; // row 2
+        x[3 * 37 + 1] = Infinity; x[3 * 37 + 9] = -Infinity; // row 3: Inf - Inf
+        x[4 * 37 + 36] = NaN; // row 4, last element (a vector tail)
+        for (const axes of [[1], [0]]) {
+          const { outStrides, outN, count } = plan(shape, axes);
+          const on = garbage(outN), ot = garbage(outN);
+          N.reduce(op, shape, x.slice(), outStrides, on);
+          T.reduce(op, shape, x.slice(), outStrides, ot);
+          compareArrays(`reduce ${op} specials axes [${axes}]`, on, ot, REDUCE_TOL(op, count));
+        }
+      });
+    }
+  });
+
+  // ---- rows ----------------------------------------------------------------
+
+  /** (n, d) logits in [-5, 5); row 0 shifted by +80 (exp overflows without the max shift). */
+  function logits(n: number, d: number, seed: number): Float32Array {
+    const x = randomArray(n * d, seed, -5, 5);
+    for (let j = 0; j < d; j++) x[j] += 80;
+    return x;
+  }
+
+  describe('softmax', () => {
+    for (const log of [false, true]) {
+      const name = log ? 'log-softmax' : 'softmax';
+      it(`${name} forward and backward`, () => {
+        for (const n of ROWS) {
+          for (const d of COLS) {
+            const x = logits(n, d, 1000 + n * d);
+            const yn = garbage(n * d), yt = garbage(n * d);
+            N.softmax(n, d, x.slice(), yn, log);
+            T.softmax(n, d, x.slice(), yt, log);
+            compareArrays(`${name} ${n}x${d}`, yn, yt, log ? TOL.logSoftmax : TOL.softmax);
+
+            const dy = randomArray(n * d, 1100 + n * d, -1, 1);
+            const dxn = garbage(n * d), dxt = garbage(n * d);
+            N.softmaxBackward(n, d, yt.slice(), dy.slice(), dxn, log);
+            T.softmaxBackward(n, d, yt.slice(), dy.slice(), dxt, log);
+            compareArrays(`${name} backward ${n}x${d}`, dxn, dxt, log ? TOL.logSoftmaxBwd : TOL.softmaxBwd);
+          }
+        }
+      });
+
+      it(`${name} rows with NaN and infinities`, () => {
+        const d = 9;
+        const x = randomArray(4 * d, 1200, -5, 5);
+        x[3] = NaN; // row 0: all NaN
+        x[d + 8] = Infinity; // row 1: one +Inf -> NaN (Inf - Inf)
+        for (let j = 0; j < d; j++) x[2 * d + j] = -Infinity; // row 2: all -Inf -> NaN
+        x[3 * d + 4] = -Infinity; // row 3: one -Inf -> probability 0 / log -Inf
+        const yn = garbage(4 * d), yt = garbage(4 * d);
+        N.softmax(4, d, x.slice(), yn, log);
+        T.softmax(4, d, x.slice(), yt, log);
+        compareArrays(`${name} specials`, yn, yt, log ? TOL.logSoftmax : TOL.softmax);
+      });
+    }
+  });
+
+  describe('losses', () => {
+    it('xentLabels forward and backward', () => {
+      for (const n of ROWS) {
+        for (const d of COLS) {
+          const x = logits(n, d, 1300 + n * d);
+          const labels = randomLabels(n, d, 1400 + n * d);
+          const pn = garbage(n * d), pt = garbage(n * d);
+          const ln = N.xentLabels(n, d, x.slice(), labels.slice(), pn);
+          const lt = T.xentLabels(n, d, x.slice(), labels.slice(), pt);
+          compareScalar(`xentLabels loss ${n}x${d}`, ln, lt, TOL.loss);
+          compareArrays(`xentLabels prob ${n}x${d}`, pn, pt, TOL.softmax);
+
+          for (const g of [1, 0.37]) {
+            const dn = garbage(n * d), dt = garbage(n * d);
+            N.xentLabelsBackward(n, d, pt.slice(), labels.slice(), g, dn);
+            T.xentLabelsBackward(n, d, pt.slice(), labels.slice(), g, dt);
+            compareArrays(`xentLabels backward g=${g} ${n}x${d}`, dn, dt, TOL.lossBwd);
+          }
+        }
+      }
+    });
+
+    it('xentProbs forward and backward', () => {
+      for (const n of ROWS) {
+        for (const d of COLS) {
+          const x = logits(n, d, 1500 + n * d);
+          // Targets: rows that sum to 1, except the last row (sums to ~d/2: the Σt factor matters).
+          const t = randomArray(n * d, 1600 + n * d, 0, 1);
+          for (let r = 0; r < n - 1; r++) {
+            let s = 0;
+            for (let j = 0; j < d; j++) s += t[r * d + j];
+            for (let j = 0; j < d; j++) t[r * d + j] /= s;
+          }
+          const pn = garbage(n * d), pt = garbage(n * d);
+          const ln = N.xentProbs(n, d, x.slice(), t.slice(), pn);
+          const lt = T.xentProbs(n, d, x.slice(), t.slice(), pt);
+          compareScalar(`xentProbs loss ${n}x${d}`, ln, lt, TOL.loss);
+          compareArrays(`xentProbs prob ${n}x${d}`, pn, pt, TOL.softmax);
+
+          for (const g of [1, -2.5]) {
+            const dn = garbage(n * d), dt = garbage(n * d);
+            N.xentProbsBackward(n, d, pt.slice(), t.slice(), g, dn);
+            T.xentProbsBackward(n, d, pt.slice(), t.slice(), g, dt);
+            compareArrays(`xentProbs backward g=${g} ${n}x${d}`, dn, dt, TOL.lossBwd);
+          }
+        }
+      }
+    });
+
+    it('mse forward and backward', () => {
+      for (const n of LENGTHS) {
+        const a = randomArray(n, 1700 + n, -3, 3);
+        const b = randomArray(n, 1800 + n, -3, 3);
+        compareScalar(`mse n=${n}`, N.mse(a.slice(), b.slice()), T.mse(a.slice(), b.slice()), TOL.loss);
+        for (const g of [1, 0.25]) {
+          const dn = garbage(n), dt = garbage(n);
+          N.mseBackward(a.slice(), b.slice(), g, dn);
+          T.mseBackward(a.slice(), b.slice(), g, dt);
+          compareArrays(`mse backward g=${g} n=${n}`, dn, dt, TOL.lossBwd);
+        }
+      }
+    });
+  });
+
+  // ---- layout --------------------------------------------------------------
+
+  describe('layout', () => {
+    const SHAPES2D: [number, number][] = [
+      ...ROWS.flatMap((n) => COLS.map((d): [number, number] => [n, d])),
+      [0, 5], [5, 0], [64, 64], [257, 33], [33, 257], [100, 129],
+    ];
+
+    it('transpose2d', () => {
+      for (const [n, d] of SHAPES2D) {
+        const x = randomArray(n * d, 1900 + n * d);
+        const yn = garbage(n * d), yt = garbage(n * d);
+        N.transpose2d(n, d, x.slice(), yn);
+        T.transpose2d(n, d, x.slice(), yt);
+        compareArrays(`transpose2d ${n}x${d}`, yn, yt, TOL.layout);
+      }
+    });
+
+    it('argmax (ties, NaN, -Inf, all-NaN rows)', () => {
+      for (const [n, d] of SHAPES2D) {
+        // Few distinct values, so rows have ties; the first maximum must win.
+        const r = rng(2000 + n * d);
+        const x = Float32Array.from({ length: n * d }, () => Math.floor(r() * 5) - 2);
+        for (let i = 4; i < n * d; i += 9) x[i] = NaN;
+        if (n > 1 && d > 0) {
+          x.fill(NaN, d, 2 * d); // row 1: all NaN -> 0
+          x.fill(-Infinity, 0, d); // row 0: all -Inf -> 0
+        }
+        const on = new Int32Array(n).fill(-7), ot = new Int32Array(n).fill(-7);
+        N.argmax(n, d, x.slice(), on);
+        T.argmax(n, d, x.slice(), ot);
+        compareArrays(`argmax ${n}x${d}`, on, ot, TOL.layout);
+      }
+    });
+
+    it('fill', () => {
+      for (const n of LENGTHS) {
+        for (const v of [0, -0, 1.1, -3.5, 1e-45, 1e40, Infinity, NaN]) {
+          const yn = garbage(n), yt = garbage(n);
+          N.fill(yn, v);
+          T.fill(yt, v);
+          compareArrays(`fill ${v} n=${n}`, yn, yt, { ...TOL.layout, signedZeros: true });
+        }
+      }
+    });
+
+    it('copy', () => {
+      for (const n of LENGTHS) {
+        const x = specialArray(n);
+        const yn = garbage(n), yt = garbage(n);
+        N.copy(x.slice(), yn);
+        T.copy(x.slice(), yt);
+        compareArrays(`copy n=${n}`, yn, yt, { ...TOL.layout, signedZeros: true });
+      }
+    });
+  });
+
+  // ---- random --------------------------------------------------------------
+
+  describe('random', () => {
+    const MAX64 = (1n << 64n) - 1n;
+    /** (seed, offset) pairs, including the 64-bit edges and a counter that wraps. */
+    const STREAMS: [bigint, bigint][] = [[0n, 0n], [42n, 0n], [42n, 7n], [MAX64, MAX64 - 2n], [0x1234_5678_9abc_def0n, 1n << 32n]];
+
+    it('randUniform is bit-identical', () => {
+      for (const [seed, offset] of STREAMS) {
+        for (const [lo, hi] of [[0, 1], [-1, 1], [2.5, 7.3]]) {
+          for (const n of LENGTHS) {
+            const yn = garbage(n), yt = garbage(n);
+            N.randUniform(yn, seed, offset, lo, hi);
+            T.randUniform(yt, seed, offset, lo, hi);
+            compareArrays(`randUniform seed=${seed} offset=${offset} [${lo}, ${hi}) n=${n}`, yn, yt, TOL.uniform);
+          }
+        }
+      }
+    });
+
+    it('randNormal matches', () => {
+      for (const [seed, offset] of STREAMS) {
+        for (const [mean, std] of [[0, 1], [3, 0.5]]) {
+          for (const n of LENGTHS) {
+            const yn = garbage(n), yt = garbage(n);
+            N.randNormal(yn, seed, offset, mean, std);
+            T.randNormal(yt, seed, offset, mean, std);
+            compareArrays(`randNormal seed=${seed} offset=${offset} N(${mean}, ${std}) n=${n}`, yn, yt, TOL.normal);
+          }
+        }
+      }
+    });
+  });
+
+  // ---- GEMM ----------------------------------------------------------------
+
+  describe('gemm', () => {
+    const SCALARS: [number, number][] = [[1, 0], [0.5, 1], [-1.5, 0.25], [0, 0.5], [1, -1]];
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`gemm transA=${transA} transB=${transB}`, () => {
+          for (const [m, n, k] of GEMM_DIMS) {
+            const a = randomArray(m * k, 2100 + m * k);
+            const b = randomArray(k * n, 2200 + k * n);
+            for (const [alpha, beta] of SCALARS) {
+              // beta == 0 must not read C: prefill it with NaN.
+              const c0 = beta === 0 ? garbage(m * n) : randomArray(m * n, 2300 + m * n);
+              const cn = c0.slice(), ct = c0.slice();
+              N.gemm(transA, transB, m, n, k, alpha, a.slice(), b.slice(), beta, cn);
+              T.gemm(transA, transB, m, n, k, alpha, a.slice(), b.slice(), beta, ct);
+              compareArrays(
+                `gemm tA=${transA} tB=${transB} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta}`,
+                cn, ct, GEMM_TOL(k, alpha, beta),
+              );
+            }
+          }
+        });
+      }
+    }
+
+    it('gemm propagates NaN and Inf from A and B', () => {
+      const [m, n, k] = [7, 17, 9];
+      const a = randomArray(m * k, 2400), b = randomArray(k * n, 2500);
+      a[2 * k + 3] = NaN; // row 2 of C: NaN
+      a[5 * k + 1] = Infinity; // row 5: ±Inf
+      b[4] = -Infinity; // column 4: ±Inf, and NaN where it meets rows 2 and 5
+      const cn = garbage(m * n), ct = garbage(m * n);
+      N.gemm(false, false, m, n, k, 1, a.slice(), b.slice(), 0, cn);
+      T.gemm(false, false, m, n, k, 1, a.slice(), b.slice(), 0, ct);
+      compareArrays('gemm with NaN/Inf inputs', cn, ct, GEMM_TOL(k, 1, 0));
+    });
+  });
+
+  // ---- optimizers ----------------------------------------------------------
+
+  describe('optimizers', () => {
+    const SGD_CASES: { name: string; o: SgdOptions; first: boolean }[] = [
+      { name: 'plain', o: { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, first: false },
+      { name: 'plain + weight decay', o: { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0.05, nesterov: false }, first: true },
+      { name: 'momentum, first step', o: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false }, first: true },
+      { name: 'momentum', o: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false }, first: false },
+      { name: 'nesterov, first step', o: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: true }, first: true },
+      { name: 'nesterov', o: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: true }, first: false },
+      { name: 'momentum + dampening + weight decay', o: { lr: 0.01, momentum: 0.9, dampening: 0.1, weightDecay: 1e-2, nesterov: false }, first: false },
+      { name: 'nesterov + weight decay', o: { lr: 0.01, momentum: 0.5, dampening: 0, weightDecay: 1e-3, nesterov: true }, first: false },
+    ];
+    for (const { name, o, first } of SGD_CASES) {
+      it(`sgdStep ${name}`, () => {
+        for (const n of LENGTHS) {
+          const w = randomArray(n, 2600 + n, -2, 2);
+          const g = randomArray(n, 2700 + n);
+          const v = first ? garbage(n) : randomArray(n, 2800 + n); // first step must not read v
+          // momentum == 0 leaves v alone: both copies must come back as they went in.
+          const [wn, vn, wt, vt] = [w.slice(), v.slice(), w.slice(), v.slice()];
+          N.sgdStep(wn, g.slice(), vn, o, first);
+          T.sgdStep(wt, g.slice(), vt, o, first);
+          compareArrays(`sgdStep ${name} w n=${n}`, wn, wt, TOL.optimW);
+          compareArrays(`sgdStep ${name} v n=${n}`, vn, vt, TOL.optimState);
+        }
+      });
+    }
+
+    const ADAM_CASES: { name: string; o: AdamOptions; t: number }[] = [];
+    for (const adamw of [false, true]) {
+      for (const t of [1, 10]) {
+        for (const weightDecay of [0, 0.01]) {
+          ADAM_CASES.push({
+            name: `${adamw ? 'adamw' : 'adam'} t=${t} wd=${weightDecay}`,
+            o: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, adamw },
+            t,
+          });
+        }
+      }
+    }
+    for (const { name, o, t } of ADAM_CASES) {
+      it(`adamStep ${name}`, () => {
+        for (const n of LENGTHS) {
+          const w = randomArray(n, 2900 + n, -2, 2);
+          const g = randomArray(n, 3000 + n);
+          // t = 1 starts from zero state; t = 10 from a state a few steps in.
+          const m = t === 1 ? new Float32Array(n) : randomArray(n, 3100 + n, -0.5, 0.5);
+          const v = t === 1 ? new Float32Array(n) : randomArray(n, 3200 + n, 0, 0.01);
+          const [wn, mn, vn, wt, mt, vt] = [w, m, v, w, m, v].map((a) => a.slice());
+          N.adamStep(wn, g.slice(), mn, vn, o, t);
+          T.adamStep(wt, g.slice(), mt, vt, o, t);
+          compareArrays(`adamStep ${name} w n=${n}`, wn, wt, TOL.optimW);
+          compareArrays(`adamStep ${name} m n=${n}`, mn, mt, TOL.optimState);
+          compareArrays(`adamStep ${name} v n=${n}`, vn, vt, TOL.adamV);
+        }
+      });
+    }
+  });
+});
