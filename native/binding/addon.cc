@@ -391,4 +391,5 @@ class Addon : public Napi::Addon<Addon> {
 }  // namespace
 }  // namespace fathom::binding
 
-NODE_API_ADDON(fathom::binding::Addon)
+using FathomAddon = fathom::binding::Addon;
+NODE_API_ADDON(FathomAddon)

@@ -1,0 +1,126 @@
+// Standalone SGEMM timing: GFLOP/s per shape, 1 and max threads, best of
+// several runs, % of the FMA peak given by --peak (GFLOP/s per core; Zen3 at
+// 3.18 GHz with 2 x 256-bit FMA units: 3.18 * 32 = 101.8).
+//
+// Build (not part of the default build; see native/kernels/gemm/README.md):
+//   g++ -O2 -std=c++17 -pthread -Inative bench/native/gemm_bench.cc -Lbuild -lfathom_core
+// Usage: gemm_bench [--isa avx2] [--peak 101.8] [--reps 5]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <vector>
+
+#include "kernels/gemm/gemm.h"
+#include "runtime/pool.h"
+
+namespace {
+
+struct Shape {
+  const char* name;
+  bool ta, tb;
+  int64_t M, N, K;
+};
+
+// Block-size overrides for tuning (--mc/--kc/--nc): run the ISA's config
+// with other cache blocks through gemm_run directly.
+int64_t g_mc = 0, g_kc = 0, g_nc = 0;
+fathom::gemm_detail::Config g_cfg;
+void gemm_tuned(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  fathom::gemm_detail::gemm_run(g_cfg, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* isa = "avx2";
+  double peak = 101.8;
+  int reps = 5;
+  const char* only = nullptr;
+  Shape custom{nullptr, false, false, 0, 0, 0};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--isa")) isa = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--peak")) peak = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--mnk")) {
+      long long m, n, k;
+      if (std::sscanf(argv[i + 1], "%lld,%lld,%lld", &m, &n, &k) == 3) custom = {"custom", false, false, m, n, k};
+    }
+    else if (!std::strcmp(argv[i], "--mc")) g_mc = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--kc")) g_kc = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--nc")) g_nc = std::atoll(argv[i + 1]);
+  }
+  fathom::KernelTable t{};
+  if (!std::strcmp(isa, "scalar")) fathom::gemm_fill_ref(t);
+#if defined(__x86_64__) || defined(_M_X64)
+  else if (!std::strcmp(isa, "avx2")) fathom::gemm_fill_avx2(t);
+  else if (!std::strcmp(isa, "avx512")) fathom::gemm_fill_avx512(t);
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+  else if (!std::strcmp(isa, "neon")) fathom::gemm_fill_neon(t);
+#endif
+  if (!t.gemm) {
+    std::fprintf(stderr, "unknown isa %s\n", isa);
+    return 1;
+  }
+  if (g_mc || g_kc || g_nc) {
+    g_cfg = *fathom::gemm_detail::config_for(isa);
+    if (g_mc) g_cfg.mc = g_mc;
+    if (g_kc) g_cfg.kc = g_kc;
+    if (g_nc) g_cfg.nc = g_nc;
+    t.gemm = gemm_tuned;
+    std::printf("blocks mc %lld kc %lld nc %lld\n", (long long)g_cfg.mc, (long long)g_cfg.kc,
+                (long long)g_cfg.nc);
+  }
+  const Shape shapes[] = {
+      {"sq64", 0, 0, 64, 64, 64},          {"sq128", 0, 0, 128, 128, 128},
+      {"sq256", 0, 0, 256, 256, 256},      {"sq512", 0, 0, 512, 512, 512},
+      {"sq1024", 0, 0, 1024, 1024, 1024},  {"sq2048", 0, 0, 2048, 2048, 2048},
+      {"mlp_fwd NN 128x256x784", 0, 0, 128, 256, 784},
+      {"mlp_dW TN 784x256x128", 1, 0, 784, 256, 128},
+      {"mlp_dX NT 128x784x256", 0, 1, 128, 784, 256},
+      {"sq1024 TT", 1, 1, 1024, 1024, 1024},
+  };
+  const int maxth = fathom::max_threads();
+  std::printf("isa %s, peak %.1f GFLOP/s/core, %d threads max\n", isa, peak, maxth);
+  std::printf("%-26s %10s %7s %10s %7s\n", "shape", "1T GF/s", "%peak", "NT GF/s", "%peak");
+  std::vector<Shape> list(std::begin(shapes), std::end(shapes));
+  if (custom.name) list = {custom};
+  for (const Shape& s : list) {
+    if (only && !std::strstr(s.name, only)) continue;
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    std::vector<float> A((size_t)(s.M * s.K)), B((size_t)(s.K * s.N)), C((size_t)(s.M * s.N));
+    for (size_t i = 0; i < A.size(); ++i) A[i] = (float)((i * 7 + 3) % 17) * 0.01f - 0.08f;
+    for (size_t i = 0; i < B.size(); ++i) B[i] = (float)((i * 5 + 1) % 13) * 0.01f - 0.06f;
+    const double flop = 2.0 * s.M * s.N * s.K;
+    double gf[2] = {0, 0};
+    int ths[2] = {1, maxth};
+    for (int v = 0; v < 2; ++v) {
+      fathom::set_num_threads(ths[v]);
+      // Calls per timed run: about 0.1 s of work.
+      const int inner = (int)std::max(1.0, 0.1 * 50e9 / flop);
+      t.gemm(s.ta, s.tb, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), s.N);
+      double best = 1e30;
+      for (int r = 0; r < reps; ++r) {
+        const double t0 = now();
+        for (int i = 0; i < inner; ++i)
+          t.gemm(s.ta, s.tb, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(),
+                 s.N);
+        best = std::min(best, (now() - t0) / inner);
+      }
+      gf[v] = flop / best * 1e-9;
+    }
+    std::printf("%-26s %10.1f %6.1f%% %10.1f %6.1f%%\n", s.name, gf[0], 100 * gf[0] / peak, gf[1],
+                100 * gf[1] / (peak * maxth));
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// The AVX2+FMA kernels (avx2/*.cc). Declarations only: fill.cc installs them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "../kernels.h"
+
+namespace fathom {
+
+void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p);
+void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
+                         float* dx, float p);
+void f32_binary__avx2(Binary op, int64_t n, const float* a, const float* b, float* out);
+void f32_binary_bcast__avx2(Binary op, int ndim, const int64_t* shape, const float* a,
+                            const int64_t* astride, const float* b, const int64_t* bstride,
+                            float* out);
+void f32_reduce__avx2(Reduce op, int ndim, const int64_t* shape, const float* x,
+                      const int64_t* ostride, float* out, int64_t out_n);
+void f32_softmax__avx2(int64_t N, int64_t D, const float* x, float* y, bool log);
+void f32_softmax_bwd__avx2(int64_t N, int64_t D, const float* y, const float* dy, float* dx,
+                           bool log);
+double f32_xent_labels__avx2(int64_t N, int64_t D, const float* logits, const int32_t* labels,
+                             float* prob);
+double f32_xent_probs__avx2(int64_t N, int64_t D, const float* logits, const float* target,
+                            float* prob);
+void f32_fill__avx2(int64_t n, float value, float* y);
+void f32_copy__avx2(int64_t n, const float* x, float* y);
+void f32_sgd_step__avx2(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
+                        float dampening, float weight_decay, bool nesterov, bool first);
+void f32_adam_step__avx2(int64_t n, float* w, const float* g, float* m, float* v, float lr,
+                         float beta1, float beta2, float eps, float weight_decay, bool adamw,
+                         int64_t t);
+
+}  // namespace fathom

@@ -1,0 +1,227 @@
+// AVX2+FMA element-wise kernels: the semantics are those of
+// ref/elementwise.cc (read its header); only the evaluation differs.
+//   bitwise equal to ref: neg, relu, sign, abs, square, sqrt, all binary ops,
+//                         and the backward of neg, exp, log, relu, sign, abs, square
+//   approximated (see vmath_avx2.h for the bounds): exp, log, sigmoid, tanh
+//   float instead of double: sqrt/sigmoid/tanh backward (<= 2 ulp)
+//   Pow falls back to the reference (forward and backward).
+// Tails use masked loads/stores, so the last < 8 elements go through the same
+// vector code as the rest (results do not depend on where a chunk starts).
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../ref/ref.h"
+#include "avx2.h"
+#include "vmath_avx2.h"
+
+namespace fathom {
+namespace {
+
+using namespace avx2;
+
+template <class F>
+static void map1(int64_t n, const float* x, float* y, F f) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i m = v_tail_mask(n - i);
+    _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));
+  }
+}
+
+template <class F>
+static void map2(int64_t n, const float* a, const float* b, float* y, F f) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+  if (i < n) {
+    const __m256i m = v_tail_mask(n - i);
+    _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m)));
+  }
+}
+
+template <class F>
+static void map3(int64_t n, const float* a, const float* b, const float* c, float* y, F f) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i),
+                              _mm256_loadu_ps(c + i)));
+  if (i < n) {
+    const __m256i m = v_tail_mask(n - i);
+    _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m),
+                                    _mm256_maskload_ps(c + i, m)));
+  }
+}
+
+static inline __m256 v_neg(__m256 x) { return _mm256_xor_ps(x, _mm256_set1_ps(-0.0f)); }
+
+// Math.sign: 1 / -1, and x itself for +-0 and NaN.
+static inline __m256 v_sign(__m256 x) {
+  const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
+  const __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+  const __m256 s = _mm256_or_ps(_mm256_and_ps(pos, _mm256_set1_ps(1.0f)),
+                                _mm256_and_ps(neg, _mm256_set1_ps(-1.0f)));
+  return _mm256_blendv_ps(x, s, _mm256_or_ps(pos, neg));
+}
+
+// max/min with NaN propagation, operand order as ref: a > b ? a : b.
+static inline __m256 v_max_nan(__m256 a, __m256 b) {
+  return _mm256_blendv_ps(_mm256_max_ps(a, b), _mm256_add_ps(a, b),
+                          _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+}
+static inline __m256 v_min_nan(__m256 a, __m256 b) {
+  return _mm256_blendv_ps(_mm256_min_ps(a, b), _mm256_add_ps(a, b),
+                          _mm256_cmp_ps(a, b, _CMP_UNORD_Q));
+}
+
+// out[i] = a[i*sa] op b[i*sb] with sa, sb in {0, 1}.
+template <class F>
+static void bin_run(int64_t n, const float* a, int64_t sa, const float* b, int64_t sb, float* out,
+                    F f) {
+  if (sa == 1 && sb == 1) {
+    map2(n, a, b, out, f);
+  } else if (sa == 1) {
+    const __m256 vb = _mm256_set1_ps(b[0]);
+    map1(n, a, out, [&](__m256 x) { return f(x, vb); });
+  } else if (sb == 1) {
+    const __m256 va = _mm256_set1_ps(a[0]);
+    map1(n, b, out, [&](__m256 x) { return f(va, x); });
+  } else {
+    const float r = _mm256_cvtss_f32(f(_mm256_set1_ps(a[0]), _mm256_set1_ps(b[0])));
+    const __m256 vr = _mm256_set1_ps(r);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, vr);
+    if (i < n) _mm256_maskstore_ps(out + i, v_tail_mask(n - i), vr);
+  }
+}
+
+static void bin_dispatch(Binary op, int64_t n, const float* a, int64_t sa, const float* b,
+                         int64_t sb, float* out) {
+  switch (op) {
+    case Binary::Add: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); }); break;
+    case Binary::Sub: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_sub_ps(x, y); }); break;
+    case Binary::Mul: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_mul_ps(x, y); }); break;
+    case Binary::Div: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_div_ps(x, y); }); break;
+    case Binary::Max: bin_run(n, a, sa, b, sb, out, v_max_nan); break;
+    case Binary::Min: bin_run(n, a, sa, b, sb, out, v_min_nan); break;
+    case Binary::Eq:
+      bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) {
+        return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_EQ_OQ), _mm256_set1_ps(1.0f));
+      });
+      break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p) {
+  switch (op) {
+    case Unary::Neg: map1(n, x, y, v_neg); break;
+    case Unary::Exp: map1(n, x, y, v_exp); break;
+    case Unary::Log: map1(n, x, y, v_log); break;
+    case Unary::Sqrt: map1(n, x, y, [](__m256 v) { return _mm256_sqrt_ps(v); }); break;
+    case Unary::Relu:
+      map1(n, x, y, [](__m256 v) { return _mm256_max_ps(_mm256_setzero_ps(), v); });
+      break;
+    case Unary::Sigmoid: map1(n, x, y, v_sigmoid); break;
+    case Unary::Tanh: map1(n, x, y, v_tanh); break;
+    case Unary::Sign: map1(n, x, y, v_sign); break;
+    case Unary::Abs: map1(n, x, y, v_abs); break;
+    case Unary::Square: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v); }); break;
+    default: f32_unary__ref(op, n, x, y, p);
+  }
+}
+
+void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
+                         float* dx, float p) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  switch (op) {
+    case Unary::Neg: map1(n, dy, dx, v_neg); break;
+    case Unary::Exp: map2(n, y, dy, dx, [](__m256 yv, __m256 g) { return _mm256_mul_ps(g, yv); }); break;
+    case Unary::Log: map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_div_ps(g, xv); }); break;
+    case Unary::Sqrt:
+      map2(n, x, dy, dx, [](__m256 xv, __m256 g) {
+        return _mm256_div_ps(_mm256_mul_ps(g, _mm256_set1_ps(0.5f)), _mm256_sqrt_ps(xv));
+      });
+      break;
+    case Unary::Relu:
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        return _mm256_and_ps(_mm256_cmp_ps(xv, zero, _CMP_GT_OQ), g);
+      });
+      break;
+    case Unary::Sigmoid:
+      map2(n, y, dy, dx, [&](__m256 s, __m256 g) {
+        return _mm256_mul_ps(_mm256_mul_ps(g, s), _mm256_sub_ps(one, s));
+      });
+      break;
+    case Unary::Tanh:
+      map2(n, y, dy, dx, [&](__m256 t, __m256 g) {
+        return _mm256_mul_ps(g, _mm256_fnmadd_ps(t, t, one));
+      });
+      break;
+    case Unary::Sign: map1(n, dy, dx, [&](__m256) { return zero; }); break;
+    case Unary::Abs:
+      map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, v_sign(xv)); });
+      break;
+    case Unary::Square:
+      map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, _mm256_add_ps(xv, xv)); });
+      break;
+    default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p);
+  }
+}
+
+void f32_binary__avx2(Binary op, int64_t n, const float* a, const float* b, float* out) {
+  if ((int)op < 0 || op >= Binary::Count) return f32_binary__ref(op, n, a, b, out);
+  bin_dispatch(op, n, a, 1, b, 1, out);
+}
+
+void f32_binary_bcast__avx2(Binary op, int ndim, const int64_t* shape, const float* a,
+                            const int64_t* astride, const float* b, const int64_t* bstride,
+                            float* out) {
+  // Same collapse as the reference: drop size-1 dims, merge contiguous neighbours.
+  int64_t sh[kMaxDims], as[kMaxDims], bs[kMaxDims];
+  int nd = 0;
+  for (int d = 0; d < ndim; ++d) {
+    if (shape[d] == 0) return;
+    if (shape[d] == 1) continue;
+    if (nd > 0 && as[nd - 1] == astride[d] * shape[d] && bs[nd - 1] == bstride[d] * shape[d]) {
+      sh[nd - 1] *= shape[d];
+      as[nd - 1] = astride[d];
+      bs[nd - 1] = bstride[d];
+      continue;
+    }
+    sh[nd] = shape[d];
+    as[nd] = astride[d];
+    bs[nd] = bstride[d];
+    ++nd;
+  }
+  const int last = nd - 1;
+  // Fast paths: the innermost run reads a and b with strides 0 or 1
+  // (same shape, row broadcast of a vector over the last axis, scalar).
+  if (nd == 0 || (int)op < 0 || op >= Binary::Count || (as[last] != 0 && as[last] != 1) ||
+      (bs[last] != 0 && bs[last] != 1) || sh[last] < 4) {
+    return f32_binary_bcast__ref(op, ndim, shape, a, astride, b, bstride, out);
+  }
+  const int64_t L = sh[last];
+  int64_t rows = 1;
+  for (int d = 0; d < last; ++d) rows *= sh[d];
+  int64_t idx[kMaxDims] = {0};
+  const float* pa = a;
+  const float* pb = b;
+  for (int64_t r = 0; r < rows; ++r) {
+    bin_dispatch(op, L, pa, as[last], pb, bs[last], out + r * L);
+    for (int d = last - 1; d >= 0; --d) {
+      pa += as[d];
+      pb += bs[d];
+      if (++idx[d] < sh[d]) break;
+      pa -= as[d] * sh[d];
+      pb -= bs[d] * sh[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace fathom

@@ -1,0 +1,27 @@
+// The AVX2+FMA table: the reference entries (already filled by dispatch)
+// overridden with the kernels of this folder and the AVX2 GEMM.
+#include "../dispatch.h"
+#include "../gemm/gemm.h"
+#include "avx2.h"
+
+namespace fathom {
+
+void fill_avx2(KernelTable& t) {
+  t.isa = "avx2";
+  t.unary = f32_unary__avx2;
+  t.unary_bwd = f32_unary_bwd__avx2;
+  t.binary = f32_binary__avx2;
+  t.binary_bcast = f32_binary_bcast__avx2;
+  t.reduce = f32_reduce__avx2;
+  t.softmax = f32_softmax__avx2;
+  t.softmax_bwd = f32_softmax_bwd__avx2;
+  t.xent_labels = f32_xent_labels__avx2;
+  t.xent_probs = f32_xent_probs__avx2;
+  t.fill = f32_fill__avx2;
+  t.copy = f32_copy__avx2;
+  t.sgd_step = f32_sgd_step__avx2;
+  t.adam_step = f32_adam_step__avx2;
+  gemm_fill_avx2(t);
+}
+
+}  // namespace fathom

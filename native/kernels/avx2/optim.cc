@@ -1,0 +1,67 @@
+// AVX2 optimizer steps: one fused pass, the formulas of ref/optim.cc in float
+// with FMA (ref uses double). Each stored value (w, v, m) agrees with ref to
+// a few float ulp of the terms involved (tests: rel 1e-6 for sgd, 1e-5 for
+// adam, where the sqrt/divide chain adds roundings).
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "avx2.h"
+#include "vmath_avx2.h"
+
+namespace fathom {
+
+void f32_sgd_step__avx2(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
+                        float dampening, float weight_decay, bool nesterov, bool first) {
+  const __m256 vlr = _mm256_set1_ps(lr), vmom = _mm256_set1_ps(momentum);
+  const __m256 vdamp = _mm256_set1_ps((float)(1.0 - (double)dampening));
+  const __m256 vwd = _mm256_set1_ps(weight_decay);
+  const bool mom = momentum != 0.0f;
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i mk = avx2::v_tail_mask(n - i);
+    const __m256 wv = _mm256_maskload_ps(w + i, mk);
+    const __m256 gp = _mm256_fmadd_ps(vwd, wv, _mm256_maskload_ps(g + i, mk));
+    __m256 d = gp;
+    if (mom) {
+      const __m256 vv =
+          first ? gp : _mm256_fmadd_ps(vmom, _mm256_maskload_ps(v + i, mk), _mm256_mul_ps(vdamp, gp));
+      _mm256_maskstore_ps(v + i, mk, vv);
+      d = nesterov ? _mm256_fmadd_ps(vmom, vv, gp) : vv;
+    }
+    _mm256_maskstore_ps(w + i, mk, _mm256_fnmadd_ps(vlr, d, wv));
+  }
+}
+
+void f32_adam_step__avx2(int64_t n, float* w, const float* g, float* m, float* v, float lr,
+                         float beta1, float beta2, float eps, float weight_decay, bool adamw,
+                         int64_t t) {
+  const double b1 = beta1, b2 = beta2;
+  const double bc1 = 1.0 - std::pow(b1, (double)t), bc2 = 1.0 - std::pow(b2, (double)t);
+  const __m256 vb1 = _mm256_set1_ps(beta1), vb2 = _mm256_set1_ps(beta2);
+  const __m256 vc1 = _mm256_set1_ps((float)(1.0 - b1)), vc2 = _mm256_set1_ps((float)(1.0 - b2));
+  const __m256 ib1 = _mm256_set1_ps((float)(1.0 / bc1)), ib2 = _mm256_set1_ps((float)(1.0 / bc2));
+  const __m256 vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(eps);
+  const __m256 vwd = _mm256_set1_ps(weight_decay);
+  const __m256 vlrwd = _mm256_set1_ps((float)((double)lr * (double)weight_decay));
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i mk = avx2::v_tail_mask(n - i);
+    __m256 wv = _mm256_maskload_ps(w + i, mk);
+    __m256 gv = _mm256_maskload_ps(g + i, mk);
+    if (adamw)
+      wv = _mm256_fnmadd_ps(vlrwd, wv, wv);
+    else
+      gv = _mm256_fmadd_ps(vwd, wv, gv);
+    const __m256 mv = _mm256_fmadd_ps(vb1, _mm256_maskload_ps(m + i, mk), _mm256_mul_ps(vc1, gv));
+    const __m256 vv = _mm256_fmadd_ps(vb2, _mm256_maskload_ps(v + i, mk),
+                                      _mm256_mul_ps(_mm256_mul_ps(vc2, gv), gv));
+    _mm256_maskstore_ps(m + i, mk, mv);
+    _mm256_maskstore_ps(v + i, mk, vv);
+    const __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vv, ib2)), veps);
+    const __m256 step = _mm256_div_ps(_mm256_mul_ps(vlr, _mm256_mul_ps(mv, ib1)), den);
+    _mm256_maskstore_ps(w + i, mk, _mm256_sub_ps(wv, step));
+  }
+}
+
+}  // namespace fathom

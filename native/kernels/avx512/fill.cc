@@ -1,0 +1,16 @@
+// The AVX-512 table: the AVX2 element-wise kernels (AVX-512 CPUs run them;
+// no AVX-512 element-wise variants yet) and the AVX-512 GEMM.
+// Note: this TU is compiled with AVX-512 flags, so it must stay free of
+// inline/template code a baseline caller could end up linked against.
+#include "../dispatch.h"
+#include "../gemm/gemm.h"
+
+namespace fathom {
+
+void fill_avx512(KernelTable& t) {
+  fill_avx2(t);
+  gemm_fill_avx512(t);
+  t.isa = "avx512";
+}
+
+}  // namespace fathom

@@ -1,0 +1,95 @@
+// SGEMM in the BLIS design: C = alpha * op(A) * op(B) + beta * C.
+//
+// Shapes (row-major, see GemmFn in kernels.h): op(A) is M x K, op(B) is K x N,
+// C is M x N; op(X) = X^T when transX, read through the leading dimension.
+// beta == 0 never reads C; K == 0 (or alpha == 0) gives C = beta * C.
+//
+// Layers (driver.cc is portable; only the micro-kernels are per ISA):
+//   jc: N in NC blocks -> pc: K in KC blocks -> pack B (KC x NC, NR-wide panels)
+//   ic: M in MC blocks -> pack A (MC x KC, MR-tall panels)
+//   jr: NR columns -> ir: MR rows -> micro-kernel (MR x NR tile of C).
+// Packed panels are zero padded at the M/N edges; the micro-kernel writes back
+// only the valid m x n part. Threads split C into a (pm x pn) grid of tiles
+// chosen from (M, N, K, nth) only, each thread packing its own panels, so a
+// given element of C is always computed by the same arithmetic: results are
+// bitwise identical for any thread count.
+//
+// This header is included by the ISA translation units: declarations only,
+// no inline functions (an inline body instantiated under -mavx2 could be the
+// copy the linker keeps for baseline callers).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "../kernels.h"
+
+namespace fathom {
+
+// Fill t.gemm with the driver for one ISA.
+void gemm_fill_ref(KernelTable& t);  // scalar reference micro-kernel, any CPU
+#if defined(__x86_64__) || defined(_M_X64)
+void gemm_fill_avx2(KernelTable& t);    // AVX2 + FMA 6x16
+void gemm_fill_avx512(KernelTable& t);  // AVX-512F 14x32
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+void gemm_fill_neon(KernelTable& t);  // NEON 8x12
+#endif
+
+// The naive triple loop (double accumulation): the oracle for tests.
+void gemm_naive(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                int64_t ldc);
+
+namespace gemm_detail {
+
+// Micro-kernel: acc[i][j] = sum_{k<kc} Ap[k*MR + i] * Bp[k*NR + j] over one
+// packed MR x kc panel of A and kc x NR panel of B (Bp 64-byte aligned, kc >= 1),
+// then C[i][j] = alpha * acc + beta * C for i < m, j < n (m <= MR, n <= NR).
+// beta == 0 never reads C. Edge tiles (m < MR or n < NR) give bitwise the
+// same values as full tiles.
+using UkernelFn = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C,
+                           int64_t ldc, float alpha, float beta, int64_t m, int64_t n);
+// Packs an mc x kc block of op(A), element (i, k) at A[i*rs + k*cs], into
+// ceil(mc/MR) panels of MR x kc (panel p at Ap + p*MR*kc), zero padded rows.
+using PackAFn = void (*)(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs,
+                         float* Ap);
+// Packs a kc x nc block of op(B), element (k, j) at B[k*rs + j*cs], into
+// ceil(nc/NR) panels of kc x NR (panel p at Bp + p*NR*kc), zero padded columns.
+using PackBFn = void (*)(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs,
+                         float* Bp);
+
+struct Config {
+  int mr, nr;          // micro-tile
+  int64_t mc, kc, nc;  // cache blocks; mc % mr == 0, nc % nr == 0
+  UkernelFn ukernel;
+  PackAFn pack_a;
+  PackBFn pack_b;
+};
+
+// The configuration behind an ISA's gemm ("scalar", "avx2", "avx512", "neon");
+// nullptr when not compiled into this binary. For tests and benchmarks.
+const Config* config_for(const char* isa);
+
+// The blocked, threaded driver shared by every ISA.
+void gemm_run(const Config& cfg, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
+              float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+              float* C, int64_t ldc);
+
+// Micro-kernels and ISA packing routines (one translation unit each).
+void ukernel_ref_4x8(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
+                     float alpha, float beta, int64_t m, int64_t n);
+#if defined(__x86_64__) || defined(_M_X64)
+void ukernel_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
+                       float alpha, float beta, int64_t m, int64_t n);
+void pack_a_avx2_6(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* Ap);
+void pack_b_avx2_16(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs, float* Bp);
+void ukernel_avx512_14x32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
+                          float alpha, float beta, int64_t m, int64_t n);
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+void ukernel_neon_8x12(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
+                       float alpha, float beta, int64_t m, int64_t n);
+#endif
+
+}  // namespace gemm_detail
+}  // namespace fathom

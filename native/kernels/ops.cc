@@ -1,0 +1,328 @@
+// Threaded entry points: see ops.h for how each family is split.
+#include "ops.h"
+
+#include <vector>
+
+#include "../runtime/pool.h"
+#include "dispatch.h"
+
+namespace fathom {
+namespace ops {
+namespace {
+
+constexpr int64_t kCheap = 32768;   // elements per thread, cheap element-wise ops
+constexpr int64_t kCostly = 8192;   // elements per thread, transcendental ops
+constexpr int64_t kRowWork = 16384; // elements per thread, row kernels
+constexpr int64_t kAlign = 16;      // chunk starts: whole vectors / Philox blocks
+
+// Threads worth using for n items at `grain` items per thread (>= 1).
+int threads_for(int64_t n, int64_t grain) {
+  const int nt = num_threads();
+  if (nt <= 1 || n < 2 * grain) return 1;
+  const int64_t want = n / grain;
+  return want < nt ? (int)want : nt;
+}
+
+// fn(begin, end) over a deterministic partition of [0, n).
+template <class F>
+void split(int64_t n, int64_t grain, int64_t align, const F& fn) {
+  const int nth = threads_for(n, grain);
+  if (nth <= 1) {
+    if (n > 0) fn((int64_t)0, n);
+    return;
+  }
+  parallel_run(nth, [&](int ith, int nt) {
+    int64_t b, e;
+    partition(n, ith, nt, align, &b, &e);
+    if (b < e) fn(b, e);
+  });
+}
+
+// Sum of fn(begin, end) over the chunks, added in chunk order.
+template <class F>
+double split_sum(int64_t n, int64_t grain, int64_t align, const F& fn) {
+  const int nth = threads_for(n, grain);
+  if (nth <= 1) return n > 0 ? fn((int64_t)0, n) : 0.0;
+  std::vector<double> part((size_t)nth, 0.0);
+  parallel_run(nth, [&](int ith, int nt) {
+    int64_t b, e;
+    partition(n, ith, nt, align, &b, &e);
+    if (b < e) part[(size_t)ith] = fn(b, e);
+  });
+  double s = 0;
+  for (double v : part) s += v;
+  return s;
+}
+
+bool costly(Unary op) {
+  return op == Unary::Exp || op == Unary::Log || op == Unary::Pow || op == Unary::Sigmoid ||
+         op == Unary::Tanh;
+}
+
+int64_t row_grain(int64_t D) { return D > 0 && D < kRowWork ? kRowWork / D : 1; }
+
+// Index of the outermost dim of size > 1, or -1.
+int outer_dim(int ndim, const int64_t* shape) {
+  for (int d = 0; d < ndim; ++d)
+    if (shape[d] > 1) return d;
+  return -1;
+}
+
+}  // namespace
+
+const KernelTable& table() { return active(); }
+
+// ---- element-wise -----------------------------------------------------------
+
+void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p) {
+  split(n, costly(op) ? kCostly : kCheap, kAlign,
+        [&](int64_t b, int64_t e) { k.unary(op, e - b, x + b, y + b, p); });
+}
+
+void unary_bwd(const KernelTable& k, Unary op, int64_t n, const float* x, const float* y,
+               const float* dy, float* dx, float p) {
+  split(n, op == Unary::Pow ? kCostly : kCheap, kAlign, [&](int64_t b, int64_t e) {
+    k.unary_bwd(op, e - b, x + b, y + b, dy + b, dx + b, p);
+  });
+}
+
+void binary(const KernelTable& k, Binary op, int64_t n, const float* a, const float* b,
+            float* out) {
+  split(n, kCheap, kAlign,
+        [&](int64_t s, int64_t e) { k.binary(op, e - s, a + s, b + s, out + s); });
+}
+
+void binary_bcast(const KernelTable& k, Binary op, int ndim, const int64_t* shape,
+                  const float* a, const int64_t* astride, const float* b,
+                  const int64_t* bstride, float* out) {
+  int64_t total = 1;
+  for (int d = 0; d < ndim; ++d) total *= shape[d];
+  const int d0 = outer_dim(ndim, shape);
+  if (total == 0 || d0 < 0 || ndim > kMaxDims) return k.binary_bcast(op, ndim, shape, a, astride, b, bstride, out);
+  const int64_t inner = total / shape[d0];
+  split(shape[d0], (kCheap + inner - 1) / inner, 1, [&](int64_t s, int64_t e) {
+    int64_t sh[kMaxDims];
+    for (int d = 0; d < ndim; ++d) sh[d] = shape[d];
+    sh[d0] = e - s;
+    k.binary_bcast(op, ndim, sh, a + s * astride[d0], astride, b + s * bstride[d0], bstride,
+                   out + s * inner);
+  });
+}
+
+void reduce(const KernelTable& k, Reduce op, int ndim, const int64_t* shape, const float* x,
+            const int64_t* ostride, float* out, int64_t out_n) {
+  int64_t in_n = 1;
+  for (int d = 0; d < ndim; ++d) in_n *= shape[d];
+  const int d0 = outer_dim(ndim, shape);
+  // Split the outermost dim only when it is kept and owns a contiguous block
+  // of out: out[s*os0, e*os0) for rows [s, e).
+  bool ok = in_n >= 2 * kCheap && d0 >= 0 && ndim <= kMaxDims && ostride[d0] > 0 &&
+            ostride[d0] * shape[d0] == out_n;
+  for (int d = d0 + 1; ok && d < ndim; ++d) {
+    const int64_t s = ostride[d] < 0 ? -ostride[d] : ostride[d];
+    if (ostride[d] < 0 || (shape[d] - 1) * s >= ostride[d0]) ok = false;
+  }
+  if (!ok) return k.reduce(op, ndim, shape, x, ostride, out, out_n);
+  const int64_t inner = in_n / shape[d0], os0 = ostride[d0];
+  split(shape[d0], (kCheap + inner - 1) / inner, 1, [&](int64_t s, int64_t e) {
+    int64_t sh[kMaxDims];
+    for (int d = 0; d < ndim; ++d) sh[d] = shape[d];
+    sh[d0] = e - s;
+    k.reduce(op, ndim, sh, x + s * inner, ostride, out + s * os0, (e - s) * os0);
+  });
+}
+
+// ---- rows -------------------------------------------------------------------
+
+void softmax(const KernelTable& k, int64_t N, int64_t D, const float* x, float* y, bool log) {
+  split(N, row_grain(D), 1,
+        [&](int64_t b, int64_t e) { k.softmax(e - b, D, x + b * D, y + b * D, log); });
+}
+
+void softmax_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
+                 float* dx, bool log) {
+  split(N, row_grain(D), 1, [&](int64_t b, int64_t e) {
+    k.softmax_bwd(e - b, D, y + b * D, dy + b * D, dx + b * D, log);
+  });
+}
+
+double xent_labels(const KernelTable& k, int64_t N, int64_t D, const float* logits,
+                   const int32_t* labels, float* prob) {
+  if (threads_for(N, row_grain(D)) <= 1) return k.xent_labels(N, D, logits, labels, prob);
+  const double s = split_sum(N, row_grain(D), 1, [&](int64_t b, int64_t e) {
+    return k.xent_labels(e - b, D, logits + b * D, labels + b, prob + b * D) * (double)(e - b);
+  });
+  return s / (double)N;
+}
+
+void xent_labels_bwd(const KernelTable& k, int64_t N, int64_t D, const float* prob,
+                     const int32_t* labels, float g, float* dlogits) {
+  split(N, row_grain(D), 1, [&](int64_t b, int64_t e) {
+    const float gc = e - b == N ? g : (float)((double)g * (double)(e - b) / (double)N);
+    k.xent_labels_bwd(e - b, D, prob + b * D, labels + b, gc, dlogits + b * D);
+  });
+}
+
+double xent_probs(const KernelTable& k, int64_t N, int64_t D, const float* logits,
+                  const float* target, float* prob) {
+  if (threads_for(N, row_grain(D)) <= 1) return k.xent_probs(N, D, logits, target, prob);
+  const double s = split_sum(N, row_grain(D), 1, [&](int64_t b, int64_t e) {
+    return k.xent_probs(e - b, D, logits + b * D, target + b * D, prob + b * D) * (double)(e - b);
+  });
+  return s / (double)N;
+}
+
+void xent_probs_bwd(const KernelTable& k, int64_t N, int64_t D, const float* prob,
+                    const float* target, float g, float* dlogits) {
+  split(N, row_grain(D), 1, [&](int64_t b, int64_t e) {
+    const float gc = e - b == N ? g : (float)((double)g * (double)(e - b) / (double)N);
+    k.xent_probs_bwd(e - b, D, prob + b * D, target + b * D, gc, dlogits + b * D);
+  });
+}
+
+double mse(const KernelTable& k, int64_t n, const float* a, const float* b) {
+  if (threads_for(n, kCheap) <= 1) return k.mse(n, a, b);
+  const double s = split_sum(n, kCheap, kAlign, [&](int64_t s0, int64_t e) {
+    return k.mse(e - s0, a + s0, b + s0) * (double)(e - s0);
+  });
+  return s / (double)n;
+}
+
+void mse_bwd(const KernelTable& k, int64_t n, const float* a, const float* b, float g, float* da) {
+  split(n, kCheap, kAlign, [&](int64_t s, int64_t e) {
+    const float gc = e - s == n ? g : (float)((double)g * (double)(e - s) / (double)n);
+    k.mse_bwd(e - s, a + s, b + s, gc, da + s);
+  });
+}
+
+// ---- layout -----------------------------------------------------------------
+
+void transpose2d(const KernelTable& k, int64_t N, int64_t D, const float* x, float* y) {
+  k.transpose2d(N, D, x, y);
+}
+
+void argmax(const KernelTable& k, int64_t N, int64_t D, const float* x, int32_t* out) {
+  split(N, row_grain(D) * 2, 1,
+        [&](int64_t b, int64_t e) { k.argmax(e - b, D, x + b * D, out + b); });
+}
+
+void fill(const KernelTable& k, int64_t n, float value, float* y) {
+  split(n, kCheap * 2, kAlign, [&](int64_t b, int64_t e) { k.fill(e - b, value, y + b); });
+}
+
+void copy(const KernelTable& k, int64_t n, const float* x, float* y) {
+  if (x == y) return;
+  split(n, kCheap * 2, kAlign, [&](int64_t b, int64_t e) { k.copy(e - b, x + b, y + b); });
+}
+
+// ---- random -----------------------------------------------------------------
+
+void rand_uniform(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, float lo,
+                  float hi, float* y) {
+  split(n, kCostly, kAlign, [&](int64_t b, int64_t e) {
+    k.rand_uniform(e - b, seed, offset + (uint64_t)(b / 4), lo, hi, y + b);
+  });
+}
+
+void rand_normal(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, float mean,
+                 float std, float* y) {
+  split(n, kCostly / 2, kAlign, [&](int64_t b, int64_t e) {
+    k.rand_normal(e - b, seed, offset + (uint64_t)(b / 4), mean, std, y + b);
+  });
+}
+
+// ---- gemm / optimizers ------------------------------------------------------
+
+void gemm(const KernelTable& k, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
+          float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+          float* C, int64_t ldc) {
+  k.gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* v, float lr,
+              float momentum, float dampening, float weight_decay, bool nesterov, bool first) {
+  split(n, kCheap, kAlign, [&](int64_t b, int64_t e) {
+    k.sgd_step(e - b, w + b, g + b, v ? v + b : nullptr, lr, momentum, dampening, weight_decay,
+               nesterov, first);
+  });
+}
+
+void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float* m, float* v,
+               float lr, float beta1, float beta2, float eps, float weight_decay, bool adamw,
+               int64_t t) {
+  split(n, kCheap / 2, kAlign, [&](int64_t b, int64_t e) {
+    k.adam_step(e - b, w + b, g + b, m + b, v + b, lr, beta1, beta2, eps, weight_decay, adamw, t);
+  });
+}
+
+// ---- on the active table ------------------------------------------------------
+
+void unary(Unary op, int64_t n, const float* x, float* y, float p) {
+  unary(active(), op, n, x, y, p);
+}
+void unary_bwd(Unary op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
+               float p) {
+  unary_bwd(active(), op, n, x, y, dy, dx, p);
+}
+void binary(Binary op, int64_t n, const float* a, const float* b, float* out) {
+  binary(active(), op, n, a, b, out);
+}
+void binary_bcast(Binary op, int ndim, const int64_t* shape, const float* a,
+                  const int64_t* astride, const float* b, const int64_t* bstride, float* out) {
+  binary_bcast(active(), op, ndim, shape, a, astride, b, bstride, out);
+}
+void reduce(Reduce op, int ndim, const int64_t* shape, const float* x, const int64_t* ostride,
+            float* out, int64_t out_n) {
+  reduce(active(), op, ndim, shape, x, ostride, out, out_n);
+}
+void softmax(int64_t N, int64_t D, const float* x, float* y, bool log) {
+  softmax(active(), N, D, x, y, log);
+}
+void softmax_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dx, bool log) {
+  softmax_bwd(active(), N, D, y, dy, dx, log);
+}
+double xent_labels(int64_t N, int64_t D, const float* logits, const int32_t* labels, float* prob) {
+  return xent_labels(active(), N, D, logits, labels, prob);
+}
+void xent_labels_bwd(int64_t N, int64_t D, const float* prob, const int32_t* labels, float g,
+                     float* dlogits) {
+  xent_labels_bwd(active(), N, D, prob, labels, g, dlogits);
+}
+double xent_probs(int64_t N, int64_t D, const float* logits, const float* target, float* prob) {
+  return xent_probs(active(), N, D, logits, target, prob);
+}
+void xent_probs_bwd(int64_t N, int64_t D, const float* prob, const float* target, float g,
+                    float* dlogits) {
+  xent_probs_bwd(active(), N, D, prob, target, g, dlogits);
+}
+double mse(int64_t n, const float* a, const float* b) { return mse(active(), n, a, b); }
+void mse_bwd(int64_t n, const float* a, const float* b, float g, float* da) {
+  mse_bwd(active(), n, a, b, g, da);
+}
+void transpose2d(int64_t N, int64_t D, const float* x, float* y) {
+  transpose2d(active(), N, D, x, y);
+}
+void argmax(int64_t N, int64_t D, const float* x, int32_t* out) { argmax(active(), N, D, x, out); }
+void fill(int64_t n, float value, float* y) { fill(active(), n, value, y); }
+void copy(int64_t n, const float* x, float* y) { copy(active(), n, x, y); }
+void rand_uniform(int64_t n, uint64_t seed, uint64_t offset, float lo, float hi, float* y) {
+  rand_uniform(active(), n, seed, offset, lo, hi, y);
+}
+void rand_normal(int64_t n, uint64_t seed, uint64_t offset, float mean, float std, float* y) {
+  rand_normal(active(), n, seed, offset, mean, std, y);
+}
+void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm(active(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
+              float dampening, float weight_decay, bool nesterov, bool first) {
+  sgd_step(active(), n, w, g, v, lr, momentum, dampening, weight_decay, nesterov, first);
+}
+void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
+               float beta2, float eps, float weight_decay, bool adamw, int64_t t) {
+  adam_step(active(), n, w, g, m, v, lr, beta1, beta2, eps, weight_decay, adamw, t);
+}
+
+}  // namespace ops
+}  // namespace fathom

@@ -1,0 +1,105 @@
+// Threaded entry points over the kernel table: what the Node binding calls.
+//
+// Every function has the signature of its KernelTable entry (kernels.h holds
+// the semantics) and a twin taking the table explicitly (tests, benchmarks);
+// the plain form uses the active table (dispatch.h: active()).
+//
+// Splitting (fathom::parallel_run, deterministic (ith, nth) partition):
+//   element-wise (unary, binary, fill, copy, optimizers, mse_bwd): chunks of
+//     >= 32K elements (>= 8K for exp/log/pow/sigmoid/tanh), chunk starts a
+//     multiple of 16 elements;
+//   rows (softmax, xent, argmax): chunks of whole rows, >= 16K elements each;
+//   binary_bcast, reduce: the outermost non-trivial dim, when it is kept by
+//     the reduction (a first-axis reduction runs on one thread);
+//   random: chunks start at a multiple of 16 elements (4 Philox blocks), so
+//     the values do not depend on the thread count;
+//   transpose2d, gemm: one call (gemm threads itself).
+// Element-wise and row results are bitwise identical to one table call. The
+// scalar losses (xent, mse) sum per-chunk partials in chunk order and the
+// backward kernels that scale by g/N (xent, mse) receive g * N_chunk / N:
+// both are deterministic for a given thread count and within ~1 float ulp
+// (losses: ~1e-15 relative) of the single call.
+#pragma once
+#include <cstdint>
+
+#include "kernels.h"
+
+namespace fathom {
+namespace ops {
+
+const KernelTable& table();
+
+void unary(Unary op, int64_t n, const float* x, float* y, float p);
+void unary_bwd(Unary op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
+               float p);
+void binary(Binary op, int64_t n, const float* a, const float* b, float* out);
+void binary_bcast(Binary op, int ndim, const int64_t* shape, const float* a,
+                  const int64_t* astride, const float* b, const int64_t* bstride, float* out);
+void reduce(Reduce op, int ndim, const int64_t* shape, const float* x, const int64_t* ostride,
+            float* out, int64_t out_n);
+void softmax(int64_t N, int64_t D, const float* x, float* y, bool log);
+void softmax_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dx, bool log);
+double xent_labels(int64_t N, int64_t D, const float* logits, const int32_t* labels, float* prob);
+void xent_labels_bwd(int64_t N, int64_t D, const float* prob, const int32_t* labels, float g,
+                     float* dlogits);
+double xent_probs(int64_t N, int64_t D, const float* logits, const float* target, float* prob);
+void xent_probs_bwd(int64_t N, int64_t D, const float* prob, const float* target, float g,
+                    float* dlogits);
+double mse(int64_t n, const float* a, const float* b);
+void mse_bwd(int64_t n, const float* a, const float* b, float g, float* da);
+void transpose2d(int64_t N, int64_t D, const float* x, float* y);
+void argmax(int64_t N, int64_t D, const float* x, int32_t* out);
+void fill(int64_t n, float value, float* y);
+void copy(int64_t n, const float* x, float* y);
+void rand_uniform(int64_t n, uint64_t seed, uint64_t offset, float lo, float hi, float* y);
+void rand_normal(int64_t n, uint64_t seed, uint64_t offset, float mean, float std, float* y);
+void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
+              float dampening, float weight_decay, bool nesterov, bool first);
+void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
+               float beta2, float eps, float weight_decay, bool adamw, int64_t t);
+
+// The same on an explicit table.
+void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p);
+void unary_bwd(const KernelTable& k, Unary op, int64_t n, const float* x, const float* y,
+               const float* dy, float* dx, float p);
+void binary(const KernelTable& k, Binary op, int64_t n, const float* a, const float* b,
+            float* out);
+void binary_bcast(const KernelTable& k, Binary op, int ndim, const int64_t* shape,
+                  const float* a, const int64_t* astride, const float* b,
+                  const int64_t* bstride, float* out);
+void reduce(const KernelTable& k, Reduce op, int ndim, const int64_t* shape, const float* x,
+            const int64_t* ostride, float* out, int64_t out_n);
+void softmax(const KernelTable& k, int64_t N, int64_t D, const float* x, float* y, bool log);
+void softmax_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
+                 float* dx, bool log);
+double xent_labels(const KernelTable& k, int64_t N, int64_t D, const float* logits,
+                   const int32_t* labels, float* prob);
+void xent_labels_bwd(const KernelTable& k, int64_t N, int64_t D, const float* prob,
+                     const int32_t* labels, float g, float* dlogits);
+double xent_probs(const KernelTable& k, int64_t N, int64_t D, const float* logits,
+                  const float* target, float* prob);
+void xent_probs_bwd(const KernelTable& k, int64_t N, int64_t D, const float* prob,
+                    const float* target, float g, float* dlogits);
+double mse(const KernelTable& k, int64_t n, const float* a, const float* b);
+void mse_bwd(const KernelTable& k, int64_t n, const float* a, const float* b, float g, float* da);
+void transpose2d(const KernelTable& k, int64_t N, int64_t D, const float* x, float* y);
+void argmax(const KernelTable& k, int64_t N, int64_t D, const float* x, int32_t* out);
+void fill(const KernelTable& k, int64_t n, float value, float* y);
+void copy(const KernelTable& k, int64_t n, const float* x, float* y);
+void rand_uniform(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, float lo,
+                  float hi, float* y);
+void rand_normal(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, float mean,
+                 float std, float* y);
+void gemm(const KernelTable& k, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
+          float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+          float* C, int64_t ldc);
+void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* v, float lr,
+              float momentum, float dampening, float weight_decay, bool nesterov, bool first);
+void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float* m, float* v,
+               float lr, float beta1, float beta2, float eps, float weight_decay, bool adamw,
+               int64_t t);
+
+}  // namespace ops
+}  // namespace fathom

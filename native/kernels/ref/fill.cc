@@ -1,0 +1,34 @@
+// The reference table: every entry set to the portable scalar kernel.
+#include "../dispatch.h"
+#include "../gemm/gemm.h"
+#include "ref.h"
+
+namespace fathom {
+
+void fill_ref(KernelTable& t) {
+  t.isa = "scalar";
+  t.unary = f32_unary__ref;
+  t.unary_bwd = f32_unary_bwd__ref;
+  t.binary = f32_binary__ref;
+  t.binary_bcast = f32_binary_bcast__ref;
+  t.reduce = f32_reduce__ref;
+  t.softmax = f32_softmax__ref;
+  t.softmax_bwd = f32_softmax_bwd__ref;
+  t.xent_labels = f32_xent_labels__ref;
+  t.xent_labels_bwd = f32_xent_labels_bwd__ref;
+  t.xent_probs = f32_xent_probs__ref;
+  t.xent_probs_bwd = f32_xent_probs_bwd__ref;
+  t.mse = f32_mse__ref;
+  t.mse_bwd = f32_mse_bwd__ref;
+  t.transpose2d = f32_transpose2d__ref;
+  t.argmax = f32_argmax__ref;
+  t.fill = f32_fill__ref;
+  t.copy = f32_copy__ref;
+  t.rand_uniform = f32_rand_uniform__ref;
+  t.rand_normal = f32_rand_normal__ref;
+  gemm_fill_ref(t);
+  t.sgd_step = f32_sgd_step__ref;
+  t.adam_step = f32_adam_step__ref;
+}
+
+}  // namespace fathom

@@ -1,0 +1,65 @@
+// The portable scalar reference kernels (one .cc per family in this folder).
+// fill.cc puts them into the table; the ISA variants call them for the cases
+// they do not specialise (e.g. Unary::Pow, odd broadcast patterns).
+//
+// Declarations only, no inline functions: this header is also included by
+// translation units compiled with -mavx2 -mfma (an inline body instantiated
+// there could be the copy the linker keeps for baseline callers).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "../kernels.h"
+
+namespace fathom {
+
+// elementwise.cc
+void f32_unary__ref(Unary op, int64_t n, const float* x, float* y, float p);
+void f32_unary_bwd__ref(Unary op, int64_t n, const float* x, const float* y, const float* dy,
+                        float* dx, float p);
+void f32_binary__ref(Binary op, int64_t n, const float* a, const float* b, float* out);
+void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
+                           const int64_t* astride, const float* b, const int64_t* bstride,
+                           float* out);
+
+// reduce.cc
+void f32_reduce__ref(Reduce op, int ndim, const int64_t* shape, const float* x,
+                     const int64_t* ostride, float* out, int64_t out_n);
+
+// softmax.cc (softmax, cross-entropy, mse)
+void f32_softmax__ref(int64_t N, int64_t D, const float* x, float* y, bool log);
+void f32_softmax_bwd__ref(int64_t N, int64_t D, const float* y, const float* dy, float* dx,
+                          bool log);
+double f32_xent_labels__ref(int64_t N, int64_t D, const float* logits, const int32_t* labels,
+                            float* prob);
+void f32_xent_labels_bwd__ref(int64_t N, int64_t D, const float* prob, const int32_t* labels,
+                              float g, float* dlogits);
+double f32_xent_probs__ref(int64_t N, int64_t D, const float* logits, const float* target,
+                           float* prob);
+void f32_xent_probs_bwd__ref(int64_t N, int64_t D, const float* prob, const float* target,
+                             float g, float* dlogits);
+double f32_mse__ref(int64_t n, const float* a, const float* b);
+void f32_mse_bwd__ref(int64_t n, const float* a, const float* b, float g, float* da);
+
+// layout.cc
+void f32_transpose2d__ref(int64_t N, int64_t D, const float* x, float* y);
+void f32_argmax__ref(int64_t N, int64_t D, const float* x, int32_t* out);
+void f32_fill__ref(int64_t n, float value, float* y);
+void f32_copy__ref(int64_t n, const float* x, float* y);
+
+// random.cc
+// One Philox4x32-10 block: out = philox(ctr, key). Exposed for known-answer tests.
+void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+void f32_rand_uniform__ref(int64_t n, uint64_t seed, uint64_t offset, float lo, float hi,
+                           float* y);
+void f32_rand_normal__ref(int64_t n, uint64_t seed, uint64_t offset, float mean, float std,
+                          float* y);
+
+// optim.cc
+void f32_sgd_step__ref(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
+                       float dampening, float weight_decay, bool nesterov, bool first);
+void f32_adam_step__ref(int64_t n, float* w, const float* g, float* m, float* v, float lr,
+                        float beta1, float beta2, float eps, float weight_decay, bool adamw,
+                        int64_t t);
+
+}  // namespace fathom

@@ -1,0 +1,692 @@
+// Tests of every non-GEMM kernel of kernels.h, on every table this CPU runs.
+//
+// Three kinds of check:
+//  1. ref_* : the scalar reference against an oracle written here from the
+//     contract (double math, rounded once: what the TypeScript twin computes),
+//     hand-computed known answers and special values.
+//  2. isa_* : each compiled ISA table (avx2, avx512; SKIP when the CPU or the
+//     binary lacks it) against the reference, at awkward sizes, in place
+//     where legal, and on special values.
+//  3. ops_* : the threaded entry points against one call of the table.
+//
+// Tolerances (ISA vs ref; |got - want| <= rtol * |want| + atol, NaN matches
+// NaN, infinities must match exactly):
+//   exact (bitwise)  neg relu sign abs square sqrt; every binary op and
+//                    broadcast; reduce Max; fill copy argmax; the backward of
+//                    neg exp log relu sign abs square
+//   exp log          rtol 3e-7  (v_exp / v_log: <= 2 ulp), atol 1e-37 (denormals)
+//   sigmoid tanh     rtol 6e-7  (<= 4 ulp), atol 1e-37
+//   bwd sqrt sigmoid tanh   rtol 3e-7 (float vs double evaluation)
+//   reduce Sum/Mean  rtol 2.5e-7 (double accumulation, summation order)
+//   softmax prob     rtol 2e-6, atol 1e-12; log-softmax atol 2e-6
+//   softmax bwd      rtol 1e-6, atol 1e-7; log-softmax bwd atol 2e-6
+//   xent/mse loss    rtol 1e-6
+//   sgd              rtol 1e-6, atol 1e-7;  adam  rtol 1e-5, atol 1e-7
+// ref vs the oracle: rtol 1e-6 (libm may differ by an ulp of double).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "kernels/dispatch.h"
+#include "kernels/ops.h"
+#include "kernels/ref/ref.h"
+#include "runtime/pool.h"
+#include "test.h"
+
+using namespace fathom;
+
+namespace {
+
+const float kInf = std::numeric_limits<float>::infinity();
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+const int64_t kSizes[] = {0, 1, 7, 8, 9, 15, 16, 17, 33, 257, 1000};
+
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint32_t next() {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    return (uint32_t)(s >> 16);
+  }
+  float uni(float lo, float hi) { return lo + (hi - lo) * (float)((next() >> 8) * (1.0 / 16777216.0)); }
+};
+
+std::vector<float> randv(int64_t n, float lo, float hi, uint64_t seed) {
+  Rng r(seed);
+  std::vector<float> v((size_t)n);
+  for (auto& x : v) x = r.uni(lo, hi);
+  return v;
+}
+
+// The ISA tables this CPU runs (not the reference).
+std::vector<const KernelTable*> isa_tables() {
+  std::vector<const KernelTable*> t;
+  if (const KernelTable* k = avx2_table()) t.push_back(k);
+  if (const KernelTable* k = avx512_table()) t.push_back(k);
+  if (const KernelTable* k = neon_table()) t.push_back(k);
+  return t;
+}
+std::vector<const KernelTable*> isa_tables_or_skip() {
+  auto t = isa_tables();
+  if (t.empty()) SKIP("no SIMD table on this CPU/binary");
+  return t;
+}
+
+bool close(float got, float want, double rtol, double atol) {
+  if (std::isnan(want)) return std::isnan(got);
+  if (std::isinf(want) || std::isinf(got)) return got == want;
+  if (rtol == 0 && atol == 0) return std::memcmp(&got, &want, 4) == 0 || (got == 0 && want == 0);
+  return std::fabs((double)got - (double)want) <= rtol * std::fabs((double)want) + atol;
+}
+
+// Checks got against want; reports the worst index and both values.
+bool check_all(const std::string& what, const float* got, const float* want, int64_t n,
+               double rtol, double atol, const float* in = nullptr) {
+  int64_t bad = 0, worst = -1;
+  double worst_err = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (close(got[i], want[i], rtol, atol)) continue;
+    ++bad;
+    const double err = std::isfinite(got[i]) && std::isfinite(want[i])
+                           ? std::fabs((double)got[i] - want[i]) / (std::fabs((double)want[i]) + 1e-30)
+                           : 1e300;
+    if (err > worst_err) worst_err = err, worst = i;
+  }
+  CHECK(bad == 0) << what << ": " << bad << "/" << n << " mismatches, worst at [" << worst
+                  << "] got " << (worst >= 0 ? got[worst] : 0.0f) << " want "
+                  << (worst >= 0 ? want[worst] : 0.0f)
+                  << (in && worst >= 0 ? " input " + std::to_string(in[worst]) : std::string())
+                  << " (rel " << worst_err << ")";
+  return bad == 0;
+}
+
+const char* uname(Unary op) {
+  static const char* n[] = {"neg", "exp", "log", "sqrt", "pow", "relu", "sigmoid", "tanh", "sign", "abs", "square"};
+  return n[(int)op];
+}
+const char* bname(Binary op) {
+  static const char* n[] = {"add", "sub", "mul", "div", "max", "min", "eq"};
+  return n[(int)op];
+}
+
+// ISA-vs-ref tolerance of a unary op: {rtol, atol}; {0, 0} = bitwise.
+void unary_tol(Unary op, double* rtol, double* atol) {
+  *rtol = 0, *atol = 0;
+  if (op == Unary::Exp || op == Unary::Log) *rtol = 3e-7, *atol = 1e-37;
+  if (op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 6e-7, *atol = 1e-37;
+  if (op == Unary::Pow) *rtol = 0, *atol = 0;  // every ISA falls back to ref
+}
+void unary_bwd_tol(Unary op, double* rtol, double* atol) {
+  *rtol = 0, *atol = 0;
+  if (op == Unary::Sqrt || op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 3e-7, *atol = 1e-37;
+}
+
+// Input range per unary op for random data (log/sqrt/pow mostly positive).
+void unary_range(Unary op, float* lo, float* hi) {
+  *lo = -6, *hi = 6;
+  if (op == Unary::Log || op == Unary::Sqrt || op == Unary::Pow) *lo = -0.5f, *hi = 20;
+  if (op == Unary::Exp) *lo = -90, *hi = 90;
+}
+
+std::vector<float> special_values() {
+  return {0.0f, -0.0f, 1.0f, -1.0f, kInf, -kInf, kNaN, 1e-40f, -1e-40f, 1.17549435e-38f,
+          3.4028235e38f, -3.4028235e38f, 88.72f, 88.73f, 89.0f, -87.3f, -87.4f, -100.0f,
+          -103.0f, -104.0f, -110.0f, 100.0f, 50.0f, -50.0f, 20.0f, -20.0f, 0.625f, -0.625f,
+          0.624f, 0.626f, 1e-4f, -1e-4f, 1e-20f, 0.5f, 2.0f, 0.70710677f, 0.7071068f,
+          1.0000001f, 0.99999994f, 9.0f, -9.0f};
+}
+
+const Unary kUnaryOps[] = {Unary::Neg,     Unary::Exp,  Unary::Log,  Unary::Sqrt,
+                           Unary::Pow,     Unary::Relu, Unary::Sigmoid, Unary::Tanh,
+                           Unary::Sign,    Unary::Abs,  Unary::Square};
+const Binary kBinaryOps[] = {Binary::Add, Binary::Sub, Binary::Mul, Binary::Div,
+                             Binary::Max, Binary::Min, Binary::Eq};
+
+}  // namespace
+
+// ---- tables -------------------------------------------------------------------
+
+static void check_complete(const KernelTable& t) {
+  const void* entries[] = {
+      (const void*)t.unary,       (const void*)t.unary_bwd,   (const void*)t.binary,
+      (const void*)t.binary_bcast, (const void*)t.reduce,     (const void*)t.softmax,
+      (const void*)t.softmax_bwd, (const void*)t.xent_labels, (const void*)t.xent_labels_bwd,
+      (const void*)t.xent_probs,  (const void*)t.xent_probs_bwd, (const void*)t.mse,
+      (const void*)t.mse_bwd,     (const void*)t.transpose2d, (const void*)t.argmax,
+      (const void*)t.fill,        (const void*)t.copy,        (const void*)t.rand_uniform,
+      (const void*)t.rand_normal, (const void*)t.gemm,        (const void*)t.sgd_step,
+      (const void*)t.adam_step};
+  for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i)
+    CHECK(entries[i] != nullptr) << t.isa << " entry " << i << " is null";
+}
+
+TEST(tables_complete) {
+  check_complete(ref_table());
+  CHECK(std::strcmp(ref_table().isa, "scalar") == 0) << ref_table().isa;
+  for (const KernelTable* t : isa_tables()) check_complete(*t);
+  CHECK(&ops::table() == &active());
+}
+
+TEST(isa_avx2_available) {
+  if (!cpu_features().avx2_fma) SKIP("CPU has no AVX2+FMA");
+  const KernelTable* t = avx2_table();
+  CHECK(t != nullptr) << "AVX2 CPU but no avx2 table";
+  if (t) CHECK(std::strcmp(t->isa, "avx2") == 0) << t->isa;
+}
+
+TEST(isa_avx512_available) {
+  if (!cpu_features().avx512) SKIP("CPU has no AVX-512");
+  const KernelTable* t = avx512_table();
+  CHECK(t != nullptr) << "AVX-512 CPU but no avx512 table";
+  if (t) CHECK(std::strcmp(t->isa, "avx512") == 0) << t->isa;
+}
+
+// ---- unary ----------------------------------------------------------------------
+
+// The contract as a float64 twin computes it.
+static float oracle_unary(Unary op, float xf, float p) {
+  const double x = xf;
+  switch (op) {
+    case Unary::Neg: return -xf;
+    case Unary::Exp: return (float)std::exp(x);
+    case Unary::Log: return (float)std::log(x);
+    case Unary::Sqrt: return (float)std::sqrt(x);
+    case Unary::Pow: return (float)std::pow(x, (double)p);
+    case Unary::Relu: return xf < 0 ? 0.0f : xf;
+    case Unary::Sigmoid: return (float)(1.0 / (1.0 + std::exp(-x)));
+    case Unary::Tanh: return (float)std::tanh(x);
+    case Unary::Sign: return xf > 0 ? 1.0f : xf < 0 ? -1.0f : xf;
+    case Unary::Abs: return std::fabs(xf);
+    case Unary::Square: return (float)(x * x);
+    default: return kNaN;
+  }
+}
+
+TEST(ref_unary_oracle) {
+  const auto sv = special_values();
+  auto rnd = randv(1000, -30, 30, 1);
+  std::vector<float> x = sv;
+  x.insert(x.end(), rnd.begin(), rnd.end());
+  const int64_t n = (int64_t)x.size();
+  std::vector<float> y(x.size()), want(x.size());
+  for (Unary op : kUnaryOps) {
+    for (float p : {2.0f, 0.5f, -1.5f, 3.0f}) {
+      if (op != Unary::Pow && p != 2.0f) continue;
+      f32_unary__ref(op, n, x.data(), y.data(), p);
+      for (int64_t i = 0; i < n; ++i) want[i] = oracle_unary(op, x[i], p);
+      check_all(std::string("ref ") + uname(op), y.data(), want.data(), n, 1e-6, 1e-37, x.data());
+    }
+  }
+}
+
+TEST(ref_unary_special_values) {
+  const float in[] = {kNaN, -100.0f, 100.0f, -50.0f, 50.0f, -kInf, kInf, 0.0f, -0.0f};
+  float y[9];
+  auto run = [&](Unary op) { f32_unary__ref(op, 9, in, y, 0); };
+  run(Unary::Relu);
+  CHECK(std::isnan(y[0])) << "relu(NaN) = " << y[0];
+  CHECK(y[1] == 0 && y[2] == 100 && y[5] == 0 && y[6] == kInf && y[7] == 0) << "relu";
+  run(Unary::Sigmoid);
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] >= 0 && y[1] < 1e-40f) << "sigmoid(-100) = " << y[1];
+  CHECK(y[2] == 1.0f && y[5] == 0.0f && y[6] == 1.0f && y[7] == 0.5f) << "sigmoid";
+  run(Unary::Tanh);
+  CHECK(y[3] == -1.0f && y[4] == 1.0f && y[5] == -1.0f && y[6] == 1.0f && y[7] == 0) << "tanh";
+  run(Unary::Exp);
+  CHECK(y[2] == kInf && y[5] == 0 && y[6] == kInf && y[7] == 1.0f) << "exp overflow";
+  run(Unary::Log);
+  CHECK(y[7] == -kInf && y[8] == -kInf && std::isnan(y[1]) && y[6] == kInf) << "log";
+  run(Unary::Sign);
+  CHECK(std::isnan(y[0]) && y[7] == 0 && y[1] == -1 && y[2] == 1) << "sign";
+  // Backward: relu'(0) = 0, sign' = 0, abs'(0) = 0, and the calculus of the others.
+  const float x[] = {0.0f, 2.0f, -3.0f, 4.0f};
+  const float dy[] = {1.5f, 1.5f, 1.5f, 1.5f};
+  float yy[4], dx[4];
+  f32_unary__ref(Unary::Relu, 4, x, yy, 0);
+  f32_unary_bwd__ref(Unary::Relu, 4, x, yy, dy, dx, 0);
+  CHECK(dx[0] == 0 && dx[1] == 1.5f && dx[2] == 0) << "relu'";
+  f32_unary_bwd__ref(Unary::Sign, 4, x, yy, dy, dx, 0);
+  CHECK(dx[0] == 0 && dx[1] == 0 && dx[2] == 0) << "sign'";
+  f32_unary_bwd__ref(Unary::Abs, 4, x, yy, dy, dx, 0);
+  CHECK(dx[0] == 0 && dx[1] == 1.5f && dx[2] == -1.5f) << "abs'";
+  f32_unary_bwd__ref(Unary::Square, 4, x, yy, dy, dx, 0);  // 2x dy
+  CHECK(dx[1] == 6.0f && dx[2] == -9.0f) << "square'";
+  f32_unary_bwd__ref(Unary::Sqrt, 4, x, yy, dy, dx, 0);  // 0.5/sqrt(x) dy: x=4 -> 0.375
+  CHECK(dx[3] == 0.375f) << "sqrt' " << dx[3];
+  f32_unary_bwd__ref(Unary::Log, 4, x, yy, dy, dx, 0);  // dy/x: x=2 -> 0.75
+  CHECK(dx[1] == 0.75f && dx[2] == -0.5f) << "log'";
+  f32_unary_bwd__ref(Unary::Pow, 4, x, yy, dy, dx, 3.0f);  // 3 x^2 dy: x=2 -> 18
+  CHECK(dx[1] == 18.0f && dx[2] == 40.5f) << "pow' " << dx[1] << " " << dx[2];
+  f32_unary_bwd__ref(Unary::Pow, 4, x, yy, dy, dx, 0.0f);
+  CHECK(dx[0] == 0 && dx[1] == 0) << "pow' p=0";
+  const float s[] = {0.5f, 0.25f};  // sigmoid' = y(1-y) dy
+  f32_unary_bwd__ref(Unary::Sigmoid, 2, x, s, dy, dx, 0);
+  CHECK(dx[0] == 0.375f && dx[1] == 0.28125f) << "sigmoid'";
+  f32_unary_bwd__ref(Unary::Tanh, 2, x, s, dy, dx, 0);  // (1 - y^2) dy
+  CHECK(dx[0] == 1.125f && dx[1] == 1.40625f) << "tanh'";
+}
+
+TEST(isa_unary_vs_ref) {
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (Unary op : kUnaryOps) {
+      double rtol, atol;
+      unary_tol(op, &rtol, &atol);
+      float lo, hi;
+      unary_range(op, &lo, &hi);
+      for (int64_t n : kSizes) {
+        auto x = randv(n, lo, hi, 100 + n);
+        std::vector<float> want(n + 1, 7.0f), got(n + 1, 7.0f);
+        f32_unary__ref(op, n, x.data(), want.data(), 2.5f);
+        t->unary(op, n, x.data(), got.data(), 2.5f);
+        const std::string what = std::string(t->isa) + " " + uname(op) + " n=" + std::to_string(n);
+        check_all(what, got.data(), want.data(), n, rtol, atol, x.data());
+        CHECK(got[n] == 7.0f) << what << ": wrote past the end";
+        auto inplace = x;  // x == y
+        t->unary(op, n, inplace.data(), inplace.data(), 2.5f);
+        check_all(what + " in place", inplace.data(), got.data(), n, 0, 0);
+      }
+      auto sv = special_values();
+      const int64_t n = (int64_t)sv.size();
+      std::vector<float> want(n), got(n);
+      f32_unary__ref(op, n, sv.data(), want.data(), 2.5f);
+      t->unary(op, n, sv.data(), got.data(), 2.5f);
+      check_all(std::string(t->isa) + " " + uname(op) + " special values", got.data(),
+                want.data(), n, rtol, atol, sv.data());
+    }
+  }
+}
+
+TEST(isa_unary_bwd_vs_ref) {
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (Unary op : kUnaryOps) {
+      double rtol, atol;
+      unary_bwd_tol(op, &rtol, &atol);
+      float lo, hi;
+      unary_range(op, &lo, &hi);
+      if (op == Unary::Exp) lo = -20, hi = 20;
+      for (int64_t n : kSizes) {
+        auto x = randv(n, lo, hi, 200 + n);
+        auto dy = randv(n, -2, 2, 300 + n);
+        std::vector<float> y(n), want(n + 1, 7.0f), got(n + 1, 7.0f);
+        f32_unary__ref(op, n, x.data(), y.data(), 2.5f);
+        f32_unary_bwd__ref(op, n, x.data(), y.data(), dy.data(), want.data(), 2.5f);
+        t->unary_bwd(op, n, x.data(), y.data(), dy.data(), got.data(), 2.5f);
+        const std::string what =
+            std::string(t->isa) + " " + uname(op) + "_bwd n=" + std::to_string(n);
+        check_all(what, got.data(), want.data(), n, rtol, atol, x.data());
+        CHECK(got[n] == 7.0f) << what << ": wrote past the end";
+        auto inplace = dy;  // dx == dy
+        t->unary_bwd(op, n, x.data(), y.data(), inplace.data(), inplace.data(), 2.5f);
+        check_all(what + " in place", inplace.data(), got.data(), n, 0, 0);
+      }
+      auto sv = special_values();
+      const int64_t n = (int64_t)sv.size();
+      std::vector<float> y(n), dy(n, 1.25f), want(n), got(n);
+      f32_unary__ref(op, n, sv.data(), y.data(), 2.5f);
+      f32_unary_bwd__ref(op, n, sv.data(), y.data(), dy.data(), want.data(), 2.5f);
+      t->unary_bwd(op, n, sv.data(), y.data(), dy.data(), got.data(), 2.5f);
+      check_all(std::string(t->isa) + " " + uname(op) + "_bwd special values", got.data(),
+                want.data(), n, rtol, atol, sv.data());
+    }
+  }
+}
+
+// Max ulp distance of the AVX2 transcendental functions against double libm
+// over a sweep of float bit patterns (the bounds stated in vmath_avx2.h).
+static int64_t ulp_dist(float a, float b) {
+  if (a == b) return 0;
+  int32_t ia, ib;
+  std::memcpy(&ia, &a, 4);
+  std::memcpy(&ib, &b, 4);
+  if (ia < 0) ia = INT32_MIN - ia;
+  if (ib < 0) ib = INT32_MIN - ib;
+  return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
+}
+
+static float from_bits(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+TEST(isa_math_accuracy) {
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    struct Case { Unary op; float lo, hi; int64_t bound; };
+    const Case cases[] = {{Unary::Exp, -104.0f, 88.72f, 2}, {Unary::Log, 0, 0, 2},
+                          {Unary::Sigmoid, -100.0f, 40.0f, 4}, {Unary::Tanh, -12.0f, 12.0f, 4}};
+    for (const Case& c : cases) {
+      std::vector<float> x;
+      if (c.op == Unary::Log) {
+        for (uint32_t b = 1; b < 0x7F800000u; b += 997) x.push_back(from_bits(b));  // all finite > 0
+      } else {
+        const int64_t S = 1000000;
+        for (int64_t i = 0; i <= S; ++i) x.push_back(c.lo + (float)((c.hi - c.lo) * (double)i / S));
+        for (uint32_t b = 0x30000000u; b < 0x3F400000u; b += 491) {  // |x| in [5e-10, 0.75)
+          x.push_back(from_bits(b));
+          x.push_back(-from_bits(b));
+        }
+      }
+      const int64_t n = (int64_t)x.size();
+      std::vector<float> got(n);
+      t->unary(c.op, n, x.data(), got.data(), 0);
+      int64_t worst = 0, at = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const float want = oracle_unary(c.op, x[i], 0);
+        if (std::fabs(want) < 1.2e-38f) continue;  // denormal results: absolute check elsewhere
+        const int64_t d = ulp_dist(got[i], want);
+        if (d > worst) worst = d, at = i;
+      }
+      std::printf("     %s %s: max %lld ulp over %lld inputs (at x=%.9g)\n", t->isa, uname(c.op),
+                  (long long)worst, (long long)n, (double)x[at]);
+      CHECK(worst <= c.bound) << t->isa << " " << uname(c.op) << ": " << worst << " ulp at x=" << x[at];
+    }
+  }
+}
+
+// ---- binary ---------------------------------------------------------------------
+
+static float oracle_binary(Binary op, float a, float b) {
+  switch (op) {
+    case Binary::Add: return a + b;
+    case Binary::Sub: return a - b;
+    case Binary::Mul: return a * b;
+    case Binary::Div: return a / b;
+    case Binary::Max: return std::isnan(a) || std::isnan(b) ? kNaN : (a > b ? a : b);
+    case Binary::Min: return std::isnan(a) || std::isnan(b) ? kNaN : (a < b ? a : b);
+    case Binary::Eq: return a == b ? 1.0f : 0.0f;
+    default: return kNaN;
+  }
+}
+
+// Pairs of special values: every combination of a small set.
+static void special_pairs(std::vector<float>* a, std::vector<float>* b) {
+  const float v[] = {0.0f, -0.0f, 1.0f, -2.0f, kInf, -kInf, kNaN, 1e-40f, 3.4028235e38f};
+  for (float x : v)
+    for (float y : v) a->push_back(x), b->push_back(y);
+}
+
+TEST(ref_binary_oracle) {
+  std::vector<float> a, b;
+  special_pairs(&a, &b);
+  auto ra = randv(500, -3, 3, 5), rb = randv(500, -3, 3, 6);
+  a.insert(a.end(), ra.begin(), ra.end());
+  b.insert(b.end(), rb.begin(), rb.end());
+  for (int i = 0; i < 50; ++i) b[a.size() - 1 - i] = a[a.size() - 1 - i];  // equal pairs for eq
+  const int64_t n = (int64_t)a.size();
+  std::vector<float> out(n), want(n);
+  for (Binary op : kBinaryOps) {
+    f32_binary__ref(op, n, a.data(), b.data(), out.data());
+    for (int64_t i = 0; i < n; ++i) want[i] = oracle_binary(op, a[i], b[i]);
+    check_all(std::string("ref ") + bname(op), out.data(), want.data(), n, 0, 0, a.data());
+  }
+  const float x = 1.0f, y = kNaN;
+  float o;
+  f32_binary__ref(Binary::Max, 1, &x, &y, &o);
+  CHECK(std::isnan(o)) << "max(1, NaN)";
+  f32_binary__ref(Binary::Min, 1, &y, &x, &o);
+  CHECK(std::isnan(o)) << "min(NaN, 1)";
+}
+
+TEST(isa_binary_vs_ref) {
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (Binary op : kBinaryOps) {
+      for (int64_t n : kSizes) {
+        auto a = randv(n, -3, 3, 10 + n), b = randv(n, -3, 3, 20 + n);
+        for (int64_t i = 0; i < n; i += 3) b[i] = a[i];
+        std::vector<float> want(n + 1, 7.0f), got(n + 1, 7.0f);
+        f32_binary__ref(op, n, a.data(), b.data(), want.data());
+        t->binary(op, n, a.data(), b.data(), got.data());
+        const std::string what = std::string(t->isa) + " " + bname(op) + " n=" + std::to_string(n);
+        check_all(what, got.data(), want.data(), n, 0, 0, a.data());
+        CHECK(got[n] == 7.0f) << what << ": wrote past the end";
+        auto ia = a, ib = b;  // out == a, out == b
+        t->binary(op, n, ia.data(), b.data(), ia.data());
+        t->binary(op, n, a.data(), ib.data(), ib.data());
+        check_all(what + " out==a", ia.data(), want.data(), n, 0, 0);
+        check_all(what + " out==b", ib.data(), want.data(), n, 0, 0);
+      }
+      std::vector<float> a, b;
+      special_pairs(&a, &b);
+      const int64_t n = (int64_t)a.size();
+      std::vector<float> want(n), got(n);
+      f32_binary__ref(op, n, a.data(), b.data(), want.data());
+      t->binary(op, n, a.data(), b.data(), got.data());
+      check_all(std::string(t->isa) + " " + bname(op) + " special values", got.data(), want.data(),
+                n, 0, 0, a.data());
+    }
+  }
+}
+
+// ---- broadcasting ---------------------------------------------------------------
+
+struct Bcast {
+  std::vector<int64_t> shape, ashape, bshape;  // a/b shapes: same rank, 1 = broadcast
+};
+
+// Row-major strides of `s`, 0 where s[d] == 1 and out[d] != 1.
+static std::vector<int64_t> bstrides(const std::vector<int64_t>& s, const std::vector<int64_t>& out) {
+  std::vector<int64_t> st(s.size());
+  int64_t acc = 1;
+  for (int d = (int)s.size() - 1; d >= 0; --d) {
+    st[d] = (s[d] == 1 && out[d] != 1) ? 0 : acc;
+    acc *= s[d];
+  }
+  return st;
+}
+static int64_t numel(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t v : s) n *= v;
+  return n;
+}
+
+// out[idx] = a[idx . astride] op b[idx . bstride], the obvious loop.
+static void oracle_bcast(Binary op, const std::vector<int64_t>& shape, const float* a,
+                         const std::vector<int64_t>& as, const float* b,
+                         const std::vector<int64_t>& bs, float* out) {
+  const int64_t n = numel(shape);
+  const int nd = (int)shape.size();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rem = i, oa = 0, ob = 0;
+    for (int d = nd - 1; d >= 0; --d) {
+      const int64_t id = rem % shape[d];
+      rem /= shape[d];
+      oa += id * as[d];
+      ob += id * bs[d];
+    }
+    out[i] = oracle_binary(op, a[oa], b[ob]);
+  }
+}
+
+static std::vector<Bcast> bcast_cases() {
+  std::vector<Bcast> c;
+  for (int64_t D : {1, 7, 8, 9, 17, 33, 257}) {
+    for (int64_t N : {1, 3, 16}) {
+      c.push_back({{N, D}, {N, D}, {N, D}});        // same shape
+      c.push_back({{N, D}, {N, D}, {1, D}});        // row vector b
+      c.push_back({{N, D}, {1, D}, {N, D}});        // row vector a
+      c.push_back({{N, D}, {N, D}, {N, 1}});        // column b
+      c.push_back({{N, D}, {N, D}, {1, 1}});        // scalar b
+      c.push_back({{N, D}, {1, 1}, {N, D}});        // scalar a
+      c.push_back({{N, D}, {N, 1}, {1, D}});        // outer product
+    }
+  }
+  c.push_back({{2, 3, 5, 9}, {2, 1, 5, 9}, {1, 3, 1, 9}});
+  c.push_back({{4, 1, 17}, {4, 1, 17}, {1, 1, 17}});
+  c.push_back({{3, 0, 5}, {3, 0, 5}, {1, 1, 5}});  // empty
+  c.push_back({{}, {}, {}});                       // rank 0
+  c.push_back({{1, 1, 1}, {1, 1, 1}, {1, 1, 1}});
+  return c;
+}
+
+TEST(ref_bcast_oracle) {
+  for (const Bcast& c : bcast_cases()) {
+    const auto as = bstrides(c.ashape, c.shape), bs = bstrides(c.bshape, c.shape);
+    auto a = randv(numel(c.ashape), -2, 2, 1), b = randv(numel(c.bshape), -2, 2, 2);
+    const int64_t n = numel(c.shape);
+    for (Binary op : kBinaryOps) {
+      std::vector<float> want(n), got(n + 1, 7.0f);
+      oracle_bcast(op, c.shape, a.data(), as, b.data(), bs, want.data());
+      f32_binary_bcast__ref(op, (int)c.shape.size(), c.shape.data(), a.data(), as.data(), b.data(),
+                            bs.data(), got.data());
+      check_all(std::string("ref bcast ") + bname(op), got.data(), want.data(), n, 0, 0);
+      CHECK(got[n] == 7.0f) << "bcast wrote past the end";
+    }
+  }
+  // A transposed (non-unit inner stride) and a negative-stride operand.
+  const int64_t shape[2] = {5, 6};
+  auto a = randv(30, -2, 2, 3), b = randv(30, -2, 2, 4);
+  const int64_t as[2] = {6, 1}, bt[2] = {1, 5}, bneg[2] = {-6, 1};
+  std::vector<float> want(30), got(30);
+  oracle_bcast(Binary::Sub, {5, 6}, a.data(), {6, 1}, b.data(), {1, 5}, want.data());
+  f32_binary_bcast__ref(Binary::Sub, 2, shape, a.data(), as, b.data(), bt, got.data());
+  check_all("ref bcast transposed b", got.data(), want.data(), 30, 0, 0);
+  oracle_bcast(Binary::Sub, {5, 6}, a.data(), {6, 1}, b.data() + 24, {-6, 1}, want.data());
+  f32_binary_bcast__ref(Binary::Sub, 2, shape, a.data(), as, b.data() + 24, bneg, got.data());
+  check_all("ref bcast negative stride", got.data(), want.data(), 30, 0, 0);
+}
+
+TEST(isa_bcast_vs_ref) {
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (const Bcast& c : bcast_cases()) {
+      const auto as = bstrides(c.ashape, c.shape), bs = bstrides(c.bshape, c.shape);
+      auto a = randv(numel(c.ashape), -2, 2, 7), b = randv(numel(c.bshape), -2, 2, 8);
+      if (!a.empty() && !b.empty()) a[0] = kNaN, b[b.size() - 1] = -kInf;
+      const int64_t n = numel(c.shape);
+      for (Binary op : kBinaryOps) {
+        std::vector<float> want(n + 1, 7.0f), got(n + 1, 7.0f);
+        f32_binary_bcast__ref(op, (int)c.shape.size(), c.shape.data(), a.data(), as.data(),
+                              b.data(), bs.data(), want.data());
+        t->binary_bcast(op, (int)c.shape.size(), c.shape.data(), a.data(), as.data(), b.data(),
+                        bs.data(), got.data());
+        std::string what = std::string(t->isa) + " bcast " + bname(op) + " [";
+        for (int64_t v : c.shape) what += std::to_string(v) + ",";
+        check_all(what + "]", got.data(), want.data(), n + 1, 0, 0);
+      }
+    }
+  }
+}
+
+// ---- reduce -----------------------------------------------------------------------
+
+struct ReduceCase {
+  std::vector<int64_t> shape;
+  std::vector<int> axes;  // reduced axes
+};
+
+// ostride (row-major over the kept dims, 0 on reduced dims) and out_n.
+static std::vector<int64_t> reduce_ostride(const ReduceCase& c, int64_t* out_n) {
+  const int nd = (int)c.shape.size();
+  std::vector<int64_t> os(nd, 0);
+  int64_t acc = 1;
+  for (int d = nd - 1; d >= 0; --d) {
+    bool red = false;
+    for (int a : c.axes) red |= a == d;
+    if (!red) os[d] = acc, acc *= c.shape[d];
+  }
+  *out_n = acc;
+  return os;
+}
+
+static void oracle_reduce(Reduce op, const ReduceCase& c, const float* x,
+                          const std::vector<int64_t>& os, float* out, int64_t out_n) {
+  const int64_t n = numel(c.shape);
+  std::vector<double> sum(out_n, 0.0);
+  std::vector<float> mx(out_n, -kInf);
+  const int nd = (int)c.shape.size();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rem = i, o = 0;
+    for (int d = nd - 1; d >= 0; --d) {
+      o += (rem % c.shape[d]) * os[d];
+      rem /= c.shape[d];
+    }
+    sum[o] += x[i];
+    if (std::isnan(x[i]) || std::isnan(mx[o])) mx[o] = kNaN;
+    else if (x[i] > mx[o]) mx[o] = x[i];
+  }
+  for (int64_t o = 0; o < out_n; ++o)
+    out[o] = op == Reduce::Max ? mx[o]
+             : op == Reduce::Sum ? (float)sum[o]
+                                 : (float)(sum[o] / ((double)n / (double)out_n));
+}
+
+static std::vector<ReduceCase> reduce_cases() {
+  std::vector<ReduceCase> c;
+  for (int64_t R : {1, 3, 17}) {
+    for (int64_t C : {1, 7, 8, 9, 15, 16, 17, 33, 257, 1000}) {
+      c.push_back({{R, C}, {1}});     // last axis
+      c.push_back({{R, C}, {0}});     // first axis
+      c.push_back({{R, C}, {0, 1}});  // everything
+    }
+  }
+  c.push_back({{4, 5, 6}, {1}});
+  c.push_back({{4, 5, 6}, {0, 2}});
+  c.push_back({{4, 5, 6}, {1, 2}});
+  c.push_back({{4, 5, 6}, {0, 1}});
+  c.push_back({{2, 1, 3, 1, 40}, {4}});
+  c.push_back({{2, 1, 3, 1, 40}, {0, 2}});
+  c.push_back({{1000}, {0}});
+  c.push_back({{1000}, {}});  // nothing reduced
+  c.push_back({{}, {}});      // rank 0
+  return c;
+}
+
+static const char* rname(Reduce op) { return op == Reduce::Sum ? "sum" : op == Reduce::Mean ? "mean" : "max"; }
+
+TEST(ref_reduce_oracle) {
+  for (const ReduceCase& c : reduce_cases()) {
+    int64_t out_n;
+    const auto os = reduce_ostride(c, &out_n);
+    auto x = randv(numel(c.shape), -1, 1, 31);
+    for (Reduce op : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+      std::vector<float> want(out_n), got(out_n + 1, 7.0f);
+      oracle_reduce(op, c, x.data(), os, want.data(), out_n);
+      f32_reduce__ref(op, (int)c.shape.size(), c.shape.data(), x.data(), os.data(), got.data(), out_n);
+      check_all(std::string("ref reduce ") + rname(op), got.data(), want.data(), out_n, 1e-7, 1e-12);
+      CHECK(got[out_n] == 7.0f) << "reduce wrote past the end";
+    }
+  }
+  // Empty input: sum 0, mean NaN, max -Inf.
+  const int64_t shape[2] = {3, 0}, os[2] = {1, 0};
+  float out[3];
+  f32_reduce__ref(Reduce::Sum, 2, shape, nullptr, os, out, 3);
+  CHECK(out[0] == 0 && out[2] == 0) << "empty sum";
+  f32_reduce__ref(Reduce::Mean, 2, shape, nullptr, os, out, 3);
+  CHECK(std::isnan(out[0]) && std::isnan(out[2])) << "empty mean";
+  f32_reduce__ref(Reduce::Max, 2, shape, nullptr, os, out, 3);
+  CHECK(out[0] == -kInf && out[2] == -kInf) << "empty max";
+  // Max propagates NaN; sum is exact in double: 1e8 + 1 - 1e8 = 1.
+  const float x[4] = {1e8f, 1.0f, -1e8f, 0.0f};
+  const int64_t s1[1] = {4}, o1[1] = {0};
+  f32_reduce__ref(Reduce::Sum, 1, s1, x, o1, out, 1);
+  CHECK(out[0] == 1.0f) << "double accumulation " << out[0];
+  const float xn[4] = {1.0f, kNaN, 3.0f, 2.0f};
+  f32_reduce__ref(Reduce::Max, 1, s1, xn, o1, out, 1);
+  CHECK(std::isnan(out[0])) << "max with NaN";
+}
+
+TEST(isa_reduce_vs_ref) {
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (const ReduceCase& c : reduce_cases()) {
+      int64_t out_n;
+      const auto os = reduce_ostride(c, &out_n);
+      for (int pass = 0; pass < 2; ++pass) {
+        auto x = randv(numel(c.shape), -1, 1, 41 + pass);
+        if (pass == 1 && x.size() > 5) x[5] = kNaN, x[x.size() / 2] = -kInf;
+        for (Reduce op : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+          std::vector<float> want(out_n + 1, 7.0f), got(out_n + 1, 7.0f);
+          f32_reduce__ref(op, (int)c.shape.size(), c.shape.data(), x.data(), os.data(),
+                          want.data(), out_n);
+          t->reduce(op, (int)c.shape.size(), c.shape.data(), x.data(), os.data(), got.data(), out_n);
+          std::string what = std::string(t->isa) + " reduce " + rname(op) + " [";
+          for (int64_t v : c.shape) what += std::to_string(v) + ",";
+          check_all(what + "]", got.data(), want.data(), out_n + 1,
+                    op == Reduce::Max ? 0 : 2.5e-7, op == Reduce::Max ? 0 : 1e-30);
+        }
+      }
+    }
+  }
+}
