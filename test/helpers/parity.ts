@@ -26,6 +26,8 @@ export function compareArrays(
   got: ArrayLike<number>,
   want: ArrayLike<number>,
   tol: Tolerance,
+  /** Describes the inputs behind element i (e.g. `x = -0`), appended to a failure message. */
+  at?: (i: number) => string,
 ): void {
   if (got.length !== want.length) {
     expect.fail(`${label}: length ${got.length} vs reference ${want.length}`);
@@ -48,12 +50,17 @@ export function compareArrays(
     expect.fail(
       `${label}: mismatch at index ${worst} of ${want.length}: got ${show(got[worst])}, reference ${show(want[worst])} ` +
         `(|diff| = ${Math.abs(got[worst] - want[worst])}, atol ${tol.atol}, rtol ${tol.rtol}` +
-        `${tol.signedZeros ? ', signed zeros' : ''})`,
+        `${tol.signedZeros ? ', signed zeros' : ''})${at ? `; inputs: ${at(worst)}` : ''}`,
     );
   }
 }
 
 /** One scalar (a loss) compared like a one-element array. */
+/** `name = value` for an input array at index i (showing -0), for compareArrays' `at`. */
+export function inputsAt(inputs: Record<string, ArrayLike<number>>): (i: number) => string {
+  return (i) => Object.entries(inputs).map(([k, v]) => `${k} = ${show(v[i])}`).join(', ');
+}
+
 export function compareScalar(label: string, got: number, want: number, tol: Tolerance): void {
   compareArrays(label, [got], [want], tol);
 }
