@@ -41,8 +41,10 @@ const KernelTable& ref_table() {
 
 const KernelTable* avx2_table() {
 #if defined(__x86_64__) || defined(_M_X64)
+  // Check the CPU first: fill_avx2 lives in an AVX2 translation unit.
+  if (!cpu_features().avx2_fma) return nullptr;
   static const KernelTable t = make(fill_avx2, "avx2");
-  return cpu_features().avx2_fma ? &t : nullptr;
+  return &t;
 #else
   return nullptr;
 #endif
@@ -50,8 +52,9 @@ const KernelTable* avx2_table() {
 
 const KernelTable* avx512_table() {
 #if defined(__x86_64__) || defined(_M_X64)
+  if (!cpu_features().avx512) return nullptr;
   static const KernelTable t = make(fill_avx512, "avx512");
-  return cpu_features().avx512 ? &t : nullptr;
+  return &t;
 #else
   return nullptr;
 #endif
@@ -59,8 +62,9 @@ const KernelTable* avx512_table() {
 
 const KernelTable* neon_table() {
 #if defined(__aarch64__) || defined(_M_ARM64)
+  if (!cpu_features().neon) return nullptr;
   static const KernelTable t = make(fill_neon, "neon");
-  return cpu_features().neon ? &t : nullptr;
+  return &t;
 #else
   return nullptr;
 #endif

@@ -49,7 +49,7 @@ describe('ts unary', () => {
     close(run('sign', s), [NaN, 1, -1, 0, 0]);
     expect(Object.is(run('sign', f32([-0]))[0], -0)).toBe(true); // Math.sign keeps -0
     close(run('relu', s), [NaN, Infinity, 0, 0, 0]);
-    expect(Object.is(run('relu', f32([-0]))[0], 0)).toBe(true); // relu(-0) = +0
+    expect(Object.is(run('relu', f32([-0]))[0], -0)).toBe(true); // relu(-0) = -0 (x < 0 ? 0 : x)
     close(run('sigmoid', s), [NaN, 1, 0, 0.5, 0.5]);
     // Stable sigmoid: no overflow at the float extremes (e^1000 would be Inf/Inf = NaN).
     close(run('sigmoid', f32([-1000, 1000, -3e38, 3e38])), [0, 1, 0, 1]);

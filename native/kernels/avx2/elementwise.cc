@@ -166,9 +166,6 @@ void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, co
     case Unary::Abs:
       map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, v_sign(xv)); });
       break;
-    case Unary::Square:
-      map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, _mm256_add_ps(xv, xv)); });
-      break;
     default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p);
   }
 }

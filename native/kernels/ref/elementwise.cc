@@ -26,7 +26,7 @@
 //           (sign(+-0) = +-0, sign(NaN) = NaN, like JS Math.sign)
 //   Abs     |x|                               | dy * sign(x)  (abs'(0) = 0, a multiply:
 //                                             |   Inf dy at x = 0 gives NaN)
-//   Square  x*x                               | dy * 2x
+//   Square  x*x                               | dy 2x, computed in double (2x alone may overflow)
 //
 //   Add Sub Mul Div  IEEE float
 //   Max Min          NaN if either operand is NaN, else a > b ? a : b (resp. <);
@@ -140,7 +140,7 @@ void f32_unary_bwd__ref(Unary op, int64_t n, const float* x, const float* y, con
       break;
     case Unary::Sign: for (int64_t i = 0; i < n; ++i) dx[i] = 0.0f; break;
     case Unary::Abs: for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * sign_of(x[i]); break;
-    case Unary::Square: for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (2.0f * x[i]); break;
+    case Unary::Square: for (int64_t i = 0; i < n; ++i) dx[i] = (float)(2.0 * dy[i] * x[i]); break;  // in double: 2x alone may overflow
     default:
       for (int64_t i = 0; i < n; ++i) dx[i] = std::numeric_limits<float>::quiet_NaN();
   }

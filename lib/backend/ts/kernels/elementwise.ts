@@ -12,11 +12,11 @@
  * to float32 arithmetic.
  *
  * Pinned semantics:
- *   relu(x)  = x > 0 ? x : 0, NaN stays NaN, relu(-0) = +0;   relu'(x) = x > 0 ? 1 : 0 (so relu'(0) = 0, relu'(NaN) = 0)
+ *   relu(x)  = x < 0 ? 0 : x, so NaN stays NaN and relu(-0) = -0;   relu'(x) = x > 0 ? 1 : 0 (so relu'(0) = 0, relu'(NaN) = 0)
  *   sign(x)  = Math.sign: sign(±0) = ±0, sign(NaN) = NaN;     sign'    = 0
  *   sigmoid  = stable form x >= 0 ? 1/(1+e^-x) : e^x/(1+e^x);  sigmoid' = y(1-y)
  *   tanh'    = 1 - y²;  exp' = y;  log' = 1/x;  sqrt' = 0.5/sqrt(x)
- *   pow(x)   = x^p;     pow'  = p·x^(p-1)   (literal: p = 0 at x = 0 gives 0·Inf = NaN)
+ *   pow(x)   = x^p;     pow'  = p·x^(p-1), and 0 when p = 0 (x^0 is constant; PyTorch agrees)
  *   abs'     = sign(x); square' = 2x;  neg' = -1
  *   max/min propagate NaN; eq gives 1 where a == b else 0 (NaN != NaN, -0 == +0).
  */
@@ -30,7 +30,7 @@ export function sigmoid(x: number): number {
 }
 
 function relu(x: number): number {
-  return x > 0 ? x : x !== x ? x : 0;
+  return x < 0 ? 0 : x;
 }
 
 export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number): void {
@@ -59,7 +59,7 @@ export function unaryBackward(
     case 'exp': for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i]; break;
     case 'log': for (let i = 0; i < n; i++) dx[i] = dy[i] / x[i]; break;
     case 'sqrt': for (let i = 0; i < n; i++) dx[i] = dy[i] * (0.5 / Math.sqrt(x[i])); break;
-    case 'pow': for (let i = 0; i < n; i++) dx[i] = dy[i] * (p * Math.pow(x[i], p - 1)); break;
+    case 'pow': for (let i = 0; i < n; i++) dx[i] = p === 0 ? 0 : dy[i] * (p * Math.pow(x[i], p - 1)); break;
     case 'relu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0; break;
     case 'sigmoid': for (let i = 0; i < n; i++) { const s = y[i]; dx[i] = dy[i] * (s * (1 - s)); } break;
     case 'tanh': for (let i = 0; i < n; i++) { const t = y[i]; dx[i] = dy[i] * (1 - t * t); } break;
