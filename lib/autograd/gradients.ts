@@ -7,7 +7,7 @@
  * this table and fails for any entry without a finite-difference check.
  */
 import { backend } from '../backend/index.js';
-import type { UnaryOp } from '../backend/backend.js';
+import type { ActOp, UnaryOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
@@ -94,14 +94,46 @@ export const gradients: Record<string, GradRule> = {
     const { transA, transB } = node.saved as { transA: boolean; transB: boolean };
     const [m, n] = dy.shape;
     const k = transA ? a.shape[0] : a.shape[1];
-    const da = empty(a.shape);
-    const db = empty(b.shape);
     const be = backend();
-    if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), 0, da.f32()); // dA = dC · op(B)^T
-    else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), 0, da.f32()); // dA^T... = op(B) · dC^T
-    if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), 0, db.f32()); // dB = op(A)^T · dC
-    else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), 0, db.f32()); // dB^T = dC^T · op(A)
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (a.requiresGrad) {
+      da = empty(a.shape);
+      if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), 0, da.f32()); // dA = dC · op(B)ᵀ
+      else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), 0, da.f32()); // dAᵀ = op(B) · dCᵀ
+    }
+    if (b.requiresGrad) {
+      db = empty(b.shape);
+      if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), 0, db.f32()); // dB = op(A)ᵀ · dC
+      else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), 0, db.f32()); // dBᵀ = dCᵀ · op(A)
+    }
     return [da, db];
+  },
+  // y = act(z), z = x Wᵀ + b: dz = dy act'(y) (fused with db = sum over rows of dz),
+  // dx = dz W, dW = dzᵀ x.
+  linear: (node, y, dy) => {
+    const [x, w, bias] = node.inputs;
+    const act = node.saved.activation as ActOp;
+    const [n, out] = y.shape;
+    const inF = w.shape[1];
+    const be = backend();
+    const db = bias?.requiresGrad ? empty(bias.shape) : null;
+    let dz = dy;
+    if (act !== 'none' || db) {
+      dz = act === 'none' ? dy : empty(y.shape);
+      be.biasActBackward(n, out, y.f32(), dy.f32(), dz.f32(), db ? db.f32() : null, act);
+    }
+    let dx: Tensor | null = null;
+    let dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape);
+      be.gemm(false, false, n, inF, out, 1, dz.f32(), w.f32(), 0, dx.f32());
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape);
+      be.gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), 0, dw.f32());
+    }
+    return [dx, dw, db];
   },
   transpose: (_node, _y, dy) => {
     const [n, d] = dy.shape;

@@ -23,6 +23,9 @@ export type BinaryOp = keyof typeof Binary;
 export const Reduce = { sum: 0, mean: 1, max: 2 } as const;
 export type ReduceOp = keyof typeof Reduce;
 
+export const Act = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
+export type ActOp = keyof typeof Act;
+
 export interface SgdOptions {
   lr: number;
   momentum: number;
@@ -98,6 +101,14 @@ export interface Backend {
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
   ): void;
+
+  /** Fused layer epilogue, in place over rows of d: y = act(y + bias); bias may be null. */
+  biasAct(n: number, d: number, y: Float32Array, bias: Float32Array | null, act: ActOp): void;
+  /**
+   * dz = dy * act'(y) from the activation's output y (dz may be dy);
+   * dbias[j] = sum over rows of dz[:, j] when dbias is given.
+   */
+  biasActBackward(n: number, d: number, y: Float32Array, dy: Float32Array, dz: Float32Array, dbias: Float32Array | null, act: ActOp): void;
 
   /** One SGD step over a parameter (PyTorch semantics). `v` is the momentum buffer. */
   sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, o: SgdOptions, first: boolean): void;

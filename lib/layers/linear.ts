@@ -1,6 +1,7 @@
 /** Linear (fully connected) layer: y = x Wᵀ + b, W is [out, in] as in PyTorch. */
 import { Tensor } from '../tensor/tensor.js';
-import { add, matmul, rand, randn, zeros } from '../ops/index.js';
+import { linear, rand, randn, zeros } from '../ops/index.js';
+import type { ActOp } from '../backend/backend.js';
 import { fmt } from '../tensor/shape.js';
 import { Module, type ModuleConfig } from './module.js';
 
@@ -52,11 +53,15 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardWith(x, 'none');
+  }
+
+  /** act(x Wᵀ + b) in one fused op (Sequential uses it for Linear + activation pairs). */
+  forwardWith(x: Tensor, activation: ActOp): Tensor {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new Error(`fathom.Linear: expected input [batch, ${this.inFeatures}], got ${fmt(x.shape)}`);
     }
-    const y = matmul(x, this.weight, { transB: true });
-    return this.bias ? add(y, this.bias) : y;
+    return linear(x, this.weight, this.bias, activation);
   }
 
   config(): ModuleConfig {

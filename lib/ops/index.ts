@@ -3,3 +3,4 @@ export * from './reduce.js';
 export * from './linalg.js';
 export * from './softmax.js';
 export * from './create.js';
+export * from './layer.js';

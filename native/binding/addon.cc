@@ -88,6 +88,8 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("randNormal", &Addon::RandNormal),
         InstanceMethod("gemm", &Addon::Gemm),
         InstanceMethod("gemmAsync", &Addon::GemmAsync),
+        InstanceMethod("biasAct", &Addon::BiasAct),
+        InstanceMethod("biasActBackward", &Addon::BiasActBackward),
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("adamStep", &Addon::AdamStep),
     });
@@ -363,6 +365,25 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Promise p = w->Promise();
     w->Queue();  // deletes itself after OnOK / OnError
     return p;
+  }
+
+  // biasAct(n, d, y, bias | null, act): y = act(y + bias) in place
+  Napi::Value BiasAct(Info info) {
+    Args a(info, "biasAct", 5);
+    Rows r = rows(a, "biasAct");
+    float* y = a.f32(2, "y", r.n * r.d);
+    const float* bias = a.f32_or_null(3, "bias", r.d);
+    ops::bias_act(r.n, r.d, y, bias, (Act)a.enumv(4, "act", (int32_t)Act::Count));
+    return Undefined(info);
+  }
+  // biasActBackward(n, d, y, dy, dz, dbias | null, act)
+  Napi::Value BiasActBackward(Info info) {
+    Args a(info, "biasActBackward", 7);
+    Rows r = rows(a, "biasActBackward");
+    int64_t nd = r.n * r.d;
+    ops::bias_act_bwd(r.n, r.d, a.f32(2, "y", nd), a.f32(3, "dy", nd), a.f32(4, "dz", nd),
+                      a.f32_or_null(5, "dbias", r.d), (Act)a.enumv(6, "act", (int32_t)Act::Count));
+    return Undefined(info);
   }
 
   // sgdStep(w, g, v, lr, momentum, dampening, weightDecay, nesterov, first)

@@ -28,6 +28,13 @@ class Args {
            std::to_string(a.ElementLength()));
     return want_len == 0 ? nullptr : a.Data();
   }
+  // A Float32Array of want_len values, or null/undefined (returns nullptr).
+  float* f32_or_null(size_t i, const char* name, int64_t want_len) const {
+    if (info_[i].IsNull() || info_[i].IsUndefined()) return nullptr;
+    float* p = f32(i, name, want_len);
+    if (!p && want_len == 0) return nullptr;
+    return p;
+  }
   Napi::Float32Array f32array(size_t i, const char* name) const {
     Napi::Value v = info_[i];
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)

@@ -31,6 +31,8 @@ enum class Binary : int32_t {
   Count
 };
 enum class Reduce : int32_t { Sum = 0, Mean = 1, Max = 2, Count };
+// Activations fused into a layer's bias add (bias_act).
+enum class Act : int32_t { None = 0, Relu = 1, Sigmoid = 2, Tanh = 3, Count };
 
 constexpr int kMaxDims = 8;
 
@@ -76,6 +78,17 @@ using XentProbsBwdFn = void (*)(int64_t N, int64_t D, const float* prob,
 // mean((a - b)^2) over n elements; backward da = g * 2 (a - b) / n.
 using MseFn = double (*)(int64_t n, const float* a, const float* b);
 using MseBwdFn = void (*)(int64_t n, const float* a, const float* b, float g, float* da);
+
+// ---- fused layer epilogue -------------------------------------------------
+// In place over rows of D: y[n,d] = act(y[n,d] + bias[d]); bias may be null.
+// relu(z) = z < 0 ? 0 : z; sigmoid and tanh as the Unary ops.
+using BiasActFn = void (*)(int64_t N, int64_t D, float* y, const float* bias, Act act);
+// dz[n,d] = dy[n,d] * act'(y[n,d]) from the activation's OUTPUT y
+// (relu' = y > 0, sigmoid' = y (1 - y), tanh' = 1 - y^2, none' = 1);
+// dbias[d] = sum_n dz[n,d] (written, accumulated in double), dbias may be null.
+// dz may alias dy.
+using BiasActBwdFn = void (*)(int64_t N, int64_t D, const float* y, const float* dy, float* dz,
+                              float* dbias, Act act);
 
 // ---- layout ---------------------------------------------------------------
 // y (D x N) = x (N x D) transposed.
@@ -139,6 +152,8 @@ struct KernelTable {
   RandUniformFn rand_uniform;
   RandNormalFn rand_normal;
   GemmFn gemm;
+  BiasActFn bias_act;
+  BiasActBwdFn bias_act_bwd;
   SgdStepFn sgd_step;
   AdamStepFn adam_step;
 };

@@ -255,6 +255,36 @@ void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float*
   });
 }
 
+// ---- fused layer epilogue ------------------------------------------------------
+
+void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act) {
+  const int64_t grain = act == Act::Sigmoid || act == Act::Tanh ? kCostly : kCheap;
+  split(N, D > 0 && D < grain ? grain / D : 1, 1,
+        [&](int64_t b, int64_t e) { k.bias_act(e - b, D, y + b * D, bias, act); });
+}
+
+void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
+                  float* dz, float* dbias, Act act) {
+  const int nth = N * D < 262144 ? 1 : threads_for(N, D > 0 && D < kCheap ? kCheap / D : 1);
+  if (nth <= 1 || !dbias) {
+    if (nth <= 1) return k.bias_act_bwd(N, D, y, dy, dz, dbias, act);
+    return split(N, 1, 1, [&](int64_t b, int64_t e) {
+      k.bias_act_bwd(e - b, D, y + b * D, dy + b * D, dz + b * D, nullptr, act);
+    });
+  }
+  std::vector<float> part((size_t)nth * (size_t)D, 0.0f);
+  parallel_run(nth, [&](int ith, int nt) {
+    int64_t b, e;
+    partition(N, ith, nt, 1, &b, &e);
+    if (b < e) k.bias_act_bwd(e - b, D, y + b * D, dy + b * D, dz + b * D, &part[(size_t)ith * D], act);
+  });
+  for (int64_t d = 0; d < D; ++d) {
+    double s = 0;
+    for (int t = 0; t < nth; ++t) s += part[(size_t)t * D + d];
+    dbias[d] = (float)s;
+  }
+}
+
 // ---- on the active table ------------------------------------------------------
 
 void unary(Unary op, int64_t n, const float* x, float* y, float p) {
@@ -314,6 +344,13 @@ void rand_normal(int64_t n, uint64_t seed, uint64_t offset, float mean, float st
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm(active(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act) {
+  bias_act(active(), N, D, y, bias, act);
+}
+void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dz, float* dbias,
+                  Act act) {
+  bias_act_bwd(active(), N, D, y, dy, dz, dbias, act);
 }
 void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
               float dampening, float weight_decay, bool nesterov, bool first) {

@@ -13,6 +13,8 @@
 //     the reduction (a first-axis reduction runs on one thread);
 //   random: chunks start at a multiple of 16 elements (4 Philox blocks), so
 //     the values do not depend on the thread count;
+//   bias_act: whole rows; bias_act_bwd: whole rows with per-thread bias
+//     partials (float) added in chunk order, one call below 256K elements;
 //   transpose2d, gemm: one call (gemm threads itself).
 // Element-wise and row results are bitwise identical to one table call. The
 // scalar losses (xent, mse) sum per-chunk partials in chunk order and the
@@ -55,6 +57,9 @@ void rand_uniform(int64_t n, uint64_t seed, uint64_t offset, float lo, float hi,
 void rand_normal(int64_t n, uint64_t seed, uint64_t offset, float mean, float std, float* y);
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act);
+void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dz, float* dbias,
+                  Act act);
 void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
               float dampening, float weight_decay, bool nesterov, bool first);
 void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
@@ -95,6 +100,9 @@ void rand_normal(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset
 void gemm(const KernelTable& k, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
           float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
           float* C, int64_t ldc);
+void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act);
+void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
+                  float* dz, float* dbias, Act act);
 void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* v, float lr,
               float momentum, float dampening, float weight_decay, bool nesterov, bool first);
 void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float* m, float* v,

@@ -35,118 +35,12 @@
 #include "kernels/ops.h"
 #include "kernels/ref/ref.h"
 #include "runtime/pool.h"
+#include "helpers.h"
 #include "test.h"
 
 using namespace fathom;
 
-namespace {
-
-const float kInf = std::numeric_limits<float>::infinity();
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-const int64_t kSizes[] = {0, 1, 7, 8, 9, 15, 16, 17, 33, 257, 1000};
-
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint32_t next() {
-    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    return (uint32_t)(s >> 16);
-  }
-  float uni(float lo, float hi) { return lo + (hi - lo) * (float)((next() >> 8) * (1.0 / 16777216.0)); }
-};
-
-std::vector<float> randv(int64_t n, float lo, float hi, uint64_t seed) {
-  Rng r(seed);
-  std::vector<float> v((size_t)n);
-  for (auto& x : v) x = r.uni(lo, hi);
-  return v;
-}
-
-// The ISA tables this CPU runs (not the reference).
-std::vector<const KernelTable*> isa_tables() {
-  std::vector<const KernelTable*> t;
-  if (const KernelTable* k = avx2_table()) t.push_back(k);
-  if (const KernelTable* k = avx512_table()) t.push_back(k);
-  if (const KernelTable* k = neon_table()) t.push_back(k);
-  return t;
-}
-std::vector<const KernelTable*> isa_tables_or_skip() {
-  auto t = isa_tables();
-  if (t.empty()) SKIP("no SIMD table on this CPU/binary");
-  return t;
-}
-
-bool close(float got, float want, double rtol, double atol) {
-  if (std::isnan(want)) return std::isnan(got);
-  if (std::isinf(want) || std::isinf(got)) return got == want;
-  if (rtol == 0 && atol == 0) return std::memcmp(&got, &want, 4) == 0 || (got == 0 && want == 0);
-  return std::fabs((double)got - (double)want) <= rtol * std::fabs((double)want) + atol;
-}
-
-// Checks got against want; reports the worst index and both values.
-bool check_all(const std::string& what, const float* got, const float* want, int64_t n,
-               double rtol, double atol, const float* in = nullptr) {
-  int64_t bad = 0, worst = -1;
-  double worst_err = -1;
-  for (int64_t i = 0; i < n; ++i) {
-    if (close(got[i], want[i], rtol, atol)) continue;
-    ++bad;
-    const double err = std::isfinite(got[i]) && std::isfinite(want[i])
-                           ? std::fabs((double)got[i] - want[i]) / (std::fabs((double)want[i]) + 1e-30)
-                           : 1e300;
-    if (err > worst_err) worst_err = err, worst = i;
-  }
-  CHECK(bad == 0) << what << ": " << bad << "/" << n << " mismatches, worst at [" << worst
-                  << "] got " << (worst >= 0 ? got[worst] : 0.0f) << " want "
-                  << (worst >= 0 ? want[worst] : 0.0f)
-                  << (in && worst >= 0 ? " input " + std::to_string(in[worst]) : std::string())
-                  << " (rel " << worst_err << ")";
-  return bad == 0;
-}
-
-const char* uname(Unary op) {
-  static const char* n[] = {"neg", "exp", "log", "sqrt", "pow", "relu", "sigmoid", "tanh", "sign", "abs", "square"};
-  return n[(int)op];
-}
-const char* bname(Binary op) {
-  static const char* n[] = {"add", "sub", "mul", "div", "max", "min", "eq"};
-  return n[(int)op];
-}
-
-// ISA-vs-ref tolerance of a unary op: {rtol, atol}; {0, 0} = bitwise.
-void unary_tol(Unary op, double* rtol, double* atol) {
-  *rtol = 0, *atol = 0;
-  if (op == Unary::Exp || op == Unary::Log) *rtol = 3e-7, *atol = 1e-37;
-  if (op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 6e-7, *atol = 1e-37;
-  if (op == Unary::Pow) *rtol = 0, *atol = 0;  // every ISA falls back to ref
-}
-void unary_bwd_tol(Unary op, double* rtol, double* atol) {
-  *rtol = 0, *atol = 0;
-  if (op == Unary::Sqrt || op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 3e-7, *atol = 1e-37;
-}
-
-// Input range per unary op for random data (log/sqrt/pow mostly positive).
-void unary_range(Unary op, float* lo, float* hi) {
-  *lo = -6, *hi = 6;
-  if (op == Unary::Log || op == Unary::Sqrt || op == Unary::Pow) *lo = -0.5f, *hi = 20;
-  if (op == Unary::Exp) *lo = -90, *hi = 90;
-}
-
-std::vector<float> special_values() {
-  return {0.0f, -0.0f, 1.0f, -1.0f, kInf, -kInf, kNaN, 1e-40f, -1e-40f, 1.17549435e-38f,
-          3.4028235e38f, -3.4028235e38f, 88.72f, 88.73f, 89.0f, -87.3f, -87.4f, -100.0f,
-          -103.0f, -104.0f, -110.0f, 100.0f, 50.0f, -50.0f, 20.0f, -20.0f, 0.625f, -0.625f,
-          0.624f, 0.626f, 1e-4f, -1e-4f, 1e-20f, 0.5f, 2.0f, 0.70710677f, 0.7071068f,
-          1.0000001f, 0.99999994f, 9.0f, -9.0f};
-}
-
-const Unary kUnaryOps[] = {Unary::Neg,     Unary::Exp,  Unary::Log,  Unary::Sqrt,
-                           Unary::Pow,     Unary::Relu, Unary::Sigmoid, Unary::Tanh,
-                           Unary::Sign,    Unary::Abs,  Unary::Square};
-const Binary kBinaryOps[] = {Binary::Add, Binary::Sub, Binary::Mul, Binary::Div,
-                             Binary::Max, Binary::Min, Binary::Eq};
-
-}  // namespace
+using namespace kt;
 
 // ---- tables -------------------------------------------------------------------
 
@@ -159,7 +53,7 @@ static void check_complete(const KernelTable& t) {
       (const void*)t.mse_bwd,     (const void*)t.transpose2d, (const void*)t.argmax,
       (const void*)t.fill,        (const void*)t.copy,        (const void*)t.rand_uniform,
       (const void*)t.rand_normal, (const void*)t.gemm,        (const void*)t.sgd_step,
-      (const void*)t.adam_step};
+      (const void*)t.adam_step,   (const void*)t.bias_act,    (const void*)t.bias_act_bwd};
   for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i)
     CHECK(entries[i] != nullptr) << t.isa << " entry " << i << " is null";
 }

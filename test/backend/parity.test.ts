@@ -547,6 +547,49 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
     });
   });
 
+  // ---- fused layer epilogue ------------------------------------------------
+
+  describe('biasAct', () => {
+    const ACTS = ['none', 'relu', 'sigmoid', 'tanh'] as const;
+    // Exact for none/relu; sigmoid/tanh as the unary ops (AVX2 approximations, <= 2 ulp).
+    const TOL_ACT = { none: EXACT, relu: EXACT, sigmoid: { rtol: 2e-6, atol: 1e-7 }, tanh: { rtol: 5e-6, atol: 1e-7 } };
+    for (const act of ACTS) {
+      it(`biasAct and biasActBackward (${act})`, () => {
+        for (const n of ROWS) {
+          for (const d of COLS) {
+            const y0 = randomArray(n * d, 2600 + n * d, -4, 4);
+            const bias = randomArray(d, 2700 + d);
+            for (const withBias of [true, false]) {
+              const yn = y0.slice(), yt = y0.slice();
+              N.biasAct(n, d, yn, withBias ? bias.slice() : null, act);
+              T.biasAct(n, d, yt, withBias ? bias.slice() : null, act);
+              compareArrays(`biasAct ${act} ${n}x${d} bias=${withBias}`, yn, yt, TOL_ACT[act]);
+              const dy = randomArray(n * d, 2800 + n * d);
+              const dzn = garbage(n * d), dzt = garbage(n * d);
+              const dbn = withBias ? garbage(d) : null, dbt = withBias ? garbage(d) : null;
+              N.biasActBackward(n, d, yt, dy.slice(), dzn, dbn, act);
+              T.biasActBackward(n, d, yt, dy.slice(), dzt, dbt, act);
+              compareArrays(`biasActBackward dz ${act} ${n}x${d}`, dzn, dzt, { rtol: 1e-6, atol: 0 });
+              if (dbn && dbt) compareArrays(`biasActBackward dbias ${act} ${n}x${d}`, dbn, dbt, { rtol: 1e-6, atol: 1e-7 });
+            }
+          }
+        }
+      });
+    }
+    it('biasActBackward in place (dz === dy) and on a large threaded batch', () => {
+      const [n, d] = [1100, 257]; // > 256K elements: per-thread bias partials
+      const y = randomArray(n * d, 2900, -2, 2);
+      N.biasAct(n, d, y, null, 'relu');
+      const dy = randomArray(n * d, 2901);
+      const dn = dy.slice(), dt = dy.slice();
+      const bn = garbage(d), bt = garbage(d);
+      N.biasActBackward(n, d, y, dn, dn, bn, 'relu');
+      T.biasActBackward(n, d, y, dt, dt, bt, 'relu');
+      compareArrays('biasActBackward in place dz', dn, dt, EXACT);
+      compareArrays('biasActBackward threaded dbias', bn, bt, { rtol: 1e-5, atol: 1e-6 });
+    });
+  });
+
   // ---- optimizers ----------------------------------------------------------
 
   describe('optimizers', () => {

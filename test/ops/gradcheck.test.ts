@@ -67,6 +67,12 @@ const cases: Record<string, Case[]> = {
     { f: (a, b) => fa.matmul(a, b, { transB: true }), inputs: () => [t([3, 5], 39), t([4, 5], 40)] },
     { f: (a, b) => fa.matmul(a, b, { transA: true, transB: true }), inputs: () => [t([5, 3], 41), t([4, 5], 42)] },
   ],
+  linear: [
+    { f: (x, w, b) => fa.linear(x, w, b), inputs: () => [t([4, 5], 53), t([3, 5], 54), t([3], 55)] },
+    { f: (x, w, b) => fa.linear(x, w, b, 'relu'), inputs: () => [t([4, 5], 56), t([7, 5], 57), t([7], 58)] },
+    { f: (x, w, b) => fa.linear(x, w, b, 'sigmoid'), inputs: () => [t([3, 9], 59), t([8, 9], 60), t([8], 61)] },
+    { f: (x, w) => fa.linear(x, w, null, 'tanh'), inputs: () => [t([3, 6], 62), t([9, 6], 63)] },
+  ],
   transpose: [{ f: (x) => fa.transpose(x), inputs: () => [t([3, 7], 43)] }],
   reshape: [{ f: (x) => fa.reshape(x, [6, -1]), inputs: () => [t([3, 4], 44)] }],
   softmax: [{ f: (x) => fa.softmax(x), inputs: () => [t([3, 7], 45, -3, 3)] }],

@@ -52,6 +52,10 @@ export interface NativeBinding {
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
   ): Promise<void>;
+  biasAct(n: number, d: number, y: Float32Array, bias: Float32Array | null, act: number): void;
+  biasActBackward(
+    n: number, d: number, y: Float32Array, dy: Float32Array, dz: Float32Array, dbias: Float32Array | null, act: number,
+  ): void;
   sgdStep(
     w: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: boolean, first: boolean,

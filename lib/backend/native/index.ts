@@ -1,6 +1,6 @@
 /** The native backend: each kernel family forwards to the addon. */
-import { Binary, Reduce, Unary } from '../backend.js';
-import type { AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
+import { Act, Binary, Reduce, Unary } from '../backend.js';
+import type { ActOp, AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 
 export function nativeBackend(b: NativeBinding): Backend {
@@ -26,6 +26,8 @@ export function nativeBackend(b: NativeBinding): Backend {
     randUniform: (y, seed, offset, lo, hi) => b.randUniform(y, seed, offset, lo, hi),
     randNormal: (y, seed, offset, mean, std) => b.randNormal(y, seed, offset, mean, std),
     gemm: (ta, tb, m, n, k, alpha, a, c, beta, out) => b.gemm(ta, tb, m, n, k, alpha, a, c, beta, out),
+    biasAct: (n, d, y, bias, act: ActOp) => b.biasAct(n, d, y, bias, Act[act]),
+    biasActBackward: (n, d, y, dy, dz, dbias, act: ActOp) => b.biasActBackward(n, d, y, dy, dz, dbias, Act[act]),
     sgdStep: (w, g, v, o: SgdOptions, first) =>
       b.sgdStep(w, g, v, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, first),
     adamStep: (w, g, m, v, o: AdamOptions, t) =>

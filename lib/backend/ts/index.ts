@@ -8,6 +8,7 @@
 import type { Backend } from '../backend.js';
 import { binary, binaryBroadcast, unary, unaryBackward } from './kernels/elementwise.js';
 import { gemm } from './kernels/gemm.js';
+import { biasAct, biasActBackward } from './kernels/bias_act.js';
 import { argmax, copy, fill, transpose2d } from './kernels/layout.js';
 import { adamStep, sgdStep } from './kernels/optim.js';
 import { randNormal, randUniform } from './kernels/random.js';
@@ -37,6 +38,8 @@ export const tsBackend: Backend = {
   randUniform,
   randNormal,
   gemm,
+  biasAct,
+  biasActBackward,
   sgdStep,
   adamStep,
 };

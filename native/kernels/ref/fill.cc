@@ -27,6 +27,8 @@ void fill_ref(KernelTable& t) {
   t.rand_uniform = f32_rand_uniform__ref;
   t.rand_normal = f32_rand_normal__ref;
   gemm_fill_ref(t);
+  t.bias_act = f32_bias_act__ref;
+  t.bias_act_bwd = f32_bias_act_bwd__ref;
   t.sgd_step = f32_sgd_step__ref;
   t.adam_step = f32_adam_step__ref;
 }

@@ -22,6 +22,11 @@ void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const floa
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
 
+// bias_act.cc
+void f32_bias_act__ref(int64_t N, int64_t D, float* y, const float* bias, Act act);
+void f32_bias_act_bwd__ref(int64_t N, int64_t D, const float* y, const float* dy, float* dz,
+                           float* dbias, Act act);
+
 // reduce.cc
 void f32_reduce__ref(Reduce op, int ndim, const int64_t* shape, const float* x,
                      const int64_t* ostride, float* out, int64_t out_n);
