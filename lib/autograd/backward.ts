@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../tensor/shape.js';
-import { gradients } from './gradients.js';
+import { ACCUMULATED, gradients } from './gradients.js';
 import { setGradEnabled } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
 
@@ -62,10 +62,14 @@ export function backward(root: Tensor, grad?: Tensor): void {
       }
       const rule = gradients[node.op];
       if (!rule) throw new Error(`fathom.backward: no gradient rule for op '${node.op}'`);
-      const inGrads = rule(node, t, g);
+      // Leaves with a gradient buffer already (kept by zeroGrad) can be added into directly.
+      const acc = node.inputs.map((x) =>
+        x.requiresGrad && !x.node && x.grad && x.grad.dtype === 'float32' && !x.grad.requiresGrad && sameShape(x.grad.shape, x.shape) ? x.grad : null,
+      );
+      const inGrads = rule(node, t, g, acc);
       node.inputs.forEach((x, i) => {
         const gi = inGrads[i];
-        if (!gi || !x.requiresGrad) return;
+        if (!gi || gi === ACCUMULATED || !x.requiresGrad) return;
         const have = grads.get(x);
         grads.set(x, have ? binaryRaw('add', have, gi) : gi);
       });

@@ -14,7 +14,16 @@ import { binaryRaw } from '../ops/elementwise.js';
 import { broadcastTo, sumToShape } from '../ops/reduce.js';
 import { empty } from '../ops/record.js';
 
-export type GradRule = (node: Node, y: Tensor, dy: Tensor) => (Tensor | null)[];
+/**
+ * `acc[i]`, when given, is input i's existing `.grad` buffer (a leaf): a rule
+ * may add its gradient straight into it (e.g. a GEMM with beta = 1) and return
+ * ACCUMULATED for that input instead of a fresh tensor. This saves the
+ * allocation of large weight gradients on every step.
+ */
+export type GradRule = (node: Node, y: Tensor, dy: Tensor, acc: (Tensor | null)[]) => (Tensor | null | typeof ACCUMULATED)[];
+
+/** Returned by a rule for an input whose gradient it added into `acc[i]`. */
+export const ACCUMULATED = Symbol('accumulated');
 
 function unaryRule(op: UnaryOp): GradRule {
   return (node, y, dy) => {
@@ -89,29 +98,32 @@ export const gradients: Record<string, GradRule> = {
 
   // ---- linear algebra -------------------------------------------------------
   // C = op(A) op(B): dA = dC op(B)^T (transposed back when transA), dB likewise.
-  matmul: (node, _y, dy) => {
+  matmul: (node, _y, dy, acc) => {
     const [a, b] = node.inputs;
     const { transA, transB } = node.saved as { transA: boolean; transB: boolean };
     const [m, n] = dy.shape;
     const k = transA ? a.shape[0] : a.shape[1];
     const be = backend();
-    let da: Tensor | null = null;
-    let db: Tensor | null = null;
+    const out: (Tensor | null | typeof ACCUMULATED)[] = [null, null];
     if (a.requiresGrad) {
-      da = empty(a.shape);
-      if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), 0, da.f32()); // dA = dC · op(B)ᵀ
-      else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), 0, da.f32()); // dAᵀ = op(B) · dCᵀ
+      const da = acc[0] ?? empty(a.shape);
+      const beta = acc[0] ? 1 : 0;
+      if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), beta, da.f32()); // dA = dC · op(B)ᵀ
+      else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), beta, da.f32()); // dAᵀ = op(B) · dCᵀ
+      out[0] = acc[0] ? ACCUMULATED : da;
     }
     if (b.requiresGrad) {
-      db = empty(b.shape);
-      if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), 0, db.f32()); // dB = op(A)ᵀ · dC
-      else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), 0, db.f32()); // dBᵀ = dCᵀ · op(A)
+      const db = acc[1] ?? empty(b.shape);
+      const beta = acc[1] ? 1 : 0;
+      if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), beta, db.f32()); // dB = op(A)ᵀ · dC
+      else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), beta, db.f32()); // dBᵀ = dCᵀ · op(A)
+      out[1] = acc[1] ? ACCUMULATED : db;
     }
-    return [da, db];
+    return out;
   },
   // y = act(z), z = x Wᵀ + b: dz = dy act'(y) (fused with db = sum over rows of dz),
-  // dx = dz W, dW = dzᵀ x.
-  linear: (node, y, dy) => {
+  // dx = dz W, dW = dzᵀ x (added straight into an existing W.grad).
+  linear: (node, y, dy, acc) => {
     const [x, w, bias] = node.inputs;
     const act = node.saved.activation as ActOp;
     const [n, out] = y.shape;
@@ -124,14 +136,15 @@ export const gradients: Record<string, GradRule> = {
       be.biasActBackward(n, out, y.f32(), dy.f32(), dz.f32(), db ? db.f32() : null, act);
     }
     let dx: Tensor | null = null;
-    let dw: Tensor | null = null;
+    let dw: Tensor | null | typeof ACCUMULATED = null;
     if (x.requiresGrad) {
       dx = empty(x.shape);
       be.gemm(false, false, n, inF, out, 1, dz.f32(), w.f32(), 0, dx.f32());
     }
     if (w.requiresGrad) {
-      dw = empty(w.shape);
-      be.gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), 0, dw.f32());
+      const into = acc[1] ?? empty(w.shape);
+      be.gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), acc[1] ? 1 : 0, into.f32());
+      dw = acc[1] ? ACCUMULATED : into;
     }
     return [dx, dw, db];
   },

@@ -1,5 +1,6 @@
 /** Optimizer base: holds parameters, clears and applies gradients. */
 import { Tensor } from '../tensor/tensor.js';
+import { backend } from '../backend/index.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -13,9 +14,16 @@ export abstract class Optimizer {
     });
   }
 
-  /** Drops every parameter's gradient (PyTorch's set_to_none). */
-  zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+  /**
+   * Clears every parameter's gradient. By default the gradient buffers are
+   * kept and filled with zeros, so the next backward() adds into them without
+   * allocating; `setToNone` drops them instead (PyTorch's set_to_none).
+   */
+  zeroGrad(setToNone = false): void {
+    for (const p of this.params) {
+      if (setToNone || !p.grad || p.grad.dtype !== 'float32') p.grad = null;
+      else backend().fill(p.grad.data as Float32Array, 0);
+    }
   }
 
   /** Applies one update to every parameter that has a gradient. */

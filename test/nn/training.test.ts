@@ -152,7 +152,14 @@ describe('modules', () => {
     w.mul(3).sum().backward();
     expect(w.grad!.item()).toBe(6);
     const opt = new optim.SGD([w]);
-    opt.zeroGrad();
+    const buffer = w.grad!;
+    opt.zeroGrad(); // keeps the buffer, zeroed: the next backward adds into it
+    expect(w.grad).toBe(buffer);
+    expect(w.grad!.item()).toBe(0);
+    w.mul(5).sum().backward();
+    expect(w.grad).toBe(buffer);
+    expect(w.grad!.item()).toBe(5);
+    opt.zeroGrad(true);
     expect(w.grad).toBeNull();
   });
 

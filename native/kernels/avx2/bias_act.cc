@@ -71,11 +71,20 @@ void f32_bias_act_bwd__avx2(int64_t N, int64_t D, const float* y, const float* d
     const int64_t w = D - d < 8 ? D - d : 8;
     const __m256i m = v_tail_mask(w);
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t i = n * D + d;
-      const __m256 g = grad8(act, _mm256_maskload_ps(y + i, m), _mm256_maskload_ps(dy + i, m));
-      _mm256_maskstore_ps(dz + i, m, g);
-      v_acc_pd(g, &a0, &a1);
+    if (w == 8) {
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t i = n * D + d;
+        const __m256 g = grad8(act, _mm256_loadu_ps(y + i), _mm256_loadu_ps(dy + i));
+        _mm256_storeu_ps(dz + i, g);
+        v_acc_pd(g, &a0, &a1);
+      }
+    } else {  // masked stores are slow on Zen: only for the last partial block
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t i = n * D + d;
+        const __m256 g = grad8(act, _mm256_maskload_ps(y + i, m), _mm256_maskload_ps(dy + i, m));
+        _mm256_maskstore_ps(dz + i, m, g);
+        v_acc_pd(g, &a0, &a1);
+      }
     }
     if (dbias) {
       float out[8];
