@@ -9,6 +9,7 @@ import { fmt, sameShape } from '../tensor/shape.js';
 import { ACCUMULATED, gradients } from './gradients.js';
 import { setGradEnabled } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
+import { backend } from '../backend/index.js';
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -56,8 +57,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
       grads.delete(t);
       const node = t.node;
       if (!node) {
-        // A leaf: accumulate into .grad.
-        t.grad = t.grad ? binaryRaw('add', t.grad, g) : g;
+        // A leaf: accumulate into .grad (in place when a buffer of the right shape is there).
+        const have = t.grad;
+        if (have && have.dtype === 'float32' && sameShape(have.shape, g.shape)) backend().binary('add', have.f32(), g.f32(), have.f32());
+        else t.grad = have ? binaryRaw('add', have, g) : g;
         continue;
       }
       const rule = gradients[node.op];
