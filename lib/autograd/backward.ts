@@ -60,7 +60,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
         // A leaf: accumulate into .grad (in place when a buffer of the right shape is there).
         const have = t.grad;
         if (have && have.dtype === 'float32' && sameShape(have.shape, g.shape)) backend().binary('add', have.f32(), g.f32(), have.f32());
-        else t.grad = have ? binaryRaw('add', have, g) : g;
+        // A first gradient is copied: rules may hand the same tensor to several inputs
+        // (add passes dy through), and .grad buffers are later added into in place.
+        else t.grad = have ? binaryRaw('add', have, g) : g.clone();
         continue;
       }
       const rule = gradients[node.op];

@@ -175,3 +175,15 @@ describe('modules', () => {
   });
 });
 
+
+describe('gradient buffers', () => {
+  it('are never shared between leaves (add passes dy to both inputs)', () => {
+    const a = tensor([1, 2]).requireGrad();
+    const b = tensor([3, 4]).requireGrad();
+    a.add(b).sum().backward();
+    expect(a.grad!.data).not.toBe(b.grad!.data);
+    a.mul(2).sum().backward(); // accumulates into a.grad in place
+    expect([...a.grad!.data]).toEqual([3, 3]);
+    expect([...b.grad!.data]).toEqual([1, 1]);
+  });
+});
