@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,7 +28,7 @@ constexpr int kSpin = 30000;
 class Pool {
  public:
   explicit Pool(int size) : size_(size), active_(size) {
-    for (int i = 1; i < size; ++i) threads_.emplace_back([this, i] { loop(i); });
+    for (int i = 1; i < size; ++i) threads_.emplace_back([this] { loop(); });
   }
   // Never destroyed: joining threads from a static destructor at process exit
   // can deadlock, and the OS reclaims the threads at exit.
@@ -43,49 +44,62 @@ class Pool {
       return;
     }
     std::lock_guard<std::mutex> submit(submit_mu_);
-    pending_.store(nth - 1, std::memory_order_relaxed);
+    auto job = std::make_shared<Job>(&fn, nth);
     {
       std::lock_guard<std::mutex> lk(mu_);
-      fn_ = &fn;
-      nth_ = nth;
+      job_ = job;
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
+    // The caller claims shares too: if a worker is descheduled (another
+    // process holds its core), its share is simply taken by whoever is free.
     t_in_pool = true;
-    fn(0, nth);
+    job->work();
     t_in_pool = false;
-    // The other shares are about the same size: spin briefly, then yield.
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    for (int spin = 0; job->done.load(std::memory_order_acquire) != nth; ++spin) {
       if (spin < 20000) FATHOM_CPU_RELAX();
       else std::this_thread::yield();
     }
+    std::lock_guard<std::mutex> lk(mu_);
+    job_.reset();
   }
 
  private:
-  void loop(int index) {
+  // One fork-join job. Shares are claimed dynamically, but share ith always
+  // computes the same part of the work, so results do not depend on which
+  // thread ran it. Workers hold the job by shared_ptr: one that wakes late
+  // finds every share claimed and never touches fn.
+  struct Job {
+    Job(const TaskFn* f, int n) : fn(f), nth(n) {}
+    const TaskFn* fn;
+    const int nth;
+    std::atomic<int> next{0}, done{0};
+    void work() {
+      for (;;) {
+        const int i = next.fetch_add(1, std::memory_order_acq_rel);
+        if (i >= nth) return;
+        (*fn)(i, nth);
+        done.fetch_add(1, std::memory_order_acq_rel);
+      }
+    }
+  };
+
+  void loop() {
     t_in_pool = true;
     uint64_t seen = 0;
     for (;;) {
-      // Spin a little before sleeping: training issues many short jobs.
       // Training issues many short jobs back to back: spin (no syscalls) for a
       // while before sleeping, so the next job does not pay a futex wake-up.
       for (int spin = 0; spin < kSpin && generation_.load(std::memory_order_acquire) == seen; ++spin)
         FATHOM_CPU_RELAX();
-      const TaskFn* fn;
-      int nth;
+      std::shared_ptr<Job> job;
       {
-        // Snapshot (generation, job) together, under the lock the submitter
-        // writes them with, so a job is never run twice or half-seen.
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
         seen = generation_.load(std::memory_order_relaxed);
-        fn = fn_;
-        nth = nth_;
+        job = job_;
       }
-      if (index < nth) {
-        (*fn)(index, nth);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      if (job) job->work();
     }
   }
 
@@ -95,9 +109,7 @@ class Pool {
   std::mutex submit_mu_, mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  const TaskFn* fn_ = nullptr;
-  int nth_ = 1;
+  std::shared_ptr<Job> job_;
 };
 
 Pool& pool() {

@@ -1,9 +1,11 @@
 // Fork-join thread pool with a deterministic (ith, nth) partition.
 //
-// run(nth, fn) calls fn(ith, nth) once for every ith in [0, nth), the calling
-// thread taking ith = 0, and returns when all have finished. Which thread runs
-// which ith never changes the result: kernels split their work by (ith, nth)
-// only, so results are identical from run to run for a given thread count.
+// run(nth, fn) calls fn(ith, nth) once for every ith in [0, nth) and returns
+// when all have finished. The caller and the workers claim shares as they
+// become free (a worker descheduled by another process does not stall the
+// job), but kernels split their work by (ith, nth) only, so which thread runs
+// a share never changes the result: identical from run to run for a given
+// thread count.
 //
 // One pool per process, shared by every addon instance (main thread and
 // worker_threads). Jobs from different threads are serialised; a run() from

@@ -193,6 +193,24 @@ void gemm_run(const Config& cfg, bool transA, bool transB, int64_t M, int64_t N,
   g.C = C;
   g.ldc = ldc;
 
+  if (cfg.gemv && M <= kGemvMaxM) {
+    // Batch-1 inference: stream B once per row of C, no packing; threads split
+    // N (each c[j] computed by one thread: results independent of the count).
+    const int64_t rsB = g.rsB, csB = g.csB;
+    auto rows = [&](int64_t j0, int64_t j1) {
+      for (int64_t i = 0; i < M; ++i)
+        cfg.gemv(j0, j1, K, alpha, A + i * g.rsA, g.csA, B, rsB, csB, beta, C + i * ldc);
+    };
+    const double bytes = (double)N * (double)K * 4.0;
+    int nth = bytes >= 256.0 * 1024 ? num_threads() : 1;  // split only when B is large
+    if (nth <= 1) return rows(0, N);
+    return parallel_run(nth, [&](int ith, int n) {
+      int64_t j0, j1;
+      partition(N, ith, n, 16, &j0, &j1);
+      if (j0 < j1) rows(j0, j1);
+    });
+  }
+
   const double fma = (double)M * (double)N * (double)K;
   int nth = num_threads();
   if (fma < kMinParallelFma) nth = 1;
@@ -226,7 +244,7 @@ void gemm_ref(bool tA, bool tB, int64_t M, int64_t N, int64_t K, float alpha, co
 // AVX2 + FMA 6x16 (Zen3: 32 KiB L1d, 512 KiB L2). KC x NR B panel = 16 KiB
 // stays in L1; MC x KC A block = 144 KiB in L2; KC x NC B block in L2/L3.
 const Config kAvx2Config{6, 16, 144, 256, 4080, ukernel_avx2_6x16, pack_a_avx2_6,
-                         pack_b_avx2_16};
+                         pack_b_avx2_16, gemv_avx2};
 void gemm_avx2(bool tA, bool tB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm_run(kAvx2Config, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

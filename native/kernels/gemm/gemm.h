@@ -58,13 +58,25 @@ using PackAFn = void (*)(int64_t mc, int64_t kc, const float* A, int64_t rs, int
 using PackBFn = void (*)(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs,
                          float* Bp);
 
+// Small-M path (one row of C, no packing): for j in [j0, j1)
+//   c[j] = alpha * sum_k a[k*inca] * op(B)(k, j) + beta * c[j]   (beta == 0: c not read)
+// with op(B)(k, j) = B[k*rs + j*cs] and either rs == 1 (dot products over
+// contiguous rows of B) or cs == 1 (axpy over contiguous rows of B).
+using GemvFn = void (*)(int64_t j0, int64_t j1, int64_t K, float alpha, const float* a, int64_t inca,
+                        const float* B, int64_t rs, int64_t cs, float beta, float* c);
+
 struct Config {
   int mr, nr;          // micro-tile
   int64_t mc, kc, nc;  // cache blocks; mc % mr == 0, nc % nr == 0
   UkernelFn ukernel;
   PackAFn pack_a;
   PackBFn pack_b;
+  GemvFn gemv = nullptr;  // used for M <= kGemvMaxM when set
 };
+
+// Rows of C up to which gemv (streaming B once per row, unpacked) beats
+// packing B: batch-1 and batch-2 inference.
+constexpr int64_t kGemvMaxM = 2;
 
 // The configuration behind an ISA's gemm ("scalar", "avx2", "avx512", "neon");
 // nullptr when not compiled into this binary. For tests and benchmarks.
@@ -81,6 +93,8 @@ void ukernel_ref_4x8(int64_t kc, const float* Ap, const float* Bp, float* C, int
 #if defined(__x86_64__) || defined(_M_X64)
 void ukernel_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
                        float alpha, float beta, int64_t m, int64_t n);
+void gemv_avx2(int64_t j0, int64_t j1, int64_t K, float alpha, const float* a, int64_t inca,
+               const float* B, int64_t rs, int64_t cs, float beta, float* c);
 void pack_a_avx2_6(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* Ap);
 void pack_b_avx2_16(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs, float* Bp);
 void ukernel_avx512_14x32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
