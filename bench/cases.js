@@ -1,0 +1,87 @@
+/**
+ * bench/cases.js — WHAT is measured: the problem definitions and their FLOP counts.
+ * Nothing here times or prints anything (runner.js), or knows a library (targets/).
+ */
+
+/** GEMM: C (m, n) = op(A) (m, k) · op(B) (k, n); 2·m·n·k FLOP (one multiply + one add per term). */
+export const gemmFlops = (c) => 2 * c.m * c.n * c.k;
+
+/** The TS backend is a plain loop; above this size it would take minutes, so it is skipped ("—"). */
+export const TS_GEMM_MAX = 512;
+
+const sq = (n) => ({ id: `sq${n}`, group: 'square', label: `${n}×${n}×${n}`, op: 'A·B', transA: false, transB: false, m: n, n, k: n });
+
+/**
+ * The MLP 784-256-256-10 at batch 128 as fathom runs it. nn.Linear stores W as [out, in] (PyTorch)
+ * and computes Y = X·Wᵀ, so the forward GEMMs are A·Bᵀ; the backward of C = A·Bᵀ is
+ * dA = dC·B (A·B) and dB = dCᵀ·A (Aᵀ·B). The two "issue" rows are the backward shapes named in
+ * the benchmark issue (W stored [in, out]); the two "fathom" rows are the ones fathom executes.
+ */
+export const gemmCases = [
+  ...[64, 128, 256, 512, 1024, 2048].map(sq),
+  { id: 'fwd1', group: 'mlp', label: 'fwd L1  X·W1ᵀ   128×256×784', op: 'A·Bᵀ', transA: false, transB: true, m: 128, n: 256, k: 784 },
+  { id: 'fwd2', group: 'mlp', label: 'fwd L2  H1·W2ᵀ  128×256×256', op: 'A·Bᵀ', transA: false, transB: true, m: 128, n: 256, k: 256 },
+  { id: 'fwd3', group: 'mlp', label: 'fwd L3  H2·W3ᵀ  128×10×256', op: 'A·Bᵀ', transA: false, transB: true, m: 128, n: 10, k: 256 },
+  { id: 'bwdTA', group: 'mlp', label: 'bwd (issue)  Aᵀ·B  784×256×128', op: 'Aᵀ·B', transA: true, transB: false, m: 784, n: 256, k: 128 },
+  { id: 'bwdTB', group: 'mlp', label: 'bwd (issue)  A·Bᵀ  128×784×256', op: 'A·Bᵀ', transA: false, transB: true, m: 128, n: 784, k: 256 },
+  { id: 'dW1', group: 'mlp', label: 'bwd (fathom) dW1 = dYᵀ·X  256×784×128', op: 'Aᵀ·B', transA: true, transB: false, m: 256, n: 784, k: 128 },
+  { id: 'dX2', group: 'mlp', label: 'bwd (fathom) dH1 = dY·W2  128×256×256', op: 'A·B', transA: false, transB: false, m: 128, n: 256, k: 256 },
+];
+
+/** The MLP every target builds: 784 → 256 ReLU → 256 ReLU → 10 logits, softmax cross-entropy from logits. */
+export const MLP = { sizes: [784, 256, 256, 10], classes: 10, lr: { sgd: 0.01, adam: 1e-3 } };
+
+const layerPairs = (s) => s.slice(1).map((out, i) => [s[i], out]);
+
+/** Forward FLOP per sample: the three GEMMs, 2·Σ in·out = 537,600 (bias, ReLU, softmax not counted). */
+export const mlpForwardFlops = layerPairs(MLP.sizes).reduce((a, [i, o]) => a + 2 * i * o, 0);
+
+/**
+ * Useful training FLOP per sample: forward + dW for every layer (each as much as the forward) +
+ * dX for every layer but the first (the input needs no gradient):
+ *   2·(784·256 + 256·256 + 256·10)·2 + 2·(256·256 + 256·10) = 1,075,200 + 136,192 = 1,211,392.
+ * (The naive "3 × forward" = 1,612,800 counts the first layer's dX, which no one needs.)
+ * Element-wise work (bias, ReLU, loss, the optimizer's O(parameters) update) is not counted.
+ */
+export const mlpTrainFlops = mlpForwardFlops * 2 + layerPairs(MLP.sizes).slice(1).reduce((a, [i, o]) => a + 2 * i * o, 0);
+
+export const mlpParams = layerPairs(MLP.sizes).reduce((a, [i, o]) => a + i * o + o, 0);
+
+export const TRAIN_BATCHES = [32, 128, 512];
+/** TS fallback and the peers: training at this batch only. */
+export const TRAIN_BATCH_SLOW = 128;
+export const OPTIMIZERS = ['sgd', 'adam'];
+export const INFER_BATCHES = [1, 32, 256];
+/** The peers: inference at these batches. */
+export const PEER_INFER_BATCHES = [1, 256];
+
+/** Deterministic data (mulberry32), identical for every target: x ~ U(-1, 1), labels uniform in [0, classes). */
+export function fixedData(batch, seed = 1234) {
+  let s = (seed >>> 0) + batch * 7919;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const x = new Float32Array(batch * MLP.sizes[0]);
+  for (let i = 0; i < x.length; i++) x[i] = rnd() * 2 - 1;
+  const y = new Int32Array(batch);
+  for (let i = 0; i < batch; i++) y[i] = Math.floor(rnd() * MLP.classes);
+  return { batch, x, y };
+}
+
+/** Random operands for a GEMM case (A, B sized for their op, C the output). */
+export function gemmOperands(c, seed = 42) {
+  let s = seed >>> 0;
+  const fill = (len) => {
+    const a = new Float32Array(len);
+    for (let i = 0; i < len; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      a[i] = s / 2147483648 - 1;
+    }
+    return a;
+  };
+  return { a: fill(c.m * c.k), b: fill(c.k * c.n), c: new Float32Array(c.m * c.n) };
+}
