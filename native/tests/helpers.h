@@ -82,6 +82,12 @@ inline const char* uname(Unary op) {
   static const char* n[] = {"neg", "exp", "log", "sqrt", "pow", "relu", "sigmoid", "tanh", "sign", "abs", "square"};
   return n[(int)op];
 }
+inline int64_t numel(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t v : s) n *= v;
+  return n;
+}
+inline const char* rname(Reduce op) { return op == Reduce::Sum ? "sum" : op == Reduce::Mean ? "mean" : "max"; }
 inline const char* bname(Binary op) {
   static const char* n[] = {"add", "sub", "mul", "div", "max", "min", "eq"};
   return n[(int)op];

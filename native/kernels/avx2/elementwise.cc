@@ -178,23 +178,9 @@ void f32_binary__avx2(Binary op, int64_t n, const float* a, const float* b, floa
 void f32_binary_bcast__avx2(Binary op, int ndim, const int64_t* shape, const float* a,
                             const int64_t* astride, const float* b, const int64_t* bstride,
                             float* out) {
-  // Same collapse as the reference: drop size-1 dims, merge contiguous neighbours.
   int64_t sh[kMaxDims], as[kMaxDims], bs[kMaxDims];
-  int nd = 0;
-  for (int d = 0; d < ndim; ++d) {
-    if (shape[d] == 0) return;
-    if (shape[d] == 1) continue;
-    if (nd > 0 && as[nd - 1] == astride[d] * shape[d] && bs[nd - 1] == bstride[d] * shape[d]) {
-      sh[nd - 1] *= shape[d];
-      as[nd - 1] = astride[d];
-      bs[nd - 1] = bstride[d];
-      continue;
-    }
-    sh[nd] = shape[d];
-    as[nd] = astride[d];
-    bs[nd] = bstride[d];
-    ++nd;
-  }
+  const int nd = collapse_bcast_dims(ndim, shape, astride, bstride, sh, as, bs);
+  if (nd < 0) return;  // empty
   const int last = nd - 1;
   // Fast paths: the innermost run reads a and b with strides 0 or 1
   // (same shape, row broadcast of a vector over the last axis, scalar).

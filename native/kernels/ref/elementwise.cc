@@ -150,14 +150,11 @@ void f32_binary__ref(Binary op, int64_t n, const float* a, const float* b, float
   binary_strided(op, n, a, 1, b, 1, out);
 }
 
-void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
-                           const int64_t* astride, const float* b, const int64_t* bstride,
-                           float* out) {
-  // Collapse: drop size-1 dims, merge neighbours that are contiguous in a and b.
-  int64_t sh[kMaxDims], as[kMaxDims], bs[kMaxDims];
+int collapse_bcast_dims(int ndim, const int64_t* shape, const int64_t* astride,
+                        const int64_t* bstride, int64_t* sh, int64_t* as, int64_t* bs) {
   int nd = 0;
   for (int d = 0; d < ndim; ++d) {
-    if (shape[d] == 0) return;
+    if (shape[d] == 0) return -1;
     if (shape[d] == 1) continue;
     if (nd > 0 && as[nd - 1] == astride[d] * shape[d] && bs[nd - 1] == bstride[d] * shape[d]) {
       sh[nd - 1] *= shape[d];
@@ -170,6 +167,15 @@ void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const floa
     bs[nd] = bstride[d];
     ++nd;
   }
+  return nd;
+}
+
+void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
+                           const int64_t* astride, const float* b, const int64_t* bstride,
+                           float* out) {
+  int64_t sh[kMaxDims], as[kMaxDims], bs[kMaxDims];
+  const int nd = collapse_bcast_dims(ndim, shape, astride, bstride, sh, as, bs);
+  if (nd < 0) return;  // empty
   if (nd == 0) {  // a single element
     out[0] = binop(op, a[0], b[0]);
     return;

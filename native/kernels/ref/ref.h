@@ -18,6 +18,11 @@ void f32_unary__ref(Unary op, int64_t n, const float* x, float* y, float p);
 void f32_unary_bwd__ref(Unary op, int64_t n, const float* x, const float* y, const float* dy,
                         float* dx, float p);
 void f32_binary__ref(Binary op, int64_t n, const float* a, const float* b, float* out);
+// Broadcast layout collapse shared by every ISA: drops size-1 dims and merges
+// neighbours contiguous in a and b; returns the new rank (0: one element) or
+// -1 when the output is empty.
+int collapse_bcast_dims(int ndim, const int64_t* shape, const int64_t* astride,
+                        const int64_t* bstride, int64_t* sh, int64_t* as, int64_t* bs);
 void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
