@@ -57,24 +57,37 @@ export function backward(root: Tensor, grad?: Tensor): void {
       grads.delete(t);
       const node = t.node;
       if (!node) {
-        // A leaf: accumulate into .grad (in place when a buffer of the right shape is there).
-        const have = t.grad;
-        if (have && have.dtype === 'float32' && sameShape(have.shape, g.shape)) backend().binary('add', have.f32(), g.f32(), have.f32());
-        // A first gradient is copied: rules may hand the same tensor to several inputs
-        // (add passes dy through), and .grad buffers are later added into in place.
-        else t.grad = have ? binaryRaw('add', have, g) : g.clone();
+        // A leaf: accumulate into .grad (in place when a buffer of the right shape is there;
+        // a buffer marked zero by zeroGrad is overwritten).
+        const have = t.gradBuffer();
+        if (have && have.dtype === 'float32' && sameShape(have.shape, g.shape)) {
+          if (t.gradIsZero) backend().copy(g.f32(), have.f32());
+          else backend().binary('add', have.f32(), g.f32(), have.f32());
+          t.gradIsZero = false;
+        } else {
+          // A first gradient is copied: rules may hand the same tensor to several inputs
+          // (add passes dy through), and .grad buffers are later added into in place.
+          t.grad = have && !t.gradIsZero ? binaryRaw('add', have, g) : g.clone();
+        }
         continue;
       }
       const rule = gradients[node.op];
       if (!rule) throw new Error(`fathom.backward: no gradient rule for op '${node.op}'`);
       // Leaves with a gradient buffer already (kept by zeroGrad) can be added into directly.
-      const acc = node.inputs.map((x) =>
-        x.requiresGrad && !x.node && x.grad && x.grad.dtype === 'float32' && !x.grad.requiresGrad && sameShape(x.grad.shape, x.shape) ? x.grad : null,
-      );
-      const inGrads = rule(node, t, g, acc);
+      const acc = node.inputs.map((x, i) => {
+        if (node.inputs.indexOf(x) !== i) return null; // the same tensor twice: one direct write only
+        const b = x.gradBuffer();
+        return x.requiresGrad && !x.node && b && b.dtype === 'float32' && !b.requiresGrad && sameShape(b.shape, x.shape) ? b : null;
+      });
+      const accBeta = node.inputs.map((x) => (x.gradIsZero ? 0 : 1));
+      const inGrads = rule(node, t, g, acc, accBeta);
       node.inputs.forEach((x, i) => {
         const gi = inGrads[i];
-        if (!gi || gi === ACCUMULATED || !x.requiresGrad) return;
+        if (gi === ACCUMULATED) {
+          x.gradIsZero = false;
+          return;
+        }
+        if (!gi || !x.requiresGrad) return;
         const have = grads.get(x);
         grads.set(x, have ? binaryRaw('add', have, gi) : gi);
       });

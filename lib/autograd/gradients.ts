@@ -16,11 +16,15 @@ import { empty } from '../ops/record.js';
 
 /**
  * `acc[i]`, when given, is input i's existing `.grad` buffer (a leaf): a rule
- * may add its gradient straight into it (e.g. a GEMM with beta = 1) and return
- * ACCUMULATED for that input instead of a fresh tensor. This saves the
- * allocation of large weight gradients on every step.
+ * may write its gradient straight into it — scaled onto what is there by
+ * `accBeta[i]` (1: add; 0: the buffer is logically zero, overwrite) as a GEMM
+ * with that beta does — and return ACCUMULATED for that input instead of a
+ * fresh tensor. This saves allocating and zeroing large weight gradients on
+ * every step.
  */
-export type GradRule = (node: Node, y: Tensor, dy: Tensor, acc: (Tensor | null)[]) => (Tensor | null | typeof ACCUMULATED)[];
+export type GradRule = (
+  node: Node, y: Tensor, dy: Tensor, acc: (Tensor | null)[], accBeta: number[],
+) => (Tensor | null | typeof ACCUMULATED)[];
 
 /** Returned by a rule for an input whose gradient it added into `acc[i]`. */
 export const ACCUMULATED = Symbol('accumulated');
@@ -98,7 +102,7 @@ export const gradients: Record<string, GradRule> = {
 
   // ---- linear algebra -------------------------------------------------------
   // C = op(A) op(B): dA = dC op(B)^T (transposed back when transA), dB likewise.
-  matmul: (node, _y, dy, acc) => {
+  matmul: (node, _y, dy, acc, accBeta) => {
     const [a, b] = node.inputs;
     const { transA, transB } = node.saved as { transA: boolean; transB: boolean };
     const [m, n] = dy.shape;
@@ -107,14 +111,14 @@ export const gradients: Record<string, GradRule> = {
     const out: (Tensor | null | typeof ACCUMULATED)[] = [null, null];
     if (a.requiresGrad) {
       const da = acc[0] ?? empty(a.shape);
-      const beta = acc[0] ? 1 : 0;
+      const beta = acc[0] ? accBeta[0] : 0;
       if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), beta, da.f32()); // dA = dC · op(B)ᵀ
       else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), beta, da.f32()); // dAᵀ = op(B) · dCᵀ
       out[0] = acc[0] ? ACCUMULATED : da;
     }
     if (b.requiresGrad) {
       const db = acc[1] ?? empty(b.shape);
-      const beta = acc[1] ? 1 : 0;
+      const beta = acc[1] ? accBeta[1] : 0;
       if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), beta, db.f32()); // dB = op(A)ᵀ · dC
       else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), beta, db.f32()); // dBᵀ = dCᵀ · op(A)
       out[1] = acc[1] ? ACCUMULATED : db;
@@ -123,7 +127,7 @@ export const gradients: Record<string, GradRule> = {
   },
   // y = act(z), z = x Wᵀ + b: dz = dy act'(y) (fused with db = sum over rows of dz),
   // dx = dz W, dW = dzᵀ x (added straight into an existing W.grad).
-  linear: (node, y, dy, acc) => {
+  linear: (node, y, dy, acc, accBeta) => {
     const [x, w, bias] = node.inputs;
     const act = node.saved.activation as ActOp;
     const [n, out] = y.shape;
@@ -143,7 +147,7 @@ export const gradients: Record<string, GradRule> = {
     }
     if (w.requiresGrad) {
       const into = acc[1] ?? empty(w.shape);
-      be.gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), acc[1] ? 1 : 0, into.f32());
+      be.gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), acc[1] ? accBeta[1] : 0, into.f32());
       dw = acc[1] ? ACCUMULATED : into;
     }
     return [dx, dw, db];

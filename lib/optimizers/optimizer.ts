@@ -1,6 +1,5 @@
 /** Optimizer base: holds parameters, clears and applies gradients. */
 import { Tensor } from '../tensor/tensor.js';
-import { backend } from '../backend/index.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -16,13 +15,13 @@ export abstract class Optimizer {
 
   /**
    * Clears every parameter's gradient. By default the gradient buffers are
-   * kept and filled with zeros, so the next backward() adds into them without
-   * allocating; `setToNone` drops them instead (PyTorch's set_to_none).
+   * kept (they read as zeros), so the next backward() writes into them without
+   * allocating or zero-filling; `setToNone` drops them instead (PyTorch's set_to_none).
    */
   zeroGrad(setToNone = false): void {
     for (const p of this.params) {
-      if (setToNone || !p.grad || p.grad.dtype !== 'float32') p.grad = null;
-      else backend().fill(p.grad.data as Float32Array, 0);
+      if (setToNone) p.grad = null;
+      else p.zeroGradLazily();
     }
   }
 

@@ -19,8 +19,36 @@ export class Tensor {
   readonly data: TensorData;
   /** Whether gradients flow to this tensor (set on parameters). */
   requiresGrad = false;
+  private gradTensor: Tensor | null = null;
+  /** @internal The gradient buffer holds stale values that read as zeros (see zeroGradLazily). */
+  gradIsZero = false;
+
   /** The accumulated gradient of a leaf that requires grad, after backward(). */
-  grad: Tensor | null = null;
+  get grad(): Tensor | null {
+    if (this.gradIsZero && this.gradTensor) {
+      this.gradTensor.data.fill(0);
+      this.gradIsZero = false;
+    }
+    return this.gradTensor;
+  }
+  set grad(g: Tensor | null) {
+    this.gradTensor = g;
+    this.gradIsZero = false;
+  }
+
+  /**
+   * @internal Marks the gradient as zero without touching its buffer: the
+   * next backward() overwrites it instead of adding, and reading `.grad`
+   * before that fills it with zeros.
+   */
+  zeroGradLazily(): void {
+    if (this.gradTensor) this.gradIsZero = true;
+  }
+
+  /** @internal The gradient buffer as it is (possibly stale: check gradIsZero). */
+  gradBuffer(): Tensor | null {
+    return this.gradTensor;
+  }
   /** @internal The op that produced this tensor, when recorded on the tape. */
   node: Node | null = null;
 

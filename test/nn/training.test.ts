@@ -187,3 +187,21 @@ describe('gradient buffers', () => {
     expect([...b.grad!.data]).toEqual([1, 1]);
   });
 });
+
+describe('zeroGrad without zero-filling', () => {
+  it('overwrites stale buffers, also when a weight is used twice in one op', () => {
+    const w = tensor([[1, 2], [3, 4]]).requireGrad();
+    const opt = new optim.SGD([w], { lr: 0 });
+    const grad = () => {
+      opt.zeroGrad();
+      w.matmul(w).sum().backward();
+      return [...w.grad!.data];
+    };
+    const first = grad();
+    expect(grad()).toEqual(first); // stale values are not added in
+    // L = sum(W W): dL/dW = 1 Wᵀ (row sums 3, 7 across) + Wᵀ 1 (column sums 4, 6 down)
+    expect(first).toEqual([3 + 4, 7 + 4, 3 + 6, 7 + 6]);
+    opt.zeroGrad();
+    expect([...w.grad!.data]).toEqual([0, 0, 0, 0]); // reads as zeros
+  });
+});
