@@ -9,7 +9,15 @@ import { backend, nativeBinding, nativeInfo, nativeLoadError, type BackendName }
 
 export { Tensor } from './tensor/tensor.js';
 export type { DType, NestedArray, TensorData } from './tensor/tensor.js';
-export * from './ops/index.js';
+export {
+  tensor, full, zeros, ones, rand, randn, manualSeed,
+  neg, exp, log, sqrt, abs, square, relu, sigmoid, tanh, sign, pow,
+  add, sub, mul, div, maximum, minimum, equal,
+  matmul, transpose, reshape, linear,
+  sum, mean, max,
+  softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
+} from './ops/index.js';
+export type { TensorOptions, RandomOptions, MatmulOptions } from './ops/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';
 export { gradients } from './autograd/gradients.js';
 export { setBackend, backend } from './backend/index.js';

@@ -87,13 +87,6 @@ export function getBackendByName(name: BackendName): Backend {
   return nativeBackend(binding);
 }
 
-export interface Info {
-  backend: BackendName;
-  isa: string;
-  threads: number;
-  version: string;
-  nativeError?: string;
-}
 
 export function nativeInfo(): NativeInfo | null {
   return tryNative().binding?.info() ?? null;
