@@ -20,6 +20,13 @@ function topoOrder(root: Tensor): Tensor[] {
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const [t, i] = top;
+    if (t.node?.released) {
+      // Checked before any gradient is written, so a refused call changes nothing.
+      throw new Error(
+        'fathom.backward: trying to backward through the graph a second time; its intermediate ' +
+          'results were freed by the first backward() (recompute the forward pass)',
+      );
+    }
     const inputs = t.node ? t.node.inputs : [];
     if (i < inputs.length) {
       top[1] = i + 1;
@@ -92,7 +99,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
         grads.set(x, have ? binaryRaw('add', have, gi) : gi);
       });
       // Release the graph behind this node (PyTorch's retain_graph=False).
-      t.node = null;
+      node.inputs = [];
+      node.saved = {};
+      node.released = true;
     }
   } finally {
     setGradEnabled(prev);

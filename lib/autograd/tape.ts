@@ -2,55 +2,55 @@
  * The tape. An op whose inputs require gradients records a Node on its
  * output: the op's name (its key in the one gradient table), its inputs,
  * and whatever the backward rule needs (`saved`). backward() walks the nodes
- * in reverse topological order and accumulates gradients.
+ * in reverse topological order and accumulates gradients, then releases them.
+ *
+ * Whether recording is on is tracked per async context (AsyncLocalStorage),
+ * so `await noGrad(async () => ...)` in one request does not switch
+ * recording off for a fit() running concurrently in another.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface Node {
   op: string;
   inputs: Tensor[];
   saved: Record<string, unknown>;
+  /** Set by backward() once the node's inputs and saved tensors were dropped. */
+  released?: boolean;
 }
 
-let gradEnabled = true;
+const context = new AsyncLocalStorage<{ enabled: boolean }>();
+let globalEnabled = true;
 
 export function isGradEnabled(): boolean {
-  return gradEnabled;
+  const s = context.getStore();
+  return s ? s.enabled : globalEnabled;
 }
 
 /**
- * Runs fn with gradient recording off (inference mode). Works with sync and
- * async functions; recording is restored when fn (or its promise) settles.
+ * Runs fn with gradient recording off (inference mode), sync or async: for
+ * an async fn, recording stays off in its continuations only.
  */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    gradEnabled = prev;
-    throw e;
-  }
-  if (result instanceof Promise) {
-    return result.finally(() => {
-      gradEnabled = prev;
-    }) as T;
-  }
-  gradEnabled = prev;
-  return result;
+  return context.run({ enabled: false }, fn);
 }
 
-/** Sets gradient recording on or off; returns the previous setting. */
+/** Sets gradient recording on or off in the current context; returns the previous setting. */
 export function setGradEnabled(on: boolean): boolean {
-  const prev = gradEnabled;
-  gradEnabled = on;
+  const s = context.getStore();
+  if (s) {
+    const prev = s.enabled;
+    s.enabled = on;
+    return prev;
+  }
+  const prev = globalEnabled;
+  globalEnabled = on;
   return prev;
 }
 
 /** Whether an op over these inputs must be recorded. */
 export function needsGrad(...inputs: (Tensor | undefined)[]): boolean {
-  if (!gradEnabled) return false;
+  if (!isGradEnabled()) return false;
   for (const t of inputs) if (t && t.requiresGrad) return true;
   return false;
 }

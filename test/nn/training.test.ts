@@ -171,7 +171,9 @@ describe('modules', () => {
     const z = w.mul(2).sum();
     expect(z.node).not.toBeNull();
     z.backward();
-    expect(z.node).toBeNull();
+    expect(z.node!.released).toBe(true);
+    expect(z.node!.inputs).toEqual([]); // the graph is released
+    expect(() => z.backward()).toThrow(/backward through the graph a second time/);
     expect(() => tensor([1]).sum().backward()).toThrow(/does not require grad/);
   });
 });
@@ -204,5 +206,29 @@ describe('zeroGrad without zero-filling', () => {
     expect(first).toEqual([3 + 4, 7 + 4, 3 + 6, 7 + 6]);
     opt.zeroGrad();
     expect([...w.grad!.data]).toEqual([0, 0, 0, 0]); // reads as zeros
+  });
+});
+
+describe('autograd edge cases', () => {
+  it('refuses a second backward through a freed graph without touching any gradient', () => {
+    const W = tensor([[1, 1], [1, 1]]).requireGrad();
+    const h = tensor([[1, 1]]).matmul(W);
+    h.sum().backward();
+    expect([...W.grad!.data]).toEqual([1, 1, 1, 1]);
+    expect(() => h.mul(2).sum().backward()).toThrow(/second time/);
+    expect([...W.grad!.data]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('noGrad in one async context does not switch recording off in another', async () => {
+    const w = tensor([1, 2]).requireGrad();
+    let inside = true;
+    const pending = noGrad(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      inside = w.mul(2).requiresGrad;
+    });
+    await new Promise((r) => setTimeout(r, 5)); // noGrad's body is suspended here
+    expect(w.mul(2).requiresGrad).toBe(true);
+    await pending;
+    expect(inside).toBe(false);
   });
 });
