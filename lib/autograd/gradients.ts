@@ -182,6 +182,17 @@ export const gradients: Record<string, GradRule> = {
     else backend().xentProbsBackward(n, d, prob.f32(), target.f32(), dy.item(), dl.f32());
     return [dl];
   },
+  // d/dz mean(bce(z, t)) = (sigmoid(z) - t) / n
+  binaryCrossEntropy: (node, _y, dy) => {
+    const z = node.inputs[0];
+    const t = node.saved.target as Tensor;
+    const dz = empty(z.shape);
+    const be = backend();
+    be.unary('sigmoid', z.f32(), dz.f32(), 0);
+    be.binary('sub', dz.f32(), t.f32(), dz.f32());
+    be.binaryBroadcast('mul', [z.size], dz.f32(), [1], new Float32Array([dy.item() / z.size]), [0], dz.f32());
+    return [dz];
+  },
   mse: (node, _y, dy) => {
     const [a, b] = node.inputs;
     const da = empty(a.shape);

@@ -15,7 +15,13 @@ const FORMAT = 'fathom.model/1';
 export async function save(model: Module, path: string): Promise<void> {
   if (!(model instanceof Module)) throw new Error('fathom.save: expected a Module');
   const tensors: Record<string, SafeTensor> = Object.create(null);
+  const seen = new Map<Tensor, string>();
   for (const [name, t] of model.namedParameters()) {
+    const first = seen.get(t);
+    if (first !== undefined) {
+      throw new Error(`fathom.save: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
+    }
+    seen.set(t, name);
     tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
   }
   await saveSafetensors(path, tensors, {

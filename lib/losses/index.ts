@@ -1,7 +1,6 @@
 /** Loss functions (mean reduction). */
 import { Tensor } from '../tensor/tensor.js';
-import { abs, add, exp, log, mean, mseLoss, mul, relu, softmaxCrossEntropy, sub } from '../ops/index.js';
-import { fmt, sameShape } from '../tensor/shape.js';
+import { bceWithLogits, mseLoss, softmaxCrossEntropy } from '../ops/index.js';
 
 /**
  * Softmax cross-entropy from logits [n, classes]. `target` is int32 class
@@ -17,16 +16,12 @@ export function mse(pred: Tensor, target: Tensor): Tensor {
 }
 
 /**
- * Binary cross-entropy from logits, computed stably as
- * mean(max(z, 0) - z t + log(1 + exp(-|z|))).
+ * Binary cross-entropy from logits, mean over all elements:
+ * mean(max(z, 0) - z t + log(1 + exp(-|z|))), gradient (sigmoid(z) - t) / n
+ * (one op in the gradient table, so it is exact at z = 0 too).
  */
 export function binaryCrossEntropy(logits: Tensor, target: Tensor): Tensor {
-  if (!sameShape(logits.shape, target.shape)) {
-    throw new Error(`fathom.binaryCrossEntropy: logits and target must have the same shape, got ${fmt(logits.shape)} and ${fmt(target.shape)}`);
-  }
-  if (target.dtype !== 'float32') throw new Error('fathom.binaryCrossEntropy: target must be float32 (0/1 or probabilities)');
-  const softplusNeg = log(add(exp(abs(logits).neg()), 1));
-  return mean(add(sub(relu(logits), mul(logits, target)), softplusNeg));
+  return bceWithLogits(logits, target);
 }
 
 export type LossName = 'crossEntropy' | 'mse' | 'binaryCrossEntropy';

@@ -7,7 +7,7 @@
  * native addon is worker-safe).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { argmax } from '../ops/index.js';
+import { argmax, rand } from '../ops/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { fmt, sizeOf } from '../tensor/shape.js';
 import { lossByName, type LossFn, type LossName } from '../losses/index.js';
@@ -36,7 +36,10 @@ export interface Callbacks {
 
 export interface FitOptions {
   loss: LossName | LossFn;
-  /** An Optimizer instance, or 'adam' / 'sgd' (created over model.parameters() with `lr`). */
+  /**
+   * An Optimizer instance (its state carries over between fit() calls), or
+   * 'adam' / 'sgd' (a new one over model.parameters() with `lr` for this call).
+   */
   optimizer: Optimizer | 'adam' | 'sgd';
   lr?: number;
   epochs?: number;
@@ -45,7 +48,7 @@ export interface FitOptions {
   validationSplit?: number;
   validationData?: [Tensor, Tensor];
   shuffle?: boolean;
-  /** Seed of the shuffle (default 0). */
+  /** Seed of the shuffle (default: drawn from the global random stream, see manualSeed). */
   seed?: number;
   /** Report accuracy (default: on for crossEntropy). */
   accuracy?: boolean;
@@ -128,6 +131,14 @@ function correct(pred: Tensor, y: Tensor): number {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A 32-bit seed drawn from the global random stream. */
+function randomSeed(): number {
+  return rand([1]).data[0] * 4294967296;
+}
+
+/** The loss (and whether to report accuracy) each model was last fitted with: evaluate()'s default. */
+const lastFit = new WeakMap<Module, { loss: LossFn; accuracy: boolean }>();
+
 export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions): Promise<History> {
   const n = checkData('fit', x, y);
   const epochs = opts.epochs ?? 1;
@@ -152,7 +163,8 @@ export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions)
   if (val) checkData('fit (validation data)', val[0], val[1]);
 
   const sink = opts.verbose === 0 ? null : opts.progress ?? consoleProgress(process.stderr, epochs);
-  const rand = shuffler(opts.seed ?? 0);
+  // Without a seed every fit() call shuffles differently (reproducibly after manualSeed).
+  const pick = shuffler(opts.seed ?? Math.floor(randomSeed()));
   const idx = Int32Array.from({ length: nTrain }, (_, i) => i);
   const history: History = { epochs: [], history: { loss: [] }, samplesPerSecond: 0 };
   const cb = opts.callbacks ?? {};
@@ -160,72 +172,83 @@ export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions)
   let trainSeconds = 0;
   let trainSamples = 0;
 
-  await cb.onTrainBegin?.();
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    await cb.onEpochBegin?.(epoch);
-    model.train();
-    if (opts.shuffle !== false) {
-      for (let i = nTrain - 1; i > 0; i--) {
-        const j = rand(i + 1);
-        const tmp = idx[i];
-        idx[i] = idx[j];
-        idx[j] = tmp;
-      }
-    }
-    const t0 = performance.now();
-    let lossSum = 0;
-    let hits = 0;
-    for (let b = 0; b < batches; b++) {
-      const start = b * batchSize;
-      const end = Math.min(nTrain, start + batchSize);
-      const xb = gather(xTrain, idx, start, end);
-      const yb = gather(yTrain, idx, start, end);
-      const pred = model.forward(xb);
-      const loss = lossFn(pred, yb);
-      const lv = loss.item();
-      if (!Number.isFinite(lv)) {
-        throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data`);
-      }
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      lossSum += lv * (end - start);
-      if (withAcc) hits += noGrad(() => correct(pred, yb));
-      sink?.batch(epoch, b + 1, batches, lossSum / end);
-      await cb.onBatchEnd?.(b, { loss: lv, size: end - start });
-      await tick();
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    trainSeconds += seconds;
-    trainSamples += nTrain;
-    const logs: Logs = { loss: lossSum / nTrain };
-    if (withAcc) logs.accuracy = hits / nTrain;
-    if (val) {
-      const r = await evaluate(model, val[0], val[1], { batchSize: Math.max(batchSize, 256), loss: lossFn, accuracy: withAcc });
-      logs.valLoss = r.loss;
-      if (r.accuracy !== undefined) logs.valAccuracy = r.accuracy;
-    }
-    history.epochs.push(epoch);
-    for (const [k, v] of Object.entries(logs)) {
-      if (v === undefined) continue;
-      const h = history.history as Record<string, number[]>;
-      (h[k] ??= []).push(v);
-    }
-    sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, nTrain);
-    const go = await cb.onEpochEnd?.(epoch, logs);
-    if (go === false) break;
+  lastFit.set(model, { loss: lossFn, accuracy: withAcc });
+  const wasTraining = model.training;
+  try {
+    await trainEpochs();
+  } finally {
+    model.train(wasTraining);
   }
   history.samplesPerSecond = trainSeconds > 0 ? trainSamples / trainSeconds : 0;
-  model.train();
   await cb.onTrainEnd?.(history);
   return history;
+
+  async function trainEpochs(): Promise<void> {
+    await cb.onTrainBegin?.();
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      await cb.onEpochBegin?.(epoch);
+      model.train();
+      if (opts.shuffle !== false) {
+        for (let i = nTrain - 1; i > 0; i--) {
+          const j = pick(i + 1);
+          const tmp = idx[i];
+          idx[i] = idx[j];
+          idx[j] = tmp;
+        }
+      }
+      const t0 = performance.now();
+      let lossSum = 0;
+      let hits = 0;
+      for (let b = 0; b < batches; b++) {
+        const start = b * batchSize;
+        const end = Math.min(nTrain, start + batchSize);
+        const xb = gather(xTrain, idx, start, end);
+        const yb = gather(yTrain, idx, start, end);
+        const pred = model.forward(xb);
+        const loss = lossFn(pred, yb);
+        const lv = loss.item();
+        if (!Number.isFinite(lv)) {
+          throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data`);
+        }
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        lossSum += lv * (end - start);
+        if (withAcc) hits += noGrad(() => correct(pred, yb));
+        sink?.batch(epoch, b + 1, batches, lossSum / end);
+        await cb.onBatchEnd?.(b, { loss: lv, size: end - start });
+        await tick();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      trainSeconds += seconds;
+      trainSamples += nTrain;
+      const logs: Logs = { loss: lossSum / nTrain };
+      if (withAcc) logs.accuracy = hits / nTrain;
+      if (val) {
+        const r = await evaluate(model, val[0], val[1], { batchSize: Math.max(batchSize, 256), loss: lossFn, accuracy: withAcc });
+        logs.valLoss = r.loss;
+        if (r.accuracy !== undefined) logs.valAccuracy = r.accuracy;
+      }
+      history.epochs.push(epoch);
+      for (const [k, v] of Object.entries(logs)) {
+        if (v === undefined) continue;
+        const h = history.history as Record<string, number[]>;
+        (h[k] ??= []).push(v);
+      }
+      sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, nTrain);
+      const go = await cb.onEpochEnd?.(epoch, logs);
+      if (go === false) break;
+    }
+  }
 }
 
 export async function evaluate(model: Module, x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<EvalResult> {
   const n = checkData('evaluate', x, y);
   const batchSize = checkBatch('evaluate', opts.batchSize ?? 256);
-  const lossFn = lossByName(opts.loss ?? (y.dtype === 'int32' ? 'crossEntropy' : 'mse'));
-  const withAcc = opts.accuracy ?? (opts.loss === undefined ? y.dtype === 'int32' : opts.loss === 'crossEntropy');
+  // Default: the loss the model was last fitted with, else crossEntropy for int labels and mse otherwise.
+  const fitted = lastFit.get(model);
+  const lossFn = opts.loss !== undefined ? lossByName(opts.loss) : fitted?.loss ?? lossByName(y.dtype === 'int32' ? 'crossEntropy' : 'mse');
+  const withAcc = opts.accuracy ?? (opts.loss !== undefined ? opts.loss === 'crossEntropy' : fitted?.accuracy ?? y.dtype === 'int32');
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
@@ -256,7 +279,10 @@ export function predict(model: Module, x: Tensor, opts: PredictOptions = {}): Te
   model.eval();
   try {
     return noGrad(() => {
-      if (n <= batchSize) return model.forward(x);
+      if (n <= batchSize) {
+        const y = model.forward(x);
+        return y === x ? x.clone() : y; // never hand back the caller's own tensor
+      }
       const parts: Tensor[] = [];
       for (let start = 0; start < n; start += batchSize) parts.push(model.forward(rows(x, start, Math.min(n, start + batchSize))));
       const per = sizeOf(parts[0].shape.slice(1));

@@ -69,6 +69,43 @@ export function mseLoss(pred: Tensor, target: Tensor): Tensor {
   return record(new Tensor(new Float32Array([loss]), []), 'mse', [pred, target]);
 }
 
+/**
+ * Binary cross-entropy from logits (mean over all elements), computed stably
+ * as max(z, 0) - z t + log(1 + exp(-|z|)); the gradient w.r.t. z is
+ * (sigmoid(z) - t) / n. `target` holds 0/1 labels or probabilities.
+ */
+export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
+  const op = 'binaryCrossEntropy';
+  checkFloat(op, 'logits', logits);
+  checkFloat(op, 'target', target);
+  if (!sameShape(logits.shape, target.shape)) {
+    throw new Error(`fathom.${op}: logits and target must have the same shape, got ${fmt(logits.shape)} and ${fmt(target.shape)}`);
+  }
+  const n = logits.size;
+  const be = backend();
+  let loss = NaN;
+  if (n > 0) {
+    // Element-wise terms with the kernels: relu(z) - z t + log(1 + exp(-|z|)).
+    const z = logits.f32();
+    const t = target.f32();
+    const a = new Float32Array(n);
+    const b = new Float32Array(n);
+    be.unary('abs', z, a, 0);
+    be.unary('neg', a, a, 0);
+    be.unary('exp', a, a, 0);
+    be.binaryBroadcast('add', [n], a, [1], new Float32Array([1]), [0], a);
+    be.unary('log', a, a, 0);
+    be.unary('relu', z, b, 0);
+    be.binary('add', a, b, a);
+    be.binary('mul', z, t, b);
+    be.binary('sub', a, b, a);
+    const sum = new Float32Array(1);
+    be.reduce('mean', [n], a, [0], sum);
+    loss = sum[0];
+  }
+  return record(new Tensor(new Float32Array([loss]), []), op, [logits], { target });
+}
+
 /** Index of the maximum over the last axis, as int32 (not differentiable). */
 export function argmax(x: Tensor): Tensor {
   checkFloat('argmax', 'x', x);

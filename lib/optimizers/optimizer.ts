@@ -29,7 +29,9 @@ export abstract class Optimizer {
   step(): void {
     this.steps++;
     for (const p of this.params) {
-      if (!p.grad || !p.requiresGrad) continue;
+      // No gradient, or none since zeroGrad(): skipped, as PyTorch skips a None grad
+      // (so momentum and weight decay do not move parameters a step did not use).
+      if (!p.requiresGrad || p.gradIsZero || !p.grad) continue;
       this.update(p, p.grad.data as Float32Array);
     }
   }

@@ -232,3 +232,66 @@ describe('autograd edge cases', () => {
     expect(inside).toBe(false);
   });
 });
+
+describe('fit and evaluate details', () => {
+  it('shuffles differently on each fit() call unless seeded, and restores the mode', async () => {
+    const order = async (seed?: number) => {
+      const seen: number[] = [];
+      const x = tensor(Float32Array.from({ length: 8 }, (_, i) => i), [8, 1]);
+      const y = tensor(new Int32Array(8));
+      const model = new nn.Sequential(new nn.Linear(1, 2));
+      model.eval();
+      const probe = { forward: (t: import('../../lib/index.js').Tensor) => { seen.push(...t.data); return model.forward(t); } };
+      const wrapped = Object.assign(Object.create(Object.getPrototypeOf(model)), model, probe);
+      await wrapped.fit(x, y, { loss: 'crossEntropy', optimizer: 'sgd', epochs: 1, batchSize: 8, seed, verbose: 0 });
+      expect(wrapped.training).toBe(false); // restored
+      return seen.join(',');
+    };
+    manualSeed(3);
+    const a = await order();
+    const b = await order();
+    expect(a).not.toBe(b);
+    expect(await order(5)).toBe(await order(5));
+  });
+
+  it('evaluate() defaults to the loss the model was fitted with', async () => {
+    manualSeed(1);
+    const model = new nn.Sequential(new nn.Linear(3, 2));
+    const x = tensor(Float32Array.from({ length: 12 }, (_, i) => (i % 5) / 5), [4, 3]);
+    const oneHot = tensor([[1, 0], [0, 1], [1, 0], [0, 1]]);
+    await model.fit(x, oneHot, { loss: 'crossEntropy', optimizer: 'sgd', epochs: 1, verbose: 0 });
+    const r = await model.evaluate(x, oneHot);
+    const explicit = await model.evaluate(x, oneHot, { loss: 'crossEntropy' });
+    expect(r.loss).toBeCloseTo(explicit.loss, 6);
+    expect(r.accuracy).toBe(explicit.accuracy);
+  });
+
+  it('optimizers skip parameters a step did not use (as with a None grad)', () => {
+    const used = tensor([1]).requireGrad();
+    const unused = tensor([1]).requireGrad();
+    const opt = new optim.SGD([used, unused], { lr: 0.1, momentum: 0.9, weightDecay: 0.5 });
+    used.mul(unused).sum().backward(); // both get gradients once
+    opt.step();
+    const before = unused.data[0];
+    opt.zeroGrad();
+    used.mul(2).sum().backward(); // only `used` this time
+    opt.step();
+    expect(unused.data[0]).toBe(before);
+  });
+
+  it('save refuses tied weights instead of untying them', async () => {
+    const shared = new nn.Linear(2, 2);
+    const model = new nn.Sequential(shared, new nn.Tanh(), shared);
+    expect(model.parameters().length).toBe(2);
+    const { save } = await import('../../lib/index.js');
+    await expect(save(model, '/tmp/fathom-tied.safetensors')).rejects.toThrow(/same tensor as '0.weight'.*tied weights/);
+  });
+
+  it('predict never returns the input tensor itself', () => {
+    const model = new nn.Sequential();
+    const x = tensor([[1, 2]]);
+    const y = model.predict(x);
+    expect(y).not.toBe(x);
+    expect(y.data).not.toBe(x.data);
+  });
+});

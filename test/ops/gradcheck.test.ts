@@ -85,6 +85,11 @@ const cases: Record<string, Case[]> = {
       opts: { skip: [1] },
     },
   ],
+  binaryCrossEntropy: [
+    { f: (z, t) => fa.losses.binaryCrossEntropy(z, t), inputs: () => [t([3, 4], 64, -3, 3), t([3, 4], 65, 0, 1)], opts: { skip: [1] } },
+    // exactly at z = 0 (zero-initialised logits): the gradient is (0.5 - t) / n
+    { f: (z, t) => fa.losses.binaryCrossEntropy(z, t), inputs: () => [fa.zeros([2, 2]), fa.tensor([[1, 0], [0.25, 1]])], opts: { skip: [1] } },
+  ],
   mse: [{ f: (a, b) => fa.mseLoss(a, b), inputs: () => [t([4, 3], 51), t([4, 3], 52)] }],
 };
 
