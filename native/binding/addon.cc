@@ -7,6 +7,8 @@
 // reference to the arrays until the work completes).
 #include <napi.h>
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,26 @@ using Info = const Napi::CallbackInfo&;
 
 Napi::Value Undefined(Info info) { return info.Env().Undefined(); }
 
+// sum((shape[d] - 1) * stride[d]): the largest element index a strided walk
+// over `shape` reaches; fails (instead of wrapping) when it overflows int64.
+int64_t max_index(const Args& a, const std::vector<int64_t>& shape, const std::vector<int64_t>& stride,
+                  const char* name) {
+  int64_t m = 0;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) return 0;  // an empty walk reads nothing
+    const int64_t k = shape[d] - 1;  // shape and strides are non-negative (Args::ints)
+    if (k > 0 && stride[d] > (INT64_MAX - m) / k)
+      a.fail(std::string(name) + " reach past any addressable index");
+    m += k * stride[d];
+  }
+  return m;
+}
+
 // ---- async GEMM: runs on a libuv worker thread, the event loop stays free ----
+// The operands are copied into native buffers on the JS thread and the result
+// is copied back in OnOK (on the JS thread again), so JS may detach or
+// transfer its arrays while the job runs without native code touching freed
+// memory: a detached output rejects the promise instead.
 struct GemmBaton {
   bool transA, transB;
   int64_t m, n, k;
@@ -36,29 +57,37 @@ struct GemmBaton {
 
 class GemmWorker : public Napi::AsyncWorker {
  public:
-  GemmWorker(Napi::Env env, const GemmBaton& baton, Napi::Float32Array a, Napi::Float32Array b,
-             Napi::Float32Array c)
+  GemmWorker(Napi::Env env, const GemmBaton& g, Napi::Float32Array c)
       : Napi::AsyncWorker(env, "fathom:gemm"),
         deferred_(Napi::Promise::Deferred::New(env)),
-        baton_(baton),
-        aref_(Napi::Persistent(a)),
-        bref_(Napi::Persistent(b)),
+        g_(g),
+        a_(g.a, g.a + g.m * g.k),
+        b_(g.b, g.b + g.k * g.n),
+        c_(g.beta != 0.0f ? std::vector<float>(g.c, g.c + g.m * g.n) : std::vector<float>((size_t)(g.m * g.n))),
         cref_(Napi::Persistent(c)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override {
-    const GemmBaton& g = baton_;
-    ops::gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.transA ? g.m : g.k, g.b,
-              g.transB ? g.k : g.n, g.beta, g.c, g.n);
+  void Execute() override {  // libuv thread: native buffers only
+    ops::gemm(g_.transA, g_.transB, g_.m, g_.n, g_.k, g_.alpha, a_.data(), g_.transA ? g_.m : g_.k,
+              b_.data(), g_.transB ? g_.k : g_.n, g_.beta, c_.data(), g_.n);
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    Napi::Float32Array c = cref_.Value();
+    if ((int64_t)c.ElementLength() != g_.m * g_.n) {
+      deferred_.Reject(Napi::Error::New(Env(), "fathom.gemmAsync: c was detached or resized while the job ran").Value());
+      return;
+    }
+    if (!c_.empty()) std::memcpy(c.Data(), c_.data(), c_.size() * sizeof(float));
+    deferred_.Resolve(Env().Undefined());
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
-  GemmBaton baton_;
-  Napi::Reference<Napi::Float32Array> aref_, bref_, cref_;
+  GemmBaton g_;
+  std::vector<float> a_, b_, c_;
+  Napi::Reference<Napi::Float32Array> cref_;
 };
 
 class Addon : public Napi::Addon<Addon> {
@@ -164,11 +193,10 @@ class Addon : public Napi::Addon<Addon> {
              ", " + std::to_string(as.size()) + ", " + std::to_string(bs.size()));
     int64_t n = shape_size(shape);
     if (n < 0) a.fail("shape is too large");
-    // The largest index each operand can be read at must lie inside it.
-    int64_t amax = 0, bmax = 0;
-    for (size_t d = 0; d < shape.size(); ++d)
-      if (shape[d] > 0) amax += (shape[d] - 1) * as[d], bmax += (shape[d] - 1) * bs[d];
+    // The largest index each operand can be read at must lie inside it
+    // (computed with overflow checks: huge strides must not wrap around).
     int64_t alen = a.len(2, "a"), blen = a.len(4, "b");
+    int64_t amax = max_index(a, shape, as, "aStrides"), bmax = max_index(a, shape, bs, "bStrides");
     if (n > 0 && (amax >= alen || bmax >= blen))
       a.fail("strides reach past the operands: a needs " + std::to_string(amax + 1) + " values (has " +
              std::to_string(alen) + "), b needs " + std::to_string(bmax + 1) + " (has " +
@@ -187,9 +215,7 @@ class Addon : public Napi::Addon<Addon> {
       a.fail("outStrides must have " + std::to_string(shape.size()) + " entries, got " + std::to_string(os.size()));
     int64_t n = shape_size(shape);
     if (n < 0) a.fail("shape is too large");
-    int64_t omax = 0;
-    for (size_t d = 0; d < shape.size(); ++d)
-      if (shape[d] > 0) omax += (shape[d] - 1) * os[d];
+    int64_t omax = max_index(a, shape, os, "outStrides");
     int64_t out_n = a.len(4, "out");
     if (n > 0 && omax >= out_n)
       a.fail("outStrides reach index " + std::to_string(omax) + " but out holds " + std::to_string(out_n));
@@ -356,12 +382,12 @@ class Addon : public Napi::Addon<Addon> {
               g.transB ? g.k : g.n, g.beta, g.c, g.n);
     return Undefined(info);
   }
-  // gemmAsync(...same...) -> Promise<void>; the arrays must not be detached until it settles.
+  // gemmAsync(...same...) -> Promise<void>: runs on a libuv thread on copies of the operands.
   Napi::Value GemmAsync(Info info) {
     Args a(info, "gemmAsync", 10);
     Napi::Float32Array A, B, C;
     GemmBaton g = gemm_args(a, &A, &B, &C);
-    auto* w = new GemmWorker(info.Env(), g, A, B, C);
+    auto* w = new GemmWorker(info.Env(), g, C);
     Napi::Promise p = w->Promise();
     w->Queue();  // deletes itself after OnOK / OnError
     return p;

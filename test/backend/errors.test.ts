@@ -37,6 +37,24 @@ describe.skipIf(!nativeBinding())('native binding argument checks', () => {
     expect(() => b.gemm(false, false, 1.5, 1, 1, 1, f(1), f(1), 0, f(1))).toThrow(/m must be a non-negative integer/);
   });
 
+  it('strides that would overflow are refused, not wrapped', () => {
+    expect(() => b.binaryBroadcast(0, [2049], f(1), [2 ** 53 - 1], f(1), [0], f(2049))).toThrow(/aStrides reach past any addressable index/);
+    expect(() => b.reduce(0, [2049], f(2049), [2 ** 53 - 1], f(1))).toThrow(/outStrides reach past any addressable index/);
+  });
+
+  it('gemmAsync works on copies: detaching c while it runs rejects, nothing crashes', async () => {
+    const n = 256;
+    const a = new Float32Array(n * n).fill(1);
+    const c = new Float32Array(n * n);
+    const p = b.gemmAsync(false, false, n, n, n, 1, a, a, 0, c);
+    structuredClone(a.buffer, { transfer: [a.buffer] }); // detach an input mid-flight
+    structuredClone(c.buffer, { transfer: [c.buffer] }); // and the output
+    await expect(p).rejects.toThrow(/fathom.gemmAsync: c was detached/);
+    const c2 = new Float32Array(4);
+    await b.gemmAsync(false, false, 2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), new Float32Array([1, 2, 3, 4]), 0, c2);
+    expect([...c2]).toEqual([7, 10, 15, 22]);
+  });
+
   it('detached buffers', () => {
     const x = f(16);
     structuredClone(x.buffer, { transfer: [x.buffer] }); // detaches x

@@ -47,7 +47,7 @@ export interface NativeBinding {
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
   ): void;
-  /** Runs on a libuv worker thread; do not detach or transfer the arrays until it settles. */
+  /** Runs on a libuv worker thread on copies of the operands; `c` receives the result when it settles. */
   gemmAsync(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
