@@ -1,0 +1,37 @@
+// Compiled against the published declarations (dist/index.d.ts) by test/types.test.ts:
+// what a TypeScript user of the package may and may not write.
+import { data, info, load, losses, matmul, nn, noGrad, optim, rand, save, tensor, type Tensor } from 'fathom';
+
+const x: Tensor = rand([4, 3], { seed: 1 });
+const w = tensor([[1, 2], [3, 4], [5, 6]]);
+const y: Tensor = matmul(x, w).relu().sum(1, true);
+const shape: readonly number[] = y.shape;
+const n: number = y.data.length + shape.length;
+
+const model = new nn.Sequential(new nn.Linear(3, 8, { init: 'he' }), new nn.ReLU(), new nn.Linear(8, 2));
+const opt = new optim.Adam(model.parameters(), { lr: 1e-3, betas: [0.9, 0.999] });
+const loss: Tensor = losses.crossEntropy(model.forward(x), tensor(new Int32Array([0, 1, 0, 1])));
+opt.zeroGrad();
+loss.backward();
+opt.step();
+const probs: Tensor = noGrad(() => model.predict(x).softmax());
+const backendName: 'native' | 'ts' = info().backend;
+
+async function main(): Promise<number> {
+  const ds = await data.mnist({ train: 10 });
+  const h = await model.fit(ds.train.x, ds.train.y, { loss: 'crossEntropy', optimizer: opt, epochs: 1 });
+  const r = await model.evaluate(ds.test.x, ds.test.y);
+  await save(model, 'm.safetensors');
+  const again: nn.Module = await load('m.safetensors');
+  return h.history.loss[0] + (r.accuracy ?? 0) + again.parameters().length + probs.size + n + backendName.length;
+}
+void main;
+
+// @ts-expect-error matmul takes tensors, not arrays
+matmul([1, 2], w);
+// @ts-expect-error unknown loss name
+void model.fit(x, y, { loss: 'hinge-ish', optimizer: 'sgd' });
+// @ts-expect-error optimizers need a parameter list
+new optim.SGD();
+// @ts-expect-error the shape is read-only
+y.shape.push(1);
