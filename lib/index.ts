@@ -13,7 +13,7 @@ export {
   tensor, full, zeros, ones, rand, randn, manualSeed,
   neg, exp, log, sqrt, abs, square, relu, sigmoid, tanh, sign, pow,
   add, sub, mul, div, maximum, minimum, equal,
-  matmul, transpose, reshape, linear,
+  matmul, transpose, reshape, slice, linear,
   sum, mean, max,
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';

@@ -55,6 +55,10 @@ describe('Tensor', () => {
     expect(a.max(1).toArray()).toEqual([2, 4]);
     expect(a.transpose().toArray()).toEqual([[1, 3], [2, 4]]);
     expect(a.reshape([4]).toArray()).toEqual([1, 2, 3, 4]);
+    expect(a.slice(1).toArray()).toEqual([[3, 4]]);
+    expect(a.slice(0, -1).toArray()).toEqual([[1, 2]]);
+    expect(a.slice(5).shape).toEqual([0, 2]);
+    expect(tensor(new Int32Array([7, 8, 9])).slice(1, 2).toArray()).toEqual([8]);
     expect(a.argmax().toArray()).toEqual([1, 1]);
     expect(tensor([-1, 0, 2]).relu().toArray()).toEqual([0, 0, 2]);
     expect(tensor([-2, 0, 3]).sign().toArray()).toEqual([-1, 0, 1]);

@@ -158,6 +158,15 @@ export const gradients: Record<string, GradRule> = {
     backend().transpose2d(n, d, dy.f32(), dx.f32());
     return [dx];
   },
+  // rows [begin, begin + dy rows) of dx receive dy, the rest zero
+  slice: (node, _y, dy) => {
+    const x = node.inputs[0];
+    const dx = empty(x.shape); // zero-filled
+    const per = x.rank > 1 ? x.size / x.shape[0] : 1;
+    const at = (node.saved.begin as number) * per;
+    backend().copy(dy.f32(), dx.f32().subarray(at, at + dy.size));
+    return [dx];
+  },
   reshape: (node, _y, dy) => [new Tensor(dy.data, node.saved.from as number[])],
 
   // ---- softmax family and losses -----------------------------------------

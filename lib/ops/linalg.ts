@@ -63,3 +63,23 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const y = new Tensor(x.data, s);
   return x.dtype === 'float32' ? record(y, 'reshape', [x], { from: x.shape }) : y;
 }
+
+/**
+ * Rows [begin, end) of x along its first axis (negative indices count from
+ * the end, like Array.prototype.slice), as a new tensor.
+ */
+export function slice(x: Tensor, begin: number, end?: number): Tensor {
+  checkTensor('slice', 'x', x);
+  if (x.rank < 1) throw new Error('fathom.slice: cannot slice a scalar');
+  const n = x.shape[0];
+  const norm = (i: number, name: string): number => {
+    if (!Number.isInteger(i)) throw new Error(`fathom.slice: ${name} must be an integer, got ${i}`);
+    return Math.min(n, Math.max(0, i < 0 ? n + i : i));
+  };
+  const b = norm(begin, 'begin');
+  const e = Math.max(b, end === undefined ? n : norm(end, 'end'));
+  const per = sizeOf(x.shape.slice(1));
+  const data = x.data.slice(b * per, e * per);
+  const y = new Tensor(data, [e - b, ...x.shape.slice(1)]);
+  return x.dtype === 'float32' ? record(y, 'slice', [x], { begin: b }) : y;
+}

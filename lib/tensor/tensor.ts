@@ -143,5 +143,6 @@ export class Tensor {
   logSoftmax(): Tensor { return ops.logSoftmax(this); }
   transpose(): Tensor { return ops.transpose(this); }
   reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  slice(begin: number, end?: number): Tensor { return ops.slice(this, begin, end); }
   argmax(): Tensor { return ops.argmax(this); }
 }

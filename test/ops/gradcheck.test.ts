@@ -74,6 +74,10 @@ const cases: Record<string, Case[]> = {
     { f: (x, w) => fa.linear(x, w, null, 'tanh'), inputs: () => [t([3, 6], 62), t([9, 6], 63)] },
   ],
   transpose: [{ f: (x) => fa.transpose(x), inputs: () => [t([3, 7], 43)] }],
+  slice: [
+    { f: (x) => fa.slice(x, 1, 3), inputs: () => [t([4, 3], 66)] },
+    { f: (x) => fa.slice(x, -2), inputs: () => [t([5], 67)] },
+  ],
   reshape: [{ f: (x) => fa.reshape(x, [6, -1]), inputs: () => [t([3, 4], 44)] }],
   softmax: [{ f: (x) => fa.softmax(x), inputs: () => [t([3, 7], 45, -3, 3)] }],
   logSoftmax: [{ f: (x) => fa.logSoftmax(x), inputs: () => [t([3, 7], 46, -3, 3)] }],
