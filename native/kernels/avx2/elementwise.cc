@@ -188,23 +188,7 @@ void f32_binary_bcast__avx2(Binary op, int ndim, const int64_t* shape, const flo
       (bs[last] != 0 && bs[last] != 1) || sh[last] < 4) {
     return f32_binary_bcast__ref(op, ndim, shape, a, astride, b, bstride, out);
   }
-  const int64_t L = sh[last];
-  int64_t rows = 1;
-  for (int d = 0; d < last; ++d) rows *= sh[d];
-  int64_t idx[kMaxDims] = {0};
-  const float* pa = a;
-  const float* pb = b;
-  for (int64_t r = 0; r < rows; ++r) {
-    bin_dispatch(op, L, pa, as[last], pb, bs[last], out + r * L);
-    for (int d = last - 1; d >= 0; --d) {
-      pa += as[d];
-      pb += bs[d];
-      if (++idx[d] < sh[d]) break;
-      pa -= as[d] * sh[d];
-      pb -= bs[d] * sh[d];
-      idx[d] = 0;
-    }
-  }
+  bcast_rows(op, nd, sh, as, bs, a, b, out, bin_dispatch);
 }
 
 }  // namespace fathom

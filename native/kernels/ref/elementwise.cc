@@ -170,6 +170,28 @@ int collapse_bcast_dims(int ndim, const int64_t* shape, const int64_t* astride,
   return nd;
 }
 
+void bcast_rows(Binary op, int nd, const int64_t* sh, const int64_t* as, const int64_t* bs,
+                const float* a, const float* b, float* out, BcastRowFn row) {
+  const int last = nd - 1;
+  const int64_t L = sh[last];
+  int64_t rows = 1;
+  for (int d = 0; d < last; ++d) rows *= sh[d];
+  int64_t idx[kMaxDims] = {0};
+  const float* pa = a;
+  const float* pb = b;
+  for (int64_t r = 0; r < rows; ++r) {
+    row(op, L, pa, as[last], pb, bs[last], out + r * L);
+    for (int d = last - 1; d >= 0; --d) {
+      pa += as[d];
+      pb += bs[d];
+      if (++idx[d] < sh[d]) break;
+      pa -= as[d] * sh[d];
+      pb -= bs[d] * sh[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out) {
@@ -180,24 +202,7 @@ void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const floa
     out[0] = binop(op, a[0], b[0]);
     return;
   }
-  const int last = nd - 1;
-  const int64_t L = sh[last];
-  int64_t rows = 1;
-  for (int d = 0; d < last; ++d) rows *= sh[d];
-  int64_t idx[kMaxDims] = {0};
-  const float* pa = a;
-  const float* pb = b;
-  for (int64_t r = 0; r < rows; ++r) {
-    binary_strided(op, L, pa, as[last], pb, bs[last], out + r * L);
-    for (int d = last - 1; d >= 0; --d) {
-      pa += as[d];
-      pb += bs[d];
-      if (++idx[d] < sh[d]) break;
-      pa -= as[d] * sh[d];
-      pb -= bs[d] * sh[d];
-      idx[d] = 0;
-    }
-  }
+  bcast_rows(op, nd, sh, as, bs, a, b, out, binary_strided);
 }
 
 }  // namespace fathom

@@ -23,6 +23,12 @@ void f32_binary__ref(Binary op, int64_t n, const float* a, const float* b, float
 // -1 when the output is empty.
 int collapse_bcast_dims(int ndim, const int64_t* shape, const int64_t* astride,
                         const int64_t* bstride, int64_t* sh, int64_t* as, int64_t* bs);
+// Walks the rows of a collapsed broadcast (nd >= 1 dims) calling row() on
+// each innermost run: row(op, L, a, a_stride, b, b_stride, out).
+using BcastRowFn = void (*)(Binary op, int64_t n, const float* a, int64_t sa, const float* b,
+                            int64_t sb, float* out);
+void bcast_rows(Binary op, int nd, const int64_t* sh, const int64_t* as, const int64_t* bs,
+                const float* a, const float* b, float* out, BcastRowFn row);
 void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
