@@ -2,6 +2,16 @@
 #pragma once
 #include "kernels.h"
 
+// For the fill_<isa> functions, which live in ISA-flagged translation units:
+// keeps their own code baseline x86-64 (GCC would otherwise store the table's
+// pointers with AVX instructions), so building a table can never fault even
+// if it ran before the CPU check in dispatch.cc.
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(_M_X64))
+#define FATHOM_BASELINE_FN __attribute__((target("arch=x86-64")))
+#else
+#define FATHOM_BASELINE_FN
+#endif
+
 namespace fathom {
 
 // The portable scalar reference: every entry filled.

@@ -1,20 +1,12 @@
 // The AVX2+FMA table: the reference entries (already filled by dispatch)
 // overridden with the kernels of this folder and the AVX2 GEMM.
 //
-// This TU is compiled with -mavx2 -mfma, but fill_avx2 itself may run on a
-// CPU without AVX2 (dispatch builds the table in a function-local static
-// before it looks at the CPU), and GCC stores these pointers with AVX2
-// instructions (vinserti128) -> SIGILL. The target attribute keeps this one
-// function baseline x86-64.
+// This TU is compiled with -mavx2 -mfma; dispatch only builds the table after
+// checking the CPU, and FATHOM_BASELINE_FN (dispatch.h) keeps this function's
+// own code baseline as a second guard.
 #include "../dispatch.h"
 #include "../gemm/gemm.h"
 #include "avx2.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define FATHOM_BASELINE_FN __attribute__((target("arch=x86-64")))
-#else
-#define FATHOM_BASELINE_FN
-#endif
 
 namespace fathom {
 

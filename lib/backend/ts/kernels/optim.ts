@@ -5,7 +5,7 @@
  *   sgdStep   w, g, v: (n)     g' = g + wd·w
  *                              momentum ≠ 0:  v = first ? g' : momentum·v + (1 - dampening)·g'
  *                                             d = nesterov ? g' + momentum·v : v
- *                              momentum = 0:  d = g'   (v is not touched and may be empty)
+ *                              momentum = 0:  d = g'   (v is not touched; it still has w.length values, as the native binding requires)
  *                              w -= lr·d
  *   adamStep  w, g, m, v: (n)  adamw:  w -= lr·wd·w   (decoupled, before the update), g' = g
  *                              else:   g' = g + wd·w  (L2)
