@@ -13,7 +13,9 @@
  * The returned data is a fresh copy: it never aliases the input buffer.
  */
 
-import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { readRegularFile, type Fail } from '../io/files.js';
+import { toPath, type FilePath } from '../io/paths.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -114,10 +116,23 @@ function readBigEndian(dtype: IdxDtype, view: DataView, at: number, n: number): 
   }
 }
 
-/** Reads and parses an IDX file (uncompressed). Errors name `path`. */
-export async function readIdx(path: string): Promise<IdxArray> {
-  const buf = await readFile(path);
-  return parseIdx(buf, path);
+/**
+ * Reads and parses an IDX file (uncompressed) from `path` (a string or a
+ * file: URL). Errors start `idx: <path>: `. Refuses anything but a regular
+ * file (a FIFO or /dev/zero would never end) and reads at most the size the
+ * file has when opened.
+ */
+export async function readIdx(path: FilePath): Promise<IdxArray> {
+  const p = toPath(path, 'idx.readIdx');
+  return parseIdx(await readIdxBytes(p), p);
+}
+
+/** The bytes of the IDX file at `path`, read as readIdx describes. */
+export async function readIdxBytes(path: string): Promise<Uint8Array> {
+  const fail: Fail = (msg, cause) => {
+    throw new Error(`idx: ${path}: ${msg}`, cause === undefined ? undefined : { cause });
+  };
+  return readRegularFile(path, dirname(path), fail);
 }
 
 /**

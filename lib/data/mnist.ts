@@ -7,10 +7,10 @@
  * labels: Int32Array (N), values 0..9
  */
 
-import { readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parseIdx, type IdxArray } from './idx.js';
+import { parseIdx, readIdxBytes, type IdxArray } from './idx.js';
 
 export const MNIST_ROWS = 28;
 export const MNIST_COLS = 28;
@@ -73,16 +73,12 @@ function checkLimit(which: string, limit: number | undefined): number | undefine
 }
 
 async function readSplitFile(path: string): Promise<IdxArray> {
-  let buf: Uint8Array;
   try {
-    buf = await readFile(path);
+    await access(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`${MISSING} (the package is installed but ${path} is missing)`, { cause: err });
-    }
-    throw err;
+    throw new Error(`${MISSING} (the package is installed but ${path} is missing)`, { cause: err });
   }
-  return parseIdx(buf, path);
+  return parseIdx(await readIdxBytes(path), path);
 }
 
 async function loadSplit(dir: string, prefix: 'train' | 't10k', limit: number | undefined): Promise<MnistSplit> {

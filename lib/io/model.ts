@@ -2,17 +2,39 @@
  * save / load a model: weights as safetensors, the architecture as JSON in
  * the header's metadata (`fathom.architecture`), so load() rebuilds the
  * model without any code from the caller. Saving is atomic (temp file +
- * rename); a corrupt, truncated or mismatched file is refused with an error.
+ * rename); a corrupt, truncated, hostile or mismatched file is refused with
+ * an error, and before anything is allocated:
+ *
+ *   1. the safetensors header is read (bounded) and every declared tensor is
+ *      checked against the file's real length;
+ *   2. the architecture's parameters (names and shapes, computed from the
+ *      config by nn's parameterShapes, allocating nothing) are compared with
+ *      the tensors the file declares;
+ *   3. only then are the tensors read and the model built.
+ *
+ * So what load() allocates is bounded by the file's real size: a small file
+ * cannot make it build a large model.
  */
 import { Module, type ModuleConfig } from '../layers/module.js';
-import { fromConfig } from '../layers/registry.js';
+import { fromConfig, parameterShapes, type ParameterShapes } from '../layers/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../tensor/shape.js';
-import { loadSafetensors, saveSafetensors, type SafeTensor } from './safetensors.js';
+import { loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsHeader } from './safetensors.js';
+import { toPath, type FilePath } from './paths.js';
 
 const FORMAT = 'fathom.model/1';
 
-export async function save(model: Module, path: string): Promise<void> {
+/**
+ * Saves `model` (architecture + weights) to `path` (a string or a file: URL)
+ * as safetensors, atomically: the file is replaced whole or not at all, and
+ * temporary files left by killed writers of the same path are removed.
+ * Throws `fathom.save: ...` for a non-Module, a bad path, tied weights, or a
+ * failed write (`fathom.save: cannot write <path>: <reason> (CODE)`: a
+ * missing folder, a read-only folder or file system, a full disk, a folder
+ * in the way).
+ */
+export async function save(model: Module, path: FilePath): Promise<void> {
+  const p = toPath(path, 'fathom.save');
   if (!(model instanceof Module)) throw new Error('fathom.save: expected a Module');
   const tensors: Record<string, SafeTensor> = Object.create(null);
   const seen = new Map<Tensor, string>();
@@ -24,44 +46,104 @@ export async function save(model: Module, path: string): Promise<void> {
     seen.set(t, name);
     tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
   }
-  await saveSafetensors(path, tensors, {
-    format: FORMAT,
-    'fathom.architecture': JSON.stringify(model.config()),
-  });
+  const metadata = { format: FORMAT, 'fathom.architecture': JSON.stringify(model.config()) };
+  try {
+    await saveSafetensors(p, tensors, metadata);
+  } catch (err) {
+    throw rethrow('fathom.save', err);
+  }
 }
 
-export async function load(path: string): Promise<Module> {
-  const file = await loadSafetensors(path);
-  const where = `fathom.load: ${path}`;
-  if (file.metadata.format !== FORMAT) {
-    throw new Error(`${where}: not a fathom model (metadata format is ${JSON.stringify(file.metadata.format ?? null)}, expected "${FORMAT}")`);
-  }
-  let config: ModuleConfig;
+/**
+ * Loads a model saved by save() from `path` (a string or a file: URL):
+ * rebuilds the architecture and loads the weights. Never modifies the file.
+ * Throws `fathom.load: ...` for a bad path, a file that is not a regular file
+ * (a folder, a FIFO, a device), not safetensors, corrupt or truncated, not a
+ * fathom model, or whose tensors do not match its architecture.
+ */
+export async function load(path: FilePath): Promise<Module> {
+  const p = toPath(path, 'fathom.load');
+  const where = `fathom.load: ${p}`;
+  // Filled in by the check, which runs before any tensor data is read.
+  const plan: { config?: ModuleConfig; expected?: ParameterShapes | null } = {};
+  let file;
   try {
-    config = JSON.parse(file.metadata['fathom.architecture'] ?? '');
-  } catch {
-    throw new Error(`${where}: the architecture metadata is not valid JSON`);
+    file = await loadSafetensors(p, {
+      check: (header) => {
+        plan.config = architecture(header, where);
+        plan.expected = expectedShapes(plan.config, where);
+        if (plan.expected !== null) checkTensors(header, plan.expected, where);
+      },
+    });
+  } catch (err) {
+    throw rethrow('fathom.load', err);
   }
+
   let model: Module;
   try {
-    model = fromConfig(config);
+    model = fromConfig(plan.config!);
   } catch (e) {
-    throw new Error(`${where}: cannot rebuild the architecture: ${(e as Error).message}`);
+    throw new Error(`${where}: cannot rebuild the architecture: ${(e as Error).message}`, { cause: e });
   }
-  const params = model.namedParameters();
-  const expected = new Set(params.map(([n]) => n));
-  const extra = Object.keys(file.tensors).filter((n) => !expected.has(n));
-  if (extra.length) throw new Error(`${where}: tensors not in the architecture: ${extra.join(', ')}`);
-  for (const [name, p] of params) {
-    const t = file.tensors[name];
-    if (!t) throw new Error(`${where}: the architecture needs tensor '${name}' ${fmt(p.shape)}, which the file lacks`);
-    if (t.dtype !== 'F32') throw new Error(`${where}: tensor '${name}' must be F32, got ${t.dtype}`);
-    if (!sameShape(t.shape, p.shape)) {
-      throw new Error(`${where}: tensor '${name}' has shape ${fmt(t.shape)}, the architecture needs ${fmt(p.shape)}`);
-    }
+  const built: ParameterShapes = model.namedParameters().map(([n, t]) => [n, [...t.shape]]);
+  const expected = plan.expected ?? null;
+  if (expected === null) {
+    // A custom type registered without a shape function: its shapes are only known now.
+    checkTensors(file, built, where);
+  } else if (!sameParameters(expected, built)) {
+    throw new Error(`${where}: the architecture's shape functions predicted parameters ${list(expected)}, but the model built has ${list(built)} (a registerModuleType shape function is wrong)`);
   }
   const dict: Record<string, Tensor> = Object.create(null);
-  for (const [name] of params) dict[name] = new Tensor(file.tensors[name].data, file.tensors[name].shape);
+  for (const [name] of built) dict[name] = new Tensor(file.tensors[name]!.data, file.tensors[name]!.shape);
   model.loadStateDict(dict);
   return model;
 }
+
+/** Our own errors already start with the op; others get it, keeping `code` and `cause`. */
+function rethrow(op: string, err: unknown): Error {
+  const e = err as Error & { code?: string };
+  if (typeof e?.message === 'string' && e.message.startsWith(`${op}:`)) return e;
+  const out = new Error(`${op}: ${e?.message ?? String(err)}`, { cause: e?.cause ?? err });
+  if (typeof e?.code === 'string') (out as Error & { code?: string }).code = e.code;
+  return out;
+}
+
+function architecture(header: SafetensorsHeader, where: string): ModuleConfig {
+  if (header.metadata.format !== FORMAT) {
+    throw new Error(`${where}: not a fathom model (metadata format is ${JSON.stringify(header.metadata.format ?? null)}, expected "${FORMAT}")`);
+  }
+  try {
+    return JSON.parse(header.metadata['fathom.architecture'] ?? '');
+  } catch {
+    throw new Error(`${where}: the architecture metadata is not valid JSON`);
+  }
+}
+
+function expectedShapes(config: ModuleConfig, where: string): ParameterShapes | null {
+  try {
+    return parameterShapes(config);
+  } catch (e) {
+    throw new Error(`${where}: cannot rebuild the architecture: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The file must hold exactly the architecture's parameters, F32, with the same shapes. */
+function checkTensors(file: { tensors: Record<string, { dtype: string; shape: number[] }> }, expected: ParameterShapes, where: string): void {
+  const names = new Set(expected.map(([n]) => n));
+  const extra = Object.keys(file.tensors).filter((n) => !names.has(n));
+  if (extra.length) throw new Error(`${where}: tensors not in the architecture: ${extra.join(', ')}`);
+  for (const [name, shape] of expected) {
+    const t = file.tensors[name];
+    if (!t) throw new Error(`${where}: the architecture needs tensor '${name}' ${fmt(shape)}, which the file lacks`);
+    if (t.dtype !== 'F32') throw new Error(`${where}: tensor '${name}' must be F32, got ${t.dtype}`);
+    if (!sameShape(t.shape, shape)) {
+      throw new Error(`${where}: tensor '${name}' has shape ${fmt(t.shape)}, the architecture needs ${fmt(shape)}`);
+    }
+  }
+}
+
+function sameParameters(a: ParameterShapes, b: ParameterShapes): boolean {
+  return a.length === b.length && a.every(([n, s], i) => n === b[i]![0] && sameShape(s, b[i]![1]));
+}
+
+const list = (p: ParameterShapes): string => `[${p.map(([n, s]) => `${n} ${fmt(s)}`).join(', ')}]`;

@@ -18,8 +18,9 @@
  * Decoded tensors are fresh typed arrays (never views into the file buffer).
  */
 
-import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic, type WriteFileAtomicOptions } from './atomic.js';
+import { checkEndsAt, openRegularFile, readExactly, type Fail } from './files.js';
 
 export type SafetensorsDtype = 'F32' | 'I32';
 
@@ -146,7 +147,8 @@ export function readLE(buf: Uint8Array, at: number, dtype: SafetensorsDtype, n: 
 
 // ---------------------------------------------------------------- decode
 
-interface Entry {
+/** One tensor as the header declares it (offsets relative to the data buffer). */
+export interface SafetensorsEntry {
   name: string;
   dtype: SafetensorsDtype;
   shape: number[];
@@ -154,26 +156,41 @@ interface Entry {
   end: number;
 }
 
-/** Parses safetensors bytes; `source` (a path, usually) appears in every error. */
-export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsFile {
-  const fail = (msg: string): never => {
-    throw new Error(`safetensors: ${source}: ${msg}`);
-  };
-  if (buf.length < 8) fail(`expected at least 8 bytes (the header length), got a ${buf.length}-byte file`);
-  const n64 = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
+/** What the header declares, validated against the file's real length; no tensor data yet. */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  /** Null-prototype record, name → dtype and shape. */
+  tensors: Record<string, { dtype: SafetensorsDtype; shape: number[] }>;
+}
+
+interface Layout extends SafetensorsHeader {
+  entries: SafetensorsEntry[];
+}
+
+/**
+ * The header length from the first 8 bytes, checked against the file
+ * length: a length that cannot be right means the file is not safetensors
+ * at all (or is cut short), and the message says so in those words.
+ */
+function headerLength(first8: Uint8Array, fileLen: number, fail: (msg: string) => never): number {
+  if (fileLen < 8) fail(`not a safetensors file: expected at least 8 bytes (the header length), got a ${fileLen}-byte file`);
+  const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    fail(`expected a header length of at most ${MAX_HEADER_BYTES} bytes, got ${n64} (absurdly large)`);
+    fail(`not a safetensors file: its first 8 bytes give a header length of ${n64} bytes, more than the ${MAX_HEADER_BYTES} allowed`);
   }
   const headerLen = Number(n64);
-  if (8 + headerLen > buf.length) {
-    fail(`expected the ${headerLen}-byte header to fit in the file, but it runs past the end of the ${buf.length}-byte file`);
+  if (8 + headerLen > fileLen) {
+    fail(`not a safetensors file, or a truncated one: its first 8 bytes give a header length of ${headerLen} bytes, but only ${fileLen - 8} bytes follow them`);
   }
-  const header = parseHeader(buf.subarray(8, 8 + headerLen), fail);
-  const dataStart = 8 + headerLen;
-  const dataLen = buf.length - dataStart;
+  return headerLen;
+}
 
+/** Parses and validates the header; every declared range must lie in `dataLen` bytes and tile them. */
+function parseLayout(headerBytes: Uint8Array, dataLen: number, fail: (msg: string) => never): Layout {
+  const header = parseHeader(headerBytes, fail);
   const metadata: Record<string, string> = Object.create(null);
-  const entries: Entry[] = [];
+  const tensors: SafetensorsHeader['tensors'] = Object.create(null);
+  const entries: SafetensorsEntry[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (typeof info !== 'object' || info === null || Array.isArray(info)) {
@@ -185,10 +202,22 @@ export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): Safeten
       }
       continue;
     }
-    entries.push(parseEntry(name, info, dataLen, fail));
+    const e = parseEntry(name, info, dataLen, fail);
+    entries.push(e);
+    tensors[name] = { dtype: e.dtype, shape: e.shape };
   }
   checkCoverage(entries, dataLen, fail);
+  return { metadata, tensors, entries };
+}
 
+/** Parses safetensors bytes; `source` (a path, usually) appears in every error. */
+export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsFile {
+  const fail = (msg: string): never => {
+    throw new Error(`safetensors: ${source}: ${msg}`);
+  };
+  const headerLen = headerLength(buf, buf.length, fail);
+  const dataStart = 8 + headerLen;
+  const { metadata, entries } = parseLayout(buf.subarray(8, dataStart), buf.length - dataStart, fail);
   const tensors: Record<string, SafeTensor> = Object.create(null);
   for (const e of entries) {
     const n = (e.end - e.begin) / ITEM_SIZE;
@@ -203,9 +232,9 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
     // ignoreBOM keeps a BOM in the text, so it is refused below like any stray byte.
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    fail('expected the header to be UTF-8 JSON, got invalid UTF-8');
+    fail('not a safetensors file: expected the header to be UTF-8 JSON, got invalid UTF-8');
   }
-  if (!text.startsWith('{')) fail(`expected the header to be a JSON object starting with '{', got ${show(text.slice(0, 20))}`);
+  if (!text.startsWith('{')) fail(`not a safetensors file: expected the header to be a JSON object starting with '{', got ${show(text.slice(0, 20))}`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -218,7 +247,7 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
   return header as Record<string, unknown>;
 }
 
-function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: string) => never): Entry {
+function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: string) => never): SafetensorsEntry {
   const where = `tensor ${show(name)}`;
   if (typeof info !== 'object' || info === null || Array.isArray(info)) {
     fail(`expected ${where} to be an object with dtype, shape and data_offsets, got ${show(info)}`);
@@ -248,10 +277,10 @@ function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: st
 }
 
 /** The tensors must tile the byte buffer exactly: no overlap, no gap, nothing after. */
-function checkCoverage(entries: Entry[], dataLen: number, fail: (msg: string) => never): void {
+function checkCoverage(entries: SafetensorsEntry[], dataLen: number, fail: (msg: string) => never): void {
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
-  let prev: Entry | undefined;
+  let prev: SafetensorsEntry | undefined;
   for (const e of sorted) {
     if (e.begin < pos) {
       fail(`expected tensor byte ranges not to overlap, got ${show(prev!.name)} [${prev!.begin}, ${prev!.end}] overlapping ${show(e.name)} [${e.begin}, ${e.end}]`);
@@ -271,7 +300,10 @@ function checkCoverage(entries: Entry[], dataLen: number, fail: (msg: string) =>
 
 /**
  * Writes tensors to `path` atomically: an existing file is replaced whole or
- * not at all. `opts` is for tests (fault injection).
+ * not at all, and temporary files that killed writers left next to `path`
+ * are removed first. Errors: encode errors before any file is touched; a
+ * failed write throws `safetensors: cannot write <path>: <reason> (CODE)`.
+ * `opts` is for tests (fault injection).
  */
 export async function saveSafetensors(
   path: string,
@@ -280,11 +312,56 @@ export async function saveSafetensors(
   opts?: WriteFileAtomicOptions,
 ): Promise<void> {
   const bytes = encodeSafetensors(tensors, metadata); // encode errors happen before any file is touched
-  await writeFileAtomic(path, bytes, opts);
+  try {
+    await writeFileAtomic(path, bytes, opts);
+  } catch (err) {
+    throw Object.assign(new Error(`safetensors: ${(err as Error).message}`, { cause: (err as Error).cause ?? err }), { code: (err as { code?: string }).code });
+  }
 }
 
-/** Reads and decodes a safetensors file; never modifies it. Errors name `path`. */
-export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
-  const buf = await readFile(path);
-  return decodeSafetensors(buf, path);
+export interface LoadSafetensorsOptions {
+  /**
+   * Called with the validated header before any tensor data is allocated or
+   * read; throw to refuse the file (e.g. tensors a model does not expect).
+   */
+  check?: (header: SafetensorsHeader) => void;
+}
+
+/**
+ * Reads and decodes a safetensors file; never modifies it. Errors start
+ * `safetensors: <path>: `. Hostile files cannot make it read or allocate
+ * more than the file's real size: it refuses anything but a regular file
+ * (a FIFO, /dev/zero), reads at most the size fstat reports, bounds the
+ * header at MAX_HEADER_BYTES, checks every declared tensor against the real
+ * length before allocating it, and refuses a file that changes size while
+ * it is read. Each tensor is read straight into its own typed array.
+ */
+export async function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): Promise<SafetensorsFile> {
+  const fail: Fail = (msg, cause) => {
+    throw new Error(`safetensors: ${path}: ${msg}`, cause === undefined ? undefined : { cause });
+  };
+  const { fh, size } = await openRegularFile(path, dirname(path), fail);
+  try {
+    const first8 = new Uint8Array(8);
+    if (size >= 8) await readExactly(fh, first8, 0, fail);
+    const headerLen = headerLength(first8, size, fail);
+    const headerBytes = new Uint8Array(headerLen);
+    await readExactly(fh, headerBytes, 8, fail);
+    const dataStart = 8 + headerLen;
+    const layout = parseLayout(headerBytes, size - dataStart, fail);
+    opts.check?.({ metadata: layout.metadata, tensors: layout.tensors });
+
+    const tensors: Record<string, SafeTensor> = Object.create(null);
+    for (const e of layout.entries) {
+      const n = (e.end - e.begin) / ITEM_SIZE;
+      const data = e.dtype === 'F32' ? new Float32Array(n) : new Int32Array(n);
+      const bytes = new Uint8Array(data.buffer);
+      await readExactly(fh, bytes, dataStart + e.begin, fail);
+      tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: HOST_LITTLE_ENDIAN ? data : readLE(bytes, 0, e.dtype, n, false) } as SafeTensor;
+    }
+    await checkEndsAt(fh, size, fail);
+    return { tensors, metadata: layout.metadata };
+  } finally {
+    await fh.close().catch(() => {});
+  }
 }

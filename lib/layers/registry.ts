@@ -1,10 +1,23 @@
-/** Rebuilds modules from their config() (used when loading a saved model). */
+/**
+ * Rebuilds modules from their config() (used when loading a saved model),
+ * and predicts, from a config alone, the parameters a module would have.
+ *
+ * Each type has a factory and, for the built-in ones, a shape function:
+ * `parameterShapes(config)` walks the config tree and returns every
+ * parameter's qualified name and shape without allocating any tensor, so
+ * load() can compare a file's architecture with the tensors it really holds
+ * BEFORE building the model (a 200-byte file declaring a 16384×16384 layer
+ * is refused before a 1 GiB weight is allocated and initialised).
+ */
 import { Module, type ModuleConfig } from './module.js';
 import { Linear, type Init } from './linear.js';
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
 import { Sequential } from './sequential.js';
 
 type Factory = (c: ModuleConfig) => Module;
+/** [name, shape] of each of a module's parameters, in namedParameters() order; null if unknown. */
+export type ParameterShapes = [string, number[]][];
+type ShapeFn = (c: ModuleConfig) => ParameterShapes | null;
 
 const factories = new Map<string, Factory>([
   ['Linear', (c) => new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), { bias: c.bias !== false, init: (c.init as Init) ?? 'glorot' })],
@@ -20,6 +33,32 @@ const factories = new Map<string, Factory>([
   }],
 ]);
 
+const noParameters: ShapeFn = () => [];
+
+const shapeFns = new Map<string, ShapeFn>([
+  ['Linear', (c) => {
+    const inF = num(c, 'inFeatures');
+    const outF = num(c, 'outFeatures');
+    return c.bias !== false ? [['weight', [outF, inF]], ['bias', [outF]]] : [['weight', [outF, inF]]];
+  }],
+  ['ReLU', noParameters],
+  ['Sigmoid', noParameters],
+  ['Tanh', noParameters],
+  ['Sign', noParameters],
+  ['Softmax', noParameters],
+  ['LogSoftmax', noParameters],
+  ['Sequential', (c) => {
+    if (!Array.isArray(c.layers)) throw new Error('fathom.fromConfig: Sequential config needs a layers array');
+    const out: ParameterShapes = [];
+    for (const [i, layer] of (c.layers as ModuleConfig[]).entries()) {
+      const inner = parameterShapes(layer);
+      if (inner === null) return null;
+      for (const [name, shape] of inner) out.push([`${i}.${name}`, shape]);
+    }
+    return out;
+  }],
+]);
+
 function num(c: ModuleConfig, key: string): number {
   const v = c[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -28,16 +67,39 @@ function num(c: ModuleConfig, key: string): number {
   return v;
 }
 
-/** Makes a custom module type loadable by name. */
-export function registerModuleType(type: string, factory: Factory): void {
+/**
+ * Makes a custom module type loadable by name. `shapes`, if given, returns
+ * the [name, shape] list of the parameters `factory(config)` would create
+ * (in namedParameters() order) without creating them; with it, load()
+ * checks a file's tensors against the architecture before building
+ * anything. Without it, load() must build the module to learn its shapes.
+ */
+export function registerModuleType(type: string, factory: Factory, shapes?: (c: ModuleConfig) => ParameterShapes): void {
   factories.set(type, factory);
+  if (shapes) shapeFns.set(type, shapes);
+  else shapeFns.delete(type); // a replaced built-in's shape function no longer applies
 }
 
-export function fromConfig(c: ModuleConfig): Module {
+function checkConfig(c: ModuleConfig): string {
   if (!c || typeof c !== 'object' || typeof c.type !== 'string') {
     throw new Error(`fathom.fromConfig: expected {type: string, ...}, got ${JSON.stringify(c)}`);
   }
-  const f = factories.get(c.type);
-  if (!f) throw new Error(`fathom.fromConfig: unknown module type '${c.type}' (register it with nn.registerModuleType)`);
-  return f(c);
+  if (!factories.has(c.type)) throw new Error(`fathom.fromConfig: unknown module type '${c.type}' (register it with nn.registerModuleType)`);
+  return c.type;
+}
+
+export function fromConfig(c: ModuleConfig): Module {
+  return factories.get(checkConfig(c))!(c);
+}
+
+/**
+ * The parameters `fromConfig(c)` would create, as [qualified name, shape]
+ * pairs in namedParameters() order, computed from the config alone (nothing
+ * is allocated). Returns null when some type in the tree was registered
+ * without a shape function. Throws what fromConfig would throw for a
+ * malformed config (unknown type, bad sizes).
+ */
+export function parameterShapes(c: ModuleConfig): ParameterShapes | null {
+  const fn = shapeFns.get(checkConfig(c));
+  return fn ? fn(c) : null;
 }

@@ -132,22 +132,22 @@ describe('safetensors: corrupt and hostile files are refused', () => {
   const bad = (buf: Uint8Array) => () => decodeSafetensors(buf, 'm.st');
 
   it('file shorter than 8 bytes', () => {
-    expect(bad(new Uint8Array(5))).toThrow('safetensors: m.st: expected at least 8 bytes (the header length), got a 5-byte file');
+    expect(bad(new Uint8Array(5))).toThrow('safetensors: m.st: not a safetensors file: expected at least 8 bytes (the header length), got a 5-byte file');
   });
   it('header length past the end of the file', () => {
-    expect(bad(file(T(), new Uint8Array(8), 1000n))).toThrow(/^safetensors: m\.st: expected the 1000-byte header to fit in the file, but it runs past the end of the \d+-byte file$/);
+    expect(bad(file(T(), new Uint8Array(8), 1000n))).toThrow(/^safetensors: m\.st: not a safetensors file, or a truncated one: its first 8 bytes give a header length of 1000 bytes, but only \d+ bytes follow them$/);
   });
   it('absurdly large header length', () => {
-    expect(bad(file(T(), [], 2n ** 63n))).toThrow(/^safetensors: m\.st: expected a header length of at most 100000000 bytes, got 9223372036854775808 \(absurdly large\)$/);
+    expect(bad(file(T(), [], 2n ** 63n))).toThrow(/^safetensors: m\.st: not a safetensors file: its first 8 bytes give a header length of 9223372036854775808 bytes, more than the 100000000 allowed$/);
   });
   it('header not valid UTF-8', () => {
-    expect(bad(file(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])))).toThrow('safetensors: m.st: expected the header to be UTF-8 JSON, got invalid UTF-8');
+    expect(bad(file(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])))).toThrow('safetensors: m.st: not a safetensors file: expected the header to be UTF-8 JSON, got invalid UTF-8');
   });
   it('header not JSON', () => {
     expect(bad(file('{"a": oops}'))).toThrow(/^safetensors: m\.st: expected the header to be valid JSON, got a parse error/);
   });
   it('header not an object', () => {
-    expect(bad(file('[1, 2]'))).toThrow(/^safetensors: m\.st: expected the header to be a JSON object starting with '\{', got "\[1, 2\]"/);
+    expect(bad(file('[1, 2]'))).toThrow(/^safetensors: m\.st: not a safetensors file: expected the header to be a JSON object starting with '\{', got "\[1, 2\]"/);
   });
   it('empty header', () => {
     expect(bad(file(''))).toThrow(/expected the header to be a JSON object/);
