@@ -22,7 +22,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsReason } from './files.js';
 
@@ -89,9 +89,13 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
 }
 
 /** An Error for a failed write of `path` (the target, never the temp name). */
-function writeError(path: string, err: unknown): Error {
-  const e = new Error(`cannot write ${path}: ${fsReason(err, dirname(path), true)}`, { cause: err });
+async function writeError(path: string, err: unknown): Promise<Error> {
+  const dir = dirname(path);
   const code = (err as { code?: unknown } | null)?.code;
+  // ENOENT from creating a file in a folder that exists (/proc, a vanished mount).
+  const folderExists = code === 'ENOENT' && (await stat(dir).then((s) => s.isDirectory(), () => false));
+  const reason = folderExists ? `cannot create a file in the folder ${dir} (ENOENT)` : fsReason(err, dir, true);
+  const e = new Error(`cannot write ${path}: ${reason}`, { cause: err });
   if (typeof code === 'string') (e as Error & { code?: string }).code = code;
   return e;
 }
@@ -121,7 +125,7 @@ export async function checkWritable(path: string): Promise<void> {
     await unlink(tmp);
   } catch (err) {
     await unlink(tmp).catch(() => {});
-    throw writeError(path, err);
+    throw await writeError(path, err);
   }
 }
 
@@ -149,7 +153,7 @@ export async function writeFileAtomic(
   } catch (err) {
     if (fh !== undefined) await fh.close().catch(() => {});
     if (created) await unlink(tmp).catch(() => {});
-    throw writeError(path, err);
+    throw await writeError(path, err);
   }
   await syncDir(dirname(path));
 }
