@@ -35,3 +35,5 @@ void model.fit(x, y, { loss: 'hinge-ish', optimizer: 'sgd' });
 new optim.SGD();
 // @ts-expect-error the shape is read-only
 y.shape.push(1);
+// @ts-expect-error a path is a string or a file: URL, not a number
+void save(model, 42);
