@@ -27,6 +27,7 @@ export * as optim from './optimizers/index.js';
 export * as losses from './losses/index.js';
 export * as data from './data/index.js';
 export { save, load } from './io/model.js';
+export type { FilePath, FileURLLike } from './io/paths.js';
 export type { FitOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
