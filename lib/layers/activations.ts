@@ -2,14 +2,19 @@
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, sigmoid, sign, softmax, tanh } from '../ops/index.js';
 import { Module, type ModuleConfig } from './module.js';
+import { describe } from '../ops/record.js';
+import { fmt } from '../tensor/shape.js';
 
 /** A parameter-free layer applying one element-wise (or row-wise) function. */
 export abstract class Activation extends Module {
   protected abstract fn(x: Tensor): Tensor;
+  /** Applies the function to x (any shape; float32). @throws naming the layer if x is not a float32 Tensor. */
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new Error(`fathom.${this.constructor.name}: expected a Tensor input, got ${describe(x)}`);
+    if (x.dtype !== 'float32') throw new Error(`fathom.${this.constructor.name}: expected a float32 input, got ${x.dtype} ${fmt(x.shape)}`);
     return this.fn(x);
   }
-  config(): ModuleConfig {
+  override config(): ModuleConfig {
     return { type: this.constructor.name };
   }
 }
