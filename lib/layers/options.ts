@@ -53,8 +53,10 @@ export function checkOptions<T extends object>(op: string, opts: T | undefined, 
   for (const [k, v] of Object.entries(opts)) {
     const want = spec[k];
     if (!want) {
-      const near = known.map((n) => [n, distance(k, n)] as const).sort((a, b) => a[1] - b[1])[0];
-      const hint = near && near[1] <= Math.max(2, k.length / 3) ? ` (did you mean '${near[0]}'?)` : '';
+      const lower = k.toLowerCase();
+      const near = known.find((n) => n.toLowerCase().startsWith(lower) || lower.startsWith(n.toLowerCase())) ??
+        known.map((n) => [n, distance(k, n)] as const).filter(([, d]) => d <= Math.max(2, k.length / 3)).sort((a, b) => a[1] - b[1])[0]?.[0];
+      const hint = near ? ` (did you mean '${near}'?)` : '';
       throw new Error(`fathom.${op}: unknown option '${k}'${hint}; known options: ${known.join(', ')}`);
     }
     if (v === undefined) continue;
