@@ -198,8 +198,8 @@ describe('fit refuses models it cannot train', () => {
     await expect(new Net().fit(x, y, { loss: 'mse', optimizer: new optim.SGD(other.parameters()) }))
       .rejects.toThrow(/the SGD optimizer holds none of this Net's trainable parameters/);
     // A JavaScript subclass that forgot forward().
-    const NoForward = class extends (nn.Module as unknown as new () => nn.Module) {};
-    const nf = new NoForward();
+    const NoForward = class extends (nn.Module as unknown as new () => object) {};
+    const nf = new NoForward() as nn.Module;
     await expect(nf.fit(x, y, { loss: 'mse' })).rejects.toThrow(/fathom.fit: NoForward has no forward\(x\) method/);
     expect(() => nf.predict(x)).toThrow(/fathom.predict: NoForward has no forward/);
   });
