@@ -212,43 +212,62 @@ export abstract class Module {
   }
 }
 
-/** This module's own parameters and direct children (see the class comment for the rules). */
-function ownEntries(m: Module): OwnEntries {
+/** Whether `v` is one of the values registered explicitly on `m` (small maps: a scan beats a Set). */
+function isExplicit(m: Module, v: unknown): boolean {
+  for (const t of m[PARAMS].values()) if (t === v) return true;
+  for (const c of m[CHILDREN].values()) if (c === v) return true;
+  return false;
+}
+
+/**
+ * This module's own parameters and direct children (see the class comment for
+ * the rules). Runs on every walk (train()/eval() in each predict), so it
+ * allocates little: primitives are skipped at once, containers searched lazily.
+ */
+function ownEntries(m: Module, withParams = true): OwnEntries {
   const self = m as unknown as Record<string, unknown>;
   const params: [string, Tensor][] = [];
   const children: [string, Module][] = [];
-  const explicit = new Set<unknown>();
-  const taken = new Set<string>();
+  const ownParams = m[PARAMS];
+  const ownChildren = m[CHILDREN];
   // An explicit name that is also a property: the property's current value wins (reassignment).
-  for (const [n, t] of m[PARAMS]) {
-    const cur = Object.hasOwn(self, n) && (self[n] instanceof Tensor || self[n] === null) ? (self[n] as Tensor | null) : t;
+  if (withParams) for (const [n, t] of ownParams) {
+    const v = self[n];
+    const cur = v !== t && Object.hasOwn(self, n) && (v instanceof Tensor || v === null) ? v : t;
     if (cur && cur !== t && !isParameter(cur)) {
       // As PyTorch refuses a plain tensor assigned over a registered parameter.
       throw new Error(`fathom.${m.constructor.name}: property '${n}' is a registered parameter; assign nn.parameter(tensor) (or null), not a tensor that does not require grad`);
     }
     if (cur) params.push([n, cur]);
-    explicit.add(t).add(cur);
-    taken.add(n);
   }
-  for (const [n, c] of m[CHILDREN]) {
-    const cur = Object.hasOwn(self, n) && (self[n] instanceof Module || self[n] === null) ? (self[n] as Module | null) : c;
+  for (const [n, c] of ownChildren) {
+    const v = self[n];
+    const cur = v !== c && Object.hasOwn(self, n) && (v instanceof Module || v === null) ? v : c;
     if (cur) children.push([n, cur]);
-    explicit.add(c).add(cur);
-    taken.add(n);
   }
-  const visit = (name: string, v: unknown, depth: number, seen: Set<object>): void => {
+  const hasExplicit = ownParams.size > 0 || ownChildren.size > 0;
+  let seen: Set<object> | null = null;
+  // `path` is built only for what is registered (most properties are primitives).
+  const visit = (path: () => string, v: object, depth: number): void => {
     if (v instanceof Module) {
-      if (!explicit.has(v)) children.push([name, v]);
+      if (!hasExplicit || !isExplicit(m, v)) children.push([path(), v]);
     } else if (v instanceof Tensor) {
-      if (!explicit.has(v) && isParameter(v)) params.push([name, v]);
-    } else if (depth < MAX_CONTAINER_DEPTH && (Array.isArray(v) || isPlainObject(v)) && !seen.has(v)) {
+      if (withParams && (!hasExplicit || !isExplicit(m, v)) && isParameter(v)) params.push([path(), v]);
+    } else if (depth < MAX_CONTAINER_DEPTH && (Array.isArray(v) || isPlainObject(v))) {
+      seen ??= new Set();
+      if (seen.has(v)) return;
       seen.add(v);
-      const entries: [string, unknown][] = Array.isArray(v) ? v.map((e, i) => [String(i), e]) : Object.entries(v);
-      for (const [k, e] of entries) visit(`${name}.${k}`, e, depth + 1, seen);
+      const c = v as Record<string, unknown>;
+      for (const k of Array.isArray(v) ? v.keys() : Object.keys(v)) {
+        const e = c[k as string];
+        if (typeof e === 'object' && e !== null) visit(() => `${path()}.${k}`, e, depth + 1);
+      }
     }
   };
-  for (const key of Object.keys(self)) {
-    if (!taken.has(key)) visit(key, self[key], 0, new Set());
+  for (const key in self) {
+    if (!Object.hasOwn(self, key) || (hasExplicit && (ownParams.has(key) || ownChildren.has(key)))) continue;
+    const v = self[key];
+    if (typeof v === 'object' && v !== null) visit(() => key, v, 0);
   }
   return { params, children };
 }
@@ -264,7 +283,7 @@ function collect(m: Module, prefix: string, out: [string, Tensor][], ancestors: 
 function setMode(m: Module, on: boolean, ancestors: Set<Module>): void {
   m.training = on;
   ancestors.add(m);
-  for (const [, c] of ownEntries(m).children) if (!ancestors.has(c)) setMode(c, on, ancestors);
+  for (const [, c] of ownEntries(m, false).children) if (!ancestors.has(c)) setMode(c, on, ancestors);
   ancestors.delete(m);
 }
 
