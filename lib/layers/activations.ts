@@ -1,7 +1,7 @@
 /** Activations as layers (the same functions are exported as ops). */
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, sigmoid, sign, softmax, tanh } from '../ops/index.js';
-import { Module, type ModuleConfig } from './module.js';
+import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { describe } from '../ops/record.js';
 import { fmt } from '../tensor/shape.js';
 
@@ -39,3 +39,5 @@ export class Softmax extends Activation {
 export class LogSoftmax extends Activation {
   protected fn(x: Tensor): Tensor { return logSoftmax(x); }
 }
+
+for (const C of [ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax]) fixedStructure.add(C);

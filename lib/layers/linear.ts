@@ -4,7 +4,7 @@ import { linear, rand, randn, zeros } from '../ops/index.js';
 import type { ActOp } from '../backend/backend.js';
 import { fmt } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
-import { Module, type ModuleConfig } from './module.js';
+import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { checkOptions, show } from './options.js';
 
 /** The most elements one Float32Array may hold (2^31 - 1 on every engine fathom supports). */
@@ -81,3 +81,4 @@ export class Linear extends Module {
     return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, init: this.opts.init ?? 'glorot' };
   }
 }
+fixedStructure.add(Linear);

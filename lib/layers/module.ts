@@ -71,6 +71,15 @@ interface OwnEntries {
   children: [string, Module][];
 }
 
+/**
+ * @internal Built-in layer classes whose instances hold exactly what their
+ * constructor registered with registerParameter/registerModule. For instances
+ * of exactly these classes (not subclasses) the property walk is skipped, so
+ * train()/eval() in every predict() stay as cheap as before (0.1 µs, not ~6 µs
+ * for a 3-layer MLP); reassigning a registered name is still seen.
+ */
+export const fixedStructure = new WeakSet<abstract new (...args: never[]) => Module>();
+
 const PARAMS = Symbol('fathom.Module.params');
 const CHILDREN = Symbol('fathom.Module.children');
 
@@ -245,6 +254,7 @@ function ownEntries(m: Module, withParams = true): OwnEntries {
     const cur = v !== c && Object.hasOwn(self, n) && (v instanceof Module || v === null) ? v : c;
     if (cur) children.push([n, cur]);
   }
+  if (fixedStructure.has(m.constructor as abstract new () => Module)) return { params, children };
   const hasExplicit = ownParams.size > 0 || ownChildren.size > 0;
   let seen: Set<object> | null = null;
   // `path` is built only for what is registered (most properties are primitives).
@@ -282,8 +292,21 @@ function collect(m: Module, prefix: string, out: [string, Tensor][], ancestors: 
 
 function setMode(m: Module, on: boolean, ancestors: Set<Module>): void {
   m.training = on;
-  ancestors.add(m);
-  for (const [, c] of ownEntries(m, false).children) if (!ancestors.has(c)) setMode(c, on, ancestors);
+  const kids = m[CHILDREN];
+  if (fixedStructure.has(m.constructor as abstract new () => Module)) {
+    // A built-in layer: only its registered children (allocation-free: this runs twice in every predict()).
+    if (kids.size === 0) return;
+    ancestors.add(m);
+    const self = m as unknown as Record<string, unknown>;
+    for (const [n, c] of kids) {
+      const v = self[n];
+      const cur = v !== c && v !== undefined && Object.hasOwn(self, n) && (v instanceof Module || v === null) ? v : c;
+      if (cur && !ancestors.has(cur)) setMode(cur, on, ancestors);
+    }
+  } else {
+    ancestors.add(m);
+    for (const [, c] of ownEntries(m, false).children) if (!ancestors.has(c)) setMode(c, on, ancestors);
+  }
   ancestors.delete(m);
 }
 

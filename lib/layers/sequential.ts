@@ -1,6 +1,6 @@
 /** Sequential: modules applied one after another. */
 import { Tensor } from '../tensor/tensor.js';
-import { Module, type ModuleConfig } from './module.js';
+import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { describe } from '../ops/record.js';
 import { Linear } from './linear.js';
 import { ReLU, Sigmoid, Tanh } from './activations.js';
@@ -62,3 +62,4 @@ export class Sequential extends Module {
     return { type: 'Sequential', layers: this.layers.map((m) => m.config()) };
   }
 }
+fixedStructure.add(Sequential);
