@@ -34,10 +34,16 @@ export class Sign extends Activation {
 }
 /** Softmax over the last axis. (With losses.crossEntropy, feed logits instead.) */
 export class Softmax extends Activation {
-  protected fn(x: Tensor): Tensor { return softmax(x); }
+  protected fn(x: Tensor): Tensor { return softmax(needsAxis('Softmax', x)); }
 }
 export class LogSoftmax extends Activation {
-  protected fn(x: Tensor): Tensor { return logSoftmax(x); }
+  protected fn(x: Tensor): Tensor { return logSoftmax(needsAxis('LogSoftmax', x)); }
+}
+
+/** The softmax layers work over the last axis: a scalar has none. */
+function needsAxis(layer: string, x: Tensor): Tensor {
+  if (x.rank < 1) throw new Error(`fathom.${layer}: expected input [..., classes] (rank >= 1), got a scalar ${fmt(x.shape)}`);
+  return x;
 }
 
 for (const C of [ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax]) fixedStructure.add(C);

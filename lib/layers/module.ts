@@ -175,6 +175,7 @@ export abstract class Module {
       const src = dict[n];
       if (!src) throw new Error(`fathom.loadStateDict: missing parameter '${n}'`);
       if (!(src instanceof Tensor)) throw new Error(`fathom.loadStateDict: '${n}' must be a Tensor, got ${describe(src)}`);
+      if (src.dtype !== t.dtype) throw new Error(`fathom.loadStateDict: parameter '${n}' is ${t.dtype}, the state dict has ${src.dtype}`);
       if (!sameShape(src.shape, t.shape)) {
         throw new Error(`fathom.loadStateDict: parameter '${n}' has shape ${fmt(t.shape)}, the state dict has ${fmt(src.shape)}`);
       }

@@ -34,6 +34,17 @@ describe('one fit() at a time per model', () => {
     await model.fit(x, y, recipe); // free again once the first resolved
   });
 
+  it('a fit that fails (callback error, loss NaN) frees the model and restores its mode', async () => {
+    const [x, y] = data(16);
+    const model = mlp(5);
+    model.eval();
+    await expect(model.fit(x, y, { loss: 'crossEntropy', ...quiet, callbacks: { onBatchEnd: () => { throw new Error('stop here'); } } }))
+      .rejects.toThrow('stop here');
+    await expect(model.fit(x, y, { loss: () => tensor([NaN]).requireGrad(), ...quiet })).rejects.toThrow(/fathom.fit: the loss became NaN at epoch 1, batch 1/);
+    expect(model.training).toBe(false);
+    await model.fit(x, y, { loss: 'crossEntropy', ...quiet });
+  });
+
   it('refuses a fit of another model that shares its layers', async () => {
     const [x, y] = data(32);
     const shared = new nn.Linear(2, 2);

@@ -52,6 +52,7 @@ describe.each(backends)('forward names the layer and what it expected (%s backen
     expect(() => seq.forward(zeros([5, 2]))).toThrow(/fathom.Sequential: layer 2 \(Linear\): fathom.Linear: expected input \[batch, 4\], got \[5, 3\]/);
     // The fused Linear + activation path names the Linear too.
     expect(() => seq.forward(zeros([5, 7]))).toThrow(/fathom.Sequential: layer 0 \(Linear\): fathom.Linear: expected input \[batch, 2\], got \[5, 7\]/);
+    expect(() => new nn.Softmax().forward(tensor(new Float32Array(1), []))).toThrow(/fathom.Softmax: expected input \[..., classes\] \(rank >= 1\), got a scalar \[\]/);
     class Broken extends nn.Module {
       forward(): Tensor { return 'no' as never; }
     }

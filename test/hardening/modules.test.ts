@@ -113,6 +113,24 @@ describe('modules register what is assigned to their properties', () => {
     expect(seq.parameters().length).toBe(2);
   });
 
+  it('a subclass of a built-in layer registers its own properties too', () => {
+    class Scaled extends nn.Linear {
+      gain = nn.parameter(tensor([1]));
+      override forward(v: Tensor): Tensor { return super.forward(v).mul(this.gain); }
+    }
+    const s = new Scaled(2, 1);
+    expect(s.namedParameters().map(([n]) => n)).toEqual(['weight', 'bias', 'gain']);
+  });
+
+  it('loadStateDict refuses a non-Tensor or another dtype by name', () => {
+    const net = new Net();
+    expect(() => net.loadStateDict(null as never)).toThrow(/fathom.loadStateDict: expected a name → Tensor object, got null/);
+    expect(() => net.loadStateDict({ 'fc.weight': [[1, 2]] as never, 'fc.bias': tensor([0]) })).toThrow(/'fc.weight' must be a Tensor, got Array/);
+    expect(() => net.loadStateDict({ 'fc.weight': tensor(new Int32Array(2), [1, 2]), 'fc.bias': tensor([0]) }))
+      .toThrow(/parameter 'fc.weight' is float32, the state dict has int32/);
+    expect(() => net.train('yes' as never)).toThrow(/fathom.Module.train: expected a boolean, got string/);
+  });
+
   it('a property pointing back to an ancestor does not loop', () => {
     class Child extends nn.Module {
       lin = new nn.Linear(1, 1);
