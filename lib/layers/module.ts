@@ -20,6 +20,9 @@
  * through an alias property (Sequential's `layers` array). The same module or
  * tensor under two property names is listed under both (tied weights: see save).
  * A property pointing back to an ancestor module is skipped (no cycles).
+ * Instances of exactly the built-in layer classes (Linear, Sequential, the
+ * activations) hold only what their constructor registered: properties added
+ * to such an instance later are not walked (subclass them instead).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../tensor/shape.js';
