@@ -1,15 +1,20 @@
 /** Activations as layers (the same functions are exported as ops). */
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, sigmoid, sign, softmax, tanh } from '../ops/index.js';
-import { Module, type ModuleConfig } from './module.js';
+import { Module, fixedStructure, type ModuleConfig } from './module.js';
+import { describe } from '../ops/record.js';
+import { fmt } from '../tensor/shape.js';
 
 /** A parameter-free layer applying one element-wise (or row-wise) function. */
 export abstract class Activation extends Module {
   protected abstract fn(x: Tensor): Tensor;
+  /** Applies the function to x (any shape; float32). @throws naming the layer if x is not a float32 Tensor. */
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new Error(`fathom.${this.constructor.name}: expected a Tensor input, got ${describe(x)}`);
+    if (x.dtype !== 'float32') throw new Error(`fathom.${this.constructor.name}: expected a float32 input, got ${x.dtype} ${fmt(x.shape)}`);
     return this.fn(x);
   }
-  config(): ModuleConfig {
+  override config(): ModuleConfig {
     return { type: this.constructor.name };
   }
 }
@@ -29,8 +34,16 @@ export class Sign extends Activation {
 }
 /** Softmax over the last axis. (With losses.crossEntropy, feed logits instead.) */
 export class Softmax extends Activation {
-  protected fn(x: Tensor): Tensor { return softmax(x); }
+  protected fn(x: Tensor): Tensor { return softmax(needsAxis('Softmax', x)); }
 }
 export class LogSoftmax extends Activation {
-  protected fn(x: Tensor): Tensor { return logSoftmax(x); }
+  protected fn(x: Tensor): Tensor { return logSoftmax(needsAxis('LogSoftmax', x)); }
 }
+
+/** The softmax layers work over the last axis: a scalar has none. */
+function needsAxis(layer: string, x: Tensor): Tensor {
+  if (x.rank < 1) throw new Error(`fathom.${layer}: expected input [..., classes] (rank >= 1), got a scalar ${fmt(x.shape)}`);
+  return x;
+}
+
+for (const C of [ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax]) fixedStructure.add(C);

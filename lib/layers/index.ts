@@ -1,5 +1,5 @@
 /** The `nn` namespace: modules and layers. */
-export { Module, type ModuleConfig } from './module.js';
+export { Module, parameter, type ModuleConfig } from './module.js';
 export { Linear, initWeights, type Init, type LinearOptions } from './linear.js';
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
 export { Sequential } from './sequential.js';

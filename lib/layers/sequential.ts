@@ -1,6 +1,7 @@
 /** Sequential: modules applied one after another. */
 import { Tensor } from '../tensor/tensor.js';
-import { Module, type ModuleConfig } from './module.js';
+import { Module, fixedStructure, type ModuleConfig } from './module.js';
+import { describe } from '../ops/record.js';
 import { Linear } from './linear.js';
 import { ReLU, Sigmoid, Tanh } from './activations.js';
 import type { ActOp } from '../backend/backend.js';
@@ -26,24 +27,39 @@ export class Sequential extends Module {
     this.layers = layers;
   }
 
+  /**
+   * Applies the layers in order. A layer's error is re-thrown prefixed with
+   * `fathom.Sequential: layer <i> (<Type>)`, so the failing layer is named.
+   * @throws if x is not a Tensor, a layer refuses its input, or a layer returns a non-Tensor.
+   */
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new Error(`fathom.Sequential: expected a Tensor input, got ${describe(x)}`);
     let y = x;
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
       const act = m.constructor === Linear ? fusable(layers[i + 1]) : null;
-      if (act) {
-        // Linear followed by its activation: one GEMM + one fused bias/activation pass.
-        y = (m as Linear).forwardWith(y, act);
-        i++;
-      } else {
-        y = m.forward(y);
+      try {
+        if (act) {
+          // Linear followed by its activation: one GEMM + one fused bias/activation pass.
+          y = (m as Linear).forwardWith(y, act);
+        } else {
+          y = m.forward(y);
+        }
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+        throw new Error(`fathom.Sequential: layer ${i} (${m.constructor.name}): ${e.message}`, { cause: e });
       }
+      if (!(y instanceof Tensor)) {
+        throw new Error(`fathom.Sequential: layer ${i} (${m.constructor.name}) returned ${describe(y)}, expected a Tensor`);
+      }
+      if (act) i++;
     }
     return y;
   }
 
-  config(): ModuleConfig {
+  override config(): ModuleConfig {
     return { type: 'Sequential', layers: this.layers.map((m) => m.config()) };
   }
 }
+fixedStructure.add(Sequential);

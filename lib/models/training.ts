@@ -7,15 +7,18 @@
  * native addon is worker-safe).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { argmax, rand } from '../ops/index.js';
+import { rand } from '../ops/index.js';
+import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
 import { fmt, sizeOf } from '../tensor/shape.js';
-import { lossByName, type LossFn, type LossName } from '../losses/index.js';
+import { binaryCrossEntropy, crossEntropy, lossByName, type LossFn, type LossName } from '../losses/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import { Adam } from '../optimizers/adam.js';
 import { SGD } from '../optimizers/sgd.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
-import type { Module } from '../layers/module.js';
+import { Module } from '../layers/module.js';
+import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { correct, type AccuracyRule } from './metrics.js';
 
 export interface Logs {
   loss: number;
@@ -35,23 +38,40 @@ export interface Callbacks {
 }
 
 export interface FitOptions {
-  loss: LossName | LossFn;
+  /**
+   * The loss: a name or a function (pred, target) → scalar Tensor. Required on
+   * a model's first fit(); later fits default to the previous fit's loss (as
+   * Keras keeps what compile() set).
+   */
+  loss?: LossName | LossFn;
   /**
    * An Optimizer instance (its state carries over between fit() calls), or
    * 'adam' / 'sgd' (a new one over model.parameters() with `lr` for this call).
+   * Default 'adam'.
    */
-  optimizer: Optimizer | 'adam' | 'sgd';
+  optimizer?: Optimizer | 'adam' | 'sgd';
+  /** Learning rate for 'adam' (default 1e-3) or 'sgd' (default 0.01); refused with an Optimizer instance, which has its own. */
   lr?: number;
+  /** Passes over the data (default 1). */
   epochs?: number;
+  /** Samples per step (default 32). */
   batchSize?: number;
-  /** Fraction of the data (taken from the end, before shuffling) held out for validation. */
+  /**
+   * Fraction in [0, 1) of the data (taken from the end, before shuffling) held
+   * out for validation: the first ⌊n·(1 − split)⌋ rows train, as in Keras
+   * (computed on the fraction as written: 0.07 of 100 rows holds out 7).
+   */
   validationSplit?: number;
+  /** [x, y] to validate on after each epoch (overrides validationSplit, as in Keras). */
   validationData?: [Tensor, Tensor];
+  /** Shuffle the training rows each epoch (default true). */
   shuffle?: boolean;
-  /** Seed of the shuffle (default: drawn from the global random stream, see manualSeed). */
+  /** Seed of the shuffle, an integer (default: drawn from the global random stream, see manualSeed). */
   seed?: number;
-  /** Report accuracy (default: on for crossEntropy). */
+  /** Report accuracy (default: on for crossEntropy and binaryCrossEntropy). See metrics.ts for its rules. */
   accuracy?: boolean;
+  /** Binary accuracy counts pred > threshold as 1 (default 0 for binaryCrossEntropy, which takes logits; else 0.5). */
+  accuracyThreshold?: number;
   callbacks?: Callbacks;
   /** 0 silent, 1 progress (bar on a TTY, a line per epoch otherwise). Default 1. */
   verbose?: 0 | 1;
@@ -67,15 +87,21 @@ export interface History {
 }
 
 export interface EvaluateOptions {
+  /** Samples per forward pass (default 256). */
   batchSize?: number;
+  /** Default: the loss of the model's last fit(), else crossEntropy for int32 targets and mse otherwise. */
   loss?: LossName | LossFn;
+  /** Default: as the last fit() reported, else on for classification losses / int32 targets. */
   accuracy?: boolean;
+  /** As in FitOptions (default: the last fit's, else by the loss). */
+  accuracyThreshold?: number;
 }
 export interface EvalResult {
   loss: number;
   accuracy?: number;
 }
 export interface PredictOptions {
+  /** Samples per forward pass (default 256). */
   batchSize?: number;
 }
 
@@ -106,27 +132,55 @@ function gather(t: Tensor, idx: Int32Array, start: number, end: number): Tensor 
   return new Tensor(out, [end - start, ...t.shape.slice(1)]);
 }
 
+function checkModel(op: string, model: Module): void {
+  if (!(model instanceof Module)) throw new Error(`fathom.${op}: model must be an nn.Module, got ${describe(model)}`);
+  if (typeof model.forward !== 'function') {
+    throw new Error(`fathom.${op}: ${model.constructor.name} has no forward(x) method; a Module subclass must implement forward`);
+  }
+}
+
 function checkData(op: string, x: Tensor, y: Tensor): number {
-  if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new Error(`fathom.${op}: x and y must be Tensors`);
+  if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor, got ${describe(x)}`);
+  if (!(y instanceof Tensor)) throw new Error(`fathom.${op}: y must be a Tensor, got ${describe(y)}`);
   if (x.rank < 1 || y.rank < 1) throw new Error(`fathom.${op}: x and y need a batch dimension, got ${fmt(x.shape)} and ${fmt(y.shape)}`);
   if (x.shape[0] !== y.shape[0]) {
     throw new Error(`fathom.${op}: x has ${x.shape[0]} samples (shape ${fmt(x.shape)}) but y has ${y.shape[0]} (shape ${fmt(y.shape)})`);
   }
+  if (x.shape[0] === 0) throw new Error(`fathom.${op}: x and y have no samples (shapes ${fmt(x.shape)} and ${fmt(y.shape)})`);
   return x.shape[0];
 }
 
-function checkBatch(op: string, b: number): number {
-  if (!Number.isInteger(b) || b < 1) throw new Error(`fathom.${op}: batchSize must be a positive integer, got ${b}`);
-  return b;
+function checkInt(op: string, name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new Error(`fathom.${op}: ${name} must be an integer >= ${min}, got ${show(v)}`);
+  }
+  return v;
 }
 
-/** Number of correct predictions: argmax of pred vs int labels or argmax of one-hot targets. */
-function correct(pred: Tensor, y: Tensor): number {
-  const p = argmax(pred).data as Int32Array;
-  const t = y.dtype === 'int32' ? (y.data as Int32Array) : (argmax(y).data as Int32Array);
-  let c = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] === t[i]) c++;
-  return c;
+function checkThreshold(op: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !Number.isFinite(v)) throw new Error(`fathom.${op}: accuracyThreshold must be a finite number, got ${v}`);
+  return v;
+}
+
+/** Whether `loss` is binary cross-entropy (by name or the function itself): logits, element-wise 0/1 targets. */
+function isBinary(loss: LossName | LossFn): boolean {
+  return loss === 'binaryCrossEntropy' || loss === binaryCrossEntropy;
+}
+/** Losses that report accuracy by default. */
+function isClassification(loss: LossName | LossFn): boolean {
+  return isBinary(loss) || loss === 'crossEntropy' || loss === crossEntropy;
+}
+
+/**
+ * Keras's split point, ⌊n·(1 − split)⌋ training rows, computed on the fraction
+ * as written: 100·(1 − 0.07) is 92.99999999999999 in binary floating point, so
+ * a product within a relative 1e-12 of an integer is taken as that integer.
+ * @internal (exported for tests)
+ */
+export function validationSplitPoint(n: number, split: number): number {
+  const v = n * (1 - split);
+  const r = Math.round(v);
+  return Math.abs(v - r) <= 1e-12 * Math.max(1, v) ? r : Math.floor(v);
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -136,57 +190,170 @@ function randomSeed(): number {
   return rand([1]).data[0] * 4294967296;
 }
 
-/** The loss (and whether to report accuracy) each model was last fitted with: evaluate()'s default. */
-const lastFit = new WeakMap<Module, { loss: LossFn; accuracy: boolean }>();
+interface LastFit {
+  loss: LossFn;
+  accuracy: boolean;
+  rule: AccuracyRule;
+}
+/** The loss (and accuracy rule) each model was last fitted with: the defaults of evaluate() and of a later fit(). */
+const lastFit = new WeakMap<Module, LastFit & { name: LossName | LossFn }>();
 
-export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions): Promise<History> {
+/**
+ * Who is using a model now. A second fit() while one runs would interleave
+ * batches (the weights trained by neither recipe), so it is refused, as Keras
+ * refuses. predict() is synchronous: it always sees the weights between two
+ * steps and is allowed at any time. evaluate() yields between batches, so
+ * during a fit() it is allowed only from a callback, and fit() waits for it
+ * before its next step; an evaluate() outside the callbacks is refused, and so
+ * is a fit() while an evaluate() of the model runs.
+ */
+interface FitState {
+  /** > 0 while fit() waits for one of its callbacks. */
+  inCallback: number;
+  /** evaluate() calls started from callbacks, awaited before the next step. */
+  evals: Set<Promise<unknown>>;
+}
+const fitting = new WeakMap<Module, FitState>();
+/** Parameters a running fit() updates → the model it trains (models sharing layers cannot train at once). */
+const busyParams = new WeakMap<Tensor, Module>();
+const evaluating = new WeakMap<Module, number>();
+
+const FIT_OPTIONS: OptionSpec = {
+  loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
+  validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', accuracy: 'boolean',
+  accuracyThreshold: 'number', callbacks: 'object', verbose: 'number', progress: 'object',
+};
+const CALLBACKS: OptionSpec = { onTrainBegin: 'function', onTrainEnd: 'function', onEpochBegin: 'function', onEpochEnd: 'function', onBatchEnd: 'function' };
+const EVALUATE_OPTIONS: OptionSpec = { batchSize: 'number', loss: ['string', 'function'], accuracy: 'boolean', accuracyThreshold: 'number' };
+const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
+
+/**
+ * Trains `model` on rows of x and y (Keras's fit): shuffles, steps the
+ * optimizer per batch, reports loss (and accuracy), validates after each
+ * epoch, calls the callbacks, and yields to the event loop after every batch.
+ * Defaults: see FitOptions.
+ * @throws (rejects) for bad data or options (named), a model with no trainable
+ *   parameters, an optimizer holding none of them, a second fit() of the same
+ *   model (or of one sharing its parameters) while one runs, a loss that is not
+ *   finite, and a forward or loss that does not return a Tensor.
+ */
+export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): Promise<History> {
+  checkModel('fit', model);
+  const opts = checkOptions<FitOptions>('fit', options, FIT_OPTIONS);
   const n = checkData('fit', x, y);
-  const epochs = opts.epochs ?? 1;
-  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fathom.fit: epochs must be a non-negative integer, got ${epochs}`);
-  const batchSize = checkBatch('fit', opts.batchSize ?? 32);
-  const lossFn = lossByName(opts.loss);
-  const withAcc = opts.accuracy ?? opts.loss === 'crossEntropy';
+  const previous = lastFit.get(model);
+  if (opts.loss === undefined && !previous) {
+    throw new Error(`fathom.fit: options.loss is required on a model's first fit(), e.g. fit(x, y, { loss: 'crossEntropy', optimizer: 'adam' }) (losses: crossEntropy, binaryCrossEntropy, mse or a function)`);
+  }
+  const lossName = opts.loss ?? previous!.name;
+  const lossFn = lossByName(lossName);
+  const epochs = checkInt('fit', 'epochs', opts.epochs ?? 1, 0);
+  const batchSize = checkInt('fit', 'batchSize', opts.batchSize ?? 32, 1);
+  const withAcc = opts.accuracy ?? (opts.loss === undefined ? previous!.accuracy : isClassification(lossName));
+  const rule: AccuracyRule = opts.loss === undefined && opts.accuracyThreshold === undefined
+    ? previous!.rule
+    : { binary: isBinary(lossName), threshold: checkThreshold('fit', opts.accuracyThreshold) ?? (isBinary(lossName) ? 0 : 0.5) };
   const split = opts.validationSplit ?? 0;
-  if (!(split >= 0 && split < 1)) throw new Error(`fathom.fit: validationSplit must be in [0, 1), got ${split}`);
-  let optimizer: Optimizer;
-  if (opts.optimizer instanceof Optimizer) optimizer = opts.optimizer;
-  else if (opts.optimizer === 'adam') optimizer = new Adam(model.parameters(), { lr: opts.lr ?? 1e-3 });
-  else if (opts.optimizer === 'sgd') optimizer = new SGD(model.parameters(), { lr: opts.lr ?? 0.01 });
-  else throw new Error(`fathom.fit: optimizer must be an Optimizer, 'adam' or 'sgd', got ${String(opts.optimizer)}`);
+  if (!(split >= 0 && split < 1)) throw new Error(`fathom.fit: validationSplit must be a number in [0, 1), got ${split}`);
+  if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new Error(`fathom.fit: seed must be an integer, got ${opts.seed}`);
+  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1) throw new Error(`fathom.fit: verbose must be 0 or 1, got ${opts.verbose}`);
+  const cb = checkOptions<Callbacks>('fit callbacks', opts.callbacks, CALLBACKS);
+  if (opts.progress !== undefined && (typeof opts.progress.batch !== 'function' || typeof opts.progress.epoch !== 'function')) {
+    throw new Error('fathom.fit: progress must be an object with batch() and epoch() methods');
+  }
+  if (opts.validationData !== undefined) {
+    const v = opts.validationData;
+    if (v.length !== 2) throw new Error(`fathom.fit: validationData must be [x, y], got an array of ${v.length}`);
+    checkData('fit (validationData)', v[0], v[1]);
+  }
 
   // Keras semantics: the validation split is the last fraction of the data, taken before shuffling.
-  const nVal = opts.validationData ? 0 : Math.floor(n * split);
-  const nTrain = n - nVal;
-  if (nTrain < 1) throw new Error(`fathom.fit: no training samples left (n = ${n}, validationSplit = ${split})`);
+  const nTrain = opts.validationData || split === 0 ? n : validationSplitPoint(n, split);
+  const nVal = n - nTrain;
+  if (nTrain < 1 || (split > 0 && !opts.validationData && nVal < 1)) {
+    throw new Error(`fathom.fit: validationSplit ${split} of ${n} samples leaves ${nTrain} to train on and ${nVal} to validate; both need at least one`);
+  }
+
+  // Refusals that would otherwise train nothing, or train twice at once.
+  const trainable = model.parameters().filter((p) => p.requiresGrad);
+  if (trainable.length === 0) {
+    const all = model.parameters().length;
+    throw new Error(
+      `fathom.fit: ${model.constructor.name} has no trainable parameters (` +
+      (all ? `all ${all} are frozen; unfreeze() them` : 'parameters() is empty; assign layers and nn.parameter(...) tensors to properties, e.g. this.fc = new nn.Linear(2, 1)') + ')',
+    );
+  }
+  if (fitting.has(model)) {
+    throw new Error(`fathom.fit: ${model.constructor.name} is already being trained by another fit() call; await it first (two fits at once would interleave their batches)`);
+  }
+  if ((evaluating.get(model) ?? 0) > 0) {
+    throw new Error(`fathom.fit: ${model.constructor.name} is being evaluated by a pending evaluate() call; await it before fit()`);
+  }
+  const sharing = trainable.find((p) => busyParams.has(p));
+  if (sharing) {
+    throw new Error(`fathom.fit: ${model.constructor.name} shares parameters with a ${busyParams.get(sharing)!.constructor.name} that another fit() is training; await that fit first`);
+  }
+  let optimizer: Optimizer;
+  if (opts.optimizer instanceof Optimizer) {
+    if (opts.lr !== undefined) throw new Error(`fathom.fit: lr applies to optimizer 'adam' or 'sgd'; the ${opts.optimizer.name} instance has its own (set its lr instead)`);
+    optimizer = opts.optimizer;
+    const mine = new Set(trainable);
+    if (!optimizer.params.some((p) => mine.has(p))) {
+      throw new Error(`fathom.fit: the ${optimizer.name} optimizer holds none of this ${model.constructor.name}'s trainable parameters (${optimizer.params.length} others); build it over model.parameters()`);
+    }
+  } else if (opts.optimizer === undefined || opts.optimizer === 'adam') {
+    optimizer = new Adam(model.parameters(), { lr: opts.lr ?? 1e-3 });
+  } else if (opts.optimizer === 'sgd') {
+    optimizer = new SGD(model.parameters(), { lr: opts.lr ?? 0.01 });
+  } else {
+    throw new Error(`fathom.fit: optimizer must be an Optimizer, 'adam' or 'sgd', got ${show(opts.optimizer)}`);
+  }
+
   const [xTrain, yTrain] = [rows(x, 0, nTrain), rows(y, 0, nTrain)];
   const val = opts.validationData ?? (nVal > 0 ? [rows(x, nTrain, n), rows(y, nTrain, n)] : null);
-  if (val) checkData('fit (validation data)', val[0], val[1]);
-
   const sink = opts.verbose === 0 ? null : opts.progress ?? consoleProgress(process.stderr, epochs);
   // Without a seed every fit() call shuffles differently (reproducibly after manualSeed).
   const pick = shuffler(opts.seed ?? Math.floor(randomSeed()));
   const idx = Int32Array.from({ length: nTrain }, (_, i) => i);
   const history: History = { epochs: [], history: { loss: [] }, samplesPerSecond: 0 };
-  const cb = opts.callbacks ?? {};
   const batches = Math.ceil(nTrain / batchSize);
   let trainSeconds = 0;
   let trainSamples = 0;
 
-  lastFit.set(model, { loss: lossFn, accuracy: withAcc });
+  // Taken before the first await: a second fit() called right after this one sees it.
+  const state: FitState = { inCallback: 0, evals: new Set() };
+  fitting.set(model, state);
+  for (const p of trainable) busyParams.set(p, model);
+  lastFit.set(model, { name: lossName, loss: lossFn, accuracy: withAcc, rule });
   const wasTraining = model.training;
   try {
     await trainEpochs();
+    history.samplesPerSecond = trainSeconds > 0 ? trainSamples / trainSeconds : 0;
+    await callback(() => cb.onTrainEnd?.(history));
   } finally {
     model.train(wasTraining);
+    fitting.delete(model);
+    for (const p of trainable) busyParams.delete(p);
   }
-  history.samplesPerSecond = trainSeconds > 0 ? trainSamples / trainSeconds : 0;
-  await cb.onTrainEnd?.(history);
   return history;
 
+  /** Runs a callback with evaluate() allowed, then waits for the evaluations it started. */
+  async function callback<T>(f: () => T | Promise<T>): Promise<T> {
+    state.inCallback++;
+    let r: T;
+    try {
+      r = await f();
+    } finally {
+      state.inCallback--;
+    }
+    while (state.evals.size) await Promise.allSettled([...state.evals]);
+    return r;
+  }
+
   async function trainEpochs(): Promise<void> {
-    await cb.onTrainBegin?.();
+    await callback(() => cb.onTrainBegin?.());
     for (let epoch = 0; epoch < epochs; epoch++) {
-      await cb.onEpochBegin?.(epoch);
+      await callback(() => cb.onEpochBegin?.(epoch));
       model.train();
       if (opts.shuffle !== false) {
         for (let i = nTrain - 1; i > 0; i--) {
@@ -204,8 +371,8 @@ export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions)
         const end = Math.min(nTrain, start + batchSize);
         const xb = gather(xTrain, idx, start, end);
         const yb = gather(yTrain, idx, start, end);
-        const pred = model.forward(xb);
-        const loss = lossFn(pred, yb);
+        const pred = forwardChecked('fit', model, xb);
+        const loss = lossChecked('fit', lossFn, pred, yb);
         const lv = loss.item();
         if (!Number.isFinite(lv)) {
           throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data`);
@@ -214,9 +381,9 @@ export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions)
         loss.backward();
         optimizer.step();
         lossSum += lv * (end - start);
-        if (withAcc) hits += noGrad(() => correct(pred, yb));
+        if (withAcc) hits += noGrad(() => correct('fit', pred, yb, rule));
         sink?.batch(epoch, b + 1, batches, lossSum / end);
-        await cb.onBatchEnd?.(b, { loss: lv, size: end - start });
+        await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
         await tick();
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -225,7 +392,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions)
       const logs: Logs = { loss: lossSum / nTrain };
       if (withAcc) logs.accuracy = hits / nTrain;
       if (val) {
-        const r = await evaluate(model, val[0], val[1], { batchSize: Math.max(batchSize, 256), loss: lossFn, accuracy: withAcc });
+        const r = await evaluateRows(model, val[0], val[1], Math.max(batchSize, 256), lossFn, withAcc, rule, 'fit (validation)');
         logs.valLoss = r.loss;
         if (r.accuracy !== undefined) logs.valAccuracy = r.accuracy;
       }
@@ -236,21 +403,74 @@ export async function fit(model: Module, x: Tensor, y: Tensor, opts: FitOptions)
         (h[k] ??= []).push(v);
       }
       sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, nTrain);
-      const go = await cb.onEpochEnd?.(epoch, logs);
+      const go = await callback(() => cb.onEpochEnd?.(epoch, logs));
       if (go === false) break;
     }
   }
 }
 
-export async function evaluate(model: Module, x: Tensor, y: Tensor, opts: EvaluateOptions = {}): Promise<EvalResult> {
-  const n = checkData('evaluate', x, y);
-  const batchSize = checkBatch('evaluate', opts.batchSize ?? 256);
-  // Default: the loss the model was last fitted with, else crossEntropy for int labels and mse otherwise.
+function forwardChecked(op: string, model: Module, x: Tensor): Tensor {
+  const pred = model.forward(x);
+  if (!(pred instanceof Tensor)) throw new Error(`fathom.${op}: ${model.constructor.name}.forward returned ${describe(pred)}, expected a Tensor`);
+  return pred;
+}
+
+function lossChecked(op: string, lossFn: LossFn, pred: Tensor, y: Tensor): Tensor {
+  const loss = lossFn(pred, y);
+  if (!(loss instanceof Tensor) || loss.size !== 1) {
+    throw new Error(`fathom.${op}: the loss function must return a scalar Tensor, got ${loss instanceof Tensor ? `shape ${fmt(loss.shape)}` : describe(loss)}`);
+  }
+  return loss;
+}
+
+/**
+ * Mean loss (and accuracy) over x and y in inference mode, without recording.
+ * Defaults: see EvaluateOptions.
+ * @throws (rejects) for bad data or options (named), zero samples, and when
+ *   called during a fit() of the same model outside its callbacks.
+ */
+export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: EvaluateOptions): Promise<EvalResult> {
+  checkModel('evaluate', model);
+  const opts = checkOptions<EvaluateOptions>('evaluate', options, EVALUATE_OPTIONS);
+  const st = fitting.get(model);
+  if (st && st.inCallback === 0) {
+    throw new Error(
+      `fathom.evaluate: ${model.constructor.name} is being trained by fit(); evaluating now would mix weights from different steps. ` +
+      'Call evaluate() from a fit() callback (e.g. onEpochEnd: fit waits for it) or after fit() resolves; predict() is allowed at any time',
+    );
+  }
+  checkData('evaluate', x, y);
+  const batchSize = checkInt('evaluate', 'batchSize', opts.batchSize ?? 256, 1);
+  const threshold = checkThreshold('evaluate', opts.accuracyThreshold);
   const fitted = lastFit.get(model);
-  const lossFn = opts.loss !== undefined ? lossByName(opts.loss) : fitted?.loss ?? lossByName(y.dtype === 'int32' ? 'crossEntropy' : 'mse');
-  const withAcc = opts.accuracy ?? (opts.loss !== undefined ? opts.loss === 'crossEntropy' : fitted?.accuracy ?? y.dtype === 'int32');
+  // Default: the loss the model was last fitted with, else crossEntropy for int labels and mse otherwise.
+  const lossName: LossName | LossFn = opts.loss ?? fitted?.name ?? (y.dtype === 'int32' ? 'crossEntropy' : 'mse');
+  const lossFn = lossByName(lossName);
+  const withAcc = opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : fitted?.accuracy ?? y.dtype === 'int32');
+  const rule: AccuracyRule = opts.loss === undefined && fitted
+    ? { ...fitted.rule, threshold: threshold ?? fitted.rule.threshold }
+    : { binary: isBinary(lossName), threshold: threshold ?? (isBinary(lossName) ? 0 : 0.5) };
+  const run = evaluateRows(model, x, y, batchSize, lossFn, withAcc, rule, 'evaluate');
+  if (st) {
+    // Started from a fit() callback: fit waits for it before its next step.
+    st.evals.add(run);
+    const done = (): void => void st.evals.delete(run);
+    run.then(done, done);
+    return run;
+  }
+  evaluating.set(model, (evaluating.get(model) ?? 0) + 1);
+  try {
+    return await run;
+  } finally {
+    evaluating.set(model, evaluating.get(model)! - 1);
+  }
+}
+
+async function evaluateRows(
+  model: Module, x: Tensor, y: Tensor, batchSize: number, lossFn: LossFn, withAcc: boolean, rule: AccuracyRule, op: string,
+): Promise<EvalResult> {
+  const n = checkData(op, x, y);
   const wasTraining = model.training;
-  model.eval();
   let lossSum = 0;
   let hits = 0;
   try {
@@ -258,11 +478,14 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, opts: Evalua
       const end = Math.min(n, start + batchSize);
       const xb = rows(x, start, end);
       const yb = rows(y, start, end);
+      // Set per batch: a predict() between two batches restores its own mode.
+      model.eval();
       noGrad(() => {
-        const pred = model.forward(xb);
-        lossSum += lossFn(pred, yb).item() * (end - start);
-        if (withAcc) hits += correct(pred, yb);
+        const pred = forwardChecked(op, model, xb);
+        lossSum += lossChecked(op, lossFn, pred, yb).item() * (end - start);
+        if (withAcc) hits += correct(op, pred, yb, rule);
       });
+      model.train(wasTraining);
       await tick();
     }
   } finally {
@@ -271,20 +494,31 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, opts: Evalua
   return withAcc ? { loss: lossSum / n, accuracy: hits / n } : { loss: lossSum / n };
 }
 
-export function predict(model: Module, x: Tensor, opts: PredictOptions = {}): Tensor {
-  if (!(x instanceof Tensor) || x.rank < 1) throw new Error('fathom.predict: x must be a Tensor with a batch dimension');
-  const batchSize = checkBatch('predict', opts.batchSize ?? 256);
+/**
+ * The model's output for x, in batches, in inference mode and without
+ * recording (Keras's predict). Synchronous, so allowed at any time, also while
+ * a fit() of the model runs (it sees the weights between two steps).
+ * @returns a new Tensor [n, ...output shape] (never x itself).
+ * @throws for a non-Tensor x, x without a batch dimension, bad options (named),
+ *   and a forward that does not return a Tensor.
+ */
+export function predict(model: Module, x: Tensor, options?: PredictOptions): Tensor {
+  checkModel('predict', model);
+  const opts = checkOptions<PredictOptions>('predict', options, PREDICT_OPTIONS);
+  if (!(x instanceof Tensor)) throw new Error(`fathom.predict: x must be a Tensor, got ${describe(x)}`);
+  if (x.rank < 1) throw new Error(`fathom.predict: x needs a batch dimension, got a scalar ${fmt(x.shape)}`);
+  const batchSize = checkInt('predict', 'batchSize', opts.batchSize ?? 256, 1);
   const n = x.shape[0];
   const wasTraining = model.training;
   model.eval();
   try {
     return noGrad(() => {
       if (n <= batchSize) {
-        const y = model.forward(x);
+        const y = forwardChecked('predict', model, x);
         return y === x ? x.clone() : y; // never hand back the caller's own tensor
       }
       const parts: Tensor[] = [];
-      for (let start = 0; start < n; start += batchSize) parts.push(model.forward(rows(x, start, Math.min(n, start + batchSize))));
+      for (let start = 0; start < n; start += batchSize) parts.push(forwardChecked('predict', model, rows(x, start, Math.min(n, start + batchSize))));
       const per = sizeOf(parts[0].shape.slice(1));
       const out = new Float32Array(n * per);
       let at = 0;
@@ -295,6 +529,6 @@ export function predict(model: Module, x: Tensor, opts: PredictOptions = {}): Te
       return new Tensor(out, [n, ...parts[0].shape.slice(1)]);
     });
   } finally {
-    model.train(wasTraining);
+    if (wasTraining) model.train(true);
   }
 }
