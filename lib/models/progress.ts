@@ -11,7 +11,13 @@ function fmtLogs(logs: Record<string, number>): string {
     .join(' · ');
 }
 
-export function consoleProgress(stream: NodeJS.WriteStream = process.stderr, epochs = 1): ProgressSink {
+/** Where progress is written: process.stderr or any stream-like object (structural, so the published types need no @types/node). */
+export interface ProgressStream {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
+
+export function consoleProgress(stream: ProgressStream = process.stderr, epochs = 1): ProgressSink {
   const tty = !!stream.isTTY;
   let lastDraw = 0;
   return {
