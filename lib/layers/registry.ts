@@ -33,6 +33,9 @@ const factories = new Map<string, Factory>([
   }],
 ]);
 
+/** Types fathom defines: registerModuleType refuses to replace them. */
+const BUILT_IN: ReadonlySet<string> = new Set(factories.keys());
+
 const noParameters: ShapeFn = () => [];
 
 const shapeFns = new Map<string, ShapeFn>([
@@ -75,6 +78,14 @@ function num(c: ModuleConfig, key: string): number {
  * anything. Without it, load() must build the module to learn its shapes.
  */
 export function registerModuleType(type: string, factory: Factory, shapes?: (c: ModuleConfig) => ParameterShapes): void {
+  if (typeof type !== 'string' || type === '') {
+    throw new Error(`fathom.registerModuleType: type must be a non-empty string, got ${JSON.stringify(type) ?? String(type)}`);
+  }
+  if (BUILT_IN.has(type)) throw new Error(`fathom.registerModuleType: '${type}' is a built-in type and cannot be replaced`);
+  if (typeof factory !== 'function') throw new Error(`fathom.registerModuleType('${type}'): factory must be a function (config) => Module, got ${typeof factory}`);
+  if (shapes !== undefined && typeof shapes !== 'function') {
+    throw new Error(`fathom.registerModuleType('${type}'): shapes must be a function (config) => [name, shape][] when given, got ${typeof shapes}`);
+  }
   factories.set(type, factory);
   if (shapes) shapeFns.set(type, shapes);
   else shapeFns.delete(type); // a replaced built-in's shape function no longer applies
@@ -89,7 +100,12 @@ function checkConfig(c: ModuleConfig): string {
 }
 
 export function fromConfig(c: ModuleConfig): Module {
-  return factories.get(checkConfig(c))!(c);
+  const type = checkConfig(c);
+  const m = factories.get(type)!(c);
+  if (!(m instanceof Module)) {
+    throw new Error(`fathom.fromConfig: the factory for '${type}' returned ${m === null ? 'null' : typeof m}, expected an nn.Module`);
+  }
+  return m;
 }
 
 /**

@@ -1,0 +1,21 @@
+// nn.registerModuleType / nn.fromConfig refuse what would break load() later.
+import { describe, expect, it } from 'vitest';
+import { nn } from '../../lib/index.js';
+
+describe('nn.registerModuleType', () => {
+  it('refuses an empty or non-string type', () => {
+    expect(() => nn.registerModuleType('', () => new nn.ReLU())).toThrow(/registerModuleType: type must be a non-empty string, got ""/);
+    expect(() => nn.registerModuleType(3 as unknown as string, () => new nn.ReLU())).toThrow(/type must be a non-empty string, got 3/);
+  });
+  it('refuses to replace a built-in type', () => {
+    expect(() => nn.registerModuleType('Linear', () => new nn.ReLU())).toThrow(/'Linear' is a built-in type and cannot be replaced/);
+  });
+  it('refuses a factory or shapes that is not a function', () => {
+    expect(() => nn.registerModuleType('X1', null as unknown as () => nn.Module)).toThrow(/registerModuleType\('X1'\): factory must be a function/);
+    expect(() => nn.registerModuleType('X2', () => new nn.ReLU(), 5 as never)).toThrow(/shapes must be a function/);
+  });
+  it('fromConfig refuses a factory that returns something other than a Module', () => {
+    nn.registerModuleType('NotAModule', () => ({}) as unknown as nn.Module);
+    expect(() => nn.fromConfig({ type: 'NotAModule' })).toThrow(/the factory for 'NotAModule' returned object, expected an nn.Module/);
+  });
+});
