@@ -21,7 +21,7 @@ import { isaSection } from './isa.js';
 
 const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|peers[,...]]
   --quick   one round of the ISA comparison, shorter sampling (benchmark.js maxTime 0.25 s),
-            TS GEMM up to 256, fewer batches, no peers unless --only names them (< 2 min)
+            TS GEMM up to 256, fewer batches (about 1.5 min on 2 busy cores; < 2 min)
   --only    run only these sections (default: all; isa = every ISA side by side)
 env: FATHOM_CPU_GHZ (clock override), FATHOM_FLOP_PER_CYCLE (peak override), FATHOM_NUM_THREADS,
      FATHOM_BENCH_ROUNDS (rounds of the ISA comparison; default 3, 1 with --quick)`;
@@ -34,7 +34,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
 const quick = argv.includes('--quick');
 const onlyIdx = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
 const SECTIONS = ['isa', 'gemm', 'mlp', 'peers'];
-let only = quick ? ['isa', 'gemm', 'mlp'] : SECTIONS;
+let only = SECTIONS;
 if (onlyIdx >= 0) {
   const v = argv[onlyIdx].includes('=') ? argv[onlyIdx].split('=')[1] : argv[onlyIdx + 1];
   only = String(v ?? '').split(',').filter(Boolean);
