@@ -25,7 +25,7 @@ const { nativeInfo } = await import('../dist/backend/index.js');
 const info = nativeInfo();
 const N = native.maxThreads;
 const results = {};
-const seconds = quick ? 0.25 : 0.8;
+const seconds = quick ? 0.25 : 0.5;
 native.activate();
 
 if (section === 'gemm') {

@@ -12,7 +12,9 @@ export const ISA_LATENCY_CALLS = { quick: 3000, full: 20000 };
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const median = (v) => {
   const s = [...v].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+  if (!s.length) return NaN;
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 };
 export { median };
 

@@ -29,7 +29,7 @@ function child(isa, section, quick) {
 
 /**
  * Runs the comparison and prints its tables. `machine` is machineInfo(); out/log print a line to
- * stdout (the report) / stderr (progress). Rounds: 1 with --quick, else 3 (FATHOM_BENCH_ROUNDS).
+ * stdout (the report) / stderr (progress). Rounds: 1 with --quick, else 5 (FATHOM_BENCH_ROUNDS).
  * Returns the rows where the default ISA is slower than the baseline by more than 5 %.
  */
 export function isaSection({ quick, machine, out, log }) {
@@ -38,7 +38,7 @@ export function isaSection({ quick, machine, out, log }) {
   const def = info.isa;
   const base = isas.includes('avx2') ? 'avx2' : def;
   const N = info.maxThreads;
-  const rounds = Number(process.env.FATHOM_BENCH_ROUNDS) || (quick ? 1 : 3);
+  const rounds = Number(process.env.FATHOM_BENCH_ROUNDS) || (quick ? 1 : 5);
   const samples = new Map(); // `${isa}|${key}` -> [values over rounds]
   for (let r = 0; r < rounds; r++) {
     for (const section of ['gemm', 'latency', 'mlp']) {
@@ -63,11 +63,13 @@ export function isaSection({ quick, machine, out, log }) {
   const threadsList = N > 1 ? [1, N] : [1];
   const slower = [];
   // higherIsBetter: ratio = isa / base; else base / isa (a time). Always > 1 = faster than base.
+  // Paired: the median over rounds of this round's ratio (both measured seconds apart), which
+  // cancels slow drifts in machine load better than a ratio of medians.
   const rel = (isa, key, higherIsBetter, label) => {
-    const v = get(isa, key);
-    const b = get(base, key);
-    if (v == null || b == null) return null;
-    const x = higherIsBetter ? v / b : b / v;
+    const v = samples.get(`${isa}|${key}`);
+    const b = samples.get(`${base}|${key}`);
+    if (!v || !b || v.length !== b.length) return null;
+    const x = median(v.map((vi, r) => (higherIsBetter ? vi / b[r] : b[r] / vi)));
     if (isa === def && x < 0.95) slower.push(`${label}: ${ratio(x)}`);
     return x;
   };
@@ -77,7 +79,7 @@ export function isaSection({ quick, machine, out, log }) {
   out();
   out(`Each ISA runs in its own process (\`FATHOM_ISA=<isa>\`), the processes interleaved: ${rounds} round${rounds > 1 ? 's' : ''} of ` +
     `gemm → latency → mlp, every ISA in turn (order rotating), each cell the median over rounds. ` +
-    `"× ${base}" is the speed relative to ${base} (> 1 = faster; for latency ${base}'s time / this ISA's time). ` +
+    `"× ${base}" is the speed relative to ${base}, the median over rounds of that round's ratio (> 1 = faster; for latency ${base}'s time / this ISA's time). ` +
     `% peak against ${num(machine.peakCore / 1e9)} GFLOP/s per thread used (the machine's FP32 FMA peak, whatever the ISA).`);
   out();
 

@@ -24,7 +24,7 @@ const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|peers[,..
             TS GEMM up to 256, fewer batches (about 1.5 min on 2 busy cores; < 2 min)
   --only    run only these sections (default: all; isa = every ISA side by side)
 env: FATHOM_CPU_GHZ (clock override), FATHOM_FLOP_PER_CYCLE (peak override), FATHOM_NUM_THREADS,
-     FATHOM_BENCH_ROUNDS (rounds of the ISA comparison; default 3, 1 with --quick)`;
+     FATHOM_BENCH_ROUNDS (rounds of the ISA comparison; default 5, 1 with --quick)`;
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
