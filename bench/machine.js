@@ -3,8 +3,9 @@
  *
  *   peak per core (FLOP/s) = clock (Hz) × FLOP per cycle
  *   FLOP per cycle (FP32 FMA) = FMA units × SIMD lanes × 2 (an FMA is a multiply and an add):
- *     AVX-512 (avx512f):   2 × 16 × 2 = 64   (assumes 2 512-bit FMA units; 1-unit Xeons and
- *                                              Zen 4, which splits 512-bit ops, reach 32)
+ *     AVX-512 (avx512f):   2 × 16 × 2 = 64   (assumes 2 512-bit FMA units; 1-unit Xeons reach 32)
+ *     AVX-512 on Zen 4:    2 ×  8 × 2 = 32   (AMD family 25 with avx512f: 512-bit ops run as two
+ *                                              256-bit halves, so the peak is AVX2's)
  *     AVX2 + FMA:          2 ×  8 × 2 = 32   (Haswell and later, Zen 2/3/4)
  *     NEON (aarch64):      2 ×  4 × 2 = 16   (2 128-bit FMA pipes, e.g. Neoverse N1;
  *                                              Apple M-series and Neoverse V1 have 4: 32)
@@ -64,7 +65,10 @@ export function machineInfo() {
   // FLOP per cycle
   let isa;
   let flopPerCycle;
-  if (flags.has('avx512f')) [isa, flopPerCycle] = ['AVX-512 (2 FMA units assumed)', 64];
+  const family = Number(field('cpu family'));
+  if (flags.has('avx512f') && vendor === 'AuthenticAMD' && family === 25) {
+    [isa, flopPerCycle] = ['AVX-512 on AMD Zen 4 (executed as 2 × 256-bit: the AVX2 peak)', 32];
+  } else if (flags.has('avx512f')) [isa, flopPerCycle] = ['AVX-512 (2 FMA units assumed)', 64];
   else if (flags.has('avx2') && flags.has('fma')) [isa, flopPerCycle] = ['AVX2+FMA', 32];
   else if (process.arch === 'arm64') [isa, flopPerCycle] = ['NEON (2 FMA pipes assumed)', 16];
   else [isa, flopPerCycle] = ['SSE (no FMA)', 8];

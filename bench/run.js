@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 /**
- * npm run bench → node bench/run.js [--quick] [--only gemm|mlp|peers[,…]]
+ * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|peers[,…]]
+ *
+ * The first section (isa.js) runs every ISA the CPU supports side by side, each in its own child
+ * process (FATHOM_ISA=<isa>), interleaved; the others measure the default ISA against the TS
+ * backend and the TensorFlow.js peers.
  *
  * cases.js (what) × targets/ (who) × runner.js (how). Prints a markdown report on stdout;
  * progress lines go to stderr. Needs dist/ (npm run build:ts) and, for the native columns,
@@ -13,11 +17,14 @@ import {
 } from './cases.js';
 import { configure, settings, suite, latency, table, num, pct, ratio, withRme, DASH } from './runner.js';
 import { machineInfo, cpuSnapshot, othersSince } from './machine.js';
+import { isaSection } from './isa.js';
 
-const USAGE = `usage: node bench/run.js [--quick] [--only gemm|mlp|peers[,...]]
-  --quick   shorter sampling (benchmark.js maxTime 0.25 s), TS GEMM up to 256, fewer batches (~1 min)
-  --only    run only these sections (default: all)
-env: FATHOM_CPU_GHZ (clock override), FATHOM_FLOP_PER_CYCLE (peak override), FATHOM_NUM_THREADS`;
+const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|peers[,...]]
+  --quick   one round of the ISA comparison, shorter sampling (benchmark.js maxTime 0.25 s),
+            TS GEMM up to 256, fewer batches (about 1.5 min on 2 busy cores; < 2 min)
+  --only    run only these sections (default: all; isa = every ISA side by side)
+env: FATHOM_CPU_GHZ (clock override), FATHOM_FLOP_PER_CYCLE (peak override), FATHOM_NUM_THREADS,
+     FATHOM_BENCH_ROUNDS (rounds of the ISA comparison; default 5, 1 with --quick)`;
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -26,13 +33,14 @@ if (argv.includes('--help') || argv.includes('-h')) {
 }
 const quick = argv.includes('--quick');
 const onlyIdx = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
-let only = ['gemm', 'mlp', 'peers'];
+const SECTIONS = ['isa', 'gemm', 'mlp', 'peers'];
+let only = SECTIONS;
 if (onlyIdx >= 0) {
   const v = argv[onlyIdx].includes('=') ? argv[onlyIdx].split('=')[1] : argv[onlyIdx + 1];
   only = String(v ?? '').split(',').filter(Boolean);
-  const bad = only.filter((s) => !['gemm', 'mlp', 'peers'].includes(s));
+  const bad = only.filter((s) => !SECTIONS.includes(s));
   if (!only.length || bad.length) {
-    console.error(`bench: --only takes gemm, mlp or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
+    console.error(`bench: --only takes isa, gemm, mlp or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
     process.exit(2);
   }
 }
@@ -275,8 +283,11 @@ async function peersSection() {
   out();
 }
 
-const sections = { gemm: gemmSection, mlp: mlpSection, peers: peersSection };
-for (const name of ['gemm', 'mlp', 'peers']) {
+const sections = {
+  isa: () => (native.unavailable ? out(`_ISA comparison skipped: ${native.unavailable}._\n`) : isaSection({ quick, machine: m, out, log })),
+  gemm: gemmSection, mlp: mlpSection, peers: peersSection,
+};
+for (const name of SECTIONS) {
   if (!only.includes(name)) continue;
   const snap = cpuSnapshot();
   await sections[name]();

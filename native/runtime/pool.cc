@@ -35,6 +35,7 @@ class Pool {
 
   int size() const { return size_; }
   int active() const { return active_.load(std::memory_order_relaxed); }
+  uint64_t jobs_started() const { return jobs_started_.load(std::memory_order_relaxed); }
   void set_active(int n) { active_.store(std::clamp(n, 1, size_), std::memory_order_relaxed); }
 
   void run(int nth, const TaskFn& fn) {
@@ -44,6 +45,7 @@ class Pool {
       return;
     }
     std::lock_guard<std::mutex> submit(submit_mu_);
+    jobs_started_.fetch_add(1, std::memory_order_relaxed);
     auto job = std::make_shared<Job>(&fn, nth);
     {
       std::lock_guard<std::mutex> lk(mu_);
@@ -109,6 +111,7 @@ class Pool {
   std::mutex submit_mu_, mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> jobs_started_{0};
   std::shared_ptr<Job> job_;
 };
 
@@ -131,6 +134,7 @@ int max_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().set_active(n); }
 
 void parallel_run(int nth, const TaskFn& fn) { pool().run(nth, fn); }
+uint64_t pool_jobs_started() { return pool().jobs_started(); }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;

@@ -29,6 +29,11 @@ int max_threads();
 // Runs fn(ith, nth) for ith in [0, nth), nth = min(requested, num_threads()).
 void parallel_run(int nth, const TaskFn& fn);
 
+// Jobs handed to the pool's workers so far (parallel_run calls with nth > 1
+// outside a pool task): lets tests check that small problems stay on the
+// calling thread.
+uint64_t pool_jobs_started();
+
 // Static partition of [0, n) into contiguous chunks, one per thread, using
 // at most n / grain threads. fn(begin, end) is called for each non-empty chunk.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);

@@ -239,6 +239,8 @@ void threads_bitwise(const char* isa) {
       {0, 0, 300, 200, 300}, {0, 0, 128, 256, 784}, {1, 0, 784, 256, 128},
       {0, 1, 128, 784, 256}, {1, 1, 1000, 17, 50},  {0, 0, 17, 1000, 50},
       {0, 0, 515, 513, 517},
+      // gemv path (M <= 2), large enough to split N across threads.
+      {0, 1, 1, 2048, 1024}, {0, 0, 2, 2048, 1024}, {1, 1, 2, 1500, 700},
   };
   for (const auto& s : shapes) {
     const bool ta = s[0] != 0, tb = s[1] != 0;

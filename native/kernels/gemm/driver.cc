@@ -159,6 +159,21 @@ constexpr double kMinParallelFma = 56.0 * 56.0 * 56.0;
 // ... and every thread used must get at least this much work.
 constexpr double kMinFmaPerThread = 40.0 * 40.0 * 40.0;
 
+// gemv (M <= 2) splits N across threads only when op(B) is at least this
+// large. A gemv does ~1 FMA per element of B, so below this it takes a few
+// microseconds, about what waking a pool worker costs, and a worker that
+// another process has descheduled stalls the call for a time slice: with the
+// old 256 KiB threshold every layer of a batch-1 MLP 784-256-256-10 (800 KiB
+// and 256 KiB weights) woke the pool, and its p99 latency on a busy 2-core
+// Zen 4 was 4.3 ms against 0.37 ms on one thread. Measured here (AMD EPYC
+// Zen 4, 2 cores shared with other jobs, bench/native/gemm_bench --compare
+// avx2,avx2:t=2, interleaved): 2 threads ran 1x256x784 at 0.50x, 1x1024x1024
+// at 0.53x and 1x2048x1024 (8 MiB) at 0.84x of one thread. Above one core's
+// L2 (1 MiB on Zen 4, 2 MiB on Sapphire Rapids) each half streams from L3 or
+// DRAM on its own core, which is where a second thread can pay on an idle
+// machine, so the split starts there.
+constexpr double kGemvMinSplitBytes = 2.0 * 1024 * 1024;
+
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   if (beta == 1.0f) return;
   for (int64_t i = 0; i < M; ++i) {
@@ -202,7 +217,7 @@ void gemm_run(const Config& cfg, bool transA, bool transB, int64_t M, int64_t N,
         cfg.gemv(j0, j1, K, alpha, A + i * g.rsA, g.csA, B, rsB, csB, beta, C + i * ldc);
     };
     const double bytes = (double)N * (double)K * 4.0;
-    int nth = bytes >= 256.0 * 1024 ? num_threads() : 1;  // split only when B is large
+    int nth = bytes >= kGemvMinSplitBytes ? num_threads() : 1;  // split only when B is large
     if (nth <= 1) return rows(0, N);
     return parallel_run(nth, [&](int ith, int n) {
       int64_t j0, j1;
@@ -252,8 +267,8 @@ void gemm_avx2(bool tA, bool tB, int64_t M, int64_t N, int64_t K, float alpha, c
 
 // AVX-512 14x32 (Skylake-SP/Ice Lake: 32-48 KiB L1d, 1-2 MiB L2). Untuned:
 // KC x NR B panel = 32 KiB, MC x KC A block = 224 KiB.
-const Config kAvx512Config{14, 32, 224, 256, 4096, ukernel_avx512_14x32, pack_a_generic<14>,
-                           pack_b_generic<32>};
+const Config kAvx512Config{14, 32, 224, 256, 4096, ukernel_avx512_14x32, pack_a_avx512_14,
+                           pack_b_avx512_32, gemv_avx2};
 void gemm_avx512(bool tA, bool tB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm_run(kAvx512Config, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

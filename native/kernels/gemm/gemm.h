@@ -99,6 +99,8 @@ void pack_a_avx2_6(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t c
 void pack_b_avx2_16(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs, float* Bp);
 void ukernel_avx512_14x32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
                           float alpha, float beta, int64_t m, int64_t n);
+void pack_a_avx512_14(int64_t mc, int64_t kc, const float* A, int64_t rs, int64_t cs, float* Ap);
+void pack_b_avx512_32(int64_t kc, int64_t nc, const float* B, int64_t rs, int64_t cs, float* Bp);
 #endif
 #if defined(__aarch64__) || defined(_M_ARM64)
 void ukernel_neon_8x12(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,

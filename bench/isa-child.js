@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * One ISA's measurements, run by isa.js in a child process with FATHOM_ISA=<isa> (the kernel table
+ * is chosen once per process, so every ISA needs its own). Prints one JSON object on stdout:
+ *   { isa, threads, maxThreads, results: { <key>: number } }
+ * Keys: gemm/<case>/<threads>T (GFLOP/s), lat/<threads>T/p50|p99 (µs), infer256 / sgd128 /
+ * adam128 (samples/s on the default thread count).
+ *
+ *   node bench/isa-child.js --section gemm|latency|mlp [--quick]
+ *   node bench/isa-child.js --section info      (the default ISA and what this CPU can run)
+ */
+import { gemmCases, gemmOperands, fixedData } from './cases.js';
+import native from './targets/fathom-native.js';
+import { ISA_GEMM_CASES, ISA_LATENCY_CALLS, rate, percentiles } from './isa-common.js';
+
+const argv = process.argv.slice(2);
+const section = argv[argv.indexOf('--section') + 1];
+const quick = argv.includes('--quick');
+
+if (native.unavailable) {
+  process.stdout.write(JSON.stringify({ error: native.unavailable }));
+  process.exit(0);
+}
+const { nativeInfo } = await import('../dist/backend/index.js');
+const info = nativeInfo();
+const N = native.maxThreads;
+const results = {};
+const seconds = quick ? 0.25 : 0.5;
+native.activate();
+
+if (section === 'gemm') {
+  for (const id of ISA_GEMM_CASES) {
+    const c = gemmCases.find((g) => g.id === id);
+    const fn = native.gemm(c, gemmOperands(c));
+    for (const th of N > 1 ? [1, N] : [1]) {
+      native.setThreads(th);
+      results[`gemm/${id}/${th}T`] = (rate(fn, seconds) * 2 * c.m * c.n * c.k) / 1e9;
+    }
+  }
+  native.setThreads(N);
+} else if (section === 'latency') {
+  const mlp = native.makeMlp('sgd');
+  const data = native.makeData(fixedData(1));
+  const calls = quick ? ISA_LATENCY_CALLS.quick : ISA_LATENCY_CALLS.full;
+  for (const th of N > 1 ? [1, N] : [1]) {
+    native.setThreads(th);
+    const p = percentiles(() => native.infer(mlp, data), calls);
+    results[`lat/${th}T/p50`] = p.p50;
+    results[`lat/${th}T/p99`] = p.p99;
+  }
+  native.setThreads(N);
+} else if (section === 'mlp') {
+  const cells = [
+    { key: 'infer256', batch: 256, opt: 'sgd', run: (m, d) => native.infer(m, d) },
+    { key: 'sgd128', batch: 128, opt: 'sgd', run: (m, d) => native.trainStep(m, d) },
+    { key: 'adam128', batch: 128, opt: 'adam', run: (m, d) => native.trainStep(m, d) },
+  ];
+  for (const cell of cells) {
+    const mlp = native.makeMlp(cell.opt);
+    const data = native.makeData(fixedData(cell.batch));
+    results[cell.key] = rate(() => cell.run(mlp, data), seconds) * cell.batch;
+  }
+} else if (section !== 'info') {
+  process.stderr.write(`isa-child: unknown --section '${section}'\n`);
+  process.exit(2);
+}
+
+process.stdout.write(JSON.stringify({ isa: info.isa, isas: info.isas, threads: info.threads, maxThreads: N, results }));
