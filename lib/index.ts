@@ -18,7 +18,7 @@ export {
   sum, mean, max,
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
-export type { TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
+export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';
 export { gradients } from './autograd/gradients.js';

@@ -9,7 +9,7 @@ import { describeValue, fmt, sameShape } from '../tensor/shape.js';
 import { ACCUMULATED, gradients } from './gradients.js';
 import { setGradEnabled } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
-import { checkFloat, empty } from '../ops/record.js';
+import { checkFloat, checkStorage, empty } from '../ops/record.js';
 import { backend } from '../backend/index.js';
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -70,7 +70,21 @@ export function backward(root: Tensor, grad?: Tensor): void {
   const grads = new Map<Tensor, Tensor>([[root, grad]]);
   const prev = setGradEnabled(false);
   try {
-    for (const t of topoOrder(root)) {
+    const order = topoOrder(root);
+    // Checked before any gradient is written: a tensor of the graph whose buffer was transferred
+    // since the forward pass would read as NaN (or zeros) in the rules.
+    for (const t of order) {
+      const node = t.node;
+      if (!node) {
+        const buf = t.gradBuffer();
+        if (buf) checkStorage('backward', `the existing .grad of a leaf of shape ${fmt(t.shape)}`, buf);
+        continue;
+      }
+      checkStorage('backward', `the output of '${node.op}'`, t);
+      node.inputs.forEach((x, i) => checkStorage('backward', `input ${i} of '${node.op}'`, x));
+      for (const [k, v] of Object.entries(node.saved)) if (v instanceof Tensor) checkStorage('backward', `'${k}' saved by '${node.op}'`, v);
+    }
+    for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);

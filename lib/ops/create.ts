@@ -1,6 +1,6 @@
 /** Creating tensors: from data, constants, and seeded random numbers. */
 import { backend } from '../backend/index.js';
-import { Tensor, type DType, type NestedArray } from '../tensor/tensor.js';
+import { Tensor, type DType } from '../tensor/tensor.js';
 import { checkShape, describeValue, fmt, MAX_RANK, MAX_SIZE, sizeOf } from '../tensor/shape.js';
 import { checkOptions, F32_MAX, optBool, optF32 } from './options.js';
 
@@ -10,6 +10,12 @@ export interface TensorOptions {
   /** Mark the tensor as a leaf that collects gradients (float32 only). Default false. */
   requiresGrad?: boolean;
 }
+
+/**
+ * What tensor() accepts: a number, a typed array or array-like of numbers,
+ * or (readonly) nested arrays of those, all rows of a level the same length.
+ */
+export type TensorInput = number | ArrayLike<number> | readonly TensorInput[];
 
 const DTYPES: readonly DType[] = ['float32', 'int32'];
 const TENSOR_KEYS = ['dtype', 'requiresGrad'] as const;
@@ -118,7 +124,7 @@ function allocate(op: string, n: number, dtype: DType): Float32Array | Int32Arra
  *   unknown dtype or option; options of the wrong type.
  */
 export function tensor(
-  data: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
+  data: TensorInput,
   shape?: readonly number[],
   opts?: TensorOptions,
 ): Tensor {
