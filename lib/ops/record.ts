@@ -2,7 +2,7 @@
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 export { checkStorage };
 import { needsGrad } from '../autograd/tape.js';
-import { checkShape, describeValue, fmt, sizeOf, type Shape } from '../tensor/shape.js';
+import { checkShape, describeValue, fmt, MAX_SIZE, sizeOf, type Shape } from '../tensor/shape.js';
 
 /**
  * A zero-filled float32 tensor of `shape`, for the result of `op`. Refuses
@@ -10,10 +10,13 @@ import { checkShape, describeValue, fmt, sizeOf, type Shape } from '../tensor/sh
  * allocation failure as an Error of the op instead of a bare RangeError.
  */
 export function empty(shape: Shape, op = 'op'): Tensor {
-  checkShape(op, shape, 'result shape');
+  const n = sizeOf(shape);
+  // Result shapes come from checked inputs; only their product can be out of bounds
+  // (the constructor re-checks everything else).
+  if (!(n <= MAX_SIZE)) checkShape(op, shape, 'result shape');
   let data: Float32Array;
   try {
-    data = new Float32Array(sizeOf(shape));
+    data = new Float32Array(n);
   } catch (e) {
     throw new Error(`fathom.${op}: cannot allocate the result of shape ${fmt(shape)} (${sizeOf(shape)} float32 values): ${(e as Error).message}`);
   }
