@@ -9,6 +9,7 @@ import { backend, nativeBinding, nativeInfo, nativeLoadError, type BackendName }
 
 export { Tensor } from './tensor/tensor.js';
 export type { DType, NestedArray, TensorData } from './tensor/tensor.js';
+export type { Shape } from './tensor/shape.js';
 export {
   tensor, full, zeros, ones, rand, randn, manualSeed,
   neg, exp, log, sqrt, abs, square, relu, sigmoid, tanh, sign, pow,
@@ -17,7 +18,8 @@ export {
   sum, mean, max,
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
-export type { TensorOptions, RandomOptions, MatmulOptions } from './ops/index.js';
+export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
+export type { SgdConfig, AdamConfig } from './optimizers/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';
 export { gradients } from './autograd/gradients.js';
 export { setBackend, backend } from './backend/index.js';

@@ -5,10 +5,11 @@
  * as in PyTorch). The graph is released afterwards so memory does not grow.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { fmt, sameShape } from '../tensor/shape.js';
+import { describeValue, fmt, sameShape } from '../tensor/shape.js';
 import { ACCUMULATED, gradients } from './gradients.js';
 import { setGradEnabled } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
+import { checkFloat, checkStorage, empty } from '../ops/record.js';
 import { backend } from '../backend/index.js';
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -43,7 +44,15 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+/**
+ * Back-propagates from `root`: a one-element tensor (upstream gradient 1), or
+ * any tensor with an explicit float32 `grad` of its shape.
+ * @throws when root does not require grad, grad is missing for a
+ *   non-scalar, is not a float32 Tensor of root's shape, or has lost its
+ *   storage; or when the graph was already released by an earlier backward().
+ */
 export function backward(root: Tensor, grad?: Tensor): void {
+  if (!(root instanceof Tensor)) throw new Error(`fathom.backward: expected a Tensor, got ${describeValue(root)}`);
   if (!root.requiresGrad) {
     throw new Error('fathom.backward: this tensor does not require grad (no parameter with requiresGrad contributed to it)');
   }
@@ -52,13 +61,30 @@ export function backward(root: Tensor, grad?: Tensor): void {
       throw new Error(`fathom.backward: can only start from a scalar without an explicit gradient, got shape ${fmt(root.shape)}`);
     }
     grad = new Tensor(new Float32Array([1]), root.shape);
-  } else if (!sameShape(grad.shape, root.shape)) {
-    throw new Error(`fathom.backward: gradient shape ${fmt(grad.shape)} does not match the tensor's shape ${fmt(root.shape)}`);
+  } else {
+    checkFloat('backward', 'grad', grad);
+    if (!sameShape(grad.shape, root.shape)) {
+      throw new Error(`fathom.backward: gradient shape ${fmt(grad.shape)} does not match the tensor's shape ${fmt(root.shape)}`);
+    }
   }
   const grads = new Map<Tensor, Tensor>([[root, grad]]);
   const prev = setGradEnabled(false);
   try {
-    for (const t of topoOrder(root)) {
+    const order = topoOrder(root);
+    // Checked before any gradient is written: a tensor of the graph whose buffer was transferred
+    // since the forward pass would read as NaN (or zeros) in the rules.
+    for (const t of order) {
+      const node = t.node;
+      if (!node) {
+        const buf = t.gradBuffer();
+        if (buf) checkStorage('backward', `the existing .grad of a leaf of shape ${fmt(t.shape)}`, buf);
+        continue;
+      }
+      checkStorage('backward', `the output of '${node.op}'`, t);
+      node.inputs.forEach((x, i) => checkStorage('backward', `input ${i} of '${node.op}'`, x));
+      for (const [k, v] of Object.entries(node.saved)) if (v instanceof Tensor) checkStorage('backward', `'${k}' saved by '${node.op}'`, v);
+    }
+    for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
@@ -80,6 +106,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
       }
       const rule = gradients[node.op];
       if (!rule) throw new Error(`fathom.backward: no gradient rule for op '${node.op}'`);
+      // An empty output carries no gradient (every input's is zero), and empty inputs need
+      // none computed: no rule (and so no kernel loop over a huge dimension beside a 0) runs.
+      const skipRule = g.size === 0 || node.inputs.every((x) => x.size === 0);
       // Leaves with a gradient buffer already (kept by zeroGrad) can be added into directly.
       const acc = node.inputs.map((x, i) => {
         if (node.inputs.indexOf(x) !== i) return null; // the same tensor twice: one direct write only
@@ -87,7 +116,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
         return x.requiresGrad && !x.node && b && b.dtype === 'float32' && !b.requiresGrad && sameShape(b.shape, x.shape) ? b : null;
       });
       const accBeta = node.inputs.map((x) => (x.gradIsZero ? 0 : 1));
-      const inGrads = rule(node, t, g, acc, accBeta);
+      const inGrads = skipRule ? node.inputs.map((x) => empty(x.shape, 'backward')) : rule(node, t, g, acc, accBeta);
       node.inputs.forEach((x, i) => {
         const gi = inGrads[i];
         if (gi === ACCUMULATED) {

@@ -13,6 +13,7 @@ import type { Node } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
 import { broadcastTo, sumToShape } from '../ops/reduce.js';
 import { empty } from '../ops/record.js';
+import { gemm } from '../ops/linalg.js';
 
 /**
  * `acc[i]`, when given, is input i's existing `.grad` buffer (a leaf): a rule
@@ -42,12 +43,17 @@ const mul = (a: Tensor, b: Tensor): Tensor => binaryRaw('mul', a, b);
 const div = (a: Tensor, b: Tensor): Tensor => binaryRaw('div', a, b);
 const negate = (a: Tensor): Tensor => binaryRaw('mul', a, new Tensor(new Float32Array([-1]), []));
 
-/** d/dx of max/min: route dy to the input that was selected (a on ties). */
+/**
+ * d/da and d/db of maximum/minimum: dy goes to the input that was selected;
+ * on a tie (a == b) each input gets half, as PyTorch's maximum/minimum do.
+ * pickA = [a == y] - [a == b] / 2, pickB = [b == y] - [a == b] / 2.
+ */
 function selectRule(): GradRule {
   return (node, y, dy) => {
     const [a, b] = node.inputs;
-    const pickA = binaryRaw('eq', a, y);
-    const pickB = binaryRaw('sub', new Tensor(new Float32Array([1]), []), pickA);
+    const halfTie = mul(binaryRaw('eq', a, b), new Tensor(new Float32Array([0.5]), []));
+    const pickA = binaryRaw('sub', binaryRaw('eq', a, y), halfTie);
+    const pickB = binaryRaw('sub', binaryRaw('eq', b, y), halfTie);
     return [sumToShape(mul(dy, pickA), a.shape), sumToShape(mul(dy, pickB), b.shape)];
   };
 }
@@ -92,12 +98,15 @@ export const gradients: Record<string, GradRule> = {
     const count = y.size === 0 ? 1 : x.size / y.size;
     return [broadcastTo(dy.reshape(node.saved.kept as number[]), x.shape, 1 / count)];
   },
-  // max: dy flows to every element equal to the maximum of its slot
+  // max (amax): dy is split evenly among the elements equal to the maximum of their slot,
+  // dx = mask dy / count with mask = [x == y] and count = the sum of mask over the reduced axes
+  // (PyTorch's amax backward). E.g. max([1, 3, 3]) = 3: dx = [0, dy/2, dy/2].
   max: (node, y, dy) => {
     const x = node.inputs[0];
     const kept = node.saved.kept as number[];
     const mask = binaryRaw('eq', x, y.reshape(kept));
-    return [mul(mask, dy.reshape(kept))];
+    const count = sumToShape(mask, kept);
+    return [mul(mask, div(dy.reshape(kept), count))];
   },
 
   // ---- linear algebra -------------------------------------------------------
@@ -107,20 +116,19 @@ export const gradients: Record<string, GradRule> = {
     const { transA, transB } = node.saved as { transA: boolean; transB: boolean };
     const [m, n] = dy.shape;
     const k = transA ? a.shape[0] : a.shape[1];
-    const be = backend();
     const out: (Tensor | null | typeof ACCUMULATED)[] = [null, null];
     if (a.requiresGrad) {
       const da = acc[0] ?? empty(a.shape);
       const beta = acc[0] ? accBeta[0] : 0;
-      if (!transA) be.gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), beta, da.f32()); // dA = dC · op(B)ᵀ
-      else be.gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), beta, da.f32()); // dAᵀ = op(B) · dCᵀ
+      if (!transA) gemm(false, !transB, m, k, n, 1, dy.f32(), b.f32(), beta, da.f32()); // dA = dC · op(B)ᵀ
+      else gemm(transB, true, k, m, n, 1, b.f32(), dy.f32(), beta, da.f32()); // dAᵀ = op(B) · dCᵀ
       out[0] = acc[0] ? ACCUMULATED : da;
     }
     if (b.requiresGrad) {
       const db = acc[1] ?? empty(b.shape);
       const beta = acc[1] ? accBeta[1] : 0;
-      if (!transB) be.gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), beta, db.f32()); // dB = op(A)ᵀ · dC
-      else be.gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), beta, db.f32()); // dBᵀ = dCᵀ · op(A)
+      if (!transB) gemm(!transA, false, k, n, m, 1, a.f32(), dy.f32(), beta, db.f32()); // dB = op(A)ᵀ · dC
+      else gemm(true, transA, n, k, m, 1, dy.f32(), a.f32(), beta, db.f32()); // dBᵀ = dCᵀ · op(A)
       out[1] = acc[1] ? ACCUMULATED : db;
     }
     return out;
@@ -143,11 +151,11 @@ export const gradients: Record<string, GradRule> = {
     let dw: Tensor | null | typeof ACCUMULATED = null;
     if (x.requiresGrad) {
       dx = empty(x.shape);
-      be.gemm(false, false, n, inF, out, 1, dz.f32(), w.f32(), 0, dx.f32());
+      gemm(false, false, n, inF, out, 1, dz.f32(), w.f32(), 0, dx.f32());
     }
     if (w.requiresGrad) {
       const into = acc[1] ?? empty(w.shape);
-      be.gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), acc[1] ? accBeta[1] : 0, into.f32());
+      gemm(true, false, out, inF, n, 1, dz.f32(), x.f32(), acc[1] ? accBeta[1] : 0, into.f32());
       dw = acc[1] ? ACCUMULATED : into;
     }
     return [dx, dw, db];

@@ -32,11 +32,13 @@ export function isGradEnabled(): boolean {
  * an async fn, recording stays off in its continuations only.
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new Error(`fathom.noGrad: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
   return context.run({ enabled: false }, fn);
 }
 
 /** Sets gradient recording on or off in the current context; returns the previous setting. */
 export function setGradEnabled(on: boolean): boolean {
+  if (typeof on !== 'boolean') throw new Error(`fathom.setGradEnabled: on must be a boolean, got ${on === null ? 'null' : typeof on}`);
   const s = context.getStore();
   if (s) {
     const prev = s.enabled;

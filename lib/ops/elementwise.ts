@@ -2,13 +2,13 @@
 import { backend } from '../backend/index.js';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../tensor/shape.js';
+import { broadcastShapes, broadcastStrides, describeValue, sameShape, sizeOf } from '../tensor/shape.js';
 import { asTensor, checkFloat, empty, record } from './record.js';
 
 function unaryOp(op: UnaryOp, x: Tensor, p = 0): Tensor {
   checkFloat(op, 'x', x);
-  const y = empty(x.shape);
-  backend().unary(op, x.f32(), y.f32(), p);
+  const y = empty(x.shape, op);
+  if (y.size > 0) backend().unary(op, x.f32(), y.f32(), p);
   return record(y, op, [x], { p });
 }
 
@@ -26,7 +26,7 @@ export const sign = (x: Tensor): Tensor => unaryOp('sign', x);
 
 /** x^p for a scalar exponent p. */
 export function pow(x: Tensor, p: number): Tensor {
-  if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`fathom.pow: exponent must be a number, got ${String(p)}`);
+  if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`fathom.pow: exponent p must be a number, got ${describeValue(p)}`);
   return unaryOp('pow', x, p);
 }
 
@@ -35,12 +35,12 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op)
   checkFloat(name, 'a', a);
   checkFloat(name, 'b', b);
   if (sameShape(a.shape, b.shape)) {
-    const out = empty(a.shape);
-    backend().binary(op, a.f32(), b.f32(), out.f32());
+    const out = empty(a.shape, name);
+    if (out.size > 0) backend().binary(op, a.f32(), b.f32(), out.f32());
     return out;
   }
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = empty(shape);
+  const out = empty(shape, name);
   if (sizeOf(shape) > 0) {
     backend().binaryBroadcast(op, shape, a.f32(), broadcastStrides(a.shape, shape), b.f32(), broadcastStrides(b.shape, shape), out.f32());
   }
@@ -48,8 +48,8 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op)
 }
 
 function binaryOp(op: BinaryOp, name: string, a: Tensor | number, b: Tensor | number): Tensor {
-  const ta = asTensor(name, a);
-  const tb = asTensor(name, b);
+  const ta = asTensor(name, a, 'a');
+  const tb = asTensor(name, b, 'b');
   return record(binaryRaw(op, ta, tb, name), name, [ta, tb]);
 }
 
@@ -64,5 +64,5 @@ export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binar
 
 /** 1 where a == b else 0 (not differentiable). */
 export function equal(a: Tensor | number, b: Tensor | number): Tensor {
-  return binaryRaw('eq', asTensor('equal', a), asTensor('equal', b), 'equal');
+  return binaryRaw('eq', asTensor('equal', a, 'a'), asTensor('equal', b, 'b'), 'equal');
 }

@@ -2,32 +2,40 @@
 import { backend } from '../backend/index.js';
 import type { ActOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
-import { fmt } from '../tensor/shape.js';
+import { describeValue, fmt } from '../tensor/shape.js';
 import { checkFloat, empty, record } from './record.js';
+import { gemm } from './linalg.js';
 
 const ACTS: readonly ActOp[] = ['none', 'relu', 'sigmoid', 'tanh'];
 
 /**
  * act(x · Wᵀ + b) for x [n, in], weight [out, in] (PyTorch layout) and an
- * optional bias [out]: one GEMM plus one fused bias + activation pass.
+ * optional bias [out] (null or undefined for none): one GEMM plus one fused
+ * bias + activation pass. `activation` is 'none' (default), 'relu',
+ * 'sigmoid' or 'tanh'. The result is [n, out]; with in = 0 it is act(b).
+ * @throws when x, weight or bias is not a float32 Tensor of those shapes, or
+ *   the activation is unknown.
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, activation: ActOp = 'none'): Tensor {
   checkFloat('linear', 'x', x);
   checkFloat('linear', 'weight', weight);
-  if (!ACTS.includes(activation)) throw new Error(`fathom.linear: activation must be one of ${ACTS.join(', ')}, got '${String(activation)}'`);
+  if (!ACTS.includes(activation)) throw new Error(`fathom.linear: activation must be one of ${ACTS.join(', ')}, got ${describeValue(activation)}`);
   if (weight.rank !== 2) throw new Error(`fathom.linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   const [out, inF] = weight.shape;
   if (x.rank !== 2 || x.shape[1] !== inF) {
     throw new Error(`fathom.linear: expected input [batch, ${inF}] for weight ${fmt(weight.shape)}, got ${fmt(x.shape)}`);
   }
-  if (bias) {
+  if (bias !== null && bias !== undefined) {
     checkFloat('linear', 'bias', bias);
     if (bias.rank !== 1 || bias.shape[0] !== out) throw new Error(`fathom.linear: bias must have shape [${out}], got ${fmt(bias.shape)}`);
+  } else {
+    bias = null;
   }
   const n = x.shape[0];
-  const y = empty([n, out]);
-  const be = backend();
-  be.gemm(false, true, n, out, inF, 1, x.f32(), weight.f32(), 0, y.f32());
-  if (bias || activation !== 'none') be.biasAct(n, out, y.f32(), bias ? bias.f32() : null, activation);
+  const y = empty([n, out], 'linear');
+  if (y.size > 0) {
+    gemm(false, true, n, out, inF, 1, x.f32(), weight.f32(), 0, y.f32());
+    if (bias || activation !== 'none') backend().biasAct(n, out, y.f32(), bias ? bias.f32() : null, activation);
+  }
   return record(y, 'linear', bias ? [x, weight, bias] : [x, weight], { activation });
 }

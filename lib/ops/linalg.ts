@@ -1,22 +1,47 @@
-/** Matrix products and layout: matmul, transpose, reshape. */
+/** Matrix products and layout: matmul, transpose, reshape, slice. */
 import { backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkShape, fmt, sizeOf } from '../tensor/shape.js';
+import { checkShape, describeValue, fmt, sizeOf } from '../tensor/shape.js';
 import { checkFloat, checkTensor, empty, record } from './record.js';
+import { checkOptions, optBool } from './options.js';
 
 export interface MatmulOptions {
-  /** Use aᵀ (a is k x m). */
+  /** Use aᵀ (a is k x m). Default false. */
   transA?: boolean;
-  /** Use bᵀ (b is n x k). */
+  /** Use bᵀ (b is n x k). Default false. */
   transB?: boolean;
 }
 
-/** C = op(a) · op(b) for 2-D a and b. */
-export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+/**
+ * C = alpha op(A) op(B) + beta C on the backend, except that an empty
+ * product never reaches a kernel: with m or n = 0 there is nothing to write,
+ * with k = 0 the product is zero (C = beta C).
+ */
+export function gemm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if (beta === 0) c.fill(0);
+    else if (beta !== 1) for (let i = 0; i < m * n; i++) c[i] *= beta;
+    return;
+  }
+  backend().gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+/**
+ * C = op(a) · op(b) for 2-D float32 a and b: op(a) is [m, k], op(b) is
+ * [k, n], C is [m, n]. Empty operands give an empty (or, with k = 0, a zero) result.
+ * @throws when a or b is not a 2-D float32 Tensor, the inner dimensions
+ *   differ, or an option is unknown or not a boolean.
+ */
+export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
   checkFloat('matmul', 'a', a);
   checkFloat('matmul', 'b', b);
-  const transA = !!opts.transA;
-  const transB = !!opts.transB;
+  const o = checkOptions('matmul', opts, ['transA', 'transB']);
+  const transA = optBool('matmul', 'transA', o.transA, false);
+  const transB = optBool('matmul', 'transB', o.transB, false);
   if (a.rank !== 2 || b.rank !== 2) {
     throw new Error(`fathom.matmul: expected 2-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
   }
@@ -28,33 +53,41 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
         `${transB ? 'bᵀ' : 'b'} is ${kb}x${n} (shape ${fmt(b.shape)})`,
     );
   }
-  const c = empty([m, n]);
-  backend().gemm(transA, transB, m, n, ka, 1, a.f32(), b.f32(), 0, c.f32());
+  const c = empty([m, n], 'matmul');
+  gemm(transA, transB, m, n, ka, 1, a.f32(), b.f32(), 0, c.f32());
   return record(c, 'matmul', [a, b], { transA, transB });
 }
 
-/** The transpose of a 2-D tensor. */
+/** The transpose of a 2-D float32 tensor: [n, d] -> [d, n]. */
 export function transpose(x: Tensor): Tensor {
   checkFloat('transpose', 'x', x);
   if (x.rank !== 2) throw new Error(`fathom.transpose: expected a 2-D tensor, got shape ${fmt(x.shape)}`);
   const [n, d] = x.shape;
-  const y = empty([d, n]);
-  backend().transpose2d(n, d, x.f32(), y.f32());
+  const y = empty([d, n], 'transpose');
+  if (y.size > 0) backend().transpose2d(n, d, x.f32(), y.f32());
   return record(y, 'transpose', [x]);
 }
 
-/** The same values under a new shape (one dimension may be -1). Shares storage. */
+/**
+ * The same values under a new shape (one dimension may be -1, inferred from
+ * the size; not allowed for an empty tensor, where it would be ambiguous).
+ * Shares storage. Works for float32 and int32.
+ * @throws when the sizes differ or the shape is not made of non-negative integers (and one -1).
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('reshape', 'x', x);
+  if (!Array.isArray(shape)) throw new Error(`fathom.reshape: shape must be an array of integers, got ${describeValue(shape)}`);
   const s = [...shape];
   const infer = s.indexOf(-1);
   if (infer >= 0) {
     if (s.indexOf(-1, infer + 1) >= 0) throw new Error(`fathom.reshape: only one dimension may be -1, got ${fmt(shape)}`);
-    const rest = sizeOf(s.filter((_, i) => i !== infer));
-    if (rest === 0 || x.size % rest !== 0) {
+    const rest = s.filter((_, i) => i !== infer);
+    checkShape('reshape', rest);
+    const r = sizeOf(rest);
+    if (r === 0 || x.size % r !== 0) {
       throw new Error(`fathom.reshape: cannot reshape ${fmt(x.shape)} (${x.size} values) to ${fmt(shape)}`);
     }
-    s[infer] = x.size / rest;
+    s[infer] = x.size / r;
   }
   checkShape('reshape', s);
   if (sizeOf(s) !== x.size) {
@@ -65,19 +98,26 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 /**
- * Rows [begin, end) of x along its first axis (negative indices count from
- * the end, like Array.prototype.slice), as a new tensor.
+ * Rows [begin, end) of x along its first axis, as a new tensor (float32 or
+ * int32). Negative indices count from the end, as in Array.prototype.slice;
+ * `end` defaults to the row count n.
+ * @throws when begin or end is not an integer in [-n, n] (no silent
+ *   clamping), or end comes before begin.
  */
 export function slice(x: Tensor, begin: number, end?: number): Tensor {
   checkTensor('slice', 'x', x);
   if (x.rank < 1) throw new Error('fathom.slice: cannot slice a scalar');
   const n = x.shape[0];
-  const norm = (i: number, name: string): number => {
-    if (!Number.isInteger(i)) throw new Error(`fathom.slice: ${name} must be an integer, got ${i}`);
-    return Math.min(n, Math.max(0, i < 0 ? n + i : i));
+  const norm = (i: unknown, name: string): number => {
+    if (typeof i !== 'number' || !Number.isInteger(i)) throw new Error(`fathom.slice: ${name} must be an integer, got ${describeValue(i)}`);
+    if (i < -n || i > n) {
+      throw new Error(`fathom.slice: ${name} ${i} is out of range for ${n} rows (expected an integer in [${-n}, ${n}]; shape ${fmt(x.shape)})`);
+    }
+    return i < 0 ? n + i : i;
   };
   const b = norm(begin, 'begin');
-  const e = Math.max(b, end === undefined ? n : norm(end, 'end'));
+  const e = end === undefined ? n : norm(end, 'end');
+  if (e < b) throw new Error(`fathom.slice: end (${String(end)}, row ${e}) comes before begin (${begin}, row ${b})`);
   const per = sizeOf(x.shape.slice(1));
   const data = x.data.slice(b * per, e * per);
   const y = new Tensor(data, [e - b, ...x.shape.slice(1)]);

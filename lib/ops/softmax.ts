@@ -1,8 +1,9 @@
 /** Softmax family over the last axis, the fused losses, and argmax. */
 import { backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
-import { fmt, sameShape } from '../tensor/shape.js';
+import { contiguousStrides, fmt, normAxis, sameShape, sizeOf } from '../tensor/shape.js';
 import { checkFloat, checkTensor, empty, record } from './record.js';
+import { optBool } from './options.js';
 
 function rows(op: string, x: Tensor): [number, number] {
   if (x.rank < 1) throw new Error(`fathom.${op}: expected a tensor of rank >= 1, got a scalar`);
@@ -14,19 +15,22 @@ function softmaxOp(x: Tensor, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
   checkFloat(name, 'x', x);
   const [n, d] = rows(name, x);
-  const y = empty(x.shape);
-  backend().softmax(n, d, x.f32(), y.f32(), log);
+  const y = empty(x.shape, name);
+  if (y.size > 0) backend().softmax(n, d, x.f32(), y.f32(), log);
   return record(y, name, [x]);
 }
 
-/** Softmax over the last axis. */
+/** Softmax over the last axis (rank >= 1; an empty tensor gives an empty result). */
 export const softmax = (x: Tensor): Tensor => softmaxOp(x, false);
 /** log(softmax(x)) over the last axis, computed stably. */
 export const logSoftmax = (x: Tensor): Tensor => softmaxOp(x, true);
 
 /**
- * Mean softmax cross-entropy from logits (n x d). `target` is either int32
- * class indices of shape [n] or float32 probabilities of shape [n, d].
+ * Mean softmax cross-entropy from logits [n, d]. `target` is either int32
+ * class indices of shape [n] (each in [0, d)) or float32 probabilities of
+ * shape [n, d]. With n = 0 the mean over nothing is NaN, as in PyTorch.
+ * @throws when logits are not 2-D float32, d = 0 with rows present, class
+ *   indices are not int32 or are out of range, or the shapes differ.
  */
 export function softmaxCrossEntropy(logits: Tensor, target: Tensor): Tensor {
   const op = 'softmaxCrossEntropy';
@@ -34,8 +38,9 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor): Tensor {
   checkTensor(op, 'target', target);
   if (logits.rank !== 2) throw new Error(`fathom.${op}: logits must be 2-D [n, classes], got ${fmt(logits.shape)}`);
   const [n, d] = logits.shape;
-  const prob = empty(logits.shape);
+  if (n > 0 && d === 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
   let loss: number;
+  let prob: Tensor;
   if (target.dtype === 'int32') {
     if (target.rank !== 1 || target.shape[0] !== n) {
       throw new Error(`fathom.${op}: integer labels must have shape [${n}], got ${fmt(target.shape)}`);
@@ -46,19 +51,29 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor): Tensor {
         throw new Error(`fathom.${op}: label ${labels[i]} at index ${i} is outside [0, ${d})`);
       }
     }
-    if (n > 0 && d === 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
+    prob = empty(logits.shape, op);
     loss = n === 0 ? NaN : backend().xentLabels(n, d, logits.f32(), labels, prob.f32());
   } else {
-    if (!sameShape(target.shape, logits.shape)) {
-      throw new Error(`fathom.${op}: probability targets must have the logits' shape ${fmt(logits.shape)}, got ${fmt(target.shape)}`);
+    if (target.rank === 1 && target.shape[0] === n) {
+      throw new Error(
+        `fathom.${op}: class indices must be int32, got float32 of shape ${fmt(target.shape)} ` +
+          `(use tensor(labels, undefined, { dtype: 'int32' }), or pass probabilities of shape ${fmt(logits.shape)})`,
+      );
     }
+    if (!sameShape(target.shape, logits.shape)) {
+      throw new Error(
+        `fathom.${op}: probability targets must have the logits' shape ${fmt(logits.shape)}, got ${fmt(target.shape)} ` +
+          `(or pass int32 class indices of shape [${n}])`,
+      );
+    }
+    prob = empty(logits.shape, op);
     loss = n === 0 ? NaN : backend().xentProbs(n, d, logits.f32(), target.f32(), prob.f32());
   }
   const out = new Tensor(new Float32Array([loss]), []);
   return record(out, op, [logits], { prob, target });
 }
 
-/** Mean squared error between same-shaped tensors. */
+/** Mean squared error between same-shaped float32 tensors (NaN for empty ones, as in PyTorch). */
 export function mseLoss(pred: Tensor, target: Tensor): Tensor {
   checkFloat('mse', 'pred', pred);
   checkFloat('mse', 'target', target);
@@ -72,7 +87,8 @@ export function mseLoss(pred: Tensor, target: Tensor): Tensor {
 /**
  * Binary cross-entropy from logits (mean over all elements), computed stably
  * as max(z, 0) - z t + log(1 + exp(-|z|)); the gradient w.r.t. z is
- * (sigmoid(z) - t) / n. `target` holds 0/1 labels or probabilities.
+ * (sigmoid(z) - t) / n. `target` holds 0/1 labels or probabilities, float32,
+ * of the logits' shape. NaN for empty tensors, as in PyTorch.
  */
 export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
   const op = 'binaryCrossEntropy';
@@ -106,12 +122,35 @@ export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
   return record(new Tensor(new Float32Array([loss]), []), op, [logits], { target });
 }
 
-/** Index of the maximum over the last axis, as int32 (not differentiable). */
-export function argmax(x: Tensor): Tensor {
+/**
+ * Index of the first maximum along `axis` (default: the last axis; negative
+ * counts from the end), as int32 (not differentiable). The axis is dropped
+ * unless `keepDims` (default false). NaN handling follows the backend's
+ * argmax kernel.
+ * @throws when x is not a float32 Tensor of rank >= 1, the axis is out of
+ *   range or has size 0.
+ */
+export function argmax(x: Tensor, axis?: number, keepDims?: boolean): Tensor {
   checkFloat('argmax', 'x', x);
-  const [n, d] = rows('argmax', x);
-  if (d === 0) throw new Error(`fathom.argmax: the last axis is empty (shape ${fmt(x.shape)})`);
-  const out = new Tensor(new Int32Array(n), x.shape.slice(0, -1));
-  backend().argmax(n, d, x.f32(), out.data as Int32Array);
+  if (x.rank < 1) throw new Error('fathom.argmax: expected a tensor of rank >= 1, got a scalar');
+  const ax = axis === undefined ? x.rank - 1 : normAxis('argmax', x.rank, axis);
+  const keep = optBool('argmax', 'keepDims', keepDims, false);
+  const d = x.shape[ax];
+  const outShape = keep ? x.shape.map((s, i) => (i === ax ? 1 : s)) : x.shape.filter((_, i) => i !== ax);
+  const rowsOut = sizeOf(outShape);
+  if (d === 0) throw new Error(`fathom.argmax: cannot take the argmax over axis ${ax} of size 0 (tensor of shape ${fmt(x.shape)})`);
+  const out = new Tensor(new Int32Array(rowsOut), outShape);
+  if (rowsOut === 0) return out;
+  const be = backend();
+  const outer = sizeOf(x.shape.slice(0, ax));
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  let rowsData = x.f32();
+  if (inner > 1) {
+    // Move the axis last: read x [outer, d, inner] as [outer, inner, d] with strides, one kernel call.
+    const [so, sd] = contiguousStrides([outer, d, inner]);
+    rowsData = new Float32Array(x.size);
+    be.binaryBroadcast('mul', [outer, inner, d], x.f32(), [so, 1, sd], new Float32Array([1]), [0, 0, 0], rowsData);
+  }
+  be.argmax(rowsOut, d, rowsData, out.data as Int32Array);
   return out;
 }

@@ -4,26 +4,93 @@
  * the storage for the length of a call; nothing needs to be disposed.
  */
 import type { Node } from '../autograd/tape.js';
-import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
+import { checkShape, describeValue, fmt, sameShape, sizeOf, type Shape } from './shape.js';
+import { formatTensor } from './format.js';
 import * as ops from '../ops/index.js';
 import { backward as runBackward } from '../autograd/backward.js';
 
 export type DType = 'float32' | 'int32';
 export type TensorData = Float32Array | Int32Array;
+/** A number (a 0-d tensor) or nested arrays of numbers (what toArray() returns). */
 export type NestedArray = number | NestedArray[];
+
+/**
+ * Refuses a tensor whose storage no longer holds its values: its ArrayBuffer
+ * was transferred (postMessage, structuredClone with `transfer`) or otherwise
+ * detached, or shrunk (a resizable buffer). Reading it would give NaN or
+ * zeros silently. Returns the tensor.
+ */
+export function checkStorage(op: string, name: string, t: Tensor): Tensor {
+  if (t.data.length !== t.size) {
+    throw new Error(
+      `fathom.${op}: ${name} has lost its storage: the tensor of shape ${fmt(t.shape)} needs ${t.size} values but its ` +
+        `${t.data.constructor.name} now holds ${t.data.length} (its ArrayBuffer was transferred or detached, e.g. by ` +
+        'postMessage or structuredClone with transfer); clone() a tensor before transferring its buffer',
+    );
+  }
+  return t;
+}
 
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   /** The storage, row-major and contiguous. Writing to it changes the tensor. */
   readonly data: TensorData;
-  /** Whether gradients flow to this tensor (set on parameters). */
-  requiresGrad = false;
+  /** Number of values (the product of the shape). */
+  readonly size: number;
+  private requiresGradFlag = false;
   private gradTensor: Tensor | null = null;
   /** @internal The gradient buffer holds stale values that read as zeros (see zeroGradLazily). */
   gradIsZero = false;
+  /** @internal The op that produced this tensor, when recorded on the tape. */
+  node: Node | null = null;
 
-  /** The accumulated gradient of a leaf that requires grad, after backward(). */
+  /**
+   * Wraps `data` (used as is, not copied) as a tensor of `shape`.
+   * @throws when data is not a Float32Array or Int32Array, the shape is not an
+   *   array of at most 8 non-negative integers, or the sizes differ.
+   */
+  constructor(data: TensorData, shape: Shape) {
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
+      throw new Error(
+        `fathom.Tensor: data must be a Float32Array or an Int32Array, got ${describeValue(data)} ` +
+          '(tensor() converts other arrays)',
+      );
+    }
+    checkShape('Tensor', shape);
+    const size = sizeOf(shape);
+    if (data.length !== size) {
+      throw new Error(`fathom.tensor: shape ${fmt(shape)} needs ${size} values, got ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.size = size;
+    this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /**
+   * Whether gradients flow to this tensor (set on parameters). Only float32
+   * tensors can require gradients.
+   */
+  get requiresGrad(): boolean {
+    return this.requiresGradFlag;
+  }
+  set requiresGrad(on: boolean) {
+    if (typeof on !== 'boolean') throw new Error(`fathom.requiresGrad: expected a boolean, got ${describeValue(on)}`);
+    if (on && this.dtype !== 'float32') {
+      throw new Error(`fathom.requiresGrad: only float32 tensors can require gradients, got ${this.dtype} of shape ${fmt(this.shape)}`);
+    }
+    this.requiresGradFlag = on;
+  }
+
+  /**
+   * The accumulated gradient of a leaf that requires grad, after backward().
+   * May be set to null, or to a float32 tensor of this tensor's shape.
+   */
   get grad(): Tensor | null {
     if (this.gradIsZero && this.gradTensor) {
       this.gradTensor.data.fill(0);
@@ -32,6 +99,14 @@ export class Tensor {
     return this.gradTensor;
   }
   set grad(g: Tensor | null) {
+    if (g !== null) {
+      if (!(g instanceof Tensor)) throw new Error(`fathom.grad: a gradient must be a Tensor or null, got ${describeValue(g)}`);
+      if (g.dtype !== 'float32') throw new Error(`fathom.grad: a gradient must be float32, got ${g.dtype}`);
+      if (!sameShape(g.shape, this.shape)) {
+        throw new Error(`fathom.grad: the gradient's shape ${fmt(g.shape)} differs from the tensor's shape ${fmt(this.shape)}`);
+      }
+      checkStorage('grad', 'the gradient', g);
+    }
     this.gradTensor = g;
     this.gradIsZero = false;
   }
@@ -49,25 +124,6 @@ export class Tensor {
   gradBuffer(): Tensor | null {
     return this.gradTensor;
   }
-  /** @internal The op that produced this tensor, when recorded on the tape. */
-  node: Node | null = null;
-
-  constructor(data: TensorData, shape: Shape) {
-    checkShape('tensor', shape);
-    if (data.length !== sizeOf(shape)) {
-      throw new Error(`fathom.tensor: shape ${fmt(shape)} needs ${sizeOf(shape)} values, got ${data.length}`);
-    }
-    this.data = data;
-    this.shape = Object.freeze([...shape]);
-    this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
-  }
-
-  get size(): number {
-    return this.data.length;
-  }
-  get rank(): number {
-    return this.shape.length;
-  }
 
   /** The Float32Array storage; throws for int32 tensors. */
   f32(op = 'op'): Float32Array {
@@ -75,28 +131,49 @@ export class Tensor {
     return this.data;
   }
 
-  /** Nested JS arrays (a number for a 0-d tensor). */
-  toArray(): NestedArray {
+  /**
+   * The values as nested JS arrays (a number for a 0-d tensor). The type
+   * parameter names the nesting you expect, e.g. `t.toArray<number[][]>()`
+   * for a 2-D tensor (it is not checked at run time: the nesting follows the
+   * shape).
+   * @throws when the storage was detached (see checkStorage).
+   */
+  toArray<T extends NestedArray = NestedArray>(): T {
+    checkStorage('toArray', 'the tensor', this);
     const data = this.data;
+    const shape = this.shape;
     const build = (dim: number, offset: number): NestedArray => {
-      if (dim === this.shape.length) return data[offset];
-      const stride = sizeOf(this.shape.slice(dim + 1));
-      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * stride));
+      if (dim === shape.length) return data[offset];
+      const stride = sizeOf(shape.slice(dim + 1));
+      const out = new Array<NestedArray>(shape[dim]);
+      for (let i = 0; i < out.length; i++) out[i] = build(dim + 1, offset + i * stride);
+      return out;
     };
-    return build(0, 0);
+    return build(0, 0) as T;
   }
 
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`fathom.item: expected a tensor with one element, got shape ${fmt(this.shape)}`);
+    checkStorage('item', 'the tensor', this);
     return this.data[0];
   }
 
+  /** A one-line summary: `Tensor(float32, [2, 3])` (see inspect for the values). */
   toString(): string {
     return `Tensor(${this.dtype}, ${fmt(this.shape)})`;
   }
 
-  /** Marks this tensor as a leaf that collects gradients; returns this. */
+  /**
+   * The values, shape and dtype as PyTorch prints them
+   * (`tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=float32)`, elided beyond
+   * 1000 values); used by console.log and util.inspect.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+
+  /** Marks this tensor as a leaf that collects gradients (float32 only); returns this. */
   requireGrad(on = true): this {
     this.requiresGrad = on;
     return this;
@@ -109,10 +186,11 @@ export class Tensor {
 
   /** A copy with its own storage, cut from the tape. */
   clone(): Tensor {
+    checkStorage('clone', 'the tensor', this);
     return new Tensor(this.data.slice(), this.shape);
   }
 
-  /** Back-propagates from this scalar (or with an explicit upstream gradient). */
+  /** Back-propagates from this scalar (or with an explicit upstream gradient of this shape). */
   backward(grad?: Tensor): void {
     runBackward(this, grad);
   }
@@ -136,13 +214,13 @@ export class Tensor {
   sigmoid(): Tensor { return ops.sigmoid(this); }
   tanh(): Tensor { return ops.tanh(this); }
   sign(): Tensor { return ops.sign(this); }
-  sum(axes?: number | number[], keepDims = false): Tensor { return ops.sum(this, axes, keepDims); }
-  mean(axes?: number | number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
-  max(axes?: number | number[], keepDims = false): Tensor { return ops.max(this, axes, keepDims); }
+  sum(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.sum(this, axes, keepDims); }
+  mean(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.mean(this, axes, keepDims); }
+  max(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.max(this, axes, keepDims); }
   softmax(): Tensor { return ops.softmax(this); }
   logSoftmax(): Tensor { return ops.logSoftmax(this); }
   transpose(): Tensor { return ops.transpose(this); }
-  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
   slice(begin: number, end?: number): Tensor { return ops.slice(this, begin, end); }
-  argmax(): Tensor { return ops.argmax(this); }
+  argmax(axis?: number, keepDims?: boolean): Tensor { return ops.argmax(this, axis, keepDims); }
 }

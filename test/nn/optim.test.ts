@@ -79,8 +79,9 @@ describe.each(backends)('optimizers on the %s backend', (name) => {
   });
 
   it('rejects bad hyper-parameters', () => {
-    expect(() => new optim.SGD([], { lr: -1 })).toThrow(/fathom.SGD: lr must be a number in \[0, Infinity\], got -1/);
-    expect(() => new optim.Adam([], { betas: [1, 0.9] })).toThrow(/betas\[0\] must be a number in \[0, 1\)/);
-    expect(() => new optim.SGD([], { nesterov: true })).toThrow(/nesterov needs momentum > 0/);
+    const w = [tensor([1]).requireGrad()];
+    expect(() => new optim.SGD(w, { lr: -1 })).toThrow(/fathom.SGD: lr must be a finite number >= 0 \(at most 3.4e38, float32's limit\), got -1/);
+    expect(() => new optim.Adam(w, { betas: [1, 0.9] })).toThrow(/betas\[0\] must be a finite number in \[0, 1\), got 1/);
+    expect(() => new optim.SGD(w, { nesterov: true })).toThrow(/nesterov needs momentum > 0/);
   });
 });

@@ -47,8 +47,15 @@ const cases: Record<string, Case[]> = {
     { f: (a, b) => fa.mul(a, b), inputs: () => [t([], 21), t([2, 5], 22)] },
   ],
   div: [{ f: (a, b) => fa.div(a, b), inputs: () => [t([3, 4], 23), away([3, 1], 24)] }],
-  maximum: [{ f: (a, b) => fa.maximum(a, b), inputs: () => [t([9], 25), t([9], 26)] }],
-  minimum: [{ f: (a, b) => fa.minimum(a, b), inputs: () => [t([3, 3], 27), t([3], 28)] }],
+  maximum: [
+    { f: (a, b) => fa.maximum(a, b), inputs: () => [t([9], 25), t([9], 26)] },
+    // ties (a == b): the central difference is 1/2 for each input, as the split gradient
+    { f: (a, b) => fa.maximum(a, b), inputs: () => [tensor([1, -2, 0.5]), tensor([1, 0, 0.5])] },
+  ],
+  minimum: [
+    { f: (a, b) => fa.minimum(a, b), inputs: () => [t([3, 3], 27), t([3], 28)] },
+    { f: (a, b) => fa.minimum(a, b), inputs: () => [tensor([[2, 3], [0, 1]]), tensor([2, 1])] },
+  ],
   sum: [
     { f: (x) => fa.sum(x), inputs: () => [t([3, 5], 29)] },
     { f: (x) => fa.sum(x, [0, 2], true), inputs: () => [t([2, 3, 4], 30)] },
@@ -60,6 +67,9 @@ const cases: Record<string, Case[]> = {
   max: [
     { f: (x) => fa.max(x, 1), inputs: () => [t([4, 7], 33)] },
     { f: (x) => fa.max(x), inputs: () => [t([2, 3, 2], 34)] },
+    // two-way ties: raising one tied entry by h raises the max by h, lowering it leaves the
+    // max alone, so the central difference is 1/2 — the evenly split gradient
+    { f: (x) => fa.max(x, 1), inputs: () => [tensor([[1, 3, 3], [2, -1, 2]])] },
   ],
   matmul: [
     { f: (a, b) => fa.matmul(a, b), inputs: () => [t([3, 5], 35), t([5, 4], 36)] },
