@@ -40,6 +40,14 @@ export function checkFloat(op: string, name: string, x: unknown): Tensor {
   return t;
 }
 
+/** The type of a value for an error message: 'null', 'Array', 'string', a class name. */
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'Array';
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
+  return typeof x;
+}
+
 /** Records `out` on the tape when any input requires gradients. */
 export function record(out: Tensor, op: string, inputs: Tensor[], saved: Record<string, unknown> = {}): Tensor {
   if (needsGrad(...inputs)) {
