@@ -81,18 +81,17 @@ function product(op: string, what: string, a: number, b: number): number {
 }
 
 function arr<T extends Float32Array | Int32Array>(
-  op: string, name: string, v: unknown, ctor: new (n: number) => T, len: number | undefined,
+  op: string, name: string, v: unknown, ctor: new (n: number) => T, type: string, len: number | undefined,
 ): T {
   if (!(v instanceof ctor)) fail(op, `${name} must be a ${ctor.name}, got ${describe(v)}`);
   const a = v as T;
   if (a.length === 0 && isDetached(a.buffer)) fail(op, `${name} is backed by a detached (transferred) ArrayBuffer`);
-  if (len !== undefined && a.length !== len) {
-    fail(op, `${name} must hold ${len} ${ctor === Int32Array ? 'int32' : 'float32'} values, got ${a.length}`);
-  }
+  if (len !== undefined && a.length !== len) fail(op, `${name} must hold ${len} ${type} values, got ${a.length}`);
   return a;
 }
-const f32 = (op: string, name: string, v: unknown, len?: number): Float32Array => arr(op, name, v, Float32Array, len);
-const i32 = (op: string, name: string, v: unknown, len?: number): Int32Array => arr(op, name, v, Int32Array, len);
+const f32 = (op: string, name: string, v: unknown, len?: number): Float32Array =>
+  arr(op, name, v, Float32Array, 'float32', len);
+const i32 = (op: string, name: string, v: unknown, len?: number): Int32Array => arr(op, name, v, Int32Array, 'int32', len);
 
 function bool(op: string, name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') fail(op, `${name} must be a boolean, got ${describe(v)}`);
@@ -306,8 +305,11 @@ export function checked(inner: Backend): Backend {
       const n = shapeSize(o, shape);
       f32(o, 'x', x, n);
       f32(o, 'out', out);
+      // out holds exactly what the walk reaches (mean divides by x.length / out.length).
       const r = reach(o, 'outStrides', shape, os);
-      if (n > 0 && r >= out.length) fail(o, `outStrides reach index ${r} but out holds ${out.length}`);
+      if (n > 0 && r + 1 !== out.length) {
+        fail(o, `outStrides reach index ${r}, so out must hold ${r + 1} values, got ${out.length}`);
+      }
       apart(o, 'out', out, 'x', x);
       // An empty input only initialises out: walk a shape with nothing in it.
       if (n === 0) k.reduce(op, [0], x, [0], out);

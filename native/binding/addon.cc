@@ -241,8 +241,10 @@ class Addon : public Napi::Addon<Addon> {
     if (n < 0) a.fail("shape is too large");
     int64_t omax = max_index(a, shape, os, "outStrides");
     int64_t out_n = a.len(4, "out");
-    if (n > 0 && omax >= out_n)
-      a.fail("outStrides reach index " + std::to_string(omax) + " but out holds " + std::to_string(out_n));
+    // out holds exactly what the walk reaches (mean divides by in_n / out_n).
+    if (n > 0 && omax + 1 != out_n)
+      a.fail("outStrides reach index " + std::to_string(omax) + ", so out must hold " + std::to_string(omax + 1) +
+             " values, got " + std::to_string(out_n));
     const float* x = a.f32(2, "x", n);
     float* out = a.f32(4, "out", out_n);
     a.apart("out", out, 4 * out_n, "x", x, 4 * n);

@@ -31,9 +31,10 @@ class Args {
            std::to_string(a.ElementLength()));
     return want_len == 0 ? nullptr : a.Data();
   }
-  // A Float32Array of want_len values, or null/undefined (returns nullptr).
+  // A Float32Array of want_len values, or null (returns nullptr). undefined is
+  // refused like any other non-array: a forgotten argument is not "none".
   float* f32_or_null(size_t i, const char* name, int64_t want_len) const {
-    if (info_[i].IsNull() || info_[i].IsUndefined()) return nullptr;
+    if (info_[i].IsNull()) return nullptr;
     float* p = f32(i, name, want_len);
     if (!p && want_len == 0) return nullptr;
     return p;
