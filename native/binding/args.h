@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -93,9 +94,13 @@ class Args {
          (same_ok ? std::string(out_name) + " may be " + in_name + " itself but must not partly overlap it"
                   : std::string("the output must not alias the input")));
   }
+  // The shortest text that reads back as d (as JavaScript prints numbers).
   static std::string show(double d) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", d);
+    for (int prec = 1; prec <= 17; ++prec) {
+      std::snprintf(buf, sizeof buf, "%.*g", prec, d);
+      if (std::strtod(buf, nullptr) == d || d != d) break;
+    }
     return buf;
   }
   int64_t dim(size_t i, const char* name) const {
