@@ -78,7 +78,9 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
     expect(() => B.unary('relu', detached(4), f(0), 0)).toThrow(/^fathom\.backend\.unary: x is backed by a detached \(transferred\) ArrayBuffer$/);
     expect(() => B.fill(detached(4), 1)).toThrow(/fill: y is backed by a detached/);
     expect(() => B.sgdStep(detached(2), f(0), f(0), sgd(), true)).toThrow(/sgdStep: w is backed by a detached/);
-    expect(() => B.argmax(0, 1, f(0), any(Object.assign(new Int32Array(2), {})).subarray(0, 0))).not.toThrow();
+    // Empty views of live buffers are not detached.
+    B.argmax(0, 1, f(0), new Int32Array(2).subarray(0, 0));
+    B.fill(new Float32Array(0), 1);
   });
 
   it('outputs overlapping inputs are refused unless the kernel is documented in place', () => {
