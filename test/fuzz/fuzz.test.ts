@@ -22,9 +22,10 @@
  *   npx tsc -p tsconfig.json && FATHOM_BACKEND=ts node test/fuzz/worker.mjs ts <seed> <i> <i+1>
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeBinding } from '../../lib/backend/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -59,9 +60,11 @@ interface Batch {
 
 function runBatch(backend: string, from: number, to: number): Promise<Batch> {
   return new Promise((done) => {
+    // cwd is the scratch folder too: a relative path a call writes stays inside it.
+    const tmp = mkdtempSync(join(scratch, `${backend}-`));
     const child = spawn(process.execPath, [worker, backend, String(SEED), String(from), String(to)], {
-      cwd: root,
-      env: { ...process.env, FATHOM_BACKEND: backend },
+      cwd: tmp,
+      env: { ...process.env, FATHOM_BACKEND: backend, FATHOM_FUZZ_TMP: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const b: Batch = { results: [], open: null, done: false, signal: null, code: null, timedOut: false, stderr: '' };
@@ -158,6 +161,9 @@ function newest(dir: string): number {
 }
 
 const backends = nativeBinding() ? ['native', 'ts'] : ['ts'];
+/** Files the io calls write; removed at the end even when a worker was killed. */
+const scratch = mkdtempSync(join(tmpdir(), 'fathom-fuzz-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const results = new Map<string, CallResult[]>();
 const AREAS = [
   ['kernels', 'the raw backend() kernels'],

@@ -10,7 +10,6 @@
 import { writeSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { rngFor, show } from './rng.mjs';
 import { makeKernelCall } from './kernels.mjs';
 import { makeApiCall } from './api.mjs';
@@ -24,7 +23,9 @@ const { loadBinding } = await import(new URL('dist/backend/native/binding.js', r
 f.setBackend(backendName);
 const be = getBackendByName(backendName);
 const binding = backendName === 'native' ? loadBinding().binding : null;
-const tmp = mkdtempSync(join(tmpdir(), 'fathom-fuzz-'));
+// The parent passes a folder it removes afterwards (a killed worker cannot clean up).
+const ownTmp = !process.env.FATHOM_FUZZ_TMP;
+const tmp = process.env.FATHOM_FUZZ_TMP || mkdtempSync(join(tmpdir(), 'fathom-fuzz-'));
 
 const line = (s) => writeSync(1, s + '\n');
 const tab = (...parts) => parts.map((p) => String(p).replace(/[\n\t]/g, ' ')).join('\t');
@@ -82,5 +83,5 @@ for (let i = from; i < to; i++) {
   line(tab('R', i, outcome, detail));
 }
 line('E');
-rmSync(tmp, { recursive: true, force: true });
+if (ownTmp) rmSync(tmp, { recursive: true, force: true });
 process.exit(0);
