@@ -58,18 +58,18 @@ interface Batch {
   stderr: string;
 }
 
-function runBatch(backend: string, from: number, to: number): Promise<Batch> {
+function runBatch(backend: string, from: number, to: number, hangMs: number, extra: Record<string, string>): Promise<Batch> {
   return new Promise((done) => {
     // cwd is the scratch folder too: a relative path a call writes stays inside it.
     const tmp = mkdtempSync(join(scratch, `${backend}-`));
     const child = spawn(process.execPath, [worker, backend, String(SEED), String(from), String(to)], {
       cwd: tmp,
-      env: { ...process.env, FATHOM_BACKEND: backend, FATHOM_FUZZ_TMP: tmp },
+      env: { ...process.env, FATHOM_BACKEND: backend, FATHOM_FUZZ_TMP: tmp, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const b: Batch = { results: [], open: null, done: false, signal: null, code: null, timedOut: false, stderr: '' };
     let buf = '';
-    let timer = setTimeout(kill, HANG_MS);
+    let timer = setTimeout(kill, hangMs);
     function kill() {
       b.timedOut = true;
       child.kill('SIGKILL');
@@ -77,7 +77,7 @@ function runBatch(backend: string, from: number, to: number): Promise<Batch> {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       clearTimeout(timer);
-      timer = setTimeout(kill, HANG_MS);
+      timer = setTimeout(kill, hangMs);
       buf += chunk;
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -106,18 +106,18 @@ function runBatch(backend: string, from: number, to: number): Promise<Batch> {
   });
 }
 
-/** Runs calls [0, CALLS) on one backend, restarting after each crash or hang. */
-async function fuzz(backend: string): Promise<CallResult[]> {
+/** Runs calls [0, calls) on one backend, restarting after each crash or hang. */
+async function fuzz(backend: string, calls = CALLS, hangMs = HANG_MS, extra: Record<string, string> = {}): Promise<CallResult[]> {
   const all: CallResult[] = [];
   let from = 0;
-  for (let restarts = 0; from < CALLS && restarts < 100; restarts++) {
-    const b = await runBatch(backend, from, CALLS);
+  for (let restarts = 0; from < calls && restarts < 100; restarts++) {
+    const b = await runBatch(backend, from, calls, hangMs, extra);
     all.push(...b.results);
     if (b.done && b.code === 0) break;
     const last = b.results.at(-1)?.index ?? from - 1;
     if (b.open) {
       const why = b.timedOut
-        ? `no result after ${HANG_MS / 1000} s`
+        ? `no result after ${hangMs / 1000} s`
         : `the process died (${b.signal ?? `exit code ${b.code}`}): ${b.stderr.trim().split('\n').slice(-3).join(' | ')}`;
       all.push({ ...b.open, outcome: b.timedOut ? 'hang' : 'crash', detail: why });
       from = b.open.index + 1;
@@ -194,6 +194,15 @@ describe(`fuzzer (seed ${SEED}, ${CALLS} calls per backend; FATHOM_FUZZ_SEED ove
       JSON.stringify({ seed: SEED, backends: Object.fromEntries(backends.map((b) => [b, summary(results.get(b)!)])) }, null, 2),
     );
   }, 180_000);
+
+  it('the harness names the call that crashed or hung, then goes on with the next', async () => {
+    const r = await fuzz('ts', 12, 1500, { FATHOM_FUZZ_INJECT: 'crash@3,hang@7' });
+    expect(r.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(r[3]).toMatchObject({ index: 3, outcome: 'crash' });
+    expect(r[3].detail).toMatch(/SIGSEGV/);
+    expect(r[7]).toMatchObject({ index: 7, outcome: 'hang', detail: 'no result after 1.5 s' });
+    expect(r.filter((c) => c.outcome === 'crash' || c.outcome === 'hang')).toHaveLength(2);
+  });
 
   for (const backend of backends) {
     it(`${backend}: made at least 2000 calls, all accounted for`, () => {

@@ -48,6 +48,13 @@ function makeCall(i) {
   return makeApiCall(R, f, tmp);
 }
 
+const inject = new Map(
+  (process.env.FATHOM_FUZZ_INJECT ?? '').split(',').filter(Boolean).map((e) => {
+    const [what, at] = e.split('@');
+    return [Number(at), what];
+  }),
+);
+
 for (let i = from; i < to; i++) {
   let c;
   try {
@@ -60,6 +67,9 @@ for (let i = from; i < to; i++) {
   }
   const summary = `${c.args.map((a) => show(a)).join(', ')}${c.mutation && c.mutation !== 'valid' ? `  [${c.mutation}]` : ''}  expect ${c.expect}`;
   line(tab('S', i, c.area, c.op, summary));
+  // The harness's own test (fuzz.test.ts) injects a crash or a hang at a given call.
+  if (inject.get(i) === 'crash') process.kill(process.pid, 'SIGSEGV');
+  if (inject.get(i) === 'hang') for (;;);
   let outcome = 'ok', detail = '';
   try {
     const ret = await c.run();
