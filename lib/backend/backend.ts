@@ -8,8 +8,16 @@
  *  - float32 row-major contiguous arrays; shapes are plain number arrays.
  *  - Outputs are passed in and overwritten; backward kernels write (never
  *    accumulate into) their d* output.
- *  - Arguments are validated by the caller (lib/ops); backends assume valid
- *    sizes. The native binding re-checks anything that could crash.
+ *  - Every method validates its arguments before any loop runs (one spec for
+ *    both backends, lib/backend/checked.ts) and throws an Error naming the op
+ *    and the argument: `fathom.backend.<method>: ...`. Sizes are non-negative
+ *    safe integers whose products stay <= 2^53 - 1; arrays are of the stated
+ *    type, not detached, and exactly as long as the sizes say; scalars are
+ *    finite in float32 and in range. The native binding re-checks what could
+ *    crash or corrupt (errors `fathom.<method>: ...`).
+ *  - An output never overlaps another argument, except where a method says
+ *    "may be": element-wise outputs may be one of their inputs (the very same
+ *    array), biasAct works in place, dz may be dy. Partial overlap is refused.
  */
 
 export const Unary = {
@@ -49,13 +57,14 @@ export interface Backend {
 
   /** y[i] = f(x[i]); `p` is the exponent of `pow`. x === y is allowed. */
   unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number): void;
-  /** dx[i] = dy[i] * f'(x[i]); y = f(x) is passed for ops that use it. */
+  /** dx[i] = dy[i] * f'(x[i]); y = f(x) is passed for ops that use it. dx may be x, y or dy. */
   unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number): void;
-  /** out[i] = a[i] op b[i], all of the same length. */
+  /** out[i] = a[i] op b[i], all of the same length. out may be a or b. */
   binary(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
    * Broadcasting binary op: `out` is contiguous with `shape`; a and b are read
    * with element strides (0 on broadcast dimensions), each of length shape.length.
+   * out may be an operand whose strides are the contiguous ones (read as written).
    */
   binaryBroadcast(
     op: BinaryOp, shape: readonly number[],
@@ -66,7 +75,8 @@ export interface Backend {
   /**
    * Reduction: x is contiguous with `shape`; element x[idx] goes to
    * out[sum(idx[d] * outStrides[d])] (outStrides[d] = 0 on reduced axes).
-   * `out` is overwritten; mean divides by x.length / out.length.
+   * `out` is overwritten and holds exactly the elements the strides reach
+   * (max index + 1); mean divides by x.length / out.length.
    */
   reduce(op: ReduceOp, shape: readonly number[], x: Float32Array, outStrides: readonly number[], out: Float32Array): void;
 
@@ -81,19 +91,20 @@ export interface Backend {
   xentProbsBackward(n: number, d: number, prob: Float32Array, target: Float32Array, g: number, dlogits: Float32Array): void;
   /** mean((a - b)^2). */
   mse(a: Float32Array, b: Float32Array): number;
-  /** da = g * 2 (a - b) / n. */
+  /** da = g * 2 (a - b) / n. da may be a or b. */
   mseBackward(a: Float32Array, b: Float32Array, g: number, da: Float32Array): void;
 
   /** y (d x n) = x (n x d) transposed. */
   transpose2d(n: number, d: number, x: Float32Array, y: Float32Array): void;
-  /** out[r] = index of the first maximum of row r. */
+  /** out[r] = index of the first maximum of row r; NaN counts as the maximum (first NaN wins). d > 0 when n > 0. */
   argmax(n: number, d: number, x: Float32Array, out: Int32Array): void;
   fill(y: Float32Array, value: number): void;
+  /** y = x (same length); y may be x itself (a no-op). */
   copy(x: Float32Array, y: Float32Array): void;
 
-  /** Philox4x32-10 counter-based uniform numbers in [lo, hi) (see kernels.h). */
+  /** Philox4x32-10 counter-based uniform numbers in [lo, hi) (see kernels.h); lo <= hi, hi - lo finite in float32. */
   randUniform(y: Float32Array, seed: bigint, offset: bigint, lo: number, hi: number): void;
-  /** Philox4x32-10 + Box-Muller normal numbers. */
+  /** Philox4x32-10 + Box-Muller normal numbers; std >= 0 and |mean| + 5.77 std finite in float32. */
   randNormal(y: Float32Array, seed: bigint, offset: bigint, mean: number, std: number): void;
 
   /** C = alpha * op(A) * op(B) + beta * C; op(A) is m x k, op(B) is k x n, all row-major contiguous. */
@@ -110,8 +121,15 @@ export interface Backend {
    */
   biasActBackward(n: number, d: number, y: Float32Array, dy: Float32Array, dz: Float32Array, dbias: Float32Array | null, act: ActOp): void;
 
-  /** One SGD step over a parameter (PyTorch semantics). `v` is the momentum buffer. */
+  /**
+   * One SGD step over a parameter (PyTorch semantics). `v` is the momentum buffer.
+   * lr, momentum, weightDecay >= 0, dampening in [0, 1], all finite in float32.
+   */
   sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, o: SgdOptions, first: boolean): void;
-  /** One Adam step (t >= 1 is the step count). */
+  /**
+   * One Adam step (t >= 1 is the step count). lr, weightDecay >= 0, beta1 and
+   * beta2 in [0, 1), eps > 0, all finite in float32 (betas stay below 1 and eps
+   * above 0 once rounded). w, g, m and v are four separate arrays.
+   */
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, o: AdamOptions, t: number): void;
 }

@@ -3,6 +3,11 @@
  * native addon is used and, when it cannot load, fathom falls back to the
  * TypeScript backend with one warning that says why and how to fix it.
  * Forcing native when it cannot load throws.
+ *
+ * The environment is validated on first use (never silently ignored):
+ * FATHOM_ISA naming an ISA this CPU or binary cannot run throws (unless
+ * FATHOM_BACKEND=ts, which runs no native kernel), and FATHOM_NUM_THREADS must
+ * be a positive integer.
  */
 import type { Backend } from './backend.js';
 import { loadBinding, type NativeBinding, type NativeInfo } from './native/binding.js';
@@ -11,21 +16,53 @@ import { tsBackend } from './ts/index.js';
 
 export type BackendName = 'native' | 'ts';
 
-let loaded: { binding: NativeBinding | null; error: string } | undefined;
+let loaded: { binding: NativeBinding | null; error: string; isaError: string } | undefined;
 let current: Backend | undefined;
 let warned = false;
 
-function tryNative(): { binding: NativeBinding | null; error: string } {
+/** The largest FATHOM_NUM_THREADS accepted (the pool's own cap). */
+const MAX_THREADS = 256;
+
+/**
+ * Validates FATHOM_NUM_THREADS before the native pool reads it: unset or empty
+ * means the core count; anything else must be an integer in [1, 256].
+ */
+export function checkNumThreadsEnv(): void {
+  const raw = process.env.FATHOM_NUM_THREADS;
+  if (raw === undefined || raw.trim() === '') return;
+  const s = raw.trim();
+  const n = /^[0-9]+$/.test(s) ? Number(s) : NaN;
+  if (!(n >= 1 && n <= MAX_THREADS)) {
+    throw new Error(
+      `fathom: FATHOM_NUM_THREADS must be an integer in [1, ${MAX_THREADS}] (or unset for the core count), got '${raw}'`,
+    );
+  }
+}
+
+function tryNative(): { binding: NativeBinding | null; error: string; isaError: string } {
   if (!loaded) {
+    checkNumThreadsEnv();
     const r = loadBinding();
     if (r.binding) {
       const info = r.binding.info();
-      loaded = info.isaError ? { binding: null, error: info.isaError } : { binding: r.binding, error: '' };
+      loaded = info.isaError
+        ? { binding: null, error: info.isaError, isaError: info.isaError }
+        : { binding: r.binding, error: '', isaError: '' };
     } else {
-      loaded = { binding: null, error: r.error };
+      loaded = { binding: null, error: r.error, isaError: '' };
     }
   }
   return loaded;
+}
+
+/** Throws when FATHOM_ISA asked for what this CPU or binary cannot run. */
+function checkIsa(isaError: string): void {
+  if (isaError) {
+    throw new Error(
+      `fathom: ${isaError}. Unset FATHOM_ISA (or set it to auto) to pick the best variant this CPU runs, ` +
+        `or FATHOM_BACKEND=ts for the TypeScript backend.`,
+    );
+  }
 }
 
 const FIX =
@@ -47,8 +84,10 @@ function select(): Backend {
   if (want !== '' && want !== 'native' && want !== 'ts' && want !== 'auto') {
     throw new Error(`fathom: FATHOM_BACKEND must be 'native', 'ts' or 'auto', got '${process.env.FATHOM_BACKEND}'`);
   }
+  checkNumThreadsEnv();
   if (want === 'ts') return tsBackend;
-  const { binding, error } = tryNative();
+  const { binding, error, isaError } = tryNative();
+  checkIsa(isaError);
   if (binding) return nativeBackend(binding);
   if (want === 'native') {
     throw new Error(`fathom: FATHOM_BACKEND=native but the native addon is unavailable: ${error}. ${FIX}`);
@@ -75,14 +114,16 @@ export function setBackend(name: BackendName): void {
     return;
   }
   if (name !== 'native') throw new Error(`fathom.setBackend: expected 'native' or 'ts', got '${String(name)}'`);
-  const { binding, error } = tryNative();
+  const { binding, error, isaError } = tryNative();
+  checkIsa(isaError);
   if (!binding) throw new Error(`fathom.setBackend('native'): the native addon is unavailable: ${error}. ${FIX}`);
   current = nativeBackend(binding);
 }
 
 export function getBackendByName(name: BackendName): Backend {
   if (name === 'ts') return tsBackend;
-  const { binding, error } = tryNative();
+  const { binding, error, isaError } = tryNative();
+  checkIsa(isaError);
   if (!binding) throw new Error(`fathom: the native addon is unavailable: ${error}. ${FIX}`);
   return nativeBackend(binding);
 }

@@ -159,7 +159,10 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "unary", 4);
     auto op = (Unary)a.enumv(0, "op", (int32_t)Unary::Count);
     int64_t n = a.len(1, "x");
-    ops::unary(op, n, a.f32(1, "x", n), a.f32(2, "y", n), (float)a.num(3, "p"));
+    const float* x = a.f32(1, "x", n);
+    float* y = a.f32(2, "y", n);
+    a.apart("y", y, 4 * n, "x", x, 4 * n, true);
+    ops::unary(op, n, x, y, (float)a.finite32(3, "p"));
     return Undefined(info);
   }
 
@@ -168,8 +171,12 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "unaryBackward", 6);
     auto op = (Unary)a.enumv(0, "op", (int32_t)Unary::Count);
     int64_t n = a.len(1, "x");
-    ops::unary_bwd(op, n, a.f32(1, "x", n), a.f32(2, "y", n), a.f32(3, "dy", n), a.f32(4, "dx", n),
-                   (float)a.num(5, "p"));
+    const float *x = a.f32(1, "x", n), *y = a.f32(2, "y", n), *dy = a.f32(3, "dy", n);
+    float* dx = a.f32(4, "dx", n);
+    a.apart("dx", dx, 4 * n, "x", x, 4 * n, true);
+    a.apart("dx", dx, 4 * n, "y", y, 4 * n, true);
+    a.apart("dx", dx, 4 * n, "dy", dy, 4 * n, true);
+    ops::unary_bwd(op, n, x, y, dy, dx, (float)a.finite32(5, "p"));
     return Undefined(info);
   }
 
@@ -178,7 +185,11 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "binary", 4);
     auto op = (Binary)a.enumv(0, "op", (int32_t)Binary::Count);
     int64_t n = a.len(1, "a");
-    ops::binary(op, n, a.f32(1, "a", n), a.f32(2, "b", n), a.f32(3, "out", n));
+    const float *x = a.f32(1, "a", n), *y = a.f32(2, "b", n);
+    float* out = a.f32(3, "out", n);
+    a.apart("out", out, 4 * n, "a", x, 4 * n, true);
+    a.apart("out", out, 4 * n, "b", y, 4 * n, true);
+    ops::binary(op, n, x, y, out);
     return Undefined(info);
   }
 
@@ -201,8 +212,21 @@ class Addon : public Napi::Addon<Addon> {
       a.fail("strides reach past the operands: a needs " + std::to_string(amax + 1) + " values (has " +
              std::to_string(alen) + "), b needs " + std::to_string(bmax + 1) + " (has " +
              std::to_string(blen) + ")");
-    ops::binary_bcast(op, (int)shape.size(), shape.data(), a.f32(2, "a", alen), as.data(),
-                      a.f32(4, "b", blen), bs.data(), a.f32(6, "out", n));
+    const float *x = a.f32(2, "a", alen), *y = a.f32(4, "b", blen);
+    float* out = a.f32(6, "out", n);
+    // In place only where the operand is read exactly as out is written (contiguous strides).
+    auto contiguous = [&](const std::vector<int64_t>& s) {
+      int64_t st = 1;
+      for (size_t d = shape.size(); d-- > 0;) {
+        if (shape[d] != 1 && s[d] != st) return false;
+        st *= shape[d];
+      }
+      return true;
+    };
+    a.apart("out", out, 4 * n, "a", x, 4 * alen, contiguous(as));
+    a.apart("out", out, 4 * n, "b", y, 4 * blen, contiguous(bs));
+    if (n == 0) return Undefined(info);  // nothing to write, however large the other dims
+    ops::binary_bcast(op, (int)shape.size(), shape.data(), x, as.data(), y, bs.data(), out);
     return Undefined(info);
   }
 
@@ -217,9 +241,19 @@ class Addon : public Napi::Addon<Addon> {
     if (n < 0) a.fail("shape is too large");
     int64_t omax = max_index(a, shape, os, "outStrides");
     int64_t out_n = a.len(4, "out");
-    if (n > 0 && omax >= out_n)
-      a.fail("outStrides reach index " + std::to_string(omax) + " but out holds " + std::to_string(out_n));
-    ops::reduce(op, (int)shape.size(), shape.data(), a.f32(2, "x", n), os.data(), a.f32(4, "out", out_n), out_n);
+    // out holds exactly what the walk reaches (mean divides by in_n / out_n).
+    if (n > 0 && omax + 1 != out_n)
+      a.fail("outStrides reach index " + std::to_string(omax) + ", so out must hold " + std::to_string(omax + 1) +
+             " values, got " + std::to_string(out_n));
+    const float* x = a.f32(2, "x", n);
+    float* out = a.f32(4, "out", out_n);
+    a.apart("out", out, 4 * out_n, "x", x, 4 * n);
+    if (n == 0) {  // an empty input only initialises out: walk a shape with nothing in it
+      const int64_t zero = 0;
+      ops::reduce(op, 1, &zero, x, &zero, out, out_n);
+    } else {
+      ops::reduce(op, (int)shape.size(), shape.data(), x, os.data(), out, out_n);
+    }
     return Undefined(info);
   }
 
@@ -237,7 +271,13 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Softmax(Info info) {
     Args a(info, "softmax", 5);
     Rows r = rows(a, "softmax");
-    ops::softmax(r.n, r.d, a.f32(2, "x", r.n * r.d), a.f32(3, "y", r.n * r.d), a.flag(4, "log"));
+    const int64_t nd = r.n * r.d;
+    const float* x = a.f32(2, "x", nd);
+    float* y = a.f32(3, "y", nd);
+    const bool log = a.flag(4, "log");
+    a.apart("y", y, 4 * nd, "x", x, 4 * nd);
+    if (nd == 0) return Undefined(info);  // empty rows: nothing to write, no loop over n
+    ops::softmax(r.n, r.d, x, y, log);
     return Undefined(info);
   }
   // softmaxBackward(n, d, y, dy, dx, log)
@@ -245,7 +285,13 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "softmaxBackward", 6);
     Rows r = rows(a, "softmaxBackward");
     int64_t nd = r.n * r.d;
-    ops::softmax_bwd(r.n, r.d, a.f32(2, "y", nd), a.f32(3, "dy", nd), a.f32(4, "dx", nd), a.flag(5, "log"));
+    const float *y = a.f32(2, "y", nd), *dy = a.f32(3, "dy", nd);
+    float* dx = a.f32(4, "dx", nd);
+    const bool log = a.flag(5, "log");
+    a.apart("dx", dx, 4 * nd, "y", y, 4 * nd);
+    a.apart("dx", dx, 4 * nd, "dy", dy, 4 * nd);
+    if (nd == 0) return Undefined(info);
+    ops::softmax_bwd(r.n, r.d, y, dy, dx, log);
     return Undefined(info);
   }
 
@@ -263,24 +309,41 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "xentLabels", 5);
     Rows r = rows(a, "xentLabels");
     if (r.n > 0 && r.d == 0) a.fail("d must be > 0");
-    double loss = ops::xent_labels(r.n, r.d, a.f32(2, "logits", r.n * r.d), labels(a, 3, r),
-                                   a.f32(4, "prob", r.n * r.d));
+    const int64_t nd = r.n * r.d;
+    const float* logits = a.f32(2, "logits", nd);
+    const int32_t* l = labels(a, 3, r);
+    float* prob = a.f32(4, "prob", nd);
+    a.apart("prob", prob, 4 * nd, "logits", logits, 4 * nd);
+    a.apart("prob", prob, 4 * nd, "labels", l, 4 * r.n);
+    double loss = ops::xent_labels(r.n, r.d, logits, l, prob);
     return Napi::Number::New(info.Env(), loss);
   }
   // xentLabelsBackward(n, d, prob, labels, g, dlogits)
   Napi::Value XentLabelsBackward(Info info) {
     Args a(info, "xentLabelsBackward", 6);
     Rows r = rows(a, "xentLabelsBackward");
-    ops::xent_labels_bwd(r.n, r.d, a.f32(2, "prob", r.n * r.d), labels(a, 3, r), (float)a.num(4, "g"),
-                         a.f32(5, "dlogits", r.n * r.d));
+    const int64_t nd = r.n * r.d;
+    const float* prob = a.f32(2, "prob", nd);
+    const int32_t* l = labels(a, 3, r);
+    const float g = (float)a.finite32(4, "g");
+    float* dl = a.f32(5, "dlogits", nd);
+    a.apart("dlogits", dl, 4 * nd, "prob", prob, 4 * nd);
+    a.apart("dlogits", dl, 4 * nd, "labels", l, 4 * r.n);
+    if (nd == 0) return Undefined(info);
+    ops::xent_labels_bwd(r.n, r.d, prob, l, g, dl);
     return Undefined(info);
   }
   // xentProbs(n, d, logits, target, prob) -> mean loss
   Napi::Value XentProbs(Info info) {
     Args a(info, "xentProbs", 5);
     Rows r = rows(a, "xentProbs");
+    if (r.n > 0 && r.d == 0) a.fail("d must be > 0");
     int64_t nd = r.n * r.d;
-    double loss = ops::xent_probs(r.n, r.d, a.f32(2, "logits", nd), a.f32(3, "target", nd), a.f32(4, "prob", nd));
+    const float *logits = a.f32(2, "logits", nd), *target = a.f32(3, "target", nd);
+    float* prob = a.f32(4, "prob", nd);
+    a.apart("prob", prob, 4 * nd, "logits", logits, 4 * nd);
+    a.apart("prob", prob, 4 * nd, "target", target, 4 * nd);
+    double loss = ops::xent_probs(r.n, r.d, logits, target, prob);
     return Napi::Number::New(info.Env(), loss);
   }
   // xentProbsBackward(n, d, prob, target, g, dlogits)
@@ -288,8 +351,13 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "xentProbsBackward", 6);
     Rows r = rows(a, "xentProbsBackward");
     int64_t nd = r.n * r.d;
-    ops::xent_probs_bwd(r.n, r.d, a.f32(2, "prob", nd), a.f32(3, "target", nd), (float)a.num(4, "g"),
-                        a.f32(5, "dlogits", nd));
+    const float *prob = a.f32(2, "prob", nd), *target = a.f32(3, "target", nd);
+    const float g = (float)a.finite32(4, "g");
+    float* dl = a.f32(5, "dlogits", nd);
+    a.apart("dlogits", dl, 4 * nd, "prob", prob, 4 * nd);
+    a.apart("dlogits", dl, 4 * nd, "target", target, 4 * nd);
+    if (nd == 0) return Undefined(info);
+    ops::xent_probs_bwd(r.n, r.d, prob, target, g, dl);
     return Undefined(info);
   }
   // mse(a, b) -> mean squared error
@@ -302,7 +370,12 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value MseBackward(Info info) {
     Args a(info, "mseBackward", 4);
     int64_t n = a.len(0, "a");
-    ops::mse_bwd(n, a.f32(0, "a", n), a.f32(1, "b", n), (float)a.num(2, "g"), a.f32(3, "da", n));
+    const float *x = a.f32(0, "a", n), *y = a.f32(1, "b", n);
+    const float g = (float)a.finite32(2, "g");
+    float* da = a.f32(3, "da", n);
+    a.apart("da", da, 4 * n, "a", x, 4 * n, true);
+    a.apart("da", da, 4 * n, "b", y, 4 * n, true);
+    ops::mse_bwd(n, x, y, g, da);
     return Undefined(info);
   }
 
@@ -310,44 +383,67 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Transpose2d(Info info) {
     Args a(info, "transpose2d", 4);
     Rows r = rows(a, "transpose2d");
-    ops::transpose2d(r.n, r.d, a.f32(2, "x", r.n * r.d), a.f32(3, "y", r.n * r.d));
+    const int64_t nd = r.n * r.d;
+    const float* x = a.f32(2, "x", nd);
+    float* y = a.f32(3, "y", nd);
+    a.apart("y", y, 4 * nd, "x", x, 4 * nd);
+    if (nd == 0) return Undefined(info);
+    ops::transpose2d(r.n, r.d, x, y);
     return Undefined(info);
   }
   // argmax(n, d, x, out)
   Napi::Value Argmax(Info info) {
     Args a(info, "argmax", 4);
     Rows r = rows(a, "argmax");
-    ops::argmax(r.n, r.d, a.f32(2, "x", r.n * r.d), a.i32(3, "out", r.n));
+    if (r.n > 0 && r.d == 0) a.fail("d must be > 0 when n > 0 (an empty row has no maximum)");
+    if (r.d > INT32_MAX) a.fail("d must be at most 2^31 - 1 (indices are int32)");
+    const int64_t nd = r.n * r.d;
+    const float* x = a.f32(2, "x", nd);
+    int32_t* out = a.i32(3, "out", r.n);
+    a.apart("out", out, 4 * r.n, "x", x, 4 * nd);
+    ops::argmax(r.n, r.d, x, out);
     return Undefined(info);
   }
   // fill(y, value)
   Napi::Value Fill(Info info) {
     Args a(info, "fill", 2);
     int64_t n = a.len(0, "y");
-    ops::fill(n, (float)a.num(1, "value"), a.f32(0, "y", n));
+    const double v = a.num(1, "value");
+    if (std::isfinite(v) && !std::isfinite((float)v))
+      a.fail("value " + Args::show(v) + " is finite but overflows float32; pass +-Infinity explicitly if meant");
+    ops::fill(n, (float)v, a.f32(0, "y", n));
     return Undefined(info);
   }
   // copy(x, y)
   Napi::Value Copy(Info info) {
     Args a(info, "copy", 2);
     int64_t n = a.len(0, "x");
-    ops::copy(n, a.f32(0, "x", n), a.f32(1, "y", n));
+    const float* x = a.f32(0, "x", n);
+    float* y = a.f32(1, "y", n);
+    a.apart("y", y, 4 * n, "x", x, 4 * n, true);
+    ops::copy(n, x, y);
     return Undefined(info);
   }
   // randUniform(y, seed, offset, lo, hi)
   Napi::Value RandUniform(Info info) {
     Args a(info, "randUniform", 5);
     int64_t n = a.len(0, "y");
-    ops::rand_uniform(n, a.u64(1, "seed"), a.u64(2, "offset"), (float)a.finite(3, "lo"),
-                      (float)a.finite(4, "hi"), a.f32(0, "y", n));
+    const float lo = (float)a.finite32(3, "lo"), hi = (float)a.finite32(4, "hi");
+    if (lo > hi) a.fail("lo must be <= hi, got lo = " + Args::show(lo) + ", hi = " + Args::show(hi));
+    if ((double)hi - (double)lo > (double)FLT_MAX)
+      a.fail("hi - lo = " + Args::show((double)hi - (double)lo) + " overflows float32");
+    ops::rand_uniform(n, a.u64(1, "seed"), a.u64(2, "offset"), lo, hi, a.f32(0, "y", n));
     return Undefined(info);
   }
   // randNormal(y, seed, offset, mean, std)
   Napi::Value RandNormal(Info info) {
     Args a(info, "randNormal", 5);
     int64_t n = a.len(0, "y");
-    ops::rand_normal(n, a.u64(1, "seed"), a.u64(2, "offset"), (float)a.finite(3, "mean"),
-                     (float)a.finite(4, "std"), a.f32(0, "y", n));
+    const float mean = (float)a.finite32(3, "mean"), sd = (float)a.finite32(4, "std", 0.0);
+    // |z| of Box-Muller on 24-bit uniforms stays below sqrt(-2 ln 2^-24) < 5.77.
+    if (std::fabs((double)mean) + 5.77 * (double)sd > (double)FLT_MAX)
+      a.fail("mean +- 5.77 std overflows float32 (mean = " + Args::show(mean) + ", std = " + Args::show(sd) + ")");
+    ops::rand_normal(n, a.u64(1, "seed"), a.u64(2, "offset"), mean, sd, a.f32(0, "y", n));
     return Undefined(info);
   }
 
@@ -362,11 +458,13 @@ class Addon : public Napi::Addon<Addon> {
     if (g.m > lim || g.n > lim || g.k > lim || (g.m && g.k > lim / g.m) || (g.k && g.n > lim / g.k) ||
         (g.m && g.n > lim / g.m))
       a.fail("matrix too large");
-    g.alpha = (float)a.num(5, "alpha");
-    g.beta = (float)a.num(8, "beta");
+    g.alpha = (float)a.finite32(5, "alpha");
+    g.beta = (float)a.finite32(8, "beta");
     g.a = a.f32(6, "a", g.m * g.k);
     g.b = a.f32(7, "b", g.k * g.n);
     g.c = a.f32(9, "c", g.m * g.n);
+    a.apart("c", g.c, 4 * g.m * g.n, "a", g.a, 4 * g.m * g.k);
+    a.apart("c", g.c, 4 * g.m * g.n, "b", g.b, 4 * g.k * g.n);
     *A = a.f32array(6, "a");
     *B = a.f32array(7, "b");
     *C = a.f32array(9, "c");
@@ -378,6 +476,7 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "gemm", 10);
     Napi::Float32Array A, B, C;
     GemmBaton g = gemm_args(a, &A, &B, &C);
+    if (g.m == 0 || g.n == 0) return Undefined(info);  // C is empty
     ops::gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.transA ? g.m : g.k, g.b,
               g.transB ? g.k : g.n, g.beta, g.c, g.n);
     return Undefined(info);
@@ -397,9 +496,13 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value BiasAct(Info info) {
     Args a(info, "biasAct", 5);
     Rows r = rows(a, "biasAct");
-    float* y = a.f32(2, "y", r.n * r.d);
+    const int64_t nd = r.n * r.d;
+    float* y = a.f32(2, "y", nd);
     const float* bias = a.f32_or_null(3, "bias", r.d);
-    ops::bias_act(r.n, r.d, y, bias, (Act)a.enumv(4, "act", (int32_t)Act::Count));
+    const Act act = (Act)a.enumv(4, "act", (int32_t)Act::Count);
+    a.apart("y", y, 4 * nd, "bias", bias, 4 * r.d);
+    if (nd == 0) return Undefined(info);
+    ops::bias_act(r.n, r.d, y, bias, act);
     return Undefined(info);
   }
   // biasActBackward(n, d, y, dy, dz, dbias | null, act)
@@ -407,8 +510,17 @@ class Addon : public Napi::Addon<Addon> {
     Args a(info, "biasActBackward", 7);
     Rows r = rows(a, "biasActBackward");
     int64_t nd = r.n * r.d;
-    ops::bias_act_bwd(r.n, r.d, a.f32(2, "y", nd), a.f32(3, "dy", nd), a.f32(4, "dz", nd),
-                      a.f32_or_null(5, "dbias", r.d), (Act)a.enumv(6, "act", (int32_t)Act::Count));
+    const float *y = a.f32(2, "y", nd), *dy = a.f32(3, "dy", nd);
+    float* dz = a.f32(4, "dz", nd);
+    float* dbias = a.f32_or_null(5, "dbias", r.d);
+    const Act act = (Act)a.enumv(6, "act", (int32_t)Act::Count);
+    a.apart("dz", dz, 4 * nd, "y", y, 4 * nd);
+    a.apart("dz", dz, 4 * nd, "dy", dy, 4 * nd, true);
+    a.apart("dbias", dbias, 4 * r.d, "y", y, 4 * nd);
+    a.apart("dbias", dbias, 4 * r.d, "dy", dy, 4 * nd);
+    a.apart("dbias", dbias, 4 * r.d, "dz", dz, 4 * nd);
+    if (r.d == 0) return Undefined(info);  // nothing to write, no loop over n
+    ops::bias_act_bwd(r.n, r.d, y, dy, dz, dbias, act);
     return Undefined(info);
   }
 
@@ -416,9 +528,18 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SgdStep(Info info) {
     Args a(info, "sgdStep", 9);
     int64_t n = a.len(0, "w");
-    ops::sgd_step(n, a.f32(0, "w", n), a.f32(1, "g", n), a.f32(2, "v", n), (float)a.finite(3, "lr"),
-                  (float)a.finite(4, "momentum"), (float)a.finite(5, "dampening"),
-                  (float)a.finite(6, "weightDecay"), a.flag(7, "nesterov"), a.flag(8, "first"));
+    float* w = a.f32(0, "w", n);
+    const float* g = a.f32(1, "g", n);
+    float* v = a.f32(2, "v", n);
+    a.apart("w", w, 4 * n, "g", g, 4 * n);
+    a.apart("w", w, 4 * n, "v", v, 4 * n);
+    a.apart("v", v, 4 * n, "g", g, 4 * n);
+    const float lr = (float)a.finite32(3, "lr", 0.0), momentum = (float)a.finite32(4, "momentum", 0.0);
+    const float dampening = (float)a.finite32(5, "dampening", 0.0, 1.0);
+    const float wd = (float)a.finite32(6, "weightDecay", 0.0);
+    const bool nesterov = a.flag(7, "nesterov");
+    if (nesterov && (momentum <= 0 || dampening != 0)) a.fail("nesterov needs momentum > 0 and dampening = 0");
+    ops::sgd_step(n, w, g, v, lr, momentum, dampening, wd, nesterov, a.flag(8, "first"));
     return Undefined(info);
   }
   // adamStep(w, g, m, v, lr, beta1, beta2, eps, weightDecay, adamw, t)
@@ -427,9 +548,20 @@ class Addon : public Napi::Addon<Addon> {
     int64_t n = a.len(0, "w");
     int64_t t = a.dim(10, "t");
     if (t < 1) a.fail("t (the step count) must be >= 1, got 0");
-    ops::adam_step(n, a.f32(0, "w", n), a.f32(1, "g", n), a.f32(2, "m", n), a.f32(3, "v", n),
-                   (float)a.finite(4, "lr"), (float)a.finite(5, "beta1"), (float)a.finite(6, "beta2"),
-                   (float)a.finite(7, "eps"), (float)a.finite(8, "weightDecay"), a.flag(9, "adamw"), t);
+    float* w = a.f32(0, "w", n);
+    const float* g = a.f32(1, "g", n);
+    float *m = a.f32(2, "m", n), *v = a.f32(3, "v", n);
+    a.apart("w", w, 4 * n, "g", g, 4 * n);
+    a.apart("w", w, 4 * n, "m", m, 4 * n);
+    a.apart("w", w, 4 * n, "v", v, 4 * n);
+    a.apart("m", m, 4 * n, "g", g, 4 * n);
+    a.apart("v", v, 4 * n, "g", g, 4 * n);
+    a.apart("v", v, 4 * n, "m", m, 4 * n);
+    const float lr = (float)a.finite32(4, "lr", 0.0);
+    const float b1 = (float)a.finite32(5, "beta1", 0.0, 1.0, true), b2 = (float)a.finite32(6, "beta2", 0.0, 1.0, true);
+    const float eps = (float)a.finite32(7, "eps", 0.0);
+    if (!(eps > 0)) a.fail("eps must be > 0 in float32, got " + Args::show(a.num(7, "eps")));
+    ops::adam_step(n, w, g, m, v, lr, b1, b2, eps, (float)a.finite32(8, "weightDecay", 0.0), a.flag(9, "adamw"), t);
     return Undefined(info);
   }
 };

@@ -3,8 +3,12 @@
 #pragma once
 #include <napi.h>
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -28,9 +32,10 @@ class Args {
            std::to_string(a.ElementLength()));
     return want_len == 0 ? nullptr : a.Data();
   }
-  // A Float32Array of want_len values, or null/undefined (returns nullptr).
+  // A Float32Array of want_len values, or null (returns nullptr). undefined is
+  // refused like any other non-array: a forgotten argument is not "none".
   float* f32_or_null(size_t i, const char* name, int64_t want_len) const {
-    if (info_[i].IsNull() || info_[i].IsUndefined()) return nullptr;
+    if (info_[i].IsNull()) return nullptr;
     float* p = f32(i, name, want_len);
     if (!p && want_len == 0) return nullptr;
     return p;
@@ -49,6 +54,8 @@ class Args {
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
       fail(std::string(name) + " must be an Int32Array, got " + describe(v));
     Napi::Int32Array a = v.As<Napi::Int32Array>();
+    if (a.ElementLength() == 0 && a.ArrayBuffer().IsDetached())
+      fail(std::string(name) + " is backed by a detached ArrayBuffer");
     if ((int64_t)a.ElementLength() != want_len)
       fail(std::string(name) + " must hold " + std::to_string(want_len) + " int32 values, got " +
            std::to_string(a.ElementLength()));
@@ -61,10 +68,40 @@ class Args {
     if (!v.IsNumber()) fail(std::string(name) + " must be a number, got " + describe(v));
     return v.As<Napi::Number>().DoubleValue();
   }
-  double finite(size_t i, const char* name) const {
+  // A number that stays finite once rounded to float32 (the kernels' type),
+  // inside [lo, hi] (open at hi when hi_open).
+  double finite32(size_t i, const char* name, double lo = -HUGE_VAL, double hi = HUGE_VAL,
+                  bool hi_open = false) const {
     double d = num(i, name);
-    if (!std::isfinite(d)) fail(std::string(name) + " must be finite, got " + std::to_string(d));
+    if (!std::isfinite(d) || !std::isfinite((float)d))
+      fail(std::string(name) + " must be finite in float32 (|x| <= 3.4028234663852886e38), got " + show(d));
+    if (d < lo || d > hi || (hi_open && (d >= hi || (float)d >= (float)hi)))
+      fail(std::string(name) + " must be in [" + show(lo) + ", " + show(hi) + (hi_open ? ")" : "]") + ", got " +
+           show(d));
     return d;
+  }
+  // Refuses an output that overlaps another argument; same_ok allows the very
+  // same array (same start and length) for kernels documented in place.
+  void apart(const char* out_name, const void* out, int64_t out_bytes, const char* in_name, const void* in,
+             int64_t in_bytes, bool same_ok = false) const {
+    if (!out || !in || out_bytes <= 0 || in_bytes <= 0) return;
+    const auto o0 = (uintptr_t)out, o1 = o0 + (uintptr_t)out_bytes;
+    const auto i0 = (uintptr_t)in, i1 = i0 + (uintptr_t)in_bytes;
+    if (std::max(o0, i0) >= std::min(o1, i1)) return;
+    if (same_ok && o0 == i0 && o1 == i1) return;
+    fail(std::string(out_name) + " overlaps " + in_name + " (" + std::to_string(std::min(o1, i1) - std::max(o0, i0)) +
+         " bytes in common); " +
+         (same_ok ? std::string(out_name) + " may be " + in_name + " itself but must not partly overlap it"
+                  : std::string("the output must not alias the input")));
+  }
+  // The shortest text that reads back as d (as JavaScript prints numbers).
+  static std::string show(double d) {
+    char buf[32];
+    for (int prec = 1; prec <= 17; ++prec) {
+      std::snprintf(buf, sizeof buf, "%.*g", prec, d);
+      if (std::strtod(buf, nullptr) == d || d != d) break;
+    }
+    return buf;
   }
   int64_t dim(size_t i, const char* name) const {
     double d = num(i, name);

@@ -12,6 +12,12 @@
 //    TypeScript autograd accumulates gradients across uses of a tensor.
 //  - Kernels never allocate memory they hand back, never free what they were
 //    given, and know nothing of Node. They are safe to call from any thread.
+//  - Outputs never overlap inputs, except where an entry says so: the
+//    element-wise kernels (unary, unary_bwd, binary, mse_bwd) may write into
+//    an input that is the very same array (y == x, out == a, dx == dy), as may
+//    copy (x == y is a no-op) and bias_act_bwd (dz == dy); bias_act works in
+//    place on y. Partial overlap is never allowed. The binding and the
+//    TypeScript wrapper (lib/backend/checked.ts) refuse everything else.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -91,9 +97,10 @@ using BiasActBwdFn = void (*)(int64_t N, int64_t D, const float* y, const float*
                               float* dbias, Act act);
 
 // ---- layout ---------------------------------------------------------------
-// y (D x N) = x (N x D) transposed.
+// y (D x N) = x (N x D) transposed; y must not overlap x.
 using Transpose2dFn = void (*)(int64_t N, int64_t D, const float* x, float* y);
-// out[n] = first index of the maximum of row n (NaN never wins).
+// out[n] = first index of the maximum of row n. NaN counts as the maximum
+// (PyTorch / NumPy semantics): the first NaN of a row wins. D == 0 gives 0.
 using ArgmaxFn = void (*)(int64_t N, int64_t D, const float* x, int32_t* out);
 using FillFn = void (*)(int64_t n, float value, float* y);
 using CopyFn = void (*)(int64_t n, const float* x, float* y);

@@ -34,13 +34,14 @@ TEST(layout_kernels) {
         CHECK(ok) << isa << " transpose " << N << "x" << D;
       }
     }
-    // argmax: first maximum, NaN never wins, all-NaN and D == 0 give 0.
+    // argmax: first maximum; NaN counts as the maximum (PyTorch / NumPy), the
+    // first NaN of a row wins; D == 0 gives 0.
     const float a[] = {1, 3, 3, 2,  kNaN, 1, 5, kNaN,  kNaN, kNaN, kNaN, kNaN,  -kInf, -kInf, -kInf, -kInf,
-                       -1, -0.5f, kInf, kInf};
-    int32_t out[5] = {-1, -1, -1, -1, -1};
-    t->argmax(5, 4, a, out);
-    CHECK(out[0] == 1 && out[1] == 2 && out[2] == 0 && out[3] == 0 && out[4] == 2)
-        << isa << " argmax " << out[0] << out[1] << out[2] << out[3] << out[4];
+                       -1, -0.5f, kInf, kInf,  1, 9, kNaN, kNaN,  kInf, 2, 3, kNaN};
+    int32_t out[7] = {-1, -1, -1, -1, -1, -1, -1};
+    t->argmax(7, 4, a, out);
+    CHECK(out[0] == 1 && out[1] == 0 && out[2] == 0 && out[3] == 0 && out[4] == 2 && out[5] == 2 && out[6] == 3)
+        << isa << " argmax " << out[0] << out[1] << out[2] << out[3] << out[4] << out[5] << out[6];
     t->argmax(2, 0, a, out);
     CHECK(out[0] == 0 && out[1] == 0) << isa << " argmax D=0";
     for (int64_t n : kSizes) {

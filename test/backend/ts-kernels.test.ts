@@ -301,10 +301,10 @@ describe('ts layout', () => {
     expect(list(y)).toEqual([1, 4, 2, 5, 3, 6]);
   });
 
-  it('argmax: first maximum, NaN never wins, all-NaN row is 0', () => {
-    const out = new Int32Array(4);
-    B.argmax(4, 3, f32([1, 3, 3, NaN, 2, 5, NaN, NaN, NaN, -Infinity, -Infinity, -Infinity]), out);
-    expect(list(out)).toEqual([1, 2, 0, 0]);
+  it('argmax: first maximum, NaN counts as the maximum (first NaN wins, as PyTorch/NumPy)', () => {
+    const out = new Int32Array(5);
+    B.argmax(5, 3, f32([1, 3, 3, NaN, 2, 5, NaN, NaN, NaN, -Infinity, -Infinity, -Infinity, 7, 1, NaN]), out);
+    expect(list(out)).toEqual([1, 0, 0, 0, 2]);
   });
 
   it('fill rounds to float32 and copy copies', () => {
@@ -451,7 +451,7 @@ describe('ts optimizers', () => {
   it('plain SGD with weight decay', () => {
     // g' = g + wd·w = 1 + 0.5·2 = 2; w = 2 - 0.5·2 = 1
     const w = f32([2]);
-    B.sgdStep(w, f32([1]), new Float32Array(0), sgd({ weightDecay: 0.5 }), true);
+    B.sgdStep(w, f32([1]), new Float32Array(1), sgd({ weightDecay: 0.5 }), true); // v: untouched at momentum 0
     expect(w[0]).toBe(1);
   });
 

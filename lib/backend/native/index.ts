@@ -1,10 +1,14 @@
-/** The native backend: each kernel family forwards to the addon. */
+/**
+ * The native backend: each kernel family forwards to the addon, behind the
+ * same argument checks as the TS backend (checked.ts); the addon re-checks.
+ */
 import { Act, Binary, Reduce, Unary } from '../backend.js';
 import type { ActOp, AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
+import { checked } from '../checked.js';
 
 export function nativeBackend(b: NativeBinding): Backend {
-  return {
+  return checked({
     name: 'native',
     unary: (op: UnaryOp, x, y, p) => b.unary(Unary[op], x, y, p),
     unaryBackward: (op: UnaryOp, x, y, dy, dx, p) => b.unaryBackward(Unary[op], x, y, dy, dx, p),
@@ -32,5 +36,5 @@ export function nativeBackend(b: NativeBinding): Backend {
       b.sgdStep(w, g, v, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, first),
     adamStep: (w, g, m, v, o: AdamOptions, t) =>
       b.adamStep(w, g, m, v, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.adamw, t),
-  };
+  });
 }

@@ -6,6 +6,7 @@
  * (native/kernels/ref/*.cc).
  */
 import type { Backend } from '../backend.js';
+import { checked } from '../checked.js';
 import { binary, binaryBroadcast, unary, unaryBackward } from './kernels/elementwise.js';
 import { gemm } from './kernels/gemm.js';
 import { biasAct, biasActBackward } from './kernels/bias_act.js';
@@ -16,7 +17,8 @@ import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
 
-export const tsBackend: Backend = {
+/** The raw loops, unchecked (tests of the kernels themselves use this). */
+export const tsKernels: Backend = {
   name: 'ts',
   unary,
   unaryBackward,
@@ -43,3 +45,6 @@ export const tsBackend: Backend = {
   sgdStep,
   adamStep,
 };
+
+/** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */
+export const tsBackend: Backend = checked(tsKernels);

@@ -3,9 +3,11 @@
 // Shape contract
 //   transpose2d  x: N x D, y: D x N, y[d*N + n] = x[n*D + d]; x != y
 //   argmax       out[n] = first index of the maximum of row n of x (N x D);
-//                NaN never wins; a row of all NaN (or D == 0) gives 0
+//                NaN counts as the maximum (PyTorch / NumPy): the first NaN
+//                of a row wins; D == 0 gives 0 (the binding refuses N > 0, D == 0)
 //   fill         y[i] = value
 //   copy         y[i] = x[i]; x == y allowed (no-op), partial overlap is not
+//   transpose2d and argmax: the output never overlaps the input
 #include <cstring>
 
 #include "ref.h"
@@ -27,14 +29,13 @@ void f32_transpose2d__ref(int64_t N, int64_t D, const float* x, float* y) {
 void f32_argmax__ref(int64_t N, int64_t D, const float* x, int32_t* out) {
   for (int64_t n = 0; n < N; ++n) {
     const float* r = x + n * D;
-    int64_t best = -1;
-    float bv = 0;
-    for (int64_t d = 0; d < D; ++d) {
+    int64_t best = 0;
+    float bv = D > 0 ? r[0] : 0.0f;
+    for (int64_t d = 1; d < D && bv == bv; ++d) {  // stop at the first NaN: it wins
       const float v = r[d];
-      if (v != v) continue;
-      if (best < 0 || v > bv) best = d, bv = v;
+      if (v > bv || v != v) best = d, bv = v;
     }
-    out[n] = best < 0 ? 0 : (int32_t)best;
+    out[n] = (int32_t)best;
   }
 }
 

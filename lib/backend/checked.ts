@@ -1,0 +1,570 @@
+/**
+ * The one validation spec of the raw kernels, shared by both backends:
+ * `checked(inner)` wraps a Backend so that every method validates its
+ * arguments (in the table below, one entry per kernel) before `inner` runs a
+ * single loop. Both `tsBackend` and the native backend are handed out wrapped,
+ * so `backend().transpose2d(n, d, a, a)` is refused the same way on both; the
+ * native binding re-checks what could crash or corrupt memory (args.h).
+ *
+ * What every entry checks, before any loop:
+ *  - sizes are non-negative safe integers (numbers, not strings or 1.5) and
+ *    their products stay <= 2^53 - 1;
+ *  - every array is of the expected type (Float32Array / Int32Array), is not
+ *    backed by a detached (transferred) buffer, and holds exactly the number
+ *    of values the sizes declare;
+ *  - an output never overlaps another argument, except where the kernel's
+ *    contract (native/kernels/kernels.h) documents in-place use: element-wise
+ *    kernels may write into one of their inputs when it is the very same view
+ *    (unary y = x, binary out = a, dz = dy of biasActBackward, copy x = y);
+ *    partial overlap is always refused;
+ *  - scalars that the native contract rounds to float32 (p, alpha, beta, g,
+ *    the random bounds, the optimizer hyper-parameters) are finite in float32,
+ *    in their documented ranges (lr >= 0, beta in [0, 1), eps > 0, ...);
+ *  - enum names are known, labels lie in [0, D), step counts are >= 1.
+ * Work that would only loop over empty rows (D = 0 beside a huge N) returns
+ * at once, so no size can make a kernel spin.
+ *
+ * Errors name the op and the argument, what was expected and what came:
+ *   fathom.backend.transpose2d: y overlaps x (same buffer, bytes 0..64); the output must not alias the input
+ */
+import { Act, Binary, Reduce, Unary } from './backend.js';
+import type { AdamOptions, Backend, SgdOptions } from './backend.js';
+
+const MAX = Number.MAX_SAFE_INTEGER;
+/** The largest finite float32. */
+export const F32_MAX = 3.4028234663852886e38;
+/** The largest |z| Box-Muller can produce from 24-bit uniforms: sqrt(-2 ln 2^-24) < 5.77. */
+const NORMAL_REACH = 5.77;
+const MAX_DIMS = 8;
+
+/** A short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number') return `number ${v}`;
+  if (typeof v === 'bigint') return `bigint ${v}`;
+  if (typeof v === 'string') return `string '${v.length > 20 ? v.slice(0, 20) + '…' : v}'`;
+  if (typeof v === 'boolean') return `boolean ${v}`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as Float32Array).length ?? v.byteLength})`;
+  if (Array.isArray(v)) return `Array(${v.length})`;
+  if (typeof v === 'function') return 'function';
+  return typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
+}
+
+function fail(op: string, msg: string): never {
+  throw new Error(`fathom.backend.${op}: ${msg}`);
+}
+
+/** True when the ArrayBuffer behind a view was transferred or detached. */
+export function isDetached(buf: ArrayBufferLike): boolean {
+  if (buf.byteLength !== 0) return false;
+  const d = (buf as { detached?: boolean }).detached;
+  if (typeof d === 'boolean') return d;
+  try {
+    new Uint8Array(buf); // throws on a detached buffer (Node < 22 has no .detached)
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function size(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX) {
+    fail(op, `${name} must be a non-negative integer (at most 2^53 - 1), got ${describe(v)}`);
+  }
+  return v;
+}
+
+function product(op: string, what: string, a: number, b: number): number {
+  if (b !== 0 && a > MAX / b) fail(op, `${what} = ${a} * ${b} exceeds 2^53 - 1`);
+  return a * b;
+}
+
+function arr<T extends Float32Array | Int32Array>(
+  op: string, name: string, v: unknown, ctor: new (n: number) => T, type: string, len: number | undefined,
+): T {
+  if (!(v instanceof ctor)) fail(op, `${name} must be a ${ctor.name}, got ${describe(v)}`);
+  const a = v as T;
+  if (a.length === 0 && isDetached(a.buffer)) fail(op, `${name} is backed by a detached (transferred) ArrayBuffer`);
+  if (len !== undefined && a.length !== len) fail(op, `${name} must hold ${len} ${type} values, got ${a.length}`);
+  return a;
+}
+const f32 = (op: string, name: string, v: unknown, len?: number): Float32Array =>
+  arr(op, name, v, Float32Array, 'float32', len);
+const i32 = (op: string, name: string, v: unknown, len?: number): Int32Array => arr(op, name, v, Int32Array, 'int32', len);
+
+function bool(op: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') fail(op, `${name} must be a boolean, got ${describe(v)}`);
+  return v;
+}
+
+interface Range { min?: number; minOpen?: boolean; max?: number; maxOpen?: boolean }
+
+/** A number that is finite once rounded to float32, inside an optional range. */
+function num32(op: string, name: string, v: unknown, r: Range = {}): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(Math.fround(v))) {
+    fail(op, `${name} must be a number that is finite in float32 (|x| <= ${F32_MAX}), got ${describe(v)}`);
+  }
+  const lo = r.min !== undefined && (r.minOpen ? v <= r.min : v < r.min);
+  const hi = r.max !== undefined && (r.maxOpen ? v >= r.max : v > r.max);
+  if (lo || hi) {
+    const left = r.min === undefined ? '(-Infinity' : `${r.minOpen ? '(' : '['}${r.min}`;
+    const right = r.max === undefined ? 'Infinity)' : `${r.max}${r.maxOpen ? ')' : ']'}`;
+    fail(op, `${name} must be in ${left}, ${right}, got ${v}`);
+  }
+  return v;
+}
+
+function enumName(op: string, name: string, v: unknown, table: object): void {
+  if (typeof v !== 'string' || !Object.hasOwn(table, v)) {
+    fail(op, `${name} must be one of ${Object.keys(table).map((k) => `'${k}'`).join(', ')}, got ${describe(v)}`);
+  }
+}
+
+function u64(op: string, name: string, v: unknown): void {
+  if (typeof v !== 'bigint' || v < 0n || v >= 1n << 64n) {
+    fail(op, `${name} must be a bigint in [0, 2^64), got ${describe(v)}`);
+  }
+}
+
+function obj(op: string, name: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) fail(op, `${name} must be an options object, got ${describe(v)}`);
+  return v as Record<string, unknown>;
+}
+
+/** A shape or a stride list: at most 8 non-negative integers. */
+function ints(op: string, name: string, v: unknown): readonly number[] {
+  if (!Array.isArray(v)) fail(op, `${name} must be an array of non-negative integers, got ${describe(v)}`);
+  if (v.length > MAX_DIMS) fail(op, `${name} has ${v.length} entries, at most ${MAX_DIMS} are supported`);
+  for (let i = 0; i < v.length; i++) size(op, `${name}[${i}]`, v[i]);
+  return v as readonly number[];
+}
+
+function shapeSize(op: string, shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n = product(op, `the size of shape [${shape.join(', ')}]`, n, d);
+  return n;
+}
+
+/** The largest element index a strided walk over `shape` reads (0 for an empty walk). */
+function reach(op: string, name: string, shape: readonly number[], strides: readonly number[]): number {
+  if (shape.includes(0)) return 0;
+  let m = 0;
+  for (let d = 0; d < shape.length; d++) {
+    const k = shape[d] - 1;
+    if (k > 0 && strides[d] > (MAX - m) / k) fail(op, `${name} reach past 2^53 - 1`);
+    m += k * strides[d];
+  }
+  return m;
+}
+
+type View = Float32Array | Int32Array;
+
+/**
+ * Refuses an output that overlaps another argument. `sameOk` allows the very
+ * same view (same buffer, offset and length), for kernels documented in place.
+ */
+function apart(op: string, outName: string, out: View, inName: string, x: View | null, sameOk = false): void {
+  if (!x || out.buffer !== x.buffer || out.byteLength === 0 || x.byteLength === 0) return;
+  const a0 = out.byteOffset, a1 = a0 + out.byteLength, b0 = x.byteOffset, b1 = b0 + x.byteLength;
+  const lo = Math.max(a0, b0), hi = Math.min(a1, b1);
+  if (lo >= hi) return;
+  if (sameOk && a0 === b0 && a1 === b1 && out.constructor === x.constructor) return;
+  const rule = sameOk
+    ? `${outName} may be ${inName} itself (the same view, in place) but must not partly overlap it`
+    : 'the output must not alias the input';
+  fail(op, `${outName} overlaps ${inName} (same buffer, bytes ${lo}..${hi}); ${rule}`);
+}
+
+/** Rows of an (n x d) matrix: both sizes and their product. */
+function rows(op: string, n: unknown, d: unknown): number {
+  return product(op, 'n * d', size(op, 'n', n), size(op, 'd', d));
+}
+
+function sgdOptions(op: string, v: unknown): SgdOptions {
+  const o = obj(op, 'options', v);
+  num32(op, 'lr', o.lr, { min: 0 });
+  const momentum = num32(op, 'momentum', o.momentum, { min: 0 });
+  const dampening = num32(op, 'dampening', o.dampening, { min: 0, max: 1 });
+  num32(op, 'weightDecay', o.weightDecay, { min: 0 });
+  if (bool(op, 'nesterov', o.nesterov) && (momentum <= 0 || dampening !== 0)) {
+    fail(op, `nesterov needs momentum > 0 and dampening = 0, got momentum ${momentum}, dampening ${dampening}`);
+  }
+  return o as unknown as SgdOptions;
+}
+
+function adamOptions(op: string, v: unknown): AdamOptions {
+  const o = obj(op, 'options', v);
+  num32(op, 'lr', o.lr, { min: 0 });
+  num32(op, 'beta1', o.beta1, { min: 0, max: 1, maxOpen: true });
+  num32(op, 'beta2', o.beta2, { min: 0, max: 1, maxOpen: true });
+  if (Math.fround(o.beta1 as number) >= 1 || Math.fround(o.beta2 as number) >= 1) {
+    fail(op, `beta1 and beta2 must stay below 1 once rounded to float32, got ${o.beta1}, ${o.beta2}`);
+  }
+  num32(op, 'eps', o.eps, { min: 0, minOpen: true });
+  if (Math.fround(o.eps as number) === 0) fail(op, `eps must stay above 0 once rounded to float32, got ${o.eps}`);
+  num32(op, 'weightDecay', o.weightDecay, { min: 0 });
+  bool(op, 'adamw', o.adamw);
+  return o as unknown as AdamOptions;
+}
+
+function labels(op: string, v: unknown, n: number, d: number): Int32Array {
+  const l = i32(op, 'labels', v, n);
+  for (let i = 0; i < n; i++) {
+    if (l[i] < 0 || l[i] >= d) fail(op, `labels[${i}] = ${l[i]} is outside [0, ${d})`);
+  }
+  return l;
+}
+
+function args(op: string, a: IArguments | unknown[], count: number): void {
+  if (a.length < count) fail(op, `expected ${count} arguments, got ${a.length}`);
+}
+
+/** Wraps a backend so every raw kernel validates its arguments first (see the file comment). */
+export function checked(inner: Backend): Backend {
+  const k = inner;
+  const b: Backend = {
+    name: inner.name,
+
+    unary(op, x, y, p) {
+      args('unary', arguments, 4);
+      enumName('unary', 'op', op, Unary);
+      const n = f32('unary', 'x', x).length;
+      f32('unary', 'y', y, n);
+      num32('unary', 'p', p);
+      apart('unary', 'y', y, 'x', x, true);
+      k.unary(op, x, y, p);
+    },
+
+    unaryBackward(op, x, y, dy, dx, p) {
+      const o = 'unaryBackward';
+      args(o, arguments, 6);
+      enumName(o, 'op', op, Unary);
+      const n = f32(o, 'x', x).length;
+      f32(o, 'y', y, n);
+      f32(o, 'dy', dy, n);
+      f32(o, 'dx', dx, n);
+      num32(o, 'p', p);
+      apart(o, 'dx', dx, 'x', x, true);
+      apart(o, 'dx', dx, 'y', y, true);
+      apart(o, 'dx', dx, 'dy', dy, true);
+      k.unaryBackward(op, x, y, dy, dx, p);
+    },
+
+    binary(op, x, y, out) {
+      args('binary', arguments, 4);
+      enumName('binary', 'op', op, Binary);
+      const n = f32('binary', 'a', x).length;
+      f32('binary', 'b', y, n);
+      f32('binary', 'out', out, n);
+      apart('binary', 'out', out, 'a', x, true);
+      apart('binary', 'out', out, 'b', y, true);
+      k.binary(op, x, y, out);
+    },
+
+    binaryBroadcast(op, shape, x, xs, y, ys, out) {
+      const o = 'binaryBroadcast';
+      args(o, arguments, 7);
+      enumName(o, 'op', op, Binary);
+      ints(o, 'shape', shape);
+      ints(o, 'aStrides', xs);
+      ints(o, 'bStrides', ys);
+      if (xs.length !== shape.length || ys.length !== shape.length) {
+        fail(o, `shape, aStrides and bStrides must have the same length, got ${shape.length}, ${xs.length}, ${ys.length}`);
+      }
+      const n = shapeSize(o, shape);
+      f32(o, 'a', x);
+      f32(o, 'b', y);
+      f32(o, 'out', out, n);
+      const ar = reach(o, 'aStrides', shape, xs), br = reach(o, 'bStrides', shape, ys);
+      if (n > 0 && (ar >= x.length || br >= y.length)) {
+        fail(o, `strides reach past the operands: a needs ${ar + 1} values (has ${x.length}), b needs ${br + 1} (has ${y.length})`);
+      }
+      // In place only where the operand is read exactly as out is written.
+      const contiguous = (s: readonly number[]): boolean => {
+        let st = 1;
+        for (let d = shape.length - 1; d >= 0; d--) {
+          if (shape[d] !== 1 && s[d] !== st) return false;
+          st *= shape[d];
+        }
+        return true;
+      };
+      apart(o, 'out', out, 'a', x, contiguous(xs));
+      apart(o, 'out', out, 'b', y, contiguous(ys));
+      if (n === 0) return;
+      k.binaryBroadcast(op, shape, x, xs, y, ys, out);
+    },
+
+    reduce(op, shape, x, os, out) {
+      const o = 'reduce';
+      args(o, arguments, 5);
+      enumName(o, 'op', op, Reduce);
+      ints(o, 'shape', shape);
+      ints(o, 'outStrides', os);
+      if (os.length !== shape.length) fail(o, `outStrides must have ${shape.length} entries, got ${os.length}`);
+      const n = shapeSize(o, shape);
+      f32(o, 'x', x, n);
+      f32(o, 'out', out);
+      // out holds exactly what the walk reaches (mean divides by x.length / out.length).
+      const r = reach(o, 'outStrides', shape, os);
+      if (n > 0 && r + 1 !== out.length) {
+        fail(o, `outStrides reach index ${r}, so out must hold ${r + 1} values, got ${out.length}`);
+      }
+      apart(o, 'out', out, 'x', x);
+      // An empty input only initialises out: walk a shape with nothing in it.
+      if (n === 0) k.reduce(op, [0], x, [0], out);
+      else k.reduce(op, shape, x, os, out);
+    },
+
+    softmax(n, d, x, y, log) {
+      const o = 'softmax';
+      args(o, arguments, 5);
+      const nd = rows(o, n, d);
+      f32(o, 'x', x, nd);
+      f32(o, 'y', y, nd);
+      bool(o, 'log', log);
+      apart(o, 'y', y, 'x', x);
+      if (nd === 0) return;
+      k.softmax(n, d, x, y, log);
+    },
+
+    softmaxBackward(n, d, y, dy, dx, log) {
+      const o = 'softmaxBackward';
+      args(o, arguments, 6);
+      const nd = rows(o, n, d);
+      f32(o, 'y', y, nd);
+      f32(o, 'dy', dy, nd);
+      f32(o, 'dx', dx, nd);
+      bool(o, 'log', log);
+      apart(o, 'dx', dx, 'y', y);
+      apart(o, 'dx', dx, 'dy', dy);
+      if (nd === 0) return;
+      k.softmaxBackward(n, d, y, dy, dx, log);
+    },
+
+    xentLabels(n, d, logits, lab, prob) {
+      const o = 'xentLabels';
+      args(o, arguments, 5);
+      const nd = rows(o, n, d);
+      if (n > 0 && d === 0) fail(o, `d (the class count) must be > 0 when n > 0, got n = ${n}, d = 0`);
+      f32(o, 'logits', logits, nd);
+      f32(o, 'prob', prob, nd);
+      labels(o, lab, n, d);
+      apart(o, 'prob', prob, 'logits', logits);
+      apart(o, 'prob', prob, 'labels', lab);
+      return k.xentLabels(n, d, logits, lab, prob);
+    },
+
+    xentLabelsBackward(n, d, prob, lab, g, dl) {
+      const o = 'xentLabelsBackward';
+      args(o, arguments, 6);
+      const nd = rows(o, n, d);
+      f32(o, 'prob', prob, nd);
+      labels(o, lab, n, d);
+      num32(o, 'g', g);
+      f32(o, 'dlogits', dl, nd);
+      apart(o, 'dlogits', dl, 'prob', prob);
+      apart(o, 'dlogits', dl, 'labels', lab);
+      if (nd === 0) return;
+      k.xentLabelsBackward(n, d, prob, lab, g, dl);
+    },
+
+    xentProbs(n, d, logits, target, prob) {
+      const o = 'xentProbs';
+      args(o, arguments, 5);
+      const nd = rows(o, n, d);
+      if (n > 0 && d === 0) fail(o, `d (the class count) must be > 0 when n > 0, got n = ${n}, d = 0`);
+      f32(o, 'logits', logits, nd);
+      f32(o, 'target', target, nd);
+      f32(o, 'prob', prob, nd);
+      apart(o, 'prob', prob, 'logits', logits);
+      apart(o, 'prob', prob, 'target', target);
+      return k.xentProbs(n, d, logits, target, prob);
+    },
+
+    xentProbsBackward(n, d, prob, target, g, dl) {
+      const o = 'xentProbsBackward';
+      args(o, arguments, 6);
+      const nd = rows(o, n, d);
+      f32(o, 'prob', prob, nd);
+      f32(o, 'target', target, nd);
+      num32(o, 'g', g);
+      f32(o, 'dlogits', dl, nd);
+      apart(o, 'dlogits', dl, 'prob', prob);
+      apart(o, 'dlogits', dl, 'target', target);
+      if (nd === 0) return;
+      k.xentProbsBackward(n, d, prob, target, g, dl);
+    },
+
+    mse(x, y) {
+      args('mse', arguments, 2);
+      f32('mse', 'b', y, f32('mse', 'a', x).length);
+      return k.mse(x, y);
+    },
+
+    mseBackward(x, y, g, da) {
+      const o = 'mseBackward';
+      args(o, arguments, 4);
+      const n = f32(o, 'a', x).length;
+      f32(o, 'b', y, n);
+      num32(o, 'g', g);
+      f32(o, 'da', da, n);
+      apart(o, 'da', da, 'a', x, true);
+      apart(o, 'da', da, 'b', y, true);
+      k.mseBackward(x, y, g, da);
+    },
+
+    transpose2d(n, d, x, y) {
+      const o = 'transpose2d';
+      args(o, arguments, 4);
+      const nd = rows(o, n, d);
+      f32(o, 'x', x, nd);
+      f32(o, 'y', y, nd);
+      apart(o, 'y', y, 'x', x);
+      if (nd === 0) return;
+      k.transpose2d(n, d, x, y);
+    },
+
+    argmax(n, d, x, out) {
+      const o = 'argmax';
+      args(o, arguments, 4);
+      const nd = rows(o, n, d);
+      if (n > 0 && d === 0) fail(o, `d must be > 0 when n > 0 (an empty row has no maximum), got n = ${n}, d = 0`);
+      if (d > 2147483647) fail(o, `d must be at most 2^31 - 1 (indices are int32), got ${d}`);
+      f32(o, 'x', x, nd);
+      i32(o, 'out', out, n);
+      apart(o, 'out', out, 'x', x);
+      if (nd === 0) return;
+      k.argmax(n, d, x, out);
+    },
+
+    fill(y, value) {
+      args('fill', arguments, 2);
+      f32('fill', 'y', y);
+      if (typeof value !== 'number') fail('fill', `value must be a number, got ${describe(value)}`);
+      if (Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
+        fail('fill', `value ${value} is finite but overflows float32 (|x| <= ${F32_MAX}); pass ±Infinity explicitly if meant`);
+      }
+      k.fill(y, value);
+    },
+
+    copy(x, y) {
+      args('copy', arguments, 2);
+      f32('copy', 'y', y, f32('copy', 'x', x).length);
+      apart('copy', 'y', y, 'x', x, true);
+      k.copy(x, y);
+    },
+
+    randUniform(y, seed, offset, lo, hi) {
+      const o = 'randUniform';
+      args(o, arguments, 5);
+      f32(o, 'y', y);
+      u64(o, 'seed', seed);
+      u64(o, 'offset', offset);
+      const l = Math.fround(num32(o, 'lo', lo)), h = Math.fround(num32(o, 'hi', hi));
+      if (l > h) fail(o, `lo must be <= hi, got lo = ${lo}, hi = ${hi}`);
+      if (h - l > F32_MAX) fail(o, `hi - lo = ${h - l} overflows float32 (at most ${F32_MAX})`);
+      k.randUniform(y, seed, offset, lo, hi);
+    },
+
+    randNormal(y, seed, offset, mean, std) {
+      const o = 'randNormal';
+      args(o, arguments, 5);
+      f32(o, 'y', y);
+      u64(o, 'seed', seed);
+      u64(o, 'offset', offset);
+      const m = Math.fround(num32(o, 'mean', mean)), s = Math.fround(num32(o, 'std', std, { min: 0 }));
+      if (Math.abs(m) + NORMAL_REACH * s > F32_MAX) {
+        fail(o, `mean ± ${NORMAL_REACH} std (mean = ${mean}, std = ${std}) overflows float32 (at most ${F32_MAX})`);
+      }
+      k.randNormal(y, seed, offset, mean, std);
+    },
+
+    gemm(ta, tb, m, n, kk, alpha, a, bb, beta, c) {
+      const o = 'gemm';
+      args(o, arguments, 10);
+      bool(o, 'transA', ta);
+      bool(o, 'transB', tb);
+      size(o, 'm', m);
+      size(o, 'n', n);
+      size(o, 'k', kk);
+      const mk = product(o, 'm * k', m, kk), kn = product(o, 'k * n', kk, n), mn = product(o, 'm * n', m, n);
+      num32(o, 'alpha', alpha);
+      num32(o, 'beta', beta);
+      f32(o, 'a', a, mk);
+      f32(o, 'b', bb, kn);
+      f32(o, 'c', c, mn);
+      apart(o, 'c', c, 'a', a);
+      apart(o, 'c', c, 'b', bb);
+      if (mn === 0) return;
+      k.gemm(ta, tb, m, n, kk, alpha, a, bb, beta, c);
+    },
+
+    biasAct(n, d, y, bias, act) {
+      const o = 'biasAct';
+      args(o, arguments, 5);
+      const nd = rows(o, n, d);
+      f32(o, 'y', y, nd);
+      if (bias !== null) f32(o, 'bias', bias, d);
+      enumName(o, 'act', act, Act);
+      apart(o, 'y', y, 'bias', bias);
+      if (nd === 0) return;
+      k.biasAct(n, d, y, bias, act);
+    },
+
+    biasActBackward(n, d, y, dy, dz, dbias, act) {
+      const o = 'biasActBackward';
+      args(o, arguments, 7);
+      const nd = rows(o, n, d);
+      f32(o, 'y', y, nd);
+      f32(o, 'dy', dy, nd);
+      f32(o, 'dz', dz, nd);
+      if (dbias !== null) f32(o, 'dbias', dbias, d);
+      enumName(o, 'act', act, Act);
+      apart(o, 'dz', dz, 'y', y);
+      apart(o, 'dz', dz, 'dy', dy, true);
+      if (dbias) {
+        apart(o, 'dbias', dbias, 'y', y);
+        apart(o, 'dbias', dbias, 'dy', dy);
+        apart(o, 'dbias', dbias, 'dz', dz);
+      }
+      if (d === 0) return; // nothing to write (dbias is empty too)
+      k.biasActBackward(n, d, y, dy, dz, dbias, act);
+    },
+
+    sgdStep(w, g, v, opts, first) {
+      const o = 'sgdStep';
+      args(o, arguments, 5);
+      const n = f32(o, 'w', w).length;
+      f32(o, 'g', g, n);
+      f32(o, 'v', v, n);
+      sgdOptions(o, opts);
+      bool(o, 'first', first);
+      apart(o, 'w', w, 'g', g);
+      apart(o, 'w', w, 'v', v);
+      apart(o, 'v', v, 'g', g);
+      k.sgdStep(w, g, v, opts, first);
+    },
+
+    adamStep(w, g, m, v, opts, t) {
+      const o = 'adamStep';
+      args(o, arguments, 6);
+      const n = f32(o, 'w', w).length;
+      f32(o, 'g', g, n);
+      f32(o, 'm', m, n);
+      f32(o, 'v', v, n);
+      adamOptions(o, opts);
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX) {
+        fail(o, `t (the step count) must be an integer >= 1, got ${describe(t)}`);
+      }
+      apart(o, 'w', w, 'g', g);
+      apart(o, 'w', w, 'm', m);
+      apart(o, 'w', w, 'v', v);
+      apart(o, 'm', m, 'g', g);
+      apart(o, 'v', v, 'g', g);
+      apart(o, 'v', v, 'm', m);
+      k.adamStep(w, g, m, v, opts, t);
+    },
+  };
+  return b;
+}
