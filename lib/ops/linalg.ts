@@ -100,9 +100,10 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 /**
  * Rows [begin, end) of x along its first axis, as a new tensor (float32 or
  * int32). Negative indices count from the end, as in Array.prototype.slice;
- * `end` defaults to the row count n.
+ * `end` defaults to the row count n; an end before begin gives zero rows
+ * (as PyTorch's x[b:e]).
  * @throws when begin or end is not an integer in [-n, n] (no silent
- *   clamping), or end comes before begin.
+ *   clamping).
  */
 export function slice(x: Tensor, begin: number, end?: number): Tensor {
   checkTensor('slice', 'x', x);
@@ -116,8 +117,8 @@ export function slice(x: Tensor, begin: number, end?: number): Tensor {
     return i < 0 ? n + i : i;
   };
   const b = norm(begin, 'begin');
-  const e = end === undefined ? n : norm(end, 'end');
-  if (e < b) throw new Error(`fathom.slice: end (${String(end)}, row ${e}) comes before begin (${begin}, row ${b})`);
+  // end before begin gives no rows, as Python's and PyTorch's x[b:e] do.
+  const e = Math.max(b, end === undefined ? n : norm(end, 'end'));
   const per = sizeOf(x.shape.slice(1));
   const data = x.data.slice(b * per, e * per);
   const y = new Tensor(data, [e - b, ...x.shape.slice(1)]);
