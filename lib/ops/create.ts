@@ -109,7 +109,8 @@ function allocate(op: string, n: number, dtype: DType): Float32Array | Int32Arra
 
 /**
  * A tensor from nested arrays of numbers, a number (0-d), a typed array, or a
- * flat array-like of numbers with a shape.
+ * flat array-like of numbers with a shape: `tensor(data, shape?, options?)`
+ * or `tensor(data, options)` (e.g. `tensor([0, 2, 1], { dtype: 'int32' })`).
  *
  * - Float32Array / Int32Array data of the requested dtype is used as is (not
  *   copied); other typed arrays and arrays are converted (float32 unless
@@ -123,11 +124,21 @@ function allocate(op: string, n: number, dtype: DType): Float32Array | Int32Arra
  *   arrays; more than 8 dimensions; a size that differs from the shape; an
  *   unknown dtype or option; options of the wrong type.
  */
+export function tensor(data: TensorInput, opts: TensorOptions): Tensor;
+export function tensor(data: TensorInput, shape?: readonly number[], opts?: TensorOptions): Tensor;
 export function tensor(
   data: TensorInput,
-  shape?: readonly number[],
+  shapeOrOpts?: readonly number[] | TensorOptions,
   opts?: TensorOptions,
 ): Tensor {
+  // tensor(data, { dtype }) as torch.tensor(data, dtype=...): a plain object in the shape's place is the options.
+  let shape: readonly number[] | undefined;
+  if (shapeOrOpts !== null && typeof shapeOrOpts === 'object' && !Array.isArray(shapeOrOpts) && Object.getPrototypeOf(shapeOrOpts) === Object.prototype) {
+    if (opts !== undefined) throw new Error('fathom.tensor: options were given twice (as the 2nd and the 3rd argument); use tensor(data, shape, options) or tensor(data, options)');
+    opts = shapeOrOpts as TensorOptions;
+  } else {
+    shape = shapeOrOpts as readonly number[] | undefined;
+  }
   const o = checkOptions('tensor', opts, TENSOR_KEYS);
   const want = checkDtype('tensor', o.dtype);
   if (shape !== undefined) checkShape('tensor', shape);

@@ -57,7 +57,7 @@ export function softmaxCrossEntropy(logits: Tensor, target: Tensor): Tensor {
     if (target.rank === 1 && target.shape[0] === n) {
       throw new Error(
         `fathom.${op}: class indices must be int32, got float32 of shape ${fmt(target.shape)} ` +
-          `(use tensor(labels, undefined, { dtype: 'int32' }), or pass probabilities of shape ${fmt(logits.shape)})`,
+          `(use tensor(labels, { dtype: 'int32' }), or pass probabilities of shape ${fmt(logits.shape)})`,
       );
     }
     if (!sameShape(target.shape, logits.shape)) {

@@ -234,3 +234,14 @@ describe('printing and reading tensors', () => {
     expect(any).toEqual([1]);
   });
 });
+
+describe('tensor(data, options)', () => {
+  it('takes the options in the shape\'s place, as torch.tensor(data, dtype=...)', () => {
+    const t = tensor([0, 2, 1], { dtype: 'int32' });
+    expect(t.dtype).toBe('int32');
+    expect(t.shape).toEqual([3]);
+    expect(tensor([[1, 2]], { requiresGrad: true }).requiresGrad).toBe(true);
+    expect(() => tensor([1], { dtype: 'int32' }, { dtype: 'int32' })).toThrow(/fathom.tensor: options were given twice/);
+    expect(() => tensor([1], { dtyp: 'int32' } as never)).toThrow(/fathom.tensor: unknown option 'dtyp'/);
+  });
+});
