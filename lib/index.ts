@@ -5,7 +5,7 @@
  * backend (the native addon, or the pure-TypeScript reference).
  */
 import { createRequire } from 'node:module';
-import { backend, nativeBinding, nativeInfo, nativeLoadError, type BackendName } from './backend/index.js';
+import { MAX_THREADS, backend, nativeBinding, nativeInfo, nativeLoadError, type BackendName } from './backend/index.js';
 
 export { Tensor } from './tensor/tensor.js';
 export type { DType, NestedArray, TensorData } from './tensor/tensor.js';
@@ -56,9 +56,17 @@ export function info(): FathomInfo {
   return { backend: b, isa: 'ts', threads: 1, version: pkg.version, ...(err ? { nativeError: err } : {}) };
 }
 
-/** Sets the number of threads the native kernels use; returns the number in effect. */
+/**
+ * Sets the number of threads the native kernels use and returns the number in
+ * effect: at most the pool's size, fixed when the pool starts (FATHOM_NUM_THREADS,
+ * else the core count), so on a 2-core machine setNumThreads(8) returns 2.
+ * Always 1 on the TS backend.
+ * @throws unless n is an integer in [1, 256].
+ */
 export function setNumThreads(n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`fathom.setNumThreads: expected an integer >= 1, got ${n}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new Error(`fathom.setNumThreads: n must be an integer in [1, ${MAX_THREADS}], got ${typeof n === 'number' ? n : typeof n}`);
+  }
   const b = nativeBinding();
   return b ? b.setNumThreads(n) : 1;
 }

@@ -21,7 +21,7 @@ let current: Backend | undefined;
 let warned = false;
 
 /** The largest FATHOM_NUM_THREADS accepted (the pool's own cap). */
-const MAX_THREADS = 256;
+export const MAX_THREADS = 256;
 
 /**
  * Validates FATHOM_NUM_THREADS before the native pool reads it: unset or empty

@@ -30,7 +30,7 @@ Options:
   --hidden LIST      hidden layer sizes, comma separated, each 1 to 65536 (default 256,256;
                      '' for none)
   --backend NAME     native | ts (default: native, falling back to ts)
-  --threads N        native threads, 1 to 1024 (default: all cores)
+  --threads N        native threads, 1 to 256 (default: all cores; at most the core count is used)
   --seed N           seed for initial weights and shuffling, 0 to 2^53-1 (default 1)
   --train N          use only the first N training digits, 1 to 60000
   --save PATH        save the trained model (safetensors); checked to be
@@ -171,7 +171,7 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     optimizer,
     hidden,
     ...(v.backend !== undefined ? { backend: choice('backend', v.backend, ['native', 'ts'] as const)! } : {}),
-    ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 1024) } : {}),
+    ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 256) } : {}),
     seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1'),
     ...(v.train !== undefined ? { train: int('train', v.train, 1, 1, 60000) } : {}),
     ...(typeof save === 'string' ? { save } : {}),

@@ -91,7 +91,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: Error) => {
-    console.error(`fathom: ${e.message}`);
+    // Library errors already start with 'fathom.<op>:'; don't say 'fathom' twice.
+    console.error(/^fathom[.:]/.test(e.message) ? e.message : `fathom: ${e.message}`);
     process.exitCode = 1;
   },
 );

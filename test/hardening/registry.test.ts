@@ -19,3 +19,17 @@ describe('nn.registerModuleType', () => {
     expect(() => nn.fromConfig({ type: 'NotAModule' })).toThrow(/the factory for 'NotAModule' returned object, expected an nn.Module/);
   });
 });
+
+describe('setNumThreads', () => {
+  it('takes an integer in [1, 256] and returns the number in effect (at most the pool size)', async () => {
+    const { setNumThreads, info } = await import('../../lib/index.js');
+    const before = info().threads;
+    expect(() => setNumThreads(0)).toThrow(/fathom.setNumThreads: n must be an integer in \[1, 256\], got 0/);
+    expect(() => setNumThreads(500)).toThrow(/got 500/);
+    expect(() => setNumThreads('2' as never)).toThrow(/got string/);
+    const got = setNumThreads(256);
+    expect(got).toBeGreaterThanOrEqual(1);
+    expect(got).toBeLessThanOrEqual(256);
+    setNumThreads(before);
+  });
+});
