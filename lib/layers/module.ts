@@ -112,8 +112,22 @@ export abstract class Module {
     throw new Error(
       `fathom.Module.config: ${name} does not implement config(), so it cannot be saved. ` +
       `Implement config() returning { type: '${name}', ...its constructor arguments } and make the type loadable with ` +
-      `nn.registerModuleType('${name}', (c) => new ${name}(...)); the weights are saved by their names (${this.namedParameters().slice(0, 3).map(([n]) => n).join(', ') || 'no parameters'}).`,
+      `nn.registerModuleType('${name}', (c) => new ${name}(...)); the weights are saved by their names (${listNames(this.namedParameters().map(([n]) => n))}).`,
     );
+  }
+
+  /**
+   * The module tree as PyTorch prints it, e.g.
+   * `Sequential(\n  (0): Linear(inFeatures=784, outFeatures=256, bias=true)\n  (1): ReLU()\n)`;
+   * also what console.log(module) shows.
+   */
+  toString(): string {
+    return repr(this, '');
+  }
+
+  /** @internal console.log / util.inspect (Node's well-known symbol; no @types/node needed). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   /** Same as forward(x). */
@@ -223,6 +237,35 @@ export abstract class Module {
   predict(x: Tensor, opts?: PredictOptions): Tensor {
     return predict(this, x, opts);
   }
+}
+
+function listNames(names: string[]): string {
+  if (names.length === 0) return 'no parameters';
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, … (${names.length} in all)`;
+}
+
+/** One line of constructor arguments from config() (nothing for a module without one). */
+function extraRepr(m: Module): string {
+  let c: ModuleConfig;
+  try {
+    c = m.config();
+  } catch {
+    return '';
+  }
+  return Object.entries(c)
+    .filter(([k, v]) => k !== 'type' && (v === null || typeof v !== 'object'))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? `'${v}'` : String(v)}`)
+    .join(', ');
+}
+
+function repr(m: Module, indent: string): string {
+  const name = m.constructor.name || 'Module';
+  const kids = m.modules();
+  const head = `${name}(${extraRepr(m)}`;
+  if (kids.length === 0) return `${head})`;
+  const inner = indent + '  ';
+  const lines = kids.map(([n, c]) => `${inner}(${n}): ${repr(c, inner)}`);
+  return `${head}\n${lines.join('\n')}\n${indent})`;
 }
 
 /** Whether `v` is one of the values registered explicitly on `m` (small maps: a scan beats a Set). */

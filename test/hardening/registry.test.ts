@@ -33,3 +33,18 @@ describe('setNumThreads', () => {
     setNumThreads(before);
   });
 });
+
+describe('printing a module', () => {
+  it('console.log(model) shows the layer tree as PyTorch does, not the weights', async () => {
+    const { inspect } = await import('node:util');
+    const m = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU());
+    const text = inspect(m);
+    expect(text).toBe("Sequential(\n  (0): Linear(inFeatures=4, outFeatures=3, bias=true, init='glorot')\n  (1): ReLU()\n)");
+    expect(String(m)).toBe(text);
+    class Net extends nn.Module {
+      body = m;
+      forward(x: never): never { return x; }
+    }
+    expect(String(new Net())).toBe("Net(\n  (body): Sequential(\n    (0): Linear(inFeatures=4, outFeatures=3, bias=true, init='glorot')\n    (1): ReLU()\n  )\n)");
+  });
+});
