@@ -311,6 +311,8 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
 
   const [xTrain, yTrain] = [rows(x, 0, nTrain), rows(y, 0, nTrain)];
   const val = opts.validationData ?? (nVal > 0 ? [rows(x, nTrain, n), rows(y, nTrain, n)] : null);
+  // validationData that does not fit the model fails now, not after an epoch of training.
+  if (opts.validationData) probe(model, lossFn, lossName, 'validationData', val![0], val![1]);
   const sink = opts.verbose === 0 ? null : opts.progress ?? consoleProgress(process.stderr, epochs);
   // Without a seed every fit() call shuffles differently (reproducibly after manualSeed).
   const pick = shuffler(opts.seed ?? Math.floor(randomSeed()));
@@ -371,8 +373,17 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         const end = Math.min(nTrain, start + batchSize);
         const xb = gather(xTrain, idx, start, end);
         const yb = gather(yTrain, idx, start, end);
-        const pred = forwardChecked('fit', model, xb);
-        const loss = lossChecked('fit', lossFn, pred, yb);
+        let pred: Tensor, loss: Tensor;
+        if (epoch === 0 && b === 0) {
+          // The first batch names the whole data set's shapes when they do not fit.
+          [pred, loss] = inContext(model, lossName, 'the training data', xTrain, yTrain, () => {
+            const p = forwardChecked('fit', model, xb);
+            return [p, lossChecked('fit', lossFn, p, yb)];
+          });
+        } else {
+          pred = forwardChecked('fit', model, xb);
+          loss = lossChecked('fit', lossFn, pred, yb);
+        }
         const lv = loss.item();
         if (!Number.isFinite(lv)) {
           throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data`);
@@ -406,6 +417,36 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
       const go = await callback(() => cb.onEpochEnd?.(epoch, logs));
       if (go === false) break;
     }
+  }
+}
+
+/**
+ * Runs the model and the loss on the first rows of (x, y) in inference mode
+ * without recording (no optimizer step, no running statistics touched), and
+ * re-throws a failure with the data set's shapes in front.
+ */
+function probe(model: Module, lossFn: LossFn, lossName: LossName | LossFn, what: string, x: Tensor, y: Tensor): void {
+  const k = Math.min(2, x.shape[0]);
+  if (k === 0) return;
+  const wasTraining = model.training;
+  model.train(false);
+  try {
+    inContext(model, lossName, what, x, y, () =>
+      noGrad(() => lossChecked('fit', lossFn, forwardChecked('fit', model, rows(x, 0, k)), rows(y, 0, k))));
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Runs f; an Error from it is re-thrown with the data set's shapes in front (the original as cause). */
+function inContext<T>(model: Module, lossName: LossName | LossFn, what: string, x: Tensor, y: Tensor, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new Error(
+      `fathom.fit: ${what} (x ${fmt(x.shape)}, y ${fmt(y.shape)}) does not fit ${model.constructor.name} and the ${typeof lossName === 'function' ? `${lossName.name || 'custom'} loss function` : `${lossName} loss`}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 // The training loop (issue 8, sections 2, 3 and 5): no interleaved fits,
 // Keras's accuracy and validation-split rules, bad options refused by name.
 import { describe, expect, it } from 'vitest';
-import { losses, manualSeed, nn, optim, setBackend, tensor, Tensor } from '../../lib/index.js';
+import { losses, manualSeed, nn, optim, randn, setBackend, tensor, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { validationSplitPoint } from '../../lib/models/training.js';
 
@@ -294,5 +294,22 @@ describe('bad input to fit / evaluate / predict is refused by name', () => {
     expect(() => m.predict('x' as never)).toThrow(/fathom.predict: x must be a Tensor, got string/);
     await expect(m.fit(x, y, { loss: (p: Tensor) => p, ...quiet })).rejects.toThrow(/fathom.fit: the loss function must return a scalar Tensor, got shape \[8, 2\]/);
     await expect(m.fit(x, y, { loss: () => 1 as never, ...quiet })).rejects.toThrow(/must return a scalar Tensor, got number/);
+  });
+});
+
+describe('fit names the data set when its shapes do not fit', () => {
+  it('validationData is checked before any training, the training data on its first batch', async () => {
+    const model = new nn.Sequential(new nn.Linear(3, 2));
+    const x = randn([40, 3]);
+    const y = tensor(new Int32Array(40));
+    let batches = 0;
+    await expect(model.fit(x, y, {
+      loss: 'crossEntropy', epochs: 1, batchSize: 8, verbose: 0,
+      validationData: [randn([10, 4]), tensor(new Int32Array(10))],
+      callbacks: { onBatchEnd: () => { batches++; } },
+    })).rejects.toThrow(/^fathom.fit: validationData \(x \[10, 4\], y \[10\]\) does not fit Sequential and the crossEntropy loss: .*Linear/);
+    expect(batches).toBe(0);
+    await expect(model.fit(randn([40, 5]), y, { loss: 'crossEntropy', verbose: 0 }))
+      .rejects.toThrow(/^fathom.fit: the training data \(x \[40, 5\], y \[40\]\) does not fit Sequential and the crossEntropy loss/);
   });
 });

@@ -241,7 +241,7 @@ describe('tensor(data, options)', () => {
     expect(t.dtype).toBe('int32');
     expect(t.shape).toEqual([3]);
     expect(tensor([[1, 2]], { requiresGrad: true }).requiresGrad).toBe(true);
-    expect(() => tensor([1], { dtype: 'int32' }, { dtype: 'int32' })).toThrow(/fathom.tensor: options were given twice/);
+    expect(() => tensor([1], { dtype: 'int32' } as never, { dtype: 'int32' })).toThrow(/fathom.tensor: options were given twice/);
     expect(() => tensor([1], { dtyp: 'int32' } as never)).toThrow(/fathom.tensor: unknown option 'dtyp'/);
   });
 });
