@@ -311,6 +311,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
 
   const [xTrain, yTrain] = [rows(x, 0, nTrain), rows(y, 0, nTrain)];
   const val = opts.validationData ?? (nVal > 0 ? [rows(x, nTrain, n), rows(y, nTrain, n)] : null);
+  warnSigmoidBeforeLogitsLoss(model, lossName);
   // validationData that does not fit the model fails now, not after an epoch of training.
   if (opts.validationData) probe(model, lossFn, lossName, 'validationData', val![0], val![1]);
   const sink = opts.verbose === 0 ? null : opts.progress ?? consoleProgress(process.stderr, epochs);
@@ -418,6 +419,27 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
       if (go === false) break;
     }
   }
+}
+
+const warnedSigmoid = new WeakSet<Module>();
+
+/**
+ * binaryCrossEntropy takes logits (PyTorch's BCEWithLogitsLoss); a model that
+ * already ends in Sigmoid would apply it twice and train badly without any
+ * error (Keras users expect probabilities here). Warn once per model.
+ */
+function warnSigmoidBeforeLogitsLoss(model: Module, lossName: LossName | LossFn): void {
+  if (lossName !== 'binaryCrossEntropy' || warnedSigmoid.has(model)) return;
+  let last: Module = model;
+  for (let kids = last.modules(); kids.length > 0; kids = last.modules()) last = kids[kids.length - 1][1];
+  // By name: importing the layer here would be a module cycle (layers import this file).
+  if (last.constructor.name !== 'Sigmoid') return;
+  warnedSigmoid.add(model);
+  process.emitWarning(
+    `fathom.fit: ${model.constructor.name} ends with Sigmoid, but the binaryCrossEntropy loss takes logits (as PyTorch's ` +
+    'BCEWithLogitsLoss) and applies the sigmoid itself; remove the final Sigmoid layer, or apply sigmoid() to predict() outputs instead',
+    { code: 'FATHOM_SIGMOID_LOGITS', type: 'FathomWarning' },
+  );
 }
 
 /**

@@ -313,3 +313,23 @@ describe('fit names the data set when its shapes do not fit', () => {
       .rejects.toThrow(/^fathom.fit: the training data \(x \[40, 5\], y \[40\]\) does not fit Sequential and the crossEntropy loss/);
   });
 });
+
+describe('binaryCrossEntropy after a final Sigmoid', () => {
+  it('warns once per model: the loss takes logits', async () => {
+    const warnings: string[] = [];
+    const on = (w: Error) => warnings.push(w.message);
+    process.on('warning', on);
+    try {
+      const model = new nn.Sequential(new nn.Linear(2, 1), new nn.Sigmoid());
+      const x = randn([8, 2]);
+      const y = tensor(new Float32Array(8), [8, 1]);
+      await model.fit(x, y, { loss: 'binaryCrossEntropy', verbose: 0 });
+      await model.fit(x, y, { loss: 'binaryCrossEntropy', verbose: 0 });
+      await new nn.Sequential(new nn.Linear(2, 1)).fit(x, y, { loss: 'binaryCrossEntropy', verbose: 0 });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', on);
+    }
+    expect(warnings.filter((m) => m.includes('ends with Sigmoid'))).toHaveLength(1);
+  });
+});
