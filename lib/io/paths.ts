@@ -22,13 +22,27 @@ const describe = (v: unknown): string =>
 
 /**
  * Turns `p` into a file-system path, or throws `<op>: expected <arg> to be ...`.
- * Refuses: non-strings that are not `file:` URLs, the empty string, and
- * strings with a NUL byte (the OS would cut the path there).
+ * A string starting with `file://` is read as a URL; other `scheme://`
+ * strings are refused. Refuses: non-strings that are not `file:` URLs, the
+ * empty string, and strings with a NUL byte (the OS would cut the path there).
  */
 export function toPath(p: unknown, op: string, arg = 'path'): string {
   if (typeof p === 'string') {
     if (p.length === 0) throw new Error(`${op}: expected ${arg} to be a file path or a file: URL, got an empty string`);
     if (p.includes('\0')) throw new Error(`${op}: expected ${arg} to be a file path without NUL bytes, got ${JSON.stringify(p)}`);
+    // A URL written as a string: 'file://...' means that file (not a folder named 'file:');
+    // any other scheme ('https://...') is refused rather than read as a relative path.
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(p);
+    if (scheme) {
+      if (scheme[1].toLowerCase() !== 'file') {
+        throw new Error(`${op}: expected ${arg} to be a local file path or a file: URL, got a ${scheme[1]}: URL (${p}); fathom reads and writes local files only`);
+      }
+      try {
+        return fileURLToPath(p);
+      } catch (err) {
+        throw new Error(`${op}: expected ${arg} to be a usable file: URL, got ${p} (${(err as Error).message})`, { cause: err });
+      }
+    }
     return p;
   }
   if (p !== null && typeof p === 'object') {

@@ -227,6 +227,11 @@ describe('clear errors that name the path', () => {
     await expect(save(m, '')).rejects.toThrow('fathom.save: expected path to be a file path or a file: URL, got an empty string');
     await expect(load(null as never)).rejects.toThrow('fathom.load: expected path to be a file path (string) or a file: URL, got null');
     await expect(save(m, 'a\0b')).rejects.toThrow(/without NUL bytes/);
+    // The same URLs written as strings: file:// is that file, other schemes are refused.
+    const q = join(dir, 'string url.safetensors');
+    await save(m, pathToFileURL(q).href);
+    expect([...(await load(pathToFileURL(q).href)).predict(x).data]).toEqual([...m.predict(x).data]);
+    await expect(load('https://example.com/m.safetensors')).rejects.toThrow(/^fathom\.load: expected path to be a local file path or a file: URL, got a https: URL/);
   });
 
   it('save into a missing folder names the target and the folder, never the temp file', async () => {
