@@ -6,6 +6,7 @@
  * strict mode would call `--epochs -3` "ambiguous" instead).
  */
 import { parseArgs } from 'node:util';
+import { closestName } from '../layers/options.js';
 
 export const MAIN_HELP = `Usage: fathom <command> [options]
 
@@ -109,7 +110,10 @@ function parseFlags(cmd: string, args: string[], spec: FlagSpec): Record<string,
     if (t.kind === 'positional') usage(`unexpected argument '${t.value}' for fathom ${cmd}`);
     if (t.kind !== 'option') continue; // the '--' terminator
     const type = Object.hasOwn(spec, t.name) ? spec[t.name] : undefined;
-    if (type === undefined) usage(`unknown option '${t.rawName}' for fathom ${cmd}`);
+    if (type === undefined) {
+      const near = t.name.length >= 3 ? closestName(t.name, Object.keys(spec)) : undefined;
+      usage(`unknown option '${t.rawName}' for fathom ${cmd}${near ? ` (did you mean '--${near}'?)` : ''}`);
+    }
     if (Object.hasOwn(out, t.name)) usage(`option --${t.name} given more than once`);
     if (type === 'boolean') {
       if (t.value !== undefined) usage(`option ${t.rawName} takes no value, got '${t.value}'`);

@@ -45,7 +45,7 @@ async function train(o: TrainOptions): Promise<void> {
   const opt = o.optimizer === 'adam'
     ? new optim.Adam(model.parameters(), { lr: o.lr })
     : new optim.SGD(model.parameters(), { lr: o.lr, momentum: 0.9, nesterov: true });
-  console.log(`model: MLP ${[784, ...o.hidden, ds.classes].join('-')} · ${o.optimizer} lr ${o.lr} · batch ${o.batchSize} · ${o.epochs} epochs`);
+  console.log(`model: MLP ${[784, ...o.hidden, ds.classes].join('-')} · ${o.optimizer} lr ${o.lr} · batch ${o.batchSize} · ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}`);
 
   const history = await model.fit(ds.train.x, ds.train.y, {
     loss: 'crossEntropy', optimizer: opt, epochs: o.epochs, batchSize: o.batchSize, validationSplit: 0.1, seed: o.seed,

@@ -39,6 +39,13 @@ function distance(a: string, b: string): number {
   return prev[b.length];
 }
 
+/** The known name a mistyped `k` most likely meant (prefix, then edit distance), if any. */
+export function closestName(k: string, known: readonly string[]): string | undefined {
+  const lower = k.toLowerCase();
+  return known.find((n) => n.toLowerCase().startsWith(lower) || lower.startsWith(n.toLowerCase())) ??
+    known.map((n) => [n, distance(k, n)] as const).filter(([, d]) => d <= Math.max(2, k.length / 3)).sort((a, b) => a[1] - b[1])[0]?.[0];
+}
+
 /**
  * Validates an options object. Returns it (or {} for undefined).
  * @throws Error `fathom.<op>: options must be an object…` for null, arrays and primitives;
@@ -53,9 +60,7 @@ export function checkOptions<T extends object>(op: string, opts: T | undefined, 
   for (const [k, v] of Object.entries(opts)) {
     const want = spec[k];
     if (!want) {
-      const lower = k.toLowerCase();
-      const near = known.find((n) => n.toLowerCase().startsWith(lower) || lower.startsWith(n.toLowerCase())) ??
-        known.map((n) => [n, distance(k, n)] as const).filter(([, d]) => d <= Math.max(2, k.length / 3)).sort((a, b) => a[1] - b[1])[0]?.[0];
+      const near = closestName(k, known);
       const hint = near ? ` (did you mean '${near}'?)` : '';
       throw new Error(`fathom.${op}: unknown option '${k}'${hint}; known options: ${known.join(', ')}`);
     }
@@ -63,7 +68,8 @@ export function checkOptions<T extends object>(op: string, opts: T | undefined, 
     const types = typeof want === 'string' ? [want] : want;
     const t = typeOf(v);
     if (!types.includes(t as OptionType)) {
-      throw new Error(`fathom.${op}: options.${k} must be a ${types.join(' or ')}, got ${t === 'string' ? `the string ${show(v)}` : `${t} ${show(v)}`}`);
+      const a = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+      throw new Error(`fathom.${op}: options.${k} must be ${types.map(a).join(' or ')}, got ${t === 'string' ? `the string ${show(v)}` : `${t} ${show(v)}`}`);
     }
   }
   return opts;

@@ -72,7 +72,12 @@ export interface FitOptions {
   accuracy?: boolean;
   /** Binary accuracy counts pred > threshold as 1 (default 0 for binaryCrossEntropy, which takes logits; else 0.5). */
   accuracyThreshold?: number;
-  callbacks?: Callbacks;
+  /**
+   * Hooks called during training, or a list of them (Keras's `callbacks=[...]`):
+   * each hook of a list runs in order, and training stops after an epoch when
+   * any onEpochEnd returns false.
+   */
+  callbacks?: Callbacks | Callbacks[];
   /** 0 silent, 1 progress (bar on a TTY, a line per epoch otherwise). Default 1. */
   verbose?: 0 | 1;
   /** Where progress goes (default stderr). */
@@ -221,7 +226,7 @@ const evaluating = new WeakMap<Module, number>();
 const FIT_OPTIONS: OptionSpec = {
   loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
   validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', accuracy: 'boolean',
-  accuracyThreshold: 'number', callbacks: 'object', verbose: 'number', progress: 'object',
+  accuracyThreshold: 'number', callbacks: ['object', 'array'], verbose: 'number', progress: 'object',
 };
 const CALLBACKS: OptionSpec = { onTrainBegin: 'function', onTrainEnd: 'function', onEpochBegin: 'function', onEpochEnd: 'function', onBatchEnd: 'function' };
 const EVALUATE_OPTIONS: OptionSpec = { batchSize: 'number', loss: ['string', 'function'], accuracy: 'boolean', accuracyThreshold: 'number' };
@@ -257,7 +262,9 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   if (!(split >= 0 && split < 1)) throw new Error(`fathom.fit: validationSplit must be a number in [0, 1), got ${split}`);
   if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new Error(`fathom.fit: seed must be an integer, got ${opts.seed}`);
   if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1) throw new Error(`fathom.fit: verbose must be 0 or 1, got ${opts.verbose}`);
-  const cb = checkOptions<Callbacks>('fit callbacks', opts.callbacks, CALLBACKS);
+  const cb = Array.isArray(opts.callbacks)
+    ? combineCallbacks(opts.callbacks.map((c, i) => checkOptions<Callbacks>(`fit callbacks[${i}]`, c, CALLBACKS)))
+    : checkOptions<Callbacks>('fit callbacks', opts.callbacks, CALLBACKS);
   if (opts.progress !== undefined && (typeof opts.progress.batch !== 'function' || typeof opts.progress.epoch !== 'function')) {
     throw new Error('fathom.fit: progress must be an object with batch() and epoch() methods');
   }
@@ -419,6 +426,23 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
       if (go === false) break;
     }
   }
+}
+
+/** One Callbacks object that runs each list entry's hooks in order; onEpochEnd is false when any returns false. */
+function combineCallbacks(list: Callbacks[]): Callbacks {
+  const all = (name: keyof Callbacks) => list.map((c) => c[name]).filter((f) => f !== undefined) as ((...a: unknown[]) => unknown)[];
+  const run = (name: keyof Callbacks) => async (...args: unknown[]): Promise<boolean> => {
+    let keepGoing = true;
+    for (const f of all(name)) if ((await f(...args)) === false) keepGoing = false;
+    return keepGoing;
+  };
+  return {
+    onTrainBegin: async () => { await run('onTrainBegin')(); },
+    onTrainEnd: async (h) => { await run('onTrainEnd')(h); },
+    onEpochBegin: async (e) => { await run('onEpochBegin')(e); },
+    onEpochEnd: (e, logs) => run('onEpochEnd')(e, logs),
+    onBatchEnd: async (b, logs) => { await run('onBatchEnd')(b, logs); },
+  };
 }
 
 const warnedSigmoid = new WeakSet<Module>();

@@ -59,6 +59,7 @@ describe('fathom: flags are validated with clear messages', () => {
     [['train', '--hidden', '256,,3'], "--hidden must be comma-separated integers from 1 to 65536 ('' for none), got '256,,3'"],
     [['train', '--hidden', '0'], "--hidden must be comma-separated integers from 1 to 65536 ('' for none), got '0'"],
     [['train', '--hidden', '100000'], "--hidden must be comma-separated integers from 1 to 65536 ('' for none), got '100000'"],
+    [['train', '--epoch', '2'], "unknown option '--epoch' for fathom train (did you mean '--epochs'?)"],
     [['train', '--threads', '0'], "--threads must be an integer from 1 to 256, got '0'"],
     [['train', '--threads', 'all'], "--threads must be an integer from 1 to 256, got 'all'"],
     [['train', '--seed', '-1'], "--seed must be an integer from 0 to 2^53-1, got '-1'"],

@@ -251,7 +251,7 @@ describe('bad input to fit / evaluate / predict is refused by name', () => {
       await expect(m.evaluate(x, y, o)).rejects.toThrow(/fathom.evaluate: options must be an object/);
       expect(() => m.predict(x, o)).toThrow(/fathom.predict: options must be an object/);
     }
-    await expect(m.fit(x, y, { loss: 'crossEntropy', callbacks: null as unknown as undefined })).rejects.toThrow(/options.callbacks must be a object, got null/);
+    await expect(m.fit(x, y, { loss: 'crossEntropy', callbacks: null as unknown as undefined })).rejects.toThrow(/options.callbacks must be an object or an array, got null/);
   });
 
   it('options of the wrong type or value, and unknown options', async () => {
@@ -278,7 +278,7 @@ describe('bad input to fit / evaluate / predict is refused by name', () => {
       [{ optimizer: 'rmsprop' }, /optimizer must be an Optimizer, 'adam' or 'sgd', got "rmsprop"/],
       [{ optimizer: new optim.SGD(mlp(1).parameters()), lr: 0.1 }, /lr applies to optimizer 'adam' or 'sgd'; the SGD instance has its own/],
       [{ loss: 'hinge' }, /unknown loss 'hinge'/],
-      [{ loss: 7 }, /options.loss must be a string or function, got number 7/],
+      [{ loss: 7 }, /options.loss must be a string or a function, got number 7/],
     ];
     for (const [o, re] of cases) await expect(m.fit(x, y, { loss: 'crossEntropy', ...quiet, ...o } as never), JSON.stringify(o)).rejects.toThrow(re);
     await expect(m.evaluate(x, y, { batchSize: '8' } as never)).rejects.toThrow(/fathom.evaluate: options.batchSize must be a number/);
@@ -331,5 +331,23 @@ describe('binaryCrossEntropy after a final Sigmoid', () => {
       process.off('warning', on);
     }
     expect(warnings.filter((m) => m.includes('ends with Sigmoid'))).toHaveLength(1);
+  });
+});
+
+describe('callbacks as a list (Keras style)', () => {
+  it('runs every entry in order and stops when any onEpochEnd returns false', async () => {
+    const model = new nn.Sequential(new nn.Linear(2, 1));
+    const seen: string[] = [];
+    const h = await model.fit(randn([8, 2]), randn([8, 1]), {
+      loss: 'mse', epochs: 5, verbose: 0,
+      callbacks: [
+        { onEpochEnd: (e) => { seen.push(`a${e}`); } },
+        { onEpochEnd: (e) => { seen.push(`b${e}`); return e < 1; } },
+      ],
+    });
+    expect(seen).toEqual(['a0', 'b0', 'a1', 'b1']);
+    expect(h.epochs).toHaveLength(2);
+    await expect(model.fit(randn([8, 2]), randn([8, 1]), { callbacks: [{ onEpochEnd: 3 as never }] }))
+      .rejects.toThrow(/fathom.fit callbacks\[0\]: options.onEpochEnd must be a function/);
   });
 });
