@@ -12,11 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "runtime/malloc_trim.h"
+
 namespace fathom::binding {
 
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* op, size_t count) : info_(info), op_(op) {
+    release_free_memory();  // malloc_trim at most every 2 s: runtime/malloc_trim.h (FATHOM_MALLOC_TRIM=0: off)
     if (info.Length() < count)
       fail("expected " + std::to_string(count) + " arguments, got " + std::to_string(info.Length()));
   }

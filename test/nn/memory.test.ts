@@ -1,7 +1,11 @@
-/** A long training run must not grow in memory: the tape is released after every step. */
+/** A long training run must not grow in memory: the tape is released after every step, and the RSS stays flat. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { losses, manualSeed, nn, optim, rand, tensor } from '../../lib/index.js';
 
 setFlagsFromString('--expose-gc');
@@ -32,4 +36,32 @@ it('memory stays flat over many training steps', () => {
   const after = usage();
   // One step allocates ~0.2 MB of tensors; 1500 leaked steps would be ~300 MB.
   expect(after - before).toBeLessThan(4 * 1024 * 1024);
+});
+
+// Resident memory, in child processes (scripts/memcheck.mjs; `npm run test:memory`
+// is the long version: 1 M steps per loop, young generation at V8's ceiling).
+// Here, a few seconds: small semi-spaces (many GC cycles per second) and the
+// RSS sampled right after a full GC, i.e. what stays: a leak, native memory
+// that grows, or free memory malloc keeps. The child loads dist/, which
+// `npm test` builds before the suites run.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const SHORT = ['--scale', '0.03', '--young', 'small', '--after-gc', '--warmup', '0.2'];
+function memcheck(...args: string[]): { status: number | null; out: string } {
+  if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('memory test: dist/index.js is missing; run `npm run build:ts` first');
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'memcheck.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe.skipIf(process.platform !== 'linux')('resident memory (RSS) after warm-up', () => {
+  it('grows less than 5 % over 30 k training steps, 30 k predict calls (native) and 3 k TS-backend steps', () => {
+    const r = memcheck('--only', 'train,predict,ts-train', ...SHORT);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out.match(/^ok /gm)?.length, r.out).toBe(3);
+  });
+
+  it('the same check fails when the loop keeps 256 bytes per step alive', () => {
+    const r = memcheck('--only', 'train', ...SHORT, '--leak', '256');
+    expect(r.status, r.out).toBe(1);
+    expect(r.out).toMatch(/^FAIL train/m);
+  });
 });
