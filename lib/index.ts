@@ -30,7 +30,8 @@ export * as losses from './losses/index.js';
 export * as data from './data/index.js';
 export { save, load } from './io/model.js';
 export type { FilePath, FileURLLike } from './io/paths.js';
-export type { FitOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
+export type { FitOptions, EvaluateOptions, PredictOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
+export type { ProgressSink, ProgressStream } from './models/progress.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 

@@ -33,11 +33,27 @@ export class Sign extends Activation {
   protected fn(x: Tensor): Tensor { return sign(x); }
 }
 /** Softmax over the last axis. (With losses.crossEntropy, feed logits instead.) */
+/** Softmax over the last axis; `new nn.Softmax(-1)` (PyTorch's dim) is accepted, another axis is refused. */
 export class Softmax extends Activation {
+  constructor(axis?: number) {
+    super();
+    lastAxisOnly('Softmax', axis);
+  }
   protected fn(x: Tensor): Tensor { return softmax(needsAxis('Softmax', x)); }
 }
+/** log(softmax) over the last axis; the axis argument as for Softmax. */
 export class LogSoftmax extends Activation {
+  constructor(axis?: number) {
+    super();
+    lastAxisOnly('LogSoftmax', axis);
+  }
   protected fn(x: Tensor): Tensor { return logSoftmax(needsAxis('LogSoftmax', x)); }
+}
+
+function lastAxisOnly(layer: string, axis: unknown): void {
+  if (axis !== undefined && axis !== -1) {
+    throw new Error(`fathom.${layer}: only the last axis (-1) is supported, got ${describe(axis)}${typeof axis === 'number' ? ` ${axis}` : ''}; transpose the input first`);
+  }
 }
 
 /** The softmax layers work over the last axis: a scalar has none. */

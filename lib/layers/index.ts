@@ -4,4 +4,4 @@ export { Linear, initWeights, type Init, type LinearOptions } from './linear.js'
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
 export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
-export { fromConfig, registerModuleType } from './registry.js';
+export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';

@@ -24,7 +24,7 @@
  * activations) hold only what their constructor registered: properties added
  * to such an instance later are not walked (subclass them instead).
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
 import type { FitOptions, History, EvaluateOptions, PredictOptions, EvalResult } from '../models/training.js';
@@ -188,6 +188,7 @@ export abstract class Module {
     const names = new Set(mine.map(([n]) => n));
     const extra = Object.keys(dict).filter((n) => !names.has(n));
     if (extra.length) throw new Error(`fathom.loadStateDict: unexpected parameters: ${extra.join(', ')}`);
+    // Every entry is checked before any is copied: a refused dict leaves the module as it was.
     for (const [n, t] of mine) {
       const src = dict[n];
       if (!src) throw new Error(`fathom.loadStateDict: missing parameter '${n}'`);
@@ -196,8 +197,10 @@ export abstract class Module {
       if (!sameShape(src.shape, t.shape)) {
         throw new Error(`fathom.loadStateDict: parameter '${n}' has shape ${fmt(t.shape)}, the state dict has ${fmt(src.shape)}`);
       }
-      (t.data as Float32Array).set(src.data);
+      checkStorage('loadStateDict', `'${n}'`, src);
+      checkStorage('loadStateDict', `the module's parameter '${n}'`, t);
     }
+    for (const [n, t] of mine) (t.data as Float32Array).set(dict[n].data);
   }
 
   /** Training mode on (or off); applies to children. Returns this. */

@@ -6,7 +6,7 @@
  * calling thread; for full isolation run training in a worker_thread — the
  * native addon is worker-safe).
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
@@ -144,6 +144,9 @@ function checkModel(op: string, model: Module): void {
   }
 }
 
+/** Samples are indexed with int32 (the shuffle order). */
+const MAX_SAMPLES = 2 ** 31 - 1;
+
 function checkData(op: string, x: Tensor, y: Tensor): number {
   if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor, got ${describe(x)}`);
   if (!(y instanceof Tensor)) throw new Error(`fathom.${op}: y must be a Tensor, got ${describe(y)}`);
@@ -152,6 +155,13 @@ function checkData(op: string, x: Tensor, y: Tensor): number {
     throw new Error(`fathom.${op}: x has ${x.shape[0]} samples (shape ${fmt(x.shape)}) but y has ${y.shape[0]} (shape ${fmt(y.shape)})`);
   }
   if (x.shape[0] === 0) throw new Error(`fathom.${op}: x and y have no samples (shapes ${fmt(x.shape)} and ${fmt(y.shape)})`);
+  checkStorage(op, 'x', x);
+  checkStorage(op, 'y', y);
+  // Samples without values ([n, 0]) would make the batch loop walk n empty rows for nothing.
+  if (x.size === 0 || y.size === 0) {
+    throw new Error(`fathom.${op}: the samples hold no values (x ${fmt(x.shape)}, y ${fmt(y.shape)}); every sample needs at least one feature and one target value`);
+  }
+  if (x.shape[0] > MAX_SAMPLES) throw new Error(`fathom.${op}: x has ${x.shape[0]} samples; at most ${MAX_SAMPLES}`);
   return x.shape[0];
 }
 
@@ -594,13 +604,15 @@ export function predict(model: Module, x: Tensor, options?: PredictOptions): Ten
   const opts = checkOptions<PredictOptions>('predict', options, PREDICT_OPTIONS);
   if (!(x instanceof Tensor)) throw new Error(`fathom.predict: x must be a Tensor, got ${describe(x)}`);
   if (x.rank < 1) throw new Error(`fathom.predict: x needs a batch dimension, got a scalar ${fmt(x.shape)}`);
+  checkStorage('predict', 'x', x);
   const batchSize = checkInt('predict', 'batchSize', opts.batchSize ?? 256, 1);
   const n = x.shape[0];
   const wasTraining = model.training;
   model.eval();
   try {
     return noGrad(() => {
-      if (n <= batchSize) {
+      // Empty rows ([2**31, 0]) go through in one call: the ops return empty results at once.
+      if (n <= batchSize || x.size === 0) {
         const y = forwardChecked('predict', model, x);
         return y === x ? x.clone() : y; // never hand back the caller's own tensor
       }

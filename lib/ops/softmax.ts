@@ -11,19 +11,29 @@ function rows(op: string, x: Tensor): [number, number] {
   return [d === 0 ? 0 : x.size / d, d];
 }
 
-function softmaxOp(x: Tensor, log: boolean): Tensor {
+function softmaxOp(x: Tensor, log: boolean, axis: unknown): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
   checkFloat(name, 'x', x);
   const [n, d] = rows(name, x);
+  if (axis !== undefined) {
+    const a = normAxis(name, x.rank, axis);
+    if (a !== x.rank - 1) {
+      throw new Error(`fathom.${name}: only the last axis is supported (axis -1 or ${x.rank - 1}), got axis ${axis} of shape ${fmt(x.shape)}; transpose the tensor first`);
+    }
+  }
   const y = empty(x.shape, name);
   if (y.size > 0) backend().softmax(n, d, x.f32(), y.f32(), log);
   return record(y, name, [x]);
 }
 
-/** Softmax over the last axis (rank >= 1; an empty tensor gives an empty result). */
-export const softmax = (x: Tensor): Tensor => softmaxOp(x, false);
-/** log(softmax(x)) over the last axis, computed stably. */
-export const logSoftmax = (x: Tensor): Tensor => softmaxOp(x, true);
+/**
+ * Softmax over the last axis (rank >= 1; an empty tensor gives an empty
+ * result). `axis` may be given as -1 or rank − 1 (PyTorch's `dim`); another
+ * axis is refused rather than silently ignored.
+ */
+export const softmax = (x: Tensor, axis?: number): Tensor => softmaxOp(x, false, axis);
+/** log(softmax(x)) over the last axis, computed stably; `axis` as for softmax. */
+export const logSoftmax = (x: Tensor, axis?: number): Tensor => softmaxOp(x, true, axis);
 
 /**
  * Mean softmax cross-entropy from logits [n, d]. `target` is either int32

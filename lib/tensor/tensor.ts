@@ -31,6 +31,9 @@ export function checkStorage(op: string, name: string, t: Tensor): Tensor {
   return t;
 }
 
+/** The most JS arrays toArray() builds (the values themselves are bounded by the tensor size limit). */
+const MAX_NESTED_ARRAYS = 2 ** 26;
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -142,6 +145,15 @@ export class Tensor {
     checkStorage('toArray', 'the tensor', this);
     const data = this.data;
     const shape = this.shape;
+    // An empty tensor beside a huge dimension ([2**31, 0]) would need billions of JS arrays.
+    let arrays = 0;
+    for (let d = 0, outer = 1; d < shape.length; d++) {
+      arrays += outer;
+      outer *= shape[d];
+    }
+    if (arrays > MAX_NESTED_ARRAYS) {
+      throw new Error(`fathom.toArray: a tensor of shape ${fmt(shape)} would need ${arrays} nested JS arrays (at most ${MAX_NESTED_ARRAYS}); read t.data instead`);
+    }
     const build = (dim: number, offset: number): NestedArray => {
       if (dim === shape.length) return data[offset];
       const stride = sizeOf(shape.slice(dim + 1));
@@ -217,8 +229,8 @@ export class Tensor {
   sum(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.sum(this, axes, keepDims); }
   mean(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.mean(this, axes, keepDims); }
   max(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.max(this, axes, keepDims); }
-  softmax(): Tensor { return ops.softmax(this); }
-  logSoftmax(): Tensor { return ops.logSoftmax(this); }
+  softmax(axis?: number): Tensor { return ops.softmax(this, axis); }
+  logSoftmax(axis?: number): Tensor { return ops.logSoftmax(this, axis); }
   transpose(): Tensor { return ops.transpose(this); }
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
   slice(begin: number, end?: number): Tensor { return ops.slice(this, begin, end); }

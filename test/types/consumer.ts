@@ -17,6 +17,16 @@ opt.step();
 const probs: Tensor = noGrad(() => model.predict(x).softmax());
 const backendName: 'native' | 'ts' = info().backend;
 
+// The option types of every public entry point are importable (issue 8 §7).
+import type { EvaluateOptions, FitOptions, PredictOptions, ProgressSink, TensorOptions } from 'fathom';
+const fitOpts: FitOptions = { loss: 'crossEntropy', epochs: 1, callbacks: [{ onEpochEnd: () => false }] };
+const evalOpts: EvaluateOptions = { batchSize: 64 };
+const predOpts: PredictOptions = { batchSize: 64 };
+const tOpts: TensorOptions = { dtype: 'int32' };
+const labels: Tensor = tensor([0, 1], tOpts);
+const sink: ProgressSink | undefined = fitOpts.progress;
+const rows: number[][] = model.predict(x, predOpts).toArray<number[][]>();
+
 async function main(): Promise<number> {
   const ds = await data.mnist({ train: 10 });
   const h = await model.fit(ds.train.x, ds.train.y, { loss: 'crossEntropy', optimizer: opt, epochs: 1 });
