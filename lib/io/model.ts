@@ -127,11 +127,17 @@ function expectedShapes(config: ModuleConfig, where: string): ParameterShapes | 
   }
 }
 
+/** Up to five names, quoted and escaped (a hostile file's names may hold control characters), then how many more. */
+function names5(names: string[]): string {
+  const shown = names.slice(0, 5).map((n) => JSON.stringify(n).replace(/[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return names.length > 5 ? `${shown.join(', ')} and ${names.length - 5} more` : shown.join(', ');
+}
+
 /** The file must hold exactly the architecture's parameters, F32, with the same shapes. */
 function checkTensors(file: { tensors: Record<string, { dtype: string; shape: number[] }> }, expected: ParameterShapes, where: string): void {
   const names = new Set(expected.map(([n]) => n));
   const extra = Object.keys(file.tensors).filter((n) => !names.has(n));
-  if (extra.length) throw new Error(`${where}: tensors not in the architecture: ${extra.join(', ')}`);
+  if (extra.length) throw new Error(`${where}: tensors not in the architecture: ${names5(extra)}`);
   for (const [name, shape] of expected) {
     const t = file.tensors[name];
     if (!t) throw new Error(`${where}: the architecture needs tensor '${name}' ${fmt(shape)}, which the file lacks`);

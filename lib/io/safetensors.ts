@@ -37,6 +37,13 @@ export interface SafetensorsFile {
 /** The largest header accepted; the reference implementation uses the same limit. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * The most tensors a file may declare. JSON.parse builds objects several times
+ * the size of their text, so a header of a million tiny entries (59 MB) would
+ * take about 1 GB; real models have thousands at most.
+ */
+export const MAX_TENSORS = 100_000;
+
 const ITEM_SIZE = 4; // both F32 and I32
 
 /** Dtypes the format defines that fathom does not read (a clearer error than "unknown"). */
@@ -191,6 +198,8 @@ function parseLayout(headerBytes: Uint8Array, dataLen: number, fail: (msg: strin
   const metadata: Record<string, string> = Object.create(null);
   const tensors: SafetensorsHeader['tensors'] = Object.create(null);
   const entries: SafetensorsEntry[] = [];
+  const declared = Object.keys(header).length - ('__metadata__' in header ? 1 : 0);
+  if (declared > MAX_TENSORS) fail(`expected at most ${MAX_TENSORS} tensors, got ${declared}`);
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (typeof info !== 'object' || info === null || Array.isArray(info)) {
@@ -235,6 +244,13 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
     fail('not a safetensors file: expected the header to be UTF-8 JSON, got invalid UTF-8');
   }
   if (!text.startsWith('{')) fail(`not a safetensors file: expected the header to be a JSON object starting with '{', got ${show(text.slice(0, 20))}`);
+  // Count the objects before parsing (every entry is one '{'; strings may hold more, so this
+  // over-counts and is only a bound): a header of a million entries never reaches JSON.parse.
+  let objects = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x7b) objects++;
+  if (objects > 4 * MAX_TENSORS) {
+    fail(`expected at most ${MAX_TENSORS} tensors, got a header of ${objects} JSON objects`);
+  }
   let header: unknown;
   try {
     header = JSON.parse(text);

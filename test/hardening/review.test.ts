@@ -64,3 +64,40 @@ for (const b of backends) {
     });
   });
 }
+
+describe('hostile safetensors headers (review)', () => {
+  const fileOf = (header: object): Uint8Array => {
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    return out;
+  };
+  it('a header declaring more than MAX_TENSORS tensors is refused, before or after parsing', async () => {
+    const { decodeSafetensors, MAX_TENSORS } = await import('../../lib/io/safetensors.js');
+    const many: Record<string, object> = {};
+    for (let i = 0; i <= MAX_TENSORS; i++) many[`t${i}`] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
+    expect(() => decodeSafetensors(fileOf(many), 'many')).toThrow(/expected at most 100000 tensors, got 100001/);
+    const bomb = new TextEncoder().encode(`{"a":${'{'.repeat(4 * MAX_TENSORS + 1)}`);
+    const f = new Uint8Array(8 + bomb.length);
+    new DataView(f.buffer).setBigUint64(0, BigInt(bomb.length), true);
+    f.set(bomb, 8);
+    expect(() => decodeSafetensors(f, 'bomb')).toThrow(/expected at most 100000 tensors, got a header of 400002 JSON objects/);
+  });
+  it('names from a file are quoted, escaped and capped in messages', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { load, save } = await import('../../lib/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'fathom-review-'));
+    const m = new nn.Sequential(new nn.Linear(1, 1));
+    await save(m, join(dir, 'ok.safetensors'));
+    const { decodeSafetensors, encodeSafetensors } = await import('../../lib/io/safetensors.js');
+    const { readFileSync } = await import('node:fs');
+    const file = decodeSafetensors(readFileSync(join(dir, 'ok.safetensors')));
+    const tensors = { ...file.tensors } as Record<string, (typeof file.tensors)[string]>;
+    for (const n of ['a\u202eb', '\u0001y', 'c', 'd', 'e', 'f', 'g']) tensors[n] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
+    writeFileSync(join(dir, 'bad.safetensors'), encodeSafetensors(tensors, file.metadata));
+    await expect(load(join(dir, 'bad.safetensors'))).rejects.toThrow(/tensors not in the architecture: "\\u0001y", "a\\u202eb", "c", "d", "e" and 2 more$/);
+  });
+});
