@@ -65,9 +65,24 @@ const shapeFns = new Map<string, ShapeFn>([
 function num(c: ModuleConfig, key: string): number {
   const v = c[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a positive integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}`);
   }
   return v;
+}
+
+/** The keys each built-in type's config may hold: anything else (a typo, a hostile file) is refused. */
+const KEYS: Record<string, readonly string[]> = {
+  Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init'],
+  Sequential: ['type', 'layers'],
+};
+
+function checkKeys(c: ModuleConfig): void {
+  const allowed = KEYS[c.type] ?? (BUILT_IN.has(c.type) ? ['type'] : null);
+  if (!allowed) return; // a registered custom type reads its own keys
+  const extra = Object.keys(c).filter((k) => !allowed.includes(k));
+  if (extra.length) {
+    throw new Error(`fathom.fromConfig: unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} in a ${c.type} config (known: ${allowed.join(', ')})`);
+  }
 }
 
 /**
@@ -96,6 +111,7 @@ function checkConfig(c: ModuleConfig): string {
     throw new Error(`fathom.fromConfig: expected {type: string, ...}, got ${JSON.stringify(c)}`);
   }
   if (!factories.has(c.type)) throw new Error(`fathom.fromConfig: unknown module type '${c.type}' (register it with nn.registerModuleType)`);
+  checkKeys(c);
   return c.type;
 }
 

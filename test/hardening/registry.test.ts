@@ -48,3 +48,12 @@ describe('printing a module', () => {
     expect(String(new Net())).toBe("Net(\n  (body): Sequential(\n    (0): Linear(inFeatures=4, outFeatures=3, bias=true, init='glorot')\n    (1): ReLU()\n  )\n)");
   });
 });
+
+describe('nn.fromConfig (review)', () => {
+  it('refuses unknown keys in built-in configs and names non-integer sizes exactly', () => {
+    expect(() => nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 1, evil: 1 })).toThrow(/fathom.fromConfig: unknown key "evil" in a Linear config \(known: type, inFeatures, outFeatures, bias, init\)/);
+    expect(() => nn.fromConfig({ type: 'ReLU', slope: 2 })).toThrow(/unknown key "slope" in a ReLU config/);
+    expect(() => nn.fromConfig({ type: 'Linear', inFeatures: Infinity, outFeatures: 1 })).toThrow(/Linear.inFeatures must be a positive integer, got Infinity/);
+    expect(nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 1, bias: false, init: 'he' }).parameters()).toHaveLength(1);
+  });
+});
