@@ -39,9 +39,35 @@ export function checkNumThreadsEnv(): void {
   }
 }
 
+/** The FATHOM_ISA values the addon knows (it reads the variable itself, at its first kernel call). */
+const ISA_NAMES = ['auto', 'scalar', 'avx2', 'avx512', 'neon'];
+
+/**
+ * Validates FATHOM_ISA before the addon reads it: the names are
+ * case-insensitive ('AVX2' is avx2: the variable is rewritten in lower case),
+ * and an unknown name is refused as such, not as "not available on this CPU".
+ */
+export function checkIsaEnv(): void {
+  const raw = process.env.FATHOM_ISA;
+  if (raw === undefined || raw.trim() === '') return;
+  const name = raw.trim().toLowerCase();
+  if (!ISA_NAMES.includes(name)) {
+    throw new Error(`fathom: FATHOM_ISA must be one of ${ISA_NAMES.join(', ')} (or unset), got '${raw}'`);
+  }
+}
+
+/** Rewrites a known FATHOM_ISA name in lower case before the addon reads it. */
+function normalizeIsaEnv(): void {
+  const raw = process.env.FATHOM_ISA;
+  if (raw === undefined) return;
+  const name = raw.trim().toLowerCase();
+  if (name !== raw && ISA_NAMES.includes(name)) process.env.FATHOM_ISA = name;
+}
+
 function tryNative(): { binding: NativeBinding | null; error: string; isaError: string } {
   if (!loaded) {
     checkNumThreadsEnv();
+    normalizeIsaEnv();
     const r = loadBinding();
     if (r.binding) {
       const info = r.binding.info();
@@ -86,6 +112,7 @@ function select(): Backend {
   }
   checkNumThreadsEnv();
   if (want === 'ts') return tsBackend;
+  checkIsaEnv();
   const { binding, error, isaError } = tryNative();
   checkIsa(isaError);
   if (binding) return nativeBackend(binding);
@@ -114,6 +141,7 @@ export function setBackend(name: BackendName): void {
     return;
   }
   if (name !== 'native') throw new Error(`fathom.setBackend: expected 'native' or 'ts', got '${String(name)}'`);
+  checkIsaEnv();
   const { binding, error, isaError } = tryNative();
   checkIsa(isaError);
   if (!binding) throw new Error(`fathom.setBackend('native'): the native addon is unavailable: ${error}. ${FIX}`);

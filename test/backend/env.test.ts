@@ -49,14 +49,16 @@ describe('environment variables are validated on first use', () => {
     expect(t.info.backend).toBe('ts');
   });
 
-  it('FATHOM_ISA=bogus throws too', () => {
+  it('FATHOM_ISA=bogus throws as an unknown name, even without the addon', () => {
     const r = run({ FATHOM_ISA: 'bogus' });
-    if (nativeBinding()) {
-      expect(r.ok).toBe(false);
-      expect(r.message).toMatch(/^fathom: FATHOM_ISA=bogus is not available/);
-    } else {
-      expect(r.ok).toBe(true); // no addon: the TS fallback warns; there is no ISA to pick
-    }
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/^fathom: FATHOM_ISA must be one of auto, scalar, avx2, avx512, neon \(or unset\), got 'bogus'/);
+  });
+
+  it('FATHOM_ISA names are case-insensitive (AVX2 is avx2)', () => {
+    const r = run({ FATHOM_ISA: 'SCALAR' });
+    expect(r.ok).toBe(true);
+    if (nativeBinding()) expect(r.info.isa).toBe('scalar');
   });
 
   for (const bad of ['abc', '0', '-1', '1.5', '1e3', '300', ' 2x']) {
