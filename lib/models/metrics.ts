@@ -1,12 +1,12 @@
 /**
  * Accuracy as Keras resolves its 'accuracy' metric: it follows the form of the
  * predictions and targets.
- * - One output column (pred [n, 1] or [n]), or a binary loss: binary accuracy,
+ * - A categorical loss (crossEntropy) with int32 class indices [n]: argmax(pred)
+ *   == label for any number of columns, one included (sparse categorical accuracy).
+ * - Otherwise one output column (pred [n, 1] or [n]), or a binary loss: binary accuracy,
  *   element-wise `(pred > threshold) == target`, averaged over each row's
  *   elements (Keras binary_accuracy). The threshold is 0 for logits (the loss
  *   is binaryCrossEntropy, which takes logits) and 0.5 for probabilities.
- * - Several columns and int32 class indices [n]: argmax(pred) == label
- *   (sparse categorical accuracy).
  * - Several columns and float one-hot / probability rows of pred's shape:
  *   argmax(pred) == argmax(target) (categorical accuracy).
  */
@@ -17,6 +17,8 @@ import { fmt, sizeOf } from '../tensor/shape.js';
 export interface AccuracyRule {
   /** Element-wise binary accuracy even for several columns (a binary, multi-label loss). */
   binary: boolean;
+  /** A categorical loss (crossEntropy): int32 class indices mean argmax even for one output column. */
+  categorical?: boolean;
   /** pred > threshold counts as 1. */
   threshold: number;
 }
@@ -28,7 +30,9 @@ export interface AccuracyRule {
 export function correct(op: string, pred: Tensor, y: Tensor, rule: AccuracyRule): number {
   const n = pred.rank === 0 ? 1 : pred.shape[0];
   const cols = pred.rank <= 1 ? 1 : sizeOf(pred.shape.slice(1));
-  if (rule.binary || cols === 1) {
+  // With crossEntropy, int32 class indices mean argmax even for one column (that model only ever predicts class 0).
+  const classIndices = !!rule.categorical && y.dtype === 'int32' && y.rank === 1 && y.shape[0] === n && pred.rank === 2;
+  if (!classIndices && (rule.binary || cols === 1)) {
     if (y.size !== pred.size) {
       throw new Error(`fathom.${op}: binary accuracy compares predictions ${fmt(pred.shape)} with targets of the same size, got ${fmt(y.shape)}; pass accuracy: false to skip it`);
     }

@@ -181,6 +181,10 @@ function checkThreshold(op: string, v: number | undefined): number | undefined {
 function isBinary(loss: LossName | LossFn): boolean {
   return loss === 'binaryCrossEntropy' || loss === binaryCrossEntropy;
 }
+/** Whether `loss` is the categorical cross-entropy (int32 class indices mean argmax accuracy). */
+function isCategorical(loss: LossName | LossFn): boolean {
+  return loss === 'crossEntropy' || loss === crossEntropy;
+}
 /** Losses that report accuracy by default. */
 function isClassification(loss: LossName | LossFn): boolean {
   return isBinary(loss) || loss === 'crossEntropy' || loss === crossEntropy;
@@ -267,7 +271,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const withAcc = opts.accuracy ?? (opts.loss === undefined ? previous!.accuracy : isClassification(lossName));
   const rule: AccuracyRule = opts.loss === undefined && opts.accuracyThreshold === undefined
     ? previous!.rule
-    : { binary: isBinary(lossName), threshold: checkThreshold('fit', opts.accuracyThreshold) ?? (isBinary(lossName) ? 0 : 0.5) };
+    : { binary: isBinary(lossName), categorical: isCategorical(lossName), threshold: checkThreshold('fit', opts.accuracyThreshold) ?? (isBinary(lossName) ? 0 : 0.5) };
   const split = opts.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new Error(`fathom.fit: validationSplit must be a number in [0, 1), got ${split}`);
   if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new Error(`fathom.fit: seed must be an integer, got ${opts.seed}`);
@@ -546,7 +550,7 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: Ev
   const withAcc = opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : fitted?.accuracy ?? y.dtype === 'int32');
   const rule: AccuracyRule = opts.loss === undefined && fitted
     ? { ...fitted.rule, threshold: threshold ?? fitted.rule.threshold }
-    : { binary: isBinary(lossName), threshold: threshold ?? (isBinary(lossName) ? 0 : 0.5) };
+    : { binary: isBinary(lossName), categorical: isCategorical(lossName), threshold: threshold ?? (isBinary(lossName) ? 0 : 0.5) };
   const run = evaluateRows(model, x, y, batchSize, lossFn, withAcc, rule, 'evaluate');
   if (st) {
     // Started from a fit() callback: fit waits for it before its next step.

@@ -101,3 +101,16 @@ describe('hostile safetensors headers (review)', () => {
     await expect(load(join(dir, 'bad.safetensors'))).rejects.toThrow(/tensors not in the architecture: "\\u0001y", "a\\u202eb", "c", "d", "e" and 2 more$/);
   });
 });
+
+describe('accuracy with int32 class indices and one output column (review)', () => {
+  it('with crossEntropy is argmax (every prediction is class 0), as Keras sparse categorical accuracy', async () => {
+    const { correct } = await import('../../lib/models/metrics.js');
+    const pred = tensor([[0.3], [-2], [5], [0.1]]);
+    const y = tensor([0, 0, 1, 0], { dtype: 'int32' });
+    expect(correct('fit', pred, y, { binary: false, categorical: true, threshold: 0.5 })).toBe(3);
+    // without a categorical loss, int32 0/1 labels of one column are thresholded (binary accuracy)
+    expect(correct('fit', pred, y, { binary: false, threshold: 0.5 })).toBe(4);
+    // float 0/1 targets of one column stay binary accuracy (threshold)
+    expect(correct('fit', pred, tensor([[0], [0], [1], [0]]), { binary: false, threshold: 0.5 })).toBe(4);
+  });
+});
