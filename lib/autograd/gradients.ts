@@ -100,11 +100,18 @@ export const gradients: Record<string, GradRule> = {
   },
   // max (amax): dy is split evenly among the elements equal to the maximum of their slot,
   // dx = mask dy / count with mask = [x == y] and count = the sum of mask over the reduced axes
-  // (PyTorch's amax backward). E.g. max([1, 3, 3]) = 3: dx = [0, dy/2, dy/2].
+  // (PyTorch's amax backward). E.g. max([1, 3, 3]) = 3: dx = [0, dy/2, dy/2]; max([1, NaN, 3]) = NaN:
+  // dx = [0, dy, 0].
   max: (node, y, dy) => {
     const x = node.inputs[0];
     const kept = node.saved.kept as number[];
-    const mask = binaryRaw('eq', x, y.reshape(kept));
+    let mask = binaryRaw('eq', x, y.reshape(kept));
+    // A NaN maximum (NaN propagates) equals nothing: give dy to the NaN elements of its slot
+    // instead, as PyTorch's max does (0 / 0 would spread NaN over every element).
+    if ((y.data as Float32Array).some(Number.isNaN)) {
+      const isNan = (t: Tensor): Tensor => new Tensor((t.data as Float32Array).map((v) => (Number.isNaN(v) ? 1 : 0)), t.shape);
+      mask = binaryRaw('max', mask, binaryRaw('mul', isNan(x), isNan(y).reshape(kept)));
+    }
     const count = sumToShape(mask, kept);
     return [mul(mask, div(dy.reshape(kept), count))];
   },

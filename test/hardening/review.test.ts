@@ -114,3 +114,15 @@ describe('accuracy with int32 class indices and one output column (review)', () 
     expect(correct('fit', pred, tensor([[0], [0], [1], [0]]), { binary: false, threshold: 0.5 })).toBe(4);
   });
 });
+
+describe('max gradient with a NaN maximum (review)', () => {
+  for (const b of backends) {
+    it(`goes to the NaN element(s) only (${b})`, async () => {
+      setBackend(b);
+      const { max } = await import('../../lib/index.js');
+      const x = tensor([[1, NaN, 3], [4, 5, 5]], { requiresGrad: true });
+      max(x, [1]).sum().backward();
+      expect([...x.grad!.data]).toEqual([0, 1, 0, 0, 0.5, 0.5]);
+    });
+  }
+});
