@@ -154,8 +154,8 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
   let lr = optimizer === 'adam' ? 1e-3 : 0.05;
   if (v.lr !== undefined) {
     lr = typeof v.lr === 'string' && FLOAT.test(v.lr) ? Number(v.lr) : NaN;
-    if (!(lr > 0 && Number.isFinite(lr))) {
-      throw new UsageError(`--lr must be a positive finite number (like 0.001 or 1e-3), got '${String(v.lr)}'`, TRAIN_HELP);
+    if (!(lr > 0 && Number.isFinite(Math.fround(lr)))) {
+      throw new UsageError(`--lr must be a positive number that float32 can hold (like 0.001 or 1e-3), got '${String(v.lr)}'`, TRAIN_HELP);
     }
   }
   const hiddenText = v.hidden ?? '256,256';
