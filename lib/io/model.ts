@@ -14,6 +14,10 @@
  *
  * So what load() allocates is bounded by the file's real size: a small file
  * cannot make it build a large model.
+ *
+ * A model that was fitted with a named loss also keeps `fathom.training`
+ * ({ loss, accuracy, accuracyThreshold }), so the loaded model's fit() and
+ * evaluate() default to it, as Keras's load_model restores the compile config.
  */
 import { Module, type ModuleConfig } from '../layers/module.js';
 import { fromConfig, parameterShapes, type ParameterShapes } from '../layers/registry.js';
@@ -21,6 +25,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
+import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
 
 const FORMAT = 'fathom.model/1';
 
@@ -46,7 +51,10 @@ export async function save(model: Module, path: FilePath): Promise<void> {
     seen.set(t, name);
     tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
   }
-  const metadata = { format: FORMAT, 'fathom.architecture': JSON.stringify(model.config()) };
+  const metadata: Record<string, string> = { format: FORMAT, 'fathom.architecture': JSON.stringify(model.config()) };
+  // The loss a model was fitted with (Keras saves its compile config too); not for a loss function.
+  const training = trainingConfig(model);
+  if (training) metadata['fathom.training'] = JSON.stringify(training);
   try {
     await saveSafetensors(p, tensors, metadata);
   } catch (err) {
@@ -65,12 +73,14 @@ export async function load(path: FilePath): Promise<Module> {
   const p = toPath(path, 'fathom.load');
   const where = `fathom.load: ${p}`;
   // Filled in by the check, which runs before any tensor data is read.
-  const plan: { config?: ModuleConfig; expected?: ParameterShapes | null } = {};
+  const plan: { config?: ModuleConfig; expected?: ParameterShapes | null; training?: TrainingConfig } = {};
   let file;
   try {
     file = await loadSafetensors(p, {
       check: (header) => {
         plan.config = architecture(header, where);
+        const t = header.metadata['fathom.training'];
+        if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
         plan.expected = expectedShapes(plan.config, where);
         if (plan.expected !== null) checkTensors(header, plan.expected, where);
       },
@@ -96,7 +106,16 @@ export async function load(path: FilePath): Promise<Module> {
   const dict: Record<string, Tensor> = Object.create(null);
   for (const [name] of built) dict[name] = new Tensor(file.tensors[name]!.data, file.tensors[name]!.shape);
   model.loadStateDict(dict);
+  if (plan.training) restoreTrainingConfig(model, plan.training);
   return model;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} is not valid JSON`);
+  }
 }
 
 /** Our own errors already start with the op; others get it, keeping `code` and `cause`. */

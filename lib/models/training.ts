@@ -217,6 +217,46 @@ interface LastFit {
 /** The loss (and accuracy rule) each model was last fitted with: the defaults of evaluate() and of a later fit(). */
 const lastFit = new WeakMap<Module, LastFit & { name: LossName | LossFn }>();
 
+/** What save() keeps of a model's training setup, so a loaded model fits and evaluates as before (Keras's compile config). */
+export interface TrainingConfig {
+  loss: LossName;
+  accuracy: boolean;
+  accuracyThreshold: number;
+}
+
+const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'mse', 'binaryCrossEntropy'];
+
+/** The model's training setup, or null when it was never fitted or its loss is a function (not serialisable). */
+export function trainingConfig(model: Module): TrainingConfig | null {
+  const f = lastFit.get(model);
+  if (!f || typeof f.name !== 'string') return null;
+  return { loss: f.name, accuracy: f.accuracy, accuracyThreshold: f.rule.threshold };
+}
+
+/**
+ * Checks a TrainingConfig read from a file (`where` names the file in errors).
+ * @throws for anything but { loss: a loss name, accuracy: boolean, accuracyThreshold: finite number }.
+ */
+export function checkTrainingConfig(c: unknown, where: string): TrainingConfig {
+  const o = c as Partial<TrainingConfig> | null;
+  const keys = o !== null && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o).sort().join(',') : '';
+  if (keys !== 'accuracy,accuracyThreshold,loss' || !LOSS_NAMES.includes(o!.loss as LossName) ||
+      typeof o!.accuracy !== 'boolean' || typeof o!.accuracyThreshold !== 'number' || !Number.isFinite(o!.accuracyThreshold)) {
+    throw new Error(`${where}: the training metadata must be { loss: ${LOSS_NAMES.join(' | ')}, accuracy: boolean, accuracyThreshold: number }, got ${JSON.stringify(c)?.slice(0, 200)}`);
+  }
+  return o as TrainingConfig;
+}
+
+/** Makes `model` fit and evaluate with `c` by default, as if it had been fitted with it. */
+export function restoreTrainingConfig(model: Module, c: TrainingConfig): void {
+  lastFit.set(model, {
+    name: c.loss,
+    loss: lossByName(c.loss),
+    accuracy: c.accuracy,
+    rule: { binary: isBinary(c.loss), categorical: isCategorical(c.loss), threshold: c.accuracyThreshold },
+  });
+}
+
 /**
  * Who is using a model now. A second fit() while one runs would interleave
  * batches (the weights trained by neither recipe), so it is refused, as Keras

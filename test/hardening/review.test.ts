@@ -126,3 +126,33 @@ describe('max gradient with a NaN maximum (review)', () => {
     });
   }
 });
+
+describe('a loaded model remembers the loss it was fitted with (Keras compile config)', () => {
+  it('fit and evaluate after load() need no loss; a function loss is not saved; a corrupt entry is refused', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { load, save, randn } = await import('../../lib/index.js');
+    const { decodeSafetensors, encodeSafetensors } = await import('../../lib/io/safetensors.js');
+    const dir = mkdtempSync(join(tmpdir(), 'fathom-training-'));
+    const m = new nn.Sequential(new nn.Linear(3, 2));
+    const x = randn([8, 3]);
+    const y = tensor([0, 1, 0, 1, 0, 1, 0, 1], { dtype: 'int32' });
+    await m.fit(x, y, { loss: 'crossEntropy', verbose: 0 });
+    const p = join(dir, 'm.safetensors');
+    await save(m, p);
+    const again = await load(p);
+    const r = await again.evaluate(x, y);
+    expect(r.accuracy).toBeGreaterThanOrEqual(0);
+    await again.fit(x, y, { verbose: 0 });
+    // a loss function is not serialisable: nothing is kept, the loaded model needs a loss again
+    const f = new nn.Sequential(new nn.Linear(3, 2));
+    await f.fit(x, y, { loss: (a: Tensor) => a.square().mean(), verbose: 0 });
+    await save(f, join(dir, 'f.safetensors'));
+    await expect((await load(join(dir, 'f.safetensors'))).fit(x, y, { verbose: 0 })).rejects.toThrow(/options.loss is required/);
+    // a corrupt training entry refuses the file
+    const file = decodeSafetensors(readFileSync(p));
+    writeFileSync(join(dir, 'bad.safetensors'), encodeSafetensors(file.tensors, { ...file.metadata, 'fathom.training': '{"loss":"hinge"}' }));
+    await expect(load(join(dir, 'bad.safetensors'))).rejects.toThrow(/the training metadata must be \{ loss: crossEntropy \| mse \| binaryCrossEntropy/);
+  });
+});
