@@ -44,6 +44,25 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
     expect(() => B.xentProbs(3, 0, f(0), f(0), f(0))).toThrow(/^fathom\.backend\.xentProbs: d \(the class count\) must be > 0/);
   });
 
+  it('zero rows beside 2^53 - 1 columns return at once too (the other orientation)', () => {
+    const t0 = Date.now();
+    const big = 2 ** 53 - 1;
+    B.softmax(0, big, f(0), f(0), false);
+    B.softmaxBackward(0, big, f(0), f(0), f(0), false);
+    B.transpose2d(0, big, f(0), f(0));
+    B.biasAct(0, big, f(0), null, 'relu');
+    B.biasActBackward(0, big, f(0), f(0), f(0), null, 'relu');
+    B.xentLabels(0, big, f(0), new Int32Array(0), f(0));
+    B.xentLabelsBackward(0, big, f(0), new Int32Array(0), 1, f(0));
+    B.xentProbs(0, big, f(0), f(0), f(0));
+    B.xentProbsBackward(0, big, f(0), f(0), 1, f(0));
+    B.reduce('sum', [0, 2 ** 40], f(0), [0, 1], f(0));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const dbias = f(3).fill(5);
+    B.biasActBackward(0, 3, f(0), f(0), f(0), dbias, 'relu');
+    expect([...dbias]).toEqual([0, 0, 0]); // no rows: the bias gradient is zero
+  });
+
   it('negative, fractional, non-number and overflowing sizes', () => {
     expect(() => B.softmax(-1, 2, f(2), f(2), false)).toThrow(/^fathom\.backend\.softmax: n must be a non-negative integer \(at most 2\^53 - 1\), got number -1$/);
     expect(() => B.transpose2d(1.5, 2, f(3), f(3))).toThrow(/^fathom\.backend\.transpose2d: n must be a non-negative integer .*got number 1\.5/);
@@ -226,6 +245,8 @@ describe.skipIf(!nativeBinding())('the addon re-checks overlap and float32 range
     b.softmax(2 ** 53 - 1, 0, f(0), f(0), false);
     b.transpose2d(2 ** 53 - 1, 0, f(0), f(0));
     b.biasActBackward(2 ** 53 - 1, 0, f(0), f(0), f(0), f(0), 1);
+    b.biasActBackward(0, 2 ** 53 - 1, f(0), f(0), f(0), null, 1);
+    b.softmax(0, 2 ** 53 - 1, f(0), f(0), false);
     b.binaryBroadcast(0, [2 ** 40, 0], f(1), [0, 0], f(1), [0, 0], f(0));
     b.reduce(0, [2 ** 40, 0], f(0), [0, 0], f(1));
     expect(Date.now() - t0).toBeLessThan(1000);
