@@ -43,6 +43,12 @@ export const MAX_HEADER_BYTES = 100_000_000;
  * take about 1 GB; real models have thousands at most.
  */
 export const MAX_TENSORS = 100_000;
+/**
+ * The most JSON values (objects, arrays, elements) a header may hold: room for
+ * MAX_TENSORS entries of about 8 each plus large metadata, far below what
+ * would let JSON.parse take many times the file's size.
+ */
+export const MAX_HEADER_VALUES = 16 * MAX_TENSORS;
 
 const ITEM_SIZE = 4; // both F32 and I32
 
@@ -83,6 +89,8 @@ export function encodeSafetensors(
     header.__metadata__ = meta;
   }
   const names = Object.keys(tensors).sort(byCodeUnit);
+  // Never write what the reader refuses.
+  if (names.length > MAX_TENSORS) throw new Error(`safetensors: expected at most ${MAX_TENSORS} tensors, got ${names.length}`);
   let offset = 0;
   for (const name of names) {
     const t = tensors[name]!;
@@ -93,6 +101,10 @@ export function encodeSafetensors(
   }
 
   const json = new TextEncoder().encode(JSON.stringify(header));
+  if (json.length > MAX_HEADER_BYTES) throw new Error(`safetensors: the header would be ${json.length} bytes, more than the ${MAX_HEADER_BYTES} a reader accepts`);
+  if (countValues(json) > MAX_HEADER_VALUES) {
+    throw new Error(`safetensors: the header would hold more than ${MAX_HEADER_VALUES} JSON values, more than a reader accepts (too many tensors or too much metadata)`);
+  }
   const headerLen = Math.ceil(json.length / 8) * 8; // 8 + headerLen is a multiple of 8
   const out = new Uint8Array(8 + headerLen + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
@@ -105,6 +117,16 @@ export function encodeSafetensors(
     at += t.data.byteLength;
   }
   return out;
+}
+
+/** '{', '[' and ',' bytes: an upper bound on the JSON values a header holds. */
+function countValues(bytes: Uint8Array): number {
+  let values = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x7b || b === 0x5b || b === 0x2c) values++;
+  }
+  return values;
 }
 
 function checkTensor(name: string, t: SafeTensor): void {
@@ -244,12 +266,13 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
     fail('not a safetensors file: expected the header to be UTF-8 JSON, got invalid UTF-8');
   }
   if (!text.startsWith('{')) fail(`not a safetensors file: expected the header to be a JSON object starting with '{', got ${show(text.slice(0, 20))}`);
-  // Count the objects before parsing (every entry is one '{'; strings may hold more, so this
-  // over-counts and is only a bound): a header of a million entries never reaches JSON.parse.
-  let objects = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x7b) objects++;
-  if (objects > 4 * MAX_TENSORS) {
-    fail(`expected at most ${MAX_TENSORS} tensors, got a header of ${objects} JSON objects`);
+  // Bound the values JSON.parse would build before it runs: every object, array and element
+  // costs a '{', '[' or ','. A header of tens of millions of tiny values ('[[],[],...]', long
+  // shape lists) would otherwise take ~25x its size in memory, or overflow the stack when nested.
+  // Strings may hold these bytes too, so this over-counts: it is a bound, not a parse.
+  const values = countValues(bytes);
+  if (values > MAX_HEADER_VALUES) {
+    fail(`expected a header of at most ${MAX_HEADER_VALUES} JSON values ('{', '[' and ',' counted), got ${values}`);
   }
   let header: unknown;
   try {

@@ -78,11 +78,24 @@ describe('hostile safetensors headers (review)', () => {
     const many: Record<string, object> = {};
     for (let i = 0; i <= MAX_TENSORS; i++) many[`t${i}`] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
     expect(() => decodeSafetensors(fileOf(many), 'many')).toThrow(/expected at most 100000 tensors, got 100001/);
-    const bomb = new TextEncoder().encode(`{"a":${'{'.repeat(4 * MAX_TENSORS + 1)}`);
+    const bomb = new TextEncoder().encode(`{"a":${'{'.repeat(16 * MAX_TENSORS + 1)}`);
     const f = new Uint8Array(8 + bomb.length);
     new DataView(f.buffer).setBigUint64(0, BigInt(bomb.length), true);
     f.set(bomb, 8);
-    expect(() => decodeSafetensors(f, 'bomb')).toThrow(/expected at most 100000 tensors, got a header of 400002 JSON objects/);
+    expect(() => decodeSafetensors(f, 'bomb')).toThrow(/expected a header of at most 1600000 JSON values \('\{', '\[' and ',' counted\), got 1600002/);
+    // empty arrays and long lists amplify too: 2 million '[]' never reach JSON.parse
+    const arrays = new TextEncoder().encode(`{"a":{"dtype":"F32","shape":[${'[],'.repeat(2_000_000)}0],"data_offsets":[0,0]}}`);
+    const g = new Uint8Array(8 + arrays.length);
+    new DataView(g.buffer).setBigUint64(0, BigInt(arrays.length), true);
+    g.set(arrays, 8);
+    expect(() => decodeSafetensors(g, 'arrays')).toThrow(/expected a header of at most 1600000 JSON values/);
+  });
+  it('save never writes what load refuses', async () => {
+    const { encodeSafetensors, MAX_TENSORS } = await import('../../lib/io/safetensors.js');
+    const many: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    for (let i = 0; i <= MAX_TENSORS; i++) many[`t${i}`] = { dtype: 'F32', shape: [0], data: new Float32Array(0) };
+    expect(() => encodeSafetensors(many)).toThrow(/safetensors: expected at most 100000 tensors, got 100001/);
+    expect(() => encodeSafetensors({}, { big: '{'.repeat(1_600_001) })).toThrow(/more than 1600000 JSON values/);
   });
   it('names from a file are quoted, escaped and capped in messages', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
