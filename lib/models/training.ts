@@ -10,14 +10,14 @@ import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
-import { fmt, sizeOf } from '../tensor/shape.js';
+import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
 import { binaryCrossEntropy, crossEntropy, lossByName, type LossFn, type LossName } from '../losses/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import { Adam } from '../optimizers/adam.js';
 import { SGD } from '../optimizers/sgd.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
 import { Module } from '../layers/module.js';
-import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
 import { correct, type AccuracyRule } from './metrics.js';
 
 export interface Logs {
@@ -317,8 +317,8 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new Error(`fathom.fit: seed must be an integer, got ${opts.seed}`);
   if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1) throw new Error(`fathom.fit: verbose must be 0 or 1, got ${opts.verbose}`);
   const cb = Array.isArray(opts.callbacks)
-    ? combineCallbacks(opts.callbacks.map((c, i) => checkOptions<Callbacks>(`fit callbacks[${i}]`, c, CALLBACKS)))
-    : checkOptions<Callbacks>('fit callbacks', opts.callbacks, CALLBACKS);
+    ? combineCallbacks(opts.callbacks.map((c, i) => checkCallbacks(`fit callbacks[${i}]`, c)))
+    : checkCallbacks('fit callbacks', opts.callbacks);
   if (opts.progress !== undefined && (typeof opts.progress.batch !== 'function' || typeof opts.progress.epoch !== 'function')) {
     throw new Error('fathom.fit: progress must be an object with batch() and epoch() methods');
   }
@@ -418,6 +418,9 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
     await callback(() => cb.onTrainBegin?.());
     for (let epoch = 0; epoch < epochs; epoch++) {
       await callback(() => cb.onEpochBegin?.(epoch));
+      // A callback may have transferred the data's buffers (postMessage) since the last epoch.
+      checkStorage('fit', 'x', xTrain);
+      checkStorage('fit', 'y', yTrain);
       model.train();
       if (opts.shuffle !== false) {
         for (let i = nTrain - 1; i > 0; i--) {
@@ -482,12 +485,39 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   }
 }
 
+/**
+ * A callbacks object: its hooks (own or inherited: a class instance) must be
+ * functions; other properties are the callback's own state, except names that
+ * look like a mistyped hook ('onEpochEnds'), which are refused with the hook meant.
+ */
+function checkCallbacks(op: string, c: unknown): Callbacks {
+  if (c === undefined) return {};
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) {
+    throw new Error(`fathom.${op}: expected an object of hooks (${Object.keys(CALLBACKS).join(', ')}), got ${show(c)}`);
+  }
+  const hooks = Object.keys(CALLBACKS);
+  for (const k of hooks) {
+    const f = (c as Record<string, unknown>)[k];
+    if (f !== undefined && typeof f !== 'function') throw new Error(`fathom.${op}: options.${k} must be a function, got ${typeof f} ${show(f)}`);
+  }
+  for (const k of Object.keys(c)) {
+    if (!hooks.includes(k) && /^on[A-Z]/.test(k)) {
+      const near = closestName(k, hooks);
+      throw new Error(`fathom.${op}: unknown hook '${k}'${near ? ` (did you mean '${near}'?)` : ''}; the hooks are ${hooks.join(', ')}`);
+    }
+  }
+  return c as Callbacks;
+}
+
 /** One Callbacks object that runs each list entry's hooks in order; onEpochEnd is false when any returns false. */
 function combineCallbacks(list: Callbacks[]): Callbacks {
-  const all = (name: keyof Callbacks) => list.map((c) => c[name]).filter((f) => f !== undefined) as ((...a: unknown[]) => unknown)[];
+  // Each hook is called as a method of its own object (a callback class keeps its state on `this`).
   const run = (name: keyof Callbacks) => async (...args: unknown[]): Promise<boolean> => {
     let keepGoing = true;
-    for (const f of all(name)) if ((await f(...args)) === false) keepGoing = false;
+    for (const c of list) {
+      const f = c[name] as ((...a: unknown[]) => unknown) | undefined;
+      if (f !== undefined && (await f.apply(c, args)) === false) keepGoing = false;
+    }
     return keepGoing;
   };
   return {
@@ -661,9 +691,23 @@ export function predict(model: Module, x: Tensor, options?: PredictOptions): Ten
         return y === x ? x.clone() : y; // never hand back the caller's own tensor
       }
       const parts: Tensor[] = [];
-      for (let start = 0; start < n; start += batchSize) parts.push(forwardChecked('predict', model, rows(x, start, Math.min(n, start + batchSize))));
+      for (let start = 0; start < n; start += batchSize) {
+        const end = Math.min(n, start + batchSize);
+        const p = forwardChecked('predict', model, rows(x, start, end));
+        // Batching is only sound for a model that maps rows to rows: each batch's output must
+        // have its batch's row count and the first batch's row shape and dtype.
+        const first = parts[0] ?? p;
+        if (p.rank < 1 || p.shape[0] !== end - start || p.dtype !== first.dtype || !sameShape(p.shape.slice(1), first.shape.slice(1))) {
+          throw new Error(
+            `fathom.predict: ${model.constructor.name}.forward on rows ${start}..${end} of x gave ${p.dtype} ${fmt(p.shape)}; batched predict needs ` +
+            `[${end - start}, ...] (one output row per input row${parts.length ? `, like the first batch's ${first.dtype} ${fmt(first.shape)}` : ''}); ` +
+            `call forward(x) directly, or pass { batchSize: ${n} } to predict in one batch`,
+          );
+        }
+        parts.push(p);
+      }
       const per = sizeOf(parts[0].shape.slice(1));
-      const out = new Float32Array(n * per);
+      const out = parts[0].dtype === 'int32' ? new Int32Array(n * per) : new Float32Array(n * per);
       let at = 0;
       for (const p of parts) {
         out.set(p.data, at);

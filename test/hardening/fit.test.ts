@@ -272,7 +272,7 @@ describe('bad input to fit / evaluate / predict is refused by name', () => {
       [{ accuracy: 1 }, /options.accuracy must be a boolean, got number 1/],
       [{ accuracyThreshold: Infinity }, /accuracyThreshold must be a finite number/],
       [{ epoch: 5 }, /fathom.fit: unknown option 'epoch' \(did you mean 'epochs'\?\)/],
-      [{ callbacks: { onEpochEnds: () => {} } }, /fathom.fit callbacks: unknown option 'onEpochEnds' \(did you mean 'onEpochEnd'\?\)/],
+      [{ callbacks: { onEpochEnds: () => {} } }, /fathom.fit callbacks: unknown hook 'onEpochEnds' \(did you mean 'onEpochEnd'\?\)/],
       [{ callbacks: { onEpochEnd: 'log' } }, /options.onEpochEnd must be a function/],
       [{ progress: {} }, /progress must be an object with batch\(\) and epoch\(\) methods/],
       [{ optimizer: 'rmsprop' }, /optimizer must be an Optimizer, 'adam' or 'sgd', got "rmsprop"/],

@@ -169,3 +169,43 @@ describe('a loaded model remembers the loss it was fitted with (Keras compile co
     await expect(load(join(dir, 'bad.safetensors'))).rejects.toThrow(/the training metadata must be \{ loss: crossEntropy \| mse \| binaryCrossEntropy/);
   });
 });
+
+describe('fit and predict edges (second review)', () => {
+  it('callbacks keep `this` in a list, and may carry their own state', async () => {
+    class Counter {
+      n = 0;
+      onEpochEnd(): void { this.n++; }
+    }
+    const a = new Counter();
+    const b = { seen: [] as number[], onEpochEnd(e: number) { this.seen.push(e); } };
+    const m = new nn.Sequential(new nn.Linear(2, 1));
+    await m.fit(ones([4, 2]), ones([4, 1]), { loss: 'mse', epochs: 3, verbose: 0, callbacks: [a, b] });
+    expect(a.n).toBe(3);
+    expect(b.seen).toEqual([0, 1, 2]);
+    await m.fit(ones([4, 2]), ones([4, 1]), { loss: 'mse', epochs: 2, verbose: 0, callbacks: a });
+    expect(a.n).toBe(5);
+  });
+
+  it('batched predict refuses a model that does not map rows to rows, and keeps int32 outputs', async () => {
+    const { mean, argmax } = await import('../../lib/index.js');
+    class Pool extends nn.Module {
+      forward(x: Tensor): Tensor { return mean(x, [0]); }
+    }
+    expect(() => new Pool().predict(ones([10, 2]), { batchSize: 3 })).toThrow(/^fathom.predict: Pool.forward on rows 0..3 of x gave float32 \[2\]; batched predict needs \[3, \.\.\.\]/);
+    class Classes extends nn.Module {
+      forward(x: Tensor): Tensor { return argmax(x, 1); }
+    }
+    const y = new Classes().predict(tensor([[0, 1], [1, 0], [0, 1], [1, 0]]), { batchSize: 3 });
+    expect(y.dtype).toBe('int32');
+    expect([...y.data]).toEqual([1, 0, 1, 0]);
+  });
+
+  it('a buffer transferred during fit (from a callback) is named at the next epoch', async () => {
+    const m = new nn.Sequential(new nn.Linear(2, 1));
+    const x = ones([4, 2]);
+    await expect(m.fit(x, ones([4, 1]), {
+      loss: 'mse', epochs: 2, verbose: 0, shuffle: false,
+      callbacks: { onEpochEnd: () => { structuredClone(x.data.buffer, { transfer: [x.data.buffer as ArrayBuffer] }); } },
+    })).rejects.toThrow(/^fathom.fit: x has lost its storage/);
+  });
+});
