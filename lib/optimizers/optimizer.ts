@@ -25,6 +25,8 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new Error(`fathom.${name}: parameter ${i} must be a Tensor, got ${describeValue(p)}`);
       if (p.dtype !== 'float32') throw new Error(`fathom.${name}: parameter ${i} must be float32, got ${p.dtype}`);
+      // As PyTorch: "can't optimize a non-leaf Tensor" (its gradient is never kept, so step() would do nothing).
+      if (p.node !== null) throw new Error(`fathom.${name}: parameter ${i} is the result of an op ('${p.node.op}'), not a leaf tensor; optimize the tensors it was computed from`);
       const first = seen.get(p);
       if (first !== undefined) throw new Error(`fathom.${name}: parameter ${i} is the same tensor as parameter ${first}; list each parameter once`);
       seen.set(p, i);

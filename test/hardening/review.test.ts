@@ -209,3 +209,11 @@ describe('fit and predict edges (second review)', () => {
     })).rejects.toThrow(/^fathom.fit: x has lost its storage/);
   });
 });
+
+describe('optimizers refuse non-leaf tensors (second review)', () => {
+  it('as PyTorch does', async () => {
+    const { optim, mul } = await import('../../lib/index.js');
+    const p = tensor([1, 2], { requiresGrad: true });
+    expect(() => new optim.SGD([mul(p, 2)], { lr: 0.1 })).toThrow(/^fathom.SGD: parameter 0 is the result of an op \('mul'\), not a leaf tensor/);
+  });
+});
