@@ -48,8 +48,9 @@ const hex = (b: number): string => '0x' + b.toString(16).padStart(2, '0');
 /** Parses an IDX file held in `buf`; `name` (a path, usually) appears in every error. */
 export function parseIdx(buf: Uint8Array, name = '<buffer>'): IdxArray {
   const fail = (msg: string): never => {
-    throw new Error(`idx: ${name}: ${msg}`);
+    throw new Error(`fathom.data.idx: ${name}: ${msg}`);
   };
+  if (!(buf instanceof Uint8Array)) throw new Error(`fathom.data.parseIdx: expected the file's bytes as a Uint8Array (or Buffer), got ${buf === null ? 'null' : Array.isArray(buf) ? 'an Array' : typeof buf}`);
   if (buf.length < 4) fail(`expected at least 4 header bytes, got a ${buf.length}-byte file`);
   if (buf[0] !== 0 || buf[1] !== 0) {
     const gz = buf[0] === 0x1f && buf[1] === 0x8b ? ' (this looks gzip-compressed: gunzip it first)' : '';
@@ -123,14 +124,14 @@ function readBigEndian(dtype: IdxDtype, view: DataView, at: number, n: number): 
  * file has when opened.
  */
 export async function readIdx(path: FilePath): Promise<IdxArray> {
-  const p = toPath(path, 'idx.readIdx');
+  const p = toPath(path, 'fathom.data.readIdx');
   return parseIdx(await readIdxBytes(p), p);
 }
 
 /** The bytes of the IDX file at `path`, read as readIdx describes. */
 export async function readIdxBytes(path: string): Promise<Uint8Array> {
   const fail: Fail = (msg, cause) => {
-    throw new Error(`idx: ${path}: ${msg}`, cause === undefined ? undefined : { cause });
+    throw new Error(`fathom.data.idx: ${path}: ${msg}`, cause === undefined ? undefined : { cause });
   };
   return readRegularFile(path, dirname(path), fail);
 }
@@ -140,19 +141,24 @@ export async function readIdxBytes(path: string): Promise<Uint8Array> {
  * small data sets. `data.length` must equal the product of `shape`.
  */
 export function encodeIdx(arr: IdxArray): Uint8Array {
-  const code = [...IDX_TYPES].find(([, t]) => t.dtype === arr.dtype)![0];
+  if (arr === null || typeof arr !== 'object' || !Array.isArray(arr.shape) || !ArrayBuffer.isView(arr.data)) {
+    throw new Error(`fathom.data.encodeIdx: expected { dtype, shape: number[], data: a typed array }, got ${arr === null ? 'null' : typeof arr}`);
+  }
+  const found = [...IDX_TYPES].find(([, t]) => t.dtype === arr.dtype);
+  if (!found) throw new Error(`fathom.data.encodeIdx: dtype must be one of ${[...IDX_TYPES.values()].map((t) => t.dtype).join(', ')}, got ${String(arr.dtype)}`);
+  const code = found[0];
   const size = IDX_TYPES.get(code)!.size;
   const n = arr.shape.reduce((a, b) => a * b, 1);
   if (arr.shape.length < 1 || arr.shape.length > 255) {
-    throw new RangeError(`idx: expected 1 to 255 dimensions, got ${arr.shape.length}`);
+    throw new RangeError(`fathom.data.encodeIdx: expected 1 to 255 dimensions, got ${arr.shape.length}`);
   }
   for (const d of arr.shape) {
     if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) {
-      throw new RangeError(`idx: expected dimensions that are uint32 integers, got ${d}`);
+      throw new RangeError(`fathom.data.encodeIdx: expected dimensions that are uint32 integers, got ${d}`);
     }
   }
   if (n !== arr.data.length) {
-    throw new RangeError(`idx: expected ${n} items for shape [${arr.shape.join(', ')}], got ${arr.data.length}`);
+    throw new RangeError(`fathom.data.encodeIdx: expected ${n} items for shape [${arr.shape.join(', ')}], got ${arr.data.length}`);
   }
   const start = 4 + 4 * arr.shape.length;
   const out = new Uint8Array(start + n * size);

@@ -64,6 +64,11 @@ export function mnistDataDir(): string {
 
 /** Loads MNIST; `opts.train` / `opts.test` take the first N samples of each split. */
 export async function mnist(opts: MnistOptions = {}): Promise<Mnist> {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new Error(`fathom.data.mnist: options must be an object { train?, test? } (or omitted), got ${opts === null ? 'null' : Array.isArray(opts) ? 'an Array' : `${typeof opts} ${String(opts)}`}`);
+  }
+  const unknown = Object.keys(opts).filter((k) => k !== 'train' && k !== 'test');
+  if (unknown.length) throw new Error(`fathom.data.mnist: unknown option '${unknown[0]}' (the options are train and test: the number of samples of each split)`);
   const trainLimit = checkLimit('train', opts.train);
   const testLimit = checkLimit('test', opts.test);
   const dir = mnistDataDir();
@@ -77,7 +82,7 @@ export async function mnist(opts: MnistOptions = {}): Promise<Mnist> {
 function checkLimit(which: string, limit: number | undefined): number | undefined {
   if (limit === undefined) return undefined;
   if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new RangeError(`mnist: expected options.${which} to be a non-negative integer, got ${limit}`);
+    throw new RangeError(`fathom.data.mnist: expected options.${which} to be a non-negative integer, got ${limit}`);
   }
   return limit;
 }
@@ -97,20 +102,20 @@ async function loadSplit(dir: string, prefix: 'train' | 't10k', limit: number | 
   const [img, lab] = await Promise.all([readSplitFile(imagesPath), readSplitFile(labelsPath)]);
 
   if (img.dtype !== 'uint8' || img.shape.length !== 3) {
-    throw new Error(`mnist: ${imagesPath}: expected uint8 images of shape [n, 28, 28], got ${img.dtype} [${img.shape.join(', ')}]`);
+    throw new Error(`fathom.data.mnist: ${imagesPath}: expected uint8 images of shape [n, 28, 28], got ${img.dtype} [${img.shape.join(', ')}]`);
   }
   if (img.shape[1] !== MNIST_ROWS || img.shape[2] !== MNIST_COLS) {
-    throw new Error(`mnist: ${imagesPath}: expected 28×28 images, got ${img.shape[1]}×${img.shape[2]}`);
+    throw new Error(`fathom.data.mnist: ${imagesPath}: expected 28×28 images, got ${img.shape[1]}×${img.shape[2]}`);
   }
   if (lab.dtype !== 'uint8' || lab.shape.length !== 1) {
-    throw new Error(`mnist: ${labelsPath}: expected uint8 labels of shape [n], got ${lab.dtype} [${lab.shape.join(', ')}]`);
+    throw new Error(`fathom.data.mnist: ${labelsPath}: expected uint8 labels of shape [n], got ${lab.dtype} [${lab.shape.join(', ')}]`);
   }
   const total = img.shape[0]!;
   if (lab.shape[0] !== total) {
-    throw new Error(`mnist: ${labelsPath}: expected ${total} labels to match ${imagesPath}, got ${lab.shape[0]}`);
+    throw new Error(`fathom.data.mnist: ${labelsPath}: expected ${total} labels to match ${imagesPath}, got ${lab.shape[0]}`);
   }
   if (limit !== undefined && limit > total) {
-    throw new RangeError(`mnist: a limit of ${limit} ${prefix === 'train' ? 'train' : 'test'} samples exceeds the ${total} available`);
+    throw new RangeError(`fathom.data.mnist: a limit of ${limit} ${prefix === 'train' ? 'train' : 'test'} samples exceeds the ${total} available`);
   }
   const n = limit ?? total;
 
@@ -123,7 +128,7 @@ async function loadSplit(dir: string, prefix: 'train' | 't10k', limit: number | 
   for (let i = 0; i < n; i++) {
     const y = lab.data[i]!;
     if (y >= MNIST_CLASSES) {
-      throw new Error(`mnist: ${labelsPath}: expected labels 0..9, got ${y} at index ${i}`);
+      throw new Error(`fathom.data.mnist: ${labelsPath}: expected labels 0..9, got ${y} at index ${i}`);
     }
     labels[i] = y;
   }

@@ -115,7 +115,7 @@ describe('parseIdx: corrupt files are refused with the file named', () => {
 
   it('bad magic (non-zero leading bytes)', () => {
     expect(() => parseIdx(new Uint8Array([1, 0, 8, 1, 0, 0, 0, 0]), 'b.idx')).toThrow(
-      /^idx: b\.idx: expected magic starting with two zero bytes, got 0x01 0x00$/,
+      /^fathom.data.idx: b\.idx: expected magic starting with two zero bytes, got 0x01 0x00$/,
     );
   });
 
@@ -125,7 +125,7 @@ describe('parseIdx: corrupt files are refused with the file named', () => {
 
   it('unknown type code', () => {
     expect(() => parseIdx(idxBytes(0x0a, [1], [0]), 'd.idx')).toThrow(
-      /^idx: d\.idx: expected type code .* got unknown type code 0x0a$/,
+      /^fathom.data.idx: d\.idx: expected type code .* got unknown type code 0x0a$/,
     );
   });
 
@@ -156,11 +156,11 @@ describe('parseIdx: corrupt files are refused with the file named', () => {
   it('huge dimensions do not overflow into a false match', () => {
     // 2^32-1 × 2^32-1 × ... would wrap in 32-bit or lose precision in float64.
     const dims = new Array(8).fill(0xffffffff);
-    expect(() => parseIdx(idxBytes(0x08, dims, [1]), 'i.idx')).toThrow(/^idx: i\.idx: expected \d+ data bytes .* got 1 \(truncated\)$/);
+    expect(() => parseIdx(idxBytes(0x08, dims, [1]), 'i.idx')).toThrow(/^fathom.data.idx: i\.idx: expected \d+ data bytes .* got 1 \(truncated\)$/);
   });
 
   it('uses a placeholder name when none is given', () => {
-    expect(() => parseIdx(new Uint8Array(0))).toThrow(/^idx: <buffer>: /);
+    expect(() => parseIdx(new Uint8Array(0))).toThrow(/^fathom.data.idx: <buffer>: /);
   });
 });
 

@@ -92,7 +92,7 @@ describe('load() reads and allocates no more than the file really holds', () => 
     await expect(load(dir)).rejects.toThrow(`fathom.load: safetensors: ${dir}: expected a regular file, got a folder`);
     // The same reader guards the IDX loader (the MNIST format).
     await expect(readIdx('/dev/zero')).rejects.toThrow('idx: /dev/zero: expected a regular file, got a character device');
-    await expect(readIdx(files.fifo!)).rejects.toThrow(/^idx: .*model\.fifo: expected a regular file, got a FIFO/);
+    await expect(readIdx(files.fifo!)).rejects.toThrow(/^fathom.data.idx: .*model\.fifo: expected a regular file, got a FIFO/);
   });
 
   it('a file that grows or shrinks while it is read is refused (reads stop at the size it had)', async () => {

@@ -217,3 +217,15 @@ describe('optimizers refuse non-leaf tensors (second review)', () => {
     expect(() => new optim.SGD([mul(p, 2)], { lr: 0.1 })).toThrow(/^fathom.SGD: parameter 0 is the result of an op \('mul'\), not a leaf tensor/);
   });
 });
+
+describe('data errors name fathom (second review)', () => {
+  it('parseIdx / encodeIdx / mnist options', async () => {
+    const { data } = await import('../../lib/index.js');
+    expect(() => data.parseIdx(new Uint8Array(0))).toThrow(/^fathom.data.idx: <buffer>: expected at least 4 header bytes/);
+    expect(() => data.parseIdx([0, 0, 8, 1] as never)).toThrow(/^fathom.data.parseIdx: expected the file's bytes as a Uint8Array/);
+    expect(() => data.encodeIdx(5 as never)).toThrow(/^fathom.data.encodeIdx: expected \{ dtype, shape/);
+    await expect(data.mnist('/x' as never)).rejects.toThrow(/^fathom.data.mnist: options must be an object/);
+    await expect(data.mnist({ tarin: 5 } as never)).rejects.toThrow(/^fathom.data.mnist: unknown option 'tarin'/);
+    await expect(data.mnist({ train: -1 })).rejects.toThrow(/^fathom.data.mnist: expected options.train to be a non-negative integer/);
+  });
+});
