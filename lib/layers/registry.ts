@@ -20,17 +20,14 @@ export type ParameterShapes = [string, number[]][];
 type ShapeFn = (c: ModuleConfig) => ParameterShapes | null;
 
 const factories = new Map<string, Factory>([
-  ['Linear', (c) => new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), { bias: c.bias !== false, init: (c.init as Init) ?? 'glorot' })],
+  ['Linear', (c) => new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
   ['ReLU', () => new ReLU()],
   ['Sigmoid', () => new Sigmoid()],
   ['Tanh', () => new Tanh()],
   ['Sign', () => new Sign()],
   ['Softmax', () => new Softmax()],
   ['LogSoftmax', () => new LogSoftmax()],
-  ['Sequential', (c) => {
-    if (!Array.isArray(c.layers)) throw new Error('fathom.fromConfig: Sequential config needs a layers array');
-    return new Sequential(...(c.layers as ModuleConfig[]).map(fromConfig));
-  }],
+  ['Sequential', (c) => new Sequential(...layersOf(c).map(fromConfig))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -42,7 +39,7 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Linear', (c) => {
     const inF = num(c, 'inFeatures');
     const outF = num(c, 'outFeatures');
-    return c.bias !== false ? [['weight', [outF, inF]], ['bias', [outF]]] : [['weight', [outF, inF]]];
+    return flag(c, 'bias', true) ? [['weight', [outF, inF]], ['bias', [outF]]] : [['weight', [outF, inF]]];
   }],
   ['ReLU', noParameters],
   ['Sigmoid', noParameters],
@@ -51,9 +48,8 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Softmax', noParameters],
   ['LogSoftmax', noParameters],
   ['Sequential', (c) => {
-    if (!Array.isArray(c.layers)) throw new Error('fathom.fromConfig: Sequential config needs a layers array');
     const out: ParameterShapes = [];
-    for (const [i, layer] of (c.layers as ModuleConfig[]).entries()) {
+    for (const [i, layer] of layersOf(c).entries()) {
       const inner = parameterShapes(layer);
       if (inner === null) return null;
       for (const [name, shape] of inner) out.push([`${i}.${name}`, shape]);
@@ -61,6 +57,21 @@ const shapeFns = new Map<string, ShapeFn>([
     return out;
   }],
 ]);
+
+/** A Sequential's layer configs; at most MAX_LAYERS (a hostile file's 10⁷-entry array would overflow the stack). */
+const MAX_LAYERS = 100_000;
+function layersOf(c: ModuleConfig): ModuleConfig[] {
+  if (!Array.isArray(c.layers)) throw new Error('fathom.fromConfig: Sequential config needs a layers array');
+  if (c.layers.length > MAX_LAYERS) throw new Error(`fathom.fromConfig: a Sequential of ${c.layers.length} layers; at most ${MAX_LAYERS}`);
+  return c.layers as ModuleConfig[];
+}
+
+function flag(c: ModuleConfig, key: string, dflt: boolean): boolean {
+  const v = c[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a boolean, got ${JSON.stringify(v) ?? String(v)}`);
+  return v;
+}
 
 function num(c: ModuleConfig, key: string): number {
   const v = c[key];

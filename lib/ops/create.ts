@@ -133,7 +133,8 @@ export function tensor(
 ): Tensor {
   // tensor(data, { dtype }) as torch.tensor(data, dtype=...): a plain object in the shape's place is the options.
   let shape: readonly number[] | undefined;
-  if (shapeOrOpts !== null && typeof shapeOrOpts === 'object' && !Array.isArray(shapeOrOpts) && Object.getPrototypeOf(shapeOrOpts) === Object.prototype) {
+  const proto = shapeOrOpts !== null && typeof shapeOrOpts === 'object' ? Object.getPrototypeOf(shapeOrOpts) : undefined;
+  if (!Array.isArray(shapeOrOpts) && (proto === Object.prototype || proto === null)) {
     if (opts !== undefined) throw new Error('fathom.tensor: options were given twice (as the 2nd and the 3rd argument); use tensor(data, shape, options) or tensor(data, options)');
     opts = shapeOrOpts as TensorOptions;
   } else {

@@ -57,3 +57,10 @@ describe('nn.fromConfig (review)', () => {
     expect(nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 1, bias: false, init: 'he' }).parameters()).toHaveLength(1);
   });
 });
+
+describe('nn.fromConfig (second review)', () => {
+  it('refuses a non-boolean bias and huge layer lists', () => {
+    expect(() => nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 2, bias: 'no' })).toThrow(/fathom.fromConfig: Linear.bias must be a boolean, got "no"/);
+    expect(() => nn.fromConfig({ type: 'Sequential', layers: new Array(10_000_000) })).toThrow(/a Sequential of 10000000 layers; at most 100000/);
+  });
+});

@@ -229,3 +229,10 @@ describe('data errors name fathom (second review)', () => {
     await expect(data.mnist({ train: -1 })).rejects.toThrow(/^fathom.data.mnist: expected options.train to be a non-negative integer/);
   });
 });
+
+describe('tensor(data, options) with a null-prototype options object (second review)', () => {
+  it('is read as options, not as a shape', () => {
+    const o = Object.assign(Object.create(null), { dtype: 'int32' });
+    expect(tensor([1, 2], o).dtype).toBe('int32');
+  });
+});
