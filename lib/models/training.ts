@@ -409,7 +409,10 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
     state.inCallback++;
     let r: T;
     try {
-      r = await f();
+      // A hook that is absent or synchronous is over before anything else runs: only an async
+      // hook keeps evaluate() allowed while it awaits (an outside evaluate stays refused).
+      const v = f();
+      r = v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function' ? await v : (v as T);
     } finally {
       state.inCallback--;
     }

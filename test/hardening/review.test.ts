@@ -236,3 +236,15 @@ describe('tensor(data, options) with a null-prototype options object (second rev
     expect(tensor([1, 2], o).dtype).toBe('int32');
   });
 });
+
+describe('evaluate while fit runs (second review)', () => {
+  it('is refused outside callbacks, even right after fit() starts', async () => {
+    const m = new nn.Sequential(new nn.Linear(2, 1));
+    const p = m.fit(ones([64, 2]), ones([64, 1]), { loss: 'mse', epochs: 2, verbose: 0, batchSize: 4 });
+    await expect(m.evaluate(ones([4, 2]), ones([4, 1]))).rejects.toThrow(/^fathom.evaluate: Sequential is being trained by fit\(\)/);
+    await p;
+    let inside = -1;
+    await m.fit(ones([8, 2]), ones([8, 1]), { loss: 'mse', verbose: 0, callbacks: { onEpochEnd: async () => { inside = (await m.evaluate(ones([4, 2]), ones([4, 1]))).loss; } } });
+    expect(inside).toBeGreaterThanOrEqual(0);
+  });
+});
