@@ -10,7 +10,7 @@ import { ACCUMULATED, gradients } from './gradients.js';
 import { setGradEnabled } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
 import { checkFloat, checkStorage, empty } from '../ops/record.js';
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];

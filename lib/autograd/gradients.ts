@@ -6,7 +6,7 @@
  * return gradients shaped like their inputs. test/ops/gradcheck.test.ts walks
  * this table and fails for any entry without a finite-difference check.
  */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import type { ActOp, UnaryOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';

@@ -13,6 +13,7 @@ import type { Backend } from './backend.js';
 import { loadBinding, type NativeBinding, type NativeInfo } from './native/binding.js';
 import { nativeBackend } from './native/index.js';
 import { tsBackend } from './ts/index.js';
+import { uncheckedOf } from './checked.js';
 
 export type BackendName = 'native' | 'ts';
 
@@ -129,9 +130,26 @@ function select(): Backend {
   return tsBackend;
 }
 
-/** The backend every op uses. */
+/** The backend every op uses; each raw kernel validates its arguments (checked.ts). */
 export function backend(): Backend {
   return (current ??= select());
+}
+
+let kernelsFor: Backend | undefined;
+let kernelsRaw: Backend | undefined;
+
+/**
+ * @internal The current backend's kernels without the per-call argument
+ * checks, for fathom's own ops, which validate their inputs at the op level
+ * (see uncheckedOf in checked.ts). User code gets backend(), which checks.
+ */
+export function kernels(): Backend {
+  const b = backend();
+  if (b !== kernelsFor) {
+    kernelsFor = b;
+    kernelsRaw = uncheckedOf(b);
+  }
+  return kernelsRaw!;
 }
 
 /** Switches backend at run time ('native' throws when the addon cannot load). */

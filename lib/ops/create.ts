@@ -1,5 +1,5 @@
 /** Creating tensors: from data, constants, and seeded random numbers. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { checkShape, describeValue, fmt, MAX_RANK, MAX_SIZE, sizeOf } from '../tensor/shape.js';
 import { checkOptions, F32_MAX, optBool, optF32 } from './options.js';

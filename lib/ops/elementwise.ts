@@ -1,5 +1,5 @@
 /** Element-wise ops: unary functions and broadcasting binary arithmetic. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, describeValue, sameShape, sizeOf } from '../tensor/shape.js';

@@ -1,5 +1,5 @@
 /** Fused layer ops: linear (x Wᵀ + b, then an activation) in two kernel calls. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import type { ActOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt } from '../tensor/shape.js';

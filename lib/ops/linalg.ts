@@ -1,5 +1,5 @@
 /** Matrix products and layout: matmul, transpose, reshape, slice. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkShape, describeValue, fmt, sizeOf } from '../tensor/shape.js';
 import { checkFloat, checkTensor, empty, record } from './record.js';

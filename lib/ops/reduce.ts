@@ -1,5 +1,5 @@
 /** Reductions over axes, and the sum-to-shape that broadcasting's backward needs. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import type { ReduceOp } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastStrides, contiguousStrides, fmt, normAxes, sameShape, sizeOf, type Shape } from '../tensor/shape.js';

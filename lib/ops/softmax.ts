@@ -1,5 +1,5 @@
 /** Softmax family over the last axis, the fused losses, and argmax. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { contiguousStrides, fmt, normAxis, sameShape, sizeOf } from '../tensor/shape.js';
 import { checkFloat, checkTensor, empty, record } from './record.js';

@@ -1,5 +1,5 @@
 /** Adam and AdamW (PyTorch semantics); each step is one fused pass per parameter. */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/shape.js';
 import { Optimizer, checkConfig, checkRate } from './optimizer.js';

@@ -1,5 +1,5 @@
 /** Stochastic gradient descent with momentum, Nesterov and weight decay (PyTorch semantics). */
-import { backend } from '../backend/index.js';
+import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { optBool } from '../ops/options.js';
 import { describeValue } from '../tensor/shape.js';
