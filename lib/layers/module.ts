@@ -54,13 +54,13 @@ export function parameter(t: Tensor): Tensor {
   return t;
 }
 
+/**
+ * Only tensors marked by nn.parameter() (or registerParameter) are parameters,
+ * as only nn.Parameter is in PyTorch: a tensor that merely requires grad (an
+ * input kept for a saliency map, a cached activation) is never promoted.
+ */
 function isParameter(t: Tensor): boolean {
-  if (parameterMarks.has(t)) return true;
-  if (t.requiresGrad && t.node === null && t.dtype === 'float32') {
-    parameterMarks.add(t); // found trainable once: stays a parameter when frozen later
-    return true;
-  }
-  return false;
+  return parameterMarks.has(t);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -88,6 +88,8 @@ const CHILDREN = Symbol('fathom.Module.children');
 
 /** Containers (arrays, plain objects) are searched this deep for modules and parameters. */
 const MAX_CONTAINER_DEPTH = 4;
+/** ... and at most this many entries of each (a module list of more is not a network one builds by hand). */
+const MAX_CONTAINER_ENTRIES = 10_000;
 
 export abstract class Module {
   /** Whether the module is in training mode (see train()/eval()). */
@@ -307,18 +309,32 @@ function ownEntries(m: Module, withParams = true): OwnEntries {
   if (fixedStructure.has(m.constructor as abstract new () => Module)) return { params, children };
   const hasExplicit = ownParams.size > 0 || ownChildren.size > 0;
   let seen: Set<object> | null = null;
+  // A module or parameter reached through a second property (`this.blocks = [this.fc1]`) keeps
+  // its first name only, as PyTorch's named_parameters() does (explicit registrations come first).
+  let found: Set<object> | null = null;
+  const firstTime = (v: object): boolean => {
+    if (!found) found = new Set<object>([...params.map(([, t]) => t), ...children.map(([, c]) => c)]);
+    if (found.has(v)) return false;
+    found.add(v);
+    return true;
+  };
   // `path` is built only for what is registered (most properties are primitives).
   const visit = (path: () => string, v: object, depth: number): void => {
     if (v instanceof Module) {
-      if (!hasExplicit || !isExplicit(m, v)) children.push([path(), v]);
+      if ((!hasExplicit || !isExplicit(m, v)) && firstTime(v)) children.push([path(), v]);
     } else if (v instanceof Tensor) {
-      if (withParams && (!hasExplicit || !isExplicit(m, v)) && isParameter(v)) params.push([path(), v]);
+      if (withParams && isParameter(v) && (!hasExplicit || !isExplicit(m, v)) && firstTime(v)) params.push([path(), v]);
     } else if (depth < MAX_CONTAINER_DEPTH && (Array.isArray(v) || isPlainObject(v))) {
+      // An array whose first element is a primitive (a log of numbers, a shape) holds no
+      // modules: not scanned, so a 10^6-entry history costs nothing in every predict().
+      if (Array.isArray(v) && v.length > 0 && (typeof v[0] !== 'object' || v[0] === null)) return;
       seen ??= new Set();
       if (seen.has(v)) return;
       seen.add(v);
       const c = v as Record<string, unknown>;
+      let scanned = 0;
       for (const k of Array.isArray(v) ? v.keys() : Object.keys(v)) {
+        if (++scanned > MAX_CONTAINER_ENTRIES) break;
         const e = c[k as string];
         if (typeof e === 'object' && e !== null) visit(() => `${path()}.${k}`, e, depth + 1);
       }

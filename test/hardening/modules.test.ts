@@ -57,10 +57,11 @@ describe('modules register what is assigned to their properties', () => {
       .toEqual(['second.weight:3x1', 'second.bias:3', 'first.fc.weight:1x2', 'first.fc.bias:1']);
   });
 
-  it('tensors: nn.parameter and leaf tensors that require grad are parameters; constants and op results are not', () => {
+  it('tensors: nn.parameter tensors are parameters (PyTorch\'s nn.Parameter); grad-requiring leaves, constants and op results are not', () => {
     class T extends nn.Module {
       scale = nn.parameter(ones([1]));
-      shift = zeros([1]).requireGrad();
+      shift = nn.parameter(zeros([1]));
+      input = zeros([3]).requireGrad(); // e.g. an input kept for a saliency map: never promoted
       constant = tensor([2]);
       derived: Tensor;
       constructor() {
@@ -82,6 +83,25 @@ describe('modules register what is assigned to their properties', () => {
     expect(() => nn.parameter(t.derived)).toThrow(/fathom.nn.parameter: expected a leaf tensor, got the result of 'mul'/);
     expect(() => nn.parameter(tensor(new Int32Array(2)))).toThrow(/must be float32, got int32/);
     expect(() => nn.parameter([1, 2] as unknown as Tensor)).toThrow(/expected a Tensor, got Array/);
+  });
+
+  it('a module or parameter under two properties keeps its first name (PyTorch\'s named_parameters), so save works', () => {
+    class Net extends nn.Module {
+      fc1 = new nn.Linear(4, 8);
+      fc2 = new nn.Linear(8, 2);
+      blocks = [this.fc1, this.fc2];
+      log = new Array(1e6).fill(0); // a primitive array: never scanned
+      forward(x: Tensor): Tensor { return this.fc2.forward(this.fc1.forward(x)); }
+    }
+    const n = new Net();
+    expect(n.namedParameters().map(([k]) => k)).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    expect(n.modules().map(([k]) => k)).toEqual(['fc1', 'fc2']);
+    // The rule that keeps such logs free: an array whose first element is a primitive is not searched.
+    class Mixed extends nn.Module {
+      odd = [0, new nn.Linear(1, 1)];
+      forward(x: Tensor): Tensor { return x; }
+    }
+    expect(new Mixed().parameters()).toHaveLength(0);
   });
 
   it('arrays and plain objects of modules (ModuleList / ModuleDict)', () => {
@@ -180,7 +200,7 @@ describe.each(backends)('custom modules train on the %s backend', (name) => {
     setBackend(name);
     manualSeed(6);
     class Affine extends nn.Module {
-      w = randn([2, 1]).requireGrad();
+      w = nn.parameter(randn([2, 1]));
       b = nn.parameter(zeros([1]));
       forward(v: Tensor): Tensor { return v.matmul(this.w).add(this.b); }
     }
