@@ -35,7 +35,7 @@ export class Adam extends Optimizer {
       lr: checkRate(name, 'lr', c.lr ?? 1e-3, 0),
       beta1: checkRate(name, 'betas[0]', betas[0], 0, 1, true),
       beta2: checkRate(name, 'betas[1]', betas[1], 0, 1, true),
-      eps: checkRate(name, 'eps', c.eps ?? 1e-8, 0),
+      eps: checkRate(name, 'eps', c.eps ?? 1e-8, 0, Infinity, false, true),
       weightDecay: checkRate(name, 'weightDecay', c.weightDecay ?? (decoupled ? 0.01 : 0), 0),
     };
   }
@@ -47,7 +47,7 @@ export class Adam extends Optimizer {
   get beta2(): number { return this.h.beta2; }
   set beta2(v: number) { this.h.beta2 = checkRate(this.name, 'beta2', v, 0, 1, true); }
   get eps(): number { return this.h.eps; }
-  set eps(v: number) { this.h.eps = checkRate(this.name, 'eps', v, 0); }
+  set eps(v: number) { this.h.eps = checkRate(this.name, 'eps', v, 0, Infinity, false, true); }
   get weightDecay(): number { return this.h.weightDecay; }
   set weightDecay(v: number) { this.h.weightDecay = checkRate(this.name, 'weightDecay', v, 0); }
 

@@ -1,7 +1,7 @@
 /** The optimizer base: parameter list, zeroGrad, step, and hyper-parameter checks. */
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/shape.js';
-import { checkOptions, F32_MAX, optBool } from '../ops/options.js';
+import { checkOptions, optBool } from '../ops/options.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -80,10 +80,16 @@ export abstract class Optimizer {
  * that float32 can hold, since the kernels compute in float32 (a larger
  * value would become ±Infinity and write ±Infinity into the weights).
  */
-export function checkRate(op: string, name: string, v: unknown, lo: number, hi = Infinity, hiOpen = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi) || Math.abs(v) > F32_MAX) {
-    const range = hi === Infinity ? `>= ${lo} (at most 3.4e38, float32's limit)` : `in [${lo}, ${hi}${hiOpen ? ')' : ']'}`;
-    throw new Error(`fathom.${op}: ${name} must be a finite number ${range}, got ${describeValue(v)}`);
+export function checkRate(op: string, name: string, v: unknown, lo: number, hi = Infinity, hiOpen = false, loOpen = false): number {
+  // The kernels compute in float32: the bounds hold for the value as float32 rounds it
+  // (beta2 = 0.99999999 is 1 in float32, and would divide by zero in the bias correction).
+  const f = typeof v === 'number' ? Math.fround(v) : NaN;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(f) || (loOpen ? f <= lo : f < lo) || (hiOpen ? f >= hi : f > hi)) {
+    const range = hi === Infinity
+      ? `${loOpen ? '>' : '>='} ${lo} (at most 3.4e38, float32's limit)`
+      : `in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}`;
+    const rounded = typeof v === 'number' && Number.isFinite(v) && f !== v ? ` (${f} as float32)` : '';
+    throw new Error(`fathom.${op}: ${name} must be a finite number ${range}, got ${describeValue(v)}${rounded}`);
   }
   return v;
 }

@@ -57,7 +57,7 @@ describe.each(backends)('optimizer hardening on the %s backend', (name) => {
     const adam = new optim.Adam([param([1], [1])]);
     expect(() => { adam.beta1 = 1; }).toThrow(/fathom.Adam: beta1 must be a finite number in \[0, 1\), got 1/);
     expect(() => { adam.beta2 = -0.5; }).toThrow(/fathom.Adam: beta2 must be a finite number in \[0, 1\)/);
-    expect(() => { adam.eps = -1e-8; }).toThrow(/fathom.Adam: eps must be a finite number >= 0/);
+    expect(() => { adam.eps = -1e-8; }).toThrow(/fathom.Adam: eps must be a finite number > 0/);
     expect(() => { adam.weightDecay = bad(null); }).toThrow(/fathom.Adam: weightDecay must be a finite number >= 0 .* got null/);
     adam.beta1 = 0.5;
     expect(adam.beta1).toBe(0.5);

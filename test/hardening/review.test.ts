@@ -248,3 +248,14 @@ describe('evaluate while fit runs (second review)', () => {
     expect(inside).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('Adam hyper-parameters are refused when set, not at step() (code review)', () => {
+  it('eps must be > 0; betas must stay below 1 after rounding to float32', async () => {
+    const { optim } = await import('../../lib/index.js');
+    const p = nn.parameter(tensor([1, 2]));
+    expect(() => new optim.Adam([p], { eps: 0 })).toThrow(/^fathom.Adam: eps must be a finite number > 0 .*got 0/);
+    expect(() => new optim.Adam([p], { betas: [0.9, 0.99999999] })).toThrow(/^fathom.Adam: betas\[1\] must be a finite number in \[0, 1\), got 0.99999999 \(1 as float32\)/);
+    const opt = new optim.Adam([p]);
+    expect(() => { opt.eps = 0; }).toThrow(/eps must be a finite number > 0/);
+  });
+});
