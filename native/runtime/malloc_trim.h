@@ -10,11 +10,12 @@
 // high-water mark for good (measured: the main heap 37 -> 50 -> 71 MB in
 // steps over 1 M steps, RSS 116 -> 151 MB, while V8 saw nothing grow).
 //
-// release_free_memory() calls malloc_trim(0), which also returns the free
-// pages in the middle of the heap, at most once every 2 seconds; the binding
-// calls it on every call (one clock read when it is not due). Cost measured
-// at under a millisecond per trim; the pages are faulted in again only if
-// the heap grows back into them.
+// malloc_trim(0) also returns the free pages in the middle of the heap. The
+// binding calls release_free_memory() on every call: it only flags activity
+// (one relaxed atomic store; the first call starts the thread). A background
+// thread trims every 2 seconds if there was activity since the last round,
+// so the trim (milliseconds on a large heap) never runs inside a kernel call;
+// the pages are faulted in again only if the heap grows back into them.
 //
 // Off when FATHOM_MALLOC_TRIM=0, and on anything but glibc.
 #pragma once

@@ -1,6 +1,6 @@
 // Child of malloc-trim.test.ts (run with --expose-gc): prints, as JSON, the
 // RSS in MiB before, at the high-water mark of 40 MiB of tensor data, after a
-// full GC has freed it, and after the next native call 2.1 s later.
+// full GC has freed it, and 2.3 s after the next native call (the trim thread's round).
 import { readFileSync } from 'node:fs';
 
 const f = await import(new URL('../../dist/index.js', import.meta.url).href);
@@ -33,5 +33,6 @@ keep = null;
 await settle();
 const afterGc = rss();
 await new Promise((r) => setTimeout(r, 2100));
-op();
+op(); // native activity: the background thread trims within its next 2 s round
+await new Promise((r) => setTimeout(r, 2300));
 console.log(JSON.stringify({ before, high, afterGc, afterCall: rss(), pinned: pin.length }));
