@@ -32,6 +32,7 @@ import type { AdamOptions, Backend, SgdOptions } from './backend.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 /** The largest finite float32. */
+/** Largest finite float32 (FLT_MAX): the one definition the ops share. */
 export const F32_MAX = 3.4028234663852886e38;
 /** The largest |z| Box-Muller can produce from 24-bit uniforms: sqrt(-2 ln 2^-24) < 5.77. */
 const NORMAL_REACH = 5.77;

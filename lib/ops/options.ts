@@ -4,9 +4,9 @@
  * expected and what came.
  */
 import { describeValue } from '../tensor/shape.js';
+import { F32_MAX } from '../backend/checked.js';
 
-/** Largest finite float32 (FLT_MAX). */
-export const F32_MAX = 3.4028234663852886e38;
+export { F32_MAX };
 
 /**
  * Checks an options argument: undefined means `{}`; anything but a plain
