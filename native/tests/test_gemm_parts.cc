@@ -69,78 +69,54 @@ std::vector<float> make_op(int64_t rows, int64_t cols, bool trans, int64_t pad, 
   return X;
 }
 
-void pack_a_sweep(const char* isa) {
+// Both packings write ceil(n / R) panels of R x kc, element (k, r) at
+// panel * R * kc + k * R + r, zero padded past n: A packs rows of op(A) (R = MR),
+// B packs columns of op(B) (R = NR). One sweep checks either, bitwise, at tile
+// edges, for both layouts and padded leading dimensions, and that nothing is
+// written past the panels.
+void pack_sweep(const char* isa, bool b_side) {
   const Config* cfg = get_config(isa);
-  const int64_t MR = cfg->mr;
+  const int64_t R = b_side ? cfg->nr : cfg->mr;
+  const char* what = b_side ? "pack_b" : "pack_a";
   int fails = 0;
-  for (int64_t mc : {int64_t(0), int64_t(1), int64_t(7), MR - 1, MR, MR + 1, int64_t(33), int64_t(257)})
+  for (int64_t n : {int64_t(0), int64_t(1), int64_t(7), R - 1, R, R + 1, int64_t(33), int64_t(257)})
     for (int64_t kc : {1, 7, 8, 9, 33, 257})
       for (int t = 0; t < 2 && fails < 5; ++t)
         for (int64_t pad : {0, 5}) {
+          // The packed index r runs over rows of op(A), or over columns of op(B):
+          // op(B) (k, j) = val(j, k) is built as the transpose of an n x kc op-matrix.
           int64_t rs, cs;
-          const std::vector<float> A = make_op(mc, kc, t == 1, pad, &rs, &cs);
-          const int64_t panels = (mc + MR - 1) / MR, used = panels * MR * kc, guard = 64;
-          Aligned Ap((size_t)(used + guard), kGuard);
-          cfg->pack_a(mc, kc, A.data(), rs, cs, Ap.p);
+          const std::vector<float> X = b_side ? make_op(n, kc, t == 0, pad, &cs, &rs) : make_op(n, kc, t == 1, pad, &rs, &cs);
+          const int64_t panels = (n + R - 1) / R, used = panels * R * kc, guard = 64;
+          Aligned P((size_t)(used + guard), kGuard);
+          if (b_side) cfg->pack_b(kc, n, X.data(), rs, cs, P.p);
+          else cfg->pack_a(n, kc, X.data(), rs, cs, P.p);
           for (int64_t p = 0; p < panels; ++p)
             for (int64_t k = 0; k < kc; ++k)
-              for (int64_t i = 0; i < MR; ++i) {
-                const int64_t row = p * MR + i;
-                const float got = Ap.p[p * MR * kc + k * MR + i];
-                const float want = row < mc ? val(row, k) : 0.0f;
+              for (int64_t r = 0; r < R; ++r) {
+                const int64_t idx = p * R + r;
+                const float got = P.p[p * R * kc + k * R + r];
+                const float want = idx < n ? val(idx, k) : 0.0f;
                 if (!(got == want) && fails++ < 5)
-                  CHECK(false) << isa << " pack_a mc=" << mc << " kc=" << kc << " trans=" << t
-                               << " pad=" << pad << ": panel " << p << " k " << k << " row " << i
+                  CHECK(false) << isa << " " << what << " n=" << n << " kc=" << kc << " trans=" << t
+                               << " pad=" << pad << ": panel " << p << " k " << k << " index " << r
                                << " = " << got << ", want " << want;
               }
           for (int64_t g = used; g < used + guard; ++g)
-            if (Ap.p[g] != kGuard && fails++ < 5)
-              CHECK(false) << isa << " pack_a mc=" << mc << " kc=" << kc << " trans=" << t
+            if (P.p[g] != kGuard && fails++ < 5)
+              CHECK(false) << isa << " " << what << " n=" << n << " kc=" << kc << " trans=" << t
                            << " wrote past its panels at " << g;
         }
 }
 
-void pack_b_sweep(const char* isa) {
-  const Config* cfg = get_config(isa);
-  const int64_t NR = cfg->nr;
-  int fails = 0;
-  for (int64_t nc : {int64_t(0), int64_t(1), int64_t(7), NR - 1, NR, NR + 1, int64_t(33), int64_t(257)})
-    for (int64_t kc : {1, 7, 8, 9, 33, 257})
-      for (int t = 0; t < 2 && fails < 5; ++t)
-        for (int64_t pad : {0, 5}) {
-          // op(B) is kc x nc with element (k, j) = val(j, k): built as the
-          // transpose of an nc x kc op-matrix.
-          int64_t rs, cs;
-          const std::vector<float> B = make_op(nc, kc, t == 0, pad, &cs, &rs);
-          const int64_t panels = (nc + NR - 1) / NR, used = panels * NR * kc, guard = 64;
-          Aligned Bp((size_t)(used + guard), kGuard);
-          cfg->pack_b(kc, nc, B.data(), rs, cs, Bp.p);
-          for (int64_t p = 0; p < panels; ++p)
-            for (int64_t k = 0; k < kc; ++k)
-              for (int64_t j = 0; j < NR; ++j) {
-                const int64_t col = p * NR + j;
-                const float got = Bp.p[p * NR * kc + k * NR + j];
-                const float want = col < nc ? val(col, k) : 0.0f;
-                if (!(got == want) && fails++ < 5)
-                  CHECK(false) << isa << " pack_b nc=" << nc << " kc=" << kc << " transB=" << t
-                               << " pad=" << pad << ": panel " << p << " k " << k << " col " << j
-                               << " = " << got << ", want " << want;
-              }
-          for (int64_t g = used; g < used + guard; ++g)
-            if (Bp.p[g] != kGuard && fails++ < 5)
-              CHECK(false) << isa << " pack_b nc=" << nc << " kc=" << kc << " transB=" << t
-                           << " wrote past its panels at " << g;
-        }
-}
-
-TEST(gemm_pack_a_scalar) { pack_a_sweep("scalar"); }
-TEST(gemm_pack_a_avx2) { pack_a_sweep("avx2"); }
-TEST(gemm_pack_a_avx512) { pack_a_sweep("avx512"); }
-TEST(gemm_pack_a_neon) { pack_a_sweep("neon"); }
-TEST(gemm_pack_b_scalar) { pack_b_sweep("scalar"); }
-TEST(gemm_pack_b_avx2) { pack_b_sweep("avx2"); }
-TEST(gemm_pack_b_avx512) { pack_b_sweep("avx512"); }
-TEST(gemm_pack_b_neon) { pack_b_sweep("neon"); }
+TEST(gemm_pack_a_scalar) { pack_sweep("scalar", false); }
+TEST(gemm_pack_a_avx2) { pack_sweep("avx2", false); }
+TEST(gemm_pack_a_avx512) { pack_sweep("avx512", false); }
+TEST(gemm_pack_a_neon) { pack_sweep("neon", false); }
+TEST(gemm_pack_b_scalar) { pack_sweep("scalar", true); }
+TEST(gemm_pack_b_avx2) { pack_sweep("avx2", true); }
+TEST(gemm_pack_b_avx512) { pack_sweep("avx512", true); }
+TEST(gemm_pack_b_neon) { pack_sweep("neon", true); }
 
 // Deterministic values in [-1, 1).
 struct Lcg {
