@@ -544,11 +544,6 @@ export function checked(inner: Backend): Backend {
         apart(o, 'dbias', dbias, 'dz', dz);
       }
       if (d === 0) return; // nothing to write (dbias is empty too)
-      if (n === 0) {
-        // No rows: dbias (bounded by its own length) is zeros; never a loop over d columns of nothing.
-        dbias?.fill(0);
-        return;
-      }
       k.biasActBackward(n, d, y, dy, dz, dbias, act);
     },
 

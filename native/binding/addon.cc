@@ -519,12 +519,6 @@ class Addon : public Napi::Addon<Addon> {
     a.apart("dbias", dbias, 4 * r.d, "dy", dy, 4 * nd);
     a.apart("dbias", dbias, 4 * r.d, "dz", dz, 4 * nd);
     if (r.d == 0) return Undefined(info);  // nothing to write, no loop over n
-    // No rows: only dbias (d values, bounded by its buffer) is written, as zeros; never a
-    // loop over d columns of nothing (d may be 2^53 - 1 when dbias is null).
-    if (r.n == 0) {
-      if (dbias) ops::fill(r.d, 0.0f, dbias);
-      return Undefined(info);
-    }
     ops::bias_act_bwd(r.n, r.d, y, dy, dz, dbias, act);
     return Undefined(info);
   }

@@ -1,6 +1,7 @@
 // Threaded entry points: see ops.h for how each family is split.
 #include "ops.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "../runtime/pool.h"
@@ -265,6 +266,12 @@ void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float*
 
 void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
                   float* dz, float* dbias, Act act) {
+  // No rows: dbias (D values, bounded by its buffer) is zeros; never a walk over D
+  // columns of nothing (D may be 2^53 - 1 when dbias is null).
+  if (N == 0) {
+    if (dbias) std::fill(dbias, dbias + D, 0.0f);
+    return;
+  }
   const int nth = N * D < 262144 ? 1 : threads_for(N, D > 0 && D < kCheap ? kCheap / D : 1);
   if (nth <= 1 || !dbias) {
     if (nth <= 1) return k.bias_act_bwd(N, D, y, dy, dz, dbias, act);

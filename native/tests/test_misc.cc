@@ -365,3 +365,12 @@ TEST(ops_active_table) {
   std::printf("     active table: %s%s%s\n", active().isa, *active_isa_error() ? " -- " : "",
               active_isa_error());
 }
+
+// ops::bias_act_bwd with no rows: dbias is zeroed and a huge D with no dbias
+// returns at once (it walked 2^53 - 1 columns of nothing).
+TEST(bias_act_bwd_no_rows) {
+  float dbias[3] = {5, 5, 5};
+  fathom::ops::bias_act_bwd(0, 3, nullptr, nullptr, nullptr, dbias, fathom::Act::Relu);
+  CHECK(dbias[0] == 0 && dbias[1] == 0 && dbias[2] == 0) << "dbias not zeroed";
+  fathom::ops::bias_act_bwd(0, (int64_t(1) << 53) - 1, nullptr, nullptr, nullptr, nullptr, fathom::Act::Tanh);
+}
