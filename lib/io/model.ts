@@ -131,11 +131,7 @@ function architecture(header: SafetensorsHeader, where: string): ModuleConfig {
   if (header.metadata.format !== FORMAT) {
     throw new Error(`${where}: not a fathom model (metadata format is ${JSON.stringify(header.metadata.format ?? null)}, expected "${FORMAT}")`);
   }
-  try {
-    return JSON.parse(header.metadata['fathom.architecture'] ?? '');
-  } catch {
-    throw new Error(`${where}: the architecture metadata is not valid JSON`);
-  }
+  return parseJson(header.metadata['fathom.architecture'] ?? '', `${where}: the architecture metadata`) as ModuleConfig;
 }
 
 function expectedShapes(config: ModuleConfig, where: string): ParameterShapes | null {
