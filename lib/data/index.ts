@@ -25,3 +25,7 @@ export async function mnist(opts: MnistOptions = {}): Promise<{ train: Split; te
   });
   return { train: split(m.train), test: split(m.test), classes: m.classes };
 }
+
+export { StandardScaler, type StandardScalerOptions } from './scaler.js';
+export { moons, circles, spirals, type Points2D, type MoonsOptions, type CirclesOptions, type SpiralsOptions } from './synthetic.js';
+export { iris, cars, CARS_FEATURES, type TabularOptions, type TabularData } from './tabular.js';
