@@ -89,7 +89,7 @@ describe('plot.decisionBoundary', () => {
     for (const [, lo, hi, cls] of rects) expect(cls).toBe((num(lo) + num(hi)) / 2 < 0.25 ? 'inner' : 'outer'); // the cell centre decides
     expect(svg.match(/aria-roledescription="circle"/g)).toHaveLength(60);
     expect(readFileSync(join(dir, 'boundary.svg'), 'utf8')).toBe(svg);
-    await decisionBoundary(below, x, y, { path: join(dir, 'boundary.png'), resolution: 50, scale: 1 });
+    await decisionBoundary(below, x, y, { path: join(dir, 'boundary.png'), resolution: 50, classNames: ['outer', 'inner'], scale: 1 });
     expect(pngSize(readFileSync(join(dir, 'boundary.png')))).toEqual(size);
   });
 
