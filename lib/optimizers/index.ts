@@ -2,3 +2,4 @@
 export { Optimizer } from './optimizer.js';
 export { SGD, type SgdConfig } from './sgd.js';
 export { Adam, AdamW, type AdamConfig } from './adam.js';
+export * as lrScheduler from './lr_scheduler.js';
