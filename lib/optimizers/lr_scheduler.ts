@@ -105,7 +105,7 @@ function countAtMost(sorted: readonly number[], x: number): number {
 }
 
 function checkStepArgs(op: string, args: IArguments, what: string): void {
-  if (args.length > 0) {
+  if (args.length > 0 && args[0] !== undefined) {
     throw new Error(`fathom.${op}.step: takes no argument (${what}), got ${describeValue(args[0])}`);
   }
 }
