@@ -193,7 +193,9 @@ export abstract class LRScheduler implements LRSchedulerLike {
 
   /**
    * Restores a state from stateDict(). Like PyTorch's, it restores the scheduler only: restore
-   * the optimizer's state (its groups' lr) too, since chainable schedules continue from it.
+   * the optimizer's state (its groups' lr) too, since chainable schedules continue from it, and
+   * in PyTorch's order: build the optimizer and the scheduler (building sets the groups' lr),
+   * then `opt.loadStateDict(o)`, then `sched.loadStateDict(s)`.
    * @throws when the state is not one this scheduler saved (other type, missing or bad keys).
    */
   loadStateDict(state: SchedulerState): void {
