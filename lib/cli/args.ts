@@ -7,11 +7,15 @@
  */
 import { parseArgs } from 'node:util';
 import { closestName } from '../layers/options.js';
+import {
+  ACTIVATIONS, DATASETS, DEFAULT_LR, MODELS, OPTIMIZERS, RECIPES, SCHEDULES,
+  type Activation, type Dataset, type OptimizerName, type Schedule,
+} from './recipes.js';
 
 export const MAIN_HELP = `Usage: fathom <command> [options]
 
 Commands:
-  train        train a digit classifier (an MLP) on MNIST; see fathom train --help
+  train        train a network on MNIST, iris, cars or a 2-D toy set; see fathom train --help
 
 Options:
   -h, --help     show this help
@@ -20,23 +24,47 @@ Options:
 
 export const TRAIN_HELP = `Usage: fathom train [options]
 
-Trains a multi-layer perceptron on MNIST (60,000 training digits, tested on
-10,000) and prints the test accuracy and the training throughput.
+Trains a network and prints what fits the task: test accuracy for
+classification, test MAE and R² for regression. Without flags: the MNIST
+digit classifier (an MLP; 60,000 training digits, tested on 10,000).
 
-Options:
-  --epochs N         training epochs, 1 to 1000000 (default 8)
-  --batch-size N     samples per batch, 1 to 1000000 (default 128)
-  --lr X             learning rate, a positive number (default 0.001 for adam, 0.05 for sgd)
-  --optimizer NAME   adam | sgd (sgd uses momentum 0.9; default adam)
-  --hidden LIST      hidden layer sizes, comma separated, each 1 to 65536 (default 256,256;
-                     '' for none)
-  --backend NAME     native | ts (default: native, falling back to ts)
-  --threads N        native threads, 1 to 256 (default: all cores; at most the core count is used)
-  --seed N           seed for initial weights and shuffling, 0 to 2^53-1 (default 1)
-  --train N          use only the first N training digits, 1 to 60000
+Data and model:
+  --dataset NAME     mnist | iris | cars | moons | circles | spirals (default mnist)
+                     (iris, cars: held-out test split 0.2, features standardised on the
+                     training split; moons, circles, spirals: a fresh test set of the same size)
+  --model NAME       mlp | perceptron (the perceptron rule; two-class 2-D sets only) (default mlp)
+  --hidden LIST      hidden layer sizes, comma separated, each 1 to 65536 ('' for none)
+  --activation NAME  relu | tanh | sigmoid | leakyRelu | elu | gelu | silu | softplus
+  --dropout P        dropout after each hidden activation, 0 <= P < 1
+  --samples N        points of a 2-D set, 2 to 1000000 (default 100 per class)
+  --noise X          noise of a 2-D set (moons, circles: std of the coordinates;
+                     spirals: std of the angle in radians)
+  --classes K        spiral arms, 2 or 3 (default 2)
+  --train N          use only the first N training digits, 1 to 60000 (mnist)
+
+Training:
+  --epochs N         training epochs, 1 to 1000000
+  --batch-size N     samples per batch, 1 to 1000000
+  --optimizer NAME   sgd | adam | adamw | rmsprop | adagrad | adadelta | adamax
+                     (sgd uses Nesterov momentum 0.9)
+  --lr X             learning rate, a positive number (the peak rate with --schedule onecycle)
+  --schedule NAME    none | step (x0.1 at 1/3 and 2/3... every third of the epochs) |
+                     cosine (to 0, per batch) | onecycle (per batch) |
+                     exponential (to lr/100 at the end) | linear (to 0, per batch)
+  --early-stopping N stop after N epochs without a better validation loss and
+                     restore the best epoch's weights, 1 to 1000000
+  --seed N           seed for the data split, initial weights and shuffling, 0 to 2^53-1 (default 1)
+  --plot PATH        draw the learning curves to PATH.svg or PATH.png (2-D sets: the
+                     decision boundary too, to PATH-boundary.svg|png); needs the optional
+                     packages vega and vega-lite (and @resvg/resvg-js for .png)
   --save PATH        save the trained model (safetensors); checked to be
                      writable before training starts
+  --backend NAME     native | ts (default: native, falling back to ts)
+  --threads N        native threads, 1 to 256 (default: all cores; at most the core count is used)
   -h, --help         show this help
+
+Defaults per data set (each flag overrides its part):
+${Object.entries(RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${r.optimizer} lr ${r.lr}${r.schedule !== 'none' ? ` ${r.schedule}` : ''} · ${r.epochs} epochs of ${r.batchSize}`).join('\n')}
 `;
 
 /** A mistake on the command line: main prints it with a pointer to --help and exits with 2. */
@@ -53,21 +81,36 @@ export type Command =
   | { kind: 'train'; options: TrainOptions };
 
 export interface TrainOptions {
+  dataset: Dataset;
+  model: 'mlp' | 'perceptron';
   epochs: number;
   batchSize: number;
   lr: number;
-  optimizer: 'adam' | 'sgd';
+  optimizer: OptimizerName;
   hidden: number[];
+  activation: Activation;
+  schedule: Schedule;
+  dropout: number;
+  /** Patience of early stopping on the validation loss (absent: train every epoch). */
+  earlyStopping?: number;
   backend?: 'native' | 'ts';
   threads?: number;
   seed: number;
+  /** mnist: the first N training digits. */
   train?: number;
+  /** 2-D sets: points, noise, spiral arms. */
+  samples?: number;
+  noise?: number;
+  classes?: number;
+  plot?: string;
   save?: string;
 }
 
 const TRAIN_FLAGS = {
-  epochs: 'string', 'batch-size': 'string', lr: 'string', optimizer: 'string', hidden: 'string',
-  backend: 'string', threads: 'string', seed: 'string', train: 'string', save: 'string', help: 'boolean',
+  dataset: 'string', model: 'string', epochs: 'string', 'batch-size': 'string', lr: 'string', optimizer: 'string',
+  hidden: 'string', activation: 'string', schedule: 'string', dropout: 'string', 'early-stopping': 'string',
+  backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
+  classes: 'string', plot: 'string', save: 'string', help: 'boolean',
 } as const;
 
 /** What `fathom <argv...>` asks for; throws UsageError for anything malformed. */
@@ -144,21 +187,49 @@ function int(name: string, v: string | true | undefined, dflt: number, min: numb
 function choice<T extends string>(name: string, v: string | true | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
   if (!(allowed as readonly unknown[]).includes(v)) {
-    throw new UsageError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`, TRAIN_HELP);
+    const list = allowed.length <= 2 ? allowed.join(' or ') : `one of ${allowed.join(', ')}`;
+    const near = typeof v === 'string' && v.length >= 3 ? closestName(v, allowed) : undefined;
+    throw new UsageError(`--${name} must be ${list}, got '${String(v)}'${near ? ` (did you mean '${near}'?)` : ''}`, TRAIN_HELP);
   }
   return v as T;
 }
 
+function float(name: string, v: string | true | undefined, ok: (x: number) => boolean, want: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = typeof v === 'string' && FLOAT.test(v) ? Number(v) : NaN;
+  if (!ok(x)) throw new UsageError(`--${name} must be ${want}, got '${String(v)}'`, TRAIN_HELP);
+  return x;
+}
+
+const SYNTHETIC: readonly Dataset[] = ['moons', 'circles', 'spirals'];
+
 function trainOptions(v: Record<string, string | true>): TrainOptions {
-  const optimizer = choice('optimizer', v.optimizer, ['adam', 'sgd'] as const) ?? 'adam';
-  let lr = optimizer === 'adam' ? 1e-3 : 0.05;
+  const dataset = choice('dataset', v.dataset, DATASETS) ?? 'mnist';
+  const model = choice('model', v.model, MODELS) ?? 'mlp';
+  const recipe = RECIPES[dataset];
+  const only = (flag: string, allowed: boolean, why: string): void => {
+    if (v[flag] !== undefined && !allowed) throw new UsageError(`--${flag} ${why}`, TRAIN_HELP);
+  };
+  only('train', dataset === 'mnist', `applies to --dataset mnist only, not ${dataset}`);
+  for (const f of ['samples', 'noise']) only(f, SYNTHETIC.includes(dataset), `applies to the 2-D sets (moons, circles, spirals) only, not ${dataset}`);
+  only('classes', dataset === 'spirals', `applies to --dataset spirals only, not ${dataset}`);
+  if (model === 'perceptron') {
+    if (!SYNTHETIC.includes(dataset) || v.classes === '3') {
+      throw new UsageError(`--model perceptron separates two classes: use --dataset moons, circles or spirals (2 classes), not ${dataset}${v.classes === '3' ? ' with 3 classes' : ''}`, TRAIN_HELP);
+    }
+    for (const f of ['hidden', 'activation', 'optimizer', 'schedule', 'dropout', 'early-stopping', 'batch-size', 'plot']) {
+      only(f, false, 'does not apply to --model perceptron (it learns by the perceptron rule, one sample at a time)');
+    }
+  }
+  const optimizer = choice('optimizer', v.optimizer, OPTIMIZERS) ?? recipe.optimizer;
+  let lr = optimizer === recipe.optimizer ? recipe.lr : DEFAULT_LR[optimizer];
   if (v.lr !== undefined) {
     lr = typeof v.lr === 'string' && FLOAT.test(v.lr) ? Number(v.lr) : NaN;
     if (!(lr > 0 && Number.isFinite(Math.fround(lr)))) {
       throw new UsageError(`--lr must be a positive number that float32 can hold (like 0.001 or 1e-3), got '${String(v.lr)}'`, TRAIN_HELP);
     }
   }
-  const hiddenText = v.hidden ?? '256,256';
+  const hiddenText = v.hidden ?? recipe.hidden.join(',');
   const hidden = hiddenText === '' ? [] : String(hiddenText).split(',').map((s) => {
     const n = INT.test(s) ? Number(s) : NaN;
     if (!(n >= 1 && n <= 65536)) {
@@ -166,18 +237,37 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     }
     return n;
   });
-  const save = v.save;
-  if (save === '') throw new UsageError(`--save needs a file path, got ''`, TRAIN_HELP);
+  const dropout = float('dropout', v.dropout, (x) => x >= 0 && x < 1, 'a number from 0 to below 1 (like 0.2)') ?? recipe.dropout;
+  if (v.dropout !== undefined && hidden.length === 0 && dropout > 0) {
+    throw new UsageError('--dropout needs hidden layers (it is applied after each hidden activation); --hidden is empty', TRAIN_HELP);
+  }
+  const noise = float('noise', v.noise, (x) => x >= 0 && x <= 10, 'a number from 0 to 10');
+  for (const [flag, value] of [['save', v.save], ['plot', v.plot]] as const) {
+    if (value === '') throw new UsageError(`--${flag} needs a file path, got ''`, TRAIN_HELP);
+  }
+  if (typeof v.plot === 'string' && !/\.(svg|png)$/i.test(v.plot)) {
+    throw new UsageError(`--plot must name a .svg or .png file, got '${v.plot}'`, TRAIN_HELP);
+  }
   return {
-    epochs: int('epochs', v.epochs, 8, 1, 1_000_000),
-    batchSize: int('batch-size', v['batch-size'], 128, 1, 1_000_000),
-    lr,
+    dataset,
+    model,
+    epochs: int('epochs', v.epochs, model === 'perceptron' ? 100 : recipe.epochs, 1, 1_000_000),
+    batchSize: int('batch-size', v['batch-size'], recipe.batchSize, 1, 1_000_000),
+    lr: model === 'perceptron' && v.lr === undefined ? 1 : lr,
     optimizer,
     hidden,
+    activation: choice('activation', v.activation, ACTIVATIONS) ?? recipe.activation,
+    schedule: choice('schedule', v.schedule, SCHEDULES) ?? recipe.schedule,
+    dropout,
+    ...(v['early-stopping'] !== undefined ? { earlyStopping: int('early-stopping', v['early-stopping'], 1, 1, 1_000_000) } : {}),
     ...(v.backend !== undefined ? { backend: choice('backend', v.backend, ['native', 'ts'] as const)! } : {}),
     ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 256) } : {}),
     seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1'),
     ...(v.train !== undefined ? { train: int('train', v.train, 1, 1, 60000) } : {}),
-    ...(typeof save === 'string' ? { save } : {}),
+    ...(v.samples !== undefined ? { samples: int('samples', v.samples, 1, 2, 1_000_000) } : {}),
+    ...(noise !== undefined ? { noise } : {}),
+    ...(v.classes !== undefined ? { classes: int('classes', v.classes, 2, 2, 3) } : {}),
+    ...(typeof v.plot === 'string' ? { plot: v.plot } : {}),
+    ...(typeof v.save === 'string' ? { save: v.save } : {}),
   };
 }
