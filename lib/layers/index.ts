@@ -5,3 +5,7 @@ export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js
 export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
 export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';
+// curriculum (issue 9)
+export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } from './perceptron.js';
+export { Dropout, GaussianNoise } from './noise.js';
+export { dropout } from '../ops/index.js';

@@ -13,6 +13,9 @@ import { Module, type ModuleConfig } from './module.js';
 import { Linear, type Init } from './linear.js';
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
 import { Sequential } from './sequential.js';
+// curriculum (issue 9): perceptron and noise layers
+import { Perceptron } from './perceptron.js';
+import { Dropout, GaussianNoise } from './noise.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /** [name, shape] of each of a module's parameters, in namedParameters() order; null if unknown. */
@@ -28,6 +31,10 @@ const factories = new Map<string, Factory>([
   ['Softmax', () => new Softmax()],
   ['LogSoftmax', () => new LogSoftmax()],
   ['Sequential', (c) => new Sequential(...layersOf(c).map(fromConfig))],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
+  ['Dropout', (c) => new Dropout(real(c, 'p', 0, 1))],
+  ['GaussianNoise', (c) => new GaussianNoise(real(c, 'std', 0, 1e37))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -47,6 +54,10 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Sign', noParameters],
   ['Softmax', noParameters],
   ['LogSoftmax', noParameters],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
+  ['Dropout', noParameters],
+  ['GaussianNoise', noParameters],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -81,10 +92,23 @@ function num(c: ModuleConfig, key: string): number {
   return v;
 }
 
+/** A number in [lo, hi] (curriculum, issue 9: Dropout.p, GaussianNoise.std). */
+function real(c: ModuleConfig, key: string, lo: number, hi: number): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !(v >= lo && v <= hi)) {
+    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a number in [${lo}, ${hi}], got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
 /** The keys each built-in type's config may hold: anything else (a typo, a hostile file) is refused. */
 const KEYS: Record<string, readonly string[]> = {
   Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init'],
   Sequential: ['type', 'layers'],
+  // curriculum (issue 9)
+  Perceptron: ['type', 'inFeatures'],
+  Dropout: ['type', 'p'],
+  GaussianNoise: ['type', 'std'],
 };
 
 function checkKeys(c: ModuleConfig): void {
