@@ -1,7 +1,8 @@
 /** The `nn` namespace: modules and layers. */
 export { Module, parameter, type ModuleConfig } from './module.js';
-export { Linear, initWeights, type Init, type LinearOptions } from './linear.js';
+export { Linear, initWeights, type Init, type LinearOptions, type Regularizer } from './linear.js';
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
 export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
 export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';
+export * as utils from './utils.js';
