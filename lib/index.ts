@@ -32,6 +32,10 @@ export * as data from './data/index.js';
 export { save, load } from './io/model.js';
 export type { FilePath, FileURLLike } from './io/paths.js';
 export type { FitOptions, EvaluateOptions, PredictOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
+// training: callbacks, metrics and the types fit's new options use.
+export * as callbacks from './models/callbacks.js';
+export * as metrics from './models/metrics.js';
+export type { FitContext, BatchLogs, LRSchedulerLike } from './models/training.js';
 export type { ProgressSink, ProgressStream } from './models/progress.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -1,6 +1,6 @@
 /** The `nn` namespace: modules and layers. */
 export { Module, parameter, type ModuleConfig } from './module.js';
-export { Linear, initWeights, type Init, type LinearOptions } from './linear.js';
+export { Linear, initWeights, type Init, type LinearOptions, type Regularizer } from './linear.js';
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
 export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
@@ -9,3 +9,4 @@ export { fromConfig, registerModuleType, type ParameterShapes } from './registry
 export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } from './perceptron.js';
 export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
+export * as utils from './utils.js';

@@ -1,6 +1,6 @@
 /** Linear (fully connected) layer: y = x Wᵀ + b, W is [out, in] as in PyTorch. */
 import { Tensor } from '../tensor/tensor.js';
-import { linear, rand, randn, zeros } from '../ops/index.js';
+import { abs, add, linear, mul, rand, randn, square, sum, zeros } from '../ops/index.js';
 import type { ActOp } from '../backend/backend.js';
 import { fmt } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
@@ -18,6 +18,50 @@ export interface LinearOptions {
   init?: Init;
   /** Seed for the initial weights (default: the global stream, see manualSeed). */
   seed?: number;
+  /** Penalty on the weight added to the training loss: l1·Σ|W| + l2·ΣW² (Keras's L1L2; no ½ on l2). Default none. */
+  weightRegularizer?: Regularizer;
+  /** Penalty on the bias, as weightRegularizer. Default none. */
+  biasRegularizer?: Regularizer;
+}
+
+/**
+ * An L1/L2 penalty (Keras's keras.regularizers.L1L2): l1·Σ|w| + l2·Σw².
+ * Note Keras's l2 has no factor ½ (so its gradient is 2·l2·w): l2 = λ/2
+ * matches PyTorch's SGD weightDecay = λ. Both default to 0.
+ */
+export interface Regularizer {
+  l1?: number;
+  l2?: number;
+}
+
+/**
+ * Checks a regularizer option: { l1?, l2? }, each a finite number >= 0.
+ * @returns a normalised copy with both keys, or undefined when absent.
+ * @throws `fathom.<op>: <what> must be ...`.
+ */
+export function checkRegularizer(op: string, what: string, r: unknown): Required<Regularizer> | undefined {
+  if (r === undefined) return undefined;
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) {
+    throw new Error(`fathom.${op}: ${what} must be an object { l1?, l2? }, got ${show(r)}`);
+  }
+  const extra = Object.keys(r).filter((k) => k !== 'l1' && k !== 'l2');
+  if (extra.length) throw new Error(`fathom.${op}: ${what} takes l1 and l2, got unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}`);
+  const out = { l1: 0, l2: 0 };
+  for (const k of ['l1', 'l2'] as const) {
+    const v = (r as Regularizer)[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`fathom.${op}: ${what}.${k} must be a finite number >= 0, got ${show(v)}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** l1·Σ|t| + l2·Σt² on the tape, or null when both are 0. */
+function penalty(t: Tensor, r: Required<Regularizer> | undefined): Tensor | null {
+  if (!r || (r.l1 === 0 && r.l2 === 0)) return null;
+  const l1 = r.l1 === 0 ? null : mul(sum(abs(t)), r.l1);
+  const l2 = r.l2 === 0 ? null : mul(sum(square(t)), r.l2);
+  return l1 && l2 ? add(l1, l2) : (l1 ?? l2);
 }
 
 export function initWeights(init: Init, inF: number, outF: number, seed?: number): Tensor {
@@ -43,6 +87,8 @@ export function initWeights(init: Init, inF: number, outF: number, seed?: number
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  private readonly weightReg: Required<Regularizer> | undefined;
+  private readonly biasReg: Required<Regularizer> | undefined;
 
   constructor(
     readonly inFeatures: number,
@@ -53,7 +99,10 @@ export class Linear extends Module {
     for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error(`fathom.Linear: ${n} must be a positive integer, got ${show(v)}`);
     }
-    checkOptions('Linear', opts, { bias: 'boolean', init: 'string', seed: 'number' });
+    checkOptions('Linear', opts, { bias: 'boolean', init: 'string', seed: 'number', weightRegularizer: 'object', biasRegularizer: 'object' });
+    this.weightReg = checkRegularizer('Linear', 'options.weightRegularizer', opts.weightRegularizer);
+    this.biasReg = checkRegularizer('Linear', 'options.biasRegularizer', opts.biasRegularizer);
+    if (this.biasReg && opts.bias === false) throw new Error('fathom.Linear: options.biasRegularizer was given but bias is false');
     if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new Error(`fathom.Linear: options.seed must be a finite number, got ${opts.seed}`);
     // Weights are allocated as [out, in]: refuse sizes no typed array can hold before allocating.
     if (inFeatures * outFeatures > MAX_PARAMS) {
@@ -77,8 +126,19 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias, activation);
   }
 
+  /** l1·Σ|W| + l2·ΣW² (+ the bias's), on the tape; null without regularizers. */
+  override ownRegularizationLoss(): Tensor | null {
+    const w = penalty(this.weight, this.weightReg);
+    const b = this.bias ? penalty(this.bias, this.biasReg) : null;
+    return w && b ? add(w, b) : (w ?? b);
+  }
+
   override config(): ModuleConfig {
-    return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, init: this.opts.init ?? 'glorot' };
+    const c: ModuleConfig = { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, init: this.opts.init ?? 'glorot' };
+    // Only when set: configs (and files) of layers without them stay as they were.
+    if (this.weightReg) c.weightRegularizer = { ...this.weightReg };
+    if (this.biasReg) c.biasRegularizer = { ...this.biasReg };
+    return c;
   }
 }
 fixedStructure.add(Linear);

@@ -29,6 +29,7 @@ import { fmt, sameShape } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
 import type { FitOptions, History, EvaluateOptions, PredictOptions, EvalResult } from '../models/training.js';
 import { fit, evaluate, predict } from '../models/training.js';
+import { add } from '../ops/elementwise.js';
 
 /** A serialisable description of a module: its type and constructor arguments. */
 export interface ModuleConfig {
@@ -226,6 +227,42 @@ export abstract class Module {
 
   unfreeze(): this {
     return this.freeze(false);
+  }
+
+  /**
+   * The regularisation penalty of this module alone (not its children), a
+   * scalar Tensor on the tape, or null when it has none. Built-in layers with
+   * regularizers (nn.Linear's weightRegularizer / biasRegularizer) implement
+   * it; a custom module may override it to add its own penalty.
+   */
+  ownRegularizationLoss(): Tensor | null {
+    return null;
+  }
+
+  /**
+   * The sum of the regularisation penalties of this module and every module
+   * under it (each shared module counted once), as a differentiable scalar
+   * Tensor (Keras's `model.losses`, summed), or null when none has a penalty.
+   * fit() adds it to the training loss; a custom loop adds it itself:
+   * `loss = add(lossFn(pred, y), model.regularizationLoss() ?? 0)`.
+   */
+  regularizationLoss(): Tensor | null {
+    let total: Tensor | null = null;
+    const seen = new Set<Module>();
+    const walk = (m: Module): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      const own = m.ownRegularizationLoss();
+      if (own !== null) {
+        if (!(own instanceof Tensor) || own.size !== 1) {
+          throw new Error(`fathom.Module.regularizationLoss: ${m.constructor.name}.ownRegularizationLoss() must return a scalar Tensor or null, got ${own instanceof Tensor ? `shape ${fmt(own.shape)}` : describe(own)}`);
+        }
+        total = total === null ? own : add(total, own);
+      }
+      for (const [, c] of m.modules()) walk(c);
+    };
+    walk(this);
+    return total;
   }
 
   /** Keras-style training loop; see FitOptions (`loss` is required unless the model was fitted before). */

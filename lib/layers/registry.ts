@@ -10,7 +10,7 @@
  * is refused before a 1 GiB weight is allocated and initialised).
  */
 import { Module, type ModuleConfig } from './module.js';
-import { Linear, type Init } from './linear.js';
+import { Linear, checkRegularizer, type Init, type Regularizer } from './linear.js';
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
 import { Sequential } from './sequential.js';
 // curriculum (issue 9): perceptron and noise layers
@@ -23,7 +23,12 @@ export type ParameterShapes = [string, number[]][];
 type ShapeFn = (c: ModuleConfig) => ParameterShapes | null;
 
 const factories = new Map<string, Factory>([
-  ['Linear', (c) => new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
+  ['Linear', (c) => new Linear(num(c, 'inFeatures'), num(c, 'outFeatures'), {
+    bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot',
+    // training: L1/L2 regularizers (checked again by the constructor; named here as the file's keys).
+    weightRegularizer: checkRegularizer('fromConfig', 'Linear.weightRegularizer', c.weightRegularizer) as Regularizer | undefined,
+    biasRegularizer: checkRegularizer('fromConfig', 'Linear.biasRegularizer', c.biasRegularizer) as Regularizer | undefined,
+  })],
   ['ReLU', () => new ReLU()],
   ['Sigmoid', () => new Sigmoid()],
   ['Tanh', () => new Tanh()],
@@ -103,7 +108,7 @@ function real(c: ModuleConfig, key: string, lo: number, hi: number): number {
 
 /** The keys each built-in type's config may hold: anything else (a typo, a hostile file) is refused. */
 const KEYS: Record<string, readonly string[]> = {
-  Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init'],
+  Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init', 'weightRegularizer', 'biasRegularizer'],
   Sequential: ['type', 'layers'],
   // curriculum (issue 9)
   Perceptron: ['type', 'inFeatures'],

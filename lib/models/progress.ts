@@ -7,7 +7,7 @@ export interface ProgressSink {
 
 function fmtLogs(logs: Record<string, number>): string {
   return Object.entries(logs)
-    .map(([k, v]) => `${k} ${k.toLowerCase().includes('accuracy') ? (v * 100).toFixed(2) + '%' : v.toFixed(4)}`)
+    .map(([k, v]) => `${k} ${k.toLowerCase().includes('accuracy') ? (v * 100).toFixed(2) + '%' : k === 'lr' ? v.toPrecision(3) : v.toFixed(4)}`)
     .join(' · ');
 }
 

@@ -7,7 +7,7 @@
  * native addon is worker-safe).
  */
 import { Tensor, checkStorage } from '../tensor/tensor.js';
-import { rand } from '../ops/index.js';
+import { add, rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
@@ -18,7 +18,8 @@ import { SGD } from '../optimizers/sgd.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
 import { Module } from '../layers/module.js';
 import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
-import { correct, type AccuracyRule } from './metrics.js';
+import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
+import { clipGradNorm, clipGradValue } from '../layers/utils.js';
 
 export interface Logs {
   loss: number;
@@ -28,13 +29,66 @@ export interface Logs {
   [k: string]: number | undefined;
 }
 
+/**
+ * What fit() hands its callbacks before training (Keras's callback.model and
+ * model.stop_training): the model, the optimizer, and a flag to stop.
+ */
+export interface FitContext {
+  readonly model: Module;
+  readonly optimizer: Optimizer;
+  /** Passes over the data this fit() was asked for. */
+  readonly epochs: number;
+  /** Batches per epoch. */
+  readonly batches: number;
+  /** Set true to stop after the current batch (its epoch then ends as usual: validation, onEpochEnd), as Keras's model.stop_training. */
+  stopTraining: boolean;
+  /** Why training stopped early; copied to History.stopReason. */
+  stopReason?: string;
+}
+
+/** Logs of one batch: its loss (regularisation included) and number of samples. */
+export interface BatchLogs {
+  loss: number;
+  size: number;
+}
+
+/**
+ * Training hooks (Keras's Callback methods). Epochs and batches count from 0.
+ * Any hook may be async; fit waits for it. A hook's `this` is its own object.
+ */
 export interface Callbacks {
+  /** Called once before onTrainBegin with the model and the fit's context (Keras's set_model). */
+  setModel?: (model: Module, context: FitContext) => void | Promise<void>;
   onTrainBegin?: () => void | Promise<void>;
   onTrainEnd?: (history: History) => void | Promise<void>;
   onEpochBegin?: (epoch: number) => void | Promise<void>;
-  /** Return false (or a promise of false) to stop training after this epoch. */
+  /**
+   * Return false (or a promise of false) to stop training after this epoch.
+   * The hook may add keys to `logs` (as LearningRateScheduler adds lr): the
+   * history records the logs after every onEpochEnd has run.
+   */
   onEpochEnd?: (epoch: number, logs: Logs) => void | boolean | Promise<void | boolean>;
-  onBatchEnd?: (batch: number, logs: { loss: number; size: number }) => void | Promise<void>;
+  onBatchBegin?: (batch: number) => void | Promise<void>;
+  /**
+   * Return false to stop training after this batch (its epoch ends as usual).
+   * A batch whose loss is NaN or ±Infinity is not applied (no optimizer step);
+   * fit calls onBatchEnd with that loss and throws unless a hook stops training
+   * (TerminateOnNaN does).
+   */
+  onBatchEnd?: (batch: number, logs: BatchLogs) => void | boolean | Promise<void | boolean>;
+}
+
+/**
+ * A learning-rate scheduler fit() can step (optim.lrScheduler's classes, or
+ * any object of this shape). One with `needsMetric` true (ReduceLROnPlateau)
+ * gets the monitored value: step(metric).
+ */
+export interface LRSchedulerLike {
+  step(metric?: number): void;
+  getLastLr(): number[];
+  readonly needsMetric?: boolean;
+  /** The optimizer it schedules: must be the fit's when present. */
+  readonly optimizer?: unknown;
 }
 
 export interface FitOptions {
@@ -78,6 +132,29 @@ export interface FitOptions {
    * any onEpochEnd returns false.
    */
   callbacks?: Callbacks | Callbacks[];
+  /**
+   * Metrics reported per epoch for training and validation (`f1`, `valF1`):
+   * 'accuracy', 'topK' (k = 5) or { name: 'topK', k }, 'precision', 'recall',
+   * 'f1' (macro for several classes, binary for one output column), 'mse',
+   * 'mae', 'r2', a function (pred, target) => number (named by fn.name) or
+   * { name, fn }. See metrics.ts for each definition. Default: accuracy alone
+   * for classification losses (the `accuracy` option).
+   */
+  metrics?: MetricSpec[];
+  /** Clip the gradients' total 2-norm to this before every step (nn.utils.clipGradNorm over the optimizer's parameters; PyTorch's global norm, Keras's global_clipnorm). */
+  clipGradNorm?: number;
+  /** Clamp every gradient element into [-v, v] before every step (nn.utils.clipGradValue; Keras's clipvalue). Applied after clipGradNorm when both are given. */
+  clipGradValue?: number;
+  /**
+   * A scheduler over the fit's optimizer, stepped after every epoch (default)
+   * or every batch (lrSchedulerInterval). The history then logs `lr`, the
+   * rate the epoch's last step used (Keras logs it as learning_rate).
+   */
+  lrScheduler?: LRSchedulerLike;
+  /** 'epoch' (default) or 'batch' (per optimizer step; not for a scheduler that needs a metric). */
+  lrSchedulerInterval?: 'epoch' | 'batch';
+  /** The logged value a metric-driven scheduler (ReduceLROnPlateau) gets: default valLoss when validating, else loss. */
+  lrSchedulerMonitor?: string;
   /** 0 silent, 1 progress (bar on a TTY, a line per epoch otherwise). Default 1. */
   verbose?: 0 | 1;
   /** Where progress goes (default stderr). */
@@ -86,9 +163,12 @@ export interface FitOptions {
 
 export interface History {
   epochs: number[];
-  history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[] };
+  /** Per epoch: loss (regularisation penalties included, as Keras), metrics, valLoss and val metrics, lr when scheduled. */
+  history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[]; lr?: number[]; [k: string]: number[] | undefined };
   /** Training throughput of the whole fit, samples per second. */
   samplesPerSecond: number;
+  /** Why training stopped before `epochs` (a callback's reason, e.g. TerminateOnNaN's epoch and batch). */
+  stopReason?: string;
 }
 
 export interface EvaluateOptions {
@@ -100,10 +180,15 @@ export interface EvaluateOptions {
   accuracy?: boolean;
   /** As in FitOptions (default: the last fit's, else by the loss). */
   accuracyThreshold?: number;
+  /** As in FitOptions (default: the last fit's). */
+  metrics?: MetricSpec[];
 }
 export interface EvalResult {
+  /** Mean loss, regularisation penalties included (as Keras). */
   loss: number;
   accuracy?: number;
+  /** Every other metric, by name. */
+  [metric: string]: number | undefined;
 }
 export interface PredictOptions {
   /** Samples per forward pass (default 256). */
@@ -216,6 +301,7 @@ interface LastFit {
   loss: LossFn;
   accuracy: boolean;
   rule: AccuracyRule;
+  metrics?: MetricSpec[];
 }
 /** The loss (and accuracy rule) each model was last fitted with: the defaults of evaluate() and of a later fit(). */
 const lastFit = new WeakMap<Module, LastFit & { name: LossName | LossFn }>();
@@ -284,9 +370,13 @@ const FIT_OPTIONS: OptionSpec = {
   loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
   validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', accuracy: 'boolean',
   accuracyThreshold: 'number', callbacks: ['object', 'array'], verbose: 'number', progress: 'object',
+  metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object', lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string',
 };
-const CALLBACKS: OptionSpec = { onTrainBegin: 'function', onTrainEnd: 'function', onEpochBegin: 'function', onEpochEnd: 'function', onBatchEnd: 'function' };
-const EVALUATE_OPTIONS: OptionSpec = { batchSize: 'number', loss: ['string', 'function'], accuracy: 'boolean', accuracyThreshold: 'number' };
+const CALLBACKS: OptionSpec = {
+  setModel: 'function', onTrainBegin: 'function', onTrainEnd: 'function', onEpochBegin: 'function', onEpochEnd: 'function',
+  onBatchBegin: 'function', onBatchEnd: 'function',
+};
+const EVALUATE_OPTIONS: OptionSpec = { batchSize: 'number', loss: ['string', 'function'], accuracy: 'boolean', accuracyThreshold: 'number', metrics: 'array' };
 const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
 /**
@@ -311,17 +401,37 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const lossFn = lossByName(lossName);
   const epochs = checkInt('fit', 'epochs', opts.epochs ?? 1, 0);
   const batchSize = checkInt('fit', 'batchSize', opts.batchSize ?? 32, 1);
-  const withAcc = opts.accuracy ?? (opts.loss === undefined ? previous!.accuracy : isClassification(lossName));
+  const metricSpecs = opts.metrics ?? (opts.loss === undefined ? previous!.metrics : undefined);
+  const listsAccuracy = metricSpecs?.includes('accuracy') ?? false;
+  if (listsAccuracy && opts.accuracy === false) throw new Error(`fathom.fit: metrics lists 'accuracy' but options.accuracy is false; drop one`);
+  const withAcc = listsAccuracy || (opts.accuracy ?? (opts.loss === undefined ? previous!.accuracy : isClassification(lossName)));
   const rule: AccuracyRule = opts.loss === undefined && opts.accuracyThreshold === undefined
     ? previous!.rule
     : { binary: isBinary(lossName), categorical: isCategorical(lossName), threshold: checkThreshold('fit', opts.accuracyThreshold) ?? (isBinary(lossName) ? 0 : 0.5) };
+  const trainMetrics = resolveMetrics('fit', metricSpecs, withAcc);
+  const valMetrics = resolveMetrics('fit', metricSpecs, withAcc);
+  const clipNorm = checkClip('clipGradNorm', opts.clipGradNorm);
+  const clipValue = checkClip('clipGradValue', opts.clipGradValue);
+  const interval = opts.lrSchedulerInterval ?? 'epoch';
+  if (interval !== 'epoch' && interval !== 'batch') throw new Error(`fathom.fit: lrSchedulerInterval must be 'epoch' or 'batch', got ${show(interval)}`);
+  const scheduler = opts.lrScheduler;
+  if (scheduler !== undefined && (typeof scheduler.step !== 'function' || typeof scheduler.getLastLr !== 'function')) {
+    throw new Error(`fathom.fit: lrScheduler must be a scheduler with step() and getLastLr() (e.g. new optim.lrScheduler.StepLR(opt, { stepSize: 10 })), got ${show(scheduler)}`);
+  }
+  const needsMetric = scheduler !== undefined && (scheduler.needsMetric === true || scheduler.constructor?.name === 'ReduceLROnPlateau');
+  if (needsMetric && interval === 'batch') {
+    throw new Error(`fathom.fit: ${scheduler!.constructor?.name ?? 'the scheduler'} steps on a metric once per epoch; lrSchedulerInterval 'batch' is not possible with it`);
+  }
+  if ((opts.lrSchedulerMonitor !== undefined || opts.lrSchedulerInterval !== undefined) && scheduler === undefined) {
+    throw new Error(`fathom.fit: ${opts.lrSchedulerMonitor !== undefined ? 'lrSchedulerMonitor' : 'lrSchedulerInterval'} was given without an lrScheduler`);
+  }
   const split = opts.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new Error(`fathom.fit: validationSplit must be a number in [0, 1), got ${split}`);
   if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new Error(`fathom.fit: seed must be an integer, got ${opts.seed}`);
   if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1) throw new Error(`fathom.fit: verbose must be 0 or 1, got ${opts.verbose}`);
-  const cb = Array.isArray(opts.callbacks)
-    ? combineCallbacks(opts.callbacks.map((c, i) => checkCallbacks(`fit callbacks[${i}]`, c)))
-    : checkCallbacks('fit callbacks', opts.callbacks);
+  const cb = combineCallbacks(Array.isArray(opts.callbacks)
+    ? opts.callbacks.map((c, i) => checkCallbacks(`fit callbacks[${i}]`, c))
+    : [checkCallbacks('fit callbacks', opts.callbacks)]);
   if (opts.progress !== undefined && (typeof opts.progress.batch !== 'function' || typeof opts.progress.epoch !== 'function')) {
     throw new Error('fathom.fit: progress must be an object with batch() and epoch() methods');
   }
@@ -372,6 +482,9 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   } else {
     throw new Error(`fathom.fit: optimizer must be an Optimizer, 'adam' or 'sgd', got ${show(opts.optimizer)}`);
   }
+  if (scheduler?.optimizer !== undefined && scheduler.optimizer !== optimizer) {
+    throw new Error(`fathom.fit: the lrScheduler schedules another optimizer than this fit's ${optimizer.name}; pass that optimizer instance as options.optimizer`);
+  }
 
   const [xTrain, yTrain] = [rows(x, 0, nTrain), rows(y, 0, nTrain)];
   const val = opts.validationData ?? (nVal > 0 ? [rows(x, nTrain, n), rows(y, nTrain, n)] : null);
@@ -391,11 +504,13 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const state: FitState = { inCallback: 0, evals: new Set() };
   fitting.set(model, state);
   for (const p of trainable) busyParams.set(p, model);
-  lastFit.set(model, { name: lossName, loss: lossFn, accuracy: withAcc, rule });
+  lastFit.set(model, { name: lossName, loss: lossFn, accuracy: withAcc, rule, metrics: metricSpecs });
+  const context: FitContext = { model, optimizer, epochs, batches, stopTraining: false };
   const wasTraining = model.training;
   try {
     await trainEpochs();
     history.samplesPerSecond = trainSeconds > 0 ? trainSamples / trainSeconds : 0;
+    if (context.stopReason !== undefined) history.stopReason = context.stopReason;
     await callback(() => cb.onTrainEnd?.(history));
   } finally {
     model.train(wasTraining);
@@ -421,8 +536,10 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   }
 
   async function trainEpochs(): Promise<void> {
+    await callback(() => cb.setModel?.(model, context));
     await callback(() => cb.onTrainBegin?.());
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    const params = optimizer.params;
+    for (let epoch = 0; epoch < epochs && !context.stopTraining; epoch++) {
       await callback(() => cb.onEpochBegin?.(epoch));
       // A callback may have transferred the data's buffers (postMessage) since the last epoch.
       checkStorage('fit', 'x', xTrain);
@@ -436,10 +553,13 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
           idx[j] = tmp;
         }
       }
+      for (const m of trainMetrics) m.reset();
       const t0 = performance.now();
       let lossSum = 0;
-      let hits = 0;
+      let seen = 0;
+      let lastLr = optimizer.lr;
       for (let b = 0; b < batches; b++) {
+        await callback(() => cb.onBatchBegin?.(b));
         const start = b * batchSize;
         const end = Math.min(nTrain, start + batchSize);
         const xb = gather(xTrain, idx, start, end);
@@ -455,40 +575,76 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
           pred = forwardChecked('fit', model, xb);
           loss = lossChecked('fit', lossFn, pred, yb);
         }
+        // Keras adds the layers' regularisation losses to the loss it minimises and reports.
+        const penalty = model.regularizationLoss();
+        if (penalty !== null) loss = add(loss, penalty);
         const lv = loss.item();
+        lossSum += lv * (end - start);
+        seen = end;
         if (!Number.isFinite(lv)) {
-          throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data`);
+          // Not applied: the weights stay those of the previous step. A hook (TerminateOnNaN) may stop here.
+          const go = await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
+          if (go !== false && !context.stopTraining) {
+            throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data (callbacks.TerminateOnNaN() stops training instead)`);
+          }
+          context.stopTraining = true;
+          break;
         }
         optimizer.zeroGrad();
         loss.backward();
+        if (clipNorm !== undefined) clipGradNorm(params, clipNorm);
+        if (clipValue !== undefined) clipGradValue(params, clipValue);
+        lastLr = optimizer.lr;
         optimizer.step();
-        lossSum += lv * (end - start);
-        if (withAcc) hits += noGrad(() => correct('fit', pred, yb, rule));
+        if (scheduler && interval === 'batch') scheduler.step();
+        if (trainMetrics.length) noGrad(() => { for (const m of trainMetrics) m.update(pred, yb, rule); });
         sink?.batch(epoch, b + 1, batches, lossSum / end);
-        await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
+        const go = await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
         await tick();
+        if (go === false) context.stopTraining = true;
+        if (context.stopTraining) break;
       }
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
-      trainSamples += nTrain;
-      const logs: Logs = { loss: lossSum / nTrain };
-      if (withAcc) logs.accuracy = hits / nTrain;
+      trainSamples += seen;
+      const logs: Logs = { loss: lossSum / seen };
+      for (const m of trainMetrics) logs[m.name] = m.result();
       if (val) {
-        const r = await evaluateRows(model, val[0], val[1], Math.max(batchSize, 256), lossFn, withAcc, rule, 'fit (validation)');
+        const r = await evaluateRows(model, val[0], val[1], Math.max(batchSize, 256), lossFn, valMetrics, rule, 'fit (validation)');
         logs.valLoss = r.loss;
-        if (r.accuracy !== undefined) logs.valAccuracy = r.accuracy;
+        for (const m of valMetrics) logs[valKey(m.name)] = r[m.name];
       }
+      if (scheduler) {
+        logs.lr = lastLr;
+        if (interval === 'epoch') {
+          if (needsMetric) {
+            const key = opts.lrSchedulerMonitor ?? (logs.valLoss !== undefined ? 'valLoss' : 'loss');
+            const v = logs[key];
+            if (v === undefined) throw new Error(`fathom.fit: lrSchedulerMonitor '${key}' is not in the logs; available: ${Object.keys(logs).join(', ')}`);
+            scheduler.step(v);
+          } else {
+            scheduler.step();
+          }
+        }
+      }
+      const go = await callback(() => cb.onEpochEnd?.(epoch, logs));
+      // Recorded after the hooks, which may add keys (Keras's History runs last).
       history.epochs.push(epoch);
       for (const [k, v] of Object.entries(logs)) {
         if (v === undefined) continue;
         const h = history.history as Record<string, number[]>;
         (h[k] ??= []).push(v);
       }
-      sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, nTrain);
-      const go = await callback(() => cb.onEpochEnd?.(epoch, logs));
-      if (go === false) break;
+      sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, seen);
+      if (go === false) context.stopTraining = true;
     }
   }
+}
+
+/** A clipping option: undefined, or a finite number >= 0. */
+function checkClip(name: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`fathom.fit: ${name} must be a finite number >= 0, got ${show(v)}`);
+  return v;
 }
 
 /**
@@ -515,23 +671,40 @@ function checkCallbacks(op: string, c: unknown): Callbacks {
   return c as Callbacks;
 }
 
-/** One Callbacks object that runs each list entry's hooks in order; onEpochEnd is false when any returns false. */
+/** One Callbacks object that runs each list entry's hooks in order; onEpochEnd and onBatchEnd are false when any returns false. */
 function combineCallbacks(list: Callbacks[]): Callbacks {
   // Each hook is called as a method of its own object (a callback class keeps its state on `this`).
-  const run = (name: keyof Callbacks) => async (...args: unknown[]): Promise<boolean> => {
+  // Synchronous hooks run synchronously (no promise): evaluate() is allowed only while a hook runs.
+  const run = (name: keyof Callbacks) => (...args: unknown[]): boolean | Promise<boolean> => {
     let keepGoing = true;
-    for (const c of list) {
-      const f = c[name] as ((...a: unknown[]) => unknown) | undefined;
-      if (f !== undefined && (await f.apply(c, args)) === false) keepGoing = false;
-    }
-    return keepGoing;
+    const from = (i: number): boolean | Promise<boolean> => {
+      for (; i < list.length; i++) {
+        const c = list[i];
+        const f = c[name] as ((...a: unknown[]) => unknown) | undefined;
+        if (f === undefined) continue;
+        const v = f.apply(c, args);
+        if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') {
+          const next = i + 1;
+          return (v as Promise<unknown>).then((r) => {
+            if (r === false) keepGoing = false;
+            return from(next);
+          });
+        }
+        if (v === false) keepGoing = false;
+      }
+      return keepGoing;
+    };
+    return from(0);
   };
+  const none = (v: boolean | Promise<boolean>): void | Promise<void> => (typeof v === 'boolean' ? undefined : v.then(() => undefined));
   return {
-    onTrainBegin: async () => { await run('onTrainBegin')(); },
-    onTrainEnd: async (h) => { await run('onTrainEnd')(h); },
-    onEpochBegin: async (e) => { await run('onEpochBegin')(e); },
+    setModel: (m, ctx) => none(run('setModel')(m, ctx)),
+    onTrainBegin: () => none(run('onTrainBegin')()),
+    onTrainEnd: (h) => none(run('onTrainEnd')(h)),
+    onEpochBegin: (e) => none(run('onEpochBegin')(e)),
     onEpochEnd: (e, logs) => run('onEpochEnd')(e, logs),
-    onBatchEnd: async (b, logs) => { await run('onBatchEnd')(b, logs); },
+    onBatchBegin: (b) => none(run('onBatchBegin')(b)),
+    onBatchEnd: (b, logs) => run('onBatchEnd')(b, logs),
   };
 }
 
@@ -623,11 +796,15 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: Ev
   // Default: the loss the model was last fitted with, else crossEntropy for int labels and mse otherwise.
   const lossName: LossName | LossFn = opts.loss ?? fitted?.name ?? (y.dtype === 'int32' ? 'crossEntropy' : 'mse');
   const lossFn = lossByName(lossName);
-  const withAcc = opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : fitted?.accuracy ?? y.dtype === 'int32');
+  const metricSpecs = opts.metrics ?? (opts.loss === undefined ? fitted?.metrics : undefined);
+  const listsAccuracy = metricSpecs?.includes('accuracy') ?? false;
+  if (listsAccuracy && opts.accuracy === false) throw new Error(`fathom.evaluate: metrics lists 'accuracy' but options.accuracy is false; drop one`);
+  const withAcc = listsAccuracy || (opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : fitted?.accuracy ?? y.dtype === 'int32'));
   const rule: AccuracyRule = opts.loss === undefined && fitted
     ? { ...fitted.rule, threshold: threshold ?? fitted.rule.threshold }
     : { binary: isBinary(lossName), categorical: isCategorical(lossName), threshold: threshold ?? (isBinary(lossName) ? 0 : 0.5) };
-  const run = evaluateRows(model, x, y, batchSize, lossFn, withAcc, rule, 'evaluate');
+  const metrics = resolveMetrics('evaluate', metricSpecs, withAcc);
+  const run = evaluateRows(model, x, y, batchSize, lossFn, metrics, rule, 'evaluate');
   if (st) {
     // Started from a fit() callback: fit waits for it before its next step.
     st.evals.add(run);
@@ -643,13 +820,16 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: Ev
   }
 }
 
+/** Mean loss (regularisation penalties included) and each metric over x and y, in inference mode. */
 async function evaluateRows(
-  model: Module, x: Tensor, y: Tensor, batchSize: number, lossFn: LossFn, withAcc: boolean, rule: AccuracyRule, op: string,
+  model: Module, x: Tensor, y: Tensor, batchSize: number, lossFn: LossFn, metrics: Metric[], rule: AccuracyRule, op: string,
 ): Promise<EvalResult> {
   const n = checkData(op, x, y);
   const wasTraining = model.training;
   let lossSum = 0;
-  let hits = 0;
+  for (const m of metrics) m.reset();
+  // The penalty depends on the weights only: once per evaluation (Keras adds it to every batch's loss).
+  const penalty = noGrad(() => model.regularizationLoss()?.item() ?? 0);
   try {
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
@@ -660,7 +840,7 @@ async function evaluateRows(
       noGrad(() => {
         const pred = forwardChecked(op, model, xb);
         lossSum += lossChecked(op, lossFn, pred, yb).item() * (end - start);
-        if (withAcc) hits += correct(op, pred, yb, rule);
+        for (const m of metrics) m.update(pred, yb, rule);
       });
       model.train(wasTraining);
       await tick();
@@ -668,7 +848,9 @@ async function evaluateRows(
   } finally {
     model.train(wasTraining);
   }
-  return withAcc ? { loss: lossSum / n, accuracy: hits / n } : { loss: lossSum / n };
+  const out: EvalResult = { loss: lossSum / n + penalty };
+  for (const m of metrics) out[m.name] = m.result();
+  return out;
 }
 
 /**

@@ -51,7 +51,7 @@ describe('printing a module', () => {
 
 describe('nn.fromConfig (review)', () => {
   it('refuses unknown keys in built-in configs and names non-integer sizes exactly', () => {
-    expect(() => nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 1, evil: 1 })).toThrow(/fathom.fromConfig: unknown key "evil" in a Linear config \(known: type, inFeatures, outFeatures, bias, init\)/);
+    expect(() => nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 1, evil: 1 })).toThrow(/fathom.fromConfig: unknown key "evil" in a Linear config \(known: type, inFeatures, outFeatures, bias, init, weightRegularizer, biasRegularizer\)/);
     expect(() => nn.fromConfig({ type: 'ReLU', slope: 2 })).toThrow(/unknown key "slope" in a ReLU config/);
     expect(() => nn.fromConfig({ type: 'Linear', inFeatures: Infinity, outFeatures: 1 })).toThrow(/Linear.inFeatures must be a positive integer, got Infinity/);
     expect(nn.fromConfig({ type: 'Linear', inFeatures: 2, outFeatures: 1, bias: false, init: 'he' }).parameters()).toHaveLength(1);
