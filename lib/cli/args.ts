@@ -48,15 +48,17 @@ Training:
   --optimizer NAME   sgd | adam | adamw | rmsprop | adagrad | adadelta | adamax
                      (sgd uses Nesterov momentum 0.9)
   --lr X             learning rate, a positive number (the peak rate with --schedule onecycle)
-  --schedule NAME    none | step (x0.1 at 1/3 and 2/3... every third of the epochs) |
-                     cosine (to 0, per batch) | onecycle (per batch) |
-                     exponential (to lr/100 at the end) | linear (to 0, per batch)
+  --schedule NAME    none | step (lr x0.1 every third of the epochs) |
+                     exponential (per epoch, down to lr/100) | cosine (per batch, to 0) |
+                     linear (per batch, to 0) | onecycle (per batch, peak lr at 30%)
   --early-stopping N stop after N epochs without a better validation loss and
                      restore the best epoch's weights, 1 to 1000000
   --seed N           seed for the data split, initial weights and shuffling, 0 to 2^53-1 (default 1)
-  --plot PATH        draw the learning curves to PATH.svg or PATH.png (2-D sets: the
-                     decision boundary too, to PATH-boundary.svg|png); needs the optional
-                     packages vega and vega-lite (and @resvg/resvg-js for .png)
+  --plot PATH        draw the learning curves (loss and metrics per epoch, training vs
+                     validation) to PATH, a .svg or .png file
+  --boundary PATH    2-D sets: draw the decision regions with the training points to PATH
+                     (.svg or .png); --plot and --boundary need the optional packages
+                     vega and vega-lite (and @resvg/resvg-js for .png)
   --save PATH        save the trained model (safetensors); checked to be
                      writable before training starts
   --backend NAME     native | ts (default: native, falling back to ts)
@@ -103,6 +105,8 @@ export interface TrainOptions {
   noise?: number;
   classes?: number;
   plot?: string;
+  /** 2-D sets: draw the decision boundary here. */
+  boundary?: string;
   save?: string;
 }
 
@@ -110,7 +114,7 @@ const TRAIN_FLAGS = {
   dataset: 'string', model: 'string', epochs: 'string', 'batch-size': 'string', lr: 'string', optimizer: 'string',
   hidden: 'string', activation: 'string', schedule: 'string', dropout: 'string', 'early-stopping': 'string',
   backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
-  classes: 'string', plot: 'string', save: 'string', help: 'boolean',
+  classes: 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
 } as const;
 
 /** What `fathom <argv...>` asks for; throws UsageError for anything malformed. */
@@ -242,12 +246,13 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     throw new UsageError('--dropout needs hidden layers (it is applied after each hidden activation); --hidden is empty', TRAIN_HELP);
   }
   const noise = float('noise', v.noise, (x) => x >= 0 && x <= 10, 'a number from 0 to 10');
-  for (const [flag, value] of [['save', v.save], ['plot', v.plot]] as const) {
+  for (const [flag, value] of [['save', v.save], ['plot', v.plot], ['boundary', v.boundary]] as const) {
     if (value === '') throw new UsageError(`--${flag} needs a file path, got ''`, TRAIN_HELP);
+    if (flag !== 'save' && typeof value === 'string' && !/\.(svg|png)$/i.test(value)) {
+      throw new UsageError(`--${flag} must name a .svg or .png file, got '${value}'`, TRAIN_HELP);
+    }
   }
-  if (typeof v.plot === 'string' && !/\.(svg|png)$/i.test(v.plot)) {
-    throw new UsageError(`--plot must name a .svg or .png file, got '${v.plot}'`, TRAIN_HELP);
-  }
+  only('boundary', SYNTHETIC.includes(dataset), `draws 2-D sets (moons, circles, spirals) only, not ${dataset}`);
   return {
     dataset,
     model,
@@ -268,6 +273,7 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     ...(noise !== undefined ? { noise } : {}),
     ...(v.classes !== undefined ? { classes: int('classes', v.classes, 2, 2, 3) } : {}),
     ...(typeof v.plot === 'string' ? { plot: v.plot } : {}),
+    ...(typeof v.boundary === 'string' ? { boundary: v.boundary } : {}),
     ...(typeof v.save === 'string' ? { save: v.save } : {}),
   };
 }

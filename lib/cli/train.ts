@@ -1,0 +1,228 @@
+/**
+ * `fathom train`: load a data set, build the model the flags describe, train
+ * it with fit(), and print what fits the task (accuracy for classification;
+ * MAE, RMSE and R² for regression), optionally drawing the learning curves
+ * and, on a 2-D set, the decision boundary. Everything is imported lazily so
+ * that `fathom --help` stays instant.
+ */
+import type { TrainOptions } from './args.js';
+import type { Module } from '../layers/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { LRSchedulerLike } from '../models/training.js';
+import type { MetricSpec } from '../models/metrics.js';
+import { RECIPES, type Activation, type OptimizerName, type Schedule } from './recipes.js';
+
+type Fathom = typeof import('../index.js');
+
+/** Training and test data, the shapes the model needs, and a line describing them. */
+interface Loaded {
+  xTrain: Tensor;
+  yTrain: Tensor;
+  xTest: Tensor;
+  yTest: Tensor;
+  /** Output units: classes (classification) or 1 (regression). */
+  outputs: number;
+  classNames?: string[];
+  describe: string;
+  /** Fraction of the training rows fit() holds out for validation (its last rows). */
+  validationSplit: number;
+}
+
+async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
+  const t0 = performance.now();
+  const secs = () => `${((performance.now() - t0) / 1000).toFixed(1)} s to load`;
+  switch (o.dataset) {
+    case 'mnist': {
+      const ds = await f.data.mnist(o.train !== undefined ? { train: o.train } : {});
+      return {
+        xTrain: ds.train.x, yTrain: ds.train.y, xTest: ds.test.x, yTest: ds.test.y, outputs: ds.classes, validationSplit: 0.1,
+        describe: `MNIST: ${ds.train.x.shape[0]} training and ${ds.test.x.shape[0]} test digits (${secs()})`,
+      };
+    }
+    case 'iris':
+    case 'cars': {
+      const ds = await f.data[o.dataset]({ seed: o.seed });
+      const n = ds.xTrain.shape[0] + ds.xTest.shape[0];
+      return {
+        xTrain: ds.xTrain, yTrain: ds.yTrain, xTest: ds.xTest, yTest: ds.yTest,
+        outputs: ds.classNames ? ds.classNames.length : 1, validationSplit: 0.2,
+        ...(ds.classNames ? { classNames: ds.classNames } : {}),
+        describe: `${o.dataset}: ${n} rows${ds.dropped ? ` (${ds.dropped} with a missing value dropped)` : ''} · ${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test · ` +
+          `${ds.featureNames.length} features standardised on the training split${ds.classNames ? ` · ${ds.classNames.length} classes` : ' · target Miles_per_Gallon'}`,
+      };
+    }
+    default: {
+      const make = f.data[o.dataset] as (opts: object) => { x: Tensor; y: Tensor };
+      const classes = o.dataset === 'spirals' ? (o.classes ?? 2) : 2;
+      const base = { ...(o.samples !== undefined ? { n: o.samples } : {}), ...(o.noise !== undefined ? { noise: o.noise } : o.dataset === 'spirals' ? {} : { noise: 0.1 }), ...(o.dataset === 'spirals' ? { classes } : {}) };
+      // A fresh test set from the next seed: the same distribution, other points.
+      const train = make({ ...base, seed: o.seed });
+      const test = make({ ...base, seed: o.seed + 1 });
+      return {
+        xTrain: train.x, yTrain: train.y, xTest: test.x, yTest: test.y, outputs: classes, validationSplit: 0.2,
+        describe: `${o.dataset}: ${train.x.shape[0]} training and ${test.x.shape[0]} test points in 2-D, ${classes} classes`,
+      };
+    }
+  }
+}
+
+function activation(f: Fathom, name: Activation): Module {
+  const { nn } = f;
+  const table: Record<Activation, (() => Module) | undefined> = {
+    relu: () => new nn.ReLU(),
+    tanh: () => new nn.Tanh(),
+    sigmoid: () => new nn.Sigmoid(),
+    leakyRelu: undefined,
+    elu: undefined,
+    gelu: undefined,
+    silu: undefined,
+    softplus: undefined,
+  };
+  const make = table[name];
+  if (make === undefined) throw new Error(`--activation ${name}: this build of fathom does not have it yet`);
+  return make();
+}
+
+function optimizer(f: Fathom, name: OptimizerName, params: Tensor[], lr: number): Optimizer {
+  const { optim } = f;
+  switch (name) {
+    case 'sgd': return new optim.SGD(params, { lr, momentum: 0.9, nesterov: true });
+    case 'adam': return new optim.Adam(params, { lr });
+    case 'adamw': return new optim.AdamW(params, { lr });
+    default: throw new Error(`--optimizer ${name}: this build of fathom does not have it yet`);
+  }
+}
+
+/** The scheduler of --schedule over `epochs` epochs of `steps` batches, and whether it steps per batch. */
+function scheduler(f: Fathom, name: Schedule, opt: Optimizer, lr: number, epochs: number, steps: number): { s: LRSchedulerLike; perBatch: boolean } | null {
+  const S = f.optim.lrScheduler;
+  const total = epochs * steps;
+  switch (name) {
+    case 'none': return null;
+    case 'step': return { s: new S.StepLR(opt, { stepSize: Math.max(1, Math.round(epochs / 3)), gamma: 0.1 }), perBatch: false };
+    case 'exponential': return { s: new S.ExponentialLR(opt, { gamma: Math.pow(0.01, 1 / epochs) }), perBatch: false };
+    case 'cosine': return { s: new S.CosineAnnealingLR(opt, { tMax: total }), perBatch: true };
+    case 'linear': return { s: new S.LinearLR(opt, { startFactor: 1, endFactor: 0, totalIters: total }), perBatch: true };
+    case 'onecycle': return { s: new S.OneCycleLR(opt, { maxLr: lr, totalSteps: total }), perBatch: true };
+  }
+}
+
+const pct = (v: number | undefined) => `${((v ?? NaN) * 100).toFixed(2)}%`;
+
+export async function train(o: TrainOptions): Promise<void> {
+  const { checkWritable } = await import('../io/atomic.js');
+  const { toPath } = await import('../io/paths.js');
+  for (const [flag, p] of [['--save', o.save], ['--plot', o.plot], ['--boundary', o.boundary]] as const) {
+    if (p === undefined) continue;
+    try {
+      await checkWritable(toPath(p, flag));
+    } catch (err) {
+      throw new Error(`${flag}: ${(err as Error).message}; nothing was trained`, { cause: err });
+    }
+  }
+  // The drawing packages are checked before training too: a missing one must not cost the run.
+  const plot = o.plot !== undefined || o.boundary !== undefined ? await loadPlot(o) : null;
+
+  const f = await import('../index.js');
+  if (o.backend !== undefined) f.setBackend(o.backend);
+  if (o.threads !== undefined) f.setNumThreads(o.threads);
+  const i = f.info();
+  console.log(`fathom ${i.version} · backend ${i.backend} · isa ${i.isa} · threads ${i.threads}`);
+  const d = await loadData(f, o);
+  console.log(d.describe);
+  const regression = RECIPES[o.dataset].task === 'regression';
+
+  f.manualSeed(o.seed);
+  const inFeatures = d.xTrain.shape[1];
+  if (o.model === 'perceptron') {
+    const p = new f.nn.Perceptron(inFeatures);
+    const pm = (y: Tensor) => new f.Tensor(Float32Array.from(y.data, (v) => 2 * v - 1), [y.shape[0]]);
+    console.log(`model: perceptron ${inFeatures}-1 (sign) · perceptron rule lr ${o.lr} · at most ${o.epochs} epochs`);
+    const t0 = performance.now();
+    const r = p.train(d.xTrain, pm(d.yTrain), { lr: o.lr, epochs: o.epochs });
+    const secs = (performance.now() - t0) / 1000;
+    const acc = (x: Tensor, y: Tensor) => {
+      const s = p.predict(x).data;
+      let ok = 0;
+      for (let k = 0; k < y.shape[0]; k++) if ((s[k] > 0 ? 1 : 0) === y.data[k]) ok++;
+      return ok / y.shape[0];
+    };
+    console.log(`${r.converged ? 'converged' : 'did not converge'} after ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} (${r.errors} misclassified in the last) in ${secs.toFixed(2)} s`);
+    console.log(`train accuracy ${pct(acc(d.xTrain, d.yTrain))} · test accuracy ${pct(acc(d.xTest, d.yTest))}`);
+    if (o.boundary !== undefined) await drawBoundary(plot!, p, d, o.boundary, 'perceptron');
+    if (o.save !== undefined) await saveModel(f, p, o.save);
+    return;
+  }
+
+  const layers: Module[] = [];
+  let width = inFeatures;
+  const reluFamily = o.activation === 'relu' || o.activation === 'leakyRelu' || o.activation === 'elu' || o.activation === 'gelu' || o.activation === 'silu';
+  for (const h of o.hidden) {
+    layers.push(new f.nn.Linear(width, h, { init: reluFamily ? 'he' : 'glorot' }), activation(f, o.activation));
+    if (o.dropout > 0) layers.push(new f.nn.Dropout(o.dropout));
+    width = h;
+  }
+  layers.push(new f.nn.Linear(width, d.outputs));
+  const model = new f.nn.Sequential(...layers);
+  const opt = optimizer(f, o.optimizer, model.parameters(), o.lr);
+  const trainRows = Math.floor(d.xTrain.shape[0] * (1 - d.validationSplit));
+  const steps = Math.ceil(trainRows / o.batchSize);
+  const sched = scheduler(f, o.schedule, opt, o.lr, o.epochs, steps);
+  const arch = [inFeatures, ...o.hidden, d.outputs].join('-');
+  console.log(
+    `model: MLP ${arch} ${o.activation}${o.dropout > 0 ? ` · dropout ${o.dropout}` : ''} · ${o.optimizer} lr ${o.lr}` +
+    `${o.schedule !== 'none' ? ` ${o.schedule}` : ''} · batch ${o.batchSize} · ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}` +
+    `${o.earlyStopping !== undefined ? ` · early stopping (patience ${o.earlyStopping})` : ''}`,
+  );
+
+  const callbacks = o.earlyStopping !== undefined
+    ? [new f.callbacks.EarlyStopping({ monitor: 'valLoss', patience: o.earlyStopping, restoreBestWeights: true })]
+    : [];
+  const t0 = performance.now();
+  const history = await model.fit(d.xTrain, d.yTrain, {
+    loss: regression ? 'mse' : 'crossEntropy', optimizer: opt, epochs: o.epochs, batchSize: o.batchSize,
+    validationSplit: d.validationSplit, seed: o.seed, callbacks,
+    ...(regression ? { metrics: ['mae', 'r2'] as MetricSpec[] } : {}),
+    ...(sched ? { lrScheduler: sched.s, lrSchedulerInterval: sched.perBatch ? 'batch' as const : 'epoch' as const } : {}),
+  });
+  const trainSecs = (performance.now() - t0) / 1000;
+  const ran = history.epochs.length;
+  if (ran < o.epochs) console.log(`early stopping after ${ran} epochs; the weights of the epoch with the lowest validation loss were restored`);
+
+  if (regression) {
+    const r = await model.evaluate(d.xTest, d.yTest, { metrics: ['mae', 'r2'] });
+    console.log(`test MAE ${(r.mae ?? NaN).toFixed(3)} · test RMSE ${Math.sqrt(r.loss).toFixed(3)} · test R² ${(r.r2 ?? NaN).toFixed(4)}`);
+  } else {
+    const test = await model.evaluate(d.xTest, d.yTest);
+    const trainAcc = o.dataset === 'mnist' ? null : (await model.evaluate(d.xTrain, d.yTrain)).accuracy;
+    console.log(`test loss ${test.loss.toFixed(4)} · ${trainAcc !== null ? `train accuracy ${pct(trainAcc)} · ` : ''}test accuracy ${pct(test.accuracy)}`);
+  }
+  console.log(`training ${trainSecs.toFixed(2)} s · throughput ${Math.round(history.samplesPerSecond)} samples/s`);
+  if (o.plot !== undefined) {
+    await plot!.learningCurves(history, { path: o.plot, title: `fathom train --dataset ${o.dataset}: MLP ${arch}` });
+    console.log(`learning curves drawn to ${o.plot}`);
+  }
+  if (o.boundary !== undefined) await drawBoundary(plot!, model, d, o.boundary, `MLP ${arch}`);
+  if (o.save !== undefined) await saveModel(f, model, o.save);
+}
+
+type Plot = typeof import('../plot/index.js');
+
+async function loadPlot(o: TrainOptions): Promise<Plot> {
+  const plot = await import('../plot/index.js');
+  const { resolveOptional } = await import('../data/optional.js');
+  for (const p of ['vega', 'vega-lite']) resolveOptional('plot', p, 'drawing', ['vega', 'vega-lite']);
+  if (/\.png$/i.test(o.plot ?? '') || /\.png$/i.test(o.boundary ?? '')) resolveOptional('plot', '@resvg/resvg-js', 'PNG output', ['@resvg/resvg-js']);
+  return plot;
+}
+
+async function drawBoundary(plot: Plot, model: Module, d: Loaded, path: string, what: string): Promise<void> {
+  await plot.decisionBoundary(model, d.xTrain, d.yTrain, { path, title: `${what}: decision regions over the training points` });
+  console.log(`decision boundary drawn to ${path}`);
+}
+
+async function saveModel(f: Fathom, model: Module, path: string): Promise<void> {
+  await f.save(model, path);
+  console.log(`saved to ${path}`);
+}
