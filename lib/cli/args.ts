@@ -37,8 +37,8 @@ Data and model:
   --activation NAME  relu | tanh | sigmoid | leakyRelu | elu | gelu | silu | softplus
   --dropout P        dropout after each hidden activation, 0 <= P < 1
   --samples N        points of a 2-D set, 2 to 1000000 (default 100 per class)
-  --noise X          noise of a 2-D set (moons, circles: std of the coordinates;
-                     spirals: std of the angle in radians)
+  --noise X          noise of a 2-D set: moons, circles: std of the coordinates (default 0.1;
+                     circles have radii 1 and 0.5); spirals: std of the angle in radians (default 0.2)
   --classes K        spiral arms, 2 or 3 (default 2)
   --train N          use only the first N training digits, 1 to 60000 (mnist)
 
@@ -51,6 +51,8 @@ Training:
   --schedule NAME    none | step (lr x0.1 every third of the epochs) |
                      exponential (per epoch, down to lr/100) | cosine (per batch, to 0) |
                      linear (per batch, to 0) | onecycle (per batch, peak lr at 30%)
+  --validation-split X  fraction of the training rows held out to validate each epoch
+                     (the last rows, as Keras), 0 <= X < 1
   --early-stopping N stop after N epochs without a better validation loss and
                      restore the best epoch's weights, 1 to 1000000
   --seed N           seed for the data split, initial weights and shuffling, 0 to 2^53-1 (default 1)
@@ -66,7 +68,7 @@ Training:
   -h, --help         show this help
 
 Defaults per data set (each flag overrides its part):
-${Object.entries(RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${r.optimizer} lr ${r.lr}${r.schedule !== 'none' ? ` ${r.schedule}` : ''} · ${r.epochs} epochs of ${r.batchSize}`).join('\n')}
+${Object.entries(RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${r.optimizer} lr ${r.lr}${r.schedule !== 'none' ? ` ${r.schedule}` : ''} · ${r.epochs} epochs of ${r.batchSize}${r.earlyStopping ? `, early stopping ${r.earlyStopping}` : ''}`).join('\n')}
 `;
 
 /** A mistake on the command line: main prints it with a pointer to --help and exits with 2. */
@@ -93,6 +95,8 @@ export interface TrainOptions {
   activation: Activation;
   schedule: Schedule;
   dropout: number;
+  /** Fraction of the training rows held out for validation (fit's validationSplit). */
+  validationSplit: number;
   /** Patience of early stopping on the validation loss (absent: train every epoch). */
   earlyStopping?: number;
   backend?: 'native' | 'ts';
@@ -114,7 +118,7 @@ const TRAIN_FLAGS = {
   dataset: 'string', model: 'string', epochs: 'string', 'batch-size': 'string', lr: 'string', optimizer: 'string',
   hidden: 'string', activation: 'string', schedule: 'string', dropout: 'string', 'early-stopping': 'string',
   backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
-  classes: 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
+  classes: 'string', 'validation-split': 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
 } as const;
 
 /** What `fathom <argv...>` asks for; throws UsageError for anything malformed. */
@@ -242,6 +246,9 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     return n;
   });
   const dropout = float('dropout', v.dropout, (x) => x >= 0 && x < 1, 'a number from 0 to below 1 (like 0.2)') ?? recipe.dropout;
+  if (v['early-stopping'] !== undefined && v['validation-split'] === '0') {
+    throw new UsageError('--early-stopping watches the validation loss: it needs --validation-split above 0', TRAIN_HELP);
+  }
   if (v.dropout !== undefined && hidden.length === 0 && dropout > 0) {
     throw new UsageError('--dropout needs hidden layers (it is applied after each hidden activation); --hidden is empty', TRAIN_HELP);
   }
@@ -264,7 +271,9 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     activation: choice('activation', v.activation, ACTIVATIONS) ?? recipe.activation,
     schedule: choice('schedule', v.schedule, SCHEDULES) ?? recipe.schedule,
     dropout,
-    ...(v['early-stopping'] !== undefined ? { earlyStopping: int('early-stopping', v['early-stopping'], 1, 1, 1_000_000) } : {}),
+    validationSplit: float('validation-split', v['validation-split'], (x) => x >= 0 && x < 1, 'a number from 0 to below 1 (like 0.1)') ?? recipe.validationSplit,
+    ...(v['early-stopping'] !== undefined ? { earlyStopping: int('early-stopping', v['early-stopping'], 1, 1, 1_000_000) }
+      : recipe.earlyStopping !== undefined && model === 'mlp' && v['validation-split'] !== '0' ? { earlyStopping: recipe.earlyStopping } : {}),
     ...(v.backend !== undefined ? { backend: choice('backend', v.backend, ['native', 'ts'] as const)! } : {}),
     ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 256) } : {}),
     seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1'),

@@ -30,15 +30,19 @@ export interface Recipe {
   dropout: number;
   epochs: number;
   batchSize: number;
+  /** Early stopping patience on the validation loss, restoring the best weights (absent: none). */
+  earlyStopping?: number;
+  /** Fraction of the training rows fit() holds out to validate each epoch. */
+  validationSplit: number;
   /** Classification (accuracy) or regression (MAE, R²). */
   task: 'classification' | 'regression';
 }
 
 export const RECIPES: Record<Dataset, Recipe> = {
-  mnist: { hidden: [256, 256], activation: 'relu', optimizer: 'adam', lr: 1e-3, schedule: 'none', dropout: 0, epochs: 8, batchSize: 128, task: 'classification' },
-  iris: { hidden: [16], activation: 'relu', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 16, task: 'classification' },
-  cars: { hidden: [32, 16], activation: 'relu', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 200, batchSize: 32, task: 'regression' },
-  moons: { hidden: [16, 16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 32, task: 'classification' },
-  circles: { hidden: [16, 16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 32, task: 'classification' },
-  spirals: { hidden: [64, 64], activation: 'relu', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 200, batchSize: 32, task: 'classification' },
+  mnist: { hidden: [256, 256], activation: 'relu', optimizer: 'adam', lr: 1e-3, schedule: 'none', dropout: 0, epochs: 8, batchSize: 128, validationSplit: 0.1, task: 'classification' },
+  iris: { hidden: [16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 16, validationSplit: 0.1, task: 'classification' },
+  cars: { hidden: [32, 16], activation: 'relu', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 300, batchSize: 32, earlyStopping: 30, validationSplit: 0.2, task: 'regression' },
+  moons: { hidden: [16, 16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 32, validationSplit: 0.2, task: 'classification' },
+  circles: { hidden: [16, 16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 32, validationSplit: 0.2, task: 'classification' },
+  spirals: { hidden: [64, 64], activation: 'relu', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 200, batchSize: 32, validationSplit: 0.2, task: 'classification' },
 };

@@ -25,8 +25,6 @@ interface Loaded {
   outputs: number;
   classNames?: string[];
   describe: string;
-  /** Fraction of the training rows fit() holds out for validation (its last rows). */
-  validationSplit: number;
 }
 
 async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
@@ -36,7 +34,7 @@ async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
     case 'mnist': {
       const ds = await f.data.mnist(o.train !== undefined ? { train: o.train } : {});
       return {
-        xTrain: ds.train.x, yTrain: ds.train.y, xTest: ds.test.x, yTest: ds.test.y, outputs: ds.classes, validationSplit: 0.1,
+        xTrain: ds.train.x, yTrain: ds.train.y, xTest: ds.test.x, yTest: ds.test.y, outputs: ds.classes,
         describe: `MNIST: ${ds.train.x.shape[0]} training and ${ds.test.x.shape[0]} test digits (${secs()})`,
       };
     }
@@ -46,7 +44,7 @@ async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
       const n = ds.xTrain.shape[0] + ds.xTest.shape[0];
       return {
         xTrain: ds.xTrain, yTrain: ds.yTrain, xTest: ds.xTest, yTest: ds.yTest,
-        outputs: ds.classNames ? ds.classNames.length : 1, validationSplit: 0.2,
+        outputs: ds.classNames ? ds.classNames.length : 1,
         ...(ds.classNames ? { classNames: ds.classNames } : {}),
         describe: `${o.dataset}: ${n} rows${ds.dropped ? ` (${ds.dropped} with a missing value dropped)` : ''} · ${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test · ` +
           `${ds.featureNames.length} features standardised on the training split${ds.classNames ? ` · ${ds.classNames.length} classes` : ' · target Miles_per_Gallon'}`,
@@ -55,12 +53,17 @@ async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
     default: {
       const make = f.data[o.dataset] as (opts: object) => { x: Tensor; y: Tensor };
       const classes = o.dataset === 'spirals' ? (o.classes ?? 2) : 2;
-      const base = { ...(o.samples !== undefined ? { n: o.samples } : {}), ...(o.noise !== undefined ? { noise: o.noise } : o.dataset === 'spirals' ? {} : { noise: 0.1 }), ...(o.dataset === 'spirals' ? { classes } : {}) };
+      // Noise 0.1 on moons and circles (sklearn's default, 0, makes them trivial), circles 0.5 apart.
+      const base = {
+        ...(o.samples !== undefined ? { n: o.samples } : {}),
+        ...(o.noise !== undefined ? { noise: o.noise } : o.dataset === 'spirals' ? {} : { noise: 0.1 }),
+        ...(o.dataset === 'spirals' ? { classes } : o.dataset === 'circles' ? { factor: 0.5 } : {}),
+      };
       // A fresh test set from the next seed: the same distribution, other points.
       const train = make({ ...base, seed: o.seed });
       const test = make({ ...base, seed: o.seed + 1 });
       return {
-        xTrain: train.x, yTrain: train.y, xTest: test.x, yTest: test.y, outputs: classes, validationSplit: 0.2,
+        xTrain: train.x, yTrain: train.y, xTest: test.x, yTest: test.y, outputs: classes,
         describe: `${o.dataset}: ${train.x.shape[0]} training and ${test.x.shape[0]} test points in 2-D, ${classes} classes`,
       };
     }
@@ -166,7 +169,7 @@ export async function train(o: TrainOptions): Promise<void> {
   layers.push(new f.nn.Linear(width, d.outputs));
   const model = new f.nn.Sequential(...layers);
   const opt = optimizer(f, o.optimizer, model.parameters(), o.lr);
-  const trainRows = Math.floor(d.xTrain.shape[0] * (1 - d.validationSplit));
+  const trainRows = Math.floor(d.xTrain.shape[0] * (1 - o.validationSplit));
   const steps = Math.ceil(trainRows / o.batchSize);
   const sched = scheduler(f, o.schedule, opt, o.lr, o.epochs, steps);
   const arch = [inFeatures, ...o.hidden, d.outputs].join('-');
@@ -182,7 +185,7 @@ export async function train(o: TrainOptions): Promise<void> {
   const t0 = performance.now();
   const history = await model.fit(d.xTrain, d.yTrain, {
     loss: regression ? 'mse' : 'crossEntropy', optimizer: opt, epochs: o.epochs, batchSize: o.batchSize,
-    validationSplit: d.validationSplit, seed: o.seed, callbacks,
+    validationSplit: o.validationSplit, seed: o.seed, callbacks,
     ...(regression ? { metrics: ['mae', 'r2'] as MetricSpec[] } : {}),
     ...(sched ? { lrScheduler: sched.s, lrSchedulerInterval: sched.perBatch ? 'batch' as const : 'epoch' as const } : {}),
   });
