@@ -111,9 +111,23 @@ function scheduler(f: Fathom, name: Schedule, opt: Optimizer, lr: number, epochs
   }
 }
 
+/** What a run measured (printed too); returned so that tests can check the recipes in-process. */
+export interface TrainResult {
+  testAccuracy?: number;
+  trainAccuracy?: number;
+  testMae?: number;
+  testRmse?: number;
+  testR2?: number;
+  /** Epochs fit() ran (fewer than asked after early stopping). */
+  epochs: number;
+  /** Seconds spent in fit() (the perceptron rule for --model perceptron). */
+  trainSeconds: number;
+  perceptron?: { converged: boolean; epochs: number; errors: number };
+}
+
 const pct = (v: number | undefined) => `${((v ?? NaN) * 100).toFixed(2)}%`;
 
-export async function train(o: TrainOptions): Promise<void> {
+export async function train(o: TrainOptions): Promise<TrainResult> {
   const { checkWritable } = await import('../io/atomic.js');
   const { toPath } = await import('../io/paths.js');
   for (const [flag, p] of [['--save', o.save], ['--plot', o.plot], ['--boundary', o.boundary]] as const) {
@@ -152,10 +166,14 @@ export async function train(o: TrainOptions): Promise<void> {
       return ok / y.shape[0];
     };
     console.log(`${r.converged ? 'converged' : 'did not converge'} after ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} (${r.errors} misclassified in the last) in ${secs.toFixed(2)} s`);
-    console.log(`train accuracy ${pct(acc(d.xTrain, d.yTrain))} · test accuracy ${pct(acc(d.xTest, d.yTest))}`);
+    const result: TrainResult = {
+      trainAccuracy: acc(d.xTrain, d.yTrain), testAccuracy: acc(d.xTest, d.yTest), epochs: r.epochs, trainSeconds: secs,
+      perceptron: { converged: r.converged, epochs: r.epochs, errors: r.errors },
+    };
+    console.log(`train accuracy ${pct(result.trainAccuracy)} · test accuracy ${pct(result.testAccuracy)}`);
     if (o.boundary !== undefined) await drawBoundary(plot!, p, d, o.boundary, 'perceptron');
     if (o.save !== undefined) await saveModel(f, p, o.save);
-    return;
+    return result;
   }
 
   const layers: Module[] = [];
@@ -193,13 +211,16 @@ export async function train(o: TrainOptions): Promise<void> {
   const ran = history.epochs.length;
   if (ran < o.epochs) console.log(`early stopping after ${ran} epochs; the weights of the epoch with the lowest validation loss were restored`);
 
+  const result: TrainResult = { epochs: ran, trainSeconds: trainSecs };
   if (regression) {
     const r = await model.evaluate(d.xTest, d.yTest, { metrics: ['mae', 'r2'] });
+    Object.assign(result, { testMae: r.mae, testRmse: Math.sqrt(r.loss), testR2: r.r2 });
     console.log(`test MAE ${(r.mae ?? NaN).toFixed(3)} · test RMSE ${Math.sqrt(r.loss).toFixed(3)} · test R² ${(r.r2 ?? NaN).toFixed(4)}`);
   } else {
     const test = await model.evaluate(d.xTest, d.yTest);
-    const trainAcc = o.dataset === 'mnist' ? null : (await model.evaluate(d.xTrain, d.yTrain)).accuracy;
-    console.log(`test loss ${test.loss.toFixed(4)} · ${trainAcc !== null ? `train accuracy ${pct(trainAcc)} · ` : ''}test accuracy ${pct(test.accuracy)}`);
+    result.testAccuracy = test.accuracy;
+    if (o.dataset !== 'mnist') result.trainAccuracy = (await model.evaluate(d.xTrain, d.yTrain)).accuracy;
+    console.log(`test loss ${test.loss.toFixed(4)} · ${result.trainAccuracy !== undefined ? `train accuracy ${pct(result.trainAccuracy)} · ` : ''}test accuracy ${pct(test.accuracy)}`);
   }
   console.log(`training ${trainSecs.toFixed(2)} s · throughput ${Math.round(history.samplesPerSecond)} samples/s`);
   if (o.plot !== undefined) {
@@ -208,6 +229,7 @@ export async function train(o: TrainOptions): Promise<void> {
   }
   if (o.boundary !== undefined) await drawBoundary(plot!, model, d, o.boundary, `MLP ${arch}`);
   if (o.save !== undefined) await saveModel(f, model, o.save);
+  return result;
 }
 
 type Plot = typeof import('../plot/index.js');

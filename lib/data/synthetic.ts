@@ -151,14 +151,17 @@ export function circles(opts?: CirclesOptions): Points2D {
 }
 
 /**
- * K interleaved spiral arms, one class each (CS231n's "spiral" data, Karpathy):
+ * K interleaved spiral arms, one class each (after CS231n's "spiral" data):
  * for class k the i-th of its m points has radius r = i / (m − 1) and angle
- * θ = 4k + 4r plus N(0, noise²) radians on 3 arms (2π·k/K + 4r on K = 2 arms,
- * so both layouts wind the same way), at (r sin θ, r cos θ). Classes get
- * ⌈n/K⌉ or ⌊n/K⌋ points (the first ones the extra), rows shuffled.
- * Note that `noise` perturbs the angle here (CS231n uses 0.2), not the coordinates.
+ * θ = 2πk/K + 7r plus N(0, noise²) radians (a little over one turn; CS231n's
+ * arms turn 4 radians), at (r sin θ, r cos θ). Classes get ⌈n/K⌉ or ⌊n/K⌋
+ * points (the first ones the extra), rows shuffled.
+ * Note that `noise` perturbs the angle here (default 0.2, as CS231n), not the coordinates.
  * @throws for an unknown option, classes not 2 or 3, a bad n, noise < 0, or a bad seed.
  */
+/** Radians an arm turns from the centre to radius 1. */
+const SPIRAL_TURN = 7;
+
 export function spirals(opts?: SpiralsOptions): Points2D {
   const o = checkOptions('data.spirals', opts, { n: 'number', classes: 'number', noise: 'number', seed: 'number' });
   const classes = o.classes ?? 2;
@@ -172,10 +175,10 @@ export function spirals(opts?: SpiralsOptions): Points2D {
   let row = 0;
   for (let k = 0; k < classes; k++) {
     const m = Math.floor(n / classes) + (k < n % classes ? 1 : 0);
-    const start = classes === 3 ? 4 * k : (2 * Math.PI * k) / classes;
+    const start = (2 * Math.PI * k) / classes;
     for (let i = 0; i < m; i++, row++) {
       const r = m > 1 ? i / (m - 1) : 0;
-      const theta = start + 4 * r + (angle ? noise * angle[row] : 0);
+      const theta = start + SPIRAL_TURN * r + (angle ? noise * angle[row] : 0);
       xs[2 * row] = r * Math.sin(theta);
       xs[2 * row + 1] = r * Math.cos(theta);
       labels[row] = k;

@@ -171,7 +171,8 @@ export async function learningCurves(history: HistoryLike, opts?: LearningCurves
     spec: {
       width: o.width ?? 260,
       height: o.height ?? 200,
-      mark: { type: 'line', point: true },
+      // Dots on each epoch while they can be told apart.
+      mark: { type: 'line', point: rows.length <= 60 * names.length },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },

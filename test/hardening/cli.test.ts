@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAIN_HELP, parseCommand, TRAIN_HELP, UsageError } from '../../lib/cli/args.js';
+import { RECIPES } from '../../lib/cli/recipes.js';
 import { load } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 
@@ -67,7 +68,28 @@ describe('fathom: flags are validated with clear messages', () => {
     [['train', '--seed', '9007199254740993'], "--seed must be an integer from 0 to 2^53-1, got '9007199254740993'"],
     [['train', '--train', '0'], "--train must be an integer from 1 to 60000, got '0'"],
     [['train', '--train', '70000'], "--train must be an integer from 1 to 60000, got '70000'"],
-    [['train', '--optimizer', 'rmsprop'], "--optimizer must be adam or sgd, got 'rmsprop'"],
+    [['train', '--optimizer', 'rmsp'], "--optimizer must be one of sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, got 'rmsp' (did you mean 'rmsprop'?)"],
+    // issue #9: data sets, models, activations, schedules, regularisation, pictures
+    [['train', '--dataset', 'cifar'], "--dataset must be one of mnist, iris, cars, moons, circles, spirals, got 'cifar'"],
+    [['train', '--model', 'cnn'], "--model must be mlp or perceptron, got 'cnn'"],
+    [['train', '--activation', 'Relu'], "--activation must be one of relu, tanh, sigmoid, leakyRelu, elu, gelu, silu, softplus, got 'Relu' (did you mean 'relu'?)"],
+    [['train', '--schedule', 'cos'], "--schedule must be one of none, step, cosine, onecycle, exponential, linear, got 'cos' (did you mean 'cosine'?)"],
+    [['train', '--dropout', '1'], "--dropout must be a number from 0 to below 1 (like 0.2), got '1'"],
+    [['train', '--dropout', '-0.1'], "--dropout must be a number from 0 to below 1 (like 0.2), got '-0.1'"],
+    [['train', '--dropout', '0.2', '--hidden', ''], '--dropout needs hidden layers (it is applied after each hidden activation); --hidden is empty'],
+    [['train', '--early-stopping', '0'], "--early-stopping must be an integer from 1 to 1000000, got '0'"],
+    [['train', '--early-stopping', '3', '--validation-split', '0'], '--early-stopping watches the validation loss: it needs --validation-split above 0'],
+    [['train', '--validation-split', '1'], "--validation-split must be a number from 0 to below 1 (like 0.1), got '1'"],
+    [['train', '--plot', 'curves.jpg'], "--plot must name a .svg or .png file, got 'curves.jpg'"],
+    [['train', '--plot', ''], "--plot needs a file path, got ''"],
+    [['train', '--boundary', 'b.svg'], '--boundary draws 2-D sets (moons, circles, spirals) only, not mnist'],
+    [['train', '--dataset', 'iris', '--train', '100'], '--train applies to --dataset mnist only, not iris'],
+    [['train', '--samples', '100'], '--samples applies to the 2-D sets (moons, circles, spirals) only, not mnist'],
+    [['train', '--dataset', 'moons', '--classes', '3'], '--classes applies to --dataset spirals only, not moons'],
+    [['train', '--dataset', 'spirals', '--classes', '4'], "--classes must be an integer from 2 to 3, got '4'"],
+    [['train', '--dataset', 'spirals', '--noise', '-1'], "--noise must be a number from 0 to 10, got '-1'"],
+    [['train', '--model', 'perceptron'], '--model perceptron separates two classes: use --dataset moons, circles or spirals (2 classes), not mnist'],
+    [['train', '--dataset', 'moons', '--model', 'perceptron', '--hidden', '8'], '--hidden does not apply to --model perceptron (it learns by the perceptron rule, one sample at a time)'],
     [['train', '--backend', 'gpu'], "--backend must be native or ts, got 'gpu'"],
     [['train', '--save', ''], "--save needs a file path, got ''"],
     [['train', '--epochs', '2', '--epochs', '3'], 'option --epochs given more than once'],
@@ -88,12 +110,26 @@ describe('fathom: flags are validated with clear messages', () => {
 
   it('valid flags give the options the trainer uses', () => {
     expect(parseCommand(['train', '--epochs', '3', '--batch-size=64', '--lr', '.5e-2', '--optimizer', 'sgd', '--hidden', '32,16',
-      '--backend', 'ts', '--threads', '2', '--seed', '0', '--train', '600', '--save', 'm.safetensors'])).toEqual({
+      '--backend', 'ts', '--threads', '2', '--seed', '0', '--train', '600', '--save', 'm.safetensors', '--activation', 'gelu',
+      '--schedule', 'cosine', '--dropout', '0.25', '--early-stopping', '4', '--validation-split', '0.2', '--plot', 'c.png'])).toEqual({
       kind: 'train',
-      options: { epochs: 3, batchSize: 64, lr: 0.005, optimizer: 'sgd', hidden: [32, 16], backend: 'ts', threads: 2, seed: 0, train: 600, save: 'm.safetensors' },
+      options: {
+        dataset: 'mnist', model: 'mlp', epochs: 3, batchSize: 64, lr: 0.005, optimizer: 'sgd', hidden: [32, 16], activation: 'gelu',
+        schedule: 'cosine', dropout: 0.25, validationSplit: 0.2, earlyStopping: 4, backend: 'ts', threads: 2, seed: 0, train: 600,
+        plot: 'c.png', save: 'm.safetensors',
+      },
     });
-    expect(parseCommand(['train'])).toEqual({ kind: 'train', options: { epochs: 8, batchSize: 128, lr: 1e-3, optimizer: 'adam', hidden: [256, 256], seed: 1 } });
+    // The MNIST default: the recipe in lib/cli/recipes.ts.
+    expect(parseCommand(['train'])).toEqual({ kind: 'train', options: { dataset: 'mnist', model: 'mlp', seed: 1, ...RECIPES.mnist, task: undefined } });
     expect(parseCommand(['train', '--optimizer', 'sgd', '--hidden', ''])).toMatchObject({ kind: 'train', options: { lr: 0.05, hidden: [] } });
+    // Another optimizer than the recipe's takes its own default rate; the recipe's keeps the recipe's.
+    expect(parseCommand(['train', '--optimizer', 'adadelta'])).toMatchObject({ kind: 'train', options: { lr: 1 } });
+    expect(parseCommand(['train', '--dataset', 'iris'])).toMatchObject({ kind: 'train', options: { dataset: 'iris', lr: RECIPES.iris.lr, hidden: RECIPES.iris.hidden } });
+    expect(parseCommand(['train', '--dataset', 'cars'])).toMatchObject({ kind: 'train', options: { earlyStopping: 30 } });
+    expect(parseCommand(['train', '--dataset', 'cars', '--validation-split', '0'])).not.toHaveProperty('options.earlyStopping');
+    expect(parseCommand(['train', '--dataset', 'spirals', '--classes', '3', '--samples', '90', '--noise', '0.1', '--boundary', 'b.svg']))
+      .toMatchObject({ kind: 'train', options: { classes: 3, samples: 90, noise: 0.1, boundary: 'b.svg' } });
+    expect(parseCommand(['train', '--dataset', 'moons', '--model', 'perceptron'])).toMatchObject({ kind: 'train', options: { model: 'perceptron', lr: 1, epochs: 100 } });
     expect(parseCommand(['train', '-h'])).toEqual({ kind: 'help', text: TRAIN_HELP });
     expect(parseCommand(['--help'])).toEqual({ kind: 'help', text: MAIN_HELP });
     expect(parseCommand(['-v'])).toEqual({ kind: 'version' });
