@@ -22,6 +22,12 @@
  * `stateDict()` / `loadStateDict()` instead) and the deprecated `step(epoch)`
  * form (except CosineAnnealingWarmRestarts, whose docs use it for fractional
  * epochs). CyclicLR, MultiplicativeLR and PolynomialLR are not provided.
+ * Stricter than PyTorch: options are validated (MultiStepLR's milestones must
+ * increase, where PyTorch counts a repeated one twice), ReduceLROnPlateau
+ * refuses a NaN or infinite metric, and a refused step() changes nothing.
+ *
+ * test/nn/lr-scheduler-torch.test.ts compares every scheduler with the
+ * sequences PyTorch's own code produced, step for step.
  */
 export { LRScheduler, type LRSchedulerLike, type OptimizerLike, type ParamGroupLike, type SchedulerState } from './schedulers/base.js';
 export {

@@ -102,9 +102,11 @@ export function checkState(op: string, state: unknown, type: string, spec: Recor
   for (const [key, kind] of Object.entries(spec)) {
     const v = s[key];
     if (kind === 'int') int(where, `state.${key}`, v, -1);
-    else if (kind === 'num') num(where, `state.${key}`, v, -Infinity);
-    else if (kind === 'num?') { if (v !== null) num(where, `state.${key}`, v, -Infinity); }
-    else {
+    else if (kind === 'num' || kind === 'num?') {
+      if ((kind === 'num' || v !== null) && (typeof v !== 'number' || !Number.isFinite(v))) {
+        fail(where, `state.${key}`, kind === 'num' ? 'a finite number' : 'a finite number or null', v);
+      }
+    } else {
       if (!Array.isArray(v) || v.length !== groups) fail(where, `state.${key}`, `an array of ${groups} numbers (one per param group)`, v);
       v.forEach((x, i) => num(where, `state.${key}[${i}]`, x, 0));
     }
@@ -191,7 +193,10 @@ export abstract class LRScheduler implements LRSchedulerLike {
     }
   }
 
-  /** PyTorch's _update_lr: the next epoch (or `epoch`, by the closed form where there is one). */
+  /**
+   * PyTorch's _update_lr: the next epoch, or `epoch` by the closed form where there is one
+   * (SequentialLR starts a scheduler at epoch 0 this way). step() is the public way.
+   */
   updateLr(epoch?: number): void {
     const groups = this.groups();
     const prev = this.lastEpochValue;

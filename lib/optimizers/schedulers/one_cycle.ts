@@ -43,7 +43,10 @@ interface Phase {
  * back. Step it once per batch. Construction sets each group's lr to maxLr/divFactor (its
  * `initialLr`, overwritten as PyTorch does) and, with cycleMomentum, its momentum to
  * maxMomentum (for the Adam family `group.betas` is replaced by `[maxMomentum, beta2]`).
- * As PyTorch, step() may be called totalSteps times after construction.
+ * As PyTorch, step() may be called totalSteps times after construction (once after each of
+ * totalSteps batches); the last of these extrapolates one step past the end of the cycle, as
+ * PyTorch's does — with annealStrategy 'linear' that lr is below minLr, even negative, and the
+ * optimizer refuses to step with a negative lr — and one more step() throws.
  */
 export class OneCycleLR extends LRScheduler {
   readonly totalSteps: number;
