@@ -1,5 +1,4 @@
 /** Adam and AdamW (PyTorch semantics, with AMSGrad); each step is one fused pass per parameter. */
-import { kernels as backend } from '../backend/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, betasCheck, flag, rate, type HyperSpec, type ParamGroup, type ParamGroupInput, type SlotState } from './optimizer.js';
 
@@ -67,13 +66,11 @@ export class Adam extends Optimizer {
   }
 
   protected update(p: Tensor, g: Float32Array, group: ParamGroup, s: SlotState): void {
-    if (group.amsgrad) throw new Error(`fathom.${this.name}: amsgrad is not available yet`);
     const [beta1, beta2] = group.betas as [number, number];
-    const m = this.buffer(s, 'expAvg', p.size), v = this.buffer(s, 'expAvgSq', p.size);
-    const t = ((s.step as number | undefined) ?? 0) + 1;
-    s.step = t;
-    const o = { lr: group.lr, beta1, beta2, eps: group.eps as number, weightDecay: group.weightDecay as number, adamw: this.decoupled };
-    backend().adamStep(p.data as Float32Array, g, m, v, o, t);
+    this.fusedStep('adam', p, g, s, this.stateKeys, {
+      lr: group.lr, beta1, beta2, eps: group.eps as number, weightDecay: group.weightDecay as number,
+      decoupled: this.decoupled, amsgrad: group.amsgrad as boolean,
+    });
   }
 }
 

@@ -9,6 +9,8 @@
  * a user may write `group.weightDecay = 0`; step() validates every group
  * before it updates anything.
  */
+import { kernels as backend } from '../backend/index.js';
+import { Optim, type OptimKind, type OptimOptions } from '../backend/backend.js';
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { describeValue, fmt } from '../tensor/shape.js';
 import { checkOptions, optBool } from '../ops/options.js';
@@ -255,6 +257,23 @@ export abstract class Optimizer {
       s[key] = b;
     }
     return b;
+  }
+
+  /**
+   * One fused step of a stateful kernel (backend optimStep): counts this
+   * parameter's step in `s.step`, creates the buffers `keys` (the kind's slots,
+   * in order) that `kind` uses under `o` (zeros, or `fill` for `fills` keys), and runs the kernel.
+   */
+  protected fusedStep(
+    kind: OptimKind, p: Tensor, g: Float32Array, s: SlotState, keys: readonly string[], o: Omit<OptimOptions, 'step'>,
+    fills: Record<string, number> = {},
+  ): void {
+    const step = ((s.step as number | undefined) ?? 0) + 1;
+    const opts: OptimOptions = { ...o, step };
+    const uses = Optim[kind].states(opts);
+    const bufs = [0, 1, 2].map((i) => (uses[i] ? this.buffer(s, keys[i], p.size, fills[keys[i]] ?? 0) : null));
+    backend().optimStep(kind, p.data as Float32Array, g, bufs, opts);
+    s.step = step;
   }
 
   /**

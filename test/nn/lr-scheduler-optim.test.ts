@@ -67,6 +67,33 @@ describe.each(backends)('schedulers with real optimizers on the %s backend', (na
     expect([...w.data, ...v.data].every(Number.isFinite)).toBe(true);
   });
 
+  it('OneCycleLR with every optimizer: momentum for RMSprop, beta1 for Adamax/AdamW, refused (cycleMomentum) for Adagrad and Adadelta', () => {
+    setBackend(name);
+    const w = () => [param([1, -1])];
+    const cases: [optim.Optimizer, string][] = [
+      [new optim.RMSprop(w(), { lr: 0.01 }), 'momentum'],
+      [new optim.Adamax(w(), { lr: 0.01 }), 'betas'],
+      [new optim.AdamW(w(), { lr: 0.01 }), 'betas'],
+    ];
+    for (const [opt, key] of cases) {
+      const s = new S.OneCycleLR(opt, { maxLr: 0.05, totalSteps: 6 });
+      for (let t = 0; t < 6; t++) {
+        opt.paramGroups[0].params[0].grad = tensor([0.5, -0.5]);
+        opt.step(); // the optimizer validates the group as the scheduler left it
+        s.step();
+      }
+      const m = key === 'momentum' ? opt.paramGroups[0].momentum : (opt.paramGroups[0].betas as number[])[0];
+      expect([opt.name, m]).toEqual([opt.name, s.getLastMomentum()![0]]);
+      expect(opt.paramGroups[0].params[0].data.every(Number.isFinite)).toBe(true);
+    }
+    for (const opt of [new optim.Adagrad(w()), new optim.Adadelta(w())]) {
+      expect(() => new S.OneCycleLR(opt, { maxLr: 0.05, totalSteps: 6 })).toThrow(`fathom.OneCycleLR: cycleMomentum needs an optimizer with momentum (SGD, RMSprop) or betas (Adam, AdamW, Adamax), got an ${opt.name} (pass cycleMomentum: false)`);
+      const s = new S.OneCycleLR(opt, { maxLr: 0.05, totalSteps: 6, cycleMomentum: false });
+      s.step();
+      expect(opt.lr).toBe(s.getLastLr()[0]);
+    }
+  });
+
   it('a custom loop (zeroGrad, backward, opt.step(), sched.step()) trains a regression with warm-up and cosine decay', () => {
     setBackend(name);
     manualSeed(5);

@@ -111,6 +111,10 @@ describe('known answers (closed forms of PyTorch docs)', () => {
     s.step(3.5);
     s.step();
     expectSeq(s.getLastLr(), [closed(2.5, 6)]);
+    s.step(7.5);
+    s.step(); // crosses the restart at 8 from a fractional tCur: 5.5 + 1 = 6.5 → 0.5 of the next period
+    expectSeq(s.getLastLr(), [closed(0.5, 18)]);
+    expect(s.tCur).toBe(0.5);
   });
 
   /** OneCycleLR's documented policy, written out: phases end at pctStart·T − 1 (and 2·pctStart·T − 2) and T − 1. */
@@ -171,8 +175,15 @@ describe('known answers (closed forms of PyTorch docs)', () => {
       const opt = fakeOpt([0.1], { momentum: 0.9 });
       const s = new S.OneCycleLR(opt, c.opts);
       const n = c.want.length - 1;
-      expectSeq(lrs(s, n - 1), c.want.slice(0, n).map((w) => w.lr));
-      expectSeq([opt.paramGroups[0].momentum as number], [c.want[n - 1].m]);
+      const got = [s.getLastLr()[0]];
+      const mom = [opt.paramGroups[0].momentum as number];
+      for (let t = 1; t < n; t++) {
+        s.step();
+        got.push(s.getLastLr()[0]);
+        mom.push(opt.paramGroups[0].momentum as number);
+      }
+      expectSeq(got, c.want.slice(0, n).map((w) => w.lr));
+      expectSeq(mom, c.want.slice(0, n).map((w) => w.m));
     }
     const two = fakeOpt([0.1, 0.1], { momentum: 0.9 });
     const s = new S.OneCycleLR(two, { maxLr: [1, 0.1], totalSteps: 10, cycleMomentum: false });
