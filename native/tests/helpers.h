@@ -78,10 +78,7 @@ inline bool check_all(const std::string& what, const float* got, const float* wa
   return bad == 0;
 }
 
-inline const char* uname(Unary op) {
-  static const char* n[] = {"neg", "exp", "log", "sqrt", "pow", "relu", "sigmoid", "tanh", "sign", "abs", "square"};
-  return n[(int)op];
-}
+inline const char* uname(Unary op) { return unary_name(op); }
 inline int64_t numel(const std::vector<int64_t>& s) {
   int64_t n = 1;
   for (int64_t v : s) n *= v;
@@ -120,9 +117,12 @@ inline std::vector<float> special_values() {
           1.0000001f, 0.99999994f, 9.0f, -9.0f};
 }
 
-inline const Unary kUnaryOps[] = {Unary::Neg,     Unary::Exp,  Unary::Log,  Unary::Sqrt,
-                           Unary::Pow,     Unary::Relu, Unary::Sigmoid, Unary::Tanh,
-                           Unary::Sign,    Unary::Abs,  Unary::Square};
+// Every op of the list (unary_ops.h), in id order.
+inline const Unary kUnaryOps[] = {
+#define FATHOM_X(Name, name, cost, fwd, bwd) Unary::Name,
+    FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
+};
 inline const Binary kBinaryOps[] = {Binary::Add, Binary::Sub, Binary::Mul, Binary::Div,
                              Binary::Max, Binary::Min, Binary::Eq};
 

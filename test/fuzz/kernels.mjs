@@ -6,7 +6,18 @@
 // positional form, to the addon binding directly.
 import { detached } from './rng.mjs';
 
-export const UNARY = ['neg', 'exp', 'log', 'sqrt', 'pow', 'relu', 'sigmoid', 'tanh', 'sign', 'abs', 'square'];
+export const UNARY = [
+  'neg', 'exp', 'log', 'sqrt', 'pow', 'relu', 'sigmoid', 'tanh', 'sign', 'abs', 'square',
+  'leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus', 'silu',
+];
+/** A valid (p, q) for a unary op (the parameters of lib/backend/unary_table.ts). */
+function unaryPQ(R, op) {
+  if (op === 'pow') return [R.pick([-2, 0.5, 2, 3]), 0];
+  if (op === 'leakyRelu') return [R.pick([0.01, 0.2]), 0];
+  if (op === 'elu') return [R.pick([1, 0.5]), 0];
+  if (op === 'softplus') return [R.pick([1, 2]), R.pick([20, 1])];
+  return [0, 0];
+}
 export const BINARY = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq'];
 export const REDUCE = ['sum', 'mean', 'max'];
 export const ACT = ['none', 'relu', 'sigmoid', 'tanh'];
@@ -56,12 +67,12 @@ export const KERNELS = {
   unary(R) {
     const op = R.pick(UNARY), n = dims(R);
     const x = POSITIVE_ONLY.has(op) ? R.f32(n, 0.5, 3) : R.f32(n);
-    return { args: [op, x, new Float32Array(n), op === 'pow' ? R.pick([-2, 0.5, 2, 3]) : 0], kinds: ['unary', 'f32', 'f32', 'num'], outs: [2], sameOk: [[2, 1]], check: finiteOuts };
+    return { args: [op, x, new Float32Array(n), ...unaryPQ(R, op)], kinds: ['unary', 'f32', 'f32', 'num', 'num'], outs: [2], sameOk: [[2, 1]], check: finiteOuts };
   },
   unaryBackward(R) {
     const op = R.pick(UNARY), n = dims(R);
     const x = POSITIVE_ONLY.has(op) ? R.f32(n, 0.5, 3) : R.f32(n);
-    return { args: [op, x, R.f32(n, -1, 1), R.f32(n), new Float32Array(n), op === 'pow' ? 2 : 0], kinds: ['unary', 'f32', 'f32', 'f32', 'f32', 'num'], outs: [4], sameOk: [[4, 1], [4, 2], [4, 3]], check: finiteOuts };
+    return { args: [op, x, R.f32(n, -1, 1), R.f32(n), new Float32Array(n), ...(op === 'pow' ? [2, 0] : unaryPQ(R, op))], kinds: ['unary', 'f32', 'f32', 'f32', 'f32', 'num', 'num'], outs: [4], sameOk: [[4, 1], [4, 2], [4, 3]], check: finiteOuts };
   },
   binary(R) {
     const n = dims(R);

@@ -7,9 +7,9 @@
 
 namespace fathom {
 
-void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p);
+void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q);
 void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
-                         float* dx, float p);
+                         float* dx, float p, float q);
 void f32_binary__avx2(Binary op, int64_t n, const float* a, const float* b, float* out);
 void f32_binary_bcast__avx2(Binary op, int ndim, const int64_t* shape, const float* a,
                             const int64_t* astride, const float* b, const int64_t* bstride,

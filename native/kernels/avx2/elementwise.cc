@@ -117,7 +117,7 @@ static void bin_dispatch(Binary op, int64_t n, const float* a, int64_t sa, const
 
 }  // namespace
 
-void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p) {
+void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q) {
   switch (op) {
     case Unary::Neg: map1(n, x, y, v_neg); break;
     case Unary::Exp: map1(n, x, y, v_exp); break;
@@ -131,12 +131,12 @@ void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p) {
     case Unary::Sign: map1(n, x, y, v_sign); break;
     case Unary::Abs: map1(n, x, y, v_abs); break;
     case Unary::Square: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v); }); break;
-    default: f32_unary__ref(op, n, x, y, p);
+    default: f32_unary__ref(op, n, x, y, p, q);  // no vector body: the generated scalar loop
   }
 }
 
 void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
-                         float* dx, float p) {
+                         float* dx, float p, float q) {
   const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
   switch (op) {
     case Unary::Neg: map1(n, dy, dx, v_neg); break;
@@ -166,7 +166,7 @@ void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, co
     case Unary::Abs:
       map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, v_sign(xv)); });
       break;
-    default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p);
+    default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p, q);  // no vector body: the generated scalar loop
   }
 }
 
