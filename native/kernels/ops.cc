@@ -256,6 +256,16 @@ void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float*
   });
 }
 
+// ---- dropout (curriculum, issue 9) -------------------------------------------------
+// As random: chunk starts are multiples of 16 elements (whole Philox blocks), so the
+// mask does not depend on the thread count.
+void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
+             float scale, const float* x, float* y, float* mask) {
+  split(n, kCostly, kAlign, [&](int64_t b, int64_t e) {
+    k.dropout(e - b, seed, offset + (uint64_t)(b / 4), p, scale, x + b, y + b, mask + b);
+  });
+}
+
 // ---- fused layer epilogue ------------------------------------------------------
 
 void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act) {
@@ -366,6 +376,11 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
 void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
                float beta2, float eps, float weight_decay, bool adamw, int64_t t) {
   adam_step(active(), n, w, g, m, v, lr, beta1, beta2, eps, weight_decay, adamw, t);
+}
+// curriculum (issue 9)
+void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, const float* x,
+             float* y, float* mask) {
+  dropout(active(), n, seed, offset, p, scale, x, y, mask);
 }
 
 }  // namespace ops

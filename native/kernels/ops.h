@@ -64,6 +64,9 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
               float dampening, float weight_decay, bool nesterov, bool first);
 void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
                float beta2, float eps, float weight_decay, bool adamw, int64_t t);
+// curriculum (issue 9); split as random (chunks start at multiples of 16 elements).
+void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, const float* x,
+             float* y, float* mask);
 
 // The same on an explicit table.
 void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p);
@@ -108,6 +111,9 @@ void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* 
 void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float* m, float* v,
                float lr, float beta1, float beta2, float eps, float weight_decay, bool adamw,
                int64_t t);
+// curriculum (issue 9)
+void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
+             float scale, const float* x, float* y, float* mask);
 
 }  // namespace ops
 }  // namespace fathom

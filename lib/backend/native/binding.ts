@@ -64,6 +64,8 @@ export interface NativeBinding {
     w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, adamw: boolean, t: number,
   ): void;
+  // curriculum (issue 9)
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

@@ -36,5 +36,7 @@ export function nativeBackend(b: NativeBinding): Backend {
       b.sgdStep(w, g, v, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, first),
     adamStep: (w, g, m, v, o: AdamOptions, t) =>
       b.adamStep(w, g, m, v, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.adamw, t),
+    // curriculum (issue 9)
+    dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
   });
 }

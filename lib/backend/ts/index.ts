@@ -16,6 +16,7 @@ import { randNormal, randUniform } from './kernels/random.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
+import { dropout } from './kernels/dropout.js'; // curriculum (issue 9)
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -44,6 +45,8 @@ export const tsKernels: Backend = {
   biasActBackward,
   sgdStep,
   adamStep,
+  // curriculum (issue 9)
+  dropout,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

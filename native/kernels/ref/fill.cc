@@ -31,6 +31,8 @@ void fill_ref(KernelTable& t) {
   t.bias_act_bwd = f32_bias_act_bwd__ref;
   t.sgd_step = f32_sgd_step__ref;
   t.adam_step = f32_adam_step__ref;
+  // curriculum (issue 9)
+  t.dropout = f32_dropout__ref;
 }
 
 }  // namespace fathom
