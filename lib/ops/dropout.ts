@@ -1,9 +1,9 @@
 /** Dropout (inverted, PyTorch's F.dropout). */
+import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/shape.js';
-import { mul } from './elementwise.js';
-import { rand } from './create.js';
-import { checkFloat } from './record.js';
+import { takeGlobalStream } from './create.js';
+import { checkFloat, empty, record } from './record.js';
 import { optBool } from './options.js';
 
 /** p as a dropout probability in [0, 1]. */
@@ -16,11 +16,14 @@ export function checkDropP(op: string, p: unknown): number {
  * Inverted dropout (PyTorch's F.dropout), any shape: in training, each
  * element is kept with probability 1 − p and scaled by 1/(1 − p), else set
  * to 0, so the expected value is unchanged; `training = false` (or p = 0)
- * returns x itself. p = 1 gives zeros. The mask comes from uniform numbers of
- * the global random stream (one rand(x.shape) draw: seeded by manualSeed,
- * the same on both backends); element i is kept when u_i ≥ p. Differentiable:
- * the gradient is dy · mask · 1/(1 − p) (x times a constant mask, one mul
- * on the tape).
+ * returns x itself. p = 1 gives zeros (x · 0).
+ *
+ * The mask comes from the global random stream (seeded by manualSeed): the
+ * numbers rand(x.shape) would draw at this point, element i kept when
+ * u_i ≥ p, the same on both backends. One fused kernel pass (Philox, keep
+ * test, scale) writes y and the mask; the tape records y = x ⊙ mask as a
+ * `mul` by that constant mask, so the gradient is dy · mask (mask · 1/(1 − p)
+ * where kept, 0 elsewhere) and no gradient rule of its own is needed.
  * @throws if x is not a float32 Tensor, p is not a number in [0, 1], or
  *   training is not a boolean.
  */
@@ -28,9 +31,9 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkFloat('dropout', 'x', x);
   checkDropP('dropout', p);
   if (!optBool('dropout', 'training', training, true) || p === 0) return x;
-  if (p === 1) return mul(x, 0);
-  const scale = Math.fround(1 / (1 - p));
-  const m = rand(x.shape).data as Float32Array;
-  for (let i = 0; i < m.length; i++) m[i] = m[i] >= p ? scale : 0;
-  return mul(x, new Tensor(m, x.shape));
+  const y = empty(x.shape, 'dropout');
+  const mask = empty(x.shape, 'dropout');
+  const { seed, offset } = takeGlobalStream(x.size);
+  if (x.size > 0) backend().dropout(x.f32(), y.f32(), mask.f32(), seed, offset, p, p === 1 ? 0 : Math.fround(1 / (1 - p)));
+  return record(y, 'mul', [x, mask]);
 }
