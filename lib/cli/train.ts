@@ -93,7 +93,10 @@ function optimizer(f: Fathom, name: OptimizerName, params: Tensor[], lr: number)
     case 'sgd': return new optim.SGD(params, { lr, momentum: 0.9, nesterov: true });
     case 'adam': return new optim.Adam(params, { lr });
     case 'adamw': return new optim.AdamW(params, { lr });
-    default: throw new Error(`--optimizer ${name}: this build of fathom does not have it yet`);
+    case 'rmsprop': return new optim.RMSprop(params, { lr });
+    case 'adagrad': return new optim.Adagrad(params, { lr });
+    case 'adadelta': return new optim.Adadelta(params, { lr });
+    case 'adamax': return new optim.Adamax(params, { lr });
   }
 }
 
