@@ -5,8 +5,9 @@
  *
  * Exit status: 0 on success, 1 when the work fails, 2 for a usage mistake
  * (no command, an unknown command or option, a bad value). Everything that
- * can be checked before the work starts is: the flags, and that the --save
- * path can be written (a missing folder must not cost minutes of training).
+ * can be checked before the work starts is: the flags, that the --save,
+ * --plot and --boundary paths can be written and the drawing packages are
+ * installed (a missing folder must not cost minutes of training).
  */
 import { createRequire } from 'node:module';
 import { parseCommand, UsageError } from './args.js';

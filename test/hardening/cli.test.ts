@@ -183,6 +183,37 @@ describe('fathom: the binary', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('--plot into a missing folder fails at once too, before any work', () => {
+    const target = join(dir, 'nowhere', 'curves.svg');
+    const r = run(['train', '--dataset', 'iris', '--plot', target]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`fathom: --plot: cannot write ${target}: the folder ${join(dir, 'nowhere')} does not exist (ENOENT); nothing was trained\n`);
+  });
+
+  it('trains on spirals and draws the learning curves (SVG) and the decision boundary (PNG)', () => {
+    const curves = join(dir, 'spirals-curves.svg');
+    const boundary = join(dir, 'spirals-boundary.png');
+    const r = run(['train', '--dataset', 'spirals', '--epochs', '20', '--plot', curves, '--boundary', boundary]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/train accuracy [0-9.]+% · test accuracy [0-9.]+%/);
+    expect(r.stdout).toContain(`learning curves drawn to ${curves}`);
+    expect(r.stdout).toContain(`decision boundary drawn to ${boundary}`);
+    expect(readFileSync(curves, 'utf8')).toMatch(/^<svg [^>]*width="\d+" height="\d+"/);
+    expect([...readFileSync(boundary).subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+  });
+
+  it('cars prints the regression metrics; iris the accuracy', () => {
+    const cars = run(['train', '--dataset', 'cars', '--epochs', '20']);
+    expect(cars.status).toBe(0);
+    expect(cars.stdout).toContain('cars: 392 rows (14 with a missing value dropped) · 313 training, 79 test');
+    expect(cars.stdout).toMatch(/test MAE [0-9.]+ · test RMSE [0-9.]+ · test R² -?[0-9.]+/);
+    const iris = run(['train', '--dataset', 'iris', '--epochs', '5', '--activation', 'sigmoid', '--optimizer', 'rmsprop', '--schedule', 'cosine', '--dropout', '0.1']);
+    expect(iris.status).toBe(0);
+    expect(iris.stdout).toContain('model: MLP 4-16-3 sigmoid · dropout 0.1 · rmsprop lr 0.001 cosine · batch 16 · 5 epochs');
+    expect(iris.stdout).toMatch(/test accuracy [0-9.]+%/);
+  });
+
   const backends = ['ts', ...(nativeBinding() ? ['native'] : [])];
   for (const b of backends) {
     it(`trains a small MLP and saves a model that loads (${b} backend)`, async () => {
