@@ -63,7 +63,7 @@
   X(Neg,       neg,       kCheap,  -x,                                  -dy)                        \
   X(Exp,       exp,       kCostly, std::exp(x),                         dy * y)                     \
   X(Log,       log,       kCostly, std::log(x),                         dy / x)                     \
-  X(Sqrt,      sqrt,      kCheap,  std::sqrt(x),                        dy * 0.5 / std::sqrt(x))    \
+  X(Sqrt,      sqrt,      kCheap,  std::sqrt((float)x),                 dy * 0.5 / std::sqrt(x))    \
   X(Pow,       pow,       kCostly, std::pow(x, p),                                                  \
                                    p == 0 ? 0.0 : dy * p * std::pow(x, p - 1.0))                    \
   X(Relu,      relu,      kCheap,  x < 0 ? 0.0 : x,                     x > 0 ? dy : 0.0)           \

@@ -74,6 +74,14 @@ export const KERNELS = {
     const x = POSITIVE_ONLY.has(op) ? R.f32(n, 0.5, 3) : R.f32(n);
     return { args: [op, x, R.f32(n, -1, 1), R.f32(n), new Float32Array(n), ...(op === 'pow' ? [2, 0] : unaryPQ(R, op))], kinds: ['unary', 'f32', 'f32', 'f32', 'f32', 'num', 'num'], outs: [4], sameOk: [[4, 1], [4, 2], [4, 3]], check: finiteOuts };
   },
+  maxout(R) {
+    const n = dims(R), k = nz(R);
+    return { args: [n, k, R.f32(n * k), new Float32Array(n)], kinds: ['size', 'size', 'f32', 'f32'], outs: [3], sameOk: [], check: finiteOuts };
+  },
+  maxoutBackward(R) {
+    const n = dims(R), k = nz(R);
+    return { args: [n, k, R.f32(n * k), R.f32(n), new Float32Array(n * k)], kinds: ['size', 'size', 'f32', 'f32', 'f32'], outs: [4], sameOk: [], check: finiteOuts };
+  },
   binary(R) {
     const n = dims(R);
     return { args: [R.pick(BINARY), R.f32(n), R.f32(n, 0.5, 3), new Float32Array(n)], kinds: ['binary', 'f32', 'f32', 'f32'], outs: [3], sameOk: [[3, 1], [3, 2]], check: finiteOuts };

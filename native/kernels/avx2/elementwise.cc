@@ -4,7 +4,13 @@
 //                         and the backward of neg, exp, log, relu, sign, abs, square
 //   approximated (see vmath_avx2.h for the bounds): exp, log, sigmoid, tanh
 //   float instead of double: sqrt/sigmoid/tanh backward (<= 2 ulp)
-//   Pow falls back to the reference (forward and backward).
+//   approximated with v_sigmoid: silu (x s(x), <= 5 ulp), geluTanh (x s(2u), 2u in float:
+//     the relative error grows with |u|, <= 3e-6 while |y| > 1e-8, absolute 1e-8 below), and their
+//     backward (absolute error <= 1e-7 |dy| near the zeros of the derivative)
+//   exact select + multiply: leakyRelu forward and backward
+//   Every other op (pow, elu, gelu, softplus) runs the generated scalar loop of
+//   ref/ (unary_ops.h); a vector body is added only where bench/native/unary_bench.cc
+//   shows it pays.
 // Tails use masked loads/stores, so the last < 8 elements go through the same
 // vector code as the rest (results do not depend on where a chunk starts).
 #include <immintrin.h>
@@ -64,6 +70,12 @@ static inline __m256 v_sign(__m256 x) {
   const __m256 s = _mm256_or_ps(_mm256_and_ps(pos, _mm256_set1_ps(1.0f)),
                                 _mm256_and_ps(neg, _mm256_set1_ps(-1.0f)));
   return _mm256_blendv_ps(x, s, _mm256_or_ps(pos, neg));
+}
+
+// 2u of GELU's tanh form: 2 sqrt(2/pi) (x + 0.044715 x^3).
+static inline __m256 v_gelu_2u(__m256 x) {
+  const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+  return _mm256_mul_ps(_mm256_set1_ps(2.0f * 0.7978845608f), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
 }
 
 // max/min with NaN propagation, operand order as ref: a > b ? a : b.
@@ -131,6 +143,15 @@ void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, flo
     case Unary::Sign: map1(n, x, y, v_sign); break;
     case Unary::Abs: map1(n, x, y, v_abs); break;
     case Unary::Square: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v); }); break;
+    case Unary::LeakyRelu: {
+      const __m256 vp = _mm256_set1_ps(p);
+      map1(n, x, y, [&](__m256 v) {
+        return _mm256_blendv_ps(_mm256_mul_ps(v, vp), v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+      });
+      break;
+    }
+    case Unary::Silu: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v_sigmoid(v)); }); break;
+    case Unary::GeluTanh: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v_sigmoid(v_gelu_2u(v))); }); break;
     default: f32_unary__ref(op, n, x, y, p, q);  // no vector body: the generated scalar loop
   }
 }
@@ -165,6 +186,29 @@ void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, co
     case Unary::Sign: map1(n, dy, dx, [&](__m256) { return zero; }); break;
     case Unary::Abs:
       map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, v_sign(xv)); });
+      break;
+    case Unary::LeakyRelu: {
+      const __m256 vp = _mm256_set1_ps(p);
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        return _mm256_blendv_ps(_mm256_mul_ps(g, vp), g, _mm256_cmp_ps(xv, zero, _CMP_GT_OQ));
+      });
+      break;
+    }
+    case Unary::Silu:  // dy s (1 + x (1 - s))
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        const __m256 s = v_sigmoid(xv);
+        return _mm256_mul_ps(_mm256_mul_ps(g, s), _mm256_fmadd_ps(xv, _mm256_sub_ps(one, s), one));
+      });
+      break;
+    case Unary::GeluTanh:  // dy (s + 2 x s (1 - s) k (1 + 3 c x^2)), s = sigmoid(2u)
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        const __m256 s = v_sigmoid(v_gelu_2u(xv));
+        const __m256 du = _mm256_fmadd_ps(_mm256_mul_ps(xv, xv), _mm256_set1_ps(2.0f * 0.7978845608f * 3.0f * 0.044715f),
+                                          _mm256_set1_ps(2.0f * 0.7978845608f));  // 2u'
+        const __m256 ss = _mm256_mul_ps(s, _mm256_sub_ps(one, s));
+        const __m256 t = _mm256_mul_ps(_mm256_mul_ps(xv, ss), du);  // 0 where ss == 0 (as ref)
+        return _mm256_mul_ps(g, _mm256_add_ps(s, _mm256_andnot_ps(_mm256_cmp_ps(ss, zero, _CMP_EQ_OQ), t)));
+      });
       break;
     default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p, q);  // no vector body: the generated scalar loop
   }

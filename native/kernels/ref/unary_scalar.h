@@ -22,9 +22,11 @@ inline double sigmoid(double x) {
 }
 inline double sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : x); }
 inline double gelu_tanh_u(double x) { return kSqrt2OverPi * (x + kGeluC * x * x * x); }
+// Where s (1 - s) is 0 (|x| > ~10, ±Inf) the second term is 0, its limit (not 0 · Inf).
 inline double gelu_tanh_bwd(double x, double dy) {
   const double s = sigmoid(2.0 * gelu_tanh_u(x));
-  return dy * (s + 2.0 * x * s * (1.0 - s) * kSqrt2OverPi * (1.0 + 3.0 * kGeluC * x * x));
+  const double ss = s * (1.0 - s);
+  return dy * (s + (ss == 0 ? 0.0 : 2.0 * x * ss * kSqrt2OverPi * (1.0 + 3.0 * kGeluC * x * x)));
 }
 // log(1 + exp(z)) without overflow.
 inline double softplus_log(double z) { return (z > 0 ? z : 0.0) + std::log1p(std::exp(-std::fabs(z))); }
