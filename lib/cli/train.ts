@@ -72,19 +72,17 @@ async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
 
 function activation(f: Fathom, name: Activation): Module {
   const { nn } = f;
-  const table: Record<Activation, (() => Module) | undefined> = {
+  const table: Record<Activation, () => Module> = {
     relu: () => new nn.ReLU(),
     tanh: () => new nn.Tanh(),
     sigmoid: () => new nn.Sigmoid(),
-    leakyRelu: undefined,
-    elu: undefined,
-    gelu: undefined,
-    silu: undefined,
-    softplus: undefined,
+    leakyRelu: () => new nn.LeakyReLU(),
+    elu: () => new nn.ELU(),
+    gelu: () => new nn.GELU(),
+    silu: () => new nn.SiLU(),
+    softplus: () => new nn.Softplus(),
   };
-  const make = table[name];
-  if (make === undefined) throw new Error(`--activation ${name}: this build of fathom does not have it yet`);
-  return make();
+  return table[name]();
 }
 
 function optimizer(f: Fathom, name: OptimizerName, params: Tensor[], lr: number): Optimizer {
