@@ -97,6 +97,8 @@ inline void unary_tol(Unary op, double* rtol, double* atol) {
   if (op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 6e-7, *atol = 1e-37;
   if (op == Unary::Pow) *rtol = 0, *atol = 0;  // every ISA falls back to ref
   if (op == Unary::Silu) *rtol = 6e-7, *atol = 1e-37;  // x v_sigmoid(x)
+  if (op == Unary::Elu) *rtol = 4e-7, *atol = 1e-37;   // p v_expm1(x)
+  if (op == Unary::Gelu) *rtol = 3e-6, *atol = 1e-8;   // x Phi(x), as GeluTanh
   // x v_sigmoid(2u) with 2u in float: the relative error grows with |u| (<= 3e-6 while
   // |y| > 1e-8; an absolute 1e-8 below, x < -4)
   if (op == Unary::GeluTanh) *rtol = 3e-6, *atol = 1e-8;
@@ -106,6 +108,8 @@ inline void unary_bwd_tol(Unary op, double* rtol, double* atol) {
   if (op == Unary::Sqrt || op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 3e-7, *atol = 1e-37;
   // dx crosses 0 (silu' at x = -1.28, geluTanh' at x = -0.75): an absolute floor (dy in [-2, 2])
   if (op == Unary::Silu) *rtol = 1e-6, *atol = 1e-7;
+  if (op == Unary::Elu) *rtol = 3e-7, *atol = 1e-37;
+  if (op == Unary::Gelu) *rtol = 3e-6, *atol = 1e-7;
   if (op == Unary::GeluTanh) *rtol = 3e-6, *atol = 1e-7;
 }
 
