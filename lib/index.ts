@@ -20,6 +20,7 @@ export {
 } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';
+export type { AdagradConfig, RmspropConfig, AdadeltaConfig, AdamaxConfig, ParamGroup, OptimizerStateDict } from './optimizers/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';
 export { gradients } from './autograd/gradients.js';
 export { setBackend, backend } from './backend/index.js';

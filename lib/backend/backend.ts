@@ -42,14 +42,52 @@ export interface SgdOptions {
   nesterov: boolean;
 }
 
-export interface AdamOptions {
+/**
+ * The optimizers with per-parameter state (kernels.h: Optim), one kernel
+ * signature for all: `optimStep(kind, w, g, s, o)`. Each kind lists the
+ * options it reads and its state buffers in order (s[i] is used when
+ * `states(o)[i]`; the others may be null). A new optimizer is one entry here,
+ * one in kernels.h, its ref kernel and its TS twin.
+ */
+export const Optim = {
+  /** s = [expAvg, expAvgSq, maxExpAvgSq (amsgrad)]. */
+  adam: { id: 0, reads: ['beta1', 'beta2', 'decoupled', 'amsgrad'], states: (o: OptimOptions) => [true, true, o.amsgrad === true] },
+  /** s = [sum]. */
+  adagrad: { id: 1, reads: ['lrDecay'], states: () => [true, false, false] },
+  /** s = [squareAvg, momentumBuffer (momentum > 0), gradAvg (centered)]. */
+  rmsprop: { id: 2, reads: ['alpha', 'momentum', 'centered'], states: (o: OptimOptions) => [true, (o.momentum ?? 0) > 0, o.centered === true] },
+  /** s = [squareAvg, accDelta]. */
+  adadelta: { id: 3, reads: ['rho'], states: () => [true, true, false] },
+  /** s = [expAvg, expInf]. */
+  adamax: { id: 4, reads: ['beta1', 'beta2'], states: () => [true, true, false] },
+} as const;
+export type OptimKind = keyof typeof Optim;
+/** Number of state buffer slots `s` of optimStep (unused ones null). */
+export const OPTIM_STATES = 3;
+
+/**
+ * Hyper-parameters of optimStep (kernels.h: OptimHyper). lr, weightDecay >= 0,
+ * eps > 0 and step >= 1 for every kind; each kind also needs the fields its
+ * `Optim[kind].reads` lists. Ranges: beta1, beta2 in [0, 1); alpha, rho in
+ * [0, 1]; momentum, lrDecay >= 0; all finite in float32 (betas stay below 1
+ * and eps above 0 once rounded).
+ */
+export interface OptimOptions {
   lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
   weightDecay: number;
-  /** Decoupled weight decay (AdamW) instead of L2 added to the gradient. */
-  adamw: boolean;
+  eps: number;
+  /** This parameter's step count, t >= 1 (bias corrections, Adagrad's lr decay). */
+  step: number;
+  beta1?: number;
+  beta2?: number;
+  alpha?: number;
+  rho?: number;
+  momentum?: number;
+  lrDecay?: number;
+  /** Adam: AdamW's decoupled weight decay instead of L2 added to the gradient. */
+  decoupled?: boolean;
+  amsgrad?: boolean;
+  centered?: boolean;
 }
 
 export interface Backend {
@@ -127,9 +165,11 @@ export interface Backend {
    */
   sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, o: SgdOptions, first: boolean): void;
   /**
-   * One Adam step (t >= 1 is the step count). lr, weightDecay >= 0, beta1 and
-   * beta2 in [0, 1), eps > 0, all finite in float32 (betas stay below 1 and eps
-   * above 0 once rounded). w, g, m and v are four separate arrays.
+   * One step of a stateful optimizer (PyTorch semantics; the formulas are in
+   * native/kernels/kernels.h next to OptimHyper): w and the state buffers
+   * `s` (OPTIM_STATES slots, as `Optim[kind]` lists them; null where unused)
+   * are updated in place. w, g and every buffer are separate arrays of the
+   * same length.
    */
-  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, o: AdamOptions, t: number): void;
+  optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
 }

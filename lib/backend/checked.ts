@@ -27,8 +27,8 @@
  * Errors name the op and the argument, what was expected and what came:
  *   fathom.backend.transpose2d: y overlaps x (same buffer, bytes 0..64); the output must not alias the input
  */
-import { Act, Binary, Reduce, Unary } from './backend.js';
-import type { AdamOptions, Backend, SgdOptions } from './backend.js';
+import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary } from './backend.js';
+import type { Backend, OptimOptions, SgdOptions } from './backend.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 /** The largest finite float32. */
@@ -194,19 +194,30 @@ function sgdOptions(op: string, v: unknown): SgdOptions {
   return o as unknown as SgdOptions;
 }
 
-function adamOptions(op: string, v: unknown): AdamOptions {
+/** optimStep's options: the common fields, then every kind-specific field given (all checked), the kind's own required. */
+function optimOptions(op: string, kind: keyof typeof Optim, v: unknown): OptimOptions {
   const o = obj(op, 'options', v);
   num32(op, 'lr', o.lr, { min: 0 });
-  num32(op, 'beta1', o.beta1, { min: 0, max: 1, maxOpen: true });
-  num32(op, 'beta2', o.beta2, { min: 0, max: 1, maxOpen: true });
-  if (Math.fround(o.beta1 as number) >= 1 || Math.fround(o.beta2 as number) >= 1) {
-    fail(op, `beta1 and beta2 must stay below 1 once rounded to float32, got ${o.beta1}, ${o.beta2}`);
-  }
+  num32(op, 'weightDecay', o.weightDecay, { min: 0 });
   num32(op, 'eps', o.eps, { min: 0, minOpen: true });
   if (Math.fround(o.eps as number) === 0) fail(op, `eps must stay above 0 once rounded to float32, got ${o.eps}`);
-  num32(op, 'weightDecay', o.weightDecay, { min: 0 });
-  bool(op, 'adamw', o.adamw);
-  return o as unknown as AdamOptions;
+  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || o.step < 1 || o.step > MAX) {
+    fail(op, `step (the step count) must be an integer >= 1, got ${describe(o.step)}`);
+  }
+  const reads: readonly string[] = Optim[kind].reads;
+  const ranges: Record<string, Range> = {
+    beta1: { min: 0, max: 1, maxOpen: true }, beta2: { min: 0, max: 1, maxOpen: true },
+    alpha: { min: 0, max: 1 }, rho: { min: 0, max: 1 }, momentum: { min: 0 }, lrDecay: { min: 0 },
+  };
+  for (const [key, r] of Object.entries(ranges)) {
+    if (o[key] === undefined && !reads.includes(key)) continue;
+    num32(op, key, o[key], r);
+    if (r.maxOpen && Math.fround(o[key] as number) >= 1) fail(op, `${key} must stay below 1 once rounded to float32, got ${o[key]}`);
+  }
+  for (const key of ['decoupled', 'amsgrad', 'centered']) {
+    if (o[key] !== undefined || reads.includes(key)) bool(op, key, o[key]);
+  }
+  return o as unknown as OptimOptions;
 }
 
 function labels(op: string, v: unknown, n: number, d: number): Int32Array {
@@ -561,24 +572,24 @@ export function checked(inner: Backend): Backend {
       k.sgdStep(w, g, v, opts, first);
     },
 
-    adamStep(w, g, m, v, opts, t) {
-      const o = 'adamStep';
-      args(o, arguments, 6);
+    optimStep(kind, w, g, s, opts) {
+      const o = 'optimStep';
+      args(o, arguments, 5);
+      enumName(o, 'kind', kind, Optim);
       const n = f32(o, 'w', w).length;
       f32(o, 'g', g, n);
-      f32(o, 'm', m, n);
-      f32(o, 'v', v, n);
-      adamOptions(o, opts);
-      if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX) {
-        fail(o, `t (the step count) must be an integer >= 1, got ${describe(t)}`);
+      if (!Array.isArray(s) || s.length !== OPTIM_STATES) fail(o, `s must be an array of ${OPTIM_STATES} state buffers (null where unused), got ${describe(s)}`);
+      const h = optimOptions(o, kind, opts);
+      const uses = Optim[kind].states(h);
+      for (let i = 0; i < OPTIM_STATES; i++) {
+        if (s[i] === null && !uses[i]) continue;
+        f32(o, `s[${i}]`, s[i], n);
+        apart(o, `s[${i}]`, s[i]!, 'w', w);
+        apart(o, `s[${i}]`, s[i]!, 'g', g);
+        for (let j = 0; j < i; j++) if (s[j]) apart(o, `s[${i}]`, s[i]!, `s[${j}]`, s[j]);
       }
       apart(o, 'w', w, 'g', g);
-      apart(o, 'w', w, 'm', m);
-      apart(o, 'w', w, 'v', v);
-      apart(o, 'm', m, 'g', g);
-      apart(o, 'v', v, 'g', g);
-      apart(o, 'v', v, 'm', m);
-      k.adamStep(w, g, m, v, opts, t);
+      k.optimStep(kind, w, g, s, opts);
     },
   };
   innerOf.set(b, inner);

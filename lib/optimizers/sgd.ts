@@ -1,9 +1,7 @@
 /** Stochastic gradient descent with momentum, Nesterov and weight decay (PyTorch semantics). */
 import { kernels as backend } from '../backend/index.js';
-import { Tensor } from '../tensor/tensor.js';
-import { optBool } from '../ops/options.js';
-import { describeValue } from '../tensor/shape.js';
-import { Optimizer, checkConfig, checkRate } from './optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer, flag, rate, type HyperSpec, type ParamGroup, type ParamGroupInput, type SlotState } from './optimizer.js';
 
 export interface SgdConfig {
   /** Learning rate, a finite number >= 0. Default 0.01. */
@@ -18,58 +16,66 @@ export interface SgdConfig {
   nesterov?: boolean;
 }
 
+const SPEC: HyperSpec = {
+  lr: { dflt: 0.01, check: rate(0) },
+  momentum: { dflt: 0, check: rate(0) },
+  dampening: { dflt: 0, check: rate(0, 1) },
+  weightDecay: { dflt: 0, check: rate(0) },
+  nesterov: { dflt: false, check: flag },
+};
+
 /**
- * SGD. Every hyper-parameter may be changed after construction; each
- * assignment is checked (`opt.lr = -1` throws), and step() checks the
- * combination (nesterov needs momentum > 0 and dampening 0).
+ * SGD (torch.optim.SGD). Per parameter, with g' = g + weightDecay·w:
+ * momentum = 0: w -= lr·g'; else b = first ? g' : momentum·b + (1 - dampening)·g',
+ * w -= lr·(nesterov ? g' + momentum·b : b).
+ *
+ * Every hyper-parameter may be changed after construction, per group
+ * (`opt.paramGroups[1].lr = 0.1`, checked at the next step()) or for all
+ * groups through the setters (`opt.lr = 0.1`, checked on assignment); step()
+ * checks the combination (nesterov needs momentum > 0 and dampening 0).
+ * State per parameter: `momentumBuffer` (when momentum > 0).
  */
 export class SGD extends Optimizer {
-  private h: Required<SgdConfig>;
-  private readonly velocity = new Map<Tensor, Float32Array>();
+  protected readonly stateKeys = ['momentumBuffer'] as const;
+  protected readonly countsSteps = false;
+  /** Scratch for momentum 0, where the kernel reads no buffer but the binding wants one of the right length. */
+  private readonly scratch = new Map<Tensor, Float32Array>();
 
-  /** @throws on an unknown or mistyped config entry or a value out of range. */
-  constructor(params: Iterable<Tensor>, cfg?: SgdConfig) {
-    super(params, 'SGD');
-    const c = checkConfig('SGD', cfg, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']);
-    this.h = {
-      lr: checkRate('SGD', 'lr', c.lr ?? 0.01, 0),
-      momentum: checkRate('SGD', 'momentum', c.momentum ?? 0, 0),
-      dampening: checkRate('SGD', 'dampening', c.dampening ?? 0, 0, 1),
-      weightDecay: checkRate('SGD', 'weightDecay', c.weightDecay ?? 0, 0),
-      nesterov: optBool('SGD', 'nesterov', c.nesterov, false),
+  /** @throws on an unknown or mistyped config entry, group or value out of range. */
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, cfg?: SgdConfig) {
+    super(params, 'SGD', SPEC, cfg);
+  }
+
+  get momentum(): number { return this.hyper('momentum'); }
+  set momentum(v: number) { this.setHyper('momentum', v); }
+  get dampening(): number { return this.hyper('dampening'); }
+  set dampening(v: number) { this.setHyper('dampening', v); }
+  get weightDecay(): number { return this.hyper('weightDecay'); }
+  set weightDecay(v: number) { this.setHyper('weightDecay', v); }
+  get nesterov(): boolean { return this.hyper('nesterov'); }
+  set nesterov(v: boolean) { this.setHyper('nesterov', v); }
+
+  protected override checkCombination(h: Record<string, unknown>, where: string, op = this.name): void {
+    const momentum = h.momentum as number, dampening = h.dampening as number;
+    if (h.nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new Error(`fathom.${op}: nesterov needs momentum > 0 and dampening = 0, got momentum ${momentum} and dampening ${dampening}${where}`);
+    }
+  }
+
+  protected update(p: Tensor, g: Float32Array, group: ParamGroup, s: SlotState): void {
+    const o = {
+      lr: group.lr, momentum: group.momentum as number, dampening: group.dampening as number,
+      weightDecay: group.weightDecay as number, nesterov: group.nesterov as boolean,
     };
-    this.checkHyperParameters();
-  }
-
-  get lr(): number { return this.h.lr; }
-  set lr(v: number) { this.h.lr = checkRate('SGD', 'lr', v, 0); }
-  get momentum(): number { return this.h.momentum; }
-  set momentum(v: number) { this.h.momentum = checkRate('SGD', 'momentum', v, 0); }
-  get dampening(): number { return this.h.dampening; }
-  set dampening(v: number) { this.h.dampening = checkRate('SGD', 'dampening', v, 0, 1); }
-  get weightDecay(): number { return this.h.weightDecay; }
-  set weightDecay(v: number) { this.h.weightDecay = checkRate('SGD', 'weightDecay', v, 0); }
-  get nesterov(): boolean { return this.h.nesterov; }
-  set nesterov(v: boolean) {
-    if (typeof v !== 'boolean') throw new Error(`fathom.SGD: nesterov must be a boolean, got ${describeValue(v)}`);
-    this.h.nesterov = v;
-  }
-
-  protected override checkHyperParameters(): void {
-    if (this.h.nesterov && (this.h.momentum <= 0 || this.h.dampening !== 0)) {
-      throw new Error(
-        `fathom.SGD: nesterov needs momentum > 0 and dampening = 0, got momentum ${this.h.momentum} and dampening ${this.h.dampening}`,
-      );
+    let v: Float32Array;
+    let first = false;
+    if (o.momentum !== 0) {
+      first = s.momentumBuffer === undefined; // PyTorch: a None buffer starts as g'
+      v = this.buffer(s, 'momentumBuffer', p.size);
+    } else {
+      v = (s.momentumBuffer as Float32Array | undefined) ?? this.scratch.get(p) ?? new Float32Array(p.size);
+      if (!s.momentumBuffer) this.scratch.set(p, v);
     }
-  }
-
-  protected update(p: Tensor, g: Float32Array): void {
-    let v = this.velocity.get(p);
-    const first = v === undefined;
-    if (!v) {
-      v = new Float32Array(p.size); // the momentum buffer (untouched when momentum = 0)
-      this.velocity.set(p, v);
-    }
-    backend().sgdStep(p.data as Float32Array, g, v, { ...this.h }, first);
+    backend().sgdStep(p.data as Float32Array, g, v, o, first);
   }
 }

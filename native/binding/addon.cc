@@ -120,7 +120,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("biasAct", &Addon::BiasAct),
         InstanceMethod("biasActBackward", &Addon::BiasActBackward),
         InstanceMethod("sgdStep", &Addon::SgdStep),
-        InstanceMethod("adamStep", &Addon::AdamStep),
+        InstanceMethod("optimStep", &Addon::OptimStep),
     });
   }
 
@@ -541,26 +541,44 @@ class Addon : public Napi::Addon<Addon> {
     ops::sgd_step(n, w, g, v, lr, momentum, dampening, wd, nesterov, a.flag(8, "first"));
     return Undefined(info);
   }
-  // adamStep(w, g, m, v, lr, beta1, beta2, eps, weightDecay, adamw, t)
-  Napi::Value AdamStep(Info info) {
-    Args a(info, "adamStep", 11);
-    int64_t n = a.len(0, "w");
-    int64_t t = a.dim(10, "t");
-    if (t < 1) a.fail("t (the step count) must be >= 1, got 0");
-    float* w = a.f32(0, "w", n);
-    const float* g = a.f32(1, "g", n);
-    float *m = a.f32(2, "m", n), *v = a.f32(3, "v", n);
+  // optimStep(kind, w, g, s0, s1, s2, step, lr, weightDecay, eps, beta1, beta2, alpha, rho,
+  //           momentum, lrDecay, decoupled, amsgrad, centered)
+  // kernels.h (Optim, OptimHyper): every number is checked whatever the kind (unused ones
+  // come as 0); the state buffers the kind uses under these values must be given.
+  Napi::Value OptimStep(Info info) {
+    Args a(info, "optimStep", 19);
+    const Optim kind = (Optim)a.enumv(0, "kind", (int32_t)Optim::Count);
+    int64_t n = a.len(1, "w");
+    float* w = a.f32(1, "w", n);
+    const float* g = a.f32(2, "g", n);
+    static const char* const names[kOptimStates] = {"s0", "s1", "s2"};
+    float* s[kOptimStates];
+    for (int j = 0; j < kOptimStates; ++j) s[j] = a.f32_or_null(3 + j, names[j], n);
+    OptimHyper h;
+    h.step = a.dim(6, "step");
+    if (h.step < 1) a.fail("step (the step count) must be >= 1, got 0");
+    h.lr = (float)a.finite32(7, "lr", 0.0);
+    h.weight_decay = (float)a.finite32(8, "weightDecay", 0.0);
+    h.eps = (float)a.finite32(9, "eps", 0.0);
+    if (!(h.eps > 0)) a.fail("eps must be > 0 in float32, got " + Args::show(a.num(9, "eps")));
+    h.beta1 = (float)a.finite32(10, "beta1", 0.0, 1.0, true);
+    h.beta2 = (float)a.finite32(11, "beta2", 0.0, 1.0, true);
+    h.alpha = (float)a.finite32(12, "alpha", 0.0, 1.0);
+    h.rho = (float)a.finite32(13, "rho", 0.0, 1.0);
+    h.momentum = (float)a.finite32(14, "momentum", 0.0);
+    h.lr_decay = (float)a.finite32(15, "lrDecay", 0.0);
+    h.decoupled = a.flag(16, "decoupled");
+    h.amsgrad = a.flag(17, "amsgrad");
+    h.centered = a.flag(18, "centered");
+    for (int j = 0; j < kOptimStates; ++j) {
+      if (optim_uses_state(kind, h, j) && info[3 + j].IsNull()) a.fail(std::string(names[j]) + " (a state buffer this optimizer uses) must be a Float32Array, got null");
+      if (!s[j]) continue;
+      a.apart(names[j], s[j], 4 * n, "w", w, 4 * n);
+      a.apart(names[j], s[j], 4 * n, "g", g, 4 * n);
+      for (int k = 0; k < j; ++k) a.apart(names[j], s[j], 4 * n, names[k], s[k], 4 * n);
+    }
     a.apart("w", w, 4 * n, "g", g, 4 * n);
-    a.apart("w", w, 4 * n, "m", m, 4 * n);
-    a.apart("w", w, 4 * n, "v", v, 4 * n);
-    a.apart("m", m, 4 * n, "g", g, 4 * n);
-    a.apart("v", v, 4 * n, "g", g, 4 * n);
-    a.apart("v", v, 4 * n, "m", m, 4 * n);
-    const float lr = (float)a.finite32(4, "lr", 0.0);
-    const float b1 = (float)a.finite32(5, "beta1", 0.0, 1.0, true), b2 = (float)a.finite32(6, "beta2", 0.0, 1.0, true);
-    const float eps = (float)a.finite32(7, "eps", 0.0);
-    if (!(eps > 0)) a.fail("eps must be > 0 in float32, got " + Args::show(a.num(7, "eps")));
-    ops::adam_step(n, w, g, m, v, lr, b1, b2, eps, (float)a.finite32(8, "weightDecay", 0.0), a.flag(9, "adamw"), t);
+    ops::optim_step(kind, n, w, g, s, h);
     return Undefined(info);
   }
 };

@@ -130,12 +130,53 @@ using GemmFn = void (*)(bool transA, bool transB, int64_t M, int64_t N, int64_t 
 using SgdStepFn = void (*)(int64_t n, float* w, const float* g, float* v, float lr,
                            float momentum, float dampening, float weight_decay,
                            bool nesterov, bool first);
-// Adam (PyTorch semantics, L2 weight decay added to g; decoupled when adamw):
-// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; mhat = m / (1 - b1^t);
-// vhat = v / (1 - b2^t); w -= lr * mhat / (sqrt(vhat) + eps). t >= 1.
-using AdamStepFn = void (*)(int64_t n, float* w, const float* g, float* m, float* v,
-                            float lr, float beta1, float beta2, float eps,
-                            float weight_decay, bool adamw, int64_t t);
+// Optimizers with per-parameter state, one signature for all (a new optimizer
+// is one enum entry, its fields in OptimHyper, a ref kernel and a TS twin).
+// s[0..2]: the state buffers (n floats each, updated in place; nullptr where
+// the kind does not use one under h), in the order listed below. g' = g + wd*w
+// (L2) unless said otherwise; t = h.step >= 1 counts this parameter's steps.
+//   Adam      s = {m, v, vmax (amsgrad only)}. decoupled (AdamW): w -= lr*wd*w
+//             first and g' = g. m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+//             amsgrad: vmax = max(vmax, v), u = vmax, else u = v;
+//             w -= lr * (m / (1 - b1^t)) / (sqrt(u / (1 - b2^t)) + eps)
+//   Adagrad   s = {sum}. clr = lr / (1 + (t-1) lr_decay); sum += g'^2;
+//             w -= clr * g' / (sqrt(sum) + eps)
+//   RMSprop   s = {sq, buf (momentum > 0), gavg (centered)}. sq = a sq + (1-a) g'^2;
+//             centered: gavg = a gavg + (1-a) g', d = sqrt(sq - gavg^2) + eps,
+//             else d = sqrt(sq) + eps; momentum > 0: buf = momentum buf + g'/d,
+//             w -= lr buf; else w -= lr g'/d
+//   Adadelta  s = {sq, acc}. sq = rho sq + (1-rho) g'^2;
+//             delta = sqrt(acc + eps) / sqrt(sq + eps) * g'; acc = rho acc + (1-rho) delta^2;
+//             w -= lr delta
+//   Adamax    s = {m, u}. m = b1 m + (1-b1) g'; u = max(b2 u, |g'| + eps);
+//             w -= lr / (1 - b1^t) * m / u
+// max() propagates NaN (as torch.maximum). w, g and the buffers are separate arrays.
+enum class Optim : int32_t { Adam = 0, Adagrad = 1, RMSprop = 2, Adadelta = 3, Adamax = 4, Count };
+constexpr int kOptimStates = 3;
+struct OptimHyper {
+  float lr = 0, weight_decay = 0, eps = 0;
+  float beta1 = 0, beta2 = 0;  // Adam, Adamax
+  float alpha = 0;             // RMSprop
+  float rho = 0;               // Adadelta
+  float momentum = 0;          // RMSprop
+  float lr_decay = 0;          // Adagrad
+  int64_t step = 1;            // t >= 1
+  bool decoupled = false;      // Adam: AdamW's decoupled weight decay
+  bool amsgrad = false;        // Adam
+  bool centered = false;       // RMSprop
+};
+// Whether kind k reads and writes state buffer i under h (the others may be null).
+inline bool optim_uses_state(Optim k, const OptimHyper& h, int i) {
+  switch (k) {
+    case Optim::Adam: return i < 2 || (i == 2 && h.amsgrad);
+    case Optim::Adagrad: return i == 0;
+    case Optim::RMSprop: return i == 0 || (i == 1 && h.momentum > 0) || (i == 2 && h.centered);
+    case Optim::Adadelta: case Optim::Adamax: return i < 2;
+    default: return false;
+  }
+}
+using OptimStepFn = void (*)(int64_t n, float* w, const float* g, float* const* s,
+                             const OptimHyper& h);
 
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512", "neon"
@@ -162,7 +203,7 @@ struct KernelTable {
   BiasActFn bias_act;
   BiasActBwdFn bias_act_bwd;
   SgdStepFn sgd_step;
-  AdamStepFn adam_step;
+  OptimStepFn optim_step[(int)Optim::Count];  // indexed by Optim
 };
 
 }  // namespace fathom

@@ -248,11 +248,13 @@ void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* 
   });
 }
 
-void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float* m, float* v,
-               float lr, float beta1, float beta2, float eps, float weight_decay, bool adamw,
-               int64_t t) {
+void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const float* g,
+                float* const* s, const OptimHyper& h) {
+  const OptimStepFn f = k.optim_step[(int)kind];
   split(n, kCheap / 2, kAlign, [&](int64_t b, int64_t e) {
-    k.adam_step(e - b, w + b, g + b, m + b, v + b, lr, beta1, beta2, eps, weight_decay, adamw, t);
+    float* sb[kOptimStates];
+    for (int j = 0; j < kOptimStates; ++j) sb[j] = s[j] ? s[j] + b : nullptr;
+    f(e - b, w + b, g + b, sb, h);
   });
 }
 
@@ -363,9 +365,8 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
               float dampening, float weight_decay, bool nesterov, bool first) {
   sgd_step(active(), n, w, g, v, lr, momentum, dampening, weight_decay, nesterov, first);
 }
-void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
-               float beta2, float eps, float weight_decay, bool adamw, int64_t t) {
-  adam_step(active(), n, w, g, m, v, lr, beta1, beta2, eps, weight_decay, adamw, t);
+void optim_step(Optim kind, int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
+  optim_step(active(), kind, n, w, g, s, h);
 }
 
 }  // namespace ops

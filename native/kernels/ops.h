@@ -62,8 +62,8 @@ void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* 
                   Act act);
 void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
               float dampening, float weight_decay, bool nesterov, bool first);
-void adam_step(int64_t n, float* w, const float* g, float* m, float* v, float lr, float beta1,
-               float beta2, float eps, float weight_decay, bool adamw, int64_t t);
+// One step of optimizer `kind` (kernels.h: Optim, OptimHyper); s[kOptimStates] as the kind lists them.
+void optim_step(Optim kind, int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
 
 // The same on an explicit table.
 void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p);
@@ -105,9 +105,8 @@ void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, co
                   float* dz, float* dbias, Act act);
 void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* v, float lr,
               float momentum, float dampening, float weight_decay, bool nesterov, bool first);
-void adam_step(const KernelTable& k, int64_t n, float* w, const float* g, float* m, float* v,
-               float lr, float beta1, float beta2, float eps, float weight_decay, bool adamw,
-               int64_t t);
+void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const float* g,
+                float* const* s, const OptimHyper& h);
 
 }  // namespace ops
 }  // namespace fathom

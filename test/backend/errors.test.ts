@@ -66,7 +66,7 @@ describe.skipIf(!nativeBinding())('native binding argument checks', () => {
     expect(() => b.xentLabels(2, 3, f(6), new Int32Array([0, 3]), f(6))).toThrow(/fathom.xentLabels: labels\[1\] = 3 is outside \[0, 3\)/);
     expect(() => b.xentLabels(1, 3, f(3), new Int32Array([-1]), f(3))).toThrow(/labels\[0\] = -1/);
     expect(() => b.sgdStep(f(2), f(2), f(2), NaN, 0, 0, 0, false, true)).toThrow(/fathom.sgdStep: lr must be finite in float32 .*got nan/);
-    expect(() => b.adamStep(f(2), f(2), f(2), f(2), 0.1, 0.9, 0.999, 1e-8, 0, false, 0)).toThrow(/t \(the step count\) must be >= 1/);
+    expect(() => b.optimStep(0, f(2), f(2), f(2), f(2), null, 0, 0.1, 0, 1e-8, 0.9, 0.999, 0, 0, 0, 0, false, false, false)).toThrow(/step \(the step count\) must be >= 1/);
     expect(() => b.randNormal(f(2), 1n, 0n, 0, Infinity)).toThrow(/std must be finite/);
     expect(() => b.setNumThreads(0)).toThrow(/threads must be >= 1/);
   });
@@ -79,7 +79,7 @@ describe.skipIf(!nativeBinding())('native binding argument checks', () => {
 
   it('survives a storm of bad calls (no crash, still computes)', () => {
     const bad: unknown[] = [undefined, null, 1, 'x', {}, [], f(0), new Int32Array(3), -1, NaN, 2 ** 53];
-    const fns = ['unary', 'binary', 'gemm', 'reduce', 'softmax', 'xentLabels', 'argmax', 'fill', 'randUniform', 'adamStep'] as const;
+    const fns = ['unary', 'binary', 'gemm', 'reduce', 'softmax', 'xentLabels', 'argmax', 'fill', 'randUniform', 'optimStep'] as const;
     let thrown = 0;
     for (const name of fns) {
       for (const v of bad) {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
-import type { AdamOptions, Backend, SgdOptions } from '../../lib/backend/backend.js';
+import type { Backend, OptimOptions, SgdOptions } from '../../lib/backend/backend.js';
 
 const f = (n: number) => new Float32Array(n);
 const filled = (n: number, v = 1) => new Float32Array(n).fill(v);
@@ -17,7 +17,7 @@ const detached = (n: number) => {
   return a;
 };
 const sgd = (o: Partial<SgdOptions> = {}): SgdOptions => ({ lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, ...o });
-const adam = (o: Partial<AdamOptions> = {}): AdamOptions => ({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, adamw: false, ...o });
+const adam = (o: Partial<OptimOptions> = {}): OptimOptions => ({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false, step: 1, ...o });
 // Helpers that pass deliberately ill-typed arguments.
 const any = (v: unknown) => v as never;
 
@@ -112,9 +112,10 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
       /^fathom\.backend\.copy: y overlaps x \(same buffer, bytes 8\.\.32\); y may be x itself \(the same view, in place\) but must not partly overlap it$/,
     );
     const m = f(4);
-    expect(() => B.adamStep(f(4), f(4), m, m, adam(), 1)).toThrow(/^fathom\.backend\.adamStep: v overlaps m \(same buffer, bytes 0\.\.16\)/);
+    expect(() => B.optimStep('adam', f(4), f(4), [m, m, null], adam())).toThrow(/^fathom\.backend\.optimStep: s\[1\] overlaps s\[0\] \(same buffer, bytes 0\.\.16\)/);
     const w = f(4);
-    expect(() => B.adamStep(w, w, f(4), f(4), adam(), 1)).toThrow(/adamStep: w overlaps g/);
+    expect(() => B.optimStep('adam', w, w, [f(4), f(4), null], adam())).toThrow(/optimStep: w overlaps g/);
+    expect(() => B.optimStep('adam', w, f(4), [w, f(4), null], adam())).toThrow(/optimStep: s\[0\] overlaps w/);
     expect(() => B.sgdStep(w, f(4), w, sgd(), true)).toThrow(/sgdStep: w overlaps v/);
     const c = f(4);
     expect(() => B.gemm(false, false, 2, 2, 2, 1, c, f(4), 0, c)).toThrow(/^fathom\.backend\.gemm: c overlaps a/);
@@ -174,13 +175,21 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
     expect(() => B.sgdStep(w(), f(4), f(4), sgd({ momentum: NaN }), true)).toThrow(/sgdStep: momentum must be a number/);
     expect(() => B.sgdStep(w(), f(4), f(4), sgd({ nesterov: true, dampening: 0.5 }), true)).toThrow(/nesterov needs momentum > 0 and dampening = 0/);
     expect(() => B.sgdStep(w(), f(4), f(4), any(null), true)).toThrow(/sgdStep: options must be an options object, got null/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam({ lr: 1e300 }), 1)).toThrow(/adamStep: lr must be a number that is finite in float32/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam({ beta1: 1 }), 1)).toThrow(/adamStep: beta1 must be in \[0, 1\), got 1/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam({ beta2: 0.9999999999 }), 1)).toThrow(/beta1 and beta2 must stay below 1 once rounded to float32/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam({ eps: 0 }), 1)).toThrow(/adamStep: eps must be in \(0, Infinity\), got 0/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam({ eps: 1e-50 }), 1)).toThrow(/eps must stay above 0 once rounded to float32/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam(), 0)).toThrow(/adamStep: t \(the step count\) must be an integer >= 1, got number 0/);
-    expect(() => B.adamStep(w(), f(4), f(4), f(4), adam(), 1.5)).toThrow(/t \(the step count\) must be an integer >= 1, got number 1\.5/);
+    const st = (): [Float32Array, Float32Array, null] => [f(4), f(4), null];
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ lr: 1e300 }))).toThrow(/optimStep: lr must be a number that is finite in float32/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ beta1: 1 }))).toThrow(/optimStep: beta1 must be in \[0, 1\), got 1/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ beta2: 0.9999999999 }))).toThrow(/beta2 must stay below 1 once rounded to float32/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ eps: 0 }))).toThrow(/optimStep: eps must be in \(0, Infinity\), got 0/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ eps: 1e-50 }))).toThrow(/eps must stay above 0 once rounded to float32/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ step: 0 }))).toThrow(/optimStep: step \(the step count\) must be an integer >= 1, got number 0/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ step: 1.5 }))).toThrow(/step \(the step count\) must be an integer >= 1, got number 1\.5/);
+    expect(() => B.optimStep('adam', w(), f(4), st(), adam({ amsgrad: true }))).toThrow(/optimStep: s\[2\] must be a Float32Array/);
+    expect(() => B.optimStep(any('adamx'), w(), f(4), st(), adam())).toThrow(/optimStep: kind must be one of 'adam', 'adagrad', 'rmsprop', 'adadelta', 'adamax', got/);
+    expect(() => B.optimStep('rmsprop', w(), f(4), st(), adam({ alpha: 1.5, momentum: 0, centered: false }))).toThrow(/optimStep: alpha must be in \[0, 1\], got 1.5/);
+    expect(() => B.optimStep('rmsprop', w(), f(4), [f(4), null, null], adam({ alpha: 0.9, momentum: 0.9, centered: false }))).toThrow(/optimStep: s\[1\] must be a Float32Array/);
+    expect(() => B.optimStep('adadelta', w(), f(4), st(), adam())).toThrow(/optimStep: rho must be a number that is finite in float32 .*got undefined/);
+    expect(() => B.optimStep('adagrad', w(), f(4), st(), adam({ lrDecay: -1 }))).toThrow(/optimStep: lrDecay must be in \[0, Infinity\), got -1/);
+    expect(() => B.optimStep('adam', w(), f(4), [f(4), f(4)], adam())).toThrow(/optimStep: s must be an array of 3 state buffers/);
     // The largest accepted lr still writes finite values.
     const ww = w();
     B.sgdStep(ww, filled(4, 1e-3), f(4), sgd({ lr: 3e38, momentum: 0 }), true);
@@ -223,13 +232,16 @@ describe.skipIf(!nativeBinding())('the addon re-checks overlap and float32 range
     const buf = f(10);
     expect(() => b.copy(buf.subarray(0, 8), buf.subarray(2, 10))).toThrow(/^fathom\.copy: y overlaps x \(24 bytes in common\); y may be x itself but must not partly overlap it$/);
     const m = f(4);
-    expect(() => b.adamStep(f(4), f(4), m, m, 1e-3, 0.9, 0.999, 1e-8, 0, false, 1)).toThrow(/^fathom\.adamStep: v overlaps m/);
+    expect(() => b.optimStep(0, f(4), f(4), m, m, null, 1, 1e-3, 0, 1e-8, 0.9, 0.999, 0, 0, 0, 0, false, false, false)).toThrow(/^fathom\.optimStep: s1 overlaps s0/);
+    expect(() => b.optimStep(0, f(4), f(4), f(4), f(4), null, 1, 1e-3, 0, 1e-8, 0.9, 0.999, 0, 0, 0, 0, false, true, false)).toThrow(/^fathom\.optimStep: s2 \(a state buffer this optimizer uses\) must be a Float32Array, got null/);
+    expect(() => b.optimStep(5, f(4), f(4), f(4), f(4), null, 1, 1e-3, 0, 1e-8, 0.9, 0.999, 0, 0, 0, 0, false, false, false)).toThrow(/^fathom\.optimStep: kind out of range/);
     const c = f(4);
     expect(() => b.gemm(false, false, 2, 2, 2, 1, f(4), c, 0, c)).toThrow(/^fathom\.gemm: c overlaps b/);
     expect(() => b.sgdStep(filled(2), f(2), f(2), 1e300, 0, 0, 0, false, true)).toThrow(/^fathom\.sgdStep: lr must be finite in float32/);
     expect(() => b.sgdStep(filled(2), f(2), f(2), -1, 0, 0, 0, false, true)).toThrow(/^fathom\.sgdStep: lr must be in \[0, /);
-    expect(() => b.adamStep(f(2), f(2), f(2), f(2), 1e-3, 1, 0.999, 1e-8, 0, false, 1)).toThrow(/^fathom\.adamStep: beta1 must be in \[0, 1\)/);
-    expect(() => b.adamStep(f(2), f(2), f(2), f(2), 1e-3, 0.9, 0.999, 0, 0, false, 1)).toThrow(/^fathom\.adamStep: eps must be > 0/);
+    expect(() => b.optimStep(0, f(2), f(2), f(2), f(2), null, 1, 1e-3, 0, 1e-8, 1, 0.999, 0, 0, 0, 0, false, false, false)).toThrow(/^fathom\.optimStep: beta1 must be in \[0, 1\)/);
+    expect(() => b.optimStep(0, f(2), f(2), f(2), f(2), null, 1, 1e-3, 0, 0, 0.9, 0.999, 0, 0, 0, 0, false, false, false)).toThrow(/^fathom\.optimStep: eps must be > 0/);
+    expect(() => b.optimStep(2, f(2), f(2), f(2), null, null, 1, 1e-3, 0, 1e-8, 0, 0, 1.5, 0, 0, 0, false, false, false)).toThrow(/^fathom\.optimStep: alpha must be in \[0, 1\]/);
     expect(() => b.randUniform(f(2), 1n, 0n, -1e300, 1e300)).toThrow(/^fathom\.randUniform: lo must be finite in float32/);
     const wide = f(64);
     b.randUniform(wide, 1n, 0n, -3e38, 3e38);

@@ -11,7 +11,7 @@
 //   npx vitest run test/backend/parity.test.ts
 //   FATHOM_ISA=scalar npx vitest run test/backend/parity.test.ts
 import { describe, expect, it } from 'vitest';
-import type { AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../../lib/backend/backend.js';
+import { Optim, type Backend, type BinaryOp, type OptimKind, type OptimOptions, type ReduceOp, type SgdOptions, type UnaryOp } from '../../lib/backend/backend.js';
 import { Binary, Unary } from '../../lib/backend/backend.js';
 import { getBackendByName, nativeBinding, nativeLoadError } from '../../lib/backend/index.js';
 import { tsBackend as T } from '../../lib/backend/ts/index.js';
@@ -59,9 +59,10 @@ const TOL = {
   layout: EXACT, // transpose2d, argmax, fill, copy
   uniform: EXACT,
   normal: R(1e-6), // float64 libm (cos/sin/log) may differ from V8's by an ulp before rounding
+  // AVX2 computes the optimizers in float (ref and TS in double): a few float roundings.
   optimW: R(1e-6, 1e-7),
-  optimState: R(1e-6, 2e-7), // m, v ~ 1: a float rounding or two of ulp(1) = 1.2e-7
-  adamV: R(2e-6, 1e-10),
+  optimWLr1: R(1e-6, 3e-7), // Adadelta (lr 1: steps ~100x the others', w ~ 2: ulp(2) = 2.4e-7 after cancellation)
+  optimState: R(1e-5, 2e-7), // m, v ~ 1 (cancellation: a float rounding or two of ulp(1) = 1.2e-7); sqrt / divide chains: rel 1e-5
 };
 /** GEMM: inputs in [-1, 1], so |acc| <= k; float accumulation error grows with k. */
 const GEMM_TOL = (k: number, alpha: number, beta: number): Tolerance =>
@@ -621,32 +622,46 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
       });
     }
 
-    const ADAM_CASES: { name: string; o: AdamOptions; t: number }[] = [];
-    for (const adamw of [false, true]) {
-      for (const t of [1, 10]) {
-        for (const weightDecay of [0, 0.01]) {
-          ADAM_CASES.push({
-            name: `${adamw ? 'adamw' : 'adam'} t=${t} wd=${weightDecay}`,
-            o: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, adamw },
-            t,
-          });
+    // optimStep: every kind, its flags, weight decay on and off, from zero state (step 1) and from
+    // a state a few steps in (step 10); w and every state buffer compared.
+    const OPTIM_CASES: { kind: OptimKind; o: OptimOptions }[] = [];
+    const base = { lr: 1e-2, eps: 1e-6 };
+    for (const step of [1, 10]) {
+      for (const weightDecay of [0, 0.01]) {
+        const c = { ...base, weightDecay, step };
+        for (const decoupled of [false, true]) {
+          for (const amsgrad of [false, true]) OPTIM_CASES.push({ kind: 'adam', o: { ...c, beta1: 0.9, beta2: 0.999, decoupled, amsgrad } });
         }
+        OPTIM_CASES.push({ kind: 'adagrad', o: { ...c, lrDecay: 0 } }, { kind: 'adagrad', o: { ...c, lrDecay: 0.1 } });
+        for (const momentum of [0, 0.9]) {
+          for (const centered of [false, true]) OPTIM_CASES.push({ kind: 'rmsprop', o: { ...c, alpha: 0.99, momentum, centered } });
+        }
+        OPTIM_CASES.push({ kind: 'adadelta', o: { ...c, lr: 1, rho: 0.9 } }, { kind: 'adamax', o: { ...c, beta1: 0.9, beta2: 0.999 } });
       }
     }
-    for (const { name, o, t } of ADAM_CASES) {
-      it(`adamStep ${name}`, () => {
+    for (const { kind, o } of OPTIM_CASES) {
+      const name = `${kind} ${Object.entries(o).filter(([k]) => !['lr', 'eps'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+      it(`optimStep ${name}`, () => {
+        const uses = Optim[kind].states(o);
         for (const n of LENGTHS) {
           const w = randomArray(n, 2900 + n, -2, 2);
           const g = randomArray(n, 3000 + n);
-          // t = 1 starts from zero state; t = 10 from a state a few steps in.
-          const m = t === 1 ? new Float32Array(n) : randomArray(n, 3100 + n, -0.5, 0.5);
-          const v = t === 1 ? new Float32Array(n) : randomArray(n, 3200 + n, 0, 0.01);
-          const [wn, mn, vn, wt, mt, vt] = [w, m, v, w, m, v].map((a) => a.slice());
-          N.adamStep(wn, g.slice(), mn, vn, o, t);
-          T.adamStep(wt, g.slice(), mt, vt, o, t);
-          compareArrays(`adamStep ${name} w n=${n}`, wn, wt, TOL.optimW);
-          compareArrays(`adamStep ${name} m n=${n}`, mn, mt, TOL.optimState);
-          compareArrays(`adamStep ${name} v n=${n}`, vn, vt, TOL.adamV);
+          // Step 1 starts from zero state (Adagrad's sum from 0.1); later steps from non-negative
+          // second moments and signed first moments. Centered RMSprop's grad average stays small
+          // beside its square average (sq >= gavg^2, as any real history gives).
+          const s = [0, 1, 2].map((j) => {
+            if (!uses[j]) return null;
+            if (o.step === 1) return new Float32Array(n).fill(kind === 'adagrad' ? 0.1 : 0);
+            const signed = (kind === 'adam' || kind === 'adamax') && j === 0;
+            if (kind === 'rmsprop' && j === 2) return randomArray(n, 3300 + n, -0.05, 0.05);
+            return signed ? randomArray(n, 3100 + n + j, -0.5, 0.5) : randomArray(n, 3200 + n + j, 0.01, 0.1);
+          });
+          const sn = s.map((a) => a && a.slice()), st = s.map((a) => a && a.slice());
+          const [wn, wt] = [w.slice(), w.slice()];
+          N.optimStep(kind, wn, g.slice(), sn, o);
+          T.optimStep(kind, wt, g.slice(), st, o);
+          compareArrays(`optimStep ${name} w n=${n}`, wn, wt, kind === 'adadelta' ? TOL.optimWLr1 : TOL.optimW);
+          for (let j = 0; j < 3; j++) if (sn[j]) compareArrays(`optimStep ${name} s[${j}] n=${n}`, sn[j]!, st[j]!, TOL.optimState);
         }
       });
     }

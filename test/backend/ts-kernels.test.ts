@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { tsBackend as B } from '../../lib/backend/ts/index.js';
 import { philox4x32 } from '../../lib/backend/ts/kernels/random.js';
-import type { AdamOptions, SgdOptions } from '../../lib/backend/backend.js';
+import type { OptimOptions, SgdOptions } from '../../lib/backend/backend.js';
 
 const f32 = (xs: number[]) => new Float32Array(xs);
 const list = (a: Float32Array | Int32Array) => Array.from(a);
@@ -472,14 +472,14 @@ describe('ts optimizers', () => {
     expect([w[0], v[0]]).toEqual([-1.5, 2]);
   });
 
-  const adam = (o: Partial<AdamOptions>): AdamOptions => ({ lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, adamw: false, ...o });
+  const adam = (o: Partial<OptimOptions>): OptimOptions => ({ lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false, step: 1, ...o });
 
   it('Adam first step moves each weight by about lr·sign(g)', () => {
     // t = 1: mhat = g, vhat = g², step = lr·g/(|g| + eps)
     const w = f32([1, 1]);
     const m = new Float32Array(2);
     const v = new Float32Array(2);
-    B.adamStep(w, f32([3, -0.5]), m, v, adam({}), 1);
+    B.optimStep('adam', w, f32([3, -0.5]), [m, v, null], adam({}));
     close(w, [0.9, 1.1], 1e-6);
     close(m, [0.3, -0.05]);
     close(v, [0.009, 0.00025]);
@@ -491,8 +491,8 @@ describe('ts optimizers', () => {
     const w = f32([0]);
     const m = new Float32Array(1);
     const v = new Float32Array(1);
-    B.adamStep(w, f32([1]), m, v, adam({}), 1);
-    B.adamStep(w, f32([1]), m, v, adam({}), 2);
+    B.optimStep('adam', w, f32([1]), [m, v, null], adam({}));
+    B.optimStep('adam', w, f32([1]), [m, v, null], adam({ step: 2 }));
     close(w, [-0.2], 1e-6);
     close(m, [0.19]);
     close(v, [0.001999]);
@@ -501,12 +501,12 @@ describe('ts optimizers', () => {
   it('L2 weight decay vs decoupled (AdamW)', () => {
     // L2: g' = 0 + 0.5·2 = 1 -> step lr·1/(1+eps) = 0.1 -> w = 1.9
     const w1 = f32([2]);
-    B.adamStep(w1, f32([0]), new Float32Array(1), new Float32Array(1), adam({ weightDecay: 0.5 }), 1);
+    B.optimStep('adam', w1, f32([0]), [new Float32Array(1), new Float32Array(1), null], adam({ weightDecay: 0.5 }));
     close(w1, [1.9], 1e-6);
     // AdamW: w = 2 - 0.1·0.5·2 = 1.9 first, then g = 0 gives m = v = 0 -> no further move
     const w2 = f32([2]);
     const m2 = new Float32Array(1);
-    B.adamStep(w2, f32([0]), m2, new Float32Array(1), adam({ weightDecay: 0.5, adamw: true }), 1);
+    B.optimStep('adam', w2, f32([0]), [m2, new Float32Array(1), null], adam({ weightDecay: 0.5, decoupled: true }));
     close(w2, [1.9], 1e-6);
     expect(m2[0]).toBe(0);
   });

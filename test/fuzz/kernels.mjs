@@ -22,8 +22,26 @@ function sgdOpts(R) {
     weightDecay: R.pick([0, 1e-4, 0.1]), nesterov,
   };
 }
-function adamOpts(R) {
-  return { lr: R.pick([0, 1e-3, 0.1]), beta1: R.pick([0, 0.9]), beta2: R.pick([0.9, 0.999]), eps: R.pick([1e-8, 1e-6]), weightDecay: R.pick([0, 0.01]), adamw: R.chance(0.5) };
+export const OPTIM = ['adam', 'adagrad', 'rmsprop', 'adadelta', 'adamax'];
+// The fields each optimStep kind reads besides lr, weightDecay, eps, step (lib/backend/backend.ts: Optim).
+const OPTIM_READS = {
+  adam: ['beta1', 'beta2', 'decoupled', 'amsgrad'], adagrad: ['lrDecay'], rmsprop: ['alpha', 'momentum', 'centered'],
+  adadelta: ['rho'], adamax: ['beta1', 'beta2'],
+};
+function optimOpts(R, kind) {
+  const all = {
+    beta1: R.pick([0, 0.9]), beta2: R.pick([0.9, 0.999]), alpha: R.pick([0.9, 0.99, 1]), rho: R.pick([0, 0.9, 1]),
+    momentum: R.pick([0, 0.9]), lrDecay: R.pick([0, 0.01]), decoupled: R.chance(0.5), amsgrad: R.chance(0.5), centered: R.chance(0.5),
+  };
+  const o = { lr: R.pick([0, 1e-3, 0.1]), weightDecay: R.pick([0, 0.01]), eps: R.pick([1e-8, 1e-6]), step: R.int(1, 5) };
+  for (const f of OPTIM_READS[kind]) o[f] = all[f];
+  return o;
+}
+function optimUses(kind, o) {
+  if (kind === 'adam') return [true, true, o.amsgrad === true];
+  if (kind === 'adagrad') return [true, false, false];
+  if (kind === 'rmsprop') return [true, o.momentum > 0, o.centered === true];
+  return [true, true, false];
 }
 
 /**
@@ -200,9 +218,16 @@ export const KERNELS = {
     const n = dims(R);
     return { args: [R.f32(n), R.f32(n), R.f32(n), sgdOpts(R), R.chance(0.5)], kinds: ['f32', 'f32', 'f32', 'sgd', 'bool'], outs: [0, 2], sameOk: [], check: finiteOuts };
   },
-  adamStep(R) {
-    const n = dims(R);
-    return { args: [R.f32(n), R.f32(n), R.f32(n), R.f32(n, 0, 1), adamOpts(R), R.int(1, 5)], kinds: ['f32', 'f32', 'f32', 'f32', 'adam', 'step'], outs: [0, 2, 3], sameOk: [], check: finiteOuts };
+  optimStep(R) {
+    const n = dims(R), kind = R.pick(OPTIM), o = optimOpts(R, kind), uses = optimUses(kind, o);
+    // Second-moment style buffers (all but Adam's and Adamax's first) hold values >= 0.
+    const s = uses.map((u, j) => (u ? (j === 0 && (kind === 'adam' || kind === 'adamax') ? R.f32(n) : R.f32(n, 0, 1)) : null));
+    if (kind === 'rmsprop' && o.centered) s[2] = new Float32Array(n); // grad average 0: sq - gavg^2 stays >= 0
+    if (kind === 'adam') s[1] = R.f32(n, 0, 1);
+    return {
+      args: [kind, R.f32(n), R.f32(n), s, o], kinds: ['optim', 'f32', 'f32', `states:${uses.map((u) => (u ? 1 : 0)).join('')}`, `optimOpts:${kind}`],
+      outs: [1, 3], sameOk: [], check: finiteOuts,
+    };
   },
 };
 
@@ -246,9 +271,14 @@ const BAD = {
   beta1: [1, -0.1, 1.5, NaN, 0.999999999],
   beta2: [1, -0.1, 2, NaN],
   eps: [0, -1e-8, 1e-50, NaN, 1e300],
+  alpha: [-0.1, 1.5, NaN, null],
+  rho: [-0.1, 1.5, NaN, null],
+  lrDecay: [-1, NaN, 1e300, null],
+  states: [null, 'x', [], [new Float32Array(1)], {}],
 };
 const SGD_FIELDS = ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'];
-const ADAM_FIELDS = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'adamw'];
+const OPTIM_FIELDS = ['step', 'lr', 'weightDecay', 'eps', 'beta1', 'beta2', 'alpha', 'rho', 'momentum', 'lrDecay', 'decoupled', 'amsgrad', 'centered'];
+const OPTIM_BOOLS = new Set(['decoupled', 'amsgrad', 'centered']);
 
 /** The positional form the addon takes: enum names become numbers, option objects are spread. */
 export function toBinding(name, args, kinds) {
@@ -261,8 +291,15 @@ export function toBinding(name, args, kinds) {
       k.push('enumN');
     } else if (kind === 'sgd') {
       for (const f of SGD_FIELDS) { out.push(a[f]); k.push(f === 'nesterov' ? 'bool' : f); }
-    } else if (kind === 'adam') {
-      for (const f of ADAM_FIELDS) { out.push(a[f]); k.push(f === 'adamw' ? 'bool' : f); }
+    } else if (kind === 'optim') {
+      out.push(OPTIM.indexOf(a));
+      k.push('enumN');
+    } else if (kind.startsWith('states:')) {
+      // s0, s1, s2: a buffer the kind uses must be given; the others are null.
+      for (let j = 0; j < 3; j++) { out.push(a[j]); k.push(kind[7 + j] === '1' ? 'f32' : 'f32?'); }
+    } else if (kind.startsWith('optimOpts:')) {
+      // Unused fields go as 0 / false (the addon checks every one).
+      for (const f of OPTIM_FIELDS) { out.push(a[f] ?? (OPTIM_BOOLS.has(f) ? false : 0)); k.push(OPTIM_BOOLS.has(f) ? 'bool' : f); }
     } else {
       out.push(a);
       k.push(kind);
@@ -326,10 +363,29 @@ export function mutate(R, call, form) {
   }
   const idx = R.int(0, args.length - 1);
   const kind = kinds[idx];
-  if (kind === 'sgd' || kind === 'adam') {
-    const fields = kind === 'sgd' ? SGD_FIELDS : ADAM_FIELDS;
+  if (kind.startsWith('optimOpts:')) {
+    // backend(): only the fields this kind reads are checked (others may be absent).
+    const f = R.pick(['step', 'lr', 'weightDecay', 'eps', ...OPTIM_READS[kind.slice(10)]]);
+    const bad = OPTIM_BOOLS.has(f) ? R.pick(BAD.bool) : R.pick(BAD[f]);
+    if (R.chance(0.15)) {
+      args[idx] = R.pick([null, 'opts', 3]);
+      return { what: `options = ${String(args[idx])}`, expect: 'invalid' };
+    }
+    args[idx] = { ...args[idx], [f]: bad };
+    return { what: `${f} = ${String(bad)}`, expect: 'invalid' };
+  }
+  if (kind.startsWith('states:')) {
+    args[idx] = R.pick(BAD.states);
+    return { what: `states = ${String(args[idx])}`, expect: 'invalid' };
+  }
+  if (kind === 'optim') {
+    args[idx] = R.pick(BAD.enum);
+    return { what: `kind = ${String(args[idx])}`, expect: 'invalid' };
+  }
+  if (kind === 'sgd') {
+    const fields = SGD_FIELDS;
     const f = R.pick(fields);
-    const bad = f === 'nesterov' || f === 'adamw' ? R.pick(BAD.bool) : R.pick(BAD[f]);
+    const bad = f === 'nesterov' ? R.pick(BAD.bool) : R.pick(BAD[f]);
     if (R.chance(0.15)) {
       args[idx] = R.pick([null, 'opts', 3]);
       return { what: `options = ${String(args[idx])}`, expect: 'invalid' };
@@ -380,7 +436,7 @@ export function makeKernelCall(R, form) {
   const map = [];
   if (form === 'binding') {
     let j = 0;
-    spec.kinds.forEach((k, i) => { map[i] = j; j += k === 'sgd' ? 5 : k === 'adam' ? 6 : 1; });
+    spec.kinds.forEach((k, i) => { map[i] = j; j += k === 'sgd' ? 5 : k.startsWith('states:') ? 3 : k.startsWith('optimOpts:') ? OPTIM_FIELDS.length : 1; });
     ({ args, kinds } = toBinding(name, args, kinds));
   } else {
     spec.kinds.forEach((_, i) => { map[i] = i; });

@@ -93,7 +93,7 @@ describe.each(backends)('optimizer hardening on the %s backend', (name) => {
     expect(() => new optim.SGD(bad(null))).toThrow(/fathom.SGD: params must be an iterable of Tensors \(e.g. model.parameters\(\)\), got null/);
     expect(() => new optim.Adam(bad(p))).toThrow(/fathom.Adam: params must be an iterable of Tensors .* got a Tensor/);
     expect(() => new optim.SGD([])).toThrow(/fathom.SGD: got an empty parameter list, nothing to optimize/);
-    expect(() => new optim.SGD([p, bad({})])).toThrow(/fathom.SGD: parameter 1 must be a Tensor, got an object/);
+    expect(() => new optim.SGD([p, bad<Tensor>({})])).toThrow(/fathom.SGD: parameter 1 must be a Tensor, got an object/);
     expect(() => new optim.SGD([tensor(new Int32Array([1]))])).toThrow(/fathom.SGD: parameter 0 must be float32, got int32/);
     expect(() => new optim.SGD([p, p])).toThrow(/fathom.SGD: parameter 1 is the same tensor as parameter 0; list each parameter once/);
     expect(new optim.SGD(new Set([p])).params).toEqual([p]);

@@ -60,9 +60,10 @@ export interface NativeBinding {
     w: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: boolean, first: boolean,
   ): void;
-  adamStep(
-    w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
-    beta2: number, eps: number, weightDecay: number, adamw: boolean, t: number,
+  optimStep(
+    kind: number, w: Float32Array, g: Float32Array, s0: Float32Array | null, s1: Float32Array | null, s2: Float32Array | null,
+    step: number, lr: number, weightDecay: number, eps: number, beta1: number, beta2: number, alpha: number, rho: number,
+    momentum: number, lrDecay: number, decoupled: boolean, amsgrad: boolean, centered: boolean,
   ): void;
 }
 

@@ -2,8 +2,8 @@
  * The native backend: each kernel family forwards to the addon, behind the
  * same argument checks as the TS backend (checked.ts); the addon re-checks.
  */
-import { Act, Binary, Reduce, Unary } from '../backend.js';
-import type { ActOp, AdamOptions, Backend, BinaryOp, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
+import { Act, Binary, Optim, Reduce, Unary } from '../backend.js';
+import type { ActOp, Backend, BinaryOp, OptimKind, OptimOptions, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 import { checked } from '../checked.js';
 
@@ -34,7 +34,10 @@ export function nativeBackend(b: NativeBinding): Backend {
     biasActBackward: (n, d, y, dy, dz, dbias, act: ActOp) => b.biasActBackward(n, d, y, dy, dz, dbias, Act[act]),
     sgdStep: (w, g, v, o: SgdOptions, first) =>
       b.sgdStep(w, g, v, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, first),
-    adamStep: (w, g, m, v, o: AdamOptions, t) =>
-      b.adamStep(w, g, m, v, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.adamw, t),
+    optimStep: (kind: OptimKind, w, g, s, o: OptimOptions) =>
+      b.optimStep(
+        Optim[kind].id, w, g, s[0], s[1], s[2], o.step, o.lr, o.weightDecay, o.eps, o.beta1 ?? 0, o.beta2 ?? 0,
+        o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
+      ),
   });
 }

@@ -11,7 +11,7 @@ import { binary, binaryBroadcast, unary, unaryBackward } from './kernels/element
 import { gemm } from './kernels/gemm.js';
 import { biasAct, biasActBackward } from './kernels/bias_act.js';
 import { argmax, copy, fill, transpose2d } from './kernels/layout.js';
-import { adamStep, sgdStep } from './kernels/optim.js';
+import { optimStep, sgdStep } from './kernels/optim.js';
 import { randNormal, randUniform } from './kernels/random.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
@@ -43,7 +43,7 @@ export const tsKernels: Backend = {
   biasAct,
   biasActBackward,
   sgdStep,
-  adamStep,
+  optimStep,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

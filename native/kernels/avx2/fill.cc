@@ -26,7 +26,11 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.bias_act = f32_bias_act__avx2;
   t.bias_act_bwd = f32_bias_act_bwd__avx2;
   t.sgd_step = f32_sgd_step__avx2;
-  t.adam_step = f32_adam_step__avx2;
+  t.optim_step[(int)Optim::Adam] = f32_adam_step__avx2;
+  t.optim_step[(int)Optim::Adagrad] = f32_adagrad_step__avx2;
+  t.optim_step[(int)Optim::RMSprop] = f32_rmsprop_step__avx2;
+  t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__avx2;
+  t.optim_step[(int)Optim::Adamax] = f32_adamax_step__avx2;
   gemm_fill_avx2(t);
 }
 

@@ -30,7 +30,11 @@ void fill_ref(KernelTable& t) {
   t.bias_act = f32_bias_act__ref;
   t.bias_act_bwd = f32_bias_act_bwd__ref;
   t.sgd_step = f32_sgd_step__ref;
-  t.adam_step = f32_adam_step__ref;
+  t.optim_step[(int)Optim::Adam] = f32_adam_step__ref;
+  t.optim_step[(int)Optim::Adagrad] = f32_adagrad_step__ref;
+  t.optim_step[(int)Optim::RMSprop] = f32_rmsprop_step__ref;
+  t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__ref;
+  t.optim_step[(int)Optim::Adamax] = f32_adamax_step__ref;
 }
 
 }  // namespace fathom

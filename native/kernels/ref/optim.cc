@@ -1,19 +1,16 @@
-// Optimizer steps (PyTorch semantics), one pass over a parameter.
+// Optimizer steps (PyTorch semantics, torch/optim/*.py), one pass over a parameter.
 //
-// Shape contract (w, g, v, m: n elements; w, v, m updated in place)
+// Shape contract (w, g and every state buffer: n elements; w and the buffers
+// updated in place). The formulas of each kind are in kernels.h (OptimHyper).
 //   sgd   g' = g + wd * w
 //         momentum == 0: d = g'
 //         else: v = first ? g' : momentum * v + (1 - dampening) * g'
 //               d = nesterov ? g' + momentum * v : v
 //         w = w - lr * d
-//   adam  adamw: w = w - lr * wd * w            (decoupled, before the step)
-//         else:  g' = g + wd * w                (L2)
-//         m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2
-//         mhat = m / (1 - b1^t); vhat = v / (1 - b2^t)
-//         w = w - lr * mhat / (sqrt(vhat) + eps)          t >= 1
 // Arithmetic in double from the float inputs and float hyper-parameters;
-// each stored state (v, m) is rounded to float and that rounded value is what
-// later lines of the same step use (as if re-read from the Float32Array).
+// each stored state is rounded to float and that rounded value is what later
+// lines of the same step use (as if re-read from the Float32Array). The TS
+// twin (lib/backend/ts/kernels/optim.ts) follows the same order line by line.
 #include <cmath>
 
 #include "ref.h"
@@ -36,24 +33,92 @@ void f32_sgd_step__ref(int64_t n, float* w, const float* g, float* v, float lr, 
   }
 }
 
-void f32_adam_step__ref(int64_t n, float* w, const float* g, float* m, float* v, float lr,
-                        float beta1, float beta2, float eps, float weight_decay, bool adamw,
-                        int64_t t) {
-  const double b1 = beta1, b2 = beta2, lr_d = lr, wd = weight_decay, ep = eps;
-  const double bc1 = 1.0 - std::pow(b1, (double)t), bc2 = 1.0 - std::pow(b2, (double)t);
+namespace {
+// max() that propagates NaN (torch.maximum), on the stored float values.
+inline float nan_max(float a, float b) { return (a > b || a != a) ? a : b; }
+}  // namespace
+
+void f32_adam_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
+  float *m = s[0], *v = s[1], *vmax = s[2];
+  const double b1 = h.beta1, b2 = h.beta2, lr = h.lr, wd = h.weight_decay, eps = h.eps;
+  const double bc1 = 1.0 - std::pow(b1, (double)h.step), bc2 = 1.0 - std::pow(b2, (double)h.step);
   for (int64_t i = 0; i < n; ++i) {
-    double wi = w[i];
-    double gi = g[i];
-    if (adamw)
-      wi = wi - lr_d * wd * wi;
+    double wi = w[i], gi = g[i];
+    if (h.decoupled)
+      wi = wi - lr * wd * wi;
     else
       gi = gi + wd * wi;
     const float mi = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
     const float vi = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
     m[i] = mi;
     v[i] = vi;
-    const double mhat = (double)mi / bc1, vhat = (double)vi / bc2;
-    w[i] = (float)(wi - lr_d * mhat / (std::sqrt(vhat) + ep));
+    float ui = vi;
+    if (h.amsgrad) vmax[i] = ui = nan_max(vmax[i], vi);
+    w[i] = (float)(wi - lr * ((double)mi / bc1) / (std::sqrt((double)ui / bc2) + eps));
+  }
+}
+
+void f32_adagrad_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
+  float* sum = s[0];
+  const double wd = h.weight_decay, eps = h.eps;
+  const double clr = (double)h.lr / (1.0 + (double)(h.step - 1) * (double)h.lr_decay);
+  for (int64_t i = 0; i < n; ++i) {
+    const double wi = w[i], gi = (double)g[i] + wd * wi;
+    const float si = (float)((double)sum[i] + gi * gi);
+    sum[i] = si;
+    w[i] = (float)(wi - clr * gi / (std::sqrt((double)si) + eps));
+  }
+}
+
+void f32_rmsprop_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
+  float *sq = s[0], *buf = s[1], *gavg = s[2];
+  const double a = h.alpha, lr = h.lr, wd = h.weight_decay, eps = h.eps, mom = h.momentum;
+  const bool use_mom = h.momentum > 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double wi = w[i], gi = (double)g[i] + wd * wi;
+    const float si = (float)(a * (double)sq[i] + (1.0 - a) * gi * gi);
+    sq[i] = si;
+    double avg = si;
+    if (h.centered) {
+      const float ga = (float)(a * (double)gavg[i] + (1.0 - a) * gi);
+      gavg[i] = ga;
+      avg = (double)si - (double)ga * (double)ga;
+    }
+    const double d = std::sqrt(avg) + eps;
+    if (use_mom) {
+      const float bi = (float)(mom * (double)buf[i] + gi / d);
+      buf[i] = bi;
+      w[i] = (float)(wi - lr * (double)bi);
+    } else {
+      w[i] = (float)(wi - lr * gi / d);
+    }
+  }
+}
+
+void f32_adadelta_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
+  float *sq = s[0], *acc = s[1];
+  const double rho = h.rho, lr = h.lr, wd = h.weight_decay, eps = h.eps;
+  for (int64_t i = 0; i < n; ++i) {
+    const double wi = w[i], gi = (double)g[i] + wd * wi;
+    const float si = (float)(rho * (double)sq[i] + (1.0 - rho) * gi * gi);
+    sq[i] = si;
+    const double delta = std::sqrt((double)acc[i] + eps) / std::sqrt((double)si + eps) * gi;
+    acc[i] = (float)(rho * (double)acc[i] + (1.0 - rho) * delta * delta);
+    w[i] = (float)(wi - lr * delta);
+  }
+}
+
+void f32_adamax_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
+  float *m = s[0], *u = s[1];
+  const double b1 = h.beta1, b2 = h.beta2, wd = h.weight_decay, eps = h.eps;
+  const double clr = (double)h.lr / (1.0 - std::pow(b1, (double)h.step));
+  for (int64_t i = 0; i < n; ++i) {
+    const double wi = w[i], gi = (double)g[i] + wd * wi;
+    const float mi = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
+    m[i] = mi;
+    const float ui = nan_max((float)(b2 * (double)u[i]), (float)(std::fabs(gi) + eps));
+    u[i] = ui;
+    w[i] = (float)(wi - clr * (double)mi / (double)ui);
   }
 }
 

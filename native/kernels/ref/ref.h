@@ -74,8 +74,10 @@ void f32_rand_normal__ref(int64_t n, uint64_t seed, uint64_t offset, float mean,
 // optim.cc
 void f32_sgd_step__ref(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
                        float dampening, float weight_decay, bool nesterov, bool first);
-void f32_adam_step__ref(int64_t n, float* w, const float* g, float* m, float* v, float lr,
-                        float beta1, float beta2, float eps, float weight_decay, bool adamw,
-                        int64_t t);
+void f32_adam_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
+void f32_adagrad_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
+void f32_rmsprop_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
+void f32_adadelta_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
+void f32_adamax_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
 
 }  // namespace fathom
