@@ -381,8 +381,13 @@ const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
 /**
  * Trains `model` on rows of x and y (Keras's fit): shuffles, steps the
- * optimizer per batch, reports loss (and accuracy), validates after each
- * epoch, calls the callbacks, and yields to the event loop after every batch.
+ * optimizer per batch, reports loss (and accuracy / metrics), validates after
+ * each epoch, calls the callbacks, and yields to the event loop after every batch.
+ * Per batch: forward, loss + model.regularizationLoss() (the L1/L2 penalties,
+ * included in the reported loss as Keras does), backward, clipGradNorm then
+ * clipGradValue (if set), optimizer step, lrScheduler step (interval 'batch').
+ * Per epoch: validation, lrScheduler step (interval 'epoch'), onEpochEnd hooks,
+ * then the history records the logs.
  * Defaults: see FitOptions.
  * @throws (rejects) for bad data or options (named), a model with no trainable
  *   parameters, an optimizer holding none of them, a second fit() of the same
@@ -538,7 +543,6 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   async function trainEpochs(): Promise<void> {
     await callback(() => cb.setModel?.(model, context));
     await callback(() => cb.onTrainBegin?.());
-    const params = optimizer.params;
     for (let epoch = 0; epoch < epochs && !context.stopTraining; epoch++) {
       await callback(() => cb.onEpochBegin?.(epoch));
       // A callback may have transferred the data's buffers (postMessage) since the last epoch.
@@ -592,8 +596,9 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         }
         optimizer.zeroGrad();
         loss.backward();
-        if (clipNorm !== undefined) clipGradNorm(params, clipNorm);
-        if (clipValue !== undefined) clipGradValue(params, clipValue);
+        // Over the optimizer's parameters (read per step: a group may be added during training).
+        if (clipNorm !== undefined) clipGradNorm(optimizer.params, clipNorm);
+        if (clipValue !== undefined) clipGradValue(optimizer.params, clipValue);
         lastLr = optimizer.lr;
         optimizer.step();
         if (scheduler && interval === 'batch') scheduler.step();

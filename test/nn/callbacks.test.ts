@@ -323,3 +323,40 @@ describe('fit({ lrScheduler })', () => {
     await expect(fit({ lrSchedulerInterval: 'batch' })).rejects.toThrow(/lrSchedulerInterval was given without an lrScheduler/);
   });
 });
+
+describe('fit with optim.lrScheduler (the real schedulers)', () => {
+  it('StepLR per epoch: history.lr is PyTorch\'s sequence', async () => {
+    const m = new nn.Linear(2, 1);
+    const opt = new optim.SGD(m.parameters(), { lr: 0.1 });
+    const s = new optim.lrScheduler.StepLR(opt, { stepSize: 2, gamma: 0.1 });
+    const h = await m.fit(randn([8, 2]), randn([8, 1]), { loss: 'mse', optimizer: opt, epochs: 5, verbose: 0, lrScheduler: s });
+    expect(h.history.lr!.map((v) => +v.toPrecision(6))).toEqual([0.1, 0.1, 0.01, 0.01, 0.001]);
+    expect(s.getLastLr()[0]).toBeCloseTo(1e-3, 12); // after 5 steps: 0.1 · 0.1^⌊5/2⌋
+  });
+
+  it('OneCycleLR per batch runs exactly its totalSteps, ending at its final rate', async () => {
+    const m = new nn.Linear(2, 1);
+    const opt = new optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+    const s = new optim.lrScheduler.OneCycleLR(opt, { maxLr: 1, epochs: 3, stepsPerEpoch: 2 });
+    // A twin stepped by hand gives the rates each step used.
+    const twinOpt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1, momentum: 0.9 });
+    const twin = new optim.lrScheduler.OneCycleLR(twinOpt, { maxLr: 1, epochs: 3, stepsPerEpoch: 2 });
+    const used: number[] = [];
+    for (let i = 0; i < 6; i++) { used.push(twinOpt.lr); if (i < 5) twin.step(); }
+    const h = await m.fit(randn([8, 2]), randn([8, 1]), { loss: 'mse', optimizer: opt, epochs: 3, batchSize: 4, verbose: 0, lrScheduler: s, lrSchedulerInterval: 'batch' });
+    // Each epoch's lr is the rate its last step used: steps 2, 4, 6.
+    expect(h.history.lr).toEqual([used[1], used[3], used[5]]);
+  });
+
+  it('ReduceLROnPlateau gets valLoss: the rate drops after the first epoch that does not improve', async () => {
+    const { model, fitOpts } = towardsTwo();
+    const { x, y, opts } = fitOpts as { x: Tensor; y: Tensor; opts: { lr?: number } };
+    const opt = new optim.SGD(model.parameters(), { lr: 0.06 });
+    const s = new optim.lrScheduler.ReduceLROnPlateau(opt, { patience: 0, factor: 0.5 });
+    const { lr: _lr, ...rest } = opts;
+    const h = await model.fit(x, y, { ...rest, optimizer: opt, epochs: 4, lrScheduler: s });
+    // valLoss: falls at epoch 1, rises at epoch 2 → the rate is halved for epoch 3 (index).
+    expect(argmin(h.history.valLoss!)).toBe(1);
+    expect(h.history.lr!.map((v) => +v.toPrecision(6))).toEqual([0.06, 0.06, 0.06, 0.03]);
+  });
+});
