@@ -28,6 +28,7 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.sgd_step = f32_sgd_step__avx2;
   t.adam_step = f32_adam_step__avx2;
   gemm_fill_avx2(t);
+  t.dropout = f32_dropout__avx2;  // curriculum (issue 9)
 }
 
 }  // namespace fathom
