@@ -39,14 +39,14 @@ export class Dropout extends Module {
  * Additive zero-mean Gaussian noise (Keras's GaussianNoise): in training
  * mode y = x + N(0, std²) drawn from the global random stream; in eval() mode
  * y = x. Any input shape; the gradient passes through unchanged.
- * @throws if std is not a finite number >= 0; in forward, for a non-float32 input.
+ * @throws if std is not a number in [0, 1e37] (beyond, noise could overflow float32); in forward, for a non-float32 input.
  */
 export class GaussianNoise extends Module {
   readonly std: number;
   constructor(std: number) {
     super();
     if (typeof std !== 'number' || !Number.isFinite(std) || std < 0 || std > 1e37) {
-      throw new Error(`fathom.GaussianNoise: std must be a finite number >= 0, got ${show(std)}`);
+      throw new Error(`fathom.GaussianNoise: std must be a number in [0, 1e37], got ${show(std)}`);
     }
     this.std = std;
   }
