@@ -39,7 +39,7 @@ export interface Recipe {
 }
 
 export const RECIPES: Record<Dataset, Recipe> = {
-  mnist: { hidden: [256, 256], activation: 'relu', optimizer: 'adam', lr: 1e-3, schedule: 'none', dropout: 0, epochs: 8, batchSize: 128, validationSplit: 0.1, task: 'classification' },
+  mnist: { hidden: [256, 256], activation: 'relu', optimizer: 'adam', lr: 2e-3, schedule: 'onecycle', dropout: 0, epochs: 8, batchSize: 128, validationSplit: 0.1, task: 'classification' },
   iris: { hidden: [16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 16, validationSplit: 0.1, task: 'classification' },
   cars: { hidden: [32, 16], activation: 'relu', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 300, batchSize: 32, earlyStopping: 30, validationSplit: 0.2, task: 'regression' },
   moons: { hidden: [16, 16], activation: 'tanh', optimizer: 'adam', lr: 0.01, schedule: 'none', dropout: 0, epochs: 100, batchSize: 32, validationSplit: 0.2, task: 'classification' },
