@@ -58,6 +58,8 @@ export interface DecisionBoundaryOptions extends PictureOptions {
 export type Classifier = { predict(x: Tensor): Tensor } | ((x: Tensor) => Tensor);
 
 const SVG_WHAT = 'drawing';
+/** Sans-serif faces of common Linux installs first (resvg did not skip to a later family when an earlier one was missing), then macOS and Windows ones. */
+const FONT = '"DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif';
 const SVG_PACKAGES = ['vega', 'vega-lite'];
 
 interface VegaLite { compile(spec: unknown): { spec: unknown } }
@@ -179,7 +181,7 @@ export async function learningCurves(history: HistoryLike, opts?: LearningCurves
         color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['training', 'validation'], range: ['#1f77b4', '#ff7f0e'] } },
       },
     },
-    config: { background: 'white', legend: { orient: 'bottom' } },
+    config: { background: 'white', font: FONT, legend: { orient: 'bottom' } },
   };
   const svg = await toSvg(op, spec);
   await write(op, svg, out, scale);
@@ -304,9 +306,10 @@ export async function decisionBoundary(model: Classifier, x: Tensor, y: Tensor, 
         },
       },
     ],
-    config: { background: 'white', view: { stroke: '#888' } },
+    config: { background: 'white', font: FONT, view: { stroke: '#888' } },
   };
-  const svg = await toSvg(op, spec);
+  // Adjacent region cells must not show anti-aliased seams: draw them with crisp edges.
+  const svg = (await toSvg(op, spec)).replaceAll('aria-roledescription="rect mark"', 'aria-roledescription="rect mark" shape-rendering="crispEdges"');
   await write(op, svg, out, scale);
   return svg;
 }

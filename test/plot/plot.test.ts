@@ -80,7 +80,7 @@ describe('plot.decisionBoundary', () => {
     expect(svg).toContain('>outer<');
     // Regions are runs of equal cells per grid row: a horizontal boundary leaves one full-width run per row,
     // 'inner' (class 1) on the rows below y = 0.25 and 'outer' above.
-    const rects = [...svg.matchAll(/<path aria-label="x: [^;]*; y: ([^;]*); x2: [^;]*; y2: ([^;]*); class: (\w+)" role="graphics-symbol" aria-roledescription="rect mark" d="M0,[0-9.]+h400v/g)];
+    const rects = [...svg.matchAll(/<path aria-label="x: [^;]*; y: ([^;]*); x2: [^;]*; y2: ([^;]*); class: (\w+)" role="graphics-symbol" aria-roledescription="rect mark" shape-rendering="crispEdges" d="M0,[0-9.]+h400v/g)];
     const [xr, yr] = [x0s(x), y0s(x)].map((v) => Math.max(...v) - Math.min(...v)); // moons: xr > yr
     const rows = Math.ceil((50 * (yr + 0.2 * xr)) / (1.2 * xr)); // padding 0.1 of the longer side around both
     expect(rects.length).toBe(svg.match(/aria-roledescription="rect mark"/g)!.length);
