@@ -6,3 +6,4 @@ export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
 export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';
 export * as utils from './utils.js';
+export type { ParameterPenalty } from './module.js';

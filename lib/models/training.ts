@@ -16,7 +16,8 @@ import { Optimizer } from '../optimizers/optimizer.js';
 import { Adam } from '../optimizers/adam.js';
 import { SGD } from '../optimizers/sgd.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
-import { Module } from '../layers/module.js';
+import { Module, penaltyPlan, tapedPenalty, type ParameterPenalty } from '../layers/module.js';
+import { kernels } from '../backend/index.js';
 import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
 import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
@@ -579,10 +580,14 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
           pred = forwardChecked('fit', model, xb);
           loss = lossChecked('fit', lossFn, pred, yb);
         }
-        // Keras adds the layers' regularisation losses to the loss it minimises and reports.
-        const penalty = model.regularizationLoss();
-        if (penalty !== null) loss = add(loss, penalty);
-        const lv = loss.item();
+        // Keras adds the layers' regularisation losses to the loss it minimises and reports:
+        // L1/L2 penalties directly (value now, gradient after backward), custom ones on the tape.
+        const plan = penaltyPlan(model);
+        for (const m of plan.taped) {
+          const own = tapedPenalty(m);
+          if (own !== null) loss = add(loss, own);
+        }
+        const lv = loss.item() + penaltyValue(plan.direct);
         lossSum += lv * (end - start);
         seen = end;
         if (!Number.isFinite(lv)) {
@@ -596,6 +601,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         }
         optimizer.zeroGrad();
         loss.backward();
+        addPenaltyGradients(plan.direct);
         // Over the optimizer's parameters (read per step: a group may be added during training).
         if (clipNorm !== undefined) clipGradNorm(optimizer.params, clipNorm);
         if (clipValue !== undefined) clipGradValue(optimizer.params, clipValue);
@@ -642,6 +648,54 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
       }
       sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, seen);
       if (go === false) context.stopTraining = true;
+    }
+  }
+}
+
+/** Σ l1·Σ|p| + l2·Σp² over the penalties (float64 sum of float32 kernel results). Σp² is one dot product (gemm). */
+function penaltyValue(list: ParameterPenalty[]): number {
+  if (list.length === 0) return 0;
+  const k = kernels();
+  const one = new Float32Array(1);
+  let total = 0;
+  for (const { param, l1, l2 } of list) {
+    const w = param.data as Float32Array;
+    if (w.length === 0) continue;
+    if (l2 !== 0) {
+      k.gemm(false, true, 1, 1, w.length, 1, w, w, 0, one);
+      total += l2 * one[0];
+    }
+    if (l1 !== 0) {
+      const a = new Float32Array(w.length);
+      k.unary('abs', w, a, 0);
+      k.reduce('sum', [a.length], a, [0], one);
+      total += l1 * one[0];
+    }
+  }
+  return total;
+}
+
+const ONE = new Float32Array([1]);
+
+/**
+ * grad += 2·l2·p + l1·sign(p) for each penalty (the gradient the tape would add), before
+ * clipping, as the penalty is part of the loss. A parameter frozen (requiresGrad false) is
+ * skipped; one the data loss did not reach gets the penalty's gradient alone.
+ */
+function addPenaltyGradients(list: ParameterPenalty[]): void {
+  if (list.length === 0) return;
+  const k = kernels();
+  for (const { param, l1, l2 } of list) {
+    if (!param.requiresGrad || param.size === 0) continue;
+    const w = param.data as Float32Array;
+    if (param.grad === null) param.grad = new Tensor(new Float32Array(w.length), param.shape);
+    const g = param.grad.data as Float32Array;
+    // g ← alpha·v + g as a 1×1 by 1×n GEMM with beta = 1: an axpy without a temporary.
+    if (l2 !== 0) k.gemm(false, false, 1, w.length, 1, 2 * l2, ONE, w, 1, g);
+    if (l1 !== 0) {
+      const s = new Float32Array(w.length);
+      k.unary('sign', w, s, 0);
+      k.gemm(false, false, 1, w.length, 1, l1, ONE, s, 1, g);
     }
   }
 }
