@@ -384,7 +384,8 @@ const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
  * Trains `model` on rows of x and y (Keras's fit): shuffles, steps the
  * optimizer per batch, reports loss (and accuracy / metrics), validates after
  * each epoch, calls the callbacks, and yields to the event loop after every batch.
- * Per batch: forward, loss + model.regularizationLoss() (the L1/L2 penalties,
+ * Per batch: forward, loss + the model's regularisation penalties (what
+ * regularizationLoss() sums: L1/L2 computed directly, custom ones on the tape;
  * included in the reported loss as Keras does), backward, clipGradNorm then
  * clipGradValue (if set), optimizer step, lrScheduler step (interval 'batch').
  * Per epoch: validation, lrScheduler step (interval 'epoch'), onEpochEnd hooks,
