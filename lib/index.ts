@@ -29,7 +29,7 @@ export * as nn from './layers/index.js';
 export * as optim from './optimizers/index.js';
 export * as losses from './losses/index.js';
 export * as data from './data/index.js';
-export { save, load } from './io/model.js';
+export { save, load, loadOptimizerState, loadCheckpoint, type SaveOptions } from './io/model.js';
 export type { FilePath, FileURLLike } from './io/paths.js';
 export type { FitOptions, EvaluateOptions, PredictOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
 // training: callbacks, metrics and the types fit's new options use.

@@ -18,16 +18,66 @@
  * A model that was fitted with a named loss also keeps `fathom.training`
  * ({ loss, accuracy, accuracyThreshold }), so the loaded model's fit() and
  * evaluate() default to it, as Keras's load_model restores the compile config.
+ *
+ * save(model, path, { optimizer }) also stores the optimizer (a training
+ * checkpoint, so training resumes bit-exactly): its state buffers as tensors
+ * `optimizer.state.<i>.<key>` (i the flat parameter index of stateDict(),
+ * key e.g. expAvg), and in the metadata `fathom.optimizer` its class, step
+ * count, defaults, parameter groups, per-parameter step counts and the model
+ * parameter name of each optimizer parameter. Two ways back, as the two
+ * libraries users know:
+ *   - loadOptimizerState(path, opt): PyTorch's
+ *     `optimizer.load_state_dict(torch.load(path)['optimizer'])`, into an
+ *     optimizer built over the loaded model's parameters;
+ *   - loadCheckpoint(path) → { model, optimizer }: Keras's load_model, which
+ *     rebuilds the optimizer (its class, groups, hyper-parameters and state).
+ * Both check the optimizer part as strictly as the weights (names, dtypes and
+ * shapes against the architecture, before any data is read; class, groups,
+ * keys and hyper-parameters before anything is changed), and a refused file
+ * changes nothing.
  */
 import { Module, type ModuleConfig } from '../layers/module.js';
 import { fromConfig, parameterShapes, type ParameterShapes } from '../layers/registry.js';
 import { Tensor } from '../tensor/tensor.js';
-import { fmt, sameShape } from '../tensor/shape.js';
-import { loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsHeader } from './safetensors.js';
+import { describeValue, fmt, sameShape } from '../tensor/shape.js';
+import { loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
+import { checkOptions } from '../ops/options.js';
+import { Optimizer, type OptimizerStateDict, type ParamGroupInput, type ParamState } from '../optimizers/optimizer.js';
+import { SGD } from '../optimizers/sgd.js';
+import { Adam, AdamW } from '../optimizers/adam.js';
+import { Adagrad } from '../optimizers/adagrad.js';
+import { RMSprop } from '../optimizers/rmsprop.js';
+import { Adadelta } from '../optimizers/adadelta.js';
+import { Adamax } from '../optimizers/adamax.js';
 
 const FORMAT = 'fathom.model/1';
+/** Prefix of the optimizer's state tensors in a checkpoint (only when the metadata holds `fathom.optimizer`). */
+const OPT_PREFIX = 'optimizer.state.';
+const OPT_TENSOR = /^optimizer\.state\.(0|[1-9]\d{0,8})\.([A-Za-z][A-Za-z0-9]{0,63})$/;
+
+/** The optimizer classes a checkpoint can rebuild, by their `name`. */
+const OPTIMIZERS: Record<string, new (params: Iterable<ParamGroupInput>, cfg?: object) => Optimizer> = {
+  SGD, Adam, AdamW, Adagrad, RMSprop, Adadelta, Adamax,
+};
+
+export interface SaveOptions {
+  /** Also store this optimizer's state (a checkpoint): every parameter it holds must be one of the model's. */
+  optimizer?: Optimizer;
+}
+
+/** The optimizer part of a checkpoint's metadata (`fathom.optimizer`). */
+interface OptimizerMeta {
+  type: string;
+  steps: number;
+  defaults: Record<string, unknown>;
+  /** The model parameter name of each optimizer parameter (flat index). */
+  paramNames: string[];
+  paramGroups: OptimizerStateDict['paramGroups'];
+  /** Per-parameter numbers (step); the buffers are tensors. */
+  state: Record<string, Record<string, number>>;
+}
 
 /**
  * Saves `model` (architecture + weights) to `path` (a string or a file: URL)
@@ -38,9 +88,13 @@ const FORMAT = 'fathom.model/1';
  * missing folder, a read-only folder or file system, a full disk, a folder
  * in the way).
  */
-export async function save(model: Module, path: FilePath): Promise<void> {
+export async function save(model: Module, path: FilePath, options?: SaveOptions): Promise<void> {
   const p = toPath(path, 'fathom.save');
   if (!(model instanceof Module)) throw new Error('fathom.save: expected a Module');
+  const { optimizer } = checkOptions('save', options, ['optimizer']);
+  if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
+    throw new Error(`fathom.save: options.optimizer must be an Optimizer (e.g. new optim.Adam(model.parameters())), got ${describeValue(optimizer)}`);
+  }
   const tensors: Record<string, SafeTensor> = Object.create(null);
   const seen = new Map<Tensor, string>();
   for (const [name, t] of model.namedParameters()) {
@@ -55,6 +109,7 @@ export async function save(model: Module, path: FilePath): Promise<void> {
   // The loss a model was fitted with (Keras saves its compile config too); not for a loss function.
   const training = trainingConfig(model);
   if (training) metadata['fathom.training'] = JSON.stringify(training);
+  if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(optimizer, seen, tensors));
   try {
     await saveSafetensors(p, tensors, metadata);
   } catch (err) {
@@ -72,8 +127,22 @@ export async function save(model: Module, path: FilePath): Promise<void> {
 export async function load(path: FilePath): Promise<Module> {
   const p = toPath(path, 'fathom.load');
   const where = `fathom.load: ${p}`;
+  const { file, plan } = await readCheckpoint(p, where, 'fathom.load');
+  return buildModel(file, plan, where);
+}
+
+/** What the header check learns before any tensor data is read. */
+interface Plan {
+  config?: ModuleConfig;
+  expected?: ParameterShapes | null;
+  training?: TrainingConfig;
+  optimizer?: OptimizerMeta | null;
+}
+
+/** Reads a model file, checking the header (architecture, training and optimizer metadata, every tensor) before any data. */
+async function readCheckpoint(p: string, where: string, op: string): Promise<{ file: SafetensorsFile; plan: Plan }> {
   // Filled in by the check, which runs before any tensor data is read.
-  const plan: { config?: ModuleConfig; expected?: ParameterShapes | null; training?: TrainingConfig } = {};
+  const plan: Plan = {};
   let file;
   try {
     file = await loadSafetensors(p, {
@@ -82,13 +151,19 @@ export async function load(path: FilePath): Promise<Module> {
         const t = header.metadata['fathom.training'];
         if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
         plan.expected = expectedShapes(plan.config, where);
-        if (plan.expected !== null) checkTensors(header, plan.expected, where);
+        const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
+        if (plan.expected !== null) checkTensors({ tensors: modelTensors(header.tensors, withOptimizer) }, plan.expected, where);
+        plan.optimizer = optimizerMeta(header, plan.expected, where);
       },
     });
   } catch (err) {
-    throw rethrow('fathom.load', err);
+    throw rethrow(op, err);
   }
+  return { file, plan };
+}
 
+/** Builds the model of a checked file and loads its weights. */
+function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   let model: Module;
   try {
     model = fromConfig(plan.config!);
@@ -99,7 +174,13 @@ export async function load(path: FilePath): Promise<Module> {
   const expected = plan.expected ?? null;
   if (expected === null) {
     // A custom type registered without a shape function: its shapes are only known now.
-    checkTensors(file, built, where);
+    checkTensors({ tensors: modelTensors(file.tensors, plan.optimizer != null) }, built, where);
+    if (plan.optimizer) {
+      const shapes = new Map(built);
+      for (const n of plan.optimizer.paramNames) {
+        if (!shapes.has(n)) throw new Error(`${where}: the optimizer metadata names parameter ${names5([n])}, which the model lacks`);
+      }
+    }
   } else if (!sameParameters(expected, built)) {
     throw new Error(`${where}: the architecture's shape functions predicted parameters ${list(expected)}, but the model built has ${list(built)} (a registerModuleType shape function is wrong)`);
   }
@@ -108,6 +189,158 @@ export async function load(path: FilePath): Promise<Module> {
   model.loadStateDict(dict);
   if (plan.training) restoreTrainingConfig(model, plan.training);
   return model;
+}
+
+/** The optimizer's metadata; its state buffers go into `tensors` (copies, taken now). */
+function optimizerPart(opt: Optimizer, names: Map<Tensor, string>, tensors: Record<string, SafeTensor>): OptimizerMeta {
+  const paramNames = opt.params.map((t, i) => {
+    const n = names.get(t);
+    if (n === undefined) throw new Error(`fathom.save: parameter ${i} of the ${opt.name} optimizer is not a parameter of this model; save the optimizer with the model it trains`);
+    return n;
+  });
+  const sd = opt.stateDict();
+  const state: OptimizerMeta['state'] = {};
+  for (const [i, entry] of Object.entries(sd.state)) {
+    const nums: Record<string, number> = {};
+    for (const [key, v] of Object.entries(entry)) {
+      if (typeof v === 'number') nums[key] = v;
+      else tensors[`${OPT_PREFIX}${i}.${key}`] = { dtype: 'F32', shape: [...v.shape], data: v.data as Float32Array };
+    }
+    state[i] = nums;
+  }
+  return { type: opt.name, steps: opt.steps, defaults: opt.defaults, paramNames, paramGroups: sd.paramGroups, state };
+}
+
+/** The optimizer metadata, checked for form (types, indices, names) and against the file's tensors; null when absent. */
+function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | null, where: string): OptimizerMeta | null {
+  const text = header.metadata['fathom.optimizer'];
+  if (text === undefined) return null;
+  const what = `${where}: the optimizer metadata`;
+  const m = parseJson(text, what) as OptimizerMeta;
+  const bad = (msg: string): never => { throw new Error(`${what}: ${msg}`); };
+  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(m)) bad('must be an object');
+  if (typeof m.type !== 'string' || !Object.hasOwn(OPTIMIZERS, m.type)) bad(`type must be one of ${Object.keys(OPTIMIZERS).join(', ')}, got ${describeValue(m.type)}`);
+  if (!Number.isSafeInteger(m.steps) || m.steps < 0) bad(`steps must be an integer >= 0, got ${describeValue(m.steps)}`);
+  if (!isObj(m.defaults)) bad('defaults must be an object');
+  if (!Array.isArray(m.paramGroups)) bad('paramGroups must be an array');
+  if (!isObj(m.state)) bad('state must be an object');
+  if (!Array.isArray(m.paramNames) || m.paramNames.some((n) => typeof n !== 'string')) bad('paramNames must be an array of strings');
+  const shapes = expected && new Map(expected);
+  if (shapes) {
+    for (const n of m.paramNames) if (!shapes.has(n)) bad(`names parameter ${names5([n])}, which the architecture lacks`);
+  }
+  if (new Set(m.paramNames).size !== m.paramNames.length) bad('names a model parameter twice');
+  for (const [name, t] of Object.entries(header.tensors)) {
+    if (!name.startsWith(OPT_PREFIX)) continue;
+    const hit = OPT_TENSOR.exec(name);
+    if (!hit || Number(hit[1]) >= m.paramNames.length) bad(`tensor ${names5([name])} is not optimizer.state.<i>.<key> with i < ${m.paramNames.length}`);
+    if (t.dtype !== 'F32') bad(`tensor ${names5([name])} must be F32, got ${t.dtype}`);
+    const want = shapes?.get(m.paramNames[Number(hit![1])]);
+    if (want && !sameShape(t.shape, want)) bad(`tensor ${names5([name])} has shape ${fmt(t.shape)}, its parameter ${names5([m.paramNames[Number(hit![1])]])} ${fmt(want)}`);
+  }
+  return m;
+}
+
+/** The model's tensors of a header (without the optimizer's, when the file holds an optimizer). */
+function modelTensors<T>(tensors: Record<string, T>, withOptimizer: boolean): Record<string, T> {
+  if (!withOptimizer) return tensors;
+  const out: Record<string, T> = Object.create(null);
+  for (const [n, t] of Object.entries(tensors)) if (!n.startsWith(OPT_PREFIX)) out[n] = t;
+  return out;
+}
+
+/**
+ * Restores `opt` from a checkpoint's optimizer part: class, parameter count and shapes
+ * (against the model parameters the file names), then loadStateDict (which checks
+ * groups, hyper-parameters and keys before it changes anything), then the step count.
+ */
+function applyOptimizer(opt: Optimizer, m: OptimizerMeta, file: SafetensorsFile, shapeOf: (name: string) => readonly number[] | undefined, where: string): void {
+  if (opt.name !== m.type) throw new Error(`${where}: the file holds ${m.type} state, the optimizer is ${opt.name}`);
+  const params = opt.params;
+  if (params.length !== m.paramNames.length) {
+    throw new Error(`${where}: the file's ${m.type} state covers ${m.paramNames.length} parameter(s), the optimizer holds ${params.length}`);
+  }
+  params.forEach((p, i) => {
+    const want = shapeOf(m.paramNames[i]);
+    if (want && !sameShape(p.shape, want)) {
+      throw new Error(`${where}: parameter ${i} of the optimizer has shape ${fmt(p.shape)}, the file's parameter ${names5([m.paramNames[i]])} ${fmt(want)}`);
+    }
+  });
+  const state: Record<number, ParamState> = {};
+  for (const [i, nums] of Object.entries(m.state)) state[Number(i)] = { ...(nums as Record<string, number>) };
+  for (const [name, t] of Object.entries(file.tensors)) {
+    const hit = OPT_TENSOR.exec(name);
+    if (!hit) continue;
+    const i = Number(hit[1]);
+    (state[i] ??= {})[hit[2]] = new Tensor(t.data, t.shape);
+  }
+  try {
+    opt.loadStateDict({ state, paramGroups: m.paramGroups });
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+  }
+  opt.steps = m.steps;
+}
+
+/**
+ * Reads a checkpoint written by save(model, path, { optimizer }) into `optimizer`
+ * (PyTorch's `optimizer.load_state_dict(torch.load(path)['optimizer'])`): build
+ * the optimizer over the loaded model's parameters, of the class that was saved,
+ * then call this. Restores the groups' hyper-parameters, each parameter's state
+ * (step counts and buffers) and `optimizer.steps`.
+ * @throws `fathom.loadOptimizerState: ...` for a bad path or file (as load()),
+ *   a file without optimizer state, another optimizer class, another number of
+ *   parameters or groups, a parameter whose shape differs from the file's, or a
+ *   bad group / state entry; the optimizer is unchanged then.
+ */
+export async function loadOptimizerState(path: FilePath, optimizer: Optimizer): Promise<void> {
+  const p = toPath(path, 'fathom.loadOptimizerState');
+  if (!(optimizer instanceof Optimizer)) throw new Error(`fathom.loadOptimizerState: optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  const where = `fathom.loadOptimizerState: ${p}`;
+  const { file, plan } = await readCheckpoint(p, where, 'fathom.loadOptimizerState');
+  if (!plan.optimizer) throw new Error(`${where}: the file holds no optimizer state (save it with save(model, path, { optimizer }))`);
+  const shapes = new Map(plan.expected ?? []);
+  applyOptimizer(optimizer, plan.optimizer, file, (n) => shapes.get(n) ?? file.tensors[n]?.shape, where);
+}
+
+/**
+ * Loads a checkpoint written by save(model, path, { optimizer }) (Keras's
+ * load_model restoring the optimizer): the model as load() does, and the
+ * optimizer rebuilt (its class, parameter groups over the new model's
+ * parameters, hyper-parameters, state and step count). `optimizer` is null
+ * when the file holds none.
+ * @throws `fathom.loadCheckpoint: ...` for anything load() or
+ *   loadOptimizerState() refuses.
+ */
+export async function loadCheckpoint(path: FilePath): Promise<{ model: Module; optimizer: Optimizer | null }> {
+  const p = toPath(path, 'fathom.loadCheckpoint');
+  const where = `fathom.loadCheckpoint: ${p}`;
+  const { file, plan } = await readCheckpoint(p, where, 'fathom.loadCheckpoint');
+  const model = buildModel(file, plan, where);
+  const m = plan.optimizer;
+  if (!m) return { model, optimizer: null };
+  const byName = new Map(model.namedParameters());
+  const params = m.paramNames.map((n) => byName.get(n)!);
+  let optimizer: Optimizer;
+  try {
+    const groups = m.paramGroups.map((g, gi) => {
+      if (g === null || typeof g !== 'object' || !Array.isArray(g.params)) throw new Error(`paramGroups[${gi}] must be an object with params, got ${describeValue(g)}`);
+      const { params: idx, ...hyper } = g;
+      return {
+        ...hyper,
+        params: idx.map((i, j) => {
+          if (!Number.isSafeInteger(i) || i < 0 || i >= params.length) throw new Error(`paramGroups[${gi}].params[${j}] must be a parameter index in [0, ${params.length}), got ${describeValue(i)}`);
+          return params[i];
+        }),
+      };
+    });
+    optimizer = new OPTIMIZERS[m.type](groups, m.defaults);
+  } catch (e) {
+    throw new Error(`${where}: cannot rebuild the ${m.type} optimizer: ${(e as Error).message}`, { cause: e });
+  }
+  applyOptimizer(optimizer, m, file, (n) => byName.get(n)?.shape, where);
+  return { model, optimizer };
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -123,6 +123,13 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Seed of the shuffle, an integer (default: drawn from the global random stream, see manualSeed). */
   seed?: number;
+  /**
+   * Epoch to start at (Keras's initialEpoch), an integer in [0, epochs]: epochs
+   * initialEpoch..epochs-1 are trained. The shuffles of the skipped epochs are
+   * drawn (not trained) first, so resuming a checkpoint with the same seed sees
+   * the same batches as the uninterrupted run. Default 0.
+   */
+  initialEpoch?: number;
   /** Report accuracy (default: on for crossEntropy and binaryCrossEntropy). See metrics.ts for its rules. */
   accuracy?: boolean;
   /** Binary accuracy counts pred > threshold as 1 (default 0 for binaryCrossEntropy, which takes logits; else 0.5). */
@@ -369,7 +376,7 @@ const evaluating = new WeakMap<Module, number>();
 
 const FIT_OPTIONS: OptionSpec = {
   loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
-  validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', accuracy: 'boolean',
+  validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', initialEpoch: 'number', accuracy: 'boolean',
   accuracyThreshold: 'number', callbacks: ['object', 'array'], verbose: 'number', progress: 'object',
   metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object', lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string',
 };
@@ -407,6 +414,8 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const lossName = opts.loss ?? previous!.name;
   const lossFn = lossByName(lossName);
   const epochs = checkInt('fit', 'epochs', opts.epochs ?? 1, 0);
+  const initialEpoch = checkInt('fit', 'initialEpoch', opts.initialEpoch ?? 0, 0);
+  if (initialEpoch > epochs) throw new Error(`fathom.fit: initialEpoch must be at most epochs (${epochs}), got ${initialEpoch}`);
   const batchSize = checkInt('fit', 'batchSize', opts.batchSize ?? 32, 1);
   const metricSpecs = opts.metrics ?? (opts.loss === undefined ? previous!.metrics : undefined);
   const listsAccuracy = metricSpecs?.includes('accuracy') ?? false;
@@ -545,20 +554,23 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   async function trainEpochs(): Promise<void> {
     await callback(() => cb.setModel?.(model, context));
     await callback(() => cb.onTrainBegin?.());
-    for (let epoch = 0; epoch < epochs && !context.stopTraining; epoch++) {
+    const shuffleRows = (): void => {
+      if (opts.shuffle === false) return;
+      for (let i = nTrain - 1; i > 0; i--) {
+        const j = pick(i + 1);
+        const tmp = idx[i];
+        idx[i] = idx[j];
+        idx[j] = tmp;
+      }
+    };
+    for (let epoch = 0; epoch < initialEpoch; epoch++) shuffleRows(); // the skipped epochs' shuffles
+    for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
       await callback(() => cb.onEpochBegin?.(epoch));
       // A callback may have transferred the data's buffers (postMessage) since the last epoch.
       checkStorage('fit', 'x', xTrain);
       checkStorage('fit', 'y', yTrain);
       model.train();
-      if (opts.shuffle !== false) {
-        for (let i = nTrain - 1; i > 0; i--) {
-          const j = pick(i + 1);
-          const tmp = idx[i];
-          idx[i] = idx[j];
-          idx[j] = tmp;
-        }
-      }
+      shuffleRows();
       for (const m of trainMetrics) m.reset();
       const t0 = performance.now();
       let lossSum = 0;

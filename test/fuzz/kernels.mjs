@@ -442,7 +442,11 @@ export function makeKernelCall(R, form) {
     spec.kinds.forEach((_, i) => { map[i] = i; });
   }
   const originalForm = [];
-  map.forEach((j, i) => { originalForm[j] = original[i]; });
+  map.forEach((j, i) => {
+    originalForm[j] = original[i];
+    // optimStep's state buffers are one array in backend(), three arguments in the binding.
+    if (form === 'binding' && spec.kinds[i].startsWith('states:')) original[i].forEach((a, k) => { originalForm[j + k] = a && a.slice(); });
+  });
   const call = {
     args, kinds, original: originalForm,
     outsForm: spec.outs.map((i) => map[i]),
