@@ -6,3 +6,4 @@ export { Adagrad, type AdagradConfig } from './adagrad.js';
 export { RMSprop, type RmspropConfig } from './rmsprop.js';
 export { Adadelta, type AdadeltaConfig } from './adadelta.js';
 export { Adamax, type AdamaxConfig } from './adamax.js';
+export * as lrScheduler from './lr_scheduler.js';
