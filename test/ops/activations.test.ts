@@ -197,3 +197,16 @@ it('every unary op of the table has a Tensor method or is reached through gelu',
     expect(typeof (t as unknown as Record<string, unknown>)[op], op).toBe('function');
   }
 });
+
+it('functions and methods are typed from the table', () => {
+  const x = tensor([1, -2]);
+  // @ts-expect-error pow needs its exponent
+  expect(() => x.pow()).toThrow(/^fathom\.pow: exponent p must be a number, got undefined$/);
+  // @ts-expect-error negativeSlope is a number
+  expect(() => fa.leakyRelu(x, '0.1')).toThrow(/negativeSlope must be a number/);
+  // @ts-expect-error softplus has no option betta
+  expect(() => x.softplus({ betta: 1 })).toThrow(/unknown option 'betta'/);
+  // @ts-expect-error silu takes no parameter
+  expect([...fa.silu(x, 2).data]).toEqual([...fa.silu(x).data]);
+  expect(x.softplus({ beta: 2, threshold: 1 }).shape).toEqual([2]);
+});
