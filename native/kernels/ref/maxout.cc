@@ -13,9 +13,8 @@
 namespace fathom {
 namespace {
 
-// Index of the first maximum of g[0..K), NaN winning. Selects, not branches
-// (the winner of random data is unpredictable): v replaces best when it is
-// larger, or NaN while best is not.
+// Index of the first maximum of g[0..K), NaN winning: v replaces best when it
+// is larger, or NaN while best is not (the same selects as the AVX2 body).
 inline int64_t first_max(const float* g, int64_t K) {
   int64_t bi = 0;
   float best = g[0];
