@@ -12,6 +12,7 @@
 import { Module, type ModuleConfig } from './module.js';
 import { Linear, type Init } from './linear.js';
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
+import { ELU, GELU, LeakyReLU, Maxout, SiLU, Softplus } from './activations.js';
 import { Sequential } from './sequential.js';
 
 type Factory = (c: ModuleConfig) => Module;
@@ -28,6 +29,12 @@ const factories = new Map<string, Factory>([
   ['Softmax', () => new Softmax()],
   ['LogSoftmax', () => new LogSoftmax()],
   ['Sequential', (c) => new Sequential(...layersOf(c).map(fromConfig))],
+  ['LeakyReLU', (c) => new LeakyReLU(real(c, 'negativeSlope', 0.01))],
+  ['ELU', (c) => new ELU(real(c, 'alpha', 1))],
+  ['GELU', (c) => new GELU({ approximate: (c.approximate as 'none' | 'tanh' | undefined) ?? 'none' })],
+  ['Softplus', (c) => new Softplus({ beta: real(c, 'beta', 1), threshold: real(c, 'threshold', 20) })],
+  ['SiLU', () => new SiLU()],
+  ['Maxout', (c) => new Maxout(num(c, 'inFeatures'), num(c, 'units'), num(c, 'pieces'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -47,6 +54,16 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Sign', noParameters],
   ['Softmax', noParameters],
   ['LogSoftmax', noParameters],
+  ['LeakyReLU', noParameters],
+  ['ELU', noParameters],
+  ['GELU', noParameters],
+  ['Softplus', noParameters],
+  ['SiLU', noParameters],
+  ['Maxout', (c) => {
+    const inF = num(c, 'inFeatures');
+    const out = num(c, 'units') * num(c, 'pieces');
+    return flag(c, 'bias', true) ? [['linear.weight', [out, inF]], ['linear.bias', [out]]] : [['linear.weight', [out, inF]]];
+  }],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -73,6 +90,16 @@ function flag(c: ModuleConfig, key: string, dflt: boolean): boolean {
   return v;
 }
 
+/** A finite number (a layer's scalar hyper-parameter), `dflt` when absent. */
+function real(c: ModuleConfig, key: string, dflt: number): number {
+  const v = c[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a finite number, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
 function num(c: ModuleConfig, key: string): number {
   const v = c[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -85,6 +112,11 @@ function num(c: ModuleConfig, key: string): number {
 const KEYS: Record<string, readonly string[]> = {
   Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init'],
   Sequential: ['type', 'layers'],
+  LeakyReLU: ['type', 'negativeSlope'],
+  ELU: ['type', 'alpha'],
+  GELU: ['type', 'approximate'],
+  Softplus: ['type', 'beta', 'threshold'],
+  Maxout: ['type', 'inFeatures', 'units', 'pieces', 'bias', 'init'],
 };
 
 function checkKeys(c: ModuleConfig): void {

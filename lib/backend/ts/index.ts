@@ -10,6 +10,7 @@ import { checked } from '../checked.js';
 import { binary, binaryBroadcast, unary, unaryBackward } from './kernels/elementwise.js';
 import { gemm } from './kernels/gemm.js';
 import { biasAct, biasActBackward } from './kernels/bias_act.js';
+import { maxout, maxoutBackward } from './kernels/maxout.js';
 import { argmax, copy, fill, transpose2d } from './kernels/layout.js';
 import { optimStep, sgdStep } from './kernels/optim.js';
 import { randNormal, randUniform } from './kernels/random.js';
@@ -42,6 +43,8 @@ export const tsKernels: Backend = {
   gemm,
   biasAct,
   biasActBackward,
+  maxout,
+  maxoutBackward,
   sgdStep,
   optimStep,
 };
