@@ -188,4 +188,11 @@ export interface Backend {
    * same length.
    */
   optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
+  // ---- curriculum (issue 9) ----
+  /**
+   * Inverted dropout in one pass over the Philox stream of randUniform at (seed, offset):
+   * element i is kept when its uniform u_i >= p (p in [0, 1]); mask[i] = kept ? scale : 0
+   * and y[i] = x[i] * mask[i]. x, y, mask of one length; y may be x, mask overlaps neither.
+   */
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
 }

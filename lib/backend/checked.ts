@@ -624,6 +624,23 @@ export function checked(inner: Backend): Backend {
       apart(o, 'w', w, 'g', g);
       k.optimStep(kind, w, g, s, opts);
     },
+
+    // curriculum (issue 9)
+    dropout(x, y, mask, seed, offset, p, scale) {
+      const o = 'dropout';
+      args(o, arguments, 7);
+      const n = f32(o, 'x', x).length;
+      f32(o, 'y', y, n);
+      f32(o, 'mask', mask, n);
+      u64(o, 'seed', seed);
+      u64(o, 'offset', offset);
+      num32(o, 'p', p, { min: 0, max: 1 });
+      num32(o, 'scale', scale);
+      apart(o, 'y', y, 'x', x, true);
+      apart(o, 'mask', mask, 'x', x);
+      apart(o, 'mask', mask, 'y', y);
+      k.dropout(x, y, mask, seed, offset, p, scale);
+    },
   };
   innerOf.set(b, inner);
   return b;

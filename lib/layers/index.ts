@@ -7,3 +7,7 @@ export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
 export { leakyRelu, elu, gelu, softplus, silu, maxout } from '../ops/index.js';
 export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';
+// curriculum (issue 9)
+export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } from './perceptron.js';
+export { Dropout, GaussianNoise } from './noise.js';
+export { dropout } from '../ops/index.js';

@@ -14,6 +14,9 @@ import { Linear, type Init } from './linear.js';
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
 import { ELU, GELU, LeakyReLU, Maxout, SiLU, Softplus } from './activations.js';
 import { Sequential } from './sequential.js';
+// curriculum (issue 9): perceptron and noise layers
+import { Perceptron } from './perceptron.js';
+import { Dropout, GaussianNoise } from './noise.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /** [name, shape] of each of a module's parameters, in namedParameters() order; null if unknown. */
@@ -35,6 +38,10 @@ const factories = new Map<string, Factory>([
   ['Softplus', (c) => new Softplus({ beta: real(c, 'beta', 1), threshold: real(c, 'threshold', 20) })],
   ['SiLU', () => new SiLU()],
   ['Maxout', (c) => new Maxout(num(c, 'inFeatures'), num(c, 'units'), num(c, 'pieces'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
+  ['Dropout', (c) => new Dropout(real(c, 'p', 0, 1))],
+  ['GaussianNoise', (c) => new GaussianNoise(real(c, 'std', 0, 1e37))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -64,6 +71,10 @@ const shapeFns = new Map<string, ShapeFn>([
     const out = num(c, 'units') * num(c, 'pieces');
     return flag(c, 'bias', true) ? [['linear.weight', [out, inF]], ['linear.bias', [out]]] : [['linear.weight', [out, inF]]];
   }],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
+  ['Dropout', noParameters],
+  ['GaussianNoise', noParameters],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -108,6 +119,15 @@ function num(c: ModuleConfig, key: string): number {
   return v;
 }
 
+/** A number in [lo, hi] (curriculum, issue 9: Dropout.p, GaussianNoise.std). */
+function real(c: ModuleConfig, key: string, lo: number, hi: number): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !(v >= lo && v <= hi)) {
+    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a number in [${lo}, ${hi}], got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
 /** The keys each built-in type's config may hold: anything else (a typo, a hostile file) is refused. */
 const KEYS: Record<string, readonly string[]> = {
   Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init'],
@@ -117,6 +137,10 @@ const KEYS: Record<string, readonly string[]> = {
   GELU: ['type', 'approximate'],
   Softplus: ['type', 'beta', 'threshold'],
   Maxout: ['type', 'inFeatures', 'units', 'pieces', 'bias', 'init'],
+  // curriculum (issue 9)
+  Perceptron: ['type', 'inFeatures'],
+  Dropout: ['type', 'p'],
+  GaussianNoise: ['type', 'std'],
 };
 
 function checkKeys(c: ModuleConfig): void {

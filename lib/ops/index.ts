@@ -5,3 +5,4 @@ export * from './softmax.js';
 export * from './create.js';
 export * from './layer.js';
 export * from './maxout.js';
+export { dropout } from './dropout.js';

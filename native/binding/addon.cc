@@ -124,6 +124,8 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("biasActBackward", &Addon::BiasActBackward),
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("optimStep", &Addon::OptimStep),
+        // curriculum (issue 9)
+        InstanceMethod("dropout", &Addon::Dropout),
     });
   }
 
@@ -489,6 +491,25 @@ class Addon : public Napi::Addon<Addon> {
     if (std::fabs((double)mean) + 5.77 * (double)sd > (double)FLT_MAX)
       a.fail("mean +- 5.77 std overflows float32 (mean = " + Args::show(mean) + ", std = " + Args::show(sd) + ")");
     ops::rand_normal(n, a.u64(1, "seed"), a.u64(2, "offset"), mean, sd, a.f32(0, "y", n));
+    return Undefined(info);
+  }
+
+  // curriculum (issue 9)
+  // dropout(x, y, mask, seed, offset, p, scale)
+  Napi::Value Dropout(Info info) {
+    Args a(info, "dropout", 7);
+    int64_t n = a.len(0, "x");
+    const float* x = a.f32(0, "x", n);
+    float* y = a.f32(1, "y", n);
+    float* mask = a.f32(2, "mask", n);
+    a.apart("y", y, 4 * n, "x", x, 4 * n, true);
+    a.apart("mask", mask, 4 * n, "x", x, 4 * n);
+    a.apart("mask", mask, 4 * n, "y", y, 4 * n);
+    const uint64_t seed = a.u64(3, "seed"), offset = a.u64(4, "offset");
+    const double p = a.num(5, "p");
+    if (!(p >= 0.0 && p <= 1.0)) a.fail("p must be in [0, 1], got " + Args::show(p));
+    const float scale = (float)a.finite32(6, "scale");
+    ops::dropout(n, seed, offset, p, scale, x, y, mask);
     return Undefined(info);
   }
 

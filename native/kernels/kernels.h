@@ -131,6 +131,15 @@ using RandUniformFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float 
 using RandNormalFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float mean,
                               float std, float* y);
 
+// ---- dropout (curriculum, issue 9) ------------------------------------------
+// Inverted dropout over n elements, fused: the Philox stream of rand_uniform
+// (key = seed, counter = offset + i/4, word i%4); element i is kept when
+// (word >> 8) >= ceil(p * 2^24), i.e. u >= p for the uniform u of rand_uniform.
+// mask[i] = kept ? scale : 0; y[i] = x[i] * mask[i]. 0 <= p <= 1 (p = 1 keeps
+// nothing, p = 0 everything). y may be x; mask overlaps neither.
+using DropoutFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
+                           const float* x, float* y, float* mask);
+
 // ---- GEMM -----------------------------------------------------------------
 // C = alpha * op(A) * op(B) + beta * C, op(A) is M x K, op(B) is K x N,
 // row-major with leading dimensions lda/ldb/ldc. beta == 0 never reads C.
@@ -221,6 +230,8 @@ struct KernelTable {
   OptimStepFn optim_step[(int)Optim::Count];  // indexed by Optim
   MaxoutFn maxout;
   MaxoutBwdFn maxout_bwd;
+  // curriculum (issue 9)
+  DropoutFn dropout;
 };
 
 }  // namespace fathom

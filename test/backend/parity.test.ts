@@ -504,6 +504,56 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
     });
   });
 
+  // ---- dropout (curriculum, issue 9) -----------------------------------------
+
+  describe('dropout', () => {
+    const MAX64 = (1n << 64n) - 1n;
+    const STREAMS: [bigint, bigint][] = [[0n, 0n], [42n, 7n], [MAX64, MAX64 - 2n], [0x1234_5678_9abc_def0n, (1n << 32n) - 3n]];
+    const PS = [0, 0.2, 1 / 3, 0.5, 0.9, 1];
+    const scaleOf = (p: number): number => (p === 1 ? 0 : Math.fround(1 / (1 - p)));
+
+    it('y and the mask are bit-identical, and the mask is randUniform(...) >= p', () => {
+      for (const [seed, offset] of STREAMS) {
+        for (const p of PS) {
+          for (const n of LENGTHS) {
+            const x = randomArray(n, 3300 + n, -2, 2);
+            const [yn, mn, yt, mt] = [garbage(n), garbage(n), garbage(n), garbage(n)];
+            N.dropout(x.slice(), yn, mn, seed, offset, p, scaleOf(p));
+            T.dropout(x.slice(), yt, mt, seed, offset, p, scaleOf(p));
+            const what = `dropout seed=${seed} offset=${offset} p=${p} n=${n}`;
+            compareArrays(`${what} y`, yn, yt, EXACT);
+            compareArrays(`${what} mask`, mn, mt, EXACT);
+            const u = new Float32Array(n);
+            T.randUniform(u, seed, offset, 0, 1);
+            compareArrays(`${what} mask vs randUniform`, mt, u.map((v) => (v >= p ? scaleOf(p) : 0)), EXACT);
+          }
+        }
+      }
+    });
+
+    it('in place (y = x) and on special values', () => {
+      for (const n of [1, 7, 33, 257, 40_003]) {
+        const x = specialArray(n);
+        const [xn, xt, mn, mt] = [x.slice(), x.slice(), garbage(n), garbage(n)];
+        N.dropout(xn, xn, mn, 9n, 3n, 0.25, scaleOf(0.25));
+        T.dropout(xt, xt, mt, 9n, 3n, 0.25, scaleOf(0.25));
+        compareArrays(`dropout in place, special values n=${n} y`, xn, xt, EXACT);
+        compareArrays(`dropout in place, special values n=${n} mask`, mn, mt, EXACT);
+      }
+    });
+
+    it('refuses what the kernel cannot take (both backends, one message)', () => {
+      for (const B of [N, T]) {
+        const a = new Float32Array(4);
+        expect(() => B.dropout(a, new Float32Array(4), new Float32Array(4), 0n, 0n, 1.5, 1)).toThrow(/fathom\.backend\.dropout: p must be in \[0, 1\], got 1.5/);
+        expect(() => B.dropout(a, new Float32Array(3), new Float32Array(4), 0n, 0n, 0.5, 2)).toThrow(/fathom\.backend\.dropout: y must hold 4 float32 values, got 3/);
+        expect(() => B.dropout(a, new Float32Array(4), a, 0n, 0n, 0.5, 2)).toThrow(/fathom\.backend\.dropout: mask/);
+        expect(() => B.dropout(a, new Float32Array(4), new Float32Array(4), -1n, 0n, 0.5, 2)).toThrow(/fathom\.backend\.dropout: seed must be a bigint/);
+        expect(() => B.dropout(a, new Float32Array(4), new Float32Array(4), 0n, 0n, 0.5, Infinity)).toThrow(/fathom\.backend\.dropout: scale must be a number that is finite in float32/);
+      }
+    });
+  });
+
   // ---- GEMM ----------------------------------------------------------------
 
   describe('gemm', () => {

@@ -17,6 +17,7 @@ import { randNormal, randUniform } from './kernels/random.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
+import { dropout } from './kernels/dropout.js'; // curriculum (issue 9)
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -47,6 +48,8 @@ export const tsKernels: Backend = {
   maxoutBackward,
   sgdStep,
   optimStep,
+  // curriculum (issue 9)
+  dropout,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

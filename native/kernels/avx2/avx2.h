@@ -8,6 +8,10 @@
 namespace fathom {
 
 void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q);
+// curriculum (issue 9): dropout.cc
+void f32_dropout__avx2(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
+                       const float* x, float* y, float* mask);
+
 void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
                          float* dx, float p, float q);
 void f32_binary__avx2(Binary op, int64_t n, const float* a, const float* b, float* out);

@@ -75,6 +75,10 @@ void f32_rand_uniform__ref(int64_t n, uint64_t seed, uint64_t offset, float lo, 
 void f32_rand_normal__ref(int64_t n, uint64_t seed, uint64_t offset, float mean, float std,
                           float* y);
 
+// dropout.cc (curriculum, issue 9)
+void f32_dropout__ref(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
+                      const float* x, float* y, float* mask);
+
 // optim.cc
 void f32_sgd_step__ref(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
                        float dampening, float weight_decay, bool nesterov, bool first);
