@@ -40,8 +40,8 @@ const factories = new Map<string, Factory>([
   ['Maxout', (c) => new Maxout(num(c, 'inFeatures'), num(c, 'units'), num(c, 'pieces'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
   // curriculum (issue 9)
   ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
-  ['Dropout', (c) => new Dropout(real(c, 'p', 0, 1))],
-  ['GaussianNoise', (c) => new GaussianNoise(real(c, 'std', 0, 1e37))],
+  ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
+  ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -119,8 +119,8 @@ function num(c: ModuleConfig, key: string): number {
   return v;
 }
 
-/** A number in [lo, hi] (curriculum, issue 9: Dropout.p, GaussianNoise.std). */
-function real(c: ModuleConfig, key: string, lo: number, hi: number): number {
+/** A number in [lo, hi] (Dropout.p, GaussianNoise.std). */
+function inRange(c: ModuleConfig, key: string, lo: number, hi: number): number {
   const v = c[key];
   if (typeof v !== 'number' || !(v >= lo && v <= hi)) {
     throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a number in [${lo}, ${hi}], got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}`);
