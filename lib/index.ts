@@ -13,12 +13,15 @@ export type { Shape } from './tensor/shape.js';
 export {
   tensor, full, zeros, ones, rand, randn, manualSeed,
   neg, exp, log, sqrt, abs, square, relu, sigmoid, tanh, sign, pow,
+  leakyRelu, elu, gelu, softplus, silu, maxout,
   add, sub, mul, div, maximum, minimum, equal,
   matmul, transpose, reshape, slice, linear,
   sum, mean, max,
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
+export { dropout } from './ops/index.js'; // curriculum (issue 9)
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
+export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';
 export type { AdagradConfig, RmspropConfig, AdadeltaConfig, AdamaxConfig, ParamGroup, OptimizerStateDict } from './optimizers/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/tape.js';

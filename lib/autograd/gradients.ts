@@ -8,6 +8,7 @@
  */
 import { kernels as backend } from '../backend/index.js';
 import type { ActOp, UnaryOp } from '../backend/backend.js';
+import { UNARY_OP_NAMES } from '../backend/unary_table.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
 import { binaryRaw } from '../ops/elementwise.js';
@@ -30,11 +31,13 @@ export type GradRule = (
 /** Returned by a rule for an input whose gradient it added into `acc[i]`. */
 export const ACCUMULATED = Symbol('accumulated');
 
+/** dx = dy · f'(x) by the op's backward kernel, with the parameters p, q the op recorded. */
 function unaryRule(op: UnaryOp): GradRule {
   return (node, y, dy) => {
     const x = node.inputs[0];
     const dx = empty(x.shape);
-    backend().unaryBackward(op, x.f32(), y.f32(), dy.f32(), dx.f32(), node.saved.p as number);
+    const { p = 0, q = 0 } = node.saved as { p?: number; q?: number };
+    backend().unaryBackward(op, x.f32(), y.f32(), dy.f32(), dx.f32(), p, q);
     return [dx];
   };
 }
@@ -59,18 +62,9 @@ function selectRule(): GradRule {
 }
 
 export const gradients: Record<string, GradRule> = {
-  // ---- unary: dx = dy * f'(x) --------------------------------------------
-  neg: unaryRule('neg'),
-  exp: unaryRule('exp'),
-  log: unaryRule('log'),
-  sqrt: unaryRule('sqrt'),
-  pow: unaryRule('pow'),
-  abs: unaryRule('abs'),
-  square: unaryRule('square'),
-  relu: unaryRule('relu'),
-  sigmoid: unaryRule('sigmoid'),
-  tanh: unaryRule('tanh'),
-  sign: unaryRule('sign'), // zero almost everywhere
+  // ---- unary: dx = dy * f'(x), one rule per entry of THE op table ---------
+  // (lib/backend/unary_table.ts; sign's derivative is zero almost everywhere)
+  ...Object.fromEntries(UNARY_OP_NAMES.map((op) => [op, unaryRule(op)])),
 
   // ---- broadcasting binary: reduce each gradient back to its input's shape -
   add: (node, _y, dy) => [sumToShape(dy, node.inputs[0].shape), sumToShape(dy, node.inputs[1].shape)],
@@ -114,6 +108,14 @@ export const gradients: Record<string, GradRule> = {
     }
     const count = sumToShape(mask, kept);
     return [mul(mask, div(dy.reshape(kept), count))];
+  },
+
+  // maxout: dy of each group goes to its first maximal element (NaN first), the rest 0
+  maxout: (node, y, dy) => {
+    const x = node.inputs[0];
+    const dx = empty(x.shape);
+    if (y.size > 0) backend().maxoutBackward(y.size, node.saved.pieces as number, x.f32(), dy.f32(), dx.f32());
+    return [dx];
   },
 
   // ---- linear algebra -------------------------------------------------------
@@ -212,7 +214,7 @@ export const gradients: Record<string, GradRule> = {
     const t = node.saved.target as Tensor;
     const dz = empty(z.shape);
     const be = backend();
-    be.unary('sigmoid', z.f32(), dz.f32(), 0);
+    be.unary('sigmoid', z.f32(), dz.f32(), 0, 0);
     be.binary('sub', dz.f32(), t.f32(), dz.f32());
     be.binaryBroadcast('mul', [z.size], dz.f32(), [1], new Float32Array([dy.item() / z.size]), [0], dz.f32());
     return [dz];

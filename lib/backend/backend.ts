@@ -20,10 +20,13 @@
  *    array), biasAct works in place, dz may be dy. Partial overlap is refused.
  */
 
-export const Unary = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, pow: 4, relu: 5, sigmoid: 6, tanh: 7, sign: 8, abs: 9, square: 10,
-} as const;
-export type UnaryOp = keyof typeof Unary;
+import { UNARY_OP_NAMES, type UnaryOp } from './unary_table.js';
+
+export type { UnaryOp } from './unary_table.js';
+/** Unary op name → native id: the position in THE op table (lib/backend/unary_table.ts). */
+export const Unary: Readonly<Record<UnaryOp, number>> = Object.freeze(
+  Object.fromEntries(UNARY_OP_NAMES.map((op, i) => [op, i])) as Record<UnaryOp, number>,
+);
 
 export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6 } as const;
 export type BinaryOp = keyof typeof Binary;
@@ -93,10 +96,14 @@ export interface OptimOptions {
 export interface Backend {
   readonly name: 'native' | 'ts';
 
-  /** y[i] = f(x[i]); `p` is the exponent of `pow`. x === y is allowed. */
-  unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number): void;
+  /**
+   * y[i] = f(x[i]); p and q are the op's scalar parameters in the order of its
+   * table entry (pow: p = exponent; leakyRelu: negativeSlope; elu: alpha;
+   * softplus: beta, threshold), 0 for an op without. x === y is allowed.
+   */
+  unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number, q: number): void;
   /** dx[i] = dy[i] * f'(x[i]); y = f(x) is passed for ops that use it. dx may be x, y or dy. */
-  unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number): void;
+  unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number, q: number): void;
   /** out[i] = a[i] op b[i], all of the same length. out may be a or b. */
   binary(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
@@ -151,6 +158,15 @@ export interface Backend {
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
   ): void;
 
+  /**
+   * Maxout over n groups of k consecutive values: y[r] = max_j x[r*k + j]
+   * (x: n*k values, y: n). The first maximal element of a group wins, NaN
+   * counting as the maximum (as argmax). k >= 1 when n > 0; y must not overlap x.
+   */
+  maxout(n: number, k: number, x: Float32Array, y: Float32Array): void;
+  /** dx[r*k + j] = dy[r] at the winner of group r (recomputed from x), 0 elsewhere; dx overlaps nothing. */
+  maxoutBackward(n: number, k: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+
   /** Fused layer epilogue, in place over rows of d: y = act(y + bias); bias may be null. */
   biasAct(n: number, d: number, y: Float32Array, bias: Float32Array | null, act: ActOp): void;
   /**
@@ -172,4 +188,11 @@ export interface Backend {
    * same length.
    */
   optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
+  // ---- curriculum (issue 9) ----
+  /**
+   * Inverted dropout in one pass over the Philox stream of randUniform at (seed, offset):
+   * element i is kept when its uniform u_i >= p (p in [0, 1]); mask[i] = kept ? scale : 0
+   * and y[i] = x[i] * mask[i]. x, y, mask of one length; y may be x, mask overlaps neither.
+   */
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
 }

@@ -182,6 +182,13 @@ function rows(op: string, n: unknown, d: unknown): number {
   return product(op, 'n * d', size(op, 'n', n), size(op, 'd', d));
 }
 
+/** n groups of k values: k >= 1 when n > 0; returns n * k. */
+function groups(op: string, n: unknown, k: unknown): number {
+  const nk = product(op, 'n * k', size(op, 'n', n), size(op, 'k', k));
+  if ((n as number) > 0 && k === 0) fail(op, 'k must be >= 1 when n > 0, got 0');
+  return nk;
+}
+
 function sgdOptions(op: string, v: unknown): SgdOptions {
   const o = obj(op, 'options', v);
   num32(op, 'lr', o.lr, { min: 0 });
@@ -251,29 +258,31 @@ export function checked(inner: Backend): Backend {
   const b: Backend = {
     name: inner.name,
 
-    unary(op, x, y, p) {
-      args('unary', arguments, 4);
+    unary(op, x, y, p, q) {
+      args('unary', arguments, 5);
       enumName('unary', 'op', op, Unary);
       const n = f32('unary', 'x', x).length;
       f32('unary', 'y', y, n);
       num32('unary', 'p', p);
+      num32('unary', 'q', q);
       apart('unary', 'y', y, 'x', x, true);
-      k.unary(op, x, y, p);
+      k.unary(op, x, y, p, q);
     },
 
-    unaryBackward(op, x, y, dy, dx, p) {
+    unaryBackward(op, x, y, dy, dx, p, q) {
       const o = 'unaryBackward';
-      args(o, arguments, 6);
+      args(o, arguments, 7);
       enumName(o, 'op', op, Unary);
       const n = f32(o, 'x', x).length;
       f32(o, 'y', y, n);
       f32(o, 'dy', dy, n);
       f32(o, 'dx', dx, n);
       num32(o, 'p', p);
+      num32(o, 'q', q);
       apart(o, 'dx', dx, 'x', x, true);
       apart(o, 'dx', dx, 'y', y, true);
       apart(o, 'dx', dx, 'dy', dy, true);
-      k.unaryBackward(op, x, y, dy, dx, p);
+      k.unaryBackward(op, x, y, dy, dx, p, q);
     },
 
     binary(op, x, y, out) {
@@ -526,6 +535,30 @@ export function checked(inner: Backend): Backend {
       k.gemm(ta, tb, m, n, kk, alpha, a, bb, beta, c);
     },
 
+    maxout(n, k, x, y) {
+      const o = 'maxout';
+      args(o, arguments, 4);
+      const nk = groups(o, n, k);
+      f32(o, 'x', x, nk);
+      f32(o, 'y', y, n);
+      apart(o, 'y', y, 'x', x);
+      if (n === 0) return;
+      inner.maxout(n, k, x, y); // (k here is the group size: the backend is `inner`)
+    },
+
+    maxoutBackward(n, k, x, dy, dx) {
+      const o = 'maxoutBackward';
+      args(o, arguments, 5);
+      const nk = groups(o, n, k);
+      f32(o, 'x', x, nk);
+      f32(o, 'dy', dy, n);
+      f32(o, 'dx', dx, nk);
+      apart(o, 'dx', dx, 'x', x);
+      apart(o, 'dx', dx, 'dy', dy);
+      if (n === 0) return;
+      inner.maxoutBackward(n, k, x, dy, dx);
+    },
+
     biasAct(n, d, y, bias, act) {
       const o = 'biasAct';
       args(o, arguments, 5);
@@ -590,6 +623,23 @@ export function checked(inner: Backend): Backend {
       }
       apart(o, 'w', w, 'g', g);
       k.optimStep(kind, w, g, s, opts);
+    },
+
+    // curriculum (issue 9)
+    dropout(x, y, mask, seed, offset, p, scale) {
+      const o = 'dropout';
+      args(o, arguments, 7);
+      const n = f32(o, 'x', x).length;
+      f32(o, 'y', y, n);
+      f32(o, 'mask', mask, n);
+      u64(o, 'seed', seed);
+      u64(o, 'offset', offset);
+      num32(o, 'p', p, { min: 0, max: 1 });
+      num32(o, 'scale', scale);
+      apart(o, 'y', y, 'x', x, true);
+      apart(o, 'mask', mask, 'x', x);
+      apart(o, 'mask', mask, 'y', y);
+      k.dropout(x, y, mask, seed, offset, p, scale);
     },
   };
   innerOf.set(b, inner);

@@ -2,8 +2,15 @@
 export { Module, parameter, type ModuleConfig } from './module.js';
 export { Linear, initWeights, type Init, type LinearOptions, type Regularizer } from './linear.js';
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
+export { LeakyReLU, ELU, GELU, Softplus, SiLU, Maxout, type SoftplusOptions, type MaxoutOptions } from './activations.js';
 export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
+export { leakyRelu, elu, gelu, softplus, silu, maxout } from '../ops/index.js';
 export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';
+// curriculum (issue 9)
+export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } from './perceptron.js';
+export { Dropout, GaussianNoise } from './noise.js';
+export { dropout } from '../ops/index.js';
+// training (issue 9)
 export * as utils from './utils.js';
 export type { ParameterPenalty } from './module.js';

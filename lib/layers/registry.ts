@@ -12,7 +12,11 @@
 import { Module, type ModuleConfig } from './module.js';
 import { Linear, checkRegularizer, type Init, type Regularizer } from './linear.js';
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
+import { ELU, GELU, LeakyReLU, Maxout, SiLU, Softplus } from './activations.js';
 import { Sequential } from './sequential.js';
+// curriculum (issue 9): perceptron and noise layers
+import { Perceptron } from './perceptron.js';
+import { Dropout, GaussianNoise } from './noise.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /** [name, shape] of each of a module's parameters, in namedParameters() order; null if unknown. */
@@ -33,6 +37,16 @@ const factories = new Map<string, Factory>([
   ['Softmax', () => new Softmax()],
   ['LogSoftmax', () => new LogSoftmax()],
   ['Sequential', (c) => new Sequential(...layersOf(c).map(fromConfig))],
+  ['LeakyReLU', (c) => new LeakyReLU(real(c, 'negativeSlope', 0.01))],
+  ['ELU', (c) => new ELU(real(c, 'alpha', 1))],
+  ['GELU', (c) => new GELU({ approximate: (c.approximate as 'none' | 'tanh' | undefined) ?? 'none' })],
+  ['Softplus', (c) => new Softplus({ beta: real(c, 'beta', 1), threshold: real(c, 'threshold', 20) })],
+  ['SiLU', () => new SiLU()],
+  ['Maxout', (c) => new Maxout(num(c, 'inFeatures'), num(c, 'units'), num(c, 'pieces'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
+  ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
+  ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -52,6 +66,20 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Sign', noParameters],
   ['Softmax', noParameters],
   ['LogSoftmax', noParameters],
+  ['LeakyReLU', noParameters],
+  ['ELU', noParameters],
+  ['GELU', noParameters],
+  ['Softplus', noParameters],
+  ['SiLU', noParameters],
+  ['Maxout', (c) => {
+    const inF = num(c, 'inFeatures');
+    const out = num(c, 'units') * num(c, 'pieces');
+    return flag(c, 'bias', true) ? [['linear.weight', [out, inF]], ['linear.bias', [out]]] : [['linear.weight', [out, inF]]];
+  }],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
+  ['Dropout', noParameters],
+  ['GaussianNoise', noParameters],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -78,6 +106,16 @@ function flag(c: ModuleConfig, key: string, dflt: boolean): boolean {
   return v;
 }
 
+/** A finite number (a layer's scalar hyper-parameter), `dflt` when absent. */
+function real(c: ModuleConfig, key: string, dflt: number): number {
+  const v = c[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a finite number, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
 function num(c: ModuleConfig, key: string): number {
   const v = c[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -86,10 +124,28 @@ function num(c: ModuleConfig, key: string): number {
   return v;
 }
 
+/** A number in [lo, hi] (Dropout.p, GaussianNoise.std). */
+function inRange(c: ModuleConfig, key: string, lo: number, hi: number): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !(v >= lo && v <= hi)) {
+    throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a number in [${lo}, ${hi}], got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
 /** The keys each built-in type's config may hold: anything else (a typo, a hostile file) is refused. */
 const KEYS: Record<string, readonly string[]> = {
   Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init', 'weightRegularizer', 'biasRegularizer'],
   Sequential: ['type', 'layers'],
+  LeakyReLU: ['type', 'negativeSlope'],
+  ELU: ['type', 'alpha'],
+  GELU: ['type', 'approximate'],
+  Softplus: ['type', 'beta', 'threshold'],
+  Maxout: ['type', 'inFeatures', 'units', 'pieces', 'bias', 'init'],
+  // curriculum (issue 9)
+  Perceptron: ['type', 'inFeatures'],
+  Dropout: ['type', 'p'],
+  GaussianNoise: ['type', 'std'],
 };
 
 function checkKeys(c: ModuleConfig): void {

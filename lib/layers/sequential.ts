@@ -3,17 +3,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { describe } from '../ops/record.js';
 import { Linear } from './linear.js';
-import { ReLU, Sigmoid, Tanh } from './activations.js';
-import type { ActOp } from '../backend/backend.js';
-
-/** The activation a Linear layer can fuse with, if `m` is exactly one of them. */
-function fusable(m: Module | undefined): ActOp | null {
-  if (!m) return null;
-  if (m.constructor === ReLU) return 'relu';
-  if (m.constructor === Sigmoid) return 'sigmoid';
-  if (m.constructor === Tanh) return 'tanh';
-  return null;
-}
+import { fusableActivation as fusable } from './activations.js';
 
 export class Sequential extends Module {
   readonly layers: Module[];

@@ -94,12 +94,12 @@ function totalNorm(grads: Float32Array[], p: number): number {
   let acc = 0;
   for (const g of grads) {
     const a = new Float32Array(g.length);
-    k.unary('abs', g, a, 0);
+    k.unary('abs', g, a, 0, 0);
     if (p === Infinity) {
       k.reduce('max', [a.length], a, [0], one);
       acc = Math.max(acc, one[0]); // a NaN stays NaN
     } else {
-      if (p !== 1) k.unary('pow', a, a, p);
+      if (p !== 1) k.unary('pow', a, a, p, 0);
       k.reduce('sum', [a.length], a, [0], one);
       acc += one[0];
     }

@@ -680,7 +680,7 @@ function penaltyValue(list: ParameterPenalty[]): number {
     }
     if (l1 !== 0) {
       const a = new Float32Array(w.length);
-      k.unary('abs', w, a, 0);
+      k.unary('abs', w, a, 0, 0);
       k.reduce('sum', [a.length], a, [0], one);
       total += l1 * one[0];
     }
@@ -707,7 +707,7 @@ function addPenaltyGradients(list: ParameterPenalty[]): void {
     if (l2 !== 0) k.gemm(false, false, 1, w.length, 1, 2 * l2, ONE, w, 1, g);
     if (l1 !== 0) {
       const s = new Float32Array(w.length);
-      k.unary('sign', w, s, 0);
+      k.unary('sign', w, s, 0, 0);
       k.gemm(false, false, 1, w.length, 1, l1, ONE, s, 1, g);
     }
   }

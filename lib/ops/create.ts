@@ -240,6 +240,18 @@ function toSeed(op: string, name: string, seed: unknown): bigint {
   throw new Error(`fathom.${op}: ${name} must be a non-negative integer below 2^64, got ${describeValue(seed)}`);
 }
 
+/**
+ * Reserves the global stream's next ceil(n / 4) blocks for a kernel that draws
+ * n numbers itself (the fused dropout, curriculum issue 9), exactly as
+ * rand() of n elements would, and returns where they start.
+ * @internal
+ */
+export function takeGlobalStream(n: number): { seed: bigint; offset: bigint } {
+  const at = { seed: globalSeed, offset: globalOffset };
+  globalOffset += BigInt(Math.ceil(n / 4));
+  return at;
+}
+
 export interface RandomOptions extends TensorOptions {
   /** Seed of the stream (default: the global stream, see manualSeed). */
   seed?: number | bigint;

@@ -4,3 +4,5 @@ export * from './linalg.js';
 export * from './softmax.js';
 export * from './create.js';
 export * from './layer.js';
+export * from './maxout.js';
+export { dropout } from './dropout.js';

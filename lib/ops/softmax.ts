@@ -116,12 +116,12 @@ export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
     const t = target.f32();
     const a = new Float32Array(n);
     const b = new Float32Array(n);
-    be.unary('abs', z, a, 0);
-    be.unary('neg', a, a, 0);
-    be.unary('exp', a, a, 0);
+    be.unary('abs', z, a, 0, 0);
+    be.unary('neg', a, a, 0, 0);
+    be.unary('exp', a, a, 0, 0);
     be.binaryBroadcast('add', [n], a, [1], new Float32Array([1]), [0], a);
-    be.unary('log', a, a, 0);
-    be.unary('relu', z, b, 0);
+    be.unary('log', a, a, 0, 0);
+    be.unary('relu', z, b, 0, 0);
     be.binary('add', a, b, a);
     be.binary('mul', z, t, b);
     be.binary('sub', a, b, a);

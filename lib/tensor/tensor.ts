@@ -8,6 +8,7 @@ import { checkShape, describeValue, fmt, sameShape, sizeOf, type Shape } from '.
 import { formatTensor } from './format.js';
 import * as ops from '../ops/index.js';
 import { backward as runBackward } from '../autograd/backward.js';
+import { PUBLIC_UNARY_OPS, type PublicUnaryOp, type UNARY_OPS, type UnaryArgs } from '../backend/unary_table.js';
 
 export type DType = 'float32' | 'int32';
 export type TensorData = Float32Array | Int32Array;
@@ -33,6 +34,16 @@ export function checkStorage(op: string, name: string, t: Tensor): Tensor {
 
 /** The most JS arrays toArray() builds (the values themselves are bounded by the tensor size limit). */
 const MAX_NESTED_ARRAYS = 2 ** 26;
+
+/**
+ * The element-wise unary ops as methods, one per public entry of THE op table
+ * (lib/backend/unary_table.ts), typed from it: `x.leakyRelu(0.2)` is
+ * `leakyRelu(x, 0.2)`, `x.softplus({ beta: 2 })` is `softplus(x, { beta: 2 })`.
+ */
+export type UnaryMethods = { [K in PublicUnaryOp]: (...args: UnaryArgs<(typeof UNARY_OPS)[K]>) => Tensor };
+// The class below implements these (installed on its prototype after it).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Tensor extends UnaryMethods {}
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -215,17 +226,10 @@ export class Tensor {
   maximum(b: Tensor | number): Tensor { return ops.maximum(this, b); }
   minimum(b: Tensor | number): Tensor { return ops.minimum(this, b); }
   matmul(b: Tensor, opts?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  abs(): Tensor { return ops.abs(this); }
-  square(): Tensor { return ops.square(this); }
-  pow(p: number): Tensor { return ops.pow(this, p); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sign(): Tensor { return ops.sign(this); }
+  // neg, exp, log, sqrt, abs, square, pow, relu, sigmoid, tanh, sign, leakyRelu, elu, softplus,
+  // silu: generated below from the unary op table (UnaryMethods).
+  gelu(options?: ops.GeluOptions): Tensor { return ops.gelu(this, options); }
+  maxout(pieces: number): Tensor { return ops.maxout(this, pieces); }
   sum(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.sum(this, axes, keepDims); }
   mean(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.mean(this, axes, keepDims); }
   max(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.max(this, axes, keepDims); }
@@ -235,4 +239,14 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
   slice(begin: number, end?: number): Tensor { return ops.slice(this, begin, end); }
   argmax(axis?: number, keepDims?: boolean): Tensor { return ops.argmax(this, axis, keepDims); }
+}
+
+for (const op of PUBLIC_UNARY_OPS) {
+  Object.defineProperty(Tensor.prototype, op, {
+    value: function (this: Tensor, ...args: unknown[]): Tensor {
+      return (ops[op] as (x: Tensor, ...a: unknown[]) => Tensor)(this, ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

@@ -96,6 +96,7 @@ class Addon : public Napi::Addon<Addon> {
     DefineAddon(exports, {
         InstanceMethod("info", &Addon::InfoFn),
         InstanceMethod("setNumThreads", &Addon::SetNumThreads),
+        InstanceMethod("unaryOpNames", &Addon::UnaryOpNames),
         InstanceMethod("unary", &Addon::UnaryFn),
         InstanceMethod("unaryBackward", &Addon::UnaryBackward),
         InstanceMethod("binary", &Addon::BinaryFn),
@@ -117,10 +118,14 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("randNormal", &Addon::RandNormal),
         InstanceMethod("gemm", &Addon::Gemm),
         InstanceMethod("gemmAsync", &Addon::GemmAsync),
+        InstanceMethod("maxout", &Addon::Maxout),
+        InstanceMethod("maxoutBackward", &Addon::MaxoutBackward),
         InstanceMethod("biasAct", &Addon::BiasAct),
         InstanceMethod("biasActBackward", &Addon::BiasActBackward),
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("optimStep", &Addon::OptimStep),
+        // curriculum (issue 9)
+        InstanceMethod("dropout", &Addon::Dropout),
     });
   }
 
@@ -154,21 +159,29 @@ class Addon : public Napi::Addon<Addon> {
     return Napi::Number::New(info.Env(), num_threads());
   }
 
-  // unary(op, x, y, p)
+  // unaryOpNames(): the op list's names in id order (unary_ops.h), so the TS
+  // table can check it agrees.
+  Napi::Value UnaryOpNames(Info info) {
+    Napi::Array names = Napi::Array::New(info.Env(), (size_t)Unary::Count);
+    for (int32_t i = 0; i < (int32_t)Unary::Count; ++i) names.Set((uint32_t)i, unary_name((Unary)i));
+    return names;
+  }
+
+  // unary(op, x, y, p, q)
   Napi::Value UnaryFn(Info info) {
-    Args a(info, "unary", 4);
+    Args a(info, "unary", 5);
     auto op = (Unary)a.enumv(0, "op", (int32_t)Unary::Count);
     int64_t n = a.len(1, "x");
     const float* x = a.f32(1, "x", n);
     float* y = a.f32(2, "y", n);
     a.apart("y", y, 4 * n, "x", x, 4 * n, true);
-    ops::unary(op, n, x, y, (float)a.finite32(3, "p"));
+    ops::unary(op, n, x, y, (float)a.finite32(3, "p"), (float)a.finite32(4, "q"));
     return Undefined(info);
   }
 
-  // unaryBackward(op, x, y, dy, dx, p)
+  // unaryBackward(op, x, y, dy, dx, p, q)
   Napi::Value UnaryBackward(Info info) {
-    Args a(info, "unaryBackward", 6);
+    Args a(info, "unaryBackward", 7);
     auto op = (Unary)a.enumv(0, "op", (int32_t)Unary::Count);
     int64_t n = a.len(1, "x");
     const float *x = a.f32(1, "x", n), *y = a.f32(2, "y", n), *dy = a.f32(3, "dy", n);
@@ -176,7 +189,7 @@ class Addon : public Napi::Addon<Addon> {
     a.apart("dx", dx, 4 * n, "x", x, 4 * n, true);
     a.apart("dx", dx, 4 * n, "y", y, 4 * n, true);
     a.apart("dx", dx, 4 * n, "dy", dy, 4 * n, true);
-    ops::unary_bwd(op, n, x, y, dy, dx, (float)a.finite32(5, "p"));
+    ops::unary_bwd(op, n, x, y, dy, dx, (float)a.finite32(5, "p"), (float)a.finite32(6, "q"));
     return Undefined(info);
   }
 
@@ -265,6 +278,41 @@ class Addon : public Napi::Addon<Addon> {
     Rows r{a.dim(0, "n"), a.dim(1, "d")};
     if (r.d != 0 && r.n > INT64_C(9007199254740991) / r.d) a.fail(std::string(what) + ": n*d overflows");
     return r;
+  }
+
+  // n groups of k values: k >= 1 when n > 0, n*k representable.
+  static Rows groups(const Args& a, const char* what) {
+    Rows r{a.dim(0, "n"), a.dim(1, "k")};
+    if (r.n > 0 && r.d == 0) a.fail("k must be >= 1 when n > 0, got 0");
+    if (r.d != 0 && r.n > INT64_C(9007199254740991) / r.d) a.fail(std::string(what) + ": n*k overflows");
+    return r;
+  }
+
+  // maxout(n, k, x, y): n groups of k
+  Napi::Value Maxout(Info info) {
+    Args a(info, "maxout", 4);
+    const Rows r = groups(a, "maxout");
+    const int64_t nk = r.n * r.d;
+    const float* x = a.f32(2, "x", nk);
+    float* y = a.f32(3, "y", r.n);
+    a.apart("y", y, 4 * r.n, "x", x, 4 * nk);
+    if (r.n == 0) return Undefined(info);
+    ops::maxout(r.n, r.d, x, y);
+    return Undefined(info);
+  }
+  // maxoutBackward(n, k, x, dy, dx)
+  Napi::Value MaxoutBackward(Info info) {
+    Args a(info, "maxoutBackward", 5);
+    const Rows r = groups(a, "maxoutBackward");
+    const int64_t nk = r.n * r.d;
+    const float* x = a.f32(2, "x", nk);
+    const float* dy = a.f32(3, "dy", r.n);
+    float* dx = a.f32(4, "dx", nk);
+    a.apart("dx", dx, 4 * nk, "x", x, 4 * nk);
+    a.apart("dx", dx, 4 * nk, "dy", dy, 4 * r.n);
+    if (r.n == 0) return Undefined(info);
+    ops::maxout_bwd(r.n, r.d, x, dy, dx);
+    return Undefined(info);
   }
 
   // softmax(n, d, x, y, log)
@@ -443,6 +491,25 @@ class Addon : public Napi::Addon<Addon> {
     if (std::fabs((double)mean) + 5.77 * (double)sd > (double)FLT_MAX)
       a.fail("mean +- 5.77 std overflows float32 (mean = " + Args::show(mean) + ", std = " + Args::show(sd) + ")");
     ops::rand_normal(n, a.u64(1, "seed"), a.u64(2, "offset"), mean, sd, a.f32(0, "y", n));
+    return Undefined(info);
+  }
+
+  // curriculum (issue 9)
+  // dropout(x, y, mask, seed, offset, p, scale)
+  Napi::Value Dropout(Info info) {
+    Args a(info, "dropout", 7);
+    int64_t n = a.len(0, "x");
+    const float* x = a.f32(0, "x", n);
+    float* y = a.f32(1, "y", n);
+    float* mask = a.f32(2, "mask", n);
+    a.apart("y", y, 4 * n, "x", x, 4 * n, true);
+    a.apart("mask", mask, 4 * n, "x", x, 4 * n);
+    a.apart("mask", mask, 4 * n, "y", y, 4 * n);
+    const uint64_t seed = a.u64(3, "seed"), offset = a.u64(4, "offset");
+    const double p = a.num(5, "p");
+    if (!(p >= 0.0 && p <= 1.0)) a.fail("p must be in [0, 1], got " + Args::show(p));
+    const float scale = (float)a.finite32(6, "scale");
+    ops::dropout(n, seed, offset, p, scale, x, y, mask);
     return Undefined(info);
   }
 

@@ -22,15 +22,21 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "unary_ops.h"
+
 namespace fathom {
 
 // ---- element-wise ---------------------------------------------------------
+// The unary ops, in the order of THE op list (unary_ops.h: semantics,
+// parameters p and q, forward and backward of each op).
 enum class Unary : int32_t {
-  Neg = 0, Exp = 1, Log = 2, Sqrt = 3, Pow = 4,  // Pow: y = x^p (scalar p)
-  Relu = 5, Sigmoid = 6, Tanh = 7, Sign = 8,
-  Abs = 9, Square = 10,
+#define FATHOM_X(Name, name, cost, fwd, bwd) Name,
+  FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
   Count
 };
+// The op's name as the TypeScript side spells it ("leakyRelu"), or "?".
+const char* unary_name(Unary op);
 enum class Binary : int32_t {
   Add = 0, Sub = 1, Mul = 2, Div = 3,
   Max = 4, Min = 5, Eq = 6,  // Eq: 1.0f where a == b else 0.0f
@@ -42,11 +48,12 @@ enum class Act : int32_t { None = 0, Relu = 1, Sigmoid = 2, Tanh = 3, Count };
 
 constexpr int kMaxDims = 8;
 
-// y[i] = f(x[i]) for i in [0, n). p is used by Pow only. x == y allowed.
-using UnaryFn = void (*)(Unary op, int64_t n, const float* x, float* y, float p);
+// y[i] = f(x[i]) for i in [0, n); p, q are the op's scalar parameters (0
+// where it has none, unary_ops.h). x == y allowed.
+using UnaryFn = void (*)(Unary op, int64_t n, const float* x, float* y, float p, float q);
 // dx[i] = dy[i] * f'(x[i]); y = f(x) is passed too (sigmoid/tanh/exp use it).
 using UnaryBwdFn = void (*)(Unary op, int64_t n, const float* x, const float* y,
-                            const float* dy, float* dx, float p);
+                            const float* dy, float* dx, float p, float q);
 // Contiguous same-length operands: out[i] = a[i] (op) b[i].
 using BinaryFn = void (*)(Binary op, int64_t n, const float* a, const float* b, float* out);
 // Broadcasting: out has `ndim` dims `shape` (contiguous); a and b are read
@@ -85,6 +92,14 @@ using XentProbsBwdFn = void (*)(int64_t N, int64_t D, const float* prob,
 using MseFn = double (*)(int64_t n, const float* a, const float* b);
 using MseBwdFn = void (*)(int64_t n, const float* a, const float* b, float g, float* da);
 
+// Maxout: x holds N groups of K consecutive values (the last axis of a
+// [..., U*K] tensor cut into U groups), y holds N: y[n] = max_k x[n*K + k].
+// The winner is the FIRST maximal element; NaN counts as the maximum (the
+// first NaN of a group wins), as argmax. K >= 1 when N > 0; y must not overlap x.
+using MaxoutFn = void (*)(int64_t N, int64_t K, const float* x, float* y);
+// dx[n*K + k] = dy[n] at the winner of group n (recomputed from x), 0 elsewhere (written).
+using MaxoutBwdFn = void (*)(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
+
 // ---- fused layer epilogue -------------------------------------------------
 // In place over rows of D: y[n,d] = act(y[n,d] + bias[d]); bias may be null.
 // relu(z) = z < 0 ? 0 : z; sigmoid and tanh as the Unary ops.
@@ -115,6 +130,15 @@ using RandUniformFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float 
                                float hi, float* y);
 using RandNormalFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float mean,
                               float std, float* y);
+
+// ---- dropout (curriculum, issue 9) ------------------------------------------
+// Inverted dropout over n elements, fused: the Philox stream of rand_uniform
+// (key = seed, counter = offset + i/4, word i%4); element i is kept when
+// (word >> 8) >= ceil(p * 2^24), i.e. u >= p for the uniform u of rand_uniform.
+// mask[i] = kept ? scale : 0; y[i] = x[i] * mask[i]. 0 <= p <= 1 (p = 1 keeps
+// nothing, p = 0 everything). y may be x; mask overlaps neither.
+using DropoutFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
+                           const float* x, float* y, float* mask);
 
 // ---- GEMM -----------------------------------------------------------------
 // C = alpha * op(A) * op(B) + beta * C, op(A) is M x K, op(B) is K x N,
@@ -204,6 +228,10 @@ struct KernelTable {
   BiasActBwdFn bias_act_bwd;
   SgdStepFn sgd_step;
   OptimStepFn optim_step[(int)Optim::Count];  // indexed by Optim
+  MaxoutFn maxout;
+  MaxoutBwdFn maxout_bwd;
+  // curriculum (issue 9)
+  DropoutFn dropout;
 };
 
 }  // namespace fathom

@@ -55,9 +55,15 @@ double split_sum(int64_t n, int64_t grain, int64_t align, const F& fn) {
   return s;
 }
 
-bool costly(Unary op) {
-  return op == Unary::Exp || op == Unary::Log || op == Unary::Pow || op == Unary::Sigmoid ||
-         op == Unary::Tanh;
+// Elements per thread for a unary op: its cost column in unary_ops.h.
+int64_t unary_grain(Unary op) {
+  switch (op) {
+#define FATHOM_X(Name, name, cost, fwd, bwd) \
+  case Unary::Name: return cost;
+    FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
+    default: return kCheap;
+  }
 }
 
 int64_t row_grain(int64_t D) { return D > 0 && D < kRowWork ? kRowWork / D : 1; }
@@ -75,15 +81,16 @@ const KernelTable& table() { return active(); }
 
 // ---- element-wise -----------------------------------------------------------
 
-void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p) {
-  split(n, costly(op) ? kCostly : kCheap, kAlign,
-        [&](int64_t b, int64_t e) { k.unary(op, e - b, x + b, y + b, p); });
+void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p,
+           float q) {
+  split(n, unary_grain(op), kAlign,
+        [&](int64_t b, int64_t e) { k.unary(op, e - b, x + b, y + b, p, q); });
 }
 
 void unary_bwd(const KernelTable& k, Unary op, int64_t n, const float* x, const float* y,
-               const float* dy, float* dx, float p) {
-  split(n, op == Unary::Pow ? kCostly : kCheap, kAlign, [&](int64_t b, int64_t e) {
-    k.unary_bwd(op, e - b, x + b, y + b, dy + b, dx + b, p);
+               const float* dy, float* dx, float p, float q) {
+  split(n, unary_grain(op), kAlign, [&](int64_t b, int64_t e) {
+    k.unary_bwd(op, e - b, x + b, y + b, dy + b, dx + b, p, q);
   });
 }
 
@@ -258,7 +265,27 @@ void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const flo
   });
 }
 
+// ---- dropout (curriculum, issue 9) -------------------------------------------------
+// As random: chunk starts are multiples of 16 elements (whole Philox blocks), so the
+// mask does not depend on the thread count.
+void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
+             float scale, const float* x, float* y, float* mask) {
+  split(n, kCostly, kAlign, [&](int64_t b, int64_t e) {
+    k.dropout(e - b, seed, offset + (uint64_t)(b / 4), p, scale, x + b, y + b, mask + b);
+  });
+}
+
 // ---- fused layer epilogue ------------------------------------------------------
+
+void maxout(const KernelTable& k, int64_t N, int64_t K, const float* x, float* y) {
+  split(N, row_grain(K), 1, [&](int64_t b, int64_t e) { k.maxout(e - b, K, x + b * K, y + b); });
+}
+
+void maxout_bwd(const KernelTable& k, int64_t N, int64_t K, const float* x, const float* dy,
+                float* dx) {
+  split(N, row_grain(K), 1,
+        [&](int64_t b, int64_t e) { k.maxout_bwd(e - b, K, x + b * K, dy + b, dx + b * K); });
+}
 
 void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act) {
   const int64_t grain = act == Act::Sigmoid || act == Act::Tanh ? kCostly : kCheap;
@@ -296,12 +323,17 @@ void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, co
 
 // ---- on the active table ------------------------------------------------------
 
-void unary(Unary op, int64_t n, const float* x, float* y, float p) {
-  unary(active(), op, n, x, y, p);
+void maxout(int64_t N, int64_t K, const float* x, float* y) { maxout(active(), N, K, x, y); }
+void maxout_bwd(int64_t N, int64_t K, const float* x, const float* dy, float* dx) {
+  maxout_bwd(active(), N, K, x, dy, dx);
+}
+
+void unary(Unary op, int64_t n, const float* x, float* y, float p, float q) {
+  unary(active(), op, n, x, y, p, q);
 }
 void unary_bwd(Unary op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
-               float p) {
-  unary_bwd(active(), op, n, x, y, dy, dx, p);
+               float p, float q) {
+  unary_bwd(active(), op, n, x, y, dy, dx, p, q);
 }
 void binary(Binary op, int64_t n, const float* a, const float* b, float* out) {
   binary(active(), op, n, a, b, out);
@@ -367,6 +399,11 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
 }
 void optim_step(Optim kind, int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
   optim_step(active(), kind, n, w, g, s, h);
+}
+// curriculum (issue 9)
+void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, const float* x,
+             float* y, float* mask) {
+  dropout(active(), n, seed, offset, p, scale, x, y, mask);
 }
 
 }  // namespace ops

@@ -6,9 +6,9 @@
 //
 // Splitting (fathom::parallel_run, deterministic (ith, nth) partition):
 //   element-wise (unary, binary, fill, copy, optimizers, mse_bwd): chunks of
-//     >= 32K elements (>= 8K for exp/log/pow/sigmoid/tanh), chunk starts a
+//     >= 32K elements (>= 8K for the ops unary_ops.h marks kCostly), chunk starts a
 //     multiple of 16 elements;
-//   rows (softmax, xent, argmax): chunks of whole rows, >= 16K elements each;
+//   rows (softmax, xent, argmax, maxout groups): chunks of whole rows, >= 16K elements each;
 //   binary_bcast, reduce: the outermost non-trivial dim, when it is kept by
 //     the reduction (a first-axis reduction runs on one thread);
 //   random: chunks start at a multiple of 16 elements (4 Philox blocks), so
@@ -31,9 +31,9 @@ namespace ops {
 
 const KernelTable& table();
 
-void unary(Unary op, int64_t n, const float* x, float* y, float p);
+void unary(Unary op, int64_t n, const float* x, float* y, float p, float q);
 void unary_bwd(Unary op, int64_t n, const float* x, const float* y, const float* dy, float* dx,
-               float p);
+               float p, float q);
 void binary(Binary op, int64_t n, const float* a, const float* b, float* out);
 void binary_bcast(Binary op, int ndim, const int64_t* shape, const float* a,
                   const int64_t* astride, const float* b, const int64_t* bstride, float* out);
@@ -57,6 +57,8 @@ void rand_uniform(int64_t n, uint64_t seed, uint64_t offset, float lo, float hi,
 void rand_normal(int64_t n, uint64_t seed, uint64_t offset, float mean, float std, float* y);
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void maxout(int64_t N, int64_t K, const float* x, float* y);
+void maxout_bwd(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act);
 void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dz, float* dbias,
                   Act act);
@@ -64,11 +66,15 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
               float dampening, float weight_decay, bool nesterov, bool first);
 // One step of optimizer `kind` (kernels.h: Optim, OptimHyper); s[kOptimStates] as the kind lists them.
 void optim_step(Optim kind, int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
+// curriculum (issue 9); split as random (chunks start at multiples of 16 elements).
+void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, const float* x,
+             float* y, float* mask);
 
 // The same on an explicit table.
-void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p);
+void unary(const KernelTable& k, Unary op, int64_t n, const float* x, float* y, float p,
+           float q);
 void unary_bwd(const KernelTable& k, Unary op, int64_t n, const float* x, const float* y,
-               const float* dy, float* dx, float p);
+               const float* dy, float* dx, float p, float q);
 void binary(const KernelTable& k, Binary op, int64_t n, const float* a, const float* b,
             float* out);
 void binary_bcast(const KernelTable& k, Binary op, int ndim, const int64_t* shape,
@@ -100,6 +106,9 @@ void rand_normal(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset
 void gemm(const KernelTable& k, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
           float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
           float* C, int64_t ldc);
+void maxout(const KernelTable& k, int64_t N, int64_t K, const float* x, float* y);
+void maxout_bwd(const KernelTable& k, int64_t N, int64_t K, const float* x, const float* dy,
+                float* dx);
 void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act);
 void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
                   float* dz, float* dbias, Act act);
@@ -107,6 +116,9 @@ void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* 
               float momentum, float dampening, float weight_decay, bool nesterov, bool first);
 void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const float* g,
                 float* const* s, const OptimHyper& h);
+// curriculum (issue 9)
+void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
+             float scale, const float* x, float* y, float* mask);
 
 }  // namespace ops
 }  // namespace fathom

@@ -78,10 +78,7 @@ inline bool check_all(const std::string& what, const float* got, const float* wa
   return bad == 0;
 }
 
-inline const char* uname(Unary op) {
-  static const char* n[] = {"neg", "exp", "log", "sqrt", "pow", "relu", "sigmoid", "tanh", "sign", "abs", "square"};
-  return n[(int)op];
-}
+inline const char* uname(Unary op) { return unary_name(op); }
 inline int64_t numel(const std::vector<int64_t>& s) {
   int64_t n = 1;
   for (int64_t v : s) n *= v;
@@ -99,10 +96,21 @@ inline void unary_tol(Unary op, double* rtol, double* atol) {
   if (op == Unary::Exp || op == Unary::Log) *rtol = 3e-7, *atol = 1e-37;
   if (op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 6e-7, *atol = 1e-37;
   if (op == Unary::Pow) *rtol = 0, *atol = 0;  // every ISA falls back to ref
+  if (op == Unary::Silu) *rtol = 6e-7, *atol = 1e-37;  // x v_sigmoid(x)
+  if (op == Unary::Elu) *rtol = 4e-7, *atol = 1e-37;   // p v_expm1(x)
+  if (op == Unary::Gelu) *rtol = 3e-6, *atol = 1e-8;   // x Phi(x), as GeluTanh
+  // x v_sigmoid(2u) with 2u in float: the relative error grows with |u| (<= 3e-6 while
+  // |y| > 1e-8; an absolute 1e-8 below, x < -4)
+  if (op == Unary::GeluTanh) *rtol = 3e-6, *atol = 1e-8;
 }
 inline void unary_bwd_tol(Unary op, double* rtol, double* atol) {
   *rtol = 0, *atol = 0;
   if (op == Unary::Sqrt || op == Unary::Sigmoid || op == Unary::Tanh) *rtol = 3e-7, *atol = 1e-37;
+  // dx crosses 0 (silu' at x = -1.28, geluTanh' at x = -0.75): an absolute floor (dy in [-2, 2])
+  if (op == Unary::Silu) *rtol = 1e-6, *atol = 1e-7;
+  if (op == Unary::Elu) *rtol = 3e-7, *atol = 1e-37;
+  if (op == Unary::Gelu) *rtol = 3e-6, *atol = 1e-7;
+  if (op == Unary::GeluTanh) *rtol = 3e-6, *atol = 1e-7;
 }
 
 // Input range per unary op for random data (log/sqrt/pow mostly positive).
@@ -120,9 +128,12 @@ inline std::vector<float> special_values() {
           1.0000001f, 0.99999994f, 9.0f, -9.0f};
 }
 
-inline const Unary kUnaryOps[] = {Unary::Neg,     Unary::Exp,  Unary::Log,  Unary::Sqrt,
-                           Unary::Pow,     Unary::Relu, Unary::Sigmoid, Unary::Tanh,
-                           Unary::Sign,    Unary::Abs,  Unary::Square};
+// Every op of the list (unary_ops.h), in id order.
+inline const Unary kUnaryOps[] = {
+#define FATHOM_X(Name, name, cost, fwd, bwd) Unary::Name,
+    FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
+};
 inline const Binary kBinaryOps[] = {Binary::Add, Binary::Sub, Binary::Mul, Binary::Div,
                              Binary::Max, Binary::Min, Binary::Eq};
 

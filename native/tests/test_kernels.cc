@@ -36,6 +36,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
 #include "kernels/ref/ref.h"
+#include "kernels/ref/unary_scalar.h"
 #include "runtime/pool.h"
 #include "helpers.h"
 #include "test.h"
@@ -55,7 +56,8 @@ static void check_complete(const KernelTable& t) {
       (const void*)t.mse_bwd,     (const void*)t.transpose2d, (const void*)t.argmax,
       (const void*)t.fill,        (const void*)t.copy,        (const void*)t.rand_uniform,
       (const void*)t.rand_normal, (const void*)t.gemm,        (const void*)t.sgd_step,
-      (const void*)t.bias_act,    (const void*)t.bias_act_bwd};
+      (const void*)t.bias_act,    (const void*)t.bias_act_bwd, (const void*)t.maxout,
+      (const void*)t.maxout_bwd,  (const void*)t.dropout};
   for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i)
     CHECK(entries[i] != nullptr) << t.isa << " entry " << i << " is null";
   for (int k = 0; k < (int)Optim::Count; ++k) CHECK(t.optim_step[k] != nullptr) << t.isa << " optim_step " << k << " is null";
@@ -84,46 +86,87 @@ TEST(isa_avx512_available) {
 
 // ---- unary ----------------------------------------------------------------------
 
-// The contract as a float64 twin computes it.
-static float oracle_unary(Unary op, float xf, float p) {
-  const double x = xf;
+// The op list (unary_ops.h) evaluated in double and not rounded: the oracle
+// of the ulp sweep below. The reference kernels are the same expressions
+// rounded once, so they are checked against known answers instead
+// (ref_unary_known_values: PyTorch's definitions, evaluated independently).
+static double unary_f64(Unary op, double x, double p, double q) {
   switch (op) {
-    case Unary::Neg: return -xf;
-    case Unary::Exp: return (float)std::exp(x);
-    case Unary::Log: return (float)std::log(x);
-    case Unary::Sqrt: return (float)std::sqrt(x);
-    case Unary::Pow: return (float)std::pow(x, (double)p);
-    case Unary::Relu: return xf < 0 ? 0.0f : xf;
-    case Unary::Sigmoid: return (float)(1.0 / (1.0 + std::exp(-x)));
-    case Unary::Tanh: return (float)std::tanh(x);
-    case Unary::Sign: return xf > 0 ? 1.0f : xf < 0 ? -1.0f : xf;
-    case Unary::Abs: return std::fabs(xf);
-    case Unary::Square: return (float)(x * x);
+#define FATHOM_X(Name, name, cost, fwd, bwd) \
+  case Unary::Name: return (fwd);
+    FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
     default: return kNaN;
   }
 }
+static float oracle_unary(Unary op, float x, float p) { return (float)unary_f64(op, x, p, 0); }
 
-TEST(ref_unary_oracle) {
-  const auto sv = special_values();
-  auto rnd = randv(1000, -30, 30, 1);
-  std::vector<float> x = sv;
-  x.insert(x.end(), rnd.begin(), rnd.end());
-  const int64_t n = (int64_t)x.size();
-  std::vector<float> y(x.size()), want(x.size());
-  for (Unary op : kUnaryOps) {
-    for (float p : {2.0f, 0.5f, -1.5f, 3.0f}) {
-      if (op != Unary::Pow && p != 2.0f) continue;
-      f32_unary__ref(op, n, x.data(), y.data(), p);
-      for (int64_t i = 0; i < n; ++i) want[i] = oracle_unary(op, x[i], p);
-      check_all(std::string("ref ") + uname(op), y.data(), want.data(), n, 1e-6, 1e-37, x.data());
-    }
+// p, q the ISA tests pass to every op (pow: exponent; leakyRelu: slope;
+// elu: alpha; softplus: beta, threshold — so its linear region is hit too).
+constexpr float kP = 2.5f, kQ = 3.0f;
+
+// y = f(x) and f'(x) (dy = 1) against values computed from PyTorch's formulas
+// in float64 (Python's math.erf, expm1, log1p), rounded to float.
+TEST(ref_unary_known_values) {
+  struct Known { Unary op; float x, p, q; double y, d; };
+  const Known known[] = {
+      {Unary::Gelu, 1, 0, 0, 0.841344746, 1.08331547},        // x Phi(x); Phi + x phi
+      {Unary::Gelu, -1, 0, 0, -0.158655254, -0.0833154706},
+      {Unary::Gelu, -3, 0, 0, -0.00404969409, -0.0119456472},
+      {Unary::GeluTanh, 1, 0, 0, 0.841191991, 1.08296408},    // PyTorch approximate='tanh'
+      {Unary::GeluTanh, -1, 0, 0, -0.158808009, -0.0829640838},
+      {Unary::GeluTanh, -3, 0, 0, -0.00363739208, -0.0115841666},
+      {Unary::GeluTanh, 2.5f, 0, 0, 2.48491573, 1.03795158},
+      {Unary::Elu, -1, 1, 0, -0.632120559, 0.367879441},      // alpha (e^x - 1); alpha e^x
+      {Unary::Elu, -1, 0.5f, 0, -0.316060279, 0.183939721},
+      {Unary::Elu, 2, 1, 0, 2, 1},
+      {Unary::Softplus, 1, 1, 20, 1.31326169, 0.731058579},   // log(1 + e^x); sigmoid(x)
+      {Unary::Softplus, -2, 1, 20, 0.126928011, 0.119202922},
+      {Unary::Softplus, 25, 1, 20, 25, 1},                    // beta x > threshold: linear
+      {Unary::Softplus, 0.3f, 2, 1, 0.518743975, 0.645656306},
+      {Unary::Softplus, 0.6f, 2, 1, 0.6, 1},
+      {Unary::Silu, 1, 0, 0, 0.731058579, 0.927670512},       // x s; s (1 + x (1 - s))
+      {Unary::Silu, -1, 0, 0, -0.268941421, 0.0723294881},
+      {Unary::Silu, 3, 0, 0, 2.85772238, 1.08810411},
+      {Unary::LeakyRelu, -2, 0.01f, 0, -0.02, 0.01},
+      {Unary::LeakyRelu, 3, 0.01f, 0, 3, 1},
+      {Unary::LeakyRelu, -2, 0.2f, 0, -0.4, 0.2},
+  };
+  for (const Known& k : known) {
+    float y, dx;
+    const float one = 1.0f;
+    f32_unary__ref(k.op, 1, &k.x, &y, k.p, k.q);
+    f32_unary_bwd__ref(k.op, 1, &k.x, &y, &one, &dx, k.p, k.q);
+    CHECK(std::fabs(y - k.y) <= 1e-6 * std::fabs(k.y) + 1e-9)
+        << uname(k.op) << "(" << k.x << ", p=" << k.p << ", q=" << k.q << ") = " << y << ", want " << k.y;
+    CHECK(std::fabs(dx - k.d) <= 1e-6 * std::fabs(k.d) + 1e-9)
+        << uname(k.op) << "'(" << k.x << ", p=" << k.p << ", q=" << k.q << ") = " << dx << ", want " << k.d;
   }
+  // Special values of the new activations.
+  const float sp[] = {kNaN, -kInf, kInf, 0.0f, -0.0f, -100.0f, 100.0f};
+  float y[7];
+  f32_unary__ref(Unary::LeakyRelu, 7, sp, y, 0.01f, 0);
+  CHECK(std::isnan(y[0]) && y[1] == -kInf && y[2] == kInf && y[3] == 0 && y[5] == -1.0f) << "leakyRelu";
+  f32_unary__ref(Unary::Elu, 7, sp, y, 1, 0);
+  CHECK(std::isnan(y[0]) && y[1] == -1 && y[2] == kInf && y[3] == 0 && y[5] == -1 && y[6] == 100) << "elu";
+  for (Unary op : {Unary::Gelu, Unary::GeluTanh, Unary::Silu}) {
+    f32_unary__ref(op, 7, sp, y, 0, 0);
+    CHECK(std::isnan(y[0]) && y[2] == kInf && y[3] == 0 && std::fabs(y[5]) < 1e-30f && y[6] == 100) << uname(op) << " specials";
+    CHECK(y[1] == 0 || std::isnan(y[1])) << uname(op) << "(-inf) = " << y[1];
+  }
+  f32_unary__ref(Unary::Softplus, 7, sp, y, 1, 20);
+  CHECK(std::isnan(y[0]) && y[1] == 0 && y[2] == kInf && y[5] >= 0 && y[5] < 1e-40f && y[6] == 100) << "softplus";
+  f32_unary__ref(Unary::Softplus, 7, sp, y, 1, 1000);  // threshold past float overflow: no Inf
+  CHECK(y[6] == 100) << "softplus(100) with threshold 1000 = " << y[6];
+  // The op names the addon exports (the TS table is checked against them).
+  CHECK(std::string(unary_name(Unary::Neg)) == "neg" && std::string(unary_name(Unary::LeakyRelu)) == "leakyRelu" &&
+        std::string(unary_name(Unary::Count)) == "?") << "unary_name";
 }
 
 TEST(ref_unary_special_values) {
   const float in[] = {kNaN, -100.0f, 100.0f, -50.0f, 50.0f, -kInf, kInf, 0.0f, -0.0f};
   float y[9];
-  auto run = [&](Unary op) { f32_unary__ref(op, 9, in, y, 0); };
+  auto run = [&](Unary op) { f32_unary__ref(op, 9, in, y, 0, 0); };
   run(Unary::Relu);
   CHECK(std::isnan(y[0])) << "relu(NaN) = " << y[0];
   CHECK(y[1] == 0 && y[2] == 100 && y[5] == 0 && y[6] == kInf && y[7] == 0) << "relu";
@@ -143,27 +186,27 @@ TEST(ref_unary_special_values) {
   const float x[] = {0.0f, 2.0f, -3.0f, 4.0f};
   const float dy[] = {1.5f, 1.5f, 1.5f, 1.5f};
   float yy[4], dx[4];
-  f32_unary__ref(Unary::Relu, 4, x, yy, 0);
-  f32_unary_bwd__ref(Unary::Relu, 4, x, yy, dy, dx, 0);
+  f32_unary__ref(Unary::Relu, 4, x, yy, 0, 0);
+  f32_unary_bwd__ref(Unary::Relu, 4, x, yy, dy, dx, 0, 0);
   CHECK(dx[0] == 0 && dx[1] == 1.5f && dx[2] == 0) << "relu'";
-  f32_unary_bwd__ref(Unary::Sign, 4, x, yy, dy, dx, 0);
+  f32_unary_bwd__ref(Unary::Sign, 4, x, yy, dy, dx, 0, 0);
   CHECK(dx[0] == 0 && dx[1] == 0 && dx[2] == 0) << "sign'";
-  f32_unary_bwd__ref(Unary::Abs, 4, x, yy, dy, dx, 0);
+  f32_unary_bwd__ref(Unary::Abs, 4, x, yy, dy, dx, 0, 0);
   CHECK(dx[0] == 0 && dx[1] == 1.5f && dx[2] == -1.5f) << "abs'";
-  f32_unary_bwd__ref(Unary::Square, 4, x, yy, dy, dx, 0);  // 2x dy
+  f32_unary_bwd__ref(Unary::Square, 4, x, yy, dy, dx, 0, 0);  // 2x dy
   CHECK(dx[1] == 6.0f && dx[2] == -9.0f) << "square'";
-  f32_unary_bwd__ref(Unary::Sqrt, 4, x, yy, dy, dx, 0);  // 0.5/sqrt(x) dy: x=4 -> 0.375
+  f32_unary_bwd__ref(Unary::Sqrt, 4, x, yy, dy, dx, 0, 0);  // 0.5/sqrt(x) dy: x=4 -> 0.375
   CHECK(dx[3] == 0.375f) << "sqrt' " << dx[3];
-  f32_unary_bwd__ref(Unary::Log, 4, x, yy, dy, dx, 0);  // dy/x: x=2 -> 0.75
+  f32_unary_bwd__ref(Unary::Log, 4, x, yy, dy, dx, 0, 0);  // dy/x: x=2 -> 0.75
   CHECK(dx[1] == 0.75f && dx[2] == -0.5f) << "log'";
-  f32_unary_bwd__ref(Unary::Pow, 4, x, yy, dy, dx, 3.0f);  // 3 x^2 dy: x=2 -> 18
+  f32_unary_bwd__ref(Unary::Pow, 4, x, yy, dy, dx, 3.0f, 0);  // 3 x^2 dy: x=2 -> 18
   CHECK(dx[1] == 18.0f && dx[2] == 40.5f) << "pow' " << dx[1] << " " << dx[2];
-  f32_unary_bwd__ref(Unary::Pow, 4, x, yy, dy, dx, 0.0f);
+  f32_unary_bwd__ref(Unary::Pow, 4, x, yy, dy, dx, 0.0f, 0);
   CHECK(dx[0] == 0 && dx[1] == 0) << "pow' p=0";
   const float s[] = {0.5f, 0.25f};  // sigmoid' = y(1-y) dy
-  f32_unary_bwd__ref(Unary::Sigmoid, 2, x, s, dy, dx, 0);
+  f32_unary_bwd__ref(Unary::Sigmoid, 2, x, s, dy, dx, 0, 0);
   CHECK(dx[0] == 0.375f && dx[1] == 0.28125f) << "sigmoid'";
-  f32_unary_bwd__ref(Unary::Tanh, 2, x, s, dy, dx, 0);  // (1 - y^2) dy
+  f32_unary_bwd__ref(Unary::Tanh, 2, x, s, dy, dx, 0, 0);  // (1 - y^2) dy
   CHECK(dx[0] == 1.125f && dx[1] == 1.40625f) << "tanh'";
 }
 
@@ -177,20 +220,20 @@ TEST(isa_unary_vs_ref) {
       for (int64_t n : kSizes) {
         auto x = randv(n, lo, hi, 100 + n);
         std::vector<float> want(n + 1, 7.0f), got(n + 1, 7.0f);
-        f32_unary__ref(op, n, x.data(), want.data(), 2.5f);
-        t->unary(op, n, x.data(), got.data(), 2.5f);
+        f32_unary__ref(op, n, x.data(), want.data(), kP, kQ);
+        t->unary(op, n, x.data(), got.data(), kP, kQ);
         const std::string what = std::string(t->isa) + " " + uname(op) + " n=" + std::to_string(n);
         check_all(what, got.data(), want.data(), n, rtol, atol, x.data());
         CHECK(got[n] == 7.0f) << what << ": wrote past the end";
         auto inplace = x;  // x == y
-        t->unary(op, n, inplace.data(), inplace.data(), 2.5f);
+        t->unary(op, n, inplace.data(), inplace.data(), kP, kQ);
         check_all(what + " in place", inplace.data(), got.data(), n, 0, 0);
       }
       auto sv = special_values();
       const int64_t n = (int64_t)sv.size();
       std::vector<float> want(n), got(n);
-      f32_unary__ref(op, n, sv.data(), want.data(), 2.5f);
-      t->unary(op, n, sv.data(), got.data(), 2.5f);
+      f32_unary__ref(op, n, sv.data(), want.data(), kP, kQ);
+      t->unary(op, n, sv.data(), got.data(), kP, kQ);
       check_all(std::string(t->isa) + " " + uname(op) + " special values", got.data(),
                 want.data(), n, rtol, atol, sv.data());
     }
@@ -209,23 +252,23 @@ TEST(isa_unary_bwd_vs_ref) {
         auto x = randv(n, lo, hi, 200 + n);
         auto dy = randv(n, -2, 2, 300 + n);
         std::vector<float> y(n), want(n + 1, 7.0f), got(n + 1, 7.0f);
-        f32_unary__ref(op, n, x.data(), y.data(), 2.5f);
-        f32_unary_bwd__ref(op, n, x.data(), y.data(), dy.data(), want.data(), 2.5f);
-        t->unary_bwd(op, n, x.data(), y.data(), dy.data(), got.data(), 2.5f);
+        f32_unary__ref(op, n, x.data(), y.data(), kP, kQ);
+        f32_unary_bwd__ref(op, n, x.data(), y.data(), dy.data(), want.data(), kP, kQ);
+        t->unary_bwd(op, n, x.data(), y.data(), dy.data(), got.data(), kP, kQ);
         const std::string what =
             std::string(t->isa) + " " + uname(op) + "_bwd n=" + std::to_string(n);
         check_all(what, got.data(), want.data(), n, rtol, atol, x.data());
         CHECK(got[n] == 7.0f) << what << ": wrote past the end";
         auto inplace = dy;  // dx == dy
-        t->unary_bwd(op, n, x.data(), y.data(), inplace.data(), inplace.data(), 2.5f);
+        t->unary_bwd(op, n, x.data(), y.data(), inplace.data(), inplace.data(), kP, kQ);
         check_all(what + " in place", inplace.data(), got.data(), n, 0, 0);
       }
       auto sv = special_values();
       const int64_t n = (int64_t)sv.size();
       std::vector<float> y(n), dy(n, 1.25f), want(n), got(n);
-      f32_unary__ref(op, n, sv.data(), y.data(), 2.5f);
-      f32_unary_bwd__ref(op, n, sv.data(), y.data(), dy.data(), want.data(), 2.5f);
-      t->unary_bwd(op, n, sv.data(), y.data(), dy.data(), got.data(), 2.5f);
+      f32_unary__ref(op, n, sv.data(), y.data(), kP, kQ);
+      f32_unary_bwd__ref(op, n, sv.data(), y.data(), dy.data(), want.data(), kP, kQ);
+      t->unary_bwd(op, n, sv.data(), y.data(), dy.data(), got.data(), kP, kQ);
       check_all(std::string(t->isa) + " " + uname(op) + "_bwd special values", got.data(),
                 want.data(), n, rtol, atol, sv.data());
     }
@@ -269,7 +312,7 @@ TEST(isa_math_accuracy) {
       }
       const int64_t n = (int64_t)x.size();
       std::vector<float> got(n);
-      t->unary(c.op, n, x.data(), got.data(), 0);
+      t->unary(c.op, n, x.data(), got.data(), 0, 0);
       int64_t worst = 0, at = 0;
       for (int64_t i = 0; i < n; ++i) {
         const float want = oracle_unary(c.op, x[i], 0);

@@ -198,11 +198,11 @@ static void check_ops(const KernelTable& k) {
   auto x = randv(n, -3, 3, 1), y = randv(n, -3, 3, 2), dy = randv(n, -1, 1, 3);
   std::vector<float> a(n), b(n);
   for (Unary op : kUnaryOps) {
-    k.unary(op, n, x.data(), a.data(), 1.5f);
-    ops::unary(k, op, n, x.data(), b.data(), 1.5f);
+    k.unary(op, n, x.data(), a.data(), 1.5f, 2.0f);
+    ops::unary(k, op, n, x.data(), b.data(), 1.5f, 2.0f);
     check_all(isa + " ops::unary " + uname(op), b.data(), a.data(), n, 0, 0);
-    k.unary_bwd(op, n, x.data(), y.data(), dy.data(), a.data(), 1.5f);
-    ops::unary_bwd(k, op, n, x.data(), y.data(), dy.data(), b.data(), 1.5f);
+    k.unary_bwd(op, n, x.data(), y.data(), dy.data(), a.data(), 1.5f, 2.0f);
+    ops::unary_bwd(k, op, n, x.data(), y.data(), dy.data(), b.data(), 1.5f, 2.0f);
     check_all(isa + " ops::unary_bwd " + uname(op), b.data(), a.data(), n, 0, 0);
   }
   for (Binary op : kBinaryOps) {
@@ -307,7 +307,7 @@ static void check_ops(const KernelTable& k) {
     check_all(isa + " ops::gemm", c2.data(), c1.data(), 64 * 40, 0, 0);
   }
   // Zero sizes do nothing (and do not crash).
-  ops::unary(k, Unary::Exp, 0, nullptr, nullptr, 0);
+  ops::unary(k, Unary::Exp, 0, nullptr, nullptr, 0, 0);
   ops::softmax(k, 0, 10, nullptr, nullptr, false);
   ops::rand_normal(k, 0, 1, 0, 0, 1, nullptr);
 }
@@ -324,7 +324,7 @@ TEST(ops_threaded_isa) {
 TEST(ops_active_table) {
   // The plain forms use the active table.
   float x[3] = {1, 2, 3}, y[3];
-  ops::unary(Unary::Square, 3, x, y, 0);
+  ops::unary(Unary::Square, 3, x, y, 0, 0);
   CHECK(y[0] == 1 && y[1] == 4 && y[2] == 9) << "ops::unary on the active table";
   std::printf("     active table: %s%s%s\n", active().isa, *active_isa_error() ? " -- " : "",
               active_isa_error());

@@ -11,8 +11,8 @@ const f = (n: number) => new Float32Array(n);
 
 describe.skipIf(!nativeBinding())('native binding argument checks', () => {
   it('wrong types', () => {
-    expect(() => b.unary(0, [1, 2] as unknown as Float32Array, f(2), 0)).toThrow(/fathom.unary: x must be a Float32Array, got Array/);
-    expect(() => b.unary(0, new Float64Array(2) as unknown as Float32Array, f(2), 0)).toThrow(/x must be a Float32Array, got Float64Array/);
+    expect(() => b.unary(0, [1, 2] as unknown as Float32Array, f(2), 0, 0)).toThrow(/fathom.unary: x must be a Float32Array, got Array/);
+    expect(() => b.unary(0, new Float64Array(2) as unknown as Float32Array, f(2), 0, 0)).toThrow(/x must be a Float32Array, got Float64Array/);
     expect(() => b.gemm('no' as unknown as boolean, false, 1, 1, 1, 1, f(1), f(1), 0, f(1))).toThrow(/fathom.gemm: transA must be a boolean, got string/);
     expect(() => b.randUniform(f(4), 1 as unknown as bigint, 0n, 0, 1)).toThrow(/fathom.randUniform: seed must be a bigint, got number/);
     expect(() => b.argmax(1, 2, f(2), f(1) as unknown as Int32Array)).toThrow(/out must be an Int32Array, got Float32Array/);
@@ -20,14 +20,17 @@ describe.skipIf(!nativeBinding())('native binding argument checks', () => {
 
   it('too few arguments and bad enums', () => {
     expect(() => (b.gemm as unknown as () => void)()).toThrow(/fathom.gemm: expected 10 arguments, got 0/);
-    expect(() => b.unary(99, f(1), f(1), 0)).toThrow(/fathom.unary: op out of range: 99/);
+    expect(() => b.unary(99, f(1), f(1), 0, 0)).toThrow(/fathom.unary: op out of range: 99/);
     expect(() => b.binary(-1, f(1), f(1), f(1))).toThrow(/op must be a non-negative integer/);
+    expect(() => (b.unary as unknown as (...a: unknown[]) => void)(0, f(1), f(1), 0)).toThrow(/fathom.unary: expected 5 arguments, got 4/);
+    expect(() => b.unary(0, f(1), f(1), 0, NaN)).toThrow(/fathom.unary: q must be finite in float32/);
+    expect(() => b.unaryBackward(0, f(1), f(1), f(1), f(1), 0, Infinity)).toThrow(/fathom.unaryBackward: q must be finite in float32/);
   });
 
   it('arrays too short or too long for the shapes', () => {
     expect(() => b.gemm(false, false, 4, 4, 4, 1, f(15), f(16), 0, f(16))).toThrow(/fathom.gemm: a must hold 16 float32 values, got 15/);
     expect(() => b.gemm(false, false, 4, 4, 4, 1, f(16), f(16), 0, f(17))).toThrow(/c must hold 16 float32 values, got 17/);
-    expect(() => b.unary(0, f(8), f(7), 0)).toThrow(/y must hold 8 float32 values, got 7/);
+    expect(() => b.unary(0, f(8), f(7), 0, 0)).toThrow(/y must hold 8 float32 values, got 7/);
     expect(() => b.softmax(3, 4, f(12), f(11), false)).toThrow(/fathom.softmax: y must hold 12/);
     expect(() => b.binaryBroadcast(0, [2, 3], f(6), [3, 1], f(2), [0, 2], f(6))).toThrow(/strides reach past the operands: a needs 6 values \(has 6\), b needs 5 \(has 2\)/);
     expect(() => b.reduce(0, [2, 3], f(6), [1, 1], f(2))).toThrow(/outStrides reach index 3, so out must hold 4 values, got 2/);
@@ -58,7 +61,7 @@ describe.skipIf(!nativeBinding())('native binding argument checks', () => {
   it('detached buffers', () => {
     const x = f(16);
     structuredClone(x.buffer, { transfer: [x.buffer] }); // detaches x
-    expect(() => b.unary(0, x, f(16), 0)).toThrow(/x .*(detached|must hold 16)/);
+    expect(() => b.unary(0, x, f(16), 0, 0)).toThrow(/x .*(detached|must hold 16)/);
     expect(() => b.fill(x, 1)).toThrow(/fathom.fill: y is backed by a detached ArrayBuffer/);
   });
 

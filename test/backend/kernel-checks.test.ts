@@ -85,8 +85,8 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
   });
 
   it('wrong typed-array types and missing arguments', () => {
-    expect(() => B.unary('neg', any(new Float64Array(2)), f(2), 0)).toThrow(/^fathom\.backend\.unary: x must be a Float32Array, got Float64Array\(2\)$/);
-    expect(() => B.unary('neg', any([1, 2]), f(2), 0)).toThrow(/x must be a Float32Array, got Array\(2\)/);
+    expect(() => B.unary('neg', any(new Float64Array(2)), f(2), 0, 0)).toThrow(/^fathom\.backend\.unary: x must be a Float32Array, got Float64Array\(2\)$/);
+    expect(() => B.unary('neg', any([1, 2]), f(2), 0, 0)).toThrow(/x must be a Float32Array, got Array\(2\)/);
     expect(() => B.xentLabels(1, 2, f(2), any(new Float32Array(1)), f(2))).toThrow(/xentLabels: labels must be a Int32Array, got Float32Array\(1\)/);
     expect(() => B.biasAct(1, 1, f(1), any(undefined), 'none')).toThrow(/biasAct: bias must be a Float32Array, got undefined/);
     expect(() => (B.copy as (...a: unknown[]) => void)(f(1))).toThrow(/^fathom\.backend\.copy: expected 2 arguments, got 1$/);
@@ -94,7 +94,7 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
   });
 
   it('detached (transferred) buffers are refused, never read as empty', () => {
-    expect(() => B.unary('relu', detached(4), f(0), 0)).toThrow(/^fathom\.backend\.unary: x is backed by a detached \(transferred\) ArrayBuffer$/);
+    expect(() => B.unary('relu', detached(4), f(0), 0, 0)).toThrow(/^fathom\.backend\.unary: x is backed by a detached \(transferred\) ArrayBuffer$/);
     expect(() => B.fill(detached(4), 1)).toThrow(/fill: y is backed by a detached/);
     expect(() => B.sgdStep(detached(2), f(0), f(0), sgd(), true)).toThrow(/sgdStep: w is backed by a detached/);
     // Empty views of live buffers are not detached.
@@ -133,7 +133,7 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
 
   it('documented in-place use still works (and computes the right thing)', () => {
     const x = new Float32Array([-1, 2, -3]);
-    B.unary('relu', x, x, 0);
+    B.unary('relu', x, x, 0, 0);
     expect([...x]).toEqual([0, 2, 0]);
     const a = new Float32Array([1, 2]);
     B.binary('add', a, new Float32Array([10, 20]), a);
@@ -199,7 +199,7 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
   it('other scalars: gemm alpha/beta, pow exponent, gradients, fill values', () => {
     expect(() => B.gemm(false, false, 1, 1, 1, 1e300, f(1), f(1), 0, f(1))).toThrow(/gemm: alpha must be a number that is finite in float32/);
     expect(() => B.gemm(false, false, 1, 1, 1, 1, f(1), f(1), NaN, f(1))).toThrow(/gemm: beta must be/);
-    expect(() => B.unary('pow', f(2), f(2), any('2'))).toThrow(/unary: p must be a number .*got string '2'/);
+    expect(() => B.unary('pow', f(2), f(2), any('2'), 0)).toThrow(/unary: p must be a number .*got string '2'/);
     expect(() => B.xentLabelsBackward(1, 2, f(2), new Int32Array(1), Infinity, f(2))).toThrow(/xentLabelsBackward: g must be/);
     expect(() => B.fill(f(2), 1e300)).toThrow(/^fathom\.backend\.fill: value 1e\+300 is finite but overflows float32/);
     const y = f(3);
@@ -208,7 +208,8 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
   });
 
   it('enum values and label ranges', () => {
-    expect(() => B.unary(any('gelu'), f(1), f(1), 0)).toThrow(/^fathom\.backend\.unary: op must be one of 'neg', .*'square', got string 'gelu'$/);
+    expect(() => B.unary(any('erf'), f(1), f(1), 0, 0)).toThrow(/^fathom\.backend\.unary: op must be one of 'neg', .*'silu', got string 'erf'$/);
+    expect(() => B.unary('softplus', f(1), f(1), 1, any(NaN))).toThrow(/^fathom\.backend\.unary: q must be a number that is finite in float32/);
     expect(() => B.binary(any('toString'), f(1), f(1), f(1))).toThrow(/binary: op must be one of 'add'.*got string 'toString'/);
     expect(() => B.reduce(any(0), [1], f(1), [0], f(1))).toThrow(/reduce: op must be one of 'sum', 'mean', 'max', got number 0/);
     expect(() => B.biasAct(1, 1, f(1), null, any('gelu'))).toThrow(/biasAct: act must be one of 'none', 'relu', 'sigmoid', 'tanh', got string 'gelu'/);

@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { Optim, type Backend, type BinaryOp, type OptimKind, type OptimOptions, type ReduceOp, type SgdOptions, type UnaryOp } from '../../lib/backend/backend.js';
 import { Binary, Unary } from '../../lib/backend/backend.js';
+import { UNARY_OP_NAMES, unaryEntry } from '../../lib/backend/unary_table.js';
 import { getBackendByName, nativeBinding, nativeLoadError } from '../../lib/backend/index.js';
 import { tsBackend as T } from '../../lib/backend/ts/index.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, sizeOf } from '../../lib/tensor/shape.js';
@@ -31,18 +32,12 @@ import {
 // approximations. Accumulations (sums, GEMM, losses) scale with the length.
 const R = (rtol: number, atol = 0): Tolerance => ({ atol, rtol });
 
-const UNARY_TOL: Record<UnaryOp, Tolerance> = {
-  neg: EXACT, abs: EXACT, relu: EXACT, sign: EXACT,
-  square: R(1e-6), sqrt: R(1e-6),
-  exp: R(2e-6), pow: R(5e-6),
-  log: R(2e-6, 1e-7), // log near 1 is near 0: an absolute floor
-  sigmoid: R(2e-6, 1e-7), tanh: R(5e-6, 1e-7),
-};
-const UNARY_BWD_TOL: Record<UnaryOp, Tolerance> = {
-  neg: EXACT, abs: EXACT, relu: EXACT, sign: EXACT,
-  square: R(1e-6), exp: R(1e-6), log: R(1e-6), sqrt: R(2e-6), pow: R(5e-6),
-  sigmoid: R(1e-6, 1e-7), tanh: R(1e-6, 1e-7), // 1 - y² cancels near |y| = 1: absolute floor
-};
+// Unary ops: tolerances, input ranges and parameter sets come from THE op
+// table (lib/backend/unary_table.ts, entry.test), so a new op is tested here
+// without an edit.
+const UNARY_TOL = (op: UnaryOp): Tolerance => unaryEntry(op).test.fwd;
+const UNARY_BWD_TOL = (op: UnaryOp): Tolerance => unaryEntry(op).test.bwd;
+const isExact = (t: Tolerance): boolean => t.atol === 0 && t.rtol === 0;
 const BINARY_TOL: Record<BinaryOp, Tolerance> = {
   add: R(1e-6), sub: R(1e-6), mul: R(1e-6), div: R(1e-6), max: EXACT, min: EXACT, eq: EXACT,
 };
@@ -73,7 +68,7 @@ const GEMM_TOL = (k: number, alpha: number, beta: number): Tolerance =>
 const binding = nativeBinding();
 const N: Backend = binding ? getBackendByName('native') : T;
 
-const UNARY_OPS = Object.keys(Unary) as UnaryOp[];
+const UNARY_OPS = UNARY_OP_NAMES;
 const BINARY_OPS = Object.keys(Binary) as BinaryOp[];
 const REDUCE_OPS: ReduceOp[] = ['sum', 'mean', 'max'];
 
@@ -94,22 +89,17 @@ function input(n: number, seed: number, lo: number, hi: number, zeros = false): 
   return x;
 }
 
-const UNARY_DOMAIN: Record<UnaryOp, { lo: number; hi: number; zeros: boolean }> = {
-  neg: { lo: -3, hi: 3, zeros: true }, exp: { lo: -10, hi: 10, zeros: true },
-  log: { lo: 1e-3, hi: 10, zeros: false }, sqrt: { lo: 0, hi: 10, zeros: true },
-  pow: { lo: 1e-3, hi: 4, zeros: false }, relu: { lo: -3, hi: 3, zeros: true },
-  sigmoid: { lo: -10, hi: 10, zeros: true }, tanh: { lo: -5, hi: 5, zeros: true },
-  sign: { lo: -3, hi: 3, zeros: true }, abs: { lo: -3, hi: 3, zeros: true },
-  square: { lo: -3, hi: 3, zeros: true },
-};
-/** pow exponents with the input range each is exercised on (integer p also on negative bases). */
-const POW_CASES = [
-  { p: 2, lo: -3, hi: 3 }, { p: 3, lo: -3, hi: 3 }, { p: 0, lo: -3, hi: 3 }, { p: 1, lo: -3, hi: 3 },
-  { p: 0.5, lo: 0, hi: 10 }, { p: -1.5, lo: 1e-2, hi: 4 }, { p: 1.7, lo: 1e-3, hi: 4 },
-];
-function unaryCases(op: UnaryOp): { p: number; lo: number; hi: number; zeros: boolean }[] {
-  if (op === 'pow') return POW_CASES.map((c) => ({ ...c, zeros: false }));
-  return [{ p: 0, ...UNARY_DOMAIN[op] }];
+/** The entry's parameters' defaults (p, q), 0 where it has none. */
+function defaults(op: UnaryOp): [number, number] {
+  const ps = unaryEntry(op).params ?? [];
+  return [ps[0]?.default ?? 0, ps[1]?.default ?? 0];
+}
+function unaryCases(op: UnaryOp): { p: number; q: number; lo: number; hi: number; zeros: boolean }[] {
+  const [p0, q0] = defaults(op);
+  return unaryEntry(op).test.parity.map((c) => ({ p: c.p ?? p0, q: c.q ?? q0, lo: c.lo, hi: c.hi, zeros: c.zeros ?? false }));
+}
+function specialParams(op: UnaryOp): readonly (readonly [number, number])[] {
+  return unaryEntry(op).test.specials ?? [defaults(op)];
 }
 
 // CI builds the addon, so there the suite must run rather than skip (a bad
@@ -135,74 +125,77 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
   // ---- element-wise --------------------------------------------------------
 
   describe('unary', () => {
+    it('the TS op table and the native op list agree, in id order', () => {
+      expect(binding!.unaryOpNames()).toEqual(UNARY_OP_NAMES);
+      expect(Object.values(Unary)).toEqual(UNARY_OP_NAMES.map((_, i) => i));
+    });
+
     for (const op of UNARY_OPS) {
       it(`${op} forward`, () => {
-        for (const { p, lo, hi, zeros } of unaryCases(op)) {
+        for (const { p, q, lo, hi, zeros } of unaryCases(op)) {
           for (const n of LENGTHS) {
             const x = input(n, 100 + n, lo, hi, zeros);
             const yn = garbage(n), yt = garbage(n);
-            N.unary(op, x.slice(), yn, p);
-            T.unary(op, x.slice(), yt, p);
-            compareArrays(`unary ${op} p=${p} n=${n}`, yn, yt, UNARY_TOL[op], inputsAt({ x }));
+            N.unary(op, x.slice(), yn, p, q);
+            T.unary(op, x.slice(), yt, p, q);
+            compareArrays(`unary ${op} p=${p} q=${q} n=${n}`, yn, yt, UNARY_TOL(op), inputsAt({ x }));
           }
         }
       });
 
       it(`${op} forward in place`, () => {
-        for (const { p, lo, hi, zeros } of unaryCases(op)) {
+        for (const { p, q, lo, hi, zeros } of unaryCases(op)) {
           for (const n of [17, 1000]) {
             const x = input(n, 200 + n, lo, hi, zeros);
             const xn = x.slice();
             const yt = garbage(n);
-            N.unary(op, xn, xn, p);
-            T.unary(op, x, yt, p);
-            compareArrays(`unary ${op} in place p=${p} n=${n}`, xn, yt, UNARY_TOL[op]);
+            N.unary(op, xn, xn, p, q);
+            T.unary(op, x, yt, p, q);
+            compareArrays(`unary ${op} in place p=${p} q=${q} n=${n}`, xn, yt, UNARY_TOL(op));
           }
         }
       });
 
       it(`${op} forward on special values`, () => {
-        const ps = op === 'pow' ? [2, 3, 0.5, -1, 0, -2.5] : [0];
-        for (const p of ps) {
+        for (const [p, q] of specialParams(op)) {
           for (const n of [SPECIAL.length, 67]) {
             const x = specialArray(n, p === 0 ? 0 : 3);
             const yn = garbage(n), yt = garbage(n);
-            N.unary(op, x.slice(), yn, p);
-            T.unary(op, x.slice(), yt, p);
+            N.unary(op, x.slice(), yn, p, q);
+            T.unary(op, x.slice(), yt, p, q);
             // Exact ops must also agree on the sign of zero (both sides pin it).
-            const tol = { ...UNARY_TOL[op], signedZeros: UNARY_TOL[op] === EXACT };
-            compareArrays(`unary ${op} p=${p} specials n=${n}`, yn, yt, tol, inputsAt({ x }));
+            const tol = { ...UNARY_TOL(op), signedZeros: isExact(UNARY_TOL(op)) };
+            compareArrays(`unary ${op} p=${p} q=${q} specials n=${n}`, yn, yt, tol, inputsAt({ x }));
           }
         }
       });
 
       it(`${op} backward`, () => {
-        for (const { p, lo, hi, zeros } of unaryCases(op)) {
+        for (const { p, q, lo, hi, zeros } of unaryCases(op)) {
           for (const n of LENGTHS) {
             const x = input(n, 300 + n, lo, hi, zeros);
             const y = new Float32Array(n);
-            T.unary(op, x, y, p);
+            T.unary(op, x, y, p, q);
             const dy = randomArray(n, 400 + n, -2, 2);
             const dxn = garbage(n), dxt = garbage(n);
-            N.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxn, p);
-            T.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxt, p);
-            compareArrays(`unaryBackward ${op} p=${p} n=${n}`, dxn, dxt, UNARY_BWD_TOL[op], inputsAt({ x, y, dy }));
+            N.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxn, p, q);
+            T.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxt, p, q);
+            compareArrays(`unaryBackward ${op} p=${p} q=${q} n=${n}`, dxn, dxt, UNARY_BWD_TOL(op), inputsAt({ x, y, dy }));
           }
         }
       });
 
       it(`${op} backward on special values`, () => {
-        const ps = op === 'pow' ? [2, 0.5, -1, 0] : [0];
-        for (const p of ps) {
+        for (const [p, q] of specialParams(op)) {
           const n = 67;
           const x = specialArray(n);
           const y = new Float32Array(n);
-          T.unary(op, x, y, p);
+          T.unary(op, x, y, p, q);
           const dy = randomArray(n, 500, -2, 2);
           const dxn = garbage(n), dxt = garbage(n);
-          N.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxn, p);
-          T.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxt, p);
-          compareArrays(`unaryBackward ${op} p=${p} specials`, dxn, dxt, UNARY_BWD_TOL[op], inputsAt({ x, y, dy }));
+          N.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxn, p, q);
+          T.unaryBackward(op, x.slice(), y.slice(), dy.slice(), dxt, p, q);
+          compareArrays(`unaryBackward ${op} p=${p} q=${q} specials`, dxn, dxt, UNARY_BWD_TOL(op), inputsAt({ x, y, dy }));
         }
       });
     }
@@ -511,6 +504,56 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
     });
   });
 
+  // ---- dropout (curriculum, issue 9) -----------------------------------------
+
+  describe('dropout', () => {
+    const MAX64 = (1n << 64n) - 1n;
+    const STREAMS: [bigint, bigint][] = [[0n, 0n], [42n, 7n], [MAX64, MAX64 - 2n], [0x1234_5678_9abc_def0n, (1n << 32n) - 3n]];
+    const PS = [0, 0.2, 1 / 3, 0.5, 0.9, 1];
+    const scaleOf = (p: number): number => (p === 1 ? 0 : Math.fround(1 / (1 - p)));
+
+    it('y and the mask are bit-identical, and the mask is randUniform(...) >= p', () => {
+      for (const [seed, offset] of STREAMS) {
+        for (const p of PS) {
+          for (const n of LENGTHS) {
+            const x = randomArray(n, 3300 + n, -2, 2);
+            const [yn, mn, yt, mt] = [garbage(n), garbage(n), garbage(n), garbage(n)];
+            N.dropout(x.slice(), yn, mn, seed, offset, p, scaleOf(p));
+            T.dropout(x.slice(), yt, mt, seed, offset, p, scaleOf(p));
+            const what = `dropout seed=${seed} offset=${offset} p=${p} n=${n}`;
+            compareArrays(`${what} y`, yn, yt, EXACT);
+            compareArrays(`${what} mask`, mn, mt, EXACT);
+            const u = new Float32Array(n);
+            T.randUniform(u, seed, offset, 0, 1);
+            compareArrays(`${what} mask vs randUniform`, mt, u.map((v) => (v >= p ? scaleOf(p) : 0)), EXACT);
+          }
+        }
+      }
+    });
+
+    it('in place (y = x) and on special values', () => {
+      for (const n of [1, 7, 33, 257, 40_003]) {
+        const x = specialArray(n);
+        const [xn, xt, mn, mt] = [x.slice(), x.slice(), garbage(n), garbage(n)];
+        N.dropout(xn, xn, mn, 9n, 3n, 0.25, scaleOf(0.25));
+        T.dropout(xt, xt, mt, 9n, 3n, 0.25, scaleOf(0.25));
+        compareArrays(`dropout in place, special values n=${n} y`, xn, xt, EXACT);
+        compareArrays(`dropout in place, special values n=${n} mask`, mn, mt, EXACT);
+      }
+    });
+
+    it('refuses what the kernel cannot take (both backends, one message)', () => {
+      for (const B of [N, T]) {
+        const a = new Float32Array(4);
+        expect(() => B.dropout(a, new Float32Array(4), new Float32Array(4), 0n, 0n, 1.5, 1)).toThrow(/fathom\.backend\.dropout: p must be in \[0, 1\], got 1.5/);
+        expect(() => B.dropout(a, new Float32Array(3), new Float32Array(4), 0n, 0n, 0.5, 2)).toThrow(/fathom\.backend\.dropout: y must hold 4 float32 values, got 3/);
+        expect(() => B.dropout(a, new Float32Array(4), a, 0n, 0n, 0.5, 2)).toThrow(/fathom\.backend\.dropout: mask/);
+        expect(() => B.dropout(a, new Float32Array(4), new Float32Array(4), -1n, 0n, 0.5, 2)).toThrow(/fathom\.backend\.dropout: seed must be a bigint/);
+        expect(() => B.dropout(a, new Float32Array(4), new Float32Array(4), 0n, 0n, 0.5, Infinity)).toThrow(/fathom\.backend\.dropout: scale must be a number that is finite in float32/);
+      }
+    });
+  });
+
   // ---- GEMM ----------------------------------------------------------------
 
   describe('gemm', () => {
@@ -551,6 +594,33 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
   });
 
   // ---- fused layer epilogue ------------------------------------------------
+
+  describe('maxout', () => {
+    // n groups (the sizes of the element-wise suite, 0, 1, 7, 33, 257 among them) of k pieces,
+    // values on a half-integer grid so groups hold ties, plus NaN and ±Inf.
+    const groups = [0, 1, 7, 33, 257, 20_000];
+    function values(len: number, seed: number): Float32Array {
+      const x = randomArray(len, seed, -3, 3).map((v) => Math.round(v * 2) / 2);
+      for (let i = 5; i < len; i += 41) x[i] = [NaN, Infinity, -Infinity, -0][i % 4];
+      return x;
+    }
+    it('forward and backward, ties and NaN included', () => {
+      for (const k of [1, 2, 3, 4, 5, 8, 9]) {
+        for (const n of groups) {
+          const x = values(n * k, 900 + n + k);
+          const dy = randomArray(n, 950 + n, -2, 2);
+          const yn = garbage(n), yt = garbage(n);
+          N.maxout(n, k, x.slice(), yn);
+          T.maxout(n, k, x.slice(), yt);
+          compareArrays(`maxout n=${n} k=${k}`, yn, yt, { ...EXACT, signedZeros: true }, inputsAt({ y: yt }));
+          const dn = garbage(n * k), dt = garbage(n * k);
+          N.maxoutBackward(n, k, x.slice(), dy.slice(), dn);
+          T.maxoutBackward(n, k, x.slice(), dy.slice(), dt);
+          compareArrays(`maxoutBackward n=${n} k=${k}`, dn, dt, { ...EXACT, signedZeros: true }, inputsAt({ x }));
+        }
+      }
+    });
+  });
 
   describe('biasAct', () => {
     const ACTS = ['none', 'relu', 'sigmoid', 'tanh'] as const;

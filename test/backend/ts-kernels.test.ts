@@ -24,7 +24,7 @@ describe('ts unary', () => {
   const x = f32([-2, -0.5, 0, 0.5, 2]);
   const run = (op: Parameters<typeof B.unary>[0], input: Float32Array, p = 0) => {
     const y = new Float32Array(input.length);
-    B.unary(op, input, y, p);
+    B.unary(op, input, y, p, 0);
     return y;
   };
 
@@ -61,7 +61,7 @@ describe('ts unary', () => {
 
   it('works in place (x === y)', () => {
     const a = f32([1, -2, 3]);
-    B.unary('square', a, a, 0);
+    B.unary('square', a, a, 0, 0);
     expect(list(a)).toEqual([1, 4, 9]);
   });
 });
@@ -70,9 +70,9 @@ describe('ts unaryBackward', () => {
   const back = (op: Parameters<typeof B.unary>[0], xs: number[], dys: number[], p = 0) => {
     const x = f32(xs);
     const y = new Float32Array(x.length);
-    B.unary(op, x, y, p);
+    B.unary(op, x, y, p, 0);
     const dx = new Float32Array(x.length).fill(NaN); // written, never accumulated
-    B.unaryBackward(op, x, y, f32(dys), dx, p);
+    B.unaryBackward(op, x, y, f32(dys), dx, p, 0);
     return dx;
   };
 
@@ -106,9 +106,9 @@ describe('ts unaryBackward', () => {
     const x = f32([1, 2]);
     const y = f32([0.25, 0.5]); // deliberately not f(x): the rule reads y
     const dx = new Float32Array(2);
-    B.unaryBackward('sigmoid', x, y, f32([1, 1]), dx, 0);
+    B.unaryBackward('sigmoid', x, y, f32([1, 1]), dx, 0, 0);
     close(dx, [0.1875, 0.25]);
-    B.unaryBackward('tanh', x, y, f32([1, 1]), dx, 0);
+    B.unaryBackward('tanh', x, y, f32([1, 1]), dx, 0, 0);
     close(dx, [0.9375, 0.75]);
   });
 });

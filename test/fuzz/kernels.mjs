@@ -6,7 +6,16 @@
 // positional form, to the addon binding directly.
 import { detached } from './rng.mjs';
 
-export const UNARY = ['neg', 'exp', 'log', 'sqrt', 'pow', 'relu', 'sigmoid', 'tanh', 'sign', 'abs', 'square'];
+// Every op of THE unary table (lib/backend/unary_table.ts, built into dist/ before fuzzing),
+// each with valid parameters: the table's defaults, and a few exponents for pow.
+const { UNARY_OP_NAMES, unaryEntry } = await import(new URL('../../dist/backend/unary_table.js', import.meta.url).href);
+export const UNARY = UNARY_OP_NAMES;
+/** A valid (p, q) for a unary op. */
+function unaryPQ(R, op) {
+  if (op === 'pow') return [R.pick([-2, 0.5, 2, 3]), 0];
+  const ps = unaryEntry(op).params ?? [];
+  return [ps[0]?.default ?? 0, ps[1]?.default ?? 0];
+}
 export const BINARY = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq'];
 export const REDUCE = ['sum', 'mean', 'max'];
 export const ACT = ['none', 'relu', 'sigmoid', 'tanh'];
@@ -56,12 +65,20 @@ export const KERNELS = {
   unary(R) {
     const op = R.pick(UNARY), n = dims(R);
     const x = POSITIVE_ONLY.has(op) ? R.f32(n, 0.5, 3) : R.f32(n);
-    return { args: [op, x, new Float32Array(n), op === 'pow' ? R.pick([-2, 0.5, 2, 3]) : 0], kinds: ['unary', 'f32', 'f32', 'num'], outs: [2], sameOk: [[2, 1]], check: finiteOuts };
+    return { args: [op, x, new Float32Array(n), ...unaryPQ(R, op)], kinds: ['unary', 'f32', 'f32', 'num', 'num'], outs: [2], sameOk: [[2, 1]], check: finiteOuts };
   },
   unaryBackward(R) {
     const op = R.pick(UNARY), n = dims(R);
     const x = POSITIVE_ONLY.has(op) ? R.f32(n, 0.5, 3) : R.f32(n);
-    return { args: [op, x, R.f32(n, -1, 1), R.f32(n), new Float32Array(n), op === 'pow' ? 2 : 0], kinds: ['unary', 'f32', 'f32', 'f32', 'f32', 'num'], outs: [4], sameOk: [[4, 1], [4, 2], [4, 3]], check: finiteOuts };
+    return { args: [op, x, R.f32(n, -1, 1), R.f32(n), new Float32Array(n), ...(op === 'pow' ? [2, 0] : unaryPQ(R, op))], kinds: ['unary', 'f32', 'f32', 'f32', 'f32', 'num', 'num'], outs: [4], sameOk: [[4, 1], [4, 2], [4, 3]], check: finiteOuts };
+  },
+  maxout(R) {
+    const n = dims(R), k = nz(R);
+    return { args: [n, k, R.f32(n * k), new Float32Array(n)], kinds: ['size', 'size', 'f32', 'f32'], outs: [3], sameOk: [], check: finiteOuts };
+  },
+  maxoutBackward(R) {
+    const n = dims(R), k = nz(R);
+    return { args: [n, k, R.f32(n * k), R.f32(n), new Float32Array(n * k)], kinds: ['size', 'size', 'f32', 'f32', 'f32'], outs: [4], sameOk: [], check: finiteOuts };
   },
   binary(R) {
     const n = dims(R);

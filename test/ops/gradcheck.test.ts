@@ -7,11 +7,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fa from '../../lib/index.js';
 import { Tensor, gradients, setBackend, tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
+import { UNARY_OP_NAMES, unaryEntry, type PublicUnaryOp, type UnaryOp } from '../../lib/backend/unary_table.js';
 import { gradcheck, type GradcheckOptions } from '../helpers/gradcheck.js';
 import { randomArray, randomLabels } from '../helpers/random.js';
 
 const t = (shape: number[], seed: number, lo = -1, hi = 1): Tensor =>
   tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
+/** Values in [lo, hi) pushed to at least 0.2 from 0 (kinks at 0: relu, abs, sign, leakyRelu, elu). */
+const awayIn = (shape: number[], seed: number, lo: number, hi: number): Tensor => {
+  const x = t(shape, seed, lo, hi);
+  const d = x.data as Float32Array;
+  for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < 0.2) d[i] = d[i] >= 0 ? 0.2 + d[i] : -0.2 + d[i];
+  return x;
+};
 /** Values bounded away from 0 (for log, sqrt, div, pow, abs, sign, relu kinks). */
 const away = (shape: number[], seed: number): Tensor => {
   const x = t(shape, seed);
@@ -22,21 +30,35 @@ const away = (shape: number[], seed: number): Tensor => {
 
 type Case = { f: (...xs: Tensor[]) => Tensor; inputs: () => Tensor[]; opts?: GradcheckOptions };
 
+/**
+ * Calls a unary op of the table through its public function with parameters
+ * (p, q): positionally, or as the options object the entry names.
+ */
+function callUnary(op: UnaryOp, x: Tensor, p: number, q: number): Tensor {
+  if (op === 'gelu') return fa.gelu(x);
+  if (op === 'geluTanh') return fa.gelu(x, { approximate: 'tanh' });
+  const e = unaryEntry(op);
+  const f = fa[op as PublicUnaryOp] as (x: Tensor, ...a: unknown[]) => Tensor;
+  const params = e.params ?? [];
+  if (e.options) return f(x, Object.fromEntries(params.map((s, i) => [s.name, i === 0 ? p : q])));
+  return params.length ? f(x, p) : f(x);
+}
+
+/** One case per entry of entry.test.grad of every op in THE unary table. */
+const unaryCases: Record<string, Case[]> = Object.fromEntries(
+  UNARY_OP_NAMES.map((op, k) => {
+    const params = unaryEntry(op).params ?? [];
+    return [op, unaryEntry(op).test.grad.map((c, j): Case => {
+      const p = c.p ?? params[0]?.default ?? 0;
+      const q = c.q ?? params[1]?.default ?? 0;
+      const seed = 1000 + 10 * k + j;
+      return { f: (x) => callUnary(op, x, p, q), inputs: () => [c.away ? awayIn([3, 5], seed, c.lo, c.hi) : t([3, 5], seed, c.lo, c.hi)] };
+    })];
+  }),
+);
+
 const cases: Record<string, Case[]> = {
-  neg: [{ f: (x) => fa.neg(x), inputs: () => [t([7], 1)] }],
-  exp: [{ f: (x) => fa.exp(x), inputs: () => [t([3, 5], 2)] }],
-  log: [{ f: (x) => fa.log(x), inputs: () => [t([9], 3, 0.5, 2)] }],
-  sqrt: [{ f: (x) => fa.sqrt(x), inputs: () => [t([9], 4, 0.5, 2)] }],
-  pow: [
-    { f: (x) => fa.pow(x, 3), inputs: () => [t([7], 5)] },
-    { f: (x) => fa.pow(x, -0.5), inputs: () => [t([7], 6, 0.5, 2)] },
-  ],
-  abs: [{ f: (x) => fa.abs(x), inputs: () => [away([8], 7)] }],
-  square: [{ f: (x) => fa.square(x), inputs: () => [t([8], 8)] }],
-  relu: [{ f: (x) => fa.relu(x), inputs: () => [away([17], 9)] }],
-  sigmoid: [{ f: (x) => fa.sigmoid(x), inputs: () => [t([17], 10, -4, 4)] }],
-  tanh: [{ f: (x) => fa.tanh(x), inputs: () => [t([17], 11, -2, 2)] }],
-  sign: [{ f: (x) => fa.sign(x), inputs: () => [away([9], 12)] }],
+  ...unaryCases,
   add: [
     { f: (a, b) => fa.add(a, b), inputs: () => [t([3, 4], 13), t([3, 4], 14)] },
     { f: (a, b) => fa.add(a, b), inputs: () => [t([2, 3, 4], 15), t([3, 1], 16)] },
@@ -70,6 +92,13 @@ const cases: Record<string, Case[]> = {
     // two-way ties: raising one tied entry by h raises the max by h, lowering it leaves the
     // max alone, so the central difference is 1/2 — the evenly split gradient
     { f: (x) => fa.max(x, 1), inputs: () => [tensor([[1, 3, 3], [2, -1, 2]])] },
+  ],
+  maxout: [
+    { f: (x) => fa.maxout(x, 3), inputs: () => [t([4, 6], 70, -2, 2)] },
+    { f: (x) => fa.maxout(x, 2), inputs: () => [t([2, 3, 4], 71, -2, 2)] },
+    { f: (x) => fa.maxout(x, 4), inputs: () => [t([3, 8], 72, -2, 2)] },
+    // With a tie the central difference is 1/2 for each tied entry while the gradient goes to
+    // the first (a subgradient): test/ops/activations.test.ts checks ties exactly.
   ],
   matmul: [
     { f: (a, b) => fa.matmul(a, b), inputs: () => [t([3, 5], 35), t([5, 4], 36)] },

@@ -21,8 +21,10 @@ export interface NativeInfo {
 export interface NativeBinding {
   info(): NativeInfo;
   setNumThreads(n: number): number;
-  unary(op: number, x: Float32Array, y: Float32Array, p: number): void;
-  unaryBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number): void;
+  /** The unary op list's names in id order (native/kernels/unary_ops.h). */
+  unaryOpNames(): string[];
+  unary(op: number, x: Float32Array, y: Float32Array, p: number, q: number): void;
+  unaryBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number, q: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   binaryBroadcast(
     op: number, shape: readonly number[], a: Float32Array, aStrides: readonly number[],
@@ -53,6 +55,8 @@ export interface NativeBinding {
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
   ): Promise<void>;
   biasAct(n: number, d: number, y: Float32Array, bias: Float32Array | null, act: number): void;
+  maxout(n: number, k: number, x: Float32Array, y: Float32Array): void;
+  maxoutBackward(n: number, k: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   biasActBackward(
     n: number, d: number, y: Float32Array, dy: Float32Array, dz: Float32Array, dbias: Float32Array | null, act: number,
   ): void;
@@ -65,6 +69,8 @@ export interface NativeBinding {
     step: number, lr: number, weightDecay: number, eps: number, beta1: number, beta2: number, alpha: number, rho: number,
     momentum: number, lrDecay: number, decoupled: boolean, amsgrad: boolean, centered: boolean,
   ): void;
+  // curriculum (issue 9)
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

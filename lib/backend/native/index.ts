@@ -10,8 +10,8 @@ import { checked } from '../checked.js';
 export function nativeBackend(b: NativeBinding): Backend {
   return checked({
     name: 'native',
-    unary: (op: UnaryOp, x, y, p) => b.unary(Unary[op], x, y, p),
-    unaryBackward: (op: UnaryOp, x, y, dy, dx, p) => b.unaryBackward(Unary[op], x, y, dy, dx, p),
+    unary: (op: UnaryOp, x, y, p, q) => b.unary(Unary[op], x, y, p, q),
+    unaryBackward: (op: UnaryOp, x, y, dy, dx, p, q) => b.unaryBackward(Unary[op], x, y, dy, dx, p, q),
     binary: (op: BinaryOp, a, c, out) => b.binary(Binary[op], a, c, out),
     binaryBroadcast: (op: BinaryOp, shape, a, as, c, cs, out) => b.binaryBroadcast(Binary[op], shape, a, as, c, cs, out),
     reduce: (op: ReduceOp, shape, x, os, out) => b.reduce(Reduce[op], shape, x, os, out),
@@ -31,6 +31,8 @@ export function nativeBackend(b: NativeBinding): Backend {
     randNormal: (y, seed, offset, mean, std) => b.randNormal(y, seed, offset, mean, std),
     gemm: (ta, tb, m, n, k, alpha, a, c, beta, out) => b.gemm(ta, tb, m, n, k, alpha, a, c, beta, out),
     biasAct: (n, d, y, bias, act: ActOp) => b.biasAct(n, d, y, bias, Act[act]),
+    maxout: (n, k, x, y) => b.maxout(n, k, x, y),
+    maxoutBackward: (n, k, x, dy, dx) => b.maxoutBackward(n, k, x, dy, dx),
     biasActBackward: (n, d, y, dy, dz, dbias, act: ActOp) => b.biasActBackward(n, d, y, dy, dz, dbias, Act[act]),
     sgdStep: (w, g, v, o: SgdOptions, first) =>
       b.sgdStep(w, g, v, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, first),
@@ -39,5 +41,7 @@ export function nativeBackend(b: NativeBinding): Backend {
         Optim[kind].id, w, g, s[0], s[1], s[2], o.step, o.lr, o.weightDecay, o.eps, o.beta1 ?? 0, o.beta2 ?? 0,
         o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
       ),
+    // curriculum (issue 9)
+    dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
   });
 }

@@ -10,12 +10,14 @@ import { checked } from '../checked.js';
 import { binary, binaryBroadcast, unary, unaryBackward } from './kernels/elementwise.js';
 import { gemm } from './kernels/gemm.js';
 import { biasAct, biasActBackward } from './kernels/bias_act.js';
+import { maxout, maxoutBackward } from './kernels/maxout.js';
 import { argmax, copy, fill, transpose2d } from './kernels/layout.js';
 import { optimStep, sgdStep } from './kernels/optim.js';
 import { randNormal, randUniform } from './kernels/random.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
+import { dropout } from './kernels/dropout.js'; // curriculum (issue 9)
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -42,8 +44,12 @@ export const tsKernels: Backend = {
   gemm,
   biasAct,
   biasActBackward,
+  maxout,
+  maxoutBackward,
   sgdStep,
   optimStep,
+  // curriculum (issue 9)
+  dropout,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

@@ -4,7 +4,16 @@
 //                         and the backward of neg, exp, log, relu, sign, abs, square
 //   approximated (see vmath_avx2.h for the bounds): exp, log, sigmoid, tanh
 //   float instead of double: sqrt/sigmoid/tanh backward (<= 2 ulp)
-//   Pow falls back to the reference (forward and backward).
+//   approximated with v_sigmoid: silu (x s(x), <= 5 ulp), geluTanh (x s(2u), 2u in float:
+//     the relative error grows with |u|, <= 3e-6 while |y| > 1e-8, absolute 1e-8 below), and their
+//     backward (absolute error <= 1e-7 |dy| near the zeros of the derivative)
+//   exact select + multiply: leakyRelu forward and backward
+//   elu: v_expm1 (Taylor near 0, v_exp - 1 elsewhere: <= 3 ulp), backward p e^x dy
+//   gelu: x Phi(x), Phi by a Chebyshev erfc fit (< 1.2e-7) and v_exp; like geluTanh the
+//     error of the exp argument (-z^2) grows in the left tail: <= 3e-6 while |y| > 1e-8
+//   Every other op (pow, softplus) runs the generated scalar loop of
+//   ref/ (unary_ops.h); a vector body is added only where bench/native/unary_bench.cc
+//   shows it pays.
 // Tails use masked loads/stores, so the last < 8 elements go through the same
 // vector code as the rest (results do not depend on where a chunk starts).
 #include <immintrin.h>
@@ -66,6 +75,42 @@ static inline __m256 v_sign(__m256 x) {
   return _mm256_blendv_ps(x, s, _mm256_or_ps(pos, neg));
 }
 
+// 2u of GELU's tanh form: 2 sqrt(2/pi) (x + 0.044715 x^3).
+static inline __m256 v_gelu_2u(__m256 x) {
+  const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+  return _mm256_mul_ps(_mm256_set1_ps(2.0f * 0.7978845608f), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
+}
+
+// e^x - 1 without cancellation near 0: Taylor to x^9 for |x| < 0.5 (truncation
+// < 0.5^10/10! = 3e-10), else v_exp(x) - 1 (|e^x - 1| >= 0.39 there: <= 3 ulp).
+static inline __m256 v_expm1(__m256 x) {
+  const float c[] = {1.0f / 362880, 1.0f / 40320, 1.0f / 5040, 1.0f / 720, 1.0f / 120,
+                     1.0f / 24,     1.0f / 6,     0.5f,         1.0f};
+  __m256 p = _mm256_set1_ps(c[0]);
+  for (int i = 1; i < 9; ++i) p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(c[i]));
+  const __m256 small = _mm256_mul_ps(p, x);
+  const __m256 big = _mm256_sub_ps(v_exp(x), _mm256_set1_ps(1.0f));
+  return _mm256_blendv_ps(big, small, _mm256_cmp_ps(v_abs(x), _mm256_set1_ps(0.5f), _CMP_LT_OQ));
+}
+
+// The normal CDF Phi(x) = erfc(-x/sqrt2) / 2, erfc by the Chebyshev fit of Numerical
+// Recipes (erfcc: fractional error < 1.2e-7 for every z >= 0; z < 0 by erfc(z) = 2 - erfc(-z)),
+// its exp by v_exp. No cancellation for x << 0 (GELU's left tail).
+static inline __m256 v_normal_cdf(__m256 x) {
+  const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(-0.70710678f));
+  const __m256 a = v_abs(z);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.5f), a, one));
+  const float c[] = {0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+                     -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f, -1.26551223f};
+  __m256 p = _mm256_set1_ps(c[0]);
+  for (int i = 1; i < 10; ++i) p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(c[i]));
+  const __m256 e = _mm256_mul_ps(t, v_exp(_mm256_fnmadd_ps(a, a, p)));  // erfc(|z|)
+  const __m256 erfc = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.0f), e), e,
+                                       _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GE_OQ));
+  return _mm256_mul_ps(_mm256_set1_ps(0.5f), erfc);
+}
+
 // max/min with NaN propagation, operand order as ref: a > b ? a : b.
 static inline __m256 v_max_nan(__m256 a, __m256 b) {
   return _mm256_blendv_ps(_mm256_max_ps(a, b), _mm256_add_ps(a, b),
@@ -117,7 +162,7 @@ static void bin_dispatch(Binary op, int64_t n, const float* a, int64_t sa, const
 
 }  // namespace
 
-void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p) {
+void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q) {
   switch (op) {
     case Unary::Neg: map1(n, x, y, v_neg); break;
     case Unary::Exp: map1(n, x, y, v_exp); break;
@@ -131,12 +176,29 @@ void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p) {
     case Unary::Sign: map1(n, x, y, v_sign); break;
     case Unary::Abs: map1(n, x, y, v_abs); break;
     case Unary::Square: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v); }); break;
-    default: f32_unary__ref(op, n, x, y, p);
+    case Unary::LeakyRelu: {
+      const __m256 vp = _mm256_set1_ps(p);
+      map1(n, x, y, [&](__m256 v) {
+        return _mm256_blendv_ps(_mm256_mul_ps(v, vp), v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+      });
+      break;
+    }
+    case Unary::Silu: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v_sigmoid(v)); }); break;
+    case Unary::Gelu: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v_normal_cdf(v)); }); break;
+    case Unary::Elu: {  // x <= 0 ? p expm1(x) : x (NaN: x)
+      const __m256 vp = _mm256_set1_ps(p);
+      map1(n, x, y, [&](__m256 v) {
+        return _mm256_blendv_ps(v, _mm256_mul_ps(vp, v_expm1(v)), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LE_OQ));
+      });
+      break;
+    }
+    case Unary::GeluTanh: map1(n, x, y, [](__m256 v) { return _mm256_mul_ps(v, v_sigmoid(v_gelu_2u(v))); }); break;
+    default: f32_unary__ref(op, n, x, y, p, q);  // no vector body: the generated scalar loop
   }
 }
 
 void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
-                         float* dx, float p) {
+                         float* dx, float p, float q) {
   const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
   switch (op) {
     case Unary::Neg: map1(n, dy, dx, v_neg); break;
@@ -166,7 +228,44 @@ void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, co
     case Unary::Abs:
       map2(n, x, dy, dx, [](__m256 xv, __m256 g) { return _mm256_mul_ps(g, v_sign(xv)); });
       break;
-    default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p);
+    case Unary::LeakyRelu: {
+      const __m256 vp = _mm256_set1_ps(p);
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        return _mm256_blendv_ps(_mm256_mul_ps(g, vp), g, _mm256_cmp_ps(xv, zero, _CMP_GT_OQ));
+      });
+      break;
+    }
+    case Unary::Elu: {  // x <= 0 ? dy p e^x : dy
+      const __m256 vp = _mm256_set1_ps(p);
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        return _mm256_blendv_ps(g, _mm256_mul_ps(_mm256_mul_ps(g, vp), v_exp(xv)), _mm256_cmp_ps(xv, zero, _CMP_LE_OQ));
+      });
+      break;
+    }
+    case Unary::Gelu:  // dy (Phi(x) + x phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi)
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        const __m256 phi = _mm256_mul_ps(_mm256_set1_ps(0.39894228f),
+                                         v_exp(_mm256_mul_ps(_mm256_set1_ps(-0.5f), _mm256_mul_ps(xv, xv))));
+        return _mm256_mul_ps(g, _mm256_fmadd_ps(xv, phi, v_normal_cdf(xv)));
+      });
+      break;
+    case Unary::Silu:  // dy s (1 + x (1 - s))
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        const __m256 s = v_sigmoid(xv);
+        return _mm256_mul_ps(_mm256_mul_ps(g, s), _mm256_fmadd_ps(xv, _mm256_sub_ps(one, s), one));
+      });
+      break;
+    case Unary::GeluTanh:  // dy (s + 2 x s (1 - s) k (1 + 3 c x^2)), s = sigmoid(2u)
+      map2(n, x, dy, dx, [&](__m256 xv, __m256 g) {
+        const __m256 s = v_sigmoid(v_gelu_2u(xv));
+        const __m256 du = _mm256_fmadd_ps(_mm256_mul_ps(xv, xv), _mm256_set1_ps(2.0f * 0.7978845608f * 3.0f * 0.044715f),
+                                          _mm256_set1_ps(2.0f * 0.7978845608f));  // 2u'
+        const __m256 ss = _mm256_mul_ps(s, _mm256_sub_ps(one, s));
+        const __m256 t = _mm256_mul_ps(_mm256_mul_ps(xv, ss), du);  // 0 where ss == 0 (as ref)
+        return _mm256_mul_ps(g, _mm256_add_ps(s, _mm256_andnot_ps(_mm256_cmp_ps(ss, zero, _CMP_EQ_OQ), t)));
+      });
+      break;
+    default: f32_unary_bwd__ref(op, n, x, y, dy, dx, p, q);  // no vector body: the generated scalar loop
   }
 }
 

@@ -7,26 +7,9 @@
 //   bcast      out (ndim dims `shape`, contiguous) = a op b, a/b read through
 //              element strides (0 on broadcast dims, may be negative)
 //
-// Arithmetic: transcendental functions are evaluated in double and rounded
-// once to float (what a float64 twin that rounds with Math.fround computes);
-// + - * / and sqrt are IEEE float operations, which round identically.
-//
-// Pinned semantics (forward | backward, dx written, never accumulated)
-//   Neg     -x                                | -dy
-//   Exp     exp(x); overflow -> +Inf          | dy * y
-//   Log     log(x); log(+-0) = -Inf, x<0 NaN  | dy / x
-//   Sqrt    sqrt(x); sqrt(-0) = -0            | dy * 0.5 / sqrt(x)   (double)
-//   Pow     C pow(x, p) (pow(1, NaN) = 1)     | dy * p * pow(x, p-1) (double); p == 0 -> 0
-//   Relu    x < 0 ? 0 : x  (NaN -> NaN,       | x > 0 ? dy : 0   (a select: relu'(0) = 0,
-//           -0 -> -0)                         |   NaN x -> 0, Inf dy on x<=0 -> 0)
-//   Sigmoid 1/(1+exp(-x)), stable form:       | dy * y * (1 - y)  (double)
-//           sigmoid(-100) ~ 3.7e-44, never NaN from overflow
-//   Tanh    tanh(x); tanh(+-50) = +-1         | dy * (1 - y*y)    (double)
-//   Sign    x>0: 1, x<0: -1, else x           | 0 (a select, for any dy)
-//           (sign(+-0) = +-0, sign(NaN) = NaN, like JS Math.sign)
-//   Abs     |x|                               | dy * sign(x)  (abs'(0) = 0, a multiply:
-//                                             |   Inf dy at x = 0 gives NaN)
-//   Square  x*x                               | dy 2x, computed in double (2x alone may overflow)
+// Unary ops: generated from THE op list, unary_ops.h (the semantics of each
+// op are pinned there). Every op is evaluated in double and rounded once to
+// float (what a float64 twin that rounds with Math.fround computes).
 //
 //   Add Sub Mul Div  IEEE float
 //   Max Min          NaN if either operand is NaN, else a > b ? a : b (resp. <);
@@ -36,18 +19,10 @@
 #include <limits>
 
 #include "ref.h"
+#include "unary_scalar.h"
 
 namespace fathom {
 namespace {
-
-inline float sign_of(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x); }
-
-inline float sigmoid_d(float xf) {
-  const double x = xf;
-  if (x >= 0) return (float)(1.0 / (1.0 + std::exp(-x)));
-  const double e = std::exp(x);  // x < 0 or NaN
-  return (float)(e / (1.0 + e));
-}
 
 inline float binop(Binary op, float a, float b) {
   switch (op) {
@@ -87,62 +62,50 @@ void binary_strided(Binary op, int64_t n, const float* a, int64_t sa, const floa
 
 }  // namespace
 
-void f32_unary__ref(Unary op, int64_t n, const float* x, float* y, float p) {
-  const double pd = p;
+const char* unary_name(Unary op) {
+  static const char* const names[] = {
+#define FATHOM_X(Name, name, cost, fwd, bwd) #name,
+      FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
+  };
+  return (int)op >= 0 && op < Unary::Count ? names[(int)op] : "?";
+}
+
+// One loop per op: the switch is outside, so the simple ops vectorise.
+void f32_unary__ref(Unary op, int64_t n, const float* xs, float* ys, float pf, float qf) {
+  [[maybe_unused]] const double p = pf, q = qf;
   switch (op) {
-    case Unary::Neg: for (int64_t i = 0; i < n; ++i) y[i] = -x[i]; break;
-    case Unary::Exp: for (int64_t i = 0; i < n; ++i) y[i] = (float)std::exp((double)x[i]); break;
-    case Unary::Log: for (int64_t i = 0; i < n; ++i) y[i] = (float)std::log((double)x[i]); break;
-    case Unary::Sqrt: for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]); break;
-    case Unary::Pow: for (int64_t i = 0; i < n; ++i) y[i] = (float)std::pow((double)x[i], pd); break;
-    case Unary::Relu: for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0 ? 0.0f : x[i]; break;
-    case Unary::Sigmoid: for (int64_t i = 0; i < n; ++i) y[i] = sigmoid_d(x[i]); break;
-    case Unary::Tanh: for (int64_t i = 0; i < n; ++i) y[i] = (float)std::tanh((double)x[i]); break;
-    case Unary::Sign: for (int64_t i = 0; i < n; ++i) y[i] = sign_of(x[i]); break;
-    case Unary::Abs: for (int64_t i = 0; i < n; ++i) y[i] = std::fabs(x[i]); break;
-    case Unary::Square: for (int64_t i = 0; i < n; ++i) y[i] = x[i] * x[i]; break;
+#define FATHOM_X(Name, name, cost, fwd, bwd)    \
+  case Unary::Name:                             \
+    for (int64_t i = 0; i < n; ++i) {           \
+      const double x = xs[i];                   \
+      ys[i] = (float)(fwd);                     \
+    }                                           \
+    break;
+    FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
     default:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::numeric_limits<float>::quiet_NaN();
+      for (int64_t i = 0; i < n; ++i) ys[i] = std::numeric_limits<float>::quiet_NaN();
   }
 }
 
-void f32_unary_bwd__ref(Unary op, int64_t n, const float* x, const float* y, const float* dy,
-                        float* dx, float p) {
-  const double pd = p;
+void f32_unary_bwd__ref(Unary op, int64_t n, const float* xs, const float* ys, const float* dys,
+                        float* dxs, float pf, float qf) {
+  [[maybe_unused]] const double p = pf, q = qf;
   switch (op) {
-    case Unary::Neg: for (int64_t i = 0; i < n; ++i) dx[i] = -dy[i]; break;
-    case Unary::Exp: for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i]; break;
-    case Unary::Log: for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] / x[i]; break;
-    case Unary::Sqrt:
-      for (int64_t i = 0; i < n; ++i)
-        dx[i] = (float)((double)dy[i] * 0.5 / std::sqrt((double)x[i]));
-      break;
-    case Unary::Pow:
-      if (p == 0.0f) {
-        for (int64_t i = 0; i < n; ++i) dx[i] = 0.0f;
-      } else {
-        for (int64_t i = 0; i < n; ++i)
-          dx[i] = (float)((double)dy[i] * pd * std::pow((double)x[i], pd - 1.0));
-      }
-      break;
-    case Unary::Relu: for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0 ? dy[i] : 0.0f; break;
-    case Unary::Sigmoid:
-      for (int64_t i = 0; i < n; ++i) {
-        const double s = y[i];
-        dx[i] = (float)((double)dy[i] * s * (1.0 - s));
-      }
-      break;
-    case Unary::Tanh:
-      for (int64_t i = 0; i < n; ++i) {
-        const double t = y[i];
-        dx[i] = (float)((double)dy[i] * (1.0 - t * t));
-      }
-      break;
-    case Unary::Sign: for (int64_t i = 0; i < n; ++i) dx[i] = 0.0f; break;
-    case Unary::Abs: for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * sign_of(x[i]); break;
-    case Unary::Square: for (int64_t i = 0; i < n; ++i) dx[i] = (float)(2.0 * dy[i] * x[i]); break;  // in double: 2x alone may overflow
+#define FATHOM_X(Name, name, cost, fwd, bwd)    \
+  case Unary::Name:                             \
+    for (int64_t i = 0; i < n; ++i) {           \
+      [[maybe_unused]] const double x = xs[i];  \
+      [[maybe_unused]] const double y = ys[i];  \
+      [[maybe_unused]] const double dy = dys[i]; \
+      dxs[i] = (float)(bwd);                    \
+    }                                           \
+    break;
+    FATHOM_UNARY_OPS(FATHOM_X)
+#undef FATHOM_X
     default:
-      for (int64_t i = 0; i < n; ++i) dx[i] = std::numeric_limits<float>::quiet_NaN();
+      for (int64_t i = 0; i < n; ++i) dxs[i] = std::numeric_limits<float>::quiet_NaN();
   }
 }
 

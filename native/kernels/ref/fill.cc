@@ -29,12 +29,16 @@ void fill_ref(KernelTable& t) {
   gemm_fill_ref(t);
   t.bias_act = f32_bias_act__ref;
   t.bias_act_bwd = f32_bias_act_bwd__ref;
+  t.maxout = f32_maxout__ref;
+  t.maxout_bwd = f32_maxout_bwd__ref;
   t.sgd_step = f32_sgd_step__ref;
   t.optim_step[(int)Optim::Adam] = f32_adam_step__ref;
   t.optim_step[(int)Optim::Adagrad] = f32_adagrad_step__ref;
   t.optim_step[(int)Optim::RMSprop] = f32_rmsprop_step__ref;
   t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__ref;
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__ref;
+  // curriculum (issue 9)
+  t.dropout = f32_dropout__ref;
 }
 
 }  // namespace fathom

@@ -14,9 +14,9 @@
 namespace fathom {
 
 // elementwise.cc
-void f32_unary__ref(Unary op, int64_t n, const float* x, float* y, float p);
+void f32_unary__ref(Unary op, int64_t n, const float* x, float* y, float p, float q);
 void f32_unary_bwd__ref(Unary op, int64_t n, const float* x, const float* y, const float* dy,
-                        float* dx, float p);
+                        float* dx, float p, float q);
 void f32_binary__ref(Binary op, int64_t n, const float* a, const float* b, float* out);
 // Broadcast layout collapse shared by every ISA: drops size-1 dims and merges
 // neighbours contiguous in a and b; returns the new rank (0: one element) or
@@ -32,6 +32,10 @@ void bcast_rows(Binary op, int nd, const int64_t* sh, const int64_t* as, const i
 void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const float* a,
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
+
+// maxout.cc
+void f32_maxout__ref(int64_t N, int64_t K, const float* x, float* y);
+void f32_maxout_bwd__ref(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 
 // bias_act.cc
 void f32_bias_act__ref(int64_t N, int64_t D, float* y, const float* bias, Act act);
@@ -70,6 +74,10 @@ void f32_rand_uniform__ref(int64_t n, uint64_t seed, uint64_t offset, float lo, 
                            float* y);
 void f32_rand_normal__ref(int64_t n, uint64_t seed, uint64_t offset, float mean, float std,
                           float* y);
+
+// dropout.cc (curriculum, issue 9)
+void f32_dropout__ref(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
+                      const float* x, float* y, float* mask);
 
 // optim.cc
 void f32_sgd_step__ref(int64_t n, float* w, const float* g, float* v, float lr, float momentum,

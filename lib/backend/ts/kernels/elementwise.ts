@@ -11,62 +11,32 @@
  * once on the store into the Float32Array; for + - * / that is bit-identical
  * to float32 arithmetic.
  *
- * Pinned semantics:
- *   relu(x)  = x < 0 ? 0 : x, so NaN stays NaN and relu(-0) = -0;   relu'(x) = x > 0 ? 1 : 0 (so relu'(0) = 0, relu'(NaN) = 0)
- *   sign(x)  = Math.sign: sign(±0) = ±0, sign(NaN) = NaN;     sign'    = 0
- *   sigmoid  = stable form x >= 0 ? 1/(1+e^-x) : e^x/(1+e^x);  sigmoid' = y(1-y)
- *   tanh'    = 1 - y²;  exp' = y;  log' = 1/x;  sqrt' = 0.5/sqrt(x)
- *   pow(x)   = x^p;     pow'  = p·x^(p-1), and 0 when p = 0 (x^0 is constant; PyTorch agrees)
- *   abs'     = sign(x); square' = 2x;  neg' = -1
+ * Unary ops: f and df of each op come from THE op table, lib/backend/unary_table.ts,
+ * which pins their semantics (p, q: the op's scalar parameters).
  *   max/min propagate NaN; eq gives 1 where a == b else 0 (NaN != NaN, -0 == +0).
  */
 import type { BinaryOp, UnaryOp } from '../../backend.js';
+import { unaryEntry } from '../../unary_table.js';
 
-/** The numerically stable logistic function (never overflows). */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
+export { sigmoid } from './special.js';
 
-function relu(x: number): number {
-  return x < 0 ? 0 : x;
-}
-
-export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number): void {
+// p and q are rounded to float32 first: the native kernels receive them as float.
+export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, p: number, q: number): void {
   const n = y.length;
-  switch (op) {
-    case 'neg': for (let i = 0; i < n; i++) y[i] = -x[i]; break;
-    case 'exp': for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]); break;
-    case 'log': for (let i = 0; i < n; i++) y[i] = Math.log(x[i]); break;
-    case 'sqrt': for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]); break;
-    case 'pow': for (let i = 0; i < n; i++) y[i] = Math.pow(x[i], p); break;
-    case 'relu': for (let i = 0; i < n; i++) y[i] = relu(x[i]); break;
-    case 'sigmoid': for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); break;
-    case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;
-    case 'sign': for (let i = 0; i < n; i++) y[i] = Math.sign(x[i]); break;
-    case 'abs': for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]); break;
-    case 'square': for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v * v; } break;
-  }
+  const { f } = unaryEntry(op);
+  const pf = Math.fround(p);
+  const qf = Math.fround(q);
+  for (let i = 0; i < n; i++) y[i] = f(x[i], pf, qf);
 }
 
 export function unaryBackward(
-  op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number,
+  op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, p: number, q: number,
 ): void {
   const n = dx.length;
-  switch (op) {
-    case 'neg': for (let i = 0; i < n; i++) dx[i] = -dy[i]; break;
-    case 'exp': for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i]; break;
-    case 'log': for (let i = 0; i < n; i++) dx[i] = dy[i] / x[i]; break;
-    case 'sqrt': for (let i = 0; i < n; i++) dx[i] = dy[i] * (0.5 / Math.sqrt(x[i])); break;
-    case 'pow': for (let i = 0; i < n; i++) dx[i] = p === 0 ? 0 : dy[i] * (p * Math.pow(x[i], p - 1)); break;
-    case 'relu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0; break;
-    case 'sigmoid': for (let i = 0; i < n; i++) { const s = y[i]; dx[i] = dy[i] * (s * (1 - s)); } break;
-    case 'tanh': for (let i = 0; i < n; i++) { const t = y[i]; dx[i] = dy[i] * (1 - t * t); } break;
-    case 'sign': for (let i = 0; i < n; i++) dx[i] = 0; break;
-    case 'abs': for (let i = 0; i < n; i++) dx[i] = dy[i] * Math.sign(x[i]); break;
-    case 'square': for (let i = 0; i < n; i++) dx[i] = dy[i] * (2 * x[i]); break;
-  }
+  const { df } = unaryEntry(op);
+  const pf = Math.fround(p);
+  const qf = Math.fround(q);
+  for (let i = 0; i < n; i++) dx[i] = df(x[i], y[i], dy[i], pf, qf);
 }
 
 /**
