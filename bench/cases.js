@@ -85,3 +85,22 @@ export function gemmOperands(c, seed = 42) {
   };
   return { a: fill(c.m * c.k), b: fill(c.k * c.n), c: new Float32Array(c.m * c.n) };
 }
+
+/**
+ * Optimizer steps: one `opt.step()` over one parameter of `n` values (its gradient set), each
+ * optimizer with PyTorch's defaults except where a variant names an option. Bytes moved per
+ * value: w read + written, g read, each state buffer read + written, 4 bytes each.
+ */
+export const OPTIM_CASES = [
+  { id: 'sgd', label: 'SGD momentum 0.9', make: 'SGD', cfg: { lr: 0.01, momentum: 0.9 }, states: 1 },
+  { id: 'adam', label: 'Adam', make: 'Adam', cfg: {}, states: 2 },
+  { id: 'adam-ams', label: 'Adam amsgrad', make: 'Adam', cfg: { amsgrad: true }, states: 3 },
+  { id: 'adagrad', label: 'Adagrad', make: 'Adagrad', cfg: {}, states: 1 },
+  { id: 'rmsprop', label: 'RMSprop', make: 'RMSprop', cfg: {}, states: 1 },
+  { id: 'rmsprop-cm', label: 'RMSprop centered + momentum', make: 'RMSprop', cfg: { centered: true, momentum: 0.9 }, states: 3 },
+  { id: 'adadelta', label: 'Adadelta', make: 'Adadelta', cfg: {}, states: 2 },
+  { id: 'adamax', label: 'Adamax', make: 'Adamax', cfg: {}, states: 2 },
+];
+/** Parameter sizes: the MLP's 269,322 values as one tensor, and 4 Mi values (past the L2 cache). */
+export const OPTIM_SIZES = [269_322, 4 * 1024 * 1024];
+export const optimBytes = (c, n) => n * 4 * (3 + 2 * c.states);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|peers[,…]]
+ * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|optim|peers[,…]]
  *
  * The first section (isa.js) runs every ISA the CPU supports side by side, each in its own child
  * process (FATHOM_ISA=<isa>), interleaved; the others measure the default ISA against the TS
@@ -18,8 +18,9 @@ import {
 import { configure, settings, suite, latency, table, num, pct, ratio, withRme, DASH } from './runner.js';
 import { machineInfo, cpuSnapshot, othersSince } from './machine.js';
 import { isaSection } from './isa.js';
+import { optimSection } from './optim.js';
 
-const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|peers[,...]]
+const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|optim|peers[,...]]
   --quick   one round of the ISA comparison, shorter sampling (benchmark.js maxTime 0.25 s),
             TS GEMM up to 256, fewer batches (about 1.5 min on 2 busy cores; < 2 min)
   --only    run only these sections (default: all; isa = every ISA side by side)
@@ -33,14 +34,14 @@ if (argv.includes('--help') || argv.includes('-h')) {
 }
 const quick = argv.includes('--quick');
 const onlyIdx = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
-const SECTIONS = ['isa', 'gemm', 'mlp', 'peers'];
+const SECTIONS = ['isa', 'gemm', 'mlp', 'optim', 'peers'];
 let only = SECTIONS;
 if (onlyIdx >= 0) {
   const v = argv[onlyIdx].includes('=') ? argv[onlyIdx].split('=')[1] : argv[onlyIdx + 1];
   only = String(v ?? '').split(',').filter(Boolean);
   const bad = only.filter((s) => !SECTIONS.includes(s));
   if (!only.length || bad.length) {
-    console.error(`bench: --only takes isa, gemm, mlp or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
+    console.error(`bench: --only takes isa, gemm, mlp, optim or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
     process.exit(2);
   }
 }
@@ -286,6 +287,7 @@ async function peersSection() {
 const sections = {
   isa: () => (native.unavailable ? out(`_ISA comparison skipped: ${native.unavailable}._\n`) : isaSection({ quick, machine: m, out, log })),
   gemm: gemmSection, mlp: mlpSection, peers: peersSection,
+  optim: () => optimSection({ native, tsTarget, fathom, quick, out, threads: T }),
 };
 for (const name of SECTIONS) {
   if (!only.includes(name)) continue;

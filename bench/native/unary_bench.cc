@@ -103,5 +103,35 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < tables.size(); ++i) std::printf(" %9.3f %5.1fx", median(bt[i]), b0 / median(bt[i]));
     std::printf("\n");
   }
+
+  // Maxout (kernels.h): N groups of K, ns per INPUT element.
+  std::printf("\nmaxout, %lld input values, ns/element (median of %d), speed-up vs scalar\n", (long long)n, reps);
+  for (int64_t K : {2, 3, 4, 8}) {
+    const int64_t N = n / K;
+    std::vector<float> my((size_t)N);
+    auto time = [&](const KernelTable& k, bool bwd) {
+      const double t0 = now();
+      for (int r = 0; r < inner; ++r) {
+        if (bwd) k.maxout_bwd(N, K, x.data(), dy.data(), dx.data());
+        else k.maxout(N, K, x.data(), my.data());
+      }
+      return (now() - t0) / inner / (double)(N * K) * 1e9;
+    };
+    std::vector<double> fr, br;
+    std::vector<std::vector<double>> ft(tables.size()), bt(tables.size());
+    for (int r = 0; r < reps; ++r) {
+      fr.push_back(time(ref, false));
+      br.push_back(time(ref, true));
+      for (size_t i = 0; i < tables.size(); ++i) {
+        ft[i].push_back(time(*tables[i], false));
+        bt[i].push_back(time(*tables[i], true));
+      }
+    }
+    std::printf("K=%-8lld %9.3f", (long long)K, median(fr));
+    for (size_t i = 0; i < tables.size(); ++i) std::printf(" %9.3f %5.1fx", median(ft[i]), median(fr) / median(ft[i]));
+    std::printf(" %9.3f", median(br));
+    for (size_t i = 0; i < tables.size(); ++i) std::printf(" %9.3f %5.1fx", median(bt[i]), median(br) / median(bt[i]));
+    std::printf("\n");
+  }
   return 0;
 }

@@ -11,4 +11,6 @@ export { fromConfig, registerModuleType, type ParameterShapes } from './registry
 export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } from './perceptron.js';
 export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
+// training (issue 9)
 export * as utils from './utils.js';
+export type { ParameterPenalty } from './module.js';

@@ -1,10 +1,10 @@
 /** Linear (fully connected) layer: y = x Wᵀ + b, W is [out, in] as in PyTorch. */
 import { Tensor } from '../tensor/tensor.js';
-import { abs, add, linear, mul, rand, randn, square, sum, zeros } from '../ops/index.js';
+import { linear, rand, randn, zeros } from '../ops/index.js';
 import type { ActOp } from '../backend/backend.js';
 import { fmt } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
-import { Module, fixedStructure, type ModuleConfig } from './module.js';
+import { Module, fixedStructure, type ModuleConfig, type ParameterPenalty } from './module.js';
 import { checkOptions, show } from './options.js';
 
 /** The most elements one Float32Array may hold (2^31 - 1 on every engine fathom supports). */
@@ -54,14 +54,6 @@ export function checkRegularizer(op: string, what: string, r: unknown): Required
     out[k] = v;
   }
   return out;
-}
-
-/** l1·Σ|t| + l2·Σt² on the tape, or null when both are 0. */
-function penalty(t: Tensor, r: Required<Regularizer> | undefined): Tensor | null {
-  if (!r || (r.l1 === 0 && r.l2 === 0)) return null;
-  const l1 = r.l1 === 0 ? null : mul(sum(abs(t)), r.l1);
-  const l2 = r.l2 === 0 ? null : mul(sum(square(t)), r.l2);
-  return l1 && l2 ? add(l1, l2) : (l1 ?? l2);
 }
 
 export function initWeights(init: Init, inF: number, outF: number, seed?: number): Tensor {
@@ -126,11 +118,12 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias, activation);
   }
 
-  /** l1·Σ|W| + l2·ΣW² (+ the bias's), on the tape; null without regularizers. */
-  override ownRegularizationLoss(): Tensor | null {
-    const w = penalty(this.weight, this.weightReg);
-    const b = this.bias ? penalty(this.bias, this.biasReg) : null;
-    return w && b ? add(w, b) : (w ?? b);
+  /** The weight's and the bias's regularizers (those given), for regularizationLoss() and fit(). */
+  override ownPenalties(): ParameterPenalty[] {
+    const out: ParameterPenalty[] = [];
+    if (this.weightReg) out.push({ param: this.weight, ...this.weightReg });
+    if (this.bias && this.biasReg) out.push({ param: this.bias, ...this.biasReg });
+    return out;
   }
 
   override config(): ModuleConfig {

@@ -29,7 +29,15 @@ import { fmt, sameShape } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
 import type { FitOptions, History, EvaluateOptions, PredictOptions, EvalResult } from '../models/training.js';
 import { fit, evaluate, predict } from '../models/training.js';
-import { add } from '../ops/elementwise.js';
+import { abs, add, mul, square } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
+
+/** An L1/L2 penalty on one parameter: l1·Σ|p| + l2·Σp² (Keras's L1L2, no ½ on l2). */
+export interface ParameterPenalty {
+  param: Tensor;
+  l1: number;
+  l2: number;
+}
 
 /** A serialisable description of a module: its type and constructor arguments. */
 export interface ModuleConfig {
@@ -230,13 +238,29 @@ export abstract class Module {
   }
 
   /**
+   * The L1/L2 penalties on this module's own parameters (not its children's);
+   * nn.Linear lists its weightRegularizer / biasRegularizer. Default none.
+   * The default ownRegularizationLoss() is built from this list, and fit()
+   * applies these penalties without the tape (value and gradient computed
+   * directly: same math, ~5 fewer passes over the weights per step).
+   */
+  ownPenalties(): ParameterPenalty[] {
+    return [];
+  }
+
+  /**
    * The regularisation penalty of this module alone (not its children), a
-   * scalar Tensor on the tape, or null when it has none. Built-in layers with
-   * regularizers (nn.Linear's weightRegularizer / biasRegularizer) implement
-   * it; a custom module may override it to add its own penalty.
+   * scalar Tensor on the tape, or null when it has none: by default
+   * Σ l1·Σ|p| + l2·Σp² over ownPenalties(). A custom module may override it
+   * with any differentiable penalty (fit() then records it on the tape).
    */
   ownRegularizationLoss(): Tensor | null {
-    return null;
+    let total: Tensor | null = null;
+    for (const { param, l1, l2 } of this.ownPenalties()) {
+      const terms = [l1 === 0 ? null : mul(sum(abs(param)), l1), l2 === 0 ? null : mul(sum(square(param)), l2)];
+      for (const t of terms) if (t) total = total ? add(total, t) : t;
+    }
+    return total;
   }
 
   /**
@@ -248,20 +272,10 @@ export abstract class Module {
    */
   regularizationLoss(): Tensor | null {
     let total: Tensor | null = null;
-    const seen = new Set<Module>();
-    const walk = (m: Module): void => {
-      if (seen.has(m)) return;
-      seen.add(m);
-      const own = m.ownRegularizationLoss();
-      if (own !== null) {
-        if (!(own instanceof Tensor) || own.size !== 1) {
-          throw new Error(`fathom.Module.regularizationLoss: ${m.constructor.name}.ownRegularizationLoss() must return a scalar Tensor or null, got ${own instanceof Tensor ? `shape ${fmt(own.shape)}` : describe(own)}`);
-        }
-        total = total === null ? own : add(total, own);
-      }
-      for (const [, c] of m.modules()) walk(c);
-    };
-    walk(this);
+    for (const m of subtree(this)) {
+      const own = ownPenaltyChecked(m);
+      if (own !== null) total = total === null ? own : add(total, own);
+    }
     return total;
   }
 
@@ -280,6 +294,48 @@ export abstract class Module {
     return predict(this, x, opts);
   }
 }
+
+/** This module and every module under it, each once, parents first. */
+function subtree(root: Module): Module[] {
+  const out: Module[] = [];
+  const seen = new Set<Module>();
+  const walk = (m: Module): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    out.push(m);
+    for (const [, c] of m.modules()) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+function ownPenaltyChecked(m: Module): Tensor | null {
+  const own = m.ownRegularizationLoss();
+  if (own !== null && (!(own instanceof Tensor) || own.size !== 1)) {
+    throw new Error(`fathom.Module.regularizationLoss: ${m.constructor.name}.ownRegularizationLoss() must return a scalar Tensor or null, got ${own instanceof Tensor ? `shape ${fmt(own.shape)}` : describe(own)}`);
+  }
+  return own;
+}
+
+/**
+ * @internal How fit() applies a model's penalties: `direct` lists the
+ * ParameterPenalty entries of modules that keep the default
+ * ownRegularizationLoss (value and gradient computed without the tape);
+ * `taped` the modules that override it (recorded on the tape each step).
+ * Each parameter is listed once (a shared layer counts once, as in regularizationLoss).
+ */
+export function penaltyPlan(root: Module): { direct: ParameterPenalty[]; taped: Module[] } {
+  const direct: ParameterPenalty[] = [];
+  const taped: Module[] = [];
+  for (const m of subtree(root)) {
+    if (m.ownRegularizationLoss !== Module.prototype.ownRegularizationLoss) taped.push(m);
+    else for (const p of m.ownPenalties()) if (p.l1 !== 0 || p.l2 !== 0) direct.push(p);
+  }
+  return { direct, taped };
+}
+
+/** @internal The taped penalty of one module, checked as regularizationLoss checks it. */
+export const tapedPenalty = ownPenaltyChecked;
 
 function listNames(names: string[]): string {
   if (names.length === 0) return 'no parameters';

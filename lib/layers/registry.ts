@@ -37,16 +37,16 @@ const factories = new Map<string, Factory>([
   ['Softmax', () => new Softmax()],
   ['LogSoftmax', () => new LogSoftmax()],
   ['Sequential', (c) => new Sequential(...layersOf(c).map(fromConfig))],
-  // curriculum (issue 9)
-  ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
-  ['Dropout', (c) => new Dropout(realIn(c, 'p', 0, 1))],
-  ['GaussianNoise', (c) => new GaussianNoise(realIn(c, 'std', 0, 1e37))],
   ['LeakyReLU', (c) => new LeakyReLU(real(c, 'negativeSlope', 0.01))],
   ['ELU', (c) => new ELU(real(c, 'alpha', 1))],
   ['GELU', (c) => new GELU({ approximate: (c.approximate as 'none' | 'tanh' | undefined) ?? 'none' })],
   ['Softplus', (c) => new Softplus({ beta: real(c, 'beta', 1), threshold: real(c, 'threshold', 20) })],
   ['SiLU', () => new SiLU()],
   ['Maxout', (c) => new Maxout(num(c, 'inFeatures'), num(c, 'units'), num(c, 'pieces'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
+  ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
+  ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -66,10 +66,6 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Sign', noParameters],
   ['Softmax', noParameters],
   ['LogSoftmax', noParameters],
-  // curriculum (issue 9)
-  ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
-  ['Dropout', noParameters],
-  ['GaussianNoise', noParameters],
   ['LeakyReLU', noParameters],
   ['ELU', noParameters],
   ['GELU', noParameters],
@@ -80,6 +76,10 @@ const shapeFns = new Map<string, ShapeFn>([
     const out = num(c, 'units') * num(c, 'pieces');
     return flag(c, 'bias', true) ? [['linear.weight', [out, inF]], ['linear.bias', [out]]] : [['linear.weight', [out, inF]]];
   }],
+  // curriculum (issue 9)
+  ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
+  ['Dropout', noParameters],
+  ['GaussianNoise', noParameters],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -124,8 +124,8 @@ function num(c: ModuleConfig, key: string): number {
   return v;
 }
 
-/** A number in [lo, hi] (curriculum, issue 9: Dropout.p, GaussianNoise.std). */
-function realIn(c: ModuleConfig, key: string, lo: number, hi: number): number {
+/** A number in [lo, hi] (Dropout.p, GaussianNoise.std). */
+function inRange(c: ModuleConfig, key: string, lo: number, hi: number): number {
   const v = c[key];
   if (typeof v !== 'number' || !(v >= lo && v <= hi)) {
     throw new Error(`fathom.fromConfig: ${c.type}.${key} must be a number in [${lo}, ${hi}], got ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}`);
@@ -137,15 +137,15 @@ function realIn(c: ModuleConfig, key: string, lo: number, hi: number): number {
 const KEYS: Record<string, readonly string[]> = {
   Linear: ['type', 'inFeatures', 'outFeatures', 'bias', 'init', 'weightRegularizer', 'biasRegularizer'],
   Sequential: ['type', 'layers'],
-  // curriculum (issue 9)
-  Perceptron: ['type', 'inFeatures'],
-  Dropout: ['type', 'p'],
-  GaussianNoise: ['type', 'std'],
   LeakyReLU: ['type', 'negativeSlope'],
   ELU: ['type', 'alpha'],
   GELU: ['type', 'approximate'],
   Softplus: ['type', 'beta', 'threshold'],
   Maxout: ['type', 'inFeatures', 'units', 'pieces', 'bias', 'init'],
+  // curriculum (issue 9)
+  Perceptron: ['type', 'inFeatures'],
+  Dropout: ['type', 'p'],
+  GaussianNoise: ['type', 'std'],
 };
 
 function checkKeys(c: ModuleConfig): void {

@@ -46,7 +46,7 @@ const rowNll = (logProbs: Tensor, rows: Tensor): Tensor => neg(sum(mul(logProbs,
  * `target` is int32 class indices [N] in [0, C), or float32 one-hot /
  * probability rows [N, C]. Per sample: −Σ_c t_c log softmax(x)_c.
  * Reduction: 'mean' over N (default; NaN for N = 0), 'sum', or 'none' → [N].
- * @throws if logits are not float32 [N, C]; if float32 targets are class
+ * @throws if logits are not float32 [N, C] (or C = 0 with rows); if float32 targets are class
  *   indices ([N] or [N, 1]: "class indices must be int32"); if int32 targets are
  *   not [N] or hold a label outside [0, C); for an unknown reduction.
  */
@@ -57,6 +57,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options?: LossOptio
   checkTarget(op, target);
   if (logits.rank !== 2) throw new Error(`fathom.${op}: logits must be 2-D [n, classes], got ${fmt(logits.shape)}`);
   const [n, classes] = logits.shape;
+  if (n > 0 && classes === 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
   if (target.dtype === 'int32') {
     checkLabels(op, logits, target, 'logits');
   } else if (!sameShape(target.shape, logits.shape)) {
@@ -70,7 +71,6 @@ export function crossEntropy(logits: Tensor, target: Tensor, options?: LossOptio
   }
   if (reduction === 'mean') return softmaxCrossEntropy(logits, target);
   if (reduction === 'sum' && n > 0) return mul(softmaxCrossEntropy(logits, target), n);
-  if (n > 0 && classes === 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
   const rows = target.dtype === 'int32' ? oneHot(target.data as Int32Array, classes) : target;
   return reduce(rowNll(logSoftmax(logits), rows), reduction);
 }
@@ -80,7 +80,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options?: LossOptio
  * output) and int32 class indices [N] (PyTorch's NLLLoss without weights):
  * per sample −logProbs[i, label_i]. crossEntropy(x, y) = nll(logSoftmax(x), y).
  * Reduction: 'mean' over N (default; NaN for N = 0), 'sum', or 'none' → [N].
- * @throws if logProbs are not float32 [N, C], labels are not int32 [N] or
+ * @throws if logProbs are not float32 [N, C] (or C = 0 with rows), labels are not int32 [N] or
  *   hold a label outside [0, C); for an unknown reduction.
  */
 export function nll(logProbs: Tensor, target: Tensor, options?: LossOptions): Tensor {
@@ -89,6 +89,7 @@ export function nll(logProbs: Tensor, target: Tensor, options?: LossOptions): Te
   checkPred(op, 'logProbs', logProbs);
   checkTarget(op, target);
   if (logProbs.rank !== 2) throw new Error(`fathom.${op}: logProbs must be 2-D [n, classes], got ${fmt(logProbs.shape)}`);
+  if (logProbs.shape[0] > 0 && logProbs.shape[1] === 0) throw new Error(`fathom.${op}: logProbs have no classes (shape ${fmt(logProbs.shape)})`);
   if (target.dtype !== 'int32') {
     throw new Error(`fathom.${op}: class indices must be int32, got ${target.dtype} ${fmt(target.shape)} (make them with tensor(labels, { dtype: 'int32' }))`);
   }

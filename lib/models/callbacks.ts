@@ -233,6 +233,12 @@ export interface ModelCheckpointOptions {
   saveBestOnly?: boolean;
   /** As EarlyStopping's (default 'auto'). */
   mode?: Mode;
+  /**
+   * false (default, as Keras): the file also holds the optimizer's state, a
+   * checkpoint that loadCheckpoint() resumes from (fit with initialEpoch);
+   * true: the model alone (fathom's file always holds the architecture).
+   */
+  saveWeightsOnly?: boolean;
 }
 
 /** Python's str.format fields as Keras fills the checkpoint path: {name} or {name:spec}, spec [0][width][.precision](d|f|e|g). */
@@ -261,8 +267,8 @@ function formatPath(template: string, epoch: number, logs: Logs): string {
 /**
  * Saves the model after every epoch, or only when the monitored value
  * improves (Keras's keras.callbacks.ModelCheckpoint with save_freq='epoch').
- * Each save is fathom's save(): the architecture and weights in one
- * safetensors file, written atomically (a temporary file renamed over the
+ * Each save is fathom's save(): the architecture, the weights and (unless
+ * saveWeightsOnly) the optimizer's state in one safetensors file, written atomically (a temporary file renamed over the
  * target), so an interrupted run leaves the previous checkpoint whole.
  * With saveBestOnly and a monitor key missing from the logs: one warning
  * listing the keys, and no save (as Keras).
@@ -273,6 +279,7 @@ export class ModelCheckpoint extends Callback {
   readonly monitor: string;
   readonly saveBestOnly: boolean;
   readonly mode: Mode;
+  readonly saveWeightsOnly: boolean;
   best: number | undefined = undefined;
   lastPath: string | undefined = undefined;
   private warned = { done: false };
@@ -282,12 +289,13 @@ export class ModelCheckpoint extends Callback {
     if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof URL) {
       throw new Error(`fathom.callbacks.ModelCheckpoint: expected options { path, monitor?, saveBestOnly?, mode? }, got ${show(options)}`);
     }
-    const o = checkOptions('callbacks.ModelCheckpoint', options, { path: ['string', 'object'], monitor: 'string', saveBestOnly: 'boolean', mode: 'string' });
+    const o = checkOptions('callbacks.ModelCheckpoint', options, { path: ['string', 'object'], monitor: 'string', saveBestOnly: 'boolean', mode: 'string', saveWeightsOnly: 'boolean' });
     if (o.path === undefined) throw new Error('fathom.callbacks.ModelCheckpoint: options.path is required');
     this.path = toPath(o.path, 'fathom.callbacks.ModelCheckpoint');
     this.monitor = o.monitor ?? 'valLoss';
     this.saveBestOnly = o.saveBestOnly ?? false;
     this.mode = checkMode('ModelCheckpoint', o.mode ?? 'auto');
+    this.saveWeightsOnly = o.saveWeightsOnly ?? false;
     if (this.saveBestOnly && this.mode === 'auto') lowerBetter('ModelCheckpoint', this.monitor, this.mode);
   }
 
@@ -304,7 +312,7 @@ export class ModelCheckpoint extends Callback {
       this.best = v;
     }
     const p = formatPath(this.path, epoch, logs);
-    await save(this.model!, p);
+    await save(this.model!, p, this.saveWeightsOnly ? undefined : { optimizer: this.context!.optimizer });
     this.lastPath = p;
   }
 }

@@ -16,7 +16,8 @@ import { Optimizer } from '../optimizers/optimizer.js';
 import { Adam } from '../optimizers/adam.js';
 import { SGD } from '../optimizers/sgd.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
-import { Module } from '../layers/module.js';
+import { Module, penaltyPlan, tapedPenalty, type ParameterPenalty } from '../layers/module.js';
+import { kernels } from '../backend/index.js';
 import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
 import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
@@ -122,6 +123,13 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Seed of the shuffle, an integer (default: drawn from the global random stream, see manualSeed). */
   seed?: number;
+  /**
+   * Epoch to start at (Keras's initialEpoch), an integer in [0, epochs]: epochs
+   * initialEpoch..epochs-1 are trained. The shuffles of the skipped epochs are
+   * drawn (not trained) first, so resuming a checkpoint with the same seed sees
+   * the same batches as the uninterrupted run. Default 0.
+   */
+  initialEpoch?: number;
   /** Report accuracy (default: on for crossEntropy and binaryCrossEntropy). See metrics.ts for its rules. */
   accuracy?: boolean;
   /** Binary accuracy counts pred > threshold as 1 (default 0 for binaryCrossEntropy, which takes logits; else 0.5). */
@@ -368,7 +376,7 @@ const evaluating = new WeakMap<Module, number>();
 
 const FIT_OPTIONS: OptionSpec = {
   loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
-  validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', accuracy: 'boolean',
+  validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', initialEpoch: 'number', accuracy: 'boolean',
   accuracyThreshold: 'number', callbacks: ['object', 'array'], verbose: 'number', progress: 'object',
   metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object', lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string',
 };
@@ -383,7 +391,8 @@ const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
  * Trains `model` on rows of x and y (Keras's fit): shuffles, steps the
  * optimizer per batch, reports loss (and accuracy / metrics), validates after
  * each epoch, calls the callbacks, and yields to the event loop after every batch.
- * Per batch: forward, loss + model.regularizationLoss() (the L1/L2 penalties,
+ * Per batch: forward, loss + the model's regularisation penalties (what
+ * regularizationLoss() sums: L1/L2 computed directly, custom ones on the tape;
  * included in the reported loss as Keras does), backward, clipGradNorm then
  * clipGradValue (if set), optimizer step, lrScheduler step (interval 'batch').
  * Per epoch: validation, lrScheduler step (interval 'epoch'), onEpochEnd hooks,
@@ -405,6 +414,8 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const lossName = opts.loss ?? previous!.name;
   const lossFn = lossByName(lossName);
   const epochs = checkInt('fit', 'epochs', opts.epochs ?? 1, 0);
+  const initialEpoch = checkInt('fit', 'initialEpoch', opts.initialEpoch ?? 0, 0);
+  if (initialEpoch > epochs) throw new Error(`fathom.fit: initialEpoch must be at most epochs (${epochs}), got ${initialEpoch}`);
   const batchSize = checkInt('fit', 'batchSize', opts.batchSize ?? 32, 1);
   const metricSpecs = opts.metrics ?? (opts.loss === undefined ? previous!.metrics : undefined);
   const listsAccuracy = metricSpecs?.includes('accuracy') ?? false;
@@ -543,20 +554,23 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   async function trainEpochs(): Promise<void> {
     await callback(() => cb.setModel?.(model, context));
     await callback(() => cb.onTrainBegin?.());
-    for (let epoch = 0; epoch < epochs && !context.stopTraining; epoch++) {
+    const shuffleRows = (): void => {
+      if (opts.shuffle === false) return;
+      for (let i = nTrain - 1; i > 0; i--) {
+        const j = pick(i + 1);
+        const tmp = idx[i];
+        idx[i] = idx[j];
+        idx[j] = tmp;
+      }
+    };
+    for (let epoch = 0; epoch < initialEpoch; epoch++) shuffleRows(); // the skipped epochs' shuffles
+    for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
       await callback(() => cb.onEpochBegin?.(epoch));
       // A callback may have transferred the data's buffers (postMessage) since the last epoch.
       checkStorage('fit', 'x', xTrain);
       checkStorage('fit', 'y', yTrain);
       model.train();
-      if (opts.shuffle !== false) {
-        for (let i = nTrain - 1; i > 0; i--) {
-          const j = pick(i + 1);
-          const tmp = idx[i];
-          idx[i] = idx[j];
-          idx[j] = tmp;
-        }
-      }
+      shuffleRows();
       for (const m of trainMetrics) m.reset();
       const t0 = performance.now();
       let lossSum = 0;
@@ -579,10 +593,14 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
           pred = forwardChecked('fit', model, xb);
           loss = lossChecked('fit', lossFn, pred, yb);
         }
-        // Keras adds the layers' regularisation losses to the loss it minimises and reports.
-        const penalty = model.regularizationLoss();
-        if (penalty !== null) loss = add(loss, penalty);
-        const lv = loss.item();
+        // Keras adds the layers' regularisation losses to the loss it minimises and reports:
+        // L1/L2 penalties directly (value now, gradient after backward), custom ones on the tape.
+        const plan = penaltyPlan(model);
+        for (const m of plan.taped) {
+          const own = tapedPenalty(m);
+          if (own !== null) loss = add(loss, own);
+        }
+        const lv = loss.item() + penaltyValue(plan.direct);
         lossSum += lv * (end - start);
         seen = end;
         if (!Number.isFinite(lv)) {
@@ -596,6 +614,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         }
         optimizer.zeroGrad();
         loss.backward();
+        addPenaltyGradients(plan.direct);
         // Over the optimizer's parameters (read per step: a group may be added during training).
         if (clipNorm !== undefined) clipGradNorm(optimizer.params, clipNorm);
         if (clipValue !== undefined) clipGradValue(optimizer.params, clipValue);
@@ -642,6 +661,54 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
       }
       sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, seen);
       if (go === false) context.stopTraining = true;
+    }
+  }
+}
+
+/** Σ l1·Σ|p| + l2·Σp² over the penalties (float64 sum of float32 kernel results). Σp² is one dot product (gemm). */
+function penaltyValue(list: ParameterPenalty[]): number {
+  if (list.length === 0) return 0;
+  const k = kernels();
+  const one = new Float32Array(1);
+  let total = 0;
+  for (const { param, l1, l2 } of list) {
+    const w = param.data as Float32Array;
+    if (w.length === 0) continue;
+    if (l2 !== 0) {
+      k.gemm(false, true, 1, 1, w.length, 1, w, w, 0, one);
+      total += l2 * one[0];
+    }
+    if (l1 !== 0) {
+      const a = new Float32Array(w.length);
+      k.unary('abs', w, a, 0, 0);
+      k.reduce('sum', [a.length], a, [0], one);
+      total += l1 * one[0];
+    }
+  }
+  return total;
+}
+
+const ONE = new Float32Array([1]);
+
+/**
+ * grad += 2·l2·p + l1·sign(p) for each penalty (the gradient the tape would add), before
+ * clipping, as the penalty is part of the loss. A parameter frozen (requiresGrad false) is
+ * skipped; one the data loss did not reach gets the penalty's gradient alone.
+ */
+function addPenaltyGradients(list: ParameterPenalty[]): void {
+  if (list.length === 0) return;
+  const k = kernels();
+  for (const { param, l1, l2 } of list) {
+    if (!param.requiresGrad || param.size === 0) continue;
+    const w = param.data as Float32Array;
+    if (param.grad === null) param.grad = new Tensor(new Float32Array(w.length), param.shape);
+    const g = param.grad.data as Float32Array;
+    // g ← alpha·v + g as a 1×1 by 1×n GEMM with beta = 1: an axpy without a temporary.
+    if (l2 !== 0) k.gemm(false, false, 1, w.length, 1, 2 * l2, ONE, w, 1, g);
+    if (l1 !== 0) {
+      const s = new Float32Array(w.length);
+      k.unary('sign', w, s, 0, 0);
+      k.gemm(false, false, 1, w.length, 1, l1, ONE, s, 1, g);
     }
   }
 }

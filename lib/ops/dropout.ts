@@ -1,7 +1,7 @@
 /** Dropout (inverted, PyTorch's F.dropout). */
 import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describeValue } from '../tensor/shape.js';
+import { describeValue, MAX_SIZE } from '../tensor/shape.js';
 import { takeGlobalStream } from './create.js';
 import { checkFloat, empty, record } from './record.js';
 import { optBool } from './options.js';
@@ -33,9 +33,15 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!optBool('dropout', 'training', training, true) || p === 0) return x;
   // y and the mask share one allocation (two views): one buffer fewer to allocate and collect.
   const n = x.size;
-  const both = empty([2 * n], 'dropout').f32();
-  const y = new Tensor(both.subarray(0, n), x.shape);
-  const mask = new Tensor(both.subarray(n), x.shape);
+  let y: Tensor, mask: Tensor;
+  if (2 * n <= MAX_SIZE) {
+    const both = empty([2 * n], 'dropout').f32();
+    y = new Tensor(both.subarray(0, n), x.shape);
+    mask = new Tensor(both.subarray(n), x.shape);
+  } else {
+    y = empty(x.shape, 'dropout');
+    mask = empty(x.shape, 'dropout');
+  }
   const { seed, offset } = takeGlobalStream(n);
   if (n > 0) backend().dropout(x.f32(), y.f32(), mask.f32(), seed, offset, p, p === 1 ? 0 : Math.fround(1 / (1 - p)));
   return record(y, 'mul', [x, mask]);

@@ -4,5 +4,5 @@ export * from './linalg.js';
 export * from './softmax.js';
 export * from './create.js';
 export * from './layer.js';
-export { dropout } from './dropout.js';
 export * from './maxout.js';
+export { dropout } from './dropout.js';

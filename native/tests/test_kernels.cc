@@ -56,8 +56,8 @@ static void check_complete(const KernelTable& t) {
       (const void*)t.mse_bwd,     (const void*)t.transpose2d, (const void*)t.argmax,
       (const void*)t.fill,        (const void*)t.copy,        (const void*)t.rand_uniform,
       (const void*)t.rand_normal, (const void*)t.gemm,        (const void*)t.sgd_step,
-      (const void*)t.bias_act,    (const void*)t.bias_act_bwd,
-      (const void*)t.maxout,      (const void*)t.maxout_bwd};
+      (const void*)t.bias_act,    (const void*)t.bias_act_bwd, (const void*)t.maxout,
+      (const void*)t.maxout_bwd,  (const void*)t.dropout};
   for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i)
     CHECK(entries[i] != nullptr) << t.isa << " entry " << i << " is null";
   for (int k = 0; k < (int)Optim::Count; ++k) CHECK(t.optim_step[k] != nullptr) << t.isa << " optim_step " << k << " is null";

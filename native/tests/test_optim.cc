@@ -33,7 +33,8 @@ struct One {
   }
 };
 
-const char* kName[] = {"adam", "adagrad", "rmsprop", "adadelta", "adamax"};
+const char* const kName[] = {"adam", "adagrad", "rmsprop", "adadelta", "adamax"};
+static_assert(sizeof(kName) / sizeof(kName[0]) == (size_t)Optim::Count, "one name per Optim kind");
 
 }  // namespace
 

@@ -6,17 +6,15 @@
 // positional form, to the addon binding directly.
 import { detached } from './rng.mjs';
 
-export const UNARY = [
-  'neg', 'exp', 'log', 'sqrt', 'pow', 'relu', 'sigmoid', 'tanh', 'sign', 'abs', 'square',
-  'leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus', 'silu',
-];
-/** A valid (p, q) for a unary op (the parameters of lib/backend/unary_table.ts). */
+// Every op of THE unary table (lib/backend/unary_table.ts, built into dist/ before fuzzing),
+// each with valid parameters: the table's defaults, and a few exponents for pow.
+const { UNARY_OP_NAMES, unaryEntry } = await import(new URL('../../dist/backend/unary_table.js', import.meta.url).href);
+export const UNARY = UNARY_OP_NAMES;
+/** A valid (p, q) for a unary op. */
 function unaryPQ(R, op) {
   if (op === 'pow') return [R.pick([-2, 0.5, 2, 3]), 0];
-  if (op === 'leakyRelu') return [R.pick([0.01, 0.2]), 0];
-  if (op === 'elu') return [R.pick([1, 0.5]), 0];
-  if (op === 'softplus') return [R.pick([1, 2]), R.pick([20, 1])];
-  return [0, 0];
+  const ps = unaryEntry(op).params ?? [];
+  return [ps[0]?.default ?? 0, ps[1]?.default ?? 0];
 }
 export const BINARY = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq'];
 export const REDUCE = ['sum', 'mean', 'max'];

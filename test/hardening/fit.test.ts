@@ -277,7 +277,7 @@ describe('bad input to fit / evaluate / predict is refused by name', () => {
       [{ progress: {} }, /progress must be an object with batch\(\) and epoch\(\) methods/],
       [{ optimizer: 'rmsprop' }, /optimizer must be an Optimizer, 'adam' or 'sgd', got "rmsprop"/],
       [{ optimizer: new optim.SGD(mlp(1).parameters()), lr: 0.1 }, /lr applies to optimizer 'adam' or 'sgd'; the SGD instance has its own/],
-      [{ loss: 'hinge' }, /unknown loss 'hinge'/],
+      [{ loss: 'cosine' }, /unknown loss 'cosine'/],
       [{ loss: 7 }, /options.loss must be a string or a function, got number 7/],
     ];
     for (const [o, re] of cases) await expect(m.fit(x, y, { loss: 'crossEntropy', ...quiet, ...o } as never), JSON.stringify(o)).rejects.toThrow(re);

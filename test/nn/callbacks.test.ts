@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { callbacks, load, manualSeed, nn, optim, randn, tensor, type Logs, type Tensor } from '../../lib/index.js';
+import { callbacks, load, loadCheckpoint, manualSeed, nn, optim, randn, tensor, type Logs, type Tensor } from '../../lib/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fathom-cb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -358,5 +358,31 @@ describe('fit with optim.lrScheduler (the real schedulers)', () => {
     // valLoss: falls at epoch 1, rises at epoch 2 → the rate is halved for epoch 3 (index).
     expect(argmin(h.history.valLoss!)).toBe(1);
     expect(h.history.lr!.map((v) => +v.toPrecision(6))).toEqual([0.06, 0.06, 0.06, 0.03]);
+  });
+});
+
+describe('ModelCheckpoint + loadCheckpoint + initialEpoch', () => {
+  it('resuming from the epoch-2 checkpoint gives the same weights as 4 uninterrupted epochs', async () => {
+    const sub = mkdtempSync(join(dir, 'resume-'));
+    manualSeed(41);
+    const x = randn([40, 3]);
+    const y = randn([40, 2]);
+    const run = async (epochs: number, cbs: callbacks.Callback[]) => {
+      manualSeed(42);
+      const model = new nn.Sequential(new nn.Linear(3, 8), new nn.Tanh(), new nn.Linear(8, 2));
+      const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+      await model.fit(x, y, { loss: 'mse', optimizer: opt, epochs, batchSize: 8, seed: 5, verbose: 0, callbacks: cbs });
+      return model;
+    };
+    const full = await run(4, []);
+    await run(2, [new callbacks.ModelCheckpoint({ path: join(sub, 'e{epoch}.safetensors') })]);
+    const { model, optimizer } = await loadCheckpoint(join(sub, 'e2.safetensors'));
+    expect(optimizer).not.toBeNull();
+    await model.fit(x, y, { loss: 'mse', optimizer: optimizer!, epochs: 4, initialEpoch: 2, batchSize: 8, seed: 5, verbose: 0 });
+    const a = full.parameters();
+    model.parameters().forEach((p, i) => expect([...p.data]).toEqual([...a[i].data]));
+    // saveWeightsOnly: the model without the optimizer.
+    await run(1, [new callbacks.ModelCheckpoint({ path: join(sub, 'w.safetensors'), saveWeightsOnly: true })]);
+    expect((await loadCheckpoint(join(sub, 'w.safetensors'))).optimizer).toBeNull();
   });
 });

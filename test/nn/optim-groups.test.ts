@@ -118,3 +118,58 @@ describe.each(backends)('parameter groups on the %s backend', (name) => {
     }
   });
 });
+
+describe('the new optimizers: config, setters and group values checked, errors naming the key (and group)', () => {
+  const p = () => param([1, 2], [0.5, -0.5]);
+  const cases: Array<[string, (ps: optim.ParamGroupInput[], cfg?: object) => optim.Optimizer, Array<[string, unknown, RegExp]>]> = [
+    ['Adagrad', (ps, c) => new optim.Adagrad(ps, c), [
+      ['lr', -1, /must be a finite number >= 0/], ['lrDecay', -0.1, /must be a finite number >= 0/],
+      ['initialAccumulatorValue', NaN, /must be a finite number >= 0 .*got NaN/], ['eps', 0, /must be a finite number > 0 .*got 0/],
+      ['weightDecay', '0', /got "0"/],
+    ]],
+    ['RMSprop', (ps, c) => new optim.RMSprop(ps, c), [
+      ['alpha', 1.5, /must be a finite number in \[0, 1\], got 1.5/], ['momentum', -1, /must be a finite number >= 0/],
+      ['centered', 1, /must be a boolean, got 1/], ['eps', -1e-8, /must be a finite number > 0/],
+    ]],
+    ['Adadelta', (ps, c) => new optim.Adadelta(ps, c), [
+      ['rho', 2, /must be a finite number in \[0, 1\], got 2/], ['lr', Infinity, /got Infinity/], ['eps', 1e-50, /\(0 as float32\)/],
+    ]],
+    ['Adamax', (ps, c) => new optim.Adamax(ps, c), [
+      ['betas', [0.9, 1], /betas\[1\] must be a finite number in \[0, 1\), got 1/], ['betas', 0.9, /betas must be an array of two numbers/],
+      ['weightDecay', -1, /must be a finite number >= 0/],
+    ]],
+    ['Adam', (ps, c) => new optim.Adam(ps, c), [['amsgrad', 'yes', /must be a boolean, got "yes"/]]],
+  ];
+  for (const [name, make, bads] of cases) {
+    it(`${name}: defaults as PyTorch's, then each bad value refused in the config, a group, and at step()`, () => {
+      const opt = make([{ params: [p()] }]);
+      expect(opt.paramGroups[0]).toMatchObject(opt.defaults);
+      for (const [key, v, want] of bads) {
+        expect(() => make([{ params: [p()] }], { [key]: v })).toThrow(new RegExp(`^fathom.${name}: ${key}`));
+        expect(() => make([{ params: [p()] }], { [key]: v })).toThrow(want);
+        expect(() => make([{ params: [p()] }, { params: [p()], [key]: v }])).toThrow(new RegExp(`^fathom.${name}: paramGroups\\[1\\].${key}`));
+        const ok = make([{ params: [p()] }, { params: [p()] }]);
+        const before = ok.paramGroups[1][key];
+        ok.paramGroups[1][key] = v;
+        expect(() => ok.step()).toThrow(new RegExp(`^fathom.${name}: paramGroups\\[1\\].${key}`));
+        expect(ok.params.map((t) => [...t.data])).toEqual([[1, 2], [1, 2]]);
+        ok.paramGroups[1][key] = before;
+        ok.step(); // restored: steps again
+        expect(ok.steps).toBe(1);
+      }
+    });
+  }
+
+  it('PyTorch\'s defaults', () => {
+    expect(new optim.Adagrad([p()]).defaults).toEqual({ lr: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 });
+    expect(new optim.RMSprop([p()]).defaults).toEqual({ lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false });
+    expect(new optim.Adadelta([p()]).defaults).toEqual({ lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0 });
+    expect(new optim.Adamax([p()]).defaults).toEqual({ lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+    expect(new optim.Adam([p()]).defaults).toEqual({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false });
+    const r = new optim.RMSprop([p()]);
+    r.centered = true;
+    r.alpha = 0.5;
+    expect([r.centered, r.alpha, r.paramGroups[0].alpha]).toEqual([true, 0.5, 0.5]);
+    expect(() => { r.alpha = 2; }).toThrow(/^fathom.RMSprop: alpha must be a finite number in \[0, 1\], got 2$/);
+  });
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { load, manualSeed, nn, noGrad, randn, save, tensor, type Tensor } from '../../lib/index.js';
+import { load, losses, manualSeed, nn, noGrad, optim, randn, save, tensor, type Tensor } from '../../lib/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fathom-reg-'));
@@ -111,6 +111,58 @@ describe('fit with regularizers', () => {
     await model.fit(tensor([[0, 0, 0, 0]]), tensor([[0, 0]]), { loss: 'mse', optimizer: 'sgd', lr: 0.1, epochs: 1, verbose: 0 });
     const want = w0.map((w) => w * (1 - 2 * 0.1 * 0.25) - 0.1 * 0.01 * Math.sign(w));
     for (let i = 0; i < want.length; i++) expect(model.weight.data[i]).toBeCloseTo(want[i], 6);
+  });
+
+  it("fit's direct L1/L2 path trains the same weights as a custom loop adding regularizationLoss() on the tape", async () => {
+    manualSeed(7);
+    const x = randn([12, 3]);
+    const y = randn([12, 2]);
+    const make = () => {
+      manualSeed(8);
+      return new nn.Sequential(
+        new nn.Linear(3, 5, { weightRegularizer: { l1: 0.05, l2: 0.2 }, biasRegularizer: { l2: 0.1 } }), new nn.Tanh(),
+        new nn.Linear(5, 2, { weightRegularizer: { l1: 0.02 } }),
+      );
+    };
+    const a = make();
+    const h = await a.fit(x, y, { loss: 'mse', optimizer: new optim.SGD(a.parameters(), { lr: 0.1 }), epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
+    const b = make();
+    const opt = new optim.SGD(b.parameters(), { lr: 0.1 });
+    const reported: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      let s = 0;
+      for (let i = 0; i < 12; i += 4) {
+        const xb = x.slice(i, i + 4);
+        const yb = y.slice(i, i + 4);
+        const loss = losses.mse(b.forward(xb), yb).add(b.regularizationLoss()!);
+        s += loss.item() * 4;
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+      }
+      reported.push(s / 12);
+    }
+    const pa = a.parameters();
+    b.parameters().forEach((p, i) => {
+      for (let j = 0; j < p.size; j++) expect(pa[i].data[j]).toBeCloseTo(p.data[j], 6);
+    });
+    h.history.loss.forEach((v, i) => expect(v).toBeCloseTo(reported[i], 5));
+  });
+
+  it('a custom ownRegularizationLoss is recorded on the tape by fit', async () => {
+    class Net extends nn.Module {
+      fc = new nn.Linear(2, 1);
+      forward(x: Tensor): Tensor { return this.fc.forward(x); }
+      override ownRegularizationLoss(): Tensor { return this.fc.weight.sum().square(); }
+    }
+    manualSeed(3);
+    const net = new Net();
+    const x = randn([4, 2]);
+    const y = randn([4, 1]);
+    const w = [...net.fc.weight.data];
+    const data = noGrad(() => losses.mse(net.forward(x), y).item());
+    const h = await net.fit(x, y, { loss: 'mse', optimizer: 'sgd', lr: 0, epochs: 1, verbose: 0 });
+    expect(h.history.loss[0]).toBeCloseTo(data + (w[0] + w[1]) ** 2, 5);
   });
 
   it('l2 shrinks the weights compared with the same training without it', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fa from '../../lib/index.js';
 import { Tensor, load, manualSeed, nn, save, setBackend, tensor } from '../../lib/index.js';
-import { nativeBinding } from '../../lib/backend/index.js';
+import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
 import { parameterShapes } from '../../lib/layers/registry.js';
 import { UNARY_OP_NAMES } from '../../lib/backend/unary_table.js';
 
@@ -196,4 +196,40 @@ it('every unary op of the table has a Tensor method or is reached through gelu',
     if (op === 'gelu' || op === 'geluTanh') continue;
     expect(typeof (t as unknown as Record<string, unknown>)[op], op).toBe('function');
   }
+});
+
+it('functions and methods are typed from the table', () => {
+  const x = tensor([1, -2]);
+  // @ts-expect-error pow needs its exponent
+  expect(() => x.pow()).toThrow(/^fathom\.pow: exponent p must be a number, got undefined$/);
+  // @ts-expect-error negativeSlope is a number
+  expect(() => fa.leakyRelu(x, '0.1')).toThrow(/negativeSlope must be a number/);
+  // @ts-expect-error softplus has no option betta
+  expect(() => x.softplus({ betta: 1 })).toThrow(/unknown option 'betta'/);
+  // @ts-expect-error silu takes no parameter
+  expect([...fa.silu(x, 2).data]).toEqual([...fa.silu(x).data]);
+  expect(x.softplus({ beta: 2, threshold: 1 }).shape).toEqual([2]);
+});
+
+describe('the maxout kernels refuse bad input by name', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  it.each(backends)('%s backend (checked.ts)', (name) => {
+    const B = getBackendByName(name);
+    expect(() => B.maxout(2, 0, f(0), f(2))).toThrow(/^fathom\.backend\.maxout: k must be >= 1 when n > 0, got 0$/);
+    expect(() => B.maxout(2, 3, f(5), f(2))).toThrow(/^fathom\.backend\.maxout: x must hold 6 float32 values, got 5$/);
+    expect(() => B.maxout(2, 3, f(6), f(3))).toThrow(/fathom\.backend\.maxout: y must hold 2 float32 values, got 3/);
+    expect(() => B.maxout(1.5, 3, f(6), f(2))).toThrow(/fathom\.backend\.maxout: n must be a non-negative integer/);
+    const x = f(6);
+    expect(() => B.maxout(2, 3, x, x.subarray(0, 2))).toThrow(/fathom\.backend\.maxout: y overlaps x/);
+    expect(() => B.maxoutBackward(2, 3, f(6), f(2), f(5))).toThrow(/^fathom\.backend\.maxoutBackward: dx must hold 6 float32 values, got 5$/);
+    expect(() => B.maxoutBackward(2, 3, x, f(2), x)).toThrow(/fathom\.backend\.maxoutBackward: dx overlaps x/);
+    B.maxout(0, 0, f(0), f(0)); // no groups: nothing to do
+  });
+  it.skipIf(!nativeBinding())('the addon binding itself', () => {
+    const b = nativeBinding()!;
+    expect(() => b.maxout(2, 0, f(0), f(2))).toThrow(/^fathom\.maxout: k must be >= 1 when n > 0, got 0$/);
+    expect(() => b.maxout(2, 3, f(6), f(1))).toThrow(/^fathom\.maxout: y must hold 2 float32 values, got 1$/);
+    expect(() => b.maxoutBackward(2, 3, f(6), f(2), f(7))).toThrow(/^fathom\.maxoutBackward: dx must hold 6 float32 values, got 7$/);
+    expect(() => (b.maxout as unknown as () => void)()).toThrow(/fathom\.maxout: expected 4 arguments, got 0/);
+  });
 });

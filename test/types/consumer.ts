@@ -1,6 +1,6 @@
 // Compiled against the published declarations (dist/index.d.ts) by test/types.test.ts:
 // what a TypeScript user of the package may and may not write.
-import { data, info, load, losses, matmul, nn, noGrad, optim, rand, save, tensor, type Tensor } from 'fathom';
+import { data, info, load, loadCheckpoint, loadOptimizerState, losses, matmul, nn, noGrad, optim, rand, save, tensor, type Tensor } from 'fathom';
 
 const x: Tensor = rand([4, 3], { seed: 1 });
 const w = tensor([[1, 2], [3, 4], [5, 6]]);
@@ -47,3 +47,25 @@ new optim.SGD();
 y.shape.push(1);
 // @ts-expect-error a path is a string or a file: URL, not a number
 void save(model, 42);
+
+// Parameter groups, the stateful optimizers and checkpoints (issue 9).
+const decay = model.parameters().filter((p) => p.shape.length === 2);
+const noDecay = model.parameters().filter((p) => p.shape.length === 1);
+const grouped = new optim.AdamW([{ params: decay }, { params: noDecay, weightDecay: 0 }], { lr: 1e-3, amsgrad: true });
+const g0: optim.ParamGroup = grouped.paramGroups[0];
+g0.lr = 0.5 * g0.lr;
+const others: optim.Optimizer[] = [
+  new optim.Adagrad(model.parameters(), { lrDecay: 0.01 }), new optim.RMSprop(model.parameters(), { centered: true, momentum: 0.9 }),
+  new optim.Adadelta(model.parameters()), new optim.Adamax(model.parameters(), { betas: [0.9, 0.999] }),
+];
+const sd: optim.OptimizerStateDict = grouped.stateDict();
+grouped.loadStateDict(sd);
+async function resume(): Promise<number> {
+  await save(model, 'ckpt.safetensors', { optimizer: grouped });
+  const { model: m2, optimizer } = await loadCheckpoint('ckpt.safetensors');
+  if (optimizer) await loadOptimizerState('ckpt.safetensors', optimizer);
+  return m2.parameters().length + others.length;
+}
+void resume;
+// @ts-expect-error unknown hyper-parameter in a config
+new optim.RMSprop(model.parameters(), { beta: 0.9 });

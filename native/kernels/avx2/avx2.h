@@ -7,11 +7,11 @@
 
 namespace fathom {
 
+void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q);
 // curriculum (issue 9): dropout.cc
 void f32_dropout__avx2(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
                        const float* x, float* y, float* mask);
 
-void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q);
 void f32_unary_bwd__avx2(Unary op, int64_t n, const float* x, const float* y, const float* dy,
                          float* dx, float p, float q);
 void f32_binary__avx2(Binary op, int64_t n, const float* a, const float* b, float* out);
@@ -30,6 +30,8 @@ double f32_xent_probs__avx2(int64_t N, int64_t D, const float* logits, const flo
 void f32_bias_act__avx2(int64_t N, int64_t D, float* y, const float* bias, Act act);
 void f32_bias_act_bwd__avx2(int64_t N, int64_t D, const float* y, const float* dy, float* dz,
                             float* dbias, Act act);
+void f32_maxout__avx2(int64_t N, int64_t K, const float* x, float* y);
+void f32_maxout_bwd__avx2(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 void f32_fill__avx2(int64_t n, float value, float* y);
 void f32_copy__avx2(int64_t n, const float* x, float* y);
 void f32_sgd_step__avx2(int64_t n, float* w, const float* g, float* v, float lr, float momentum,

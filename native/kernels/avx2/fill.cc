@@ -25,6 +25,8 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.copy = f32_copy__avx2;
   t.bias_act = f32_bias_act__avx2;
   t.bias_act_bwd = f32_bias_act_bwd__avx2;
+  t.maxout = f32_maxout__avx2;
+  t.maxout_bwd = f32_maxout_bwd__avx2;
   t.sgd_step = f32_sgd_step__avx2;
   t.optim_step[(int)Optim::Adam] = f32_adam_step__avx2;
   t.optim_step[(int)Optim::Adagrad] = f32_adagrad_step__avx2;

@@ -13,13 +13,16 @@
 namespace fathom {
 namespace {
 
-// Index of the first maximum of g[0..K), NaN winning.
+// Index of the first maximum of g[0..K), NaN winning: v replaces best when it
+// is larger, or NaN while best is not (the same selects as the AVX2 body).
 inline int64_t first_max(const float* g, int64_t K) {
   int64_t bi = 0;
   float best = g[0];
   for (int64_t k = 1; k < K; ++k) {
     const float v = g[k];
-    if (v > best || (v != v && best == best)) best = v, bi = k;
+    const bool take = (v > best) | ((v != v) & (best == best));
+    best = take ? v : best;
+    bi = take ? k : bi;
   }
   return bi;
 }
