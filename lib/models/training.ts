@@ -16,11 +16,14 @@ import { Optimizer } from '../optimizers/optimizer.js';
 import { Adam } from '../optimizers/adam.js';
 import { SGD } from '../optimizers/sgd.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
-import { Module, penaltyPlan, tapedPenalty, type ParameterPenalty } from '../layers/module.js';
-import { kernels } from '../backend/index.js';
-import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
+import { Module, penaltyPlan, tapedPenalty } from '../layers/module.js';
+import { addPenaltyGradients, penaltyValue } from './penalties.js';
+import { checkCallbacks, combineCallbacks, type Callbacks, type FitContext } from './hooks.js';
+import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
+
+export type { BatchLogs, Callbacks, FitContext } from './hooks.js';
 
 export interface Logs {
   loss: number;
@@ -28,55 +31,6 @@ export interface Logs {
   valLoss?: number;
   valAccuracy?: number;
   [k: string]: number | undefined;
-}
-
-/**
- * What fit() hands its callbacks before training (Keras's callback.model and
- * model.stop_training): the model, the optimizer, and a flag to stop.
- */
-export interface FitContext {
-  readonly model: Module;
-  readonly optimizer: Optimizer;
-  /** Passes over the data this fit() was asked for. */
-  readonly epochs: number;
-  /** Batches per epoch. */
-  readonly batches: number;
-  /** Set true to stop after the current batch (its epoch then ends as usual: validation, onEpochEnd), as Keras's model.stop_training. */
-  stopTraining: boolean;
-  /** Why training stopped early; copied to History.stopReason. */
-  stopReason?: string;
-}
-
-/** Logs of one batch: its loss (regularisation included) and number of samples. */
-export interface BatchLogs {
-  loss: number;
-  size: number;
-}
-
-/**
- * Training hooks (Keras's Callback methods). Epochs and batches count from 0.
- * Any hook may be async; fit waits for it. A hook's `this` is its own object.
- */
-export interface Callbacks {
-  /** Called once before onTrainBegin with the model and the fit's context (Keras's set_model). */
-  setModel?: (model: Module, context: FitContext) => void | Promise<void>;
-  onTrainBegin?: () => void | Promise<void>;
-  onTrainEnd?: (history: History) => void | Promise<void>;
-  onEpochBegin?: (epoch: number) => void | Promise<void>;
-  /**
-   * Return false (or a promise of false) to stop training after this epoch.
-   * The hook may add keys to `logs` (as LearningRateScheduler adds lr): the
-   * history records the logs after every onEpochEnd has run.
-   */
-  onEpochEnd?: (epoch: number, logs: Logs) => void | boolean | Promise<void | boolean>;
-  onBatchBegin?: (batch: number) => void | Promise<void>;
-  /**
-   * Return false to stop training after this batch (its epoch ends as usual).
-   * A batch whose loss is NaN or ±Infinity is not applied (no optimizer step);
-   * fit calls onBatchEnd with that loss and throws unless a hook stops training
-   * (TerminateOnNaN does).
-   */
-  onBatchEnd?: (batch: number, logs: BatchLogs) => void | boolean | Promise<void | boolean>;
 }
 
 /**
@@ -380,10 +334,6 @@ const FIT_OPTIONS: OptionSpec = {
   accuracyThreshold: 'number', callbacks: ['object', 'array'], verbose: 'number', progress: 'object',
   metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object', lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string',
 };
-const CALLBACKS: OptionSpec = {
-  setModel: 'function', onTrainBegin: 'function', onTrainEnd: 'function', onEpochBegin: 'function', onEpochEnd: 'function',
-  onBatchBegin: 'function', onBatchEnd: 'function',
-};
 const EVALUATE_OPTIONS: OptionSpec = { batchSize: 'number', loss: ['string', 'function'], accuracy: 'boolean', accuracyThreshold: 'number', metrics: 'array' };
 const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
@@ -665,119 +615,10 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   }
 }
 
-/** Σ l1·Σ|p| + l2·Σp² over the penalties (float64 sum of float32 kernel results). Σp² is one dot product (gemm). */
-function penaltyValue(list: ParameterPenalty[]): number {
-  if (list.length === 0) return 0;
-  const k = kernels();
-  const one = new Float32Array(1);
-  let total = 0;
-  for (const { param, l1, l2 } of list) {
-    const w = param.data as Float32Array;
-    if (w.length === 0) continue;
-    if (l2 !== 0) {
-      k.gemm(false, true, 1, 1, w.length, 1, w, w, 0, one);
-      total += l2 * one[0];
-    }
-    if (l1 !== 0) {
-      const a = new Float32Array(w.length);
-      k.unary('abs', w, a, 0, 0);
-      k.reduce('sum', [a.length], a, [0], one);
-      total += l1 * one[0];
-    }
-  }
-  return total;
-}
-
-const ONE = new Float32Array([1]);
-
-/**
- * grad += 2·l2·p + l1·sign(p) for each penalty (the gradient the tape would add), before
- * clipping, as the penalty is part of the loss. A parameter frozen (requiresGrad false) is
- * skipped; one the data loss did not reach gets the penalty's gradient alone.
- */
-function addPenaltyGradients(list: ParameterPenalty[]): void {
-  if (list.length === 0) return;
-  const k = kernels();
-  for (const { param, l1, l2 } of list) {
-    if (!param.requiresGrad || param.size === 0) continue;
-    const w = param.data as Float32Array;
-    if (param.grad === null) param.grad = new Tensor(new Float32Array(w.length), param.shape);
-    const g = param.grad.data as Float32Array;
-    // g ← alpha·v + g as a 1×1 by 1×n GEMM with beta = 1: an axpy without a temporary.
-    if (l2 !== 0) k.gemm(false, false, 1, w.length, 1, 2 * l2, ONE, w, 1, g);
-    if (l1 !== 0) {
-      const s = new Float32Array(w.length);
-      k.unary('sign', w, s, 0, 0);
-      k.gemm(false, false, 1, w.length, 1, l1, ONE, s, 1, g);
-    }
-  }
-}
-
 /** A clipping option: undefined, or a finite number >= 0. */
 function checkClip(name: string, v: number | undefined): number | undefined {
   if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`fathom.fit: ${name} must be a finite number >= 0, got ${show(v)}`);
   return v;
-}
-
-/**
- * A callbacks object: its hooks (own or inherited: a class instance) must be
- * functions; other properties are the callback's own state, except names that
- * look like a mistyped hook ('onEpochEnds'), which are refused with the hook meant.
- */
-function checkCallbacks(op: string, c: unknown): Callbacks {
-  if (c === undefined) return {};
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) {
-    throw new Error(`fathom.${op}: expected an object of hooks (${Object.keys(CALLBACKS).join(', ')}), got ${show(c)}`);
-  }
-  const hooks = Object.keys(CALLBACKS);
-  for (const k of hooks) {
-    const f = (c as Record<string, unknown>)[k];
-    if (f !== undefined && typeof f !== 'function') throw new Error(`fathom.${op}: options.${k} must be a function, got ${typeof f} ${show(f)}`);
-  }
-  for (const k of Object.keys(c)) {
-    if (!hooks.includes(k) && /^on[A-Z]/.test(k)) {
-      const near = closestName(k, hooks);
-      throw new Error(`fathom.${op}: unknown hook '${k}'${near ? ` (did you mean '${near}'?)` : ''}; the hooks are ${hooks.join(', ')}`);
-    }
-  }
-  return c as Callbacks;
-}
-
-/** One Callbacks object that runs each list entry's hooks in order; onEpochEnd and onBatchEnd are false when any returns false. */
-function combineCallbacks(list: Callbacks[]): Callbacks {
-  // Each hook is called as a method of its own object (a callback class keeps its state on `this`).
-  // Synchronous hooks run synchronously (no promise): evaluate() is allowed only while a hook runs.
-  const run = (name: keyof Callbacks) => (...args: unknown[]): boolean | Promise<boolean> => {
-    let keepGoing = true;
-    const from = (i: number): boolean | Promise<boolean> => {
-      for (; i < list.length; i++) {
-        const c = list[i];
-        const f = c[name] as ((...a: unknown[]) => unknown) | undefined;
-        if (f === undefined) continue;
-        const v = f.apply(c, args);
-        if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') {
-          const next = i + 1;
-          return (v as Promise<unknown>).then((r) => {
-            if (r === false) keepGoing = false;
-            return from(next);
-          });
-        }
-        if (v === false) keepGoing = false;
-      }
-      return keepGoing;
-    };
-    return from(0);
-  };
-  const none = (v: boolean | Promise<boolean>): void | Promise<void> => (typeof v === 'boolean' ? undefined : v.then(() => undefined));
-  return {
-    setModel: (m, ctx) => none(run('setModel')(m, ctx)),
-    onTrainBegin: () => none(run('onTrainBegin')()),
-    onTrainEnd: (h) => none(run('onTrainEnd')(h)),
-    onEpochBegin: (e) => none(run('onEpochBegin')(e)),
-    onEpochEnd: (e, logs) => run('onEpochEnd')(e, logs),
-    onBatchBegin: (b) => none(run('onBatchBegin')(b)),
-    onBatchEnd: (b, logs) => run('onBatchEnd')(b, logs),
-  };
 }
 
 const warnedSigmoid = new WeakSet<Module>();
