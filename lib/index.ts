@@ -19,7 +19,7 @@ export {
   sum, mean, max,
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
-export { dropout } from './ops/index.js'; // curriculum (issue 9)
+export { dropout } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';

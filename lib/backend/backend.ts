@@ -188,7 +188,7 @@ export interface Backend {
    * same length.
    */
   optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
-  // ---- curriculum (issue 9) ----
+  // ---- dropout ----
   /**
    * Inverted dropout in one pass over the Philox stream of randUniform at (seed, offset):
    * element i is kept when its uniform u_i >= p (p in [0, 1]); mask[i] = kept ? scale : 0

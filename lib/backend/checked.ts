@@ -625,7 +625,6 @@ export function checked(inner: Backend): Backend {
       k.optimStep(kind, w, g, s, opts);
     },
 
-    // curriculum (issue 9)
     dropout(x, y, mask, seed, offset, p, scale) {
       const o = 'dropout';
       args(o, arguments, 7);

@@ -7,10 +7,8 @@ export { Sequential } from './sequential.js';
 export { relu, sigmoid, tanh, sign, softmax, logSoftmax } from '../ops/index.js';
 export { leakyRelu, elu, gelu, softplus, silu, maxout } from '../ops/index.js';
 export { fromConfig, registerModuleType, type ParameterShapes } from './registry.js';
-// curriculum (issue 9)
 export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } from './perceptron.js';
 export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
-// training (issue 9)
 export * as utils from './utils.js';
 export type { ParameterPenalty } from './module.js';

@@ -14,7 +14,7 @@ import { Linear, checkRegularizer, type Init, type Regularizer } from './linear.
 import { LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Tanh } from './activations.js';
 import { ELU, GELU, LeakyReLU, Maxout, SiLU, Softplus } from './activations.js';
 import { Sequential } from './sequential.js';
-// curriculum (issue 9): perceptron and noise layers
+// perceptron and noise layers
 import { Perceptron } from './perceptron.js';
 import { Dropout, GaussianNoise } from './noise.js';
 
@@ -43,7 +43,6 @@ const factories = new Map<string, Factory>([
   ['Softplus', (c) => new Softplus({ beta: real(c, 'beta', 1), threshold: real(c, 'threshold', 20) })],
   ['SiLU', () => new SiLU()],
   ['Maxout', (c) => new Maxout(num(c, 'inFeatures'), num(c, 'units'), num(c, 'pieces'), { bias: flag(c, 'bias', true), init: (c.init as Init) ?? 'glorot' })],
-  // curriculum (issue 9)
   ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
   ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
   ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
@@ -76,7 +75,6 @@ const shapeFns = new Map<string, ShapeFn>([
     const out = num(c, 'units') * num(c, 'pieces');
     return flag(c, 'bias', true) ? [['linear.weight', [out, inF]], ['linear.bias', [out]]] : [['linear.weight', [out, inF]]];
   }],
-  // curriculum (issue 9)
   ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
   ['Dropout', noParameters],
   ['GaussianNoise', noParameters],
@@ -142,7 +140,6 @@ const KEYS: Record<string, readonly string[]> = {
   GELU: ['type', 'approximate'],
   Softplus: ['type', 'beta', 'threshold'],
   Maxout: ['type', 'inFeatures', 'units', 'pieces', 'bias', 'init'],
-  // curriculum (issue 9)
   Perceptron: ['type', 'inFeatures'],
   Dropout: ['type', 'p'],
   GaussianNoise: ['type', 'std'],

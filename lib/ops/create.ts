@@ -242,7 +242,7 @@ function toSeed(op: string, name: string, seed: unknown): bigint {
 
 /**
  * Reserves the global stream's next ceil(n / 4) blocks for a kernel that draws
- * n numbers itself (the fused dropout, curriculum issue 9), exactly as
+ * n numbers itself (the fused dropout), exactly as
  * rand() of n elements would, and returns where they start.
  * @internal
  */

@@ -124,7 +124,6 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("biasActBackward", &Addon::BiasActBackward),
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("optimStep", &Addon::OptimStep),
-        // curriculum (issue 9)
         InstanceMethod("dropout", &Addon::Dropout),
     });
   }
@@ -494,7 +493,6 @@ class Addon : public Napi::Addon<Addon> {
     return Undefined(info);
   }
 
-  // curriculum (issue 9)
   // dropout(x, y, mask, seed, offset, p, scale)
   Napi::Value Dropout(Info info) {
     Args a(info, "dropout", 7);

@@ -131,7 +131,7 @@ using RandUniformFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float 
 using RandNormalFn = void (*)(int64_t n, uint64_t seed, uint64_t offset, float mean,
                               float std, float* y);
 
-// ---- dropout (curriculum, issue 9) ------------------------------------------
+// ---- dropout ------------------------------------------
 // Inverted dropout over n elements, fused: the Philox stream of rand_uniform
 // (key = seed, counter = offset + i/4, word i%4); element i is kept when
 // (word >> 8) >= ceil(p * 2^24), i.e. u >= p for the uniform u of rand_uniform.
@@ -230,7 +230,6 @@ struct KernelTable {
   OptimStepFn optim_step[(int)Optim::Count];  // indexed by Optim
   MaxoutFn maxout;
   MaxoutBwdFn maxout_bwd;
-  // curriculum (issue 9)
   DropoutFn dropout;
 };
 

@@ -265,7 +265,7 @@ void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const flo
   });
 }
 
-// ---- dropout (curriculum, issue 9) -------------------------------------------------
+// ---- dropout -------------------------------------------------
 // As random: chunk starts are multiples of 16 elements (whole Philox blocks), so the
 // mask does not depend on the thread count.
 void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
@@ -400,7 +400,6 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
 void optim_step(Optim kind, int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h) {
   optim_step(active(), kind, n, w, g, s, h);
 }
-// curriculum (issue 9)
 void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, const float* x,
              float* y, float* mask) {
   dropout(active(), n, seed, offset, p, scale, x, y, mask);

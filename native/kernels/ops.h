@@ -66,7 +66,7 @@ void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float mom
               float dampening, float weight_decay, bool nesterov, bool first);
 // One step of optimizer `kind` (kernels.h: Optim, OptimHyper); s[kOptimStates] as the kind lists them.
 void optim_step(Optim kind, int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
-// curriculum (issue 9); split as random (chunks start at multiples of 16 elements).
+// Split as random (chunks start at multiples of 16 elements).
 void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, const float* x,
              float* y, float* mask);
 
@@ -116,7 +116,6 @@ void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* 
               float momentum, float dampening, float weight_decay, bool nesterov, bool first);
 void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const float* g,
                 float* const* s, const OptimHyper& h);
-// curriculum (issue 9)
 void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
              float scale, const float* x, float* y, float* mask);
 

@@ -1,4 +1,4 @@
-// The fused dropout kernel (curriculum, issue 9): each ISA table against the
+// The fused dropout kernel: each ISA table against the
 // reference at the 64-element group edges, in place, on special values; the
 // mask against rand_uniform's numbers (u >= p); and the threaded ops:: entry
 // against one table call (the mask must not depend on the thread count).

@@ -504,7 +504,7 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
     });
   });
 
-  // ---- dropout (curriculum, issue 9) -----------------------------------------
+  // ---- dropout -----------------------------------------
 
   describe('dropout', () => {
     const MAX64 = (1n << 64n) - 1n;

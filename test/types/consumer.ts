@@ -48,7 +48,7 @@ y.shape.push(1);
 // @ts-expect-error a path is a string or a file: URL, not a number
 void save(model, 42);
 
-// Parameter groups, the stateful optimizers and checkpoints (issue 9).
+// Parameter groups, the stateful optimizers and checkpoints.
 const decay = model.parameters().filter((p) => p.shape.length === 2);
 const noDecay = model.parameters().filter((p) => p.shape.length === 1);
 const grouped = new optim.AdamW([{ params: decay }, { params: noDecay, weightDecay: 0 }], { lr: 1e-3, amsgrad: true });

@@ -69,7 +69,6 @@ export interface NativeBinding {
     step: number, lr: number, weightDecay: number, eps: number, beta1: number, beta2: number, alpha: number, rho: number,
     momentum: number, lrDecay: number, decoupled: boolean, amsgrad: boolean, centered: boolean,
   ): void;
-  // curriculum (issue 9)
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
 }
 

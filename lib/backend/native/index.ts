@@ -41,7 +41,6 @@ export function nativeBackend(b: NativeBinding): Backend {
         Optim[kind].id, w, g, s[0], s[1], s[2], o.step, o.lr, o.weightDecay, o.eps, o.beta1 ?? 0, o.beta2 ?? 0,
         o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
       ),
-    // curriculum (issue 9)
     dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
   });
 }

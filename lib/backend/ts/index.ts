@@ -17,7 +17,7 @@ import { randNormal, randUniform } from './kernels/random.js';
 import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
-import { dropout } from './kernels/dropout.js'; // curriculum (issue 9)
+import { dropout } from './kernels/dropout.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -48,7 +48,6 @@ export const tsKernels: Backend = {
   maxoutBackward,
   sgdStep,
   optimStep,
-  // curriculum (issue 9)
   dropout,
 };
 

@@ -8,7 +8,7 @@
 namespace fathom {
 
 void f32_unary__avx2(Unary op, int64_t n, const float* x, float* y, float p, float q);
-// curriculum (issue 9): dropout.cc
+// dropout.cc
 void f32_dropout__avx2(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
                        const float* x, float* y, float* mask);
 

@@ -34,7 +34,7 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__avx2;
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__avx2;
   gemm_fill_avx2(t);
-  t.dropout = f32_dropout__avx2;  // curriculum (issue 9)
+  t.dropout = f32_dropout__avx2;
 }
 
 }  // namespace fathom

@@ -9,7 +9,7 @@
 
 namespace fathom {
 
-// curriculum (issue 9): avx512/dropout.cc
+// avx512/dropout.cc
 void f32_dropout__avx512(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
                          const float* x, float* y, float* mask);
 
@@ -29,7 +29,7 @@ FATHOM_BASELINE_FN void fill_avx512(KernelTable& t) {
     gemm_fill_avx2(t);
   else
     gemm_fill_avx512(t);
-  t.dropout = f32_dropout__avx512;  // curriculum (issue 9)
+  t.dropout = f32_dropout__avx512;
   t.isa = "avx512";
 }
 

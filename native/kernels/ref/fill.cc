@@ -37,7 +37,6 @@ void fill_ref(KernelTable& t) {
   t.optim_step[(int)Optim::RMSprop] = f32_rmsprop_step__ref;
   t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__ref;
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__ref;
-  // curriculum (issue 9)
   t.dropout = f32_dropout__ref;
 }
 

@@ -75,7 +75,7 @@ void f32_rand_uniform__ref(int64_t n, uint64_t seed, uint64_t offset, float lo, 
 void f32_rand_normal__ref(int64_t n, uint64_t seed, uint64_t offset, float mean, float std,
                           float* y);
 
-// dropout.cc (curriculum, issue 9)
+// dropout.cc
 void f32_dropout__ref(int64_t n, uint64_t seed, uint64_t offset, double p, float scale,
                       const float* x, float* y, float* mask);
 
