@@ -53,10 +53,16 @@ function memcheck(...args: string[]): { status: number | null; out: string } {
 }
 
 describe.skipIf(process.platform !== 'linux')('resident memory (RSS) after warm-up', () => {
-  it('grows less than 5 % over 30 k training steps, 30 k predict calls (native) and 3 k TS-backend steps', () => {
-    const r = memcheck('--only', 'train,predict,ts-train', ...SHORT);
+  it('grows less than 5 % over 30 k training steps (native), 3 k TS-backend steps and 100 k predict calls', () => {
+    const r = memcheck('--only', 'train,ts-train', ...SHORT);
     expect(r.status, r.out).toBe(0);
-    expect(r.out.match(/^ok /gm)?.length, r.out).toBe(3);
+    expect(r.out.match(/^ok /gm)?.length, r.out).toBe(2);
+    // predict is cheap (30 k calls take 1 s): with so few, V8's one-off code and old-space pages
+    // (a ~3 MB step, 5 % of this small process) could land after the warm-up. 100 k calls, the
+    // first 20 k as warm-up, measure the steady state.
+    const p = memcheck('--only', 'predict', ...SHORT.map((a) => (a === '0.03' ? '0.1' : a)));
+    expect(p.status, p.out).toBe(0);
+    expect(p.out).toMatch(/^ok +predict/m);
   });
 
   it('the same check fails when the loop keeps 256 bytes per step alive', () => {
