@@ -308,18 +308,18 @@ export async function loadOptimizerState(path: FilePath, optimizer: Optimizer): 
  * Loads a checkpoint written by save(model, path, { optimizer }) (Keras's
  * load_model restoring the optimizer): the model as load() does, and the
  * optimizer rebuilt (its class, parameter groups over the new model's
- * parameters, hyper-parameters, state and step count). `optimizer` is null
- * when the file holds none.
+ * parameters, hyper-parameters, state and step count).
  * @throws `fathom.loadCheckpoint: ...` for anything load() or
- *   loadOptimizerState() refuses.
+ *   loadOptimizerState() refuses, and for a file saved without an optimizer
+ *   (load() reads those).
  */
-export async function loadCheckpoint(path: FilePath): Promise<{ model: Module; optimizer: Optimizer | null }> {
+export async function loadCheckpoint(path: FilePath): Promise<{ model: Module; optimizer: Optimizer }> {
   const p = toPath(path, 'fathom.loadCheckpoint');
   const where = `fathom.loadCheckpoint: ${p}`;
   const { file, plan } = await readCheckpoint(p, where, 'fathom.loadCheckpoint');
-  const model = buildModel(file, plan, where);
   const m = plan.optimizer;
-  if (!m) return { model, optimizer: null };
+  if (!m) throw new Error(`${where}: the file holds no optimizer state (it was saved without { optimizer }); load the model with load(path)`);
+  const model = buildModel(file, plan, where);
   const byName = new Map(model.namedParameters());
   const params = m.paramNames.map((n) => byName.get(n)!);
   let optimizer: Optimizer;

@@ -9,7 +9,8 @@
  * `lr`, where Keras writes `learning_rate`). Epochs count from 0 in hooks and
  * from 1 in file names and messages, as in Keras.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { describe } from '../ops/record.js';
 import { Module } from '../layers/module.js';
 import { checkOptions, show } from '../layers/options.js';
@@ -241,6 +242,13 @@ export interface ModelCheckpointOptions {
   saveWeightsOnly?: boolean;
 }
 
+function checkMore(more: unknown): object {
+  if (more === undefined) return {};
+  if (more === null || typeof more !== 'object' || Array.isArray(more)) throw new Error(`fathom.callbacks.ModelCheckpoint: options must be an object, got ${show(more)}`);
+  if ('path' in more) throw new Error('fathom.callbacks.ModelCheckpoint: the path is given twice (first argument and options.path)');
+  return more;
+}
+
 /** Python's str.format fields as Keras fills the checkpoint path: {name} or {name:spec}, spec [0][width][.precision](d|f|e|g). */
 function formatPath(template: string, epoch: number, logs: Logs): string {
   const values: Record<string, number> = { ...logs as Record<string, number>, epoch: epoch + 1 };
@@ -272,6 +280,9 @@ function formatPath(template: string, epoch: number, logs: Logs): string {
  * target), so an interrupted run leaves the previous checkpoint whole.
  * With saveBestOnly and a monitor key missing from the logs: one warning
  * listing the keys, and no save (as Keras).
+ * The folder of the path is created when missing (as Keras does), at the
+ * first save. `new ModelCheckpoint(path, options?)` is the same as
+ * `new ModelCheckpoint({ path, ...options })` (Keras's positional filepath).
  * After fit: `best` (the best monitored value), `lastPath` (the last file written).
  */
 export class ModelCheckpoint extends Callback {
@@ -284,8 +295,11 @@ export class ModelCheckpoint extends Callback {
   lastPath: string | undefined = undefined;
   private warned = { done: false };
 
-  constructor(options: ModelCheckpointOptions) {
+  constructor(pathOrOptions: FilePath | ModelCheckpointOptions, more?: Omit<ModelCheckpointOptions, 'path'>) {
     super();
+    const isPath = typeof pathOrOptions === 'string' || pathOrOptions instanceof URL;
+    const options = (isPath ? { ...checkMore(more), path: pathOrOptions } : pathOrOptions) as ModelCheckpointOptions;
+    if (more !== undefined && options === pathOrOptions) throw new Error('fathom.callbacks.ModelCheckpoint: a second argument (options) goes with a path as the first; got an options object first');
     if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof URL) {
       throw new Error(`fathom.callbacks.ModelCheckpoint: expected options { path, monitor?, saveBestOnly?, mode? }, got ${show(options)}`);
     }
@@ -312,6 +326,7 @@ export class ModelCheckpoint extends Callback {
       this.best = v;
     }
     const p = formatPath(this.path, epoch, logs);
+    await mkdir(dirname(p), { recursive: true });
     await save(this.model!, p, this.saveWeightsOnly ? undefined : { optimizer: this.context!.optimizer });
     this.lastPath = p;
   }

@@ -56,24 +56,25 @@ describe('checkpoints with the optimizer', () => {
 
     const ck = await loadCheckpoint(path);
     expect(ck.optimizer).toBeInstanceOf(opt.constructor);
-    expect(dump(ck.optimizer!)).toBe(dump(opt));
+    expect(dump(ck.optimizer)).toBe(dump(opt));
     const m2 = await load(path);
     const o2 = make(m2);
     await loadOptimizerState(path, o2);
     expect(dump(o2)).toBe(dump(opt));
 
     for (let t = 4; t <= 6; t++) {
-      for (const [mm, oo] of [[m, opt], [ck.model, ck.optimizer!], [m2, o2]] as const) { setGrads(mm, t); oo.step(); }
+      for (const [mm, oo] of [[m, opt], [ck.model, ck.optimizer], [m2, o2]] as const) { setGrads(mm, t); oo.step(); }
     }
     expect(weights(ck.model)).toEqual(weights(m));
     expect(weights(m2)).toEqual(weights(m));
-    expect(ck.optimizer!.steps).toBe(6);
+    expect(ck.optimizer.steps).toBe(6);
   });
 
-  it('a model file without optimizer: load works, loadCheckpoint gives null, loadOptimizerState refuses', async () => {
+  it('a model file without optimizer: load works, loadCheckpoint and loadOptimizerState refuse', async () => {
     const m = model(), path = join(dir, 'plain.safetensors');
     await save(m, path);
-    expect((await loadCheckpoint(path)).optimizer).toBeNull();
+    await expect(load(path)).resolves.toBeDefined();
+    await expect(loadCheckpoint(path)).rejects.toThrow(/^fathom.loadCheckpoint: .*plain.safetensors: the file holds no optimizer state \(it was saved without \{ optimizer \}\); load the model with load\(path\)$/);
     await expect(loadOptimizerState(path, new optim.Adam(m.parameters()))).rejects.toThrow(/^fathom.loadOptimizerState: .*plain.safetensors: the file holds no optimizer state \(save it with save\(model, path, \{ optimizer \}\)\)$/);
   });
 
