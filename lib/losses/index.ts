@@ -34,13 +34,26 @@ const BY_NAME: Record<LossName, LossFn> = {
 /** Every loss name lossByName knows (what save() may store). */
 export const LOSS_NAMES: readonly LossName[] = Object.keys(BY_NAME) as LossName[];
 
+/** Keras's and PyTorch's names for fathom's losses, for the hint of an unknown name (lower-cased, without _ and -). */
+const OTHER_NAMES: Record<string, LossName> = {
+  categoricalcrossentropy: 'crossEntropy', sparsecategoricalcrossentropy: 'crossEntropy', crossentropyloss: 'crossEntropy',
+  binarycrossentropy: 'binaryCrossEntropy', bce: 'binaryCrossEntropy', bcewithlogits: 'binaryCrossEntropy', bcewithlogitsloss: 'binaryCrossEntropy', bceloss: 'binaryCrossEntropy',
+  meansquarederror: 'mse', mseloss: 'mse', meanabsoluteerror: 'l1', mae: 'l1', l1loss: 'l1',
+  huberloss: 'huber', kld: 'klDiv', kldiv: 'klDiv', kldivergence: 'klDiv', kullbackleiblerdivergence: 'klDiv', kldivloss: 'klDiv',
+  nllloss: 'nll', squaredhinge: 'squaredHinge', hingeloss: 'hinge',
+};
+
 /**
  * The loss function for a name (with its default options), or `name`
  * itself when it is a function.
- * @throws for any other value, listing the names.
+ * @throws for any other value, listing the names (and naming fathom's loss
+ *   for a Keras or PyTorch name: 'mae' → 'l1').
  */
 export function lossByName(name: LossName | LossFn): LossFn {
   if (typeof name === 'function') return name;
   if (typeof name === 'string' && Object.hasOwn(BY_NAME, name)) return BY_NAME[name];
-  throw new Error(`fathom: unknown loss ${typeof name === 'string' ? `'${name}'` : describe(name)} (expected ${LOSS_NAMES.join(', ')} or a function)`);
+  const key = typeof name === 'string' ? name.toLowerCase().replace(/[_-]/g, '') : '';
+  const known = Object.hasOwn(OTHER_NAMES, key) ? OTHER_NAMES[key] : LOSS_NAMES.find((n) => n.toLowerCase() === key);
+  const hint = known ? `; fathom calls it '${known}'` : '';
+  throw new Error(`fathom: unknown loss ${typeof name === 'string' ? `'${name}'` : describe(name)} (expected ${LOSS_NAMES.join(', ')} or a function${hint})`);
 }

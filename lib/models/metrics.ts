@@ -14,12 +14,14 @@
  *
  * Accuracy as Keras resolves its 'accuracy' metric: it follows the form of the
  * predictions and targets.
- * - A categorical loss (crossEntropy) with int32 class indices [n]: argmax(pred)
+ * - A categorical loss (crossEntropy, nll) with int32 class indices [n]: argmax(pred)
  *   == label for any number of columns, one included (sparse categorical accuracy).
  * - Otherwise one output column (pred [n, 1] or [n]), or a binary loss: binary accuracy,
  *   element-wise `(pred > threshold) == target`, averaged over each row's
  *   elements (Keras binary_accuracy). The threshold is 0 for logits (the loss
- *   is binaryCrossEntropy, which takes logits) and 0.5 for probabilities.
+ *   is binaryCrossEntropy, which takes logits, or a margin loss: hinge,
+ *   squaredHinge, perceptron, whose ±1 targets count -1 as class 0) and 0.5
+ *   for probabilities.
  * - Several columns and float one-hot / probability rows of pred's shape:
  *   argmax(pred) == argmax(target) (categorical accuracy).
  */
@@ -36,6 +38,8 @@ export interface AccuracyRule {
   categorical?: boolean;
   /** pred > threshold counts as 1. */
   threshold: number;
+  /** Margin losses (hinge, squaredHinge, perceptron): targets are ±1 (or 0/1), so a target > 0 is class 1. */
+  margin?: boolean;
 }
 
 /**
@@ -57,7 +61,7 @@ export function correct(op: string, pred: Tensor, y: Tensor, rule: AccuracyRule)
     let hits = 0;
     for (let i = 0; i < n; i++) {
       let c = 0;
-      for (let j = i * cols; j < (i + 1) * cols; j++) if ((p[j] > thr ? 1 : 0) === t[j]) c++;
+      for (let j = i * cols; j < (i + 1) * cols; j++) if ((p[j] > thr ? 1 : 0) === (rule.margin ? (t[j] > 0 ? 1 : 0) : t[j])) c++;
       hits += cols === 1 ? c : c / cols;
     }
     return hits;
@@ -438,7 +442,7 @@ function ruleLabels(op: string, pred: Tensor, y: Tensor, rule: AccuracyRule): La
     for (let i = 0; i < p.length; i++) p[i] = pred.data[i] > rule.threshold ? 1 : 0;
     const t = new Int32Array(y.size);
     for (let i = 0; i < t.length; i++) {
-      const v = y.data[i];
+      const v = rule.margin && y.data[i] === -1 ? 0 : y.data[i];
       if (v !== 0 && v !== 1) throw new Error(`fathom.${op}: binary metrics need 0/1 targets, got ${v} at element ${i}`);
       t[i] = v;
     }

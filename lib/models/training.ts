@@ -11,17 +11,32 @@ import { add, rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
-import { binaryCrossEntropy, crossEntropy, lossByName, type LossFn, type LossName } from '../losses/index.js';
+import { LOSS_NAMES, binaryCrossEntropy, crossEntropy, hinge, lossByName, nll, perceptron, squaredHinge, type LossFn, type LossName } from '../losses/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
-import { Adam } from '../optimizers/adam.js';
+import { Adam, AdamW } from '../optimizers/adam.js';
 import { SGD } from '../optimizers/sgd.js';
+import { Adagrad } from '../optimizers/adagrad.js';
+import { RMSprop } from '../optimizers/rmsprop.js';
+import { Adadelta } from '../optimizers/adadelta.js';
+import { Adamax } from '../optimizers/adamax.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
 import { Module, penaltyPlan, tapedPenalty } from '../layers/module.js';
 import { addPenaltyGradients, penaltyValue } from './penalties.js';
 import { checkCallbacks, combineCallbacks, type Callbacks, type FitContext } from './hooks.js';
-import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
 import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
+
+
+/** fit's optimizer names (Keras's strings), each building the class with its own defaults. */
+const OPTIMIZERS = { adam: Adam, adamw: AdamW, sgd: SGD, rmsprop: RMSprop, adagrad: Adagrad, adadelta: Adadelta, adamax: Adamax } as const;
+export type OptimizerName = keyof typeof OPTIMIZERS;
+
+function closest(name: unknown, known: readonly string[]): string {
+  if (typeof name !== 'string') return '';
+  const near = known.includes(name.toLowerCase()) ? name.toLowerCase() : closestName(name, known);
+  return near ? ` (did you mean '${near}'?)` : '';
+}
 
 export type { BatchLogs, Callbacks, FitContext } from './hooks.js';
 
@@ -55,11 +70,11 @@ export interface FitOptions {
   loss?: LossName | LossFn;
   /**
    * An Optimizer instance (its state carries over between fit() calls), or
-   * 'adam' / 'sgd' (a new one over model.parameters() with `lr` for this call).
-   * Default 'adam'.
+   * a name (Keras's strings): a new one over model.parameters() with `lr` for
+   * this call and the class's other defaults. Default 'adam'.
    */
-  optimizer?: Optimizer | 'adam' | 'sgd';
-  /** Learning rate for 'adam' (default 1e-3) or 'sgd' (default 0.01); refused with an Optimizer instance, which has its own. */
+  optimizer?: Optimizer | OptimizerName;
+  /** Learning rate for a named optimizer (default: the class's, e.g. 1e-3 for 'adam', 0.01 for 'sgd'); refused with an Optimizer instance, which has its own. */
   lr?: number;
   /** Passes over the data (default 1). */
   epochs?: number;
@@ -226,15 +241,23 @@ function checkThreshold(op: string, v: number | undefined): number | undefined {
 
 /** Whether `loss` is binary cross-entropy (by name or the function itself): logits, element-wise 0/1 targets. */
 function isBinary(loss: LossName | LossFn): boolean {
-  return loss === 'binaryCrossEntropy' || loss === binaryCrossEntropy;
+  return loss === 'binaryCrossEntropy' || loss === binaryCrossEntropy || isMargin(loss);
 }
-/** Whether `loss` is the categorical cross-entropy (int32 class indices mean argmax accuracy). */
+/** Margin losses: ±1 targets (0/1 converted), scores thresholded at 0. */
+function isMargin(loss: LossName | LossFn): boolean {
+  return loss === 'hinge' || loss === 'squaredHinge' || loss === 'perceptron' || loss === hinge || loss === squaredHinge || loss === perceptron;
+}
+/** Whether `loss` is categorical (int32 class indices mean argmax accuracy). */
 function isCategorical(loss: LossName | LossFn): boolean {
-  return loss === 'crossEntropy' || loss === crossEntropy;
+  return loss === 'crossEntropy' || loss === crossEntropy || loss === 'nll' || loss === nll;
 }
 /** Losses that report accuracy by default. */
 function isClassification(loss: LossName | LossFn): boolean {
-  return isBinary(loss) || loss === 'crossEntropy' || loss === crossEntropy;
+  return isBinary(loss) || isCategorical(loss);
+}
+/** fit's accuracy rule for a loss: the threshold is 0 for logits and margins, else 0.5 (or as given). */
+function accuracyRule(loss: LossName | LossFn, threshold: number | undefined): AccuracyRule {
+  return { binary: isBinary(loss), categorical: isCategorical(loss), margin: isMargin(loss), threshold: threshold ?? (isBinary(loss) ? 0 : 0.5) };
 }
 
 /**
@@ -275,7 +298,6 @@ export interface TrainingConfig {
   accuracyThreshold: number;
 }
 
-const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'mse', 'binaryCrossEntropy'];
 
 /** The model's training setup, or null when it was never fitted or its loss is a function (not serialisable). */
 export function trainingConfig(model: Module): TrainingConfig | null {
@@ -304,7 +326,7 @@ export function restoreTrainingConfig(model: Module, c: TrainingConfig): void {
     name: c.loss,
     loss: lossByName(c.loss),
     accuracy: c.accuracy,
-    rule: { binary: isBinary(c.loss), categorical: isCategorical(c.loss), threshold: c.accuracyThreshold },
+    rule: accuracyRule(c.loss, c.accuracyThreshold),
   });
 }
 
@@ -359,7 +381,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const n = checkData('fit', x, y);
   const previous = lastFit.get(model);
   if (opts.loss === undefined && !previous) {
-    throw new Error(`fathom.fit: options.loss is required on a model's first fit(), e.g. fit(x, y, { loss: 'crossEntropy', optimizer: 'adam' }) (losses: crossEntropy, binaryCrossEntropy, mse or a function)`);
+    throw new Error(`fathom.fit: options.loss is required on a model's first fit(), e.g. fit(x, y, { loss: 'crossEntropy', optimizer: 'adam' }) (losses: ${LOSS_NAMES.join(', ')} or a function)`);
   }
   const lossName = opts.loss ?? previous!.name;
   const lossFn = lossByName(lossName);
@@ -373,7 +395,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const withAcc = listsAccuracy || (opts.accuracy ?? (opts.loss === undefined ? previous!.accuracy : isClassification(lossName)));
   const rule: AccuracyRule = opts.loss === undefined && opts.accuracyThreshold === undefined
     ? previous!.rule
-    : { binary: isBinary(lossName), categorical: isCategorical(lossName), threshold: checkThreshold('fit', opts.accuracyThreshold) ?? (isBinary(lossName) ? 0 : 0.5) };
+    : accuracyRule(lossName, checkThreshold('fit', opts.accuracyThreshold));
   const trainMetrics = resolveMetrics('fit', metricSpecs, withAcc);
   const valMetrics = resolveMetrics('fit', metricSpecs, withAcc);
   const clipNorm = checkClip('clipGradNorm', opts.clipGradNorm);
@@ -435,18 +457,18 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   }
   let optimizer: Optimizer;
   if (opts.optimizer instanceof Optimizer) {
-    if (opts.lr !== undefined) throw new Error(`fathom.fit: lr applies to optimizer 'adam' or 'sgd'; the ${opts.optimizer.name} instance has its own (set its lr instead)`);
+    if (opts.lr !== undefined) throw new Error(`fathom.fit: lr applies to a named optimizer ('adam', 'sgd', …); the ${opts.optimizer.name} instance has its own (set its lr instead)`);
     optimizer = opts.optimizer;
     const mine = new Set(trainable);
     if (!optimizer.params.some((p) => mine.has(p))) {
       throw new Error(`fathom.fit: the ${optimizer.name} optimizer holds none of this ${model.constructor.name}'s trainable parameters (${optimizer.params.length} others); build it over model.parameters()`);
     }
-  } else if (opts.optimizer === undefined || opts.optimizer === 'adam') {
-    optimizer = new Adam(model.parameters(), { lr: opts.lr ?? 1e-3 });
-  } else if (opts.optimizer === 'sgd') {
-    optimizer = new SGD(model.parameters(), { lr: opts.lr ?? 0.01 });
   } else {
-    throw new Error(`fathom.fit: optimizer must be an Optimizer, 'adam' or 'sgd', got ${show(opts.optimizer)}`);
+    const name = opts.optimizer ?? 'adam';
+    if (typeof name !== 'string' || !Object.hasOwn(OPTIMIZERS, name)) {
+      throw new Error(`fathom.fit: optimizer must be an Optimizer or one of ${Object.keys(OPTIMIZERS).map((k) => `'${k}'`).join(', ')}, got ${show(opts.optimizer)}${closest(name, Object.keys(OPTIMIZERS))}`);
+    }
+    optimizer = new OPTIMIZERS[name](model.parameters(), opts.lr === undefined ? undefined : { lr: opts.lr });
   }
   if (scheduler?.optimizer !== undefined && scheduler.optimizer !== optimizer) {
     throw new Error(`fathom.fit: the lrScheduler schedules another optimizer than this fit's ${optimizer.name}; pass that optimizer instance as options.optimizer`);
@@ -715,7 +737,7 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: Ev
   const withAcc = listsAccuracy || (opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : fitted?.accuracy ?? y.dtype === 'int32'));
   const rule: AccuracyRule = opts.loss === undefined && fitted
     ? { ...fitted.rule, threshold: threshold ?? fitted.rule.threshold }
-    : { binary: isBinary(lossName), categorical: isCategorical(lossName), threshold: threshold ?? (isBinary(lossName) ? 0 : 0.5) };
+    : accuracyRule(lossName, threshold);
   const metrics = resolveMetrics('evaluate', metricSpecs, withAcc);
   const run = evaluateRows(model, x, y, batchSize, lossFn, metrics, rule, 'evaluate');
   if (st) {
