@@ -25,7 +25,7 @@ Options:
 export const TRAIN_HELP = `Usage: fathom train [options]
 
 Trains a network and prints what fits the task: test accuracy for
-classification, test MAE and R² for regression. Without flags: the MNIST
+classification, test MAE, RMSE and R² for regression. Without flags: the MNIST
 digit classifier (an MLP; 60,000 training digits, tested on 10,000).
 
 Data and model:

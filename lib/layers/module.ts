@@ -359,11 +359,13 @@ function extraRepr(m: Module): string {
 function repr(m: Module, indent: string): string {
   const name = m.constructor.name || 'Module';
   const kids = m.modules();
-  const head = `${name}(${extraRepr(m)}`;
-  if (kids.length === 0) return `${head})`;
+  const extra = extraRepr(m);
+  if (kids.length === 0) return `${name}(${extra})`;
+  // As PyTorch: the module's own settings on the first line inside, then its children.
   const inner = indent + '  ';
   const lines = kids.map(([n, c]) => `${inner}(${n}): ${repr(c, inner)}`);
-  return `${head}\n${lines.join('\n')}\n${indent})`;
+  if (extra) lines.unshift(`${inner}${extra}`);
+  return `${name}(\n${lines.join('\n')}\n${indent})`;
 }
 
 /** Whether `v` is one of the values registered explicitly on `m` (small maps: a scan beats a Set). */

@@ -69,7 +69,7 @@ export function checkOptions<T extends object>(op: string, opts: T | undefined, 
     const t = typeOf(v);
     if (!types.includes(t as OptionType)) {
       const a = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
-      throw new Error(`fathom.${op}: options.${k} must be ${types.map(a).join(' or ')}, got ${t === 'string' ? `the string ${show(v)}` : `${t} ${show(v)}`}`);
+      throw new Error(`fathom.${op}: options.${k} must be ${types.map(a).join(' or ')}, got ${t === 'string' ? `the string ${show(v)}` : t === 'null' ? 'null' : `${t} ${show(v)}`}`);
     }
   }
   return opts;
