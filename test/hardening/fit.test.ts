@@ -275,8 +275,8 @@ describe('bad input to fit / evaluate / predict is refused by name', () => {
       [{ callbacks: { onEpochEnds: () => {} } }, /fathom.fit callbacks: unknown hook 'onEpochEnds' \(did you mean 'onEpochEnd'\?\)/],
       [{ callbacks: { onEpochEnd: 'log' } }, /options.onEpochEnd must be a function/],
       [{ progress: {} }, /progress must be an object with batch\(\) and epoch\(\) methods/],
-      [{ optimizer: 'rmsprop' }, /optimizer must be an Optimizer, 'adam' or 'sgd', got "rmsprop"/],
-      [{ optimizer: new optim.SGD(mlp(1).parameters()), lr: 0.1 }, /lr applies to optimizer 'adam' or 'sgd'; the SGD instance has its own/],
+      [{ optimizer: 'lbfgs' }, /optimizer must be an Optimizer or one of 'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'adadelta', 'adamax', got "lbfgs"/],
+      [{ optimizer: new optim.SGD(mlp(1).parameters()), lr: 0.1 }, /lr applies to a named optimizer \('adam', 'sgd', …\); the SGD instance has its own/],
       [{ loss: 'cosine' }, /unknown loss 'cosine'/],
       [{ loss: 7 }, /options.loss must be a string or a function, got number 7/],
     ];
