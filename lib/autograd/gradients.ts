@@ -219,6 +219,24 @@ export const gradients: Record<string, GradRule> = {
     be.binaryBroadcast('mul', [z.size], dz.f32(), [1], new Float32Array([dy.item() / z.size]), [0], dz.f32());
     return [dz];
   },
+  // PyTorch's BCELoss backward: dp = dy (p - t) / max(p (1 - p), 1e-12)
+  bceProbs: (node, _y, dy) => {
+    const p = node.inputs[0];
+    const t = node.saved.target as Tensor;
+    const n = p.size;
+    const dp = empty(p.shape);
+    if (n > 0) {
+      const be = backend();
+      const den = new Float32Array(n);
+      be.binaryBroadcast('sub', [n], new Float32Array([1]), [0], p.f32(), [1], den);
+      be.binary('mul', p.f32(), den, den);
+      be.binaryBroadcast('max', [n], den, [1], new Float32Array([1e-12]), [0], den);
+      be.binary('sub', p.f32(), t.f32(), dp.f32());
+      be.binary('div', dp.f32(), den, dp.f32());
+      be.binary('mul', dp.f32(), dy.f32(), dp.f32());
+    }
+    return [dp];
+  },
   mse: (node, _y, dy) => {
     const [a, b] = node.inputs;
     const da = empty(a.shape);

@@ -11,7 +11,7 @@
  * cannot, except crossEntropy's probability rows with 'none').
  */
 import { Tensor } from '../tensor/tensor.js';
-import { add, bceWithLogits, div, log, logSoftmax, maximum, mul, neg, softmaxCrossEntropy, sub, sum } from '../ops/index.js';
+import { bceProbs, bceWithLogits, div, log, logSoftmax, mul, neg, softmaxCrossEntropy, sub, sum } from '../ops/index.js';
 import { optBool } from '../ops/options.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { checkPred, checkTarget, lossOptions, reduce, reshapeHint, type LossOptions, type Reduction } from './common.js';
@@ -106,28 +106,6 @@ export interface BceOptions extends LossOptions {
   fromLogits?: boolean;
 }
 
-/** Smallest probability passed to log in the probability form; values below are corrected to PyTorch's clamped log. */
-const BCE_EPS = Math.fround(1e-12);
-const LOG_EPS = Math.log(BCE_EPS);
-
-/**
- * PyTorch's BCELoss log: max(log q, −100), as log(max(q, eps)) + c with a
- * constant c, nonzero only where q < eps (so the value is PyTorch's, and the
- * gradient 1/q is bounded by 1/eps = 1e12 instead of 0/0 at q = 0).
- */
-function clampedLog(q: Tensor): Tensor {
-  const v = q.data as Float32Array;
-  let c: Float32Array | null = null;
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] < BCE_EPS) {
-      c ??= new Float32Array(v.length);
-      c[i] = Math.max(Math.log(v[i]), -100) - LOG_EPS;
-    }
-  }
-  const l = log(maximum(q, BCE_EPS));
-  return c ? add(l, new Tensor(c, q.shape)) : l;
-}
-
 /**
  * Element-wise binary cross-entropy from logits, max(z, 0) − z t + log(1 + e^−|z|),
  * as −[t, 1 − t]·logSoftmax([z, 0]) (exact gradient σ(z) − t everywhere, z = 0 included).
@@ -195,9 +173,7 @@ export function binaryCrossEntropy(pred: Tensor, target: Tensor, options?: BceOp
       throw new Error(`fathom.${op}: probabilities must lie in [0, 1] (fromLogits: false), got ${p[i]} at flat index ${i}; pass logits with fromLogits: true`);
     }
   }
-  const tc = target.detach();
-  // −[t log p + (1 − t) log(1 − p)]
-  const per = neg(add(mul(tc, clampedLog(pred)), mul(sub(1, tc), clampedLog(sub(1, pred)))));
+  const per = bceProbs(pred, target);
   return reduce(per, reduction);
 }
 

@@ -133,6 +133,43 @@ export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
 }
 
 /**
+ * Element-wise binary cross-entropy of probabilities, PyTorch's BCELoss with
+ * reduction 'none': −[t·max(log p, −100) + (1 − t)·max(log(1 − p), −100)],
+ * and PyTorch's gradient (p − t) / max(p (1 − p), 1e-12) (finite at p = 0
+ * and 1, unlike the derivative of the clamped form). `probs` and `target` are
+ * float32 of one shape, checked by the caller (losses.binaryCrossEntropy);
+ * no gradient flows to the target.
+ */
+export function bceProbs(probs: Tensor, target: Tensor): Tensor {
+  const op = 'binaryCrossEntropy';
+  checkFloat(op, 'pred', probs);
+  checkFloat(op, 'target', target);
+  if (!sameShape(probs.shape, target.shape)) {
+    throw new Error(`fathom.${op}: pred and target must have the same shape, got ${fmt(probs.shape)} and ${fmt(target.shape)}`);
+  }
+  const n = probs.size;
+  const y = empty(probs.shape, op);
+  if (n > 0) {
+    const be = backend();
+    const p = probs.f32();
+    const t = target.f32();
+    const lp = new Float32Array(n);
+    const lq = y.f32();
+    const floor = new Float32Array([-100]);
+    be.unary('log', p, lp, 0, 0);
+    be.binaryBroadcast('max', [n], lp, [1], floor, [0], lp); // max(log p, -100)
+    be.binaryBroadcast('sub', [n], new Float32Array([1]), [0], p, [1], lq);
+    be.unary('log', lq, lq, 0, 0);
+    be.binaryBroadcast('max', [n], lq, [1], floor, [0], lq); // max(log(1 - p), -100)
+    be.binary('sub', lp, lq, lp); // t lp + (1 - t) lq = t (lp - lq) + lq
+    be.binary('mul', t, lp, lp);
+    be.binary('add', lp, lq, lq);
+    be.unary('neg', lq, lq, 0, 0);
+  }
+  return record(y, 'bceProbs', [probs], { target });
+}
+
+/**
  * Index of the first maximum along `axis` (default: the last axis; negative
  * counts from the end), as int32 (not differentiable). The axis is dropped
  * unless `keepDims` (default false). NaN handling follows the backend's

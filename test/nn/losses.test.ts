@@ -139,10 +139,13 @@ describe.each(backends)('known answers (%s backend)', (name) => {
     // the two forms agree where both apply: p = sigmoid(z)
     const sig = tensor(vals(z).map((v) => 1 / (1 + Math.exp(-v))));
     close(losses.binaryCrossEntropy(sig, y, { fromLogits: false, reduction: 'none' }), want, 4);
-    // gradients at p = 0 and 1 stay finite
-    const pg = tensor([0, 1, 0, 1], { requiresGrad: true });
-    losses.binaryCrossEntropy(pg, tensor([0, 1, 1, 0]), { fromLogits: false }).backward();
-    expect(vals(pg.grad!).every(Number.isFinite)).toBe(true);
+    // PyTorch's BCELoss gradient (p − t) / max(p (1 − p), 1e-12) / N: finite at p = 0 and 1, and
+    // large (not 0) on a confidently wrong prediction, even below the 1e-12 floor
+    const pg = tensor([0, 1, 0, 1, 1e-30, 0.5], { requiresGrad: true });
+    losses.binaryCrossEntropy(pg, tensor([0, 1, 1, 0, 1, 1]), { fromLogits: false }).backward();
+    const g = vals(pg.grad!);
+    const wantGrad = [0, 0, -1e12 / 6, 1e12 / 6, -1e12 / 6, -0.5 / 0.25 / 6];
+    g.forEach((v, i) => expect(v / wantGrad[i] || v, `grad[${i}] = ${v}`).toBeCloseTo(wantGrad[i] === 0 ? 0 : 1, 5));
   });
 
   it('klDiv: t (log t − x), 0 where t = 0; batchmean by default; logTarget (PyTorch KLDivLoss)', () => {

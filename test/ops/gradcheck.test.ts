@@ -134,6 +134,8 @@ const cases: Record<string, Case[]> = {
     { f: (z, t) => fa.losses.binaryCrossEntropy(z, t), inputs: () => [fa.zeros([2, 2]), fa.tensor([[1, 0], [0.25, 1]])], opts: { skip: [1] } },
   ],
   mse: [{ f: (a, b) => fa.mseLoss(a, b), inputs: () => [t([4, 3], 51), t([4, 3], 52)] }],
+  // probabilities away from 0 and 1 (the clamp at -100 and the 1e-12 floor are checked exactly in test/nn/losses.test.ts)
+  bceProbs: [{ f: (p, t) => fa.losses.binaryCrossEntropy(p, t, { fromLogits: false, reduction: 'sum' }), inputs: () => [t([3, 5], 66, 0.1, 0.9), t([3, 5], 67, 0, 1)], opts: { skip: [1] } }],
 };
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
