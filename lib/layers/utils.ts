@@ -78,33 +78,53 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   return total;
 }
 
-/** The p-norm of the concatenation of `grads` (float64 accumulation across tensors, as PyTorch's norm of norms). */
+/**
+ * The p-norm of the concatenation of `grads` (float64 accumulation across
+ * tensors, as PyTorch's norm of norms). A tensor's own sum is a float32
+ * kernel pass; where it overflows although every element is finite (|g| ~
+ * 1e20), it is redone on g / max|g| and scaled back in float64.
+ */
 function totalNorm(grads: Float32Array[], p: number): number {
   const k = kernels();
   const one = new Float32Array(1);
-  if (p === 2) {
-    let s = 0;
-    for (const g of grads) {
-      // g·g as a 1×k by k×1 product: one pass, the GEMM's accumulation.
-      k.gemm(false, true, 1, 1, g.length, 1, g, g, 0, one);
-      s += one[0];
+  const maxAbs = (g: Float32Array): number => {
+    const a = new Float32Array(g.length);
+    k.unary('abs', g, a, 0, 0);
+    k.reduce('max', [a.length], a, [0], one);
+    return one[0];
+  };
+  // Σ |g|^p of one tensor, in float32 by the kernels.
+  const sumPow = (g: Float32Array): number => {
+    if (p === 2) {
+      k.gemm(false, true, 1, 1, g.length, 1, g, g, 0, one); // g·g as a 1×k by k×1 product: one pass
+      return one[0];
     }
-    return Math.sqrt(s);
+    const a = new Float32Array(g.length);
+    k.unary('abs', g, a, 0, 0);
+    if (p !== 1) k.unary('pow', a, a, p, 0);
+    k.reduce('sum', [a.length], a, [0], one);
+    return one[0];
+  };
+  if (p === Infinity) {
+    let acc = 0;
+    for (const g of grads) if (g.length > 0) acc = Math.max(acc, maxAbs(g)); // a NaN stays NaN
+    return acc;
   }
   let acc = 0;
   for (const g of grads) {
-    const a = new Float32Array(g.length);
-    k.unary('abs', g, a, 0, 0);
-    if (p === Infinity) {
-      k.reduce('max', [a.length], a, [0], one);
-      acc = Math.max(acc, one[0]); // a NaN stays NaN
-    } else {
-      if (p !== 1) k.unary('pow', a, a, p, 0);
-      k.reduce('sum', [a.length], a, [0], one);
-      acc += one[0];
+    if (g.length === 0) continue;
+    let s = sumPow(g);
+    if (s === Infinity) {
+      const m = maxAbs(g);
+      if (Number.isFinite(m) && m > 0) {
+        const scaled = new Float32Array(g.length);
+        k.binaryBroadcast('mul', [g.length], g, [1], new Float32Array([1 / m]), [0], scaled);
+        s = sumPow(scaled) * m ** p;
+      }
     }
+    acc += s;
   }
-  return p === Infinity || p === 1 ? acc : acc ** (1 / p);
+  return p === 1 ? acc : acc ** (1 / p);
 }
 
 /**

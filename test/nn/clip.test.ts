@@ -34,6 +34,16 @@ describe.each(backends)('nn.utils on the %s backend', (name) => {
     expect(Math.hypot(...got.flat())).toBeCloseTo(6.5, 5);
   });
 
+  it('clipGradNorm: finite gradients whose squares overflow float32 (|g| = 1e20) still give the norm', () => {
+    setBackend(name);
+    for (const p of [2, 3]) {
+      const ps = withGrads([1e20, 1e20], [1]);
+      const want = (2 * 1e20 ** p + 1) ** (1 / p);
+      expect(nn.utils.clipGradNorm(ps, 1, p) / want, `p = ${p}`).toBeCloseTo(1, 5);
+      expect(grads(ps)[0][0], `p = ${p}`).toBeCloseTo(1e20 / want, 5);
+    }
+  });
+
   it('clipGradNorm: below maxNorm the gradients are left exactly as they were', () => {
     setBackend(name);
     const ps = withGrads([0.1, -0.2], [0.3]);
