@@ -166,7 +166,7 @@ using SgdStepFn = void (*)(int64_t n, float* w, const float* g, float* v, float 
 //   Adagrad   s = {sum}. clr = lr / (1 + (t-1) lr_decay); sum += g'^2;
 //             w -= clr * g' / (sqrt(sum) + eps)
 //   RMSprop   s = {sq, buf (momentum > 0), gavg (centered)}. sq = a sq + (1-a) g'^2;
-//             centered: gavg = a gavg + (1-a) g', d = sqrt(sq - gavg^2) + eps,
+//             centered: gavg = a gavg + (1-a) g', d = sqrt(max(sq - gavg^2, 0)) + eps,
 //             else d = sqrt(sq) + eps; momentum > 0: buf = momentum buf + g'/d,
 //             w -= lr buf; else w -= lr g'/d
 //   Adadelta  s = {sq, acc}. sq = rho sq + (1-rho) g'^2;

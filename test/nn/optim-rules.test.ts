@@ -179,3 +179,16 @@ describe.each(backends)('known answers on the %s backend', (name) => {
     }
   });
 });
+
+describe.each(backends)('RMSprop centered with alpha 0 on the %s backend', (name) => {
+  it('sq − gavg² is g² − g² = 0 up to rounding: clamped at 0, never a NaN weight', () => {
+    setBackend(name);
+    const n = 1000;
+    const w = tensor(Array.from({ length: n }, (_, i) => Math.sin(i) * 3), { requiresGrad: true });
+    w.grad = tensor(Array.from({ length: n }, (_, i) => Math.cos(i * 1.7) * 0.37 + 1e-3 * i));
+    const opt = new optim.RMSprop([w], { lr: 0.01, alpha: 0, centered: true, eps: 1e-8 });
+    opt.step();
+    const bad = [...w.data].filter((v) => !Number.isFinite(v)).length;
+    expect(bad).toBe(0);
+  });
+});

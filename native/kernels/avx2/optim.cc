@@ -138,7 +138,7 @@ void f32_rmsprop_step__avx2(int64_t n, float* w, const float* g, float* const* s
     if (centered) {
       const __m256 ga = _mm256_fmadd_ps(va, ld<kTail>(gavg + i, mk), _mm256_mul_ps(vc, gp));
       st<kTail>(gavg + i, mk, ga);
-      avg = _mm256_fnmadd_ps(ga, ga, sv);
+      avg = _mm256_max_ps(_mm256_fnmadd_ps(ga, ga, sv), _mm256_setzero_ps());  // rounding can leave sq − gavg² below 0
     }
     const __m256 q = _mm256_div_ps(gp, _mm256_add_ps(_mm256_sqrt_ps(avg), veps));
     if (use_mom) {

@@ -11,6 +11,7 @@
 // each stored state is rounded to float and that rounded value is what later
 // lines of the same step use (as if re-read from the Float32Array). The TS
 // twin (lib/backend/ts/kernels/optim.ts) follows the same order line by line.
+#include <algorithm>
 #include <cmath>
 
 #include "ref.h"
@@ -82,7 +83,8 @@ void f32_rmsprop_step__ref(int64_t n, float* w, const float* g, float* const* s,
     if (h.centered) {
       const float ga = (float)(a * (double)gavg[i] + (1.0 - a) * gi);
       gavg[i] = ga;
-      avg = (double)si - (double)ga * (double)ga;
+      // sq − gavg² ≥ 0 in exact arithmetic; rounding can leave it a hair below 0 (alpha = 0: g² − g²).
+      avg = std::max((double)si - (double)ga * (double)ga, 0.0);
     }
     const double d = std::sqrt(avg) + eps;
     if (use_mom) {

@@ -78,7 +78,7 @@ const adagrad: Kernel = (w, g, s, o) => {
 
 /**
  * RMSprop, s = [sq, buf, gavg]: g' = g + wd·w; sq = α·sq + (1 - α)·g'²;
- * centered: gavg = α·gavg + (1 - α)·g', d = sqrt(sq - gavg²) + eps, else d = sqrt(sq) + eps;
+ * centered: gavg = α·gavg + (1 - α)·g', d = sqrt(max(sq - gavg², 0)) + eps, else d = sqrt(sq) + eps;
  * momentum > 0: buf = momentum·buf + g'/d, w -= lr·buf; else w -= lr·g'/d.
  */
 const rmsprop: Kernel = (w, g, s, o) => {
@@ -90,7 +90,7 @@ const rmsprop: Kernel = (w, g, s, o) => {
     let avg = sq[i];
     if (o.centered) {
       gavg![i] = a * gavg![i] + (1 - a) * gi;
-      avg = sq[i] - gavg![i] * gavg![i];
+      avg = Math.max(sq[i] - gavg![i] * gavg![i], 0); // rounding can leave it a hair below 0
     }
     const d = Math.sqrt(avg) + eps;
     if (mom > 0) {
