@@ -28,7 +28,8 @@
  *   fathom.backend.transpose2d: y overlaps x (same buffer, bytes 0..64); the output must not alias the input
  */
 import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary } from './backend.js';
-import type { Backend, OptimOptions, SgdOptions } from './backend.js';
+import type { Backend, OptimOptions, SgdOptions, UnaryOp } from './backend.js';
+import { unaryEntry } from './unary_table.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 /** The largest finite float32. */
@@ -102,6 +103,15 @@ function bool(op: string, name: string, v: unknown): boolean {
 interface Range { min?: number; minOpen?: boolean; max?: number; maxOpen?: boolean }
 
 /** A number that is finite once rounded to float32, inside an optional range. */
+/** p and q as the op's table entry accepts them (e.g. softplus refuses beta = 0, which would write Inf). */
+function unaryParams(o: string, op: UnaryOp, p: number, q: number): void {
+  (unaryEntry(op).params ?? []).forEach((spec, i) => {
+    const v = i === 0 ? p : q;
+    const why = spec.refuse?.(v);
+    if (why) fail(o, `${i === 0 ? 'p' : 'q'} (${op}'s ${spec.name}) must be ${why}, got ${v}`);
+  });
+}
+
 function num32(op: string, name: string, v: unknown, r: Range = {}): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(Math.fround(v))) {
     fail(op, `${name} must be a number that is finite in float32 (|x| <= ${F32_MAX}), got ${describe(v)}`);
@@ -265,6 +275,7 @@ export function checked(inner: Backend): Backend {
       f32('unary', 'y', y, n);
       num32('unary', 'p', p);
       num32('unary', 'q', q);
+      unaryParams('unary', op, p, q);
       apart('unary', 'y', y, 'x', x, true);
       k.unary(op, x, y, p, q);
     },
@@ -279,6 +290,7 @@ export function checked(inner: Backend): Backend {
       f32(o, 'dx', dx, n);
       num32(o, 'p', p);
       num32(o, 'q', q);
+      unaryParams(o, op, p, q);
       apart(o, 'dx', dx, 'x', x, true);
       apart(o, 'dx', dx, 'y', y, true);
       apart(o, 'dx', dx, 'dy', dy, true);

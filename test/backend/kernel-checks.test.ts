@@ -93,6 +93,11 @@ describe.each(names)('%s backend: raw kernels refuse bad input by name', (name) 
     expect(() => B.gemm(any('no'), false, 1, 1, 1, 1, f(1), f(1), 0, f(1))).toThrow(/gemm: transA must be a boolean, got string 'no'/);
   });
 
+  it("an op's parameters as its table entry accepts them (softplus beta = 0 would write Inf)", () => {
+    expect(() => B.unary('softplus', f(2), f(2), 0, 20)).toThrow(/^fathom\.backend\.unary: p \(softplus's beta\) must be non-zero, got 0$/);
+    expect(() => B.unaryBackward('softplus', f(2), f(2), f(2), f(2), 0, 20)).toThrow(/^fathom\.backend\.unaryBackward: p \(softplus's beta\) must be non-zero, got 0$/);
+  });
+
   it('detached (transferred) buffers are refused, never read as empty', () => {
     expect(() => B.unary('relu', detached(4), f(0), 0, 0)).toThrow(/^fathom\.backend\.unary: x is backed by a detached \(transferred\) ArrayBuffer$/);
     expect(() => B.fill(detached(4), 1)).toThrow(/fill: y is backed by a detached/);
