@@ -5,6 +5,7 @@
  * `--epochs must be an integer from 1 to 1000000, got '-3'` (parseArgs'
  * strict mode would call `--epochs -3` "ambiguous" instead).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closestName } from '../layers/options.js';
 import {
@@ -260,6 +261,14 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     }
   }
   only('boundary', SYNTHETIC.includes(dataset), `draws 2-D sets (moons, circles, spirals) only, not ${dataset}`);
+  const outputs = [['save', v.save], ['plot', v.plot], ['boundary', v.boundary]].filter(([, p]) => typeof p === 'string') as [string, string][];
+  for (let i = 0; i < outputs.length; i++) {
+    for (let j = i + 1; j < outputs.length; j++) {
+      if (resolve(outputs[i][1]) === resolve(outputs[j][1])) {
+        throw new UsageError(`--${outputs[i][0]} and --${outputs[j][0]} name the same file '${outputs[j][1]}'; the second would overwrite the first`, TRAIN_HELP);
+      }
+    }
+  }
   return {
     dataset,
     model,

@@ -108,7 +108,8 @@ function scheduler(f: Fathom, name: Schedule, opt: Optimizer, lr: number, epochs
     case 'exponential': return { s: new S.ExponentialLR(opt, { gamma: Math.pow(0.01, 1 / epochs) }), perBatch: false };
     case 'cosine': return { s: new S.CosineAnnealingLR(opt, { tMax: total }), perBatch: true };
     case 'linear': return { s: new S.LinearLR(opt, { startFactor: 1, endFactor: 0, totalIters: total }), perBatch: true };
-    case 'onecycle': return { s: new S.OneCycleLR(opt, { maxLr: lr, totalSteps: total }), perBatch: true };
+    // Momentum is cycled where the optimizer has one (SGD, RMSprop) or a beta1 (the Adam family); Adagrad and Adadelta have neither.
+    case 'onecycle': return { s: new S.OneCycleLR(opt, { maxLr: lr, totalSteps: total, cycleMomentum: 'momentum' in opt.paramGroups[0] || 'betas' in opt.paramGroups[0] }), perBatch: true };
   }
 }
 

@@ -88,6 +88,7 @@ describe('fathom: flags are validated with clear messages', () => {
     [['train', '--dataset', 'moons', '--classes', '3'], '--classes applies to --dataset spirals only, not moons'],
     [['train', '--dataset', 'spirals', '--classes', '4'], "--classes must be an integer from 2 to 3, got '4'"],
     [['train', '--dataset', 'spirals', '--noise', '-1'], "--noise must be a number from 0 to 10, got '-1'"],
+    [['train', '--dataset', 'moons', '--plot', 'a.svg', '--boundary', './a.svg'], "--plot and --boundary name the same file './a.svg'; the second would overwrite the first"],
     [['train', '--model', 'perceptron'], '--model perceptron separates two classes: use --dataset moons, circles or spirals (2 classes), not mnist'],
     [['train', '--dataset', 'moons', '--model', 'perceptron', '--hidden', '8'], '--hidden does not apply to --model perceptron (it learns by the perceptron rule, one sample at a time)'],
     [['train', '--backend', 'gpu'], "--backend must be native or ts, got 'gpu'"],
@@ -201,6 +202,14 @@ describe('fathom: the binary', () => {
     expect(r.stdout).toContain(`decision boundary drawn to ${boundary}`);
     expect(readFileSync(curves, 'utf8')).toMatch(/^<svg [^>]*width="\d+" height="\d+"/);
     expect([...readFileSync(boundary).subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+  });
+
+  it('--schedule onecycle trains with every optimizer (momentum cycled only where there is one)', () => {
+    for (const o of ['adagrad', 'adadelta', 'rmsprop', 'adam']) {
+      const r = run(['train', '--dataset', 'moons', '--schedule', 'onecycle', '--optimizer', o, '--epochs', '2']);
+      expect(r.status, `${o}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/test accuracy [0-9.]+%/);
+    }
   });
 
   it('cars prints the regression metrics; iris the accuracy', () => {
