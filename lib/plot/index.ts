@@ -100,11 +100,20 @@ function target(op: string, path: FilePath | undefined): { file: string; png: bo
   return { file, png: ext === 'png' };
 }
 
+/** The largest PNG drawn (8000 × 8000): resvg aborts the process when it cannot allocate one. */
+const MAX_PNG_PIXELS = 64e6;
+
 /** Writes the SVG, or its PNG rendering at `scale`, to the target. */
 async function write(op: string, svg: string, out: { file: string; png: boolean } | null, scale: number): Promise<void> {
   if (out === null) return;
   let bytes: Uint8Array;
   if (out.png) {
+    // The picture's size in pixels, from the root <svg width height>: refused before resvg allocates it.
+    const m = /<svg[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"/.exec(svg);
+    const px = m ? Number(m[1]) * Number(m[2]) * scale * scale : 0;
+    if (px > MAX_PNG_PIXELS) {
+      throw new Error(`fathom.${op}: the PNG would be ${Math.round(Number(m![1]) * scale)} × ${Math.round(Number(m![2]) * scale)} pixels; at most ${MAX_PNG_PIXELS / 1e6} megapixels (lower options.scale or the size)`);
+    }
     const { Resvg } = await importOptional<ResvgModule>(op, '@resvg/resvg-js', 'PNG output', ['@resvg/resvg-js']);
     bytes = new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: { loadSystemFonts: true } }).render().asPng();
   } else {
@@ -148,6 +157,10 @@ export async function learningCurves(history: HistoryLike, opts?: LearningCurves
   const o = checkOptions(op, opts, { path: ['string', 'object'], scale: 'number', title: 'string', metrics: 'array', width: 'number', height: 'number' });
   const out = target(op, o.path);
   const scale = checkScale(op, o.scale);
+  for (const k of ['width', 'height'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 50 && v <= 4000)) throw new Error(`fathom.${op}: options.${k} must be an integer from 50 to 4000, got ${show(v)}`);
+  }
   const all = series(op, history);
   if (all.size === 0) throw new Error(`fathom.${op}: history has no per-epoch values to draw`);
   const names = o.metrics ?? ['loss', ...[...all.keys()].filter((k) => k !== 'loss')].filter((k) => all.has(k));
@@ -230,7 +243,11 @@ export async function decisionBoundary(model: Classifier, x: Tensor, y: Tensor, 
     if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error(`fathom.${op}: x must be finite, got ${a}, ${b} at row ${i}`);
     x0 = Math.min(x0, a); x1 = Math.max(x1, a); y0 = Math.min(y0, b); y1 = Math.max(y1, b);
   }
-  const span = Math.max(x1 - x0, y1 - y0, 1e-6);
+  // Each side at least a millionth of the coordinates' magnitude: coinciding points (far from 0 too) still get a grid.
+  const tiny = 1e-6 * Math.max(1, Math.abs(x0), Math.abs(x1), Math.abs(y0), Math.abs(y1));
+  if (x1 - x0 < tiny) [x0, x1] = [(x0 + x1) / 2 - tiny / 2, (x0 + x1) / 2 + tiny / 2];
+  if (y1 - y0 < tiny) [y0, y1] = [(y0 + y1) / 2 - tiny / 2, (y0 + y1) / 2 + tiny / 2];
+  const span = Math.max(x1 - x0, y1 - y0);
   x0 -= padding * span; x1 += padding * span; y0 -= padding * span; y1 += padding * span;
   const cell = Math.max(x1 - x0, y1 - y0) / res;
   const cols = Math.max(1, Math.ceil((x1 - x0) / cell));
@@ -254,11 +271,10 @@ export async function decisionBoundary(model: Classifier, x: Tensor, y: Tensor, 
     for (let j = 1; j < k; j++) if (s[i * k + j] > s[i * k + best]) best = j;
     return best;
   };
-  let classes = Math.max(k === 1 ? 2 : k, 1);
-  for (const v of y.data) {
-    if (v < 0) throw new Error(`fathom.${op}: y must hold class indices >= 0, got ${v}`);
-    classes = Math.max(classes, v + 1);
-  }
+  const classes = k === 1 ? 2 : k;
+  y.data.forEach((v, i) => {
+    if (!(v >= 0 && v < classes)) throw new Error(`fathom.${op}: y must hold class indices in [0, ${classes}) for a model with ${k} output${k === 1 ? ' (two classes)' : 's'}, got ${v} at ${i}`);
+  });
   const names = o.classNames ?? Array.from({ length: classes }, (_, i) => String(i));
   if (names.length < classes || !names.every((v) => typeof v === 'string')) {
     throw new Error(`fathom.${op}: options.classNames must name each of the ${classes} classes as a string, got ${show(o.classNames)}`);

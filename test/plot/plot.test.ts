@@ -102,6 +102,20 @@ describe('plot.decisionBoundary', () => {
     await expect(decisionBoundary(below, x, new Tensor(new Float32Array(60), [60]))).rejects.toThrow('fathom.plot.decisionBoundary: y must be int32 class indices [60], got float32 [60]');
     await expect(decisionBoundary(below, x, y, { resolution: 1 })).rejects.toThrow('fathom.plot.decisionBoundary: options.resolution must be an integer from 2 to 2000, got 1');
     await expect(decisionBoundary(() => new Tensor(new Float32Array(3), [3]), x, y)).rejects.toThrow('fathom.plot.decisionBoundary: the model must map [m, 2] points to float32 scores [m, classes]');
+    // a label the model cannot predict (it would also size the legend: 1e9 classes ran out of memory)
+    const far = new Tensor(Int32Array.from(y.data as Int32Array, (v, i) => (i === 3 ? 1e9 : v)), [60]);
+    await expect(decisionBoundary(below, x, far)).rejects.toThrow('fathom.plot.decisionBoundary: y must hold class indices in [0, 2) for a model with 2 outputs, got 1000000000 at 3');
+  });
+
+  it('coinciding points far from the origin still get a grid; a PNG too large to allocate is refused', async () => {
+    const pts = new Tensor(new Float32Array([1e12, 1e12, 1e12, 1e12]), [2, 2]);
+    const svg = await decisionBoundary(below, pts, new Tensor(new Int32Array([0, 1]), [2]), { resolution: 10 });
+    expect(svg).toMatch(/^<svg/);
+    await expect(decisionBoundary(below, x, y, { resolution: 10, size: 4000, scale: 16, path: join(dir, 'huge.png') }))
+      .rejects.toThrow(/fathom.plot.decisionBoundary: the PNG would be \d+ × \d+ pixels; at most 64 megapixels/);
+    expect(existsSync(join(dir, 'huge.png'))).toBe(false);
+    await expect(learningCurves(history, { width: 1e9 })).rejects.toThrow('fathom.plot.learningCurves: options.width must be an integer from 50 to 4000, got 1000000000');
+    await expect(learningCurves(history, { height: -5 })).rejects.toThrow('options.height must be an integer from 50 to 4000, got -5');
   });
 });
 
