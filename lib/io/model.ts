@@ -223,6 +223,13 @@ function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | nu
   if (typeof m.type !== 'string' || !Object.hasOwn(OPTIMIZERS, m.type)) bad(`type must be one of ${Object.keys(OPTIMIZERS).join(', ')}, got ${describeValue(m.type)}`);
   if (!Number.isSafeInteger(m.steps) || m.steps < 0) bad(`steps must be an integer >= 0, got ${describeValue(m.steps)}`);
   if (!isObj(m.defaults)) bad('defaults must be an object');
+  // The defaults as the optimizer's constructor checks them (loadOptimizerState keeps the optimizer's own, but a
+  // tampered value is still a corrupt file).
+  try {
+    new OPTIMIZERS[m.type]([{ params: [new Tensor(new Float32Array(1), [1])] }], m.defaults);
+  } catch (e) {
+    bad(`defaults: ${(e as Error).message}`);
+  }
   if (!Array.isArray(m.paramGroups)) bad('paramGroups must be an array');
   if (!isObj(m.state)) bad('state must be an object');
   if (!Array.isArray(m.paramNames) || m.paramNames.some((n) => typeof n !== 'string')) bad('paramNames must be an array of strings');
@@ -267,13 +274,13 @@ function applyOptimizer(opt: Optimizer, m: OptimizerMeta, file: SafetensorsFile,
       throw new Error(`${where}: parameter ${i} of the optimizer has shape ${fmt(p.shape)}, the file's parameter ${names5([m.paramNames[i]])} ${fmt(want)}`);
     }
   });
-  const state: Record<number, ParamState> = {};
-  for (const [i, nums] of Object.entries(m.state)) state[Number(i)] = { ...(nums as Record<string, number>) };
+  // Keys kept as written ('__proto__' included: a null-prototype record), so loadStateDict's error quotes them.
+  const state: Record<string, ParamState> = Object.create(null);
+  for (const [i, nums] of Object.entries(m.state)) state[i] = { ...(nums as Record<string, number>) };
   for (const [name, t] of Object.entries(file.tensors)) {
     const hit = OPT_TENSOR.exec(name);
     if (!hit) continue;
-    const i = Number(hit[1]);
-    (state[i] ??= {})[hit[2]] = new Tensor(t.data, t.shape);
+    (state[hit[1]] ??= {})[hit[2]] = new Tensor(t.data, t.shape);
   }
   try {
     opt.loadStateDict({ state, paramGroups: m.paramGroups });

@@ -143,6 +143,12 @@ describe('checkpoints with the optimizer', () => {
       await expect(loadCheckpoint(await variant('t9', (m) => { (m.paramGroups as Array<Record<string, unknown>>)[0].params = [0, 99]; }))).rejects.toThrow(
         /^fathom.loadCheckpoint: .*: cannot rebuild the Adam optimizer: paramGroups\[0\].params\[1\] must be a parameter index in \[0, 4\), got 99$/,
       );
+      // defaults the optimizer's constructor refuses: a corrupt file for both readers
+      const t11 = await variant('t11', (m) => { (m.defaults as Record<string, unknown>).betas = [1, 2]; });
+      await refuses(o, t11, /the optimizer metadata: defaults: fathom.Adam: betas\[0\] must be a finite number in \[0, 1\), got 1/);
+      await expect(loadCheckpoint(t11)).rejects.toThrow(/the optimizer metadata: defaults: fathom.Adam: betas\[0\]/);
+      // a state key quoted as written
+      await refuses(o, await variant('t12', (m) => { (m.state as Record<string, unknown>).x7 = { step: 1 }; }), /state key 'x7' is not a parameter index in \[0, 4\)/);
       await expect(load(await variant('t10', () => {}))).resolves.toBeDefined(); // a well-formed rewrite still loads
     });
 
