@@ -51,6 +51,12 @@ describe('known answers (closed forms of PyTorch docs)', () => {
     expect(want.slice(0, 10)).toEqual([1, 1, 0.1, 0.1, 0.1, 0.1 ** 2, 0.1 ** 2, 0.1 ** 2, 0.1 ** 2, 0.1 ** 3]);
   });
 
+  it('MultiStepLR: milestones in any order, a repeated one counted each time (PyTorch keeps a Counter)', () => {
+    const s = new S.MultiStepLR(fakeOpt([1]), { milestones: [5, 2, 2], gamma: 0.5 });
+    expectSeq(lrs(s, 7), range(8).map((e) => 0.5 ** [5, 2, 2].filter((m) => m <= e).length));
+    expect(s.milestones).toEqual([2, 2, 5]);
+  });
+
   it('ExponentialLR: lr = base · gamma^e', () => {
     expectSeq(lrs(new S.ExponentialLR(fakeOpt([0.3]), { gamma: 0.9 }), 40), range(41).map((e) => 0.3 * 0.9 ** e));
   });
@@ -355,8 +361,8 @@ describe('validation: errors name the scheduler, the option, what was expected a
     [() => new S.StepLR(o(), {} as never), 'fathom.StepLR: stepSize must be an integer >= 1, got undefined'],
     [() => new S.StepLR(o(), { stepSize: 2, gamma: NaN }), 'fathom.StepLR: gamma must be a finite number >= 0, got NaN'],
     [() => new S.StepLR(o(), { stepSize: 2, step_size: 3 } as never), "fathom.StepLR: unknown option 'step_size' in options (known: stepSize, gamma)"],
-    [() => new S.MultiStepLR(o(), { milestones: [3, 2] }), 'fathom.MultiStepLR: milestones[1] must be greater than milestones[0] = 3 (increasing), got 2'],
-    [() => new S.MultiStepLR(o(), { milestones: 3 } as never), 'fathom.MultiStepLR: milestones must be an array of increasing integers >= 0, got 3'],
+    [() => new S.MultiStepLR(o(), { milestones: [3, -2] }), 'fathom.MultiStepLR: milestones[1] must be an integer >= 0, got -2'],
+    [() => new S.MultiStepLR(o(), { milestones: 3 } as never), 'fathom.MultiStepLR: milestones must be an array of integers >= 0, got 3'],
     [() => new S.ExponentialLR(o(), {} as never), 'fathom.ExponentialLR: gamma must be a finite number >= 0, got undefined'],
     [() => new S.LinearLR(o(), { startFactor: 0 }), 'fathom.LinearLR: startFactor must be a finite number in (0, 1], got 0'],
     [() => new S.LinearLR(o(), { endFactor: 1.5 }), 'fathom.LinearLR: endFactor must be a finite number in [0, 1], got 1.5'],

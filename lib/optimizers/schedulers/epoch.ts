@@ -37,7 +37,7 @@ export class StepLR extends LRScheduler {
 }
 
 export interface MultiStepLROptions {
-  /** Epochs at which lr is multiplied by gamma: integers >= 0, increasing. Required. */
+  /** Epochs at which lr is multiplied by gamma: integers >= 0, in any order, a repeated one applying gamma each time. Required. */
   milestones: number[];
   /** Multiplicative decay, a finite number >= 0. Default 0.1. */
   gamma?: number;
@@ -47,22 +47,24 @@ export interface MultiStepLROptions {
 export class MultiStepLR extends LRScheduler {
   readonly milestones: readonly number[];
   readonly gamma: number;
-  /** @throws when milestones is not an increasing array of integers >= 0, or on a bad gamma. */
+  /**
+   * Milestones in any order, a repeated one counting as often as it appears
+   * (PyTorch keeps them in a Counter: [2, 2] multiplies by gamma² at epoch 2).
+   * @throws when milestones is not an array of integers >= 0, or on a bad gamma.
+   */
   constructor(optimizer: OptimizerLike, options: MultiStepLROptions) {
     super('MultiStepLR', optimizer);
     const o = checkOptions('MultiStepLR', options, ['milestones', 'gamma']);
-    if (!Array.isArray(o.milestones)) fail('MultiStepLR', 'milestones', 'an array of increasing integers >= 0', o.milestones);
-    o.milestones.forEach((m, i) => {
-      int('MultiStepLR', `milestones[${i}]`, m, 0);
-      if (i > 0 && m <= o.milestones![i - 1]) fail('MultiStepLR', `milestones[${i}]`, `greater than milestones[${i - 1}] = ${o.milestones![i - 1]} (increasing)`, m);
-    });
-    this.milestones = Object.freeze([...o.milestones]);
+    if (!Array.isArray(o.milestones)) fail('MultiStepLR', 'milestones', 'an array of integers >= 0', o.milestones);
+    o.milestones.forEach((m, i) => int('MultiStepLR', `milestones[${i}]`, m, 0));
+    this.milestones = Object.freeze([...o.milestones].sort((a, b) => a - b));
     this.gamma = num('MultiStepLR', 'gamma', o.gamma ?? 0.1, 0);
     this.initialStep();
   }
   protected computeLr(groups: ParamGroupLike[]): number[] {
-    if (!this.milestones.includes(this.lastEpochValue)) return groups.map((g) => g.lr);
-    return groups.map((g) => g.lr * this.gamma);
+    const times = this.milestones.filter((m) => m === this.lastEpochValue).length;
+    if (times === 0) return groups.map((g) => g.lr);
+    return groups.map((g) => g.lr * this.gamma ** times);
   }
   protected override closedFormLr(): number[] {
     return this.baseLrsValue.map((b) => b * this.gamma ** countAtMost(this.milestones, this.lastEpochValue));
