@@ -116,7 +116,7 @@ function trueLabels(op: string, y: Tensor, n: number, classes: number | undefine
   for (let i = 0; i < n; i++) {
     const v = y.data[i];
     if (!Number.isInteger(v) || v < 0 || (classes !== undefined && v >= classes)) {
-      throw new Error(`fathom.metrics.${op}: target ${i} is ${v}; class labels must be integers in [0, ${classes === undefined ? 'C' : classes - 1}]`);
+      throw new Error(`fathom.metrics.${op}: y[${i}] is ${v}; class labels must be integers in [0, ${classes === undefined ? 'C' : `${classes - 1}] (the predictions have ${classes} classes)`}${classes === undefined ? ']' : ''}`);
     }
   }
   return y.data;

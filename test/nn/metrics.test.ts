@@ -87,7 +87,7 @@ describe('classification metrics (scikit-learn definitions)', () => {
   });
 
   it('names bad input', () => {
-    expect(() => metrics.f1(scores([0], 3), ints([3]))).toThrow(/fathom.metrics.f1: target 0 is 3; class labels must be integers in \[0, 2\]/);
+    expect(() => metrics.f1(scores([0], 3), ints([3]))).toThrow(/fathom.metrics.f1: y\[0\] is 3; class labels must be integers in \[0, 2\] \(the predictions have 3 classes\)/);
     expect(() => metrics.precision(scores([0], 3), ints([0]), { average: 'micro' as never })).toThrow(/options.average must be 'macro' or 'binary', got "micro"/);
     expect(() => metrics.precision(scores([0], 3), ints([0]), { average: 'binary' })).toThrow(/average 'binary' needs 2 classes, got 3/);
     expect(() => metrics.topKAccuracy(scores([0], 3), ints([0]), 0)).toThrow(/fathom.metrics.topKAccuracy: k must be an integer >= 1, got 0/);
