@@ -164,7 +164,7 @@ export const CARS_FEATURES = ['Cylinders', 'Displacement', 'Horsepower', 'Weight
  * x: (N, 6) float32, y: (N, 1) float32 miles per gallon (not standardised).
  * @throws for a bad option, or when vega-datasets is not installed (with the npm install line).
  */
-export async function cars(opts?: TabularOptions): Promise<TabularData> {
+export async function cars(opts?: TabularOptions): Promise<TabularData & { dropped: number }> {
   const o = tabularOptions('cars', opts);
   // The package exports only its entry point; the JSON files sit in data/ beside build/.
   const entry = resolveOptional('data.cars', 'vega-datasets', CARS_WHAT, ['vega-datasets']);

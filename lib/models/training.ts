@@ -33,8 +33,9 @@ const OPTIMIZERS = { adam: Adam, adamw: AdamW, sgd: SGD, rmsprop: RMSprop, adagr
 export type OptimizerName = keyof typeof OPTIMIZERS;
 
 function closest(name: unknown, known: readonly string[]): string {
-  if (typeof name !== 'string') return '';
-  const near = known.includes(name.toLowerCase()) ? name.toLowerCase() : closestName(name, known);
+  if (typeof name !== 'string' || name === '') return '';
+  const plain = name.toLowerCase().replace(/[_-]/g, ''); // 'Adam', 'adam_w'
+  const near = known.includes(plain) ? plain : closestName(name, known);
   return near ? ` (did you mean '${near}'?)` : '';
 }
 
@@ -597,7 +598,10 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         sink?.batch(epoch, b + 1, batches, lossSum / end);
         const go = await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
         await tick();
-        if (go === false) context.stopTraining = true;
+        if (go === false) {
+          context.stopTraining = true;
+          context.stopReason ??= `a callback's onBatchEnd returned false at epoch ${epoch + 1}, batch ${b + 1}`;
+        }
         if (context.stopTraining) break;
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -632,7 +636,10 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         (h[k] ??= []).push(v);
       }
       sink?.epoch(epoch, epochs, logs as Record<string, number>, seconds, seen);
-      if (go === false) context.stopTraining = true;
+      if (go === false) {
+        context.stopTraining = true;
+        context.stopReason ??= `a callback's onEpochEnd returned false at epoch ${epoch + 1}`;
+      }
     }
   }
 }

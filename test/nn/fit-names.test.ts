@@ -71,3 +71,20 @@ describe('fit: accuracy of margin losses', () => {
     expect(r.loss).toBeCloseTo(losses.hinge(m.forward(x), y).item(), 6);
   });
 });
+
+describe('fit: why training stopped', () => {
+  it("a hook returning false is named in history.stopReason", async () => {
+    const m = new nn.Linear(2, 1);
+    const h = await m.fit(randn([8, 2]), randn([8, 1]), { loss: 'mse', epochs: 9, batchSize: 4, ...quiet, callbacks: { onEpochEnd: (e: number) => e < 2 } });
+    expect(h.epochs).toEqual([0, 1, 2]);
+    expect(h.stopReason).toBe("a callback's onEpochEnd returned false at epoch 3");
+    const b = await m.fit(randn([8, 2]), randn([8, 1]), { epochs: 9, batchSize: 4, ...quiet, callbacks: { onBatchEnd: (i: number) => i < 1 } });
+    expect(b.stopReason).toBe("a callback's onBatchEnd returned false at epoch 1, batch 2");
+  });
+
+  it("did-you-mean ignores case, '_' and '-' ('adam_w' → 'adamw')", async () => {
+    const m = new nn.Linear(2, 1);
+    await expect(m.fit(randn([4, 2]), randn([4, 1]), { loss: 'mse', optimizer: 'adam_w' as never, ...quiet })).rejects.toThrow(/got "adam_w" \(did you mean 'adamw'\?\)/);
+    await expect(m.fit(randn([4, 2]), randn([4, 1]), { loss: 'mse', optimizer: '' as never, ...quiet })).rejects.toThrow(/got ""$/);
+  });
+});
