@@ -97,13 +97,16 @@ export async function save(model: Module, path: FilePath, options?: SaveOptions)
   }
   const tensors: Record<string, SafeTensor> = Object.create(null);
   const seen = new Map<Tensor, string>();
-  for (const [name, t] of model.namedParameters()) {
+  // Parameters and buffers (BatchNorm's running statistics; int32 ones as I32), in stateDict() order.
+  for (const [name, t] of model.namedState()) {
     const first = seen.get(t);
     if (first !== undefined) {
       throw new Error(`fathom.save: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
     }
     seen.set(t, name);
-    tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
+    tensors[name] = t.dtype === 'int32'
+      ? { dtype: 'I32', shape: [...t.shape], data: t.data as Int32Array }
+      : { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
   }
   const metadata: Record<string, string> = { format: FORMAT, 'fathom.architecture': JSON.stringify(model.config()) };
   // The loss a model was fitted with (Keras saves its compile config too); not for a loss function.
@@ -170,13 +173,13 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   } catch (e) {
     throw new Error(`${where}: cannot rebuild the architecture: ${(e as Error).message}`, { cause: e });
   }
-  const built: ParameterShapes = model.namedParameters().map(([n, t]) => [n, [...t.shape]]);
+  const built: ParameterShapes = model.namedState().map(([n, t]) => t.dtype === 'int32' ? [n, [...t.shape], 'I32'] : [n, [...t.shape]]);
   const expected = plan.expected ?? null;
   if (expected === null) {
     // A custom type registered without a shape function: its shapes are only known now.
     checkTensors({ tensors: modelTensors(file.tensors, plan.optimizer != null) }, built, where);
     if (plan.optimizer) {
-      const shapes = new Map(built);
+      const shapes = shapeMap(built);
       for (const n of plan.optimizer.paramNames) {
         if (!shapes.has(n)) throw new Error(`${where}: the optimizer metadata names parameter ${names5([n])}, which the model lacks`);
       }
@@ -233,7 +236,7 @@ function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | nu
   if (!Array.isArray(m.paramGroups)) bad('paramGroups must be an array');
   if (!isObj(m.state)) bad('state must be an object');
   if (!Array.isArray(m.paramNames) || m.paramNames.some((n) => typeof n !== 'string')) bad('paramNames must be an array of strings');
-  const shapes = expected && new Map(expected);
+  const shapes = expected && shapeMap(expected);
   if (shapes) {
     for (const n of m.paramNames) if (!shapes.has(n)) bad(`names parameter ${names5([n])}, which the architecture lacks`);
   }
@@ -307,7 +310,7 @@ export async function loadOptimizerState(path: FilePath, optimizer: Optimizer): 
   const where = `fathom.loadOptimizerState: ${p}`;
   const { file, plan } = await readCheckpoint(p, where, 'fathom.loadOptimizerState');
   if (!plan.optimizer) throw new Error(`${where}: the file holds no optimizer state (save it with save(model, path, { optimizer }))`);
-  const shapes = new Map(plan.expected ?? []);
+  const shapes = shapeMap(plan.expected ?? []);
   applyOptimizer(optimizer, plan.optimizer, file, (n) => shapes.get(n) ?? file.tensors[n]?.shape, where);
 }
 
@@ -328,7 +331,11 @@ export async function loadCheckpoint(path: FilePath): Promise<{ model: Module; o
   if (!m) throw new Error(`${where}: the file holds no optimizer state (it was saved without { optimizer }); load the model with load(path)`);
   const model = buildModel(file, plan, where);
   const byName = new Map(model.namedParameters());
-  const params = m.paramNames.map((n) => byName.get(n)!);
+  const params = m.paramNames.map((n) => {
+    const p = byName.get(n);
+    if (!p) throw new Error(`${where}: the optimizer metadata names ${names5([n])}, which is not a parameter of the model (a buffer?)`);
+    return p;
+  });
   let optimizer: Optimizer;
   try {
     const groups = m.paramGroups.map((g, gi) => {
@@ -388,23 +395,28 @@ function names5(names: string[]): string {
   return names.length > 5 ? `${shown.join(', ')} and ${names.length - 5} more` : shown.join(', ');
 }
 
-/** The file must hold exactly the architecture's parameters, F32, with the same shapes. */
+/** The file must hold exactly the architecture's parameters and buffers, with the same dtypes (F32 unless said) and shapes. */
 function checkTensors(file: { tensors: Record<string, { dtype: string; shape: number[] }> }, expected: ParameterShapes, where: string): void {
   const names = new Set(expected.map(([n]) => n));
   const extra = Object.keys(file.tensors).filter((n) => !names.has(n));
   if (extra.length) throw new Error(`${where}: tensors not in the architecture: ${names5(extra)}`);
-  for (const [name, shape] of expected) {
+  for (const [name, shape, dtype = 'F32'] of expected) {
     const t = file.tensors[name];
     if (!t) throw new Error(`${where}: the architecture needs tensor '${name}' ${fmt(shape)}, which the file lacks`);
-    if (t.dtype !== 'F32') throw new Error(`${where}: tensor '${name}' must be F32, got ${t.dtype}`);
+    if (t.dtype !== dtype) throw new Error(`${where}: tensor '${name}' must be ${dtype}, got ${t.dtype}`);
     if (!sameShape(t.shape, shape)) {
       throw new Error(`${where}: tensor '${name}' has shape ${fmt(t.shape)}, the architecture needs ${fmt(shape)}`);
     }
   }
 }
 
-function sameParameters(a: ParameterShapes, b: ParameterShapes): boolean {
-  return a.length === b.length && a.every(([n, s], i) => n === b[i]![0] && sameShape(s, b[i]![1]));
+/** Name → shape of a ParameterShapes list. */
+function shapeMap(p: ParameterShapes): Map<string, number[]> {
+  return new Map(p.map(([n, s]) => [n, s]));
 }
 
-const list = (p: ParameterShapes): string => `[${p.map(([n, s]) => `${n} ${fmt(s)}`).join(', ')}]`;
+function sameParameters(a: ParameterShapes, b: ParameterShapes): boolean {
+  return a.length === b.length && a.every(([n, s, d = 'F32'], i) => n === b[i]![0] && sameShape(s, b[i]![1]) && d === (b[i]![2] ?? 'F32'));
+}
+
+const list = (p: ParameterShapes): string => `[${p.map(([n, s, d]) => `${n} ${fmt(s)}${d && d !== 'F32' ? ` ${d}` : ''}`).join(', ')}]`;

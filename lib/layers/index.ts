@@ -1,5 +1,5 @@
 /** The `nn` namespace: modules and layers. */
-export { Module, parameter, type ModuleConfig } from './module.js';
+export { Module, parameter, buffer, type ModuleConfig } from './module.js';
 export { Linear, initWeights, type Init, type LinearOptions, type Regularizer } from './linear.js';
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
 export { LeakyReLU, ELU, GELU, Softplus, SiLU, Maxout, type SoftplusOptions, type MaxoutOptions } from './activations.js';

@@ -58,6 +58,7 @@ export function parameter(t: Tensor): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`fathom.nn.parameter: expected a Tensor, got ${describe(t)}`);
   if (t.dtype !== 'float32') throw new Error(`fathom.nn.parameter: a parameter must be float32, got ${t.dtype} ${fmt(t.shape)}`);
   if (t.node) throw new Error(`fathom.nn.parameter: expected a leaf tensor, got the result of '${t.node.op}' (use .detach() or .clone())`);
+  if (bufferMarks.has(t)) throw new Error(`fathom.nn.parameter: the tensor ${fmt(t.shape)} is already a buffer; a tensor is a parameter or a buffer, not both`);
   t.requiresGrad = true;
   parameterMarks.add(t);
   return t;
@@ -72,6 +73,31 @@ function isParameter(t: Tensor): boolean {
   return parameterMarks.has(t);
 }
 
+/** Tensors made buffers: by registerBuffer or nn.buffer. */
+const bufferMarks = new WeakSet<Tensor>();
+
+/**
+ * Marks `t` as a buffer (PyTorch's register_buffer): state that is saved with
+ * the module (stateDict(), save()/load()) but is not a parameter, so it is not
+ * in parameters(), never trained and not touched by freeze()/unfreeze();
+ * e.g. BatchNorm's running_mean, running_var and num_batches_tracked.
+ * Assigned to a module's property, it is registered under that name. Returns `t`.
+ * @throws if `t` is not a float32 or int32 leaf Tensor, or is a parameter.
+ */
+export function buffer(t: Tensor): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`fathom.nn.buffer: expected a Tensor, got ${describe(t)}`);
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`fathom.nn.buffer: a buffer must be float32 or int32, got ${t.dtype} ${fmt(t.shape)}`);
+  if (t.node) throw new Error(`fathom.nn.buffer: expected a leaf tensor, got the result of '${t.node.op}' (use .detach() or .clone())`);
+  if (parameterMarks.has(t)) throw new Error(`fathom.nn.buffer: the tensor ${fmt(t.shape)} is already a parameter; a tensor is a parameter or a buffer, not both`);
+  if (t.requiresGrad) throw new Error(`fathom.nn.buffer: a buffer is not trained, but the tensor ${fmt(t.shape)} requires grad (pass t.detach())`);
+  bufferMarks.add(t);
+  return t;
+}
+
+function isBuffer(t: Tensor): boolean {
+  return bufferMarks.has(t);
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const p = Object.getPrototypeOf(v);
@@ -80,6 +106,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 interface OwnEntries {
   params: [string, Tensor][];
+  buffers: [string, Tensor][];
   children: [string, Module][];
 }
 
@@ -94,6 +121,7 @@ export const fixedStructure = new WeakSet<abstract new (...args: never[]) => Mod
 
 const PARAMS = Symbol('fathom.Module.params');
 const CHILDREN = Symbol('fathom.Module.children');
+const BUFFERS = Symbol('fathom.Module.buffers');
 
 /** Containers (arrays, plain objects) are searched this deep for modules and parameters. */
 const MAX_CONTAINER_DEPTH = 4;
@@ -107,6 +135,8 @@ export abstract class Module {
   readonly [PARAMS] = new Map<string, Tensor>();
   /** @internal */
   readonly [CHILDREN] = new Map<string, Module>();
+  /** @internal */
+  readonly [BUFFERS] = new Map<string, Tensor>();
 
   /** The module's computation. x is a Tensor; shapes are the subclass's contract. */
   abstract forward(x: Tensor): Tensor;
@@ -157,6 +187,20 @@ export abstract class Module {
     return t;
   }
 
+  /**
+   * Registers `t` as the buffer `name` (PyTorch's register_buffer): saved in
+   * stateDict() and by save(), loaded by loadStateDict() and load(), but not a
+   * parameter (not in parameters(), not trained, not frozen). float32 or int32.
+   * Also assigning nn.buffer(t) to a property of the same name is enough.
+   */
+  registerBuffer(name: string, t: Tensor): Tensor {
+    checkName('registerBuffer', name);
+    if (this[PARAMS].has(name) || this[CHILDREN].has(name)) throw new Error(`fathom.Module.registerBuffer: '${name}' is already a registered ${this[PARAMS].has(name) ? 'parameter' : 'module'}`);
+    buffer(t);
+    this[BUFFERS].set(name, t);
+    return t;
+  }
+
   /** Registers `m` as the child module `name`. */
   protected registerModule<M extends Module>(name: string, m: M): M {
     checkName('registerModule', name);
@@ -180,22 +224,44 @@ export abstract class Module {
     return out;
   }
 
+  /** Every buffer of this module and its children, in registration order (shared ones once). */
+  buffers(): Tensor[] {
+    return [...new Set(this.namedBuffers().map(([, t]) => t))];
+  }
+
+  /** [qualified name, buffer] pairs, e.g. ['1.running_mean', m]. */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    collect(this, prefix, out, new Set(), 'buffers');
+    return out;
+  }
+
+  /**
+   * [qualified name, tensor] of everything stateDict() holds, in PyTorch's
+   * state_dict order: each module's parameters, then its buffers, then its children's.
+   */
+  namedState(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    collect(this, prefix, out, new Set(), 'state');
+    return out;
+  }
+
   /** The direct child modules, by name (properties and registerModule, as for parameters). */
   modules(): [string, Module][] {
     return ownEntries(this).children.filter(([, m]) => m !== this);
   }
 
-  /** Name → tensor map of every parameter (shares storage with the module). */
+  /** Name → tensor map of every parameter and buffer (shares storage with the module). */
   stateDict(): Record<string, Tensor> {
     const d: Record<string, Tensor> = Object.create(null);
-    for (const [n, t] of this.namedParameters()) d[n] = t;
+    for (const [n, t] of this.namedState()) d[n] = t;
     return d;
   }
 
   /** Copies values from a state dict; names and shapes must match exactly. */
   loadStateDict(dict: Record<string, Tensor>): void {
     if (dict === null || typeof dict !== 'object') throw new Error(`fathom.loadStateDict: expected a name → Tensor object, got ${describe(dict)}`);
-    const mine = this.namedParameters();
+    const mine = this.namedState();
     const names = new Set(mine.map(([n]) => n));
     const extra = Object.keys(dict).filter((n) => !names.has(n));
     if (extra.length) throw new Error(`fathom.loadStateDict: unexpected parameters: ${extra.join(', ')}`);
@@ -211,7 +277,7 @@ export abstract class Module {
       checkStorage('loadStateDict', `'${n}'`, src);
       checkStorage('loadStateDict', `the module's parameter '${n}'`, t);
     }
-    for (const [n, t] of mine) (t.data as Float32Array).set(dict[n].data);
+    for (const [n, t] of mine) (t.data as Float32Array | Int32Array).set(dict[n].data as Float32Array | Int32Array);
   }
 
   /** Training mode on (or off); applies to children. Returns this. */
@@ -371,6 +437,7 @@ function repr(m: Module, indent: string): string {
 /** Whether `v` is one of the values registered explicitly on `m` (small maps: a scan beats a Set). */
 function isExplicit(m: Module, v: unknown): boolean {
   for (const t of m[PARAMS].values()) if (t === v) return true;
+  for (const t of m[BUFFERS].values()) if (t === v) return true;
   for (const c of m[CHILDREN].values()) if (c === v) return true;
   return false;
 }
@@ -383,9 +450,11 @@ function isExplicit(m: Module, v: unknown): boolean {
 function ownEntries(m: Module, withParams = true): OwnEntries {
   const self = m as unknown as Record<string, unknown>;
   const params: [string, Tensor][] = [];
+  const buffers: [string, Tensor][] = [];
   const children: [string, Module][] = [];
   const ownParams = m[PARAMS];
   const ownChildren = m[CHILDREN];
+  const ownBuffers = m[BUFFERS];
   // An explicit name that is also a property: the property's current value wins (reassignment).
   if (withParams) for (const [n, t] of ownParams) {
     const v = self[n];
@@ -396,19 +465,27 @@ function ownEntries(m: Module, withParams = true): OwnEntries {
     }
     if (cur) params.push([n, cur]);
   }
+  if (withParams) for (const [n, t] of ownBuffers) {
+    const v = self[n];
+    const cur = v !== t && Object.hasOwn(self, n) && (v instanceof Tensor || v === null) ? v : t;
+    if (cur && cur !== t && !isBuffer(cur)) {
+      throw new Error(`fathom.${m.constructor.name}: property '${n}' is a registered buffer; assign nn.buffer(tensor) (or null), not a plain tensor`);
+    }
+    if (cur) buffers.push([n, cur]);
+  }
   for (const [n, c] of ownChildren) {
     const v = self[n];
     const cur = v !== c && Object.hasOwn(self, n) && (v instanceof Module || v === null) ? v : c;
     if (cur) children.push([n, cur]);
   }
-  if (fixedStructure.has(m.constructor as abstract new () => Module)) return { params, children };
-  const hasExplicit = ownParams.size > 0 || ownChildren.size > 0;
+  if (fixedStructure.has(m.constructor as abstract new () => Module)) return { params, buffers, children };
+  const hasExplicit = ownParams.size > 0 || ownChildren.size > 0 || ownBuffers.size > 0;
   let seen: Set<object> | null = null;
   // A module or parameter reached through a second property (`this.blocks = [this.fc1]`) keeps
   // its first name only, as PyTorch's named_parameters() does (explicit registrations come first).
   let found: Set<object> | null = null;
   const firstTime = (v: object): boolean => {
-    if (!found) found = new Set<object>([...params.map(([, t]) => t), ...children.map(([, c]) => c)]);
+    if (!found) found = new Set<object>([...params.map(([, t]) => t), ...buffers.map(([, t]) => t), ...children.map(([, c]) => c)]);
     if (found.has(v)) return false;
     found.add(v);
     return true;
@@ -419,6 +496,7 @@ function ownEntries(m: Module, withParams = true): OwnEntries {
       if ((!hasExplicit || !isExplicit(m, v)) && firstTime(v)) children.push([path(), v]);
     } else if (v instanceof Tensor) {
       if (withParams && isParameter(v) && (!hasExplicit || !isExplicit(m, v)) && firstTime(v)) params.push([path(), v]);
+      else if (withParams && isBuffer(v) && (!hasExplicit || !isExplicit(m, v)) && firstTime(v)) buffers.push([path(), v]);
     } else if (depth < MAX_CONTAINER_DEPTH && (Array.isArray(v) || isPlainObject(v))) {
       // An array whose first element is a primitive (a log of numbers, a shape) holds no
       // modules: not scanned, so a 10^6-entry history costs nothing in every predict().
@@ -436,18 +514,19 @@ function ownEntries(m: Module, withParams = true): OwnEntries {
     }
   };
   for (const key in self) {
-    if (!Object.hasOwn(self, key) || (hasExplicit && (ownParams.has(key) || ownChildren.has(key)))) continue;
+    if (!Object.hasOwn(self, key) || (hasExplicit && (ownParams.has(key) || ownChildren.has(key) || ownBuffers.has(key)))) continue;
     const v = self[key];
     if (typeof v === 'object' && v !== null) visit(() => key, v, 0);
   }
-  return { params, children };
+  return { params, buffers, children };
 }
 
-function collect(m: Module, prefix: string, out: [string, Tensor][], ancestors: Set<Module>): void {
+function collect(m: Module, prefix: string, out: [string, Tensor][], ancestors: Set<Module>, what: 'params' | 'buffers' | 'state' = 'params'): void {
   ancestors.add(m);
-  const { params, children } = ownEntries(m);
-  for (const [n, t] of params) out.push([prefix + n, t]);
-  for (const [n, c] of children) if (!ancestors.has(c)) collect(c, `${prefix}${n}.`, out, ancestors);
+  const { params, buffers, children } = ownEntries(m);
+  if (what !== 'buffers') for (const [n, t] of params) out.push([prefix + n, t]);
+  if (what !== 'params') for (const [n, t] of buffers) out.push([prefix + n, t]);
+  for (const [n, c] of children) if (!ancestors.has(c)) collect(c, `${prefix}${n}.`, out, ancestors, what);
   ancestors.delete(m);
 }
 

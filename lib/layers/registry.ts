@@ -19,8 +19,12 @@ import { Perceptron } from './perceptron.js';
 import { Dropout, GaussianNoise } from './noise.js';
 
 type Factory = (c: ModuleConfig) => Module;
-/** [name, shape] of each of a module's parameters, in namedParameters() order; null if unknown. */
-export type ParameterShapes = [string, number[]][];
+/**
+ * [name, shape] of each of a module's parameters and buffers, in stateDict()
+ * (namedState()) order; a third entry 'I32' marks an int32 buffer
+ * (num_batches_tracked), F32 otherwise; null if unknown.
+ */
+export type ParameterShapes = [string, number[], ('F32' | 'I32')?][];
 type ShapeFn = (c: ModuleConfig) => ParameterShapes | null;
 
 const factories = new Map<string, Factory>([
@@ -156,8 +160,8 @@ function checkKeys(c: ModuleConfig): void {
 
 /**
  * Makes a custom module type loadable by name. `shapes`, if given, returns
- * the [name, shape] list of the parameters `factory(config)` would create
- * (in namedParameters() order) without creating them; with it, load()
+ * the [name, shape] list of the parameters and buffers `factory(config)` would create
+ * (in namedState() order; [name, shape, 'I32'] for an int32 buffer) without creating them; with it, load()
  * checks a file's tensors against the architecture before building
  * anything. Without it, load() must build the module to learn its shapes.
  */
@@ -194,8 +198,8 @@ export function fromConfig(c: ModuleConfig): Module {
 }
 
 /**
- * The parameters `fromConfig(c)` would create, as [qualified name, shape]
- * pairs in namedParameters() order, computed from the config alone (nothing
+ * The parameters and buffers `fromConfig(c)` would create, as [qualified name, shape]
+ * (+ 'I32' for an int32 buffer) entries in namedState() order, computed from the config alone (nothing
  * is allocated). Returns null when some type in the tree was registered
  * without a shape function. Throws what fromConfig would throw for a
  * malformed config (unknown type, bad sizes).

@@ -99,9 +99,9 @@ function int(op: string, name: string, v: unknown): number {
   return v;
 }
 
-/** A copy of every parameter's values, by position in namedParameters(). */
-function snapshot(model: Module): Float32Array[] {
-  return model.namedParameters().map(([, t]) => (t.data as Float32Array).slice());
+/** A copy of every parameter's and buffer's values (BatchNorm's running statistics too), by position in namedState(). */
+function snapshot(model: Module): (Float32Array | Int32Array)[] {
+  return model.namedState().map(([, t]) => (t.data as Float32Array | Int32Array).slice());
 }
 
 export interface EarlyStoppingOptions {
@@ -154,7 +154,7 @@ export class EarlyStopping extends Callback {
   best: number | undefined = undefined;
   /** The epoch of `best` (0-based). */
   bestEpoch = 0;
-  private bestWeights: Float32Array[] | null = null;
+  private bestWeights: (Float32Array | Int32Array)[] | null = null;
   private warned = { done: false };
 
   constructor(options: EarlyStoppingOptions = {}) {
@@ -213,11 +213,11 @@ export class EarlyStopping extends Callback {
 
   onTrainEnd(): void {
     if (!this.restoreBestWeights || this.bestWeights === null) return;
-    const params = this.model!.namedParameters();
+    const params = this.model!.namedState();
     if (params.length !== this.bestWeights.length || params.some(([, t], i) => t.size !== this.bestWeights![i].length)) {
       throw new Error('fathom.callbacks.EarlyStopping: the model\'s parameters changed shape during training; cannot restore the best weights');
     }
-    params.forEach(([, t], i) => (t.data as Float32Array).set(this.bestWeights![i]));
+    params.forEach(([, t], i) => (t.data as Float32Array | Int32Array).set(this.bestWeights![i] as Float32Array & Int32Array));
   }
 }
 
