@@ -20,6 +20,8 @@ export {
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
 export { dropout } from './ops/index.js';
+// normalisation (issue #10, norm)
+export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';

@@ -243,4 +243,42 @@ export const gradients: Record<string, GradRule> = {
     backend().mseBackward(a.f32(), b.f32(), dy.item(), da.f32());
     return [da, b.requiresGrad ? negate(da) : null];
   },
+
+  // ---- normalisation (issue #10, norm) ----
+  // inputs [x, weight?, bias?]; training: through the batch statistics, eval: the affine map
+  batchNorm: (node, _y, dy) => {
+    const { n, c, s, mean, variance, eps, training, hasWeight, hasBias } = node.saved as {
+      n: number; c: number; s: number; mean: Float32Array; variance: Float32Array; eps: number; training: boolean; hasWeight: boolean; hasBias: boolean;
+    };
+    const [x] = node.inputs;
+    const w = hasWeight ? node.inputs[1] : null;
+    const b = hasBias ? node.inputs[hasWeight ? 2 : 1] : null;
+    const dx = x.requiresGrad ? empty(x.shape) : null;
+    const dw = w?.requiresGrad ? empty(w.shape) : null;
+    const db = b?.requiresGrad ? empty(b.shape) : null;
+    backend().batchNormBackward(n, c, s, x.f32(), dy.f32(), mean, variance, eps, w ? w.f32() : null, training,
+      dx ? dx.f32() : null, dw ? dw.f32() : null, db ? db.f32() : null);
+    const out: (Tensor | null)[] = [dx];
+    if (w) out.push(dw);
+    if (b) out.push(db);
+    return out;
+  },
+  layerNorm: (node, _y, dy) => {
+    const { r, d, mean, rstd, hasWeight, hasBias } = node.saved as {
+      r: number; d: number; mean: Float32Array; rstd: Float32Array; hasWeight: boolean; hasBias: boolean;
+    };
+    const [x] = node.inputs;
+    const w = hasWeight ? node.inputs[1] : null;
+    const b = hasBias ? node.inputs[hasWeight ? 2 : 1] : null;
+    const dx = x.requiresGrad ? empty(x.shape) : null;
+    const dw = w?.requiresGrad ? empty(w.shape) : null;
+    const db = b?.requiresGrad ? empty(b.shape) : null;
+    backend().layerNormBackward(r, d, x.f32(), dy.f32(), mean, rstd, w ? w.f32() : null,
+      dx ? dx.f32() : null, dw ? dw.f32() : null, db ? db.f32() : null);
+    const out: (Tensor | null)[] = [dx];
+    if (w) out.push(dw);
+    if (b) out.push(db);
+    return out;
+  },
+  // ---- end normalisation ----
 };

@@ -195,4 +195,44 @@ export interface Backend {
    * and y[i] = x[i] * mask[i]. x, y, mask of one length; y may be x, mask overlaps neither.
    */
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
+
+  // ---- normalisation (issue #10, norm) ----
+  /**
+   * Per-channel statistics of x viewed as [n, c, s] (s: the product of the
+   * spatial dims, 1 for [N, C]): mean[ch] and the biased variance varOut[ch]
+   * over the channel's n·s values (double, two passes). n·s >= 1 when c > 0.
+   */
+  batchNormStats(n: number, c: number, s: number, x: Float32Array, mean: Float32Array, varOut: Float32Array): void;
+  /**
+   * y = (x - mean[ch]) / sqrt(var[ch] + eps) · weight[ch] + bias[ch] over x [n, c, s]
+   * (weight 1, bias 0 when null); eps > 0; y may be x.
+   */
+  batchNormForward(
+    n: number, c: number, s: number, x: Float32Array, mean: Float32Array, variance: Float32Array, eps: number,
+    weight: Float32Array | null, bias: Float32Array | null, y: Float32Array,
+  ): void;
+  /**
+   * Gradients of batchNormForward with respect to x (training: mean and variance
+   * are the batch's own statistics and depend on x; eval: constants), weight
+   * (Σ dy·xhat) and bias (Σ dy), each written when non-null.
+   */
+  batchNormBackward(
+    n: number, c: number, s: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
+    eps: number, weight: Float32Array | null, training: boolean,
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
+  ): void;
+  /**
+   * Layer norm over rows of d: y = (x - mean) · rstd · weight[j] + bias[j], with
+   * the row's mean and rstd = 1 / sqrt(biased var + eps) written to mean, rstd (r values).
+   */
+  layerNormForward(
+    r: number, d: number, x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, eps: number,
+    y: Float32Array, mean: Float32Array, rstd: Float32Array,
+  ): void;
+  /** Gradients of layerNormForward (from the saved mean and rstd), each written when non-null. */
+  layerNormBackward(
+    r: number, d: number, x: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array,
+    weight: Float32Array | null, dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
+  ): void;
+  // ---- end normalisation ----
 }

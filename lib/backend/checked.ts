@@ -187,6 +187,35 @@ function apart(op: string, outName: string, out: View, inName: string, x: View |
   fail(op, `${outName} overlaps ${inName} (same buffer, bytes ${lo}..${hi}); ${rule}`);
 }
 
+// ---- normalisation (issue #10, norm) ----
+/**
+ * x viewed as [n, c, s]: the sizes and n·c·s; `perChannel` (the batch statistics
+ * divide by n·s) refuses n·s = 0 when c > 0.
+ */
+function channels(op: string, n: unknown, c: unknown, s: unknown, perChannel: boolean): { ncs: number } {
+  const ns = product(op, 'n * s', size(op, 'n', n), size(op, 's', s));
+  const ncs = product(op, 'n * c * s', ns, size(op, 'c', c));
+  if (perChannel && (c as number) > 0 && ns === 0) fail(op, `the batch statistics need n * s >= 1 value per channel, got n = ${n}, s = ${s}`);
+  return { ncs };
+}
+
+/** Rows of d for layer norm: d >= 1 when r > 0; returns r·d. */
+function normRows(op: string, r: unknown, d: unknown): number {
+  const rd = product(op, 'r * d', size(op, 'r', r), size(op, 'd', d));
+  if ((r as number) > 0 && d === 0) fail(op, 'd must be >= 1 when r > 0, got 0');
+  return rd;
+}
+
+/** Every output apart from every input and from the other outputs (null entries skipped). */
+function disjoint(op: string, outs: [string, View | null][], ins: [string, View | null][]): void {
+  for (const [i, [on, ov]] of outs.entries()) {
+    if (!ov) continue;
+    for (const [inName, iv] of ins) apart(op, on, ov, inName, iv);
+    for (const [pn, pv] of outs.slice(i + 1)) apart(op, on, ov, pn, pv);
+  }
+}
+// ---- end normalisation ----
+
 /** Rows of an (n x d) matrix: both sizes and their product. */
 function rows(op: string, n: unknown, d: unknown): number {
   return product(op, 'n * d', size(op, 'n', n), size(op, 'd', d));
@@ -652,6 +681,94 @@ export function checked(inner: Backend): Backend {
       apart(o, 'mask', mask, 'y', y);
       k.dropout(x, y, mask, seed, offset, p, scale);
     },
+
+    // ---- normalisation (issue #10, norm) ----
+    batchNormStats(n, c, sp, x, mean, varOut) {
+      const o = 'batchNormStats';
+      args(o, arguments, 6);
+      const { ncs } = channels(o, n, c, sp, true);
+      f32(o, 'x', x, ncs);
+      f32(o, 'mean', mean, c);
+      f32(o, 'varOut', varOut, c);
+      disjoint(o, [['mean', mean], ['varOut', varOut]], [['x', x]]);
+      if (c === 0) return;
+      k.batchNormStats(n, c, sp, x, mean, varOut);
+    },
+
+    batchNormForward(n, c, sp, x, mean, variance, eps, weight, bias, y) {
+      const o = 'batchNormForward';
+      args(o, arguments, 10);
+      const { ncs } = channels(o, n, c, sp, false);
+      f32(o, 'x', x, ncs);
+      f32(o, 'mean', mean, c);
+      f32(o, 'variance', variance, c);
+      num32(o, 'eps', eps, { min: 0, minOpen: true });
+      if (weight !== null) f32(o, 'weight', weight, c);
+      if (bias !== null) f32(o, 'bias', bias, c);
+      f32(o, 'y', y, ncs);
+      apart(o, 'y', y, 'x', x, true);
+      disjoint(o, [['y', y]], [['mean', mean], ['variance', variance], ['weight', weight], ['bias', bias]]);
+      if (ncs === 0) return;
+      k.batchNormForward(n, c, sp, x, mean, variance, eps, weight, bias, y);
+    },
+
+    batchNormBackward(n, c, sp, x, dy, mean, variance, eps, weight, training, dx, dweight, dbias) {
+      const o = 'batchNormBackward';
+      args(o, arguments, 13);
+      bool(o, 'training', training);
+      const { ncs } = channels(o, n, c, sp, training);
+      f32(o, 'x', x, ncs);
+      f32(o, 'dy', dy, ncs);
+      f32(o, 'mean', mean, c);
+      f32(o, 'variance', variance, c);
+      num32(o, 'eps', eps, { min: 0, minOpen: true });
+      if (weight !== null) f32(o, 'weight', weight, c);
+      if (dx !== null) f32(o, 'dx', dx, ncs);
+      if (dweight !== null) f32(o, 'dweight', dweight, c);
+      if (dbias !== null) f32(o, 'dbias', dbias, c);
+      disjoint(o, [['dx', dx], ['dweight', dweight], ['dbias', dbias]],
+        [['x', x], ['dy', dy], ['mean', mean], ['variance', variance], ['weight', weight]]);
+      if (c === 0) return;
+      k.batchNormBackward(n, c, sp, x, dy, mean, variance, eps, weight, training, dx, dweight, dbias);
+    },
+
+    layerNormForward(r, d, x, weight, bias, eps, y, mean, rstd) {
+      const o = 'layerNormForward';
+      args(o, arguments, 9);
+      const rd = normRows(o, r, d);
+      f32(o, 'x', x, rd);
+      if (weight !== null) f32(o, 'weight', weight, d);
+      if (bias !== null) f32(o, 'bias', bias, d);
+      num32(o, 'eps', eps, { min: 0, minOpen: true });
+      f32(o, 'y', y, rd);
+      f32(o, 'mean', mean, r);
+      f32(o, 'rstd', rstd, r);
+      apart(o, 'y', y, 'x', x, true);
+      disjoint(o, [['y', y], ['mean', mean], ['rstd', rstd]], [['weight', weight], ['bias', bias]]);
+      apart(o, 'mean', mean, 'x', x);
+      apart(o, 'rstd', rstd, 'x', x);
+      if (r === 0) return;
+      k.layerNormForward(r, d, x, weight, bias, eps, y, mean, rstd);
+    },
+
+    layerNormBackward(r, d, x, dy, mean, rstd, weight, dx, dweight, dbias) {
+      const o = 'layerNormBackward';
+      args(o, arguments, 10);
+      const rd = normRows(o, r, d);
+      f32(o, 'x', x, rd);
+      f32(o, 'dy', dy, rd);
+      f32(o, 'mean', mean, r);
+      f32(o, 'rstd', rstd, r);
+      if (weight !== null) f32(o, 'weight', weight, d);
+      if (dx !== null) f32(o, 'dx', dx, rd);
+      if (dweight !== null) f32(o, 'dweight', dweight, d);
+      if (dbias !== null) f32(o, 'dbias', dbias, d);
+      disjoint(o, [['dx', dx], ['dweight', dweight], ['dbias', dbias]],
+        [['x', x], ['dy', dy], ['mean', mean], ['rstd', rstd], ['weight', weight]]);
+      if (d === 0) return;
+      k.layerNormBackward(r, d, x, dy, mean, rstd, weight, dx, dweight, dbias);
+    },
+    // ---- end normalisation ----
   };
   innerOf.set(b, inner);
   return b;

@@ -6,3 +6,5 @@ export * from './create.js';
 export * from './layer.js';
 export * from './maxout.js';
 export { dropout } from './dropout.js';
+// normalisation (issue #10, norm)
+export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './norm.js';

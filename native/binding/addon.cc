@@ -125,6 +125,12 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("optimStep", &Addon::OptimStep),
         InstanceMethod("dropout", &Addon::Dropout),
+        // normalisation (issue #10, norm)
+        InstanceMethod("batchNormStats", &Addon::BatchNormStats),
+        InstanceMethod("batchNormForward", &Addon::BatchNormForward),
+        InstanceMethod("batchNormBackward", &Addon::BatchNormBackward),
+        InstanceMethod("layerNormForward", &Addon::LayerNormForward),
+        InstanceMethod("layerNormBackward", &Addon::LayerNormBackward),
     });
   }
 
@@ -587,6 +593,147 @@ class Addon : public Napi::Addon<Addon> {
     ops::bias_act_bwd(r.n, r.d, y, dy, dz, dbias, act);
     return Undefined(info);
   }
+
+  // ---- normalisation (issue #10, norm) ----
+  // x viewed as [n, c, s]: sizes with n*c*s representable; `per_channel` (batch
+  // statistics divide by n*s) refuses n*s = 0 when c > 0.
+  struct Chan {
+    int64_t n, c, s, ns, ncs;
+  };
+  static Chan chan(const Args& a, bool per_channel) {
+    Chan r{a.dim(0, "n"), a.dim(1, "c"), a.dim(2, "s"), 0, 0};
+    const int64_t kMax = INT64_C(9007199254740991);
+    if (r.s != 0 && r.n > kMax / r.s) a.fail("n*s overflows");
+    r.ns = r.n * r.s;
+    if (r.c != 0 && r.ns > kMax / r.c) a.fail("n*c*s overflows");
+    r.ncs = r.ns * r.c;
+    if (per_channel && r.c > 0 && r.ns == 0) a.fail("the batch statistics need n*s >= 1 value per channel");
+    return r;
+  }
+  static float pos_eps(const Args& a, size_t i) {
+    const double e = a.finite32(i, "eps", 0);
+    if (!(e > 0)) a.fail("eps must be > 0, got " + Args::show(e));
+    return (float)e;
+  }
+  // batchNormStats(n, c, s, x, mean, varOut)
+  Napi::Value BatchNormStats(Info info) {
+    Args a(info, "batchNormStats", 6);
+    const Chan r = chan(a, true);
+    const float* x = a.f32(3, "x", r.ncs);
+    float* mean = a.f32(4, "mean", r.c);
+    float* var = a.f32(5, "varOut", r.c);
+    a.apart("mean", mean, 4 * r.c, "x", x, 4 * r.ncs);
+    a.apart("varOut", var, 4 * r.c, "x", x, 4 * r.ncs);
+    a.apart("varOut", var, 4 * r.c, "mean", mean, 4 * r.c);
+    if (r.c == 0) return Undefined(info);
+    ops::bn_stats(r.n, r.c, r.s, x, mean, var);
+    return Undefined(info);
+  }
+  // batchNormForward(n, c, s, x, mean, variance, eps, weight, bias, y)
+  Napi::Value BatchNormForward(Info info) {
+    Args a(info, "batchNormForward", 10);
+    const Chan r = chan(a, false);
+    const float* x = a.f32(3, "x", r.ncs);
+    const float* mean = a.f32(4, "mean", r.c);
+    const float* var = a.f32(5, "variance", r.c);
+    const float eps = pos_eps(a, 6);
+    const float* w = a.f32_or_null(7, "weight", r.c);
+    const float* b = a.f32_or_null(8, "bias", r.c);
+    float* y = a.f32(9, "y", r.ncs);
+    a.apart("y", y, 4 * r.ncs, "x", x, 4 * r.ncs, true);
+    a.apart("y", y, 4 * r.ncs, "mean", mean, 4 * r.c);
+    a.apart("y", y, 4 * r.ncs, "variance", var, 4 * r.c);
+    a.apart("y", y, 4 * r.ncs, "weight", w, 4 * r.c);
+    a.apart("y", y, 4 * r.ncs, "bias", b, 4 * r.c);
+    if (r.ncs == 0) return Undefined(info);
+    ops::bn_fwd(r.n, r.c, r.s, x, mean, var, eps, w, b, y);
+    return Undefined(info);
+  }
+  // batchNormBackward(n, c, s, x, dy, mean, variance, eps, weight, training, dx, dweight, dbias)
+  Napi::Value BatchNormBackward(Info info) {
+    Args a(info, "batchNormBackward", 13);
+    const bool training = a.flag(9, "training");
+    const Chan r = chan(a, training);
+    const float* x = a.f32(3, "x", r.ncs);
+    const float* dy = a.f32(4, "dy", r.ncs);
+    const float* mean = a.f32(5, "mean", r.c);
+    const float* var = a.f32(6, "variance", r.c);
+    const float eps = pos_eps(a, 7);
+    const float* w = a.f32_or_null(8, "weight", r.c);
+    float* dx = a.f32_or_null(10, "dx", r.ncs);
+    float* dw = a.f32_or_null(11, "dweight", r.c);
+    float* db = a.f32_or_null(12, "dbias", r.c);
+    const struct { const char* name; const void* p; int64_t bytes; } ins[] = {
+        {"x", x, 4 * r.ncs}, {"dy", dy, 4 * r.ncs}, {"mean", mean, 4 * r.c},
+        {"variance", var, 4 * r.c}, {"weight", w, 4 * r.c}};
+    const struct { const char* name; void* p; int64_t bytes; } outs[] = {
+        {"dx", dx, 4 * r.ncs}, {"dweight", dw, 4 * r.c}, {"dbias", db, 4 * r.c}};
+    for (size_t i = 0; i < 3; ++i) {
+      for (const auto& in : ins) a.apart(outs[i].name, outs[i].p, outs[i].bytes, in.name, in.p, in.bytes);
+      for (size_t j = i + 1; j < 3; ++j) a.apart(outs[i].name, outs[i].p, outs[i].bytes, outs[j].name, outs[j].p, outs[j].bytes);
+    }
+    if (r.c == 0) return Undefined(info);
+    ops::bn_bwd(r.n, r.c, r.s, x, dy, mean, var, eps, w, training, dx, dw, db);
+    return Undefined(info);
+  }
+  // Layer norm rows: d >= 1 when r > 0, r*d representable.
+  static Rows norm_rows(const Args& a) {
+    Rows r{a.dim(0, "r"), a.dim(1, "d")};
+    if (r.n > 0 && r.d == 0) a.fail("d must be >= 1 when r > 0, got 0");
+    if (r.d != 0 && r.n > INT64_C(9007199254740991) / r.d) a.fail("r*d overflows");
+    return r;
+  }
+  // layerNormForward(r, d, x, weight, bias, eps, y, mean, rstd)
+  Napi::Value LayerNormForward(Info info) {
+    Args a(info, "layerNormForward", 9);
+    const Rows r = norm_rows(a);
+    const int64_t rd = r.n * r.d;
+    const float* x = a.f32(2, "x", rd);
+    const float* w = a.f32_or_null(3, "weight", r.d);
+    const float* b = a.f32_or_null(4, "bias", r.d);
+    const float eps = pos_eps(a, 5);
+    float* y = a.f32(6, "y", rd);
+    float* mean = a.f32(7, "mean", r.n);
+    float* rstd = a.f32(8, "rstd", r.n);
+    a.apart("y", y, 4 * rd, "x", x, 4 * rd, true);
+    const struct { const char* name; const void* p; int64_t bytes; } ins[] = {{"weight", w, 4 * r.d}, {"bias", b, 4 * r.d}};
+    const struct { const char* name; void* p; int64_t bytes; } outs[] = {{"y", y, 4 * rd}, {"mean", mean, 4 * r.n}, {"rstd", rstd, 4 * r.n}};
+    for (size_t i = 0; i < 3; ++i) {
+      for (const auto& in : ins) a.apart(outs[i].name, outs[i].p, outs[i].bytes, in.name, in.p, in.bytes);
+      for (size_t j = i + 1; j < 3; ++j) a.apart(outs[i].name, outs[i].p, outs[i].bytes, outs[j].name, outs[j].p, outs[j].bytes);
+    }
+    a.apart("mean", mean, 4 * r.n, "x", x, 4 * rd);
+    a.apart("rstd", rstd, 4 * r.n, "x", x, 4 * rd);
+    if (r.n == 0) return Undefined(info);
+    ops::ln_fwd(r.n, r.d, x, w, b, eps, y, mean, rstd);
+    return Undefined(info);
+  }
+  // layerNormBackward(r, d, x, dy, mean, rstd, weight, dx, dweight, dbias)
+  Napi::Value LayerNormBackward(Info info) {
+    Args a(info, "layerNormBackward", 10);
+    const Rows r = norm_rows(a);
+    const int64_t rd = r.n * r.d;
+    const float* x = a.f32(2, "x", rd);
+    const float* dy = a.f32(3, "dy", rd);
+    const float* mean = a.f32(4, "mean", r.n);
+    const float* rstd = a.f32(5, "rstd", r.n);
+    const float* w = a.f32_or_null(6, "weight", r.d);
+    float* dx = a.f32_or_null(7, "dx", rd);
+    float* dw = a.f32_or_null(8, "dweight", r.d);
+    float* db = a.f32_or_null(9, "dbias", r.d);
+    const struct { const char* name; const void* p; int64_t bytes; } ins[] = {
+        {"x", x, 4 * rd}, {"dy", dy, 4 * rd}, {"mean", mean, 4 * r.n}, {"rstd", rstd, 4 * r.n}, {"weight", w, 4 * r.d}};
+    const struct { const char* name; void* p; int64_t bytes; } outs[] = {
+        {"dx", dx, 4 * rd}, {"dweight", dw, 4 * r.d}, {"dbias", db, 4 * r.d}};
+    for (size_t i = 0; i < 3; ++i) {
+      for (const auto& in : ins) a.apart(outs[i].name, outs[i].p, outs[i].bytes, in.name, in.p, in.bytes);
+      for (size_t j = i + 1; j < 3; ++j) a.apart(outs[i].name, outs[i].p, outs[i].bytes, outs[j].name, outs[j].p, outs[j].bytes);
+    }
+    if (r.d == 0) return Undefined(info);
+    ops::ln_bwd(r.n, r.d, x, dy, mean, rstd, w, dx, dw, db);
+    return Undefined(info);
+  }
+  // ---- end normalisation ----
 
   // sgdStep(w, g, v, lr, momentum, dampening, weightDecay, nesterov, first)
   Napi::Value SgdStep(Info info) {

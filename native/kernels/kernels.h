@@ -100,6 +100,38 @@ using MaxoutFn = void (*)(int64_t N, int64_t K, const float* x, float* y);
 // dx[n*K + k] = dy[n] at the winner of group n (recomputed from x), 0 elsewhere (written).
 using MaxoutBwdFn = void (*)(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 
+// ---- normalisation (issue #10, norm) ---------------------------------------
+// Batch norm views x as [N, C, S] (S: product of the spatial dims, 1 for [N, C]);
+// each channel's M = N*S values are x[(n*C + c)*S + s]; a call handles channels [c0, c1)
+// (the threaded entry splits C). Twin: lib/backend/ts/kernels/norm.ts (all channels).
+// mean[c] = sum x / M, var[c] = sum (x - mean)^2 / M (biased), double, two passes; M >= 1 when C > 0.
+using BnStatsFn = void (*)(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, float* mean, float* var);
+// y = x * scale[c] + shift[c], scale = w[c] / sqrt(var[c] + eps), shift = b[c] - mean[c] * scale
+// (float, computed in double; w = 1, b = 0 when null). y may be x.
+using BnFwdFn = void (*)(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* mean,
+                         const float* var, float eps, const float* w, const float* b, float* y);
+// invstd = 1 / sqrt(var + eps), xhat = (x - mean) * invstd; dbias[c] = sum dy,
+// dweight[c] = sum dy * xhat (double); training: dx = w*invstd*(dy - sum dy/M - xhat*sum(dy*xhat)/M),
+// eval: dx = w*invstd*dy; as dx = a*(dy - mean dy) + b*(x - mean) with per-channel float a, b
+// (eval: a*dy). Null outputs skipped.
+using BnBwdFn = void (*)(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* dy,
+                         const float* mean, const float* var, float eps, const float* w,
+                         bool training, float* dx, float* dweight, float* dbias);
+// Layer norm over R rows of D (D >= 1 when R > 0): mean[r], rstd[r] = 1/sqrt(biased var + eps)
+// in double; y = (x - mean) * rstd * w[j] + b[j] (w, b may be null).
+using LnFwdFn = void (*)(int64_t R, int64_t D, const float* x, const float* w, const float* b,
+                         float eps, float* y, float* mean, float* rstd);
+// dx rows: g = dy*w, xhat = (x - mean)*rstd, dx = rstd*(g - mean_j g - xhat*mean_j(g*xhat)),
+// as A*(g - mean_j g) + B*(x - mean) with per-row float A, B.
+// Rows [r0, r1) of dx only (threaded over rows); dx non-null.
+using LnBwdRowsFn = void (*)(int64_t R, int64_t D, const float* x, const float* dy,
+                             const float* mean, const float* rstd, const float* w, float* dx);
+// Columns [0, D) of dweight[j] = sum_r dy*xhat, dbias[j] = sum_r dy over R rows of stride ld
+// (double accumulators; the threaded entry hands each thread a column range). Null outputs skipped.
+using LnBwdColsFn = void (*)(int64_t R, int64_t D, int64_t ld, const float* x, const float* dy,
+                             const float* mean, const float* rstd, float* dweight, float* dbias);
+// ---- end normalisation ----
+
 // ---- fused layer epilogue -------------------------------------------------
 // In place over rows of D: y[n,d] = act(y[n,d] + bias[d]); bias may be null.
 // relu(z) = z < 0 ? 0 : z; sigmoid and tanh as the Unary ops.
@@ -231,6 +263,13 @@ struct KernelTable {
   MaxoutFn maxout;
   MaxoutBwdFn maxout_bwd;
   DropoutFn dropout;
+  // normalisation (issue #10, norm)
+  BnStatsFn bn_stats;
+  BnFwdFn bn_fwd;
+  BnBwdFn bn_bwd;
+  LnFwdFn ln_fwd;
+  LnBwdRowsFn ln_bwd_rows;
+  LnBwdColsFn ln_bwd_cols;
 };
 
 }  // namespace fathom

@@ -321,6 +321,79 @@ void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, co
   }
 }
 
+// ---- normalisation (issue #10, norm) ----------------------------------------------
+// Batch norm: whole channels per thread (each channel's statistics in one double
+// sum: the same bits on any thread count). Layer norm: whole rows for dx; column
+// ranges (multiples of 16) for dweight / dbias, each column summed over every row in order.
+namespace {
+int64_t chan_grain(int64_t N, int64_t S) {
+  const int64_t per = N * S;
+  return per > 0 && per < kRowWork ? kRowWork / per : 1;
+}
+}  // namespace
+
+void bn_stats(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x, float* mean,
+              float* var) {
+  split(C, chan_grain(N, S), 1, [&](int64_t b, int64_t e) { k.bn_stats(N, C, S, b, e, x, mean, var); });
+}
+
+void bn_fwd(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x,
+            const float* mean, const float* var, float eps, const float* w, const float* b, float* y) {
+  split(C, chan_grain(N, S), 1,
+        [&](int64_t c0, int64_t c1) { k.bn_fwd(N, C, S, c0, c1, x, mean, var, eps, w, b, y); });
+}
+
+void bn_bwd(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x, const float* dy,
+            const float* mean, const float* var, float eps, const float* w, bool training,
+            float* dx, float* dweight, float* dbias) {
+  split(C, chan_grain(N, S), 1, [&](int64_t c0, int64_t c1) {
+    k.bn_bwd(N, C, S, c0, c1, x, dy, mean, var, eps, w, training, dx, dweight, dbias);
+  });
+}
+
+void ln_fwd(const KernelTable& k, int64_t R, int64_t D, const float* x, const float* w,
+            const float* b, float eps, float* y, float* mean, float* rstd) {
+  split(R, row_grain(D), 1, [&](int64_t r0, int64_t r1) {
+    k.ln_fwd(r1 - r0, D, x + r0 * D, w, b, eps, y + r0 * D, mean + r0, rstd + r0);
+  });
+}
+
+void ln_bwd(const KernelTable& k, int64_t R, int64_t D, const float* x, const float* dy,
+            const float* mean, const float* rstd, const float* w, float* dx, float* dweight,
+            float* dbias) {
+  if (dx)
+    split(R, row_grain(D), 1, [&](int64_t r0, int64_t r1) {
+      k.ln_bwd_rows(r1 - r0, D, x + r0 * D, dy + r0 * D, mean + r0, rstd + r0, w, dx + r0 * D);
+    });
+  if (dweight || dbias)
+    split(D, R > 0 && R < kRowWork ? kRowWork / R : 1, kAlign, [&](int64_t j0, int64_t j1) {
+      k.ln_bwd_cols(R, j1 - j0, D, x + j0, dy + j0, mean, rstd, dweight ? dweight + j0 : nullptr,
+                    dbias ? dbias + j0 : nullptr);
+    });
+}
+
+void bn_stats(int64_t N, int64_t C, int64_t S, const float* x, float* mean, float* var) {
+  bn_stats(active(), N, C, S, x, mean, var);
+}
+void bn_fwd(int64_t N, int64_t C, int64_t S, const float* x, const float* mean, const float* var,
+            float eps, const float* w, const float* b, float* y) {
+  bn_fwd(active(), N, C, S, x, mean, var, eps, w, b, y);
+}
+void bn_bwd(int64_t N, int64_t C, int64_t S, const float* x, const float* dy, const float* mean,
+            const float* var, float eps, const float* w, bool training, float* dx, float* dweight,
+            float* dbias) {
+  bn_bwd(active(), N, C, S, x, dy, mean, var, eps, w, training, dx, dweight, dbias);
+}
+void ln_fwd(int64_t R, int64_t D, const float* x, const float* w, const float* b, float eps, float* y,
+            float* mean, float* rstd) {
+  ln_fwd(active(), R, D, x, w, b, eps, y, mean, rstd);
+}
+void ln_bwd(int64_t R, int64_t D, const float* x, const float* dy, const float* mean,
+            const float* rstd, const float* w, float* dx, float* dweight, float* dbias) {
+  ln_bwd(active(), R, D, x, dy, mean, rstd, w, dx, dweight, dbias);
+}
+// ---- end normalisation ----------------------------------------------------------
+
 // ---- on the active table ------------------------------------------------------
 
 void maxout(int64_t N, int64_t K, const float* x, float* y) { maxout(active(), N, K, x, y); }

@@ -57,6 +57,16 @@ void rand_uniform(int64_t n, uint64_t seed, uint64_t offset, float lo, float hi,
 void rand_normal(int64_t n, uint64_t seed, uint64_t offset, float mean, float std, float* y);
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void bn_stats(int64_t N, int64_t C, int64_t S, const float* x, float* mean, float* var);
+void bn_fwd(int64_t N, int64_t C, int64_t S, const float* x, const float* mean, const float* var,
+            float eps, const float* w, const float* b, float* y);
+void bn_bwd(int64_t N, int64_t C, int64_t S, const float* x, const float* dy, const float* mean,
+            const float* var, float eps, const float* w, bool training, float* dx, float* dweight,
+            float* dbias);
+void ln_fwd(int64_t R, int64_t D, const float* x, const float* w, const float* b, float eps, float* y,
+            float* mean, float* rstd);
+void ln_bwd(int64_t R, int64_t D, const float* x, const float* dy, const float* mean,
+            const float* rstd, const float* w, float* dx, float* dweight, float* dbias);
 void maxout(int64_t N, int64_t K, const float* x, float* y);
 void maxout_bwd(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act);
@@ -118,6 +128,21 @@ void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const flo
                 float* const* s, const OptimHyper& h);
 void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
              float scale, const float* x, float* y, float* mask);
+// normalisation (issue #10, norm): batch norm threaded over channels, layer norm
+// over rows (dx) and over column ranges (dweight, dbias); results do not depend
+// on the thread count.
+void bn_stats(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x, float* mean,
+              float* var);
+void bn_fwd(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x,
+            const float* mean, const float* var, float eps, const float* w, const float* b, float* y);
+void bn_bwd(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x, const float* dy,
+            const float* mean, const float* var, float eps, const float* w, bool training,
+            float* dx, float* dweight, float* dbias);
+void ln_fwd(const KernelTable& k, int64_t R, int64_t D, const float* x, const float* w,
+            const float* b, float eps, float* y, float* mean, float* rstd);
+void ln_bwd(const KernelTable& k, int64_t R, int64_t D, const float* x, const float* dy,
+            const float* mean, const float* rstd, const float* w, float* dx, float* dweight,
+            float* dbias);
 
 }  // namespace ops
 }  // namespace fathom

@@ -736,4 +736,78 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
       });
     }
   });
+
+  // ---- normalisation (issue #10, norm) ----------------------------------------
+  describe('batch and layer normalisation', () => {
+    // float32 element loops with per-channel (per-row) coefficients; statistics in double on both sides
+    const TOL_NORM = R(2e-6, 2e-6);
+    const BN: [number, number, number][] = [[1, 1, 1], [2, 1, 7], [3, 5, 9], [64, 3, 1], [4, 32, 49], [2, 7, 25], [8, 16, 600], [1, 3, 1]];
+    it('batchNormStats, batchNormForward, batchNormBackward (training and eval, with and without weight/bias)', () => {
+      for (const [n, c, sp] of BN) {
+        const len = n * c * sp;
+        const x = input(len, 4000 + len, -3, 5);
+        const dy = input(len, 4100 + len, -2, 2);
+        const w = input(c, 4200 + c, 0.5, 1.5), b = input(c, 4300 + c, -1, 1);
+        const what = `[${n}, ${c}, ${sp}]`;
+        const mn = garbage(c), vn = garbage(c), mt = garbage(c), vt = garbage(c);
+        if (n * sp >= 1) {
+          N.batchNormStats(n, c, sp, x.slice(), mn, vn);
+          T.batchNormStats(n, c, sp, x.slice(), mt, vt);
+          compareArrays(`batchNormStats mean ${what}`, mn, mt, R(1e-7, 1e-7));
+          compareArrays(`batchNormStats var ${what}`, vn, vt, R(1e-7, 1e-7));
+        }
+        for (const affine of [true, false]) {
+          for (const training of n * sp > 1 ? [true, false] : [false]) {
+            const mean = training ? mt : input(c, 4400 + c, -1, 1);
+            const variance = training ? vt : input(c, 4500 + c, 0.2, 3);
+            const yn = garbage(len), yt = garbage(len);
+            N.batchNormForward(n, c, sp, x.slice(), mean.slice(), variance.slice(), 1e-5, affine ? w.slice() : null, affine ? b.slice() : null, yn);
+            T.batchNormForward(n, c, sp, x.slice(), mean.slice(), variance.slice(), 1e-5, affine ? w.slice() : null, affine ? b.slice() : null, yt);
+            compareArrays(`batchNormForward ${what} affine=${affine}`, yn, yt, TOL_NORM);
+            const [dxn, dwn, dbn] = [garbage(len), garbage(c), garbage(c)];
+            const [dxt, dwt, dbt] = [garbage(len), garbage(c), garbage(c)];
+            N.batchNormBackward(n, c, sp, x.slice(), dy.slice(), mean.slice(), variance.slice(), 1e-5, affine ? w.slice() : null, training, dxn, dwn, dbn);
+            T.batchNormBackward(n, c, sp, x.slice(), dy.slice(), mean.slice(), variance.slice(), 1e-5, affine ? w.slice() : null, training, dxt, dwt, dbt);
+            const tag = `${what} affine=${affine} training=${training}`;
+            compareArrays(`batchNormBackward dx ${tag}`, dxn, dxt, TOL_NORM);
+            compareArrays(`batchNormBackward dweight ${tag}`, dwn, dwt, R(1e-6, 1e-6));
+            compareArrays(`batchNormBackward dbias ${tag}`, dbn, dbt, R(1e-6, 1e-6));
+          }
+        }
+      }
+      // no values per channel: eval forward writes nothing, backward writes zero weight gradients
+      const dwn = garbage(3), dwt = garbage(3);
+      N.batchNormBackward(0, 3, 5, new Float32Array(0), new Float32Array(0), new Float32Array(3), new Float32Array(3).fill(1), 1e-5, null, false, null, dwn, null);
+      T.batchNormBackward(0, 3, 5, new Float32Array(0), new Float32Array(0), new Float32Array(3), new Float32Array(3).fill(1), 1e-5, null, false, null, dwt, null);
+      compareArrays('batchNormBackward of no values', dwn, dwt, EXACT);
+      expect([...dwn]).toEqual([0, 0, 0]);
+    });
+
+    const LN: [number, number][] = [[1, 1], [3, 7], [5, 33], [17, 257], [1000, 64], [0, 5], [2, 1000], [300, 100]];
+    it('layerNormForward and layerNormBackward (with and without weight/bias)', () => {
+      for (const [r, d] of LN) {
+        const len = r * d;
+        const x = input(len, 4600 + len, -3, 5);
+        const dy = input(len, 4700 + len, -2, 2);
+        const w = input(d, 4800 + d, 0.5, 1.5), b = input(d, 4900 + d, -1, 1);
+        for (const affine of [true, false]) {
+          const tag = `[${r}, ${d}] affine=${affine}`;
+          const [yn, mn, rn] = [garbage(len), garbage(r), garbage(r)];
+          const [yt, mt, rt] = [garbage(len), garbage(r), garbage(r)];
+          N.layerNormForward(r, d, x.slice(), affine ? w.slice() : null, affine ? b.slice() : null, 1e-5, yn, mn, rn);
+          T.layerNormForward(r, d, x.slice(), affine ? w.slice() : null, affine ? b.slice() : null, 1e-5, yt, mt, rt);
+          compareArrays(`layerNormForward y ${tag}`, yn, yt, TOL_NORM);
+          compareArrays(`layerNormForward mean ${tag}`, mn, mt, R(1e-7, 1e-7));
+          compareArrays(`layerNormForward rstd ${tag}`, rn, rt, R(1e-7, 1e-7));
+          const [dxn, dwn, dbn] = [garbage(len), garbage(d), garbage(d)];
+          const [dxt, dwt, dbt] = [garbage(len), garbage(d), garbage(d)];
+          N.layerNormBackward(r, d, x.slice(), dy.slice(), mt.slice(), rt.slice(), affine ? w.slice() : null, dxn, dwn, dbn);
+          T.layerNormBackward(r, d, x.slice(), dy.slice(), mt.slice(), rt.slice(), affine ? w.slice() : null, dxt, dwt, dbt);
+          compareArrays(`layerNormBackward dx ${tag}`, dxn, dxt, TOL_NORM);
+          compareArrays(`layerNormBackward dweight ${tag}`, dwn, dwt, R(1e-6, 1e-6));
+          compareArrays(`layerNormBackward dbias ${tag}`, dbn, dbt, R(1e-6, 1e-6));
+        }
+      }
+    });
+  });
 });

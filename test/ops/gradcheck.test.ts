@@ -136,6 +136,22 @@ const cases: Record<string, Case[]> = {
   mse: [{ f: (a, b) => fa.mseLoss(a, b), inputs: () => [t([4, 3], 51), t([4, 3], 52)] }],
   // probabilities away from 0 and 1 (the clamp at -100 and the 1e-12 floor are checked exactly in test/nn/losses.test.ts)
   bceProbs: [{ f: (p, t) => fa.losses.binaryCrossEntropy(p, t, { fromLogits: false, reduction: 'sum' }), inputs: () => [t([3, 5], 66, 0.1, 0.9), t([3, 5], 67, 0, 1)], opts: { skip: [1] } }],
+  // ---- normalisation (issue #10, norm): training (through the batch statistics) and eval ----
+  batchNorm: [
+    { f: (x, w, b) => fa.batchNorm(x, null, null, w, b, { training: true }), inputs: () => [t([4, 3], 1001, -2, 2), t([3], 1002, 0.5, 1.5), t([3], 1003)] },
+    { f: (x) => fa.batchNorm(x, null, null, null, null, { training: true, eps: 1e-3 }), inputs: () => [t([2, 3, 3, 1], 1004, -2, 2)] },
+    { f: (x, w) => fa.batchNorm(x, null, null, w, null, { training: true }), inputs: () => [t([3, 1, 5], 1005, -2, 2), t([1], 1006, 0.5, 1.5)] },
+    // two values per channel (the smallest training batch)
+    { f: (x, b) => fa.batchNorm(x, null, null, null, b, { training: true, eps: 0.1 }), inputs: () => [t([2, 2], 1007, -2, 2), t([2], 1008)] },
+    { f: (x, w, b) => fa.batchNorm(x, t([2], 1009), t([2], 1010, 0.5, 2), w, b), inputs: () => [t([1, 2, 3], 1011, -2, 2), t([2], 1012), t([2], 1013)] },
+    { f: (x, b) => fa.batchNorm(x, t([3], 1014), t([3], 1015, 0.5, 2), null, b, { eps: 0.01 }), inputs: () => [t([2, 3], 1016, -2, 2), t([3], 1017)] },
+  ],
+  layerNorm: [
+    { f: (x, w, b) => fa.layerNorm(x, [4, 5], w, b), inputs: () => [t([3, 4, 5], 1020, -2, 2), t([4, 5], 1021, 0.5, 1.5), t([4, 5], 1022)] },
+    { f: (x) => fa.layerNorm(x, 7), inputs: () => [t([2, 7], 1023, -2, 2)] },
+    { f: (x, b) => fa.layerNorm(x, [3], null, b, { eps: 1e-3 }), inputs: () => [t([4, 3], 1024, -2, 2), t([3], 1025)] },
+    { f: (x, w) => fa.layerNorm(x, 2, w), inputs: () => [t([1, 3, 2], 1026, -2, 2), t([2], 1027, 0.5, 1.5)] },
+  ],
 };
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);

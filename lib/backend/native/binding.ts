@@ -70,6 +70,25 @@ export interface NativeBinding {
     momentum: number, lrDecay: number, decoupled: boolean, amsgrad: boolean, centered: boolean,
   ): void;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
+  // normalisation (issue #10, norm)
+  batchNormStats(n: number, c: number, s: number, x: Float32Array, mean: Float32Array, varOut: Float32Array): void;
+  batchNormForward(
+    n: number, c: number, s: number, x: Float32Array, mean: Float32Array, variance: Float32Array, eps: number,
+    weight: Float32Array | null, bias: Float32Array | null, y: Float32Array,
+  ): void;
+  batchNormBackward(
+    n: number, c: number, s: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
+    eps: number, weight: Float32Array | null, training: boolean,
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
+  ): void;
+  layerNormForward(
+    r: number, d: number, x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, eps: number,
+    y: Float32Array, mean: Float32Array, rstd: Float32Array,
+  ): void;
+  layerNormBackward(
+    r: number, d: number, x: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array,
+    weight: Float32Array | null, dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
+  ): void;
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

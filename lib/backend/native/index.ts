@@ -42,5 +42,12 @@ export function nativeBackend(b: NativeBinding): Backend {
         o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
       ),
     dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
+    // normalisation (issue #10, norm)
+    batchNormStats: (n, c, s, x, mean, v) => b.batchNormStats(n, c, s, x, mean, v),
+    batchNormForward: (n, c, s, x, mean, v, eps, w, bias, y) => b.batchNormForward(n, c, s, x, mean, v, eps, w, bias, y),
+    batchNormBackward: (n, c, s, x, dy, mean, v, eps, w, training, dx, dw, db) =>
+      b.batchNormBackward(n, c, s, x, dy, mean, v, eps, w, training, dx, dw, db),
+    layerNormForward: (r, d, x, w, bias, eps, y, mean, rstd) => b.layerNormForward(r, d, x, w, bias, eps, y, mean, rstd),
+    layerNormBackward: (r, d, x, dy, mean, rstd, w, dx, dw, db) => b.layerNormBackward(r, d, x, dy, mean, rstd, w, dx, dw, db),
   });
 }

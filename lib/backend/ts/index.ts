@@ -18,6 +18,8 @@ import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
 import { dropout } from './kernels/dropout.js';
+// normalisation (issue #10, norm)
+import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './kernels/norm.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -49,6 +51,12 @@ export const tsKernels: Backend = {
   sgdStep,
   optimStep,
   dropout,
+  // normalisation (issue #10, norm)
+  batchNormStats,
+  batchNormForward,
+  batchNormBackward,
+  layerNormForward,
+  layerNormBackward,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

@@ -88,4 +88,18 @@ void f32_rmsprop_step__ref(int64_t n, float* w, const float* g, float* const* s,
 void f32_adadelta_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
 void f32_adamax_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
 
+// norm.cc (issue #10, norm)
+void f32_bn_stats__ref(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, float* mean, float* var);
+void f32_bn_fwd__ref(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* mean,
+                     const float* var, float eps, const float* w, const float* b, float* y);
+void f32_bn_bwd__ref(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* dy,
+                     const float* mean, const float* var, float eps, const float* w, bool training,
+                     float* dx, float* dweight, float* dbias);
+void f32_ln_fwd__ref(int64_t R, int64_t D, const float* x, const float* w, const float* b, float eps,
+                     float* y, float* mean, float* rstd);
+void f32_ln_bwd_rows__ref(int64_t R, int64_t D, const float* x, const float* dy, const float* mean,
+                          const float* rstd, const float* w, float* dx);
+void f32_ln_bwd_cols__ref(int64_t R, int64_t D, int64_t ld, const float* x, const float* dy,
+                          const float* mean, const float* rstd, float* dweight, float* dbias);
+
 }  // namespace fathom
