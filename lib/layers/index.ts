@@ -1,5 +1,5 @@
 /** The `nn` namespace: modules and layers. */
-export { Module, parameter, buffer, type ModuleConfig } from './module.js';
+export { Module, parameter, type ModuleConfig } from './module.js';
 export { Linear, initWeights, type Init, type LinearOptions, type Regularizer } from './linear.js';
 export { ReLU, Sigmoid, Tanh, Sign, Softmax, LogSoftmax } from './activations.js';
 export { LeakyReLU, ELU, GELU, Softplus, SiLU, Maxout, type SoftplusOptions, type MaxoutOptions } from './activations.js';
@@ -12,3 +12,7 @@ export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
 export * as utils from './utils.js';
 export type { ParameterPenalty } from './module.js';
+// normalisation layers (issue #10, norm)
+export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormLayerOptions, type LayerNormLayerOptions } from './norm.js';
+export { batchNorm, layerNorm } from '../ops/index.js';
+export { buffer } from './module.js';

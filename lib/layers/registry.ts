@@ -17,6 +17,9 @@ import { Sequential } from './sequential.js';
 // perceptron and noise layers
 import { Perceptron } from './perceptron.js';
 import { Dropout, GaussianNoise } from './noise.js';
+// normalisation layers (issue #10, norm)
+import { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
+import { normalizedShapeOf } from '../ops/norm.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -50,6 +53,10 @@ const factories = new Map<string, Factory>([
   ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
   ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
   ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
+  // normalisation layers (issue #10, norm)
+  ['BatchNorm1d', (c) => new BatchNorm1d(num(c, 'numFeatures'), batchNormOptions(c))],
+  ['BatchNorm2d', (c) => new BatchNorm2d(num(c, 'numFeatures'), batchNormOptions(c))],
+  ['LayerNorm', (c) => new LayerNorm(normalizedShapeOf('fromConfig', c.normalizedShape), { eps: real(c, 'eps', 1e-5), elementwiseAffine: flag(c, 'elementwiseAffine', true) })],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -82,16 +89,41 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
   ['Dropout', noParameters],
   ['GaussianNoise', noParameters],
+  // normalisation layers (issue #10, norm): parameters, then the buffers (int32 num_batches_tracked)
+  ['BatchNorm1d', (c) => batchNormShapes(c)],
+  ['BatchNorm2d', (c) => batchNormShapes(c)],
+  ['LayerNorm', (c) => {
+    const shape = normalizedShapeOf('fromConfig', c.normalizedShape);
+    return flag(c, 'elementwiseAffine', true) ? [['weight', shape], ['bias', [...shape]]] : [];
+  }],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
       const inner = parameterShapes(layer);
       if (inner === null) return null;
-      for (const [name, shape] of inner) out.push([`${i}.${name}`, shape]);
+      for (const [name, shape, dtype] of inner) out.push(dtype ? [`${i}.${name}`, shape, dtype] : [`${i}.${name}`, shape]);
     }
     return out;
   }],
 ]);
+
+// ---- normalisation layers (issue #10, norm) ----
+function batchNormOptions(c: ModuleConfig): { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean } {
+  return {
+    eps: real(c, 'eps', 1e-5),
+    momentum: c.momentum === null ? null : real(c, 'momentum', 0.1),
+    affine: flag(c, 'affine', true),
+    trackRunningStats: flag(c, 'trackRunningStats', true),
+  };
+}
+function batchNormShapes(c: ModuleConfig): ParameterShapes {
+  const n = num(c, 'numFeatures');
+  const out: ParameterShapes = [];
+  if (flag(c, 'affine', true)) out.push(['weight', [n]], ['bias', [n]]);
+  if (flag(c, 'trackRunningStats', true)) out.push(['running_mean', [n]], ['running_var', [n]], ['num_batches_tracked', [], 'I32']);
+  return out;
+}
+// ---- end normalisation ----
 
 /** A Sequential's layer configs; at most MAX_LAYERS (a hostile file's 10⁷-entry array would overflow the stack). */
 const MAX_LAYERS = 100_000;
@@ -147,6 +179,10 @@ const KEYS: Record<string, readonly string[]> = {
   Perceptron: ['type', 'inFeatures'],
   Dropout: ['type', 'p'],
   GaussianNoise: ['type', 'std'],
+  // normalisation layers (issue #10, norm)
+  BatchNorm1d: ['type', 'numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'],
+  BatchNorm2d: ['type', 'numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'],
+  LayerNorm: ['type', 'normalizedShape', 'eps', 'elementwiseAffine'],
 };
 
 function checkKeys(c: ModuleConfig): void {
