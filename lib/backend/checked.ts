@@ -199,6 +199,12 @@ function channels(op: string, n: unknown, c: unknown, s: unknown, perChannel: bo
   return { ncs };
 }
 
+/** eps > 0 and still > 0 once rounded to float32 (the kernels add it in float32). */
+function normEps(op: string, eps: unknown): void {
+  num32(op, 'eps', eps, { min: 0, minOpen: true });
+  if (Math.fround(eps as number) === 0) fail(op, `eps must be > 0 in float32 (at least ~1.4e-45), got ${eps}`);
+}
+
 /** Rows of d for layer norm: d >= 1 when r > 0; returns r·d. */
 function normRows(op: string, r: unknown, d: unknown): number {
   const rd = product(op, 'r * d', size(op, 'r', r), size(op, 'd', d));
@@ -702,7 +708,7 @@ export function checked(inner: Backend): Backend {
       f32(o, 'x', x, ncs);
       f32(o, 'mean', mean, c);
       f32(o, 'variance', variance, c);
-      num32(o, 'eps', eps, { min: 0, minOpen: true });
+      normEps(o, eps);
       if (weight !== null) f32(o, 'weight', weight, c);
       if (bias !== null) f32(o, 'bias', bias, c);
       f32(o, 'y', y, ncs);
@@ -721,7 +727,7 @@ export function checked(inner: Backend): Backend {
       f32(o, 'dy', dy, ncs);
       f32(o, 'mean', mean, c);
       f32(o, 'variance', variance, c);
-      num32(o, 'eps', eps, { min: 0, minOpen: true });
+      normEps(o, eps);
       if (weight !== null) f32(o, 'weight', weight, c);
       if (dx !== null) f32(o, 'dx', dx, ncs);
       if (dweight !== null) f32(o, 'dweight', dweight, c);
@@ -739,7 +745,7 @@ export function checked(inner: Backend): Backend {
       f32(o, 'x', x, rd);
       if (weight !== null) f32(o, 'weight', weight, d);
       if (bias !== null) f32(o, 'bias', bias, d);
-      num32(o, 'eps', eps, { min: 0, minOpen: true });
+      normEps(o, eps);
       f32(o, 'y', y, rd);
       f32(o, 'mean', mean, r);
       f32(o, 'rstd', rstd, r);

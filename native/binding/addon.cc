@@ -612,7 +612,7 @@ class Addon : public Napi::Addon<Addon> {
   }
   static float pos_eps(const Args& a, size_t i) {
     const double e = a.finite32(i, "eps", 0);
-    if (!(e > 0)) a.fail("eps must be > 0, got " + Args::show(e));
+    if (!(e > 0) || !((float)e > 0)) a.fail("eps must be > 0 in float32, got " + Args::show(e));
     return (float)e;
   }
   // batchNormStats(n, c, s, x, mean, varOut)

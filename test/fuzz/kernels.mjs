@@ -220,6 +220,42 @@ export const KERNELS = {
       kinds: ['bool', 'bool', 'size', 'size', 'size', 'num', 'f32', 'f32', 'num', 'f32'], outs: [9], sameOk: [], check: finiteOuts,
     };
   },
+  // ---- normalisation (issue #10, norm): statistics need n·s >= 1 per channel, variances > 0 ----
+  batchNormStats(R) {
+    const n = nz(R), c = dims(R), sp = nz(R);
+    return { args: [n, c, sp, R.f32(n * c * sp), new Float32Array(c), new Float32Array(c)], kinds: ['size', 'size', 'size', 'f32', 'f32', 'f32'], outs: [4, 5], sameOk: [], check: finiteOuts };
+  },
+  batchNormForward(R) {
+    const n = dims(R), c = dims(R), sp = dims(R), len = n * c * sp;
+    return {
+      args: [n, c, sp, R.f32(len), R.f32(c), R.f32(c, 0.5, 2), R.pick([1e-5, 1e-3]), R.chance(0.3) ? null : R.f32(c), R.chance(0.3) ? null : R.f32(c), new Float32Array(len)],
+      kinds: ['size', 'size', 'size', 'f32', 'f32', 'f32', 'eps', 'f32?', 'f32?', 'f32'], outs: [9], sameOk: [[9, 3]], check: finiteOuts,
+    };
+  },
+  batchNormBackward(R) {
+    const training = R.chance(0.5);
+    const n = training ? nz(R) : dims(R), c = dims(R), sp = training ? nz(R) : dims(R), len = n * c * sp;
+    return {
+      args: [n, c, sp, R.f32(len), R.f32(len), R.f32(c), R.f32(c, 0.5, 2), 1e-5, R.chance(0.3) ? null : R.f32(c), training,
+        R.chance(0.2) ? null : new Float32Array(len), R.chance(0.3) ? null : new Float32Array(c), R.chance(0.3) ? null : new Float32Array(c)],
+      kinds: ['size', 'size', 'size', 'f32', 'f32', 'f32', 'f32', 'eps', 'f32?', 'bool', 'f32?', 'f32?', 'f32?'], outs: [10, 11, 12], sameOk: [], check: finiteOuts,
+    };
+  },
+  layerNormForward(R) {
+    const r = dims(R), d = nz(R);
+    return {
+      args: [r, d, R.f32(r * d), R.chance(0.3) ? null : R.f32(d), R.chance(0.3) ? null : R.f32(d), 1e-5, new Float32Array(r * d), new Float32Array(r), new Float32Array(r)],
+      kinds: ['size', 'size', 'f32', 'f32?', 'f32?', 'eps', 'f32', 'f32', 'f32'], outs: [6, 7, 8], sameOk: [[6, 2]], check: finiteOuts,
+    };
+  },
+  layerNormBackward(R) {
+    const r = dims(R), d = nz(R);
+    return {
+      args: [r, d, R.f32(r * d), R.f32(r * d), R.f32(r), R.f32(r, 0.5, 2), R.chance(0.3) ? null : R.f32(d),
+        R.chance(0.2) ? null : new Float32Array(r * d), R.chance(0.3) ? null : new Float32Array(d), R.chance(0.3) ? null : new Float32Array(d)],
+      kinds: ['size', 'size', 'f32', 'f32', 'f32', 'f32', 'f32?', 'f32?', 'f32?', 'f32?'], outs: [7, 8, 9], sameOk: [], check: finiteOuts,
+    };
+  },
   biasAct(R) {
     const n = dims(R), d = dims(R);
     return { args: [n, d, R.f32(n * d), R.chance(0.3) ? null : R.f32(d), R.pick(ACT)], kinds: ['size', 'size', 'f32', 'f32?', 'act'], outs: [2], sameOk: [], check: finiteOuts };
