@@ -20,6 +20,9 @@ export {
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
 export { dropout } from './ops/index.js';
+// conv (issue #10)
+export { conv1d, conv2d, convTranspose2d } from './ops/index.js';
+export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions, ConvSize } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';

@@ -8,6 +8,7 @@
  */
 import { kernels as backend } from '../backend/index.js';
 import type { ActOp, UnaryOp } from '../backend/backend.js';
+import type { ConvGeometry } from '../backend/backend.js'; // conv (issue #10)
 import { UNARY_OP_NAMES } from '../backend/unary_table.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
@@ -242,5 +243,40 @@ export const gradients: Record<string, GradRule> = {
     const da = empty(a.shape);
     backend().mseBackward(a.f32(), b.f32(), dy.item(), da.f32());
     return [da, b.requiresGrad ? negate(da) : null];
+  },
+
+  // ---- conv (issue #10) ---------------------------------------------------------
+  // conv2d (and conv1d, recorded as conv2d with H = 1): dx = the data-gradient kernel
+  // (a transposed convolution of dy), dw = the weight-gradient kernel; the bias is a
+  // broadcast add recorded on its own.
+  conv2d: (node, _y, dy) => {
+    const [x, w] = node.inputs;
+    const g = node.saved.geom as ConvGeometry;
+    let dx: Tensor | null = null, dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape);
+      if (dx.size > 0) backend().conv2dBackwardData(g, dy.f32(), w.f32(), dx.f32());
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape);
+      backend().conv2dBackwardWeight(g, x.f32(), dy.f32(), dw.f32());
+    }
+    return [dx, dw];
+  },
+  // convTranspose2d(x, w) = conv2dBackwardData(g, x, w) for the conv geometry g seen from
+  // the output: dx = conv2d(g, dy, w), dw = conv2dBackwardWeight(g, dy, x).
+  convTranspose2d: (node, _y, dy) => {
+    const [x, w] = node.inputs;
+    const g = node.saved.geom as ConvGeometry;
+    let dx: Tensor | null = null, dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape);
+      if (dx.size > 0) backend().conv2d(g, dy.f32(), w.f32(), dx.f32());
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape);
+      backend().conv2dBackwardWeight(g, dy.f32(), x.f32(), dw.f32());
+    }
+    return [dx, dw];
   },
 };

@@ -6,3 +6,5 @@ export * from './create.js';
 export * from './layer.js';
 export * from './maxout.js';
 export { dropout } from './dropout.js';
+// conv (issue #10)
+export * from './conv.js';

@@ -136,6 +136,25 @@ const cases: Record<string, Case[]> = {
   mse: [{ f: (a, b) => fa.mseLoss(a, b), inputs: () => [t([4, 3], 51), t([4, 3], 52)] }],
   // probabilities away from 0 and 1 (the clamp at -100 and the 1e-12 floor are checked exactly in test/nn/losses.test.ts)
   bceProbs: [{ f: (p, t) => fa.losses.binaryCrossEntropy(p, t, { fromLogits: false, reduction: 'sum' }), inputs: () => [t([3, 5], 66, 0.1, 0.9), t([3, 5], 67, 0, 1)], opts: { skip: [1] } }],
+  // ---- conv (issue #10): every option of conv2d / conv1d (recorded as conv2d) and convTranspose2d ----
+  conv2d: [
+    { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 5, 6], 200), t([4, 3, 3, 2], 201), t([4], 202)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { stride: 2, padding: 1 }), inputs: () => [t([1, 2, 7, 5], 203), t([3, 2, 3, 3], 204)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { stride: [3, 1], padding: [0, 2] }), inputs: () => [t([2, 1, 7, 4], 205), t([2, 1, 2, 3], 206)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { dilation: 2, padding: 2 }), inputs: () => [t([1, 2, 5, 6], 207), t([2, 2, 3, 3], 208)] },
+    { f: (x, w, b) => fa.conv2d(x, w, b, { groups: 2, padding: 'same' }), inputs: () => [t([2, 4, 4, 5], 209), t([6, 2, 2, 3], 210), t([6], 211)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { groups: 3, padding: 1 }), inputs: () => [t([1, 3, 4, 4], 212), t([3, 1, 3, 3], 213)] }, // depthwise
+    { f: (x, w) => fa.conv2d(x, w, null, { padding: 'valid', stride: 4 }), inputs: () => [t([2, 2, 6, 5], 214), t([2, 2, 2, 2], 215)] }, // stride > kernel
+    { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 3, 2], 216), t([4, 3, 1, 1], 217), t([4], 218)] }, // 1×1
+    { f: (x, w, b) => fa.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }), inputs: () => [t([2, 2, 9], 219), t([3, 2, 3], 220), t([3], 221)] },
+    { f: (x, w) => fa.conv1d(x, w, null, { padding: 'same', groups: 2 }), inputs: () => [t([1, 4, 6], 222), t([2, 2, 4], 223)] },
+  ],
+  convTranspose2d: [
+    { f: (x, w, b) => fa.convTranspose2d(x, w, b), inputs: () => [t([2, 3, 3, 4], 230), t([3, 2, 3, 2], 231), t([2], 232)] },
+    { f: (x, w) => fa.convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }), inputs: () => [t([1, 2, 3, 3], 233), t([2, 3, 3, 3], 234)] },
+    { f: (x, w) => fa.convTranspose2d(x, w, null, { stride: [1, 3], dilation: 2, outputPadding: [1, 0] }), inputs: () => [t([2, 1, 3, 2], 235), t([1, 2, 2, 2], 236)] },
+    { f: (x, w, b) => fa.convTranspose2d(x, w, b, { groups: 2, padding: [1, 0] }), inputs: () => [t([1, 4, 3, 3], 237), t([4, 3, 3, 2], 238), t([6], 239)] },
+  ],
 };
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);

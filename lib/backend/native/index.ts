@@ -6,6 +6,13 @@ import { Act, Binary, Optim, Reduce, Unary } from '../backend.js';
 import type { ActOp, Backend, BinaryOp, OptimKind, OptimOptions, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 import { checked } from '../checked.js';
+// conv (issue #10)
+import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from '../backend.js';
+
+/** A checked ConvGeometry as the binding's Int32Array (checked.ts bounds every field below 2^31). */
+function convGeom(g: ConvGeometry): Int32Array {
+  return Int32Array.from(CONV_GEOMETRY_FIELDS, (k) => g[k]);
+}
 
 export function nativeBackend(b: NativeBinding): Backend {
   return checked({
@@ -42,5 +49,9 @@ export function nativeBackend(b: NativeBinding): Backend {
         o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
       ),
     dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
+    // conv (issue #10)
+    conv2d: (g, x, w, y) => b.conv2d(convGeom(g), x, w, y),
+    conv2dBackwardData: (g, dy, w, dx) => b.conv2dBackwardData(convGeom(g), dy, w, dx),
+    conv2dBackwardWeight: (g, x, dy, dw) => b.conv2dBackwardWeight(convGeom(g), x, dy, dw),
   });
 }

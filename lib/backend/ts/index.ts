@@ -18,6 +18,8 @@ import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
 import { dropout } from './kernels/dropout.js';
+// conv (issue #10)
+import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './kernels/conv.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -49,6 +51,10 @@ export const tsKernels: Backend = {
   sgdStep,
   optimStep,
   dropout,
+  // conv (issue #10)
+  conv2d,
+  conv2dBackwardData,
+  conv2dBackwardWeight,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */
