@@ -45,7 +45,7 @@ for (const L of LAYERS) {
     const B = getBackendByName(name);
     const budget = name === 'ts' ? (quick ? 1 : 3) : quick ? 20 : 200;
     const minMs = quick ? 300 : 1500;
-    const f = time(() => B.conv2d(g, x, w, y), minMs, budget);
+    const f = time(() => B.conv2d(g, x, w, null, 'none', y), minMs, budget);
     const bd = time(() => B.conv2dBackwardData(g, dy, w, dx), minMs, budget);
     const bw = time(() => B.conv2dBackwardWeight(g, x, dy, dw), minMs, budget);
     rows.push({ layer: L.name, backend: name === 'native' ? `native ${nativeInfo()?.isa ?? ''}`.trim() : 'ts', f, bd, bw, flop });

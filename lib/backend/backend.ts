@@ -197,13 +197,13 @@ export interface Backend {
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
   // ---- conv (issue #10) ----
   /**
-   * y [n, o, oh, ow] = conv2d(x [n, c, h, w], w [o, c/groups, kh, kw]) without bias,
+   * y [n, o, oh, ow] = act(conv2d(x [n, c, h, w], w [o, c/groups, kh, kw]) + bias[o]) (bias may be null),
    * PyTorch's cross-correlation (native/kernels/conv.h has the formula). padH/padW
    * are the top/left padding; oh/ow are given (any value >= 0: a bottom/right
    * padding other than padH/padW is implicit in them), every read is bounds-checked.
    * y overlaps neither input.
    */
-  conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void;
+  conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: ActOp, y: Float32Array): void;
   /** dx [n, c, h, w] = conv2d's data gradient given dy [n, o, oh, ow] (overwritten; the transposed convolution). */
   conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   /** dw [o, c/groups, kh, kw] = conv2d's weight gradient given x and dy (overwritten). */

@@ -680,17 +680,20 @@ export function checked(inner: Backend): Backend {
     },
 
     // ---- conv (issue #10) ----
-    conv2d(g, x, w, y) {
+    conv2d(g, x, w, bias, act, y) {
       const o = 'conv2d';
-      args(o, arguments, 4);
+      args(o, arguments, 6);
       const z = convSizes(o, g);
       f32(o, 'x', x, z.x);
       f32(o, 'w', w, z.w);
+      if (bias !== null) f32(o, 'bias', bias, (g as ConvGeometry).o);
+      enumName(o, 'act', act, Act);
       f32(o, 'y', y, z.y);
       apart(o, 'y', y, 'x', x);
       apart(o, 'y', y, 'w', w);
+      apart(o, 'y', y, 'bias', bias);
       if (z.y === 0) return;
-      k.conv2d(g, x, w, y);
+      k.conv2d(g, x, w, bias, act, y);
     },
 
     conv2dBackwardData(g, dy, w, dx) {

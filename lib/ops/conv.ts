@@ -7,10 +7,11 @@
  * im2col + the packed GEMM, threaded over the batch; TS: direct loops). The
  * transposed convolution's forward is conv2d's data gradient and its data
  * gradient is conv2d: the same three kernels serve both. The bias is added by
- * a broadcast add (its gradient is the usual sum over N, H, W).
+ * conv2d's kernel epilogue (with an optional activation); convTranspose2d's by a
+ * broadcast add (its gradient is the usual sum over N, H, W).
  */
 import { kernels as backend } from '../backend/index.js';
-import type { ConvGeometry } from '../backend/backend.js';
+import type { ActOp, ConvGeometry } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt } from '../tensor/shape.js';
 import { checkFloat, empty, record } from './record.js';
@@ -30,12 +31,19 @@ export interface Conv2dOptions {
   dilation?: ConvSize;
   /** Blocked connections: inC and outC split into `groups` (default 1; = inC is depthwise). */
   groups?: number;
+  /**
+   * An activation fused into the kernel's epilogue with the bias, as `linear` has:
+   * 'none' (default), 'relu', 'sigmoid' or 'tanh' (a fathom extension; PyTorch applies it after).
+   */
+  activation?: ActOp;
 }
 export interface Conv1dOptions {
   stride?: number;
   padding?: number | 'same' | 'valid';
   dilation?: number;
   groups?: number;
+  /** As Conv2dOptions.activation. */
+  activation?: ActOp;
 }
 export interface ConvTranspose2dOptions {
   stride?: ConvSize;
@@ -48,6 +56,7 @@ export interface ConvTranspose2dOptions {
 }
 
 const MAX_I32 = 0x7fffffff;
+const ACTS: readonly ActOp[] = ['none', 'relu', 'sigmoid', 'tanh'];
 
 function int(op: string, name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_I32) {
@@ -120,14 +129,16 @@ function operands(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefined
   return { x4, w4, inC, outC };
 }
 
-function withBias(y: Tensor, b: Tensor | null | undefined, outC: number, dims: 1 | 2): Tensor {
+function withBias(y: Tensor, b: Tensor | null | undefined, outC: number): Tensor {
   if (b === null || b === undefined) return y;
-  return add(y, reshape(b, dims === 2 ? [1, outC, 1, 1] : [1, outC, 1]));
+  return add(y, reshape(b, [1, outC, 1, 1]));
 }
 
 /** conv2d or conv1d (dims 1: H = 1, the op name and shapes as 1-D). */
 function convForward(op: string, dims: 1 | 2, x: Tensor, w: Tensor, b: Tensor | null | undefined, opts: object | undefined): Tensor {
-  const o = checkOptions(op, opts as Conv2dOptions, ['stride', 'padding', 'dilation', 'groups']) as Conv2dOptions;
+  const o = checkOptions(op, opts as Conv2dOptions, ['stride', 'padding', 'dilation', 'groups', 'activation']) as Conv2dOptions;
+  const act = o.activation ?? 'none';
+  if (!ACTS.includes(act)) throw new Error(`fathom.${op}: activation must be one of ${ACTS.join(', ')}, got ${describeValue(o.activation)}`);
   const { stride, dilation, groups } = common(op, o, dims);
   const { x4, w4, outC } = operands(op, x, w, b, dims, false, groups);
   const [n, c, h, W] = x4;
@@ -160,8 +171,8 @@ function convForward(op: string, dims: 1 | 2, x: Tensor, w: Tensor, b: Tensor | 
     dilationH: dilation[0], dilationW: dilation[1], groups, oh, ow,
   };
   const y = empty(dims === 2 ? [n, outC, oh, ow] : [n, outC, ow], op);
-  if (y.size > 0) backend().conv2d(g, x.f32(), w.f32(), y.f32());
-  return withBias(record(y, 'conv2d', [x, w], { geom: g }), b, outC, dims);
+  if (y.size > 0) backend().conv2d(g, x.f32(), w.f32(), b ? b.f32() : null, act, y.f32());
+  return record(y, 'conv2d', b ? [x, w, b] : [x, w], { geom: g, activation: act });
 }
 
 /**
@@ -216,5 +227,5 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   };
   const y = empty([n, outC, oh, ow], op);
   if (y.size > 0) backend().conv2dBackwardData(g, x.f32(), weight.f32(), y.f32());
-  return withBias(record(y, 'convTranspose2d', [x, weight], { geom: g }), bias, outC, 2);
+  return withBias(record(y, 'convTranspose2d', [x, weight], { geom: g }), bias, outC);
 }

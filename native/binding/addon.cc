@@ -525,16 +525,19 @@ class Addon : public Napi::Addon<Addon> {
     if (xs > lim || ys > lim || ws > lim || col > lim) a.fail("sizes overflow");
     return {g, g.n * g.c * g.h * g.w, g.o * (g.c / g.groups) * g.kh * g.kw, g.n * g.o * g.oh * g.ow};
   }
-  // conv2d(geom, x, w, y)
+  // conv2d(geom, x, w, bias | null, act, y)
   Napi::Value Conv2d(Info info) {
-    Args a(info, "conv2d", 4);
+    Args a(info, "conv2d", 6);
     const ConvSizes s = conv_geom(a);
     const float* x = a.f32(1, "x", s.x);
     const float* w = a.f32(2, "w", s.w);
-    float* y = a.f32(3, "y", s.y);
+    const float* bias = a.f32_or_null(3, "bias", s.g.o);
+    const Act act = (Act)a.enumv(4, "act", (int32_t)Act::Count);
+    float* y = a.f32(5, "y", s.y);
     a.apart("y", y, 4 * s.y, "x", x, 4 * s.x);
     a.apart("y", y, 4 * s.y, "w", w, 4 * s.w);
-    ops::conv2d(s.g, x, w, y);
+    a.apart("y", y, 4 * s.y, "bias", bias, 4 * s.g.o);
+    ops::conv2d(s.g, x, w, bias, act, y);
     return Undefined(info);
   }
   // conv2dBackwardData(geom, dy, w, dx)

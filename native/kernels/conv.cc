@@ -48,7 +48,8 @@ void over_batch(int nth, int64_t n, const F& fn) {
 
 }  // namespace
 
-void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float* w, float* y) {
+void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float* w, const float* bias,
+            Act act, float* y) {
   const int64_t G = g.groups, cg = g.c / G, og = g.o / G, kk = cg * g.kh * g.kw;
   const int64_t hw = g.h * g.w, ohw = g.oh * g.ow;
   if (g.n == 0 || g.o == 0 || ohw == 0) return;
@@ -63,9 +64,12 @@ void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float
           f32_im2col__ref(g, cg, xg, col.data());
           B = col.data();
         }
-        gemm(k, false, false, og, ohw, kk, 1.0f, w + gi * og * kk, kk, B, ohw, 0.0f,
-             y + (b * g.o + gi * og) * ohw, ohw);
+        float* yg = y + (b * g.o + gi * og) * ohw;
+        if (bias)
+          for (int64_t q = 0; q < og; ++q) std::fill(yg + q * ohw, yg + (q + 1) * ohw, bias[gi * og + q]);
+        gemm(k, false, false, og, ohw, kk, 1.0f, w + gi * og * kk, kk, B, ohw, bias ? 1.0f : 0.0f, yg, ohw);
       }
+      if (act != Act::None) k.bias_act(1, g.o * ohw, y + b * g.o * ohw, nullptr, act);
     }
   });
 }
@@ -136,7 +140,9 @@ void conv2d_bwd_weight(const KernelTable& k, const ConvGeom& g, const float* x, 
   }
 }
 
-void conv2d(const ConvGeom& g, const float* x, const float* w, float* y) { conv2d(active(), g, x, w, y); }
+void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, Act act, float* y) {
+  conv2d(active(), g, x, w, bias, act, y);
+}
 void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
   conv2d_bwd_data(active(), g, dy, w, dx);
 }

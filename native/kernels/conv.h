@@ -34,14 +34,18 @@ void f32_im2col__ref(const ConvGeom& g, int64_t cg, const float* x, float* col);
 void f32_col2im__ref(const ConvGeom& g, int64_t cg, const float* col, float* dx);
 
 namespace ops {
-// y [n, o, oh, ow] = conv(x [n, c, h, w], w [o, c/groups, kh, kw]) (no bias).
-void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float* w, float* y);
+// y [n, o, oh, ow] = act(conv(x [n, c, h, w], w [o, c/groups, kh, kw]) + bias[o]): the
+// bias (null: none) and the activation (kernels.h Act) fused into the epilogue
+// (y rows start as the bias, the GEMM adds onto them, the activation runs on
+// each image's block while it is in cache).
+void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float* w, const float* bias,
+            Act act, float* y);
 // dx [n, c, h, w] = the data gradient of conv2d given dy [n, o, oh, ow] (dx overwritten).
 void conv2d_bwd_data(const KernelTable& k, const ConvGeom& g, const float* dy, const float* w, float* dx);
 // dw [o, c/groups, kh, kw] = the weight gradient given x and dy (dw overwritten).
 void conv2d_bwd_weight(const KernelTable& k, const ConvGeom& g, const float* x, const float* dy, float* dw);
 // On the active table.
-void conv2d(const ConvGeom& g, const float* x, const float* w, float* y);
+void conv2d(const ConvGeom& g, const float* x, const float* w, const float* bias, Act act, float* y);
 void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv2d_bwd_weight(const ConvGeom& g, const float* x, const float* dy, float* dw);
 }  // namespace ops

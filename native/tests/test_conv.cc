@@ -76,13 +76,23 @@ TEST(conv_vs_oracle_every_isa) {
       std::vector<double> ey, edx, edw;
       oracle(g, x.data(), w.data(), dy.data(), ey, edx, edw);
       std::vector<float> y((size_t)ys, 7.0f), dx((size_t)xs, 7.0f), dw((size_t)ws, 7.0f);
-      ops::conv2d(*t, g, x.data(), w.data(), y.data());
+      ops::conv2d(*t, g, x.data(), w.data(), nullptr, Act::None, y.data());
+      // the fused epilogue: relu(conv + bias)
+      auto bias = randv(g.o, -1, 1, 4);
+      std::vector<float> yr((size_t)ys, 7.0f);
+      ops::conv2d(*t, g, x.data(), w.data(), bias.data(), Act::Relu, yr.data());
+      std::vector<double> er(ey);
+      for (size_t i = 0; i < er.size(); ++i) {
+        const double v = er[i] + bias[(size_t)((int64_t)i / (g.oh * g.ow) % g.o)];
+        er[i] = v > 0 ? v : 0;
+      }
       ops::conv2d_bwd_data(*t, g, dy.data(), w.data(), dx.data());
       ops::conv2d_bwd_weight(*t, g, x.data(), dy.data(), dw.data());
       const std::string what = std::string(t->isa) + " conv n=" + std::to_string(g.n) + " c=" + std::to_string(g.c) +
                                " h=" + std::to_string(g.h) + " k=" + std::to_string(g.kh) + " groups=" +
                                std::to_string(g.groups);
       close(what + " y", y.data(), ey, 1e-4);
+      close(what + " relu(y + bias)", yr.data(), er, 1e-4);
       close(what + " dx", dx.data(), edx, 1e-4);
       close(what + " dw", dw.data(), edw, 1e-4);
     }

@@ -81,9 +81,15 @@ describe.skipIf(!nativeBinding())('conv kernels: native vs TS', () => {
     const x = randomArray(xs, 1), w = randomArray(ws, 2), dy = randomArray(ys, 3);
     const tol = 1e-5 * Math.sqrt((g.c / g.groups) * g.kh * g.kw * Math.max(1, g.n * g.oh * g.ow / 64));
     const y1 = new Float32Array(ys).fill(7), y2 = new Float32Array(ys).fill(-7);
-    N.conv2d(g, x, w, y1);
-    T.conv2d(g, x, w, y2);
+    N.conv2d(g, x, w, null, 'none', y1);
+    T.conv2d(g, x, w, null, 'none', y2);
     close('conv2d', y1, y2, tol);
+    const bias = randomArray(g.o, 4);
+    for (const act of ['relu', 'sigmoid', 'tanh', 'none'] as const) {
+      N.conv2d(g, x, w, bias, act, y1);
+      T.conv2d(g, x, w, bias, act, y2);
+      close(`conv2d + bias, ${act}`, y1, y2, tol);
+    }
     const dx1 = new Float32Array(xs).fill(7), dx2 = new Float32Array(xs).fill(-7);
     N.conv2dBackwardData(g, dy, w, dx1);
     T.conv2dBackwardData(g, dy, w, dx2);
@@ -163,14 +169,16 @@ describe.each(backends)('the conv kernels refuse bad input by name (%s)', (name)
   const g = geom(1, 2, 4, 4, 3, 3, 3);
   const f = (n: number) => new Float32Array(n);
   it('checked.ts', () => {
-    expect(() => B.conv2d(g, f(31), f(54), f(12))).toThrow(/^fathom\.backend\.conv2d: x must hold 32 float32 values, got 31$/);
-    expect(() => B.conv2d(g, f(32), f(54), f(11))).toThrow(/^fathom\.backend\.conv2d: y must hold 12 float32 values, got 11$/);
-    expect(() => B.conv2d({ ...g, groups: 2 }, f(32), f(27), f(12))).toThrow(/g\.groups = 2 must divide g\.c = 2 and g\.o = 3/);
-    expect(() => B.conv2d({ ...g, strideH: 0 }, f(32), f(54), f(12))).toThrow(/g\.strideH must be >= 1, got 0/);
-    expect(() => B.conv2d({ ...g, oh: 1.5 }, f(32), f(54), f(12))).toThrow(/g\.oh must be an integer in \[0, 2\^31 - 1\], got number 1\.5/);
-    expect(() => B.conv2d(null as unknown as ConvGeometry, f(32), f(54), f(12))).toThrow(/g must be a ConvGeometry object, got null/);
+    expect(() => B.conv2d(g, f(31), f(54), null, 'none', f(12))).toThrow(/^fathom\.backend\.conv2d: x must hold 32 float32 values, got 31$/);
+    expect(() => B.conv2d(g, f(32), f(54), null, 'none', f(11))).toThrow(/^fathom\.backend\.conv2d: y must hold 12 float32 values, got 11$/);
+    expect(() => B.conv2d({ ...g, groups: 2 }, f(32), f(27), null, 'none', f(12))).toThrow(/g\.groups = 2 must divide g\.c = 2 and g\.o = 3/);
+    expect(() => B.conv2d({ ...g, strideH: 0 }, f(32), f(54), null, 'none', f(12))).toThrow(/g\.strideH must be >= 1, got 0/);
+    expect(() => B.conv2d({ ...g, oh: 1.5 }, f(32), f(54), null, 'none', f(12))).toThrow(/g\.oh must be an integer in \[0, 2\^31 - 1\], got number 1\.5/);
+    expect(() => B.conv2d(null as unknown as ConvGeometry, f(32), f(54), null, 'none', f(12))).toThrow(/g must be a ConvGeometry object, got null/);
     const buf = f(32 + 12);
-    expect(() => B.conv2d(g, buf.subarray(0, 32), f(54), buf.subarray(20, 32))).toThrow(/^fathom\.backend\.conv2d: y overlaps x/);
+    expect(() => B.conv2d(g, buf.subarray(0, 32), f(54), null, 'none', buf.subarray(20, 32))).toThrow(/^fathom\.backend\.conv2d: y overlaps x/);
+    expect(() => B.conv2d(g, f(32), f(54), f(2), 'none', f(12))).toThrow(/^fathom\.backend\.conv2d: bias must hold 3 float32 values, got 2$/);
+    expect(() => B.conv2d(g, f(32), f(54), null, 'gelu' as 'relu', f(12))).toThrow(/fathom\.backend\.conv2d: act must be one of/);
     expect(() => B.conv2dBackwardData(g, f(12), f(54), f(31))).toThrow(/^fathom\.backend\.conv2dBackwardData: dx must hold 32 float32 values, got 31$/);
     expect(() => B.conv2dBackwardWeight(g, f(32), f(12), f(53))).toThrow(/^fathom\.backend\.conv2dBackwardWeight: dw must hold 54 float32 values, got 53$/);
   });
@@ -182,18 +190,20 @@ describe.skipIf(!nativeBinding())('the addon re-checks the conv geometry and buf
   const ok = [1, 2, 4, 4, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1, 2, 2];
   const f = (n: number) => new Float32Array(n);
   it('refuses what could read or write out of bounds', () => {
-    expect(() => b.conv2d(G(ok), f(32), f(54), f(11))).toThrow(/^fathom\.conv2d: y must hold 12 float32 values, got 11$/);
-    expect(() => b.conv2d(G(ok.slice(0, 15)), f(32), f(54), f(12))).toThrow(/^fathom\.conv2d: geom must hold 16 int32 values, got 15$/);
+    expect(() => b.conv2d(G(ok), f(32), f(54), null, 0, f(11))).toThrow(/^fathom\.conv2d: y must hold 12 float32 values, got 11$/);
+    expect(() => b.conv2d(G(ok.slice(0, 15)), f(32), f(54), null, 0, f(12))).toThrow(/^fathom\.conv2d: geom must hold 16 int32 values, got 15$/);
     const neg = ok.slice(); neg[9] = -1;
-    expect(() => b.conv2d(G(neg), f(32), f(54), f(12))).toThrow(/geom\[9\] must be >= 0, got -1/);
+    expect(() => b.conv2d(G(neg), f(32), f(54), null, 0, f(12))).toThrow(/geom\[9\] must be >= 0, got -1/);
     const grp = ok.slice(); grp[13] = 2;
     expect(() => b.conv2dBackwardData(G(grp), f(12), f(27), f(32))).toThrow(/^fathom\.conv2dBackwardData: groups = 2 must divide c = 2 and o = 3$/);
     const st = ok.slice(); st[8] = 0;
     expect(() => b.conv2dBackwardWeight(G(st), f(32), f(12), f(54))).toThrow(/kernel size, stride and dilation must be >= 1/);
     const big = ok.slice(); big[0] = 2 ** 31 - 1; big[1] = 2 ** 31 - 1; big[2] = 2 ** 31 - 1;
-    expect(() => b.conv2d(G(big), f(32), f(54), f(12))).toThrow(/sizes overflow/);
+    expect(() => b.conv2d(G(big), f(32), f(54), null, 0, f(12))).toThrow(/sizes overflow/);
     const buf = f(54 + 12);
-    expect(() => b.conv2d(G(ok), f(32), buf.subarray(0, 54), buf.subarray(50, 62))).toThrow(/y overlaps w/);
-    expect(() => (b.conv2d as unknown as () => void)()).toThrow(/fathom\.conv2d: expected 4 arguments, got 0/);
+    expect(() => b.conv2d(G(ok), f(32), buf.subarray(0, 54), null, 0, buf.subarray(50, 62))).toThrow(/y overlaps w/);
+    expect(() => b.conv2d(G(ok), f(32), f(54), f(2), 0, f(12))).toThrow(/^fathom\.conv2d: bias must hold 3 float32 values, got 2$/);
+    expect(() => b.conv2d(G(ok), f(32), f(54), null, 4, f(12))).toThrow(/^fathom\.conv2d: act/);
+    expect(() => (b.conv2d as unknown as () => void)()).toThrow(/fathom\.conv2d: expected 6 arguments, got 0/);
   });
 });

@@ -148,6 +148,11 @@ const cases: Record<string, Case[]> = {
     { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 3, 2], 216), t([4, 3, 1, 1], 217), t([4], 218)] }, // 1×1
     { f: (x, w, b) => fa.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }), inputs: () => [t([2, 2, 9], 219), t([3, 2, 3], 220), t([3], 221)] },
     { f: (x, w) => fa.conv1d(x, w, null, { padding: 'same', groups: 2 }), inputs: () => [t([1, 4, 6], 222), t([2, 2, 4], 223)] },
+    // the fused epilogue: relu (inputs away from its kink), sigmoid, tanh
+    // (relu: |conv| <= 18 · 0.3² = 1.62 and the bias ±3 or 2.5 keeps every pre-activation >= 0.88 from the kink)
+    { f: (x, w, b) => fa.conv2d(x, w, b, { activation: 'relu', padding: 1 }), inputs: () => [t([2, 2, 4, 3], 224, -0.3, 0.3), t([3, 2, 3, 3], 225, -0.3, 0.3), tensor([3, -3, 2.5])] },
+    { f: (x, w, b) => fa.conv2d(x, w, b, { activation: 'sigmoid', stride: 2 }), inputs: () => [t([1, 3, 5, 5], 227), t([2, 3, 2, 2], 228), t([2], 229)] },
+    { f: (x, w, b) => fa.conv1d(x, w, b, { activation: 'tanh' }), inputs: () => [t([2, 2, 6], 240), t([3, 2, 3], 241), t([3], 242)] },
   ],
   convTranspose2d: [
     { f: (x, w, b) => fa.convTranspose2d(x, w, b), inputs: () => [t([2, 3, 3, 4], 230), t([3, 2, 3, 2], 231), t([2], 232)] },

@@ -71,7 +71,7 @@ export interface NativeBinding {
   ): void;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
   // conv (issue #10): geom = Int32Array(16), CONV_GEOMETRY_FIELDS order
-  conv2d(geom: Int32Array, x: Float32Array, w: Float32Array, y: Float32Array): void;
+  conv2d(geom: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
   conv2dBackwardData(geom: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeight(geom: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
 }

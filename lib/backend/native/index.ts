@@ -50,7 +50,7 @@ export function nativeBackend(b: NativeBinding): Backend {
       ),
     dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
     // conv (issue #10)
-    conv2d: (g, x, w, y) => b.conv2d(convGeom(g), x, w, y),
+    conv2d: (g, x, w, bias, act: ActOp, y) => b.conv2d(convGeom(g), x, w, bias, Act[act], y),
     conv2dBackwardData: (g, dy, w, dx) => b.conv2dBackwardData(convGeom(g), dy, w, dx),
     conv2dBackwardWeight: (g, x, dy, dw) => b.conv2dBackwardWeight(convGeom(g), x, dy, dw),
   });

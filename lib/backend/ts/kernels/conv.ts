@@ -9,9 +9,11 @@
  * adjoints of this sum: the data gradient scatters dy·w into dx (it is the
  * transposed convolution), the weight gradient sums dy·x over the batch.
  */
-import type { ConvGeometry } from '../../backend.js';
+import type { ActOp, ConvGeometry } from '../../backend.js';
+import { biasAct } from './bias_act.js';
 
-export function conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void {
+/** y = act(conv(x, w) + bias): the bias starts each sum, the activation is biasAct's. */
+export function conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: ActOp, y: Float32Array): void {
   const { n, c, h, w: W, o, kh, kw, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups, oh, ow } = g;
   const cg = c / groups, og = o / groups;
   for (let b = 0; b < n; b++) {
@@ -19,7 +21,7 @@ export function conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Flo
       const c0 = Math.floor(oc / og) * cg;
       for (let i = 0; i < oh; i++) {
         for (let j = 0; j < ow; j++) {
-          let s = 0;
+          let s = bias ? bias[oc] : 0;
           for (let ci = 0; ci < cg; ci++) {
             for (let u = 0; u < kh; u++) {
               const yy = i * sh - ph + u * dh;
@@ -36,6 +38,7 @@ export function conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Flo
       }
     }
   }
+  if (act !== 'none') biasAct(1, y.length, y, null, act);
 }
 
 export function conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
