@@ -47,7 +47,7 @@ export interface Conv1dOptions {
 }
 export interface ConvTranspose2dOptions {
   stride?: ConvSize;
-  /** Removes dilation·(k − 1) − padding ... as PyTorch: the output shrinks by 2·padding (default 0). */
+  /** As PyTorch: dilation·(k − 1) − padding zeros are implicitly added to each side; the output shrinks by 2·padding (default 0). */
   padding?: ConvSize;
   /** Extra rows/columns on the bottom/right of the output (default 0), smaller than stride or dilation. */
   outputPadding?: ConvSize;

@@ -36,12 +36,13 @@ void f32_im2col__ref(const ConvGeom& g, int64_t cg, const float* x, float* col) 
             std::fill(r, r + g.ow, 0.0f);
             continue;
           }
-          const float* xr = x + (c * g.h + y) * g.w - g.pw + v * g.dw;  // xr[j*sw] = x[c, y, j*sw - pw + v*dw]
+          const float* xr = x + (c * g.h + y) * g.w;  // row y of channel c
+          const int64_t off = v * g.dw - g.pw;           // r[j] = xr[j*sw + off], in range for j in [j0, j1)
           std::fill(r, r + j0, 0.0f);
           if (g.sw == 1) {
-            std::memcpy(r + j0, xr + j0, (size_t)(j1 - j0) * sizeof(float));
+            std::memcpy(r + j0, xr + j0 + off, (size_t)(j1 - j0) * sizeof(float));
           } else {
-            for (int64_t j = j0; j < j1; ++j) r[j] = xr[j * g.sw];
+            for (int64_t j = j0; j < j1; ++j) r[j] = xr[j * g.sw + off];
           }
           std::fill(r + j1, r + g.ow, 0.0f);
         }
@@ -63,11 +64,13 @@ void f32_col2im__ref(const ConvGeom& g, int64_t cg, const float* col, float* dx)
           const int64_t y = i * g.sh - g.ph + u * g.dh;
           if (y < 0 || y >= g.h) continue;
           const float* r = row + i * g.ow;
-          float* xr = dx + (c * g.h + y) * g.w - g.pw + v * g.dw;
+          float* xr = dx + (c * g.h + y) * g.w;
+          const int64_t off = v * g.dw - g.pw;
           if (g.sw == 1) {
-            for (int64_t j = j0; j < j1; ++j) xr[j] += r[j];
+            float* xo = xr + j0 + off;
+            for (int64_t j = 0; j < j1 - j0; ++j) xo[j] += r[j0 + j];
           } else {
-            for (int64_t j = j0; j < j1; ++j) xr[j * g.sw] += r[j];
+            for (int64_t j = j0; j < j1; ++j) xr[j * g.sw + off] += r[j];
           }
         }
       }
