@@ -6,12 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as fa from '../../lib/index.js';
-import { Tensor, gradients, setBackend, tensor } from '../../lib/index.js';
+import { Tensor, setBackend, tensor } from '../../lib/index.js';
 import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
 import type { ConvGeometry } from '../../lib/backend/backend.js';
 import { randomArray } from '../helpers/random.js';
 
-void gradients;
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
 
 interface Fixture {
@@ -205,5 +204,45 @@ describe.skipIf(!nativeBinding())('the addon re-checks the conv geometry and buf
     expect(() => b.conv2d(G(ok), f(32), f(54), f(2), 0, f(12))).toThrow(/^fathom\.conv2d: bias must hold 3 float32 values, got 2$/);
     expect(() => b.conv2d(G(ok), f(32), f(54), null, 4, f(12))).toThrow(/^fathom\.conv2d: act/);
     expect(() => (b.conv2d as unknown as () => void)()).toThrow(/fathom\.conv2d: expected 6 arguments, got 0/);
+  });
+});
+
+describe.each(backends)('conv in a network (%s)', (name) => {
+  afterAll(() => setBackend(nativeBinding() ? 'native' : 'ts'));
+  it('train: conv2d + relu → convTranspose2d → conv1d → linear learns to tell two patterns apart', () => {
+    setBackend(name);
+    fa.manualSeed(5);
+    const p = (s: number[], scale: number) => fa.mul(fa.randn(s), scale).detach();
+    const w1 = p([4, 1, 3, 3], 0.5), b1 = fa.zeros([4]);
+    const w2 = p([4, 2, 2, 2], 0.5);
+    const w3 = p([3, 2, 3], 0.5);
+    const lw = p([2, 3 * 23], 0.1), lb = fa.zeros([2]);
+    for (const t of [w1, b1, w2, w3, lw, lb]) t.requiresGrad = true;
+    // 8 images 6×6: a vertical bar (class 0) or a horizontal bar (class 1) at varying places
+    const data = new Float32Array(8 * 36);
+    const labels: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const k = 1 + (i >> 1) % 4;
+      for (let j = 0; j < 6; j++) data[i * 36 + (i % 2 === 0 ? j * 6 + k : k * 6 + j)] = 1;
+      labels.push(i % 2);
+    }
+    const x = tensor(data, [8, 1, 6, 6]);
+    const y = tensor(Int32Array.from(labels), [8]);
+    const opt = new fa.optim.Adam([w1, b1, w2, w3, lw, lb], { lr: 0.02 });
+    const loss = (): Tensor => {
+      const h1 = fa.conv2d(x, w1, b1, { activation: 'relu' });               // [8, 4, 4, 4]
+      const h2 = fa.convTranspose2d(h1, w2, null, { stride: 1 });           // [8, 2, 5, 5]
+      const h3 = fa.conv1d(fa.reshape(h2, [8, 2, 25]), w3, null, { stride: 1 }); // [8, 3, 23]
+      return fa.softmaxCrossEntropy(fa.linear(fa.tanh(fa.reshape(h3, [8, 3 * 23])), lw, lb), y);
+    };
+    const first = loss().item();
+    for (let i = 0; i < 60; i++) {
+      opt.zeroGrad();
+      loss().backward();
+      opt.step();
+    }
+    expect(loss().item()).toBeLessThan(first / 4);
+    expect(w1.grad).not.toBeNull();
+    expect(w2.grad).not.toBeNull();
   });
 });
