@@ -22,6 +22,9 @@ export {
 export { dropout } from './ops/index.js';
 // normalisation (issue #10, norm)
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
+// conv (issue #10)
+export { conv1d, conv2d, convTranspose2d } from './ops/index.js';
+export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions, ConvSize } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';

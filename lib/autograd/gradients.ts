@@ -8,6 +8,7 @@
  */
 import { kernels as backend } from '../backend/index.js';
 import type { ActOp, UnaryOp } from '../backend/backend.js';
+import type { ConvGeometry } from '../backend/backend.js'; // conv (issue #10)
 import { UNARY_OP_NAMES } from '../backend/unary_table.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
@@ -281,4 +282,49 @@ export const gradients: Record<string, GradRule> = {
     return out;
   },
   // ---- end normalisation ----
+  // ---- conv (issue #10) ---------------------------------------------------------
+  // conv2d (and conv1d, recorded as conv2d with H = 1): dx = the data-gradient kernel
+  // (a transposed convolution of dy), dw = the weight-gradient kernel; the bias is a
+  // broadcast add recorded on its own.
+  // With the fused epilogue y = act(conv + b): dz = dy·act'(y) first, db = Σ_{n, h, w} dz.
+  conv2d: (node, y, dy) => {
+    const [x, w, b] = node.inputs;
+    const g = node.saved.geom as ConvGeometry;
+    const act = node.saved.activation as ActOp;
+    let dz = dy;
+    if (act !== 'none' && dy.size > 0) {
+      dz = empty(dy.shape);
+      backend().biasActBackward(1, dy.size, y.f32(), dy.f32(), dz.f32(), null, act);
+    }
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape);
+      if (dx.size > 0) backend().conv2dBackwardData(g, dz.f32(), w.f32(), dx.f32());
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape);
+      backend().conv2dBackwardWeight(g, x.f32(), dz.f32(), dw.f32());
+    }
+    if (b?.requiresGrad) {
+      db = empty(b.shape);
+      if (dz.size > 0) backend().reduce('sum', [g.n, g.o, g.oh * g.ow], dz.f32(), [0, 1, 0], db.f32());
+    }
+    return b ? [dx, dw, db] : [dx, dw];
+  },
+  // convTranspose2d(x, w) = conv2dBackwardData(g, x, w) for the conv geometry g seen from
+  // the output: dx = conv2d(g, dy, w), dw = conv2dBackwardWeight(g, dy, x).
+  convTranspose2d: (node, _y, dy) => {
+    const [x, w] = node.inputs;
+    const g = node.saved.geom as ConvGeometry;
+    let dx: Tensor | null = null, dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape);
+      if (dx.size > 0) backend().conv2d(g, dy.f32(), w.f32(), null, 'none', dx.f32());
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape);
+      backend().conv2dBackwardWeight(g, dy.f32(), x.f32(), dw.f32());
+    }
+    return [dx, dw];
+  },
 };

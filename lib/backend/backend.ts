@@ -235,4 +235,33 @@ export interface Backend {
     weight: Float32Array | null, dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
   ): void;
   // ---- end normalisation ----
+  // ---- conv (issue #10) ----
+  /**
+   * y [n, o, oh, ow] = act(conv2d(x [n, c, h, w], w [o, c/groups, kh, kw]) + bias[o]) (bias may be null),
+   * PyTorch's cross-correlation (native/kernels/conv.h has the formula). padH/padW
+   * are the top/left padding; oh/ow are given (any value >= 0: a bottom/right
+   * padding other than padH/padW is implicit in them), every read is bounds-checked.
+   * y overlaps neither input.
+   */
+  conv2d(g: ConvGeometry, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: ActOp, y: Float32Array): void;
+  /** dx [n, c, h, w] = conv2d's data gradient given dy [n, o, oh, ow] (overwritten; the transposed convolution). */
+  conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  /** dw [o, c/groups, kh, kw] = conv2d's weight gradient given x and dy (overwritten). */
+  conv2dBackwardWeight(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
 }
+
+// ---- conv (issue #10) ----
+/** The geometry of a 2-D convolution (Backend.conv2d): sizes are integers in [0, 2^31). */
+export interface ConvGeometry {
+  n: number; c: number; h: number; w: number;
+  o: number; kh: number; kw: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+  oh: number; ow: number;
+}
+/** The fields of ConvGeometry in the order of the native binding's Int32Array (kernels/conv.h). */
+export const CONV_GEOMETRY_FIELDS = [
+  'n', 'c', 'h', 'w', 'o', 'kh', 'kw', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'oh', 'ow',
+] as const;

@@ -30,6 +30,8 @@
 import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary } from './backend.js';
 import type { Backend, OptimOptions, SgdOptions, UnaryOp } from './backend.js';
 import { unaryEntry } from './unary_table.js';
+// conv (issue #10)
+import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from './backend.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 /** The largest finite float32. */
@@ -278,6 +280,30 @@ function labels(op: string, v: unknown, n: number, d: number): Int32Array {
     if (l[i] < 0 || l[i] >= d) fail(op, `labels[${i}] = ${l[i]} is outside [0, ${d})`);
   }
   return l;
+}
+
+// ---- conv (issue #10) ----
+/** A ConvGeometry's fields as integers below 2^31 (the binding's Int32Array) and the three buffer sizes. */
+function convSizes(op: string, g: unknown): { x: number; w: number; y: number } {
+  if (typeof g !== 'object' || g === null) fail(op, `g must be a ConvGeometry object, got ${describe(g)}`);
+  const v = g as Record<string, unknown>;
+  for (const f of CONV_GEOMETRY_FIELDS) {
+    const d = v[f];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 0x7fffffff) {
+      fail(op, `g.${f} must be an integer in [0, 2^31 - 1], got ${describe(d)}`);
+    }
+  }
+  const q = g as ConvGeometry;
+  for (const f of ['c', 'o', 'kh', 'kw', 'strideH', 'strideW', 'dilationH', 'dilationW', 'groups'] as const) {
+    if (q[f] < 1) fail(op, `g.${f} must be >= 1, got ${q[f]}`);
+  }
+  if (q.c % q.groups !== 0 || q.o % q.groups !== 0) fail(op, `g.groups = ${q.groups} must divide g.c = ${q.c} and g.o = ${q.o}`);
+  const cg = q.c / q.groups;
+  const x = shapeSize(op, [q.n, q.c, q.h, q.w]);
+  const w = shapeSize(op, [q.o, cg, q.kh, q.kw]);
+  const y = shapeSize(op, [q.n, q.o, q.oh, q.ow]);
+  shapeSize(op, [cg, q.kh, q.kw, q.oh, q.ow]); // the im2col buffer
+  return { x, w, y };
 }
 
 function args(op: string, a: IArguments | unknown[], count: number): void {
@@ -775,6 +801,49 @@ export function checked(inner: Backend): Backend {
       k.layerNormBackward(r, d, x, dy, mean, rstd, weight, dx, dweight, dbias);
     },
     // ---- end normalisation ----
+    // ---- conv (issue #10) ----
+    conv2d(g, x, w, bias, act, y) {
+      const o = 'conv2d';
+      args(o, arguments, 6);
+      const z = convSizes(o, g);
+      f32(o, 'x', x, z.x);
+      f32(o, 'w', w, z.w);
+      if (bias !== null) f32(o, 'bias', bias, (g as ConvGeometry).o);
+      enumName(o, 'act', act, Act);
+      f32(o, 'y', y, z.y);
+      apart(o, 'y', y, 'x', x);
+      apart(o, 'y', y, 'w', w);
+      apart(o, 'y', y, 'bias', bias);
+      if (z.y === 0) return;
+      k.conv2d(g, x, w, bias, act, y);
+    },
+
+    conv2dBackwardData(g, dy, w, dx) {
+      const o = 'conv2dBackwardData';
+      args(o, arguments, 4);
+      const z = convSizes(o, g);
+      f32(o, 'dy', dy, z.y);
+      f32(o, 'w', w, z.w);
+      f32(o, 'dx', dx, z.x);
+      apart(o, 'dx', dx, 'dy', dy);
+      apart(o, 'dx', dx, 'w', w);
+      if (z.x === 0) return;
+      if (z.y === 0) { dx.fill(0); return; }
+      k.conv2dBackwardData(g, dy, w, dx);
+    },
+
+    conv2dBackwardWeight(g, x, dy, dw) {
+      const o = 'conv2dBackwardWeight';
+      args(o, arguments, 4);
+      const z = convSizes(o, g);
+      f32(o, 'x', x, z.x);
+      f32(o, 'dy', dy, z.y);
+      f32(o, 'dw', dw, z.w);
+      apart(o, 'dw', dw, 'x', x);
+      apart(o, 'dw', dw, 'dy', dy);
+      if (z.y === 0) { dw.fill(0); return; }
+      k.conv2dBackwardWeight(g, x, dy, dw);
+    },
   };
   innerOf.set(b, inner);
   return b;

@@ -8,3 +8,5 @@ export * from './maxout.js';
 export { dropout } from './dropout.js';
 // normalisation (issue #10, norm)
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './norm.js';
+// conv (issue #10)
+export * from './conv.js';

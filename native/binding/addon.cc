@@ -17,6 +17,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
+#include "kernels/conv.h"  // conv (issue #10)
 #include "runtime/pool.h"
 
 namespace fathom::binding {
@@ -131,6 +132,10 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("batchNormBackward", &Addon::BatchNormBackward),
         InstanceMethod("layerNormForward", &Addon::LayerNormForward),
         InstanceMethod("layerNormBackward", &Addon::LayerNormBackward),
+        // ---- conv (issue #10) ----
+        InstanceMethod("conv2d", &Addon::Conv2d),
+        InstanceMethod("conv2dBackwardData", &Addon::Conv2dBackwardData),
+        InstanceMethod("conv2dBackwardWeight", &Addon::Conv2dBackwardWeight),
     });
   }
 
@@ -500,6 +505,73 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   // dropout(x, y, mask, seed, offset, p, scale)
+  // ---- conv (issue #10) ------------------------------------------------------
+  // geom: Int32Array(16) = n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
+  // (kernels/conv.h). Re-checked here: everything that sizes a buffer or an index.
+  struct ConvSizes {
+    ConvGeom g;
+    int64_t x, w, y;
+  };
+  static ConvSizes conv_geom(const Args& a) {
+    const int32_t* v = a.i32(0, "geom", kConvGeomLen);
+    for (int i = 0; i < kConvGeomLen; ++i)
+      if (v[i] < 0) a.fail("geom[" + std::to_string(i) + "] must be >= 0, got " + std::to_string(v[i]));
+    ConvGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+    if (g.c < 1 || g.o < 1) a.fail("channels must be >= 1, got c = " + std::to_string(g.c) + ", o = " + std::to_string(g.o));
+    if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)
+      a.fail("kernel size, stride and dilation must be >= 1");
+    if (g.groups < 1 || g.c % g.groups != 0 || g.o % g.groups != 0)
+      a.fail("groups = " + std::to_string(g.groups) + " must divide c = " + std::to_string(g.c) + " and o = " + std::to_string(g.o));
+    // Every factor is < 2^31: products of two fit int64; check the rest against 2^53.
+    const double lim = 9007199254740991.0;
+    const double xs = (double)g.n * (double)g.c * (double)g.h * (double)g.w;
+    const double ys = (double)g.n * (double)g.o * (double)g.oh * (double)g.ow;
+    const double ws = (double)g.o * (double)(g.c / g.groups) * (double)g.kh * (double)g.kw;
+    const double col = (double)(g.c / g.groups) * (double)g.kh * (double)g.kw * (double)g.oh * (double)g.ow;
+    if (xs > lim || ys > lim || ws > lim || col > lim) a.fail("sizes overflow");
+    return {g, g.n * g.c * g.h * g.w, g.o * (g.c / g.groups) * g.kh * g.kw, g.n * g.o * g.oh * g.ow};
+  }
+  // conv2d(geom, x, w, bias | null, act, y)
+  Napi::Value Conv2d(Info info) {
+    Args a(info, "conv2d", 6);
+    const ConvSizes s = conv_geom(a);
+    const float* x = a.f32(1, "x", s.x);
+    const float* w = a.f32(2, "w", s.w);
+    const float* bias = a.f32_or_null(3, "bias", s.g.o);
+    const Act act = (Act)a.enumv(4, "act", (int32_t)Act::Count);
+    float* y = a.f32(5, "y", s.y);
+    a.apart("y", y, 4 * s.y, "x", x, 4 * s.x);
+    a.apart("y", y, 4 * s.y, "w", w, 4 * s.w);
+    a.apart("y", y, 4 * s.y, "bias", bias, 4 * s.g.o);
+    ops::conv2d(s.g, x, w, bias, act, y);
+    return Undefined(info);
+  }
+  // conv2dBackwardData(geom, dy, w, dx)
+  Napi::Value Conv2dBackwardData(Info info) {
+    Args a(info, "conv2dBackwardData", 4);
+    const ConvSizes s = conv_geom(a);
+    const float* dy = a.f32(1, "dy", s.y);
+    const float* w = a.f32(2, "w", s.w);
+    float* dx = a.f32(3, "dx", s.x);
+    a.apart("dx", dx, 4 * s.x, "dy", dy, 4 * s.y);
+    a.apart("dx", dx, 4 * s.x, "w", w, 4 * s.w);
+    ops::conv2d_bwd_data(s.g, dy, w, dx);
+    return Undefined(info);
+  }
+  // conv2dBackwardWeight(geom, x, dy, dw)
+  Napi::Value Conv2dBackwardWeight(Info info) {
+    Args a(info, "conv2dBackwardWeight", 4);
+    const ConvSizes s = conv_geom(a);
+    const float* x = a.f32(1, "x", s.x);
+    const float* dy = a.f32(2, "dy", s.y);
+    float* dw = a.f32(3, "dw", s.w);
+    a.apart("dw", dw, 4 * s.w, "x", x, 4 * s.x);
+    a.apart("dw", dw, 4 * s.w, "dy", dy, 4 * s.y);
+    ops::conv2d_bwd_weight(s.g, x, dy, dw);
+    return Undefined(info);
+  }
+  // ---- end conv ----------------------------------------------------------------
+
   Napi::Value Dropout(Info info) {
     Args a(info, "dropout", 7);
     int64_t n = a.len(0, "x");

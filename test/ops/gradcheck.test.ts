@@ -151,6 +151,29 @@ const cases: Record<string, Case[]> = {
     { f: (x) => fa.layerNorm(x, 7), inputs: () => [t([2, 7], 1023, -2, 2)] },
     { f: (x, b) => fa.layerNorm(x, [3], null, b, { eps: 1e-3 }), inputs: () => [t([4, 3], 1024, -2, 2), t([3], 1025)] },
     { f: (x, w) => fa.layerNorm(x, 2, w), inputs: () => [t([1, 3, 2], 1026, -2, 2), t([2], 1027, 0.5, 1.5)] },
+  // ---- conv (issue #10): every option of conv2d / conv1d (recorded as conv2d) and convTranspose2d ----
+  conv2d: [
+    { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 5, 6], 200), t([4, 3, 3, 2], 201), t([4], 202)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { stride: 2, padding: 1 }), inputs: () => [t([1, 2, 7, 5], 203), t([3, 2, 3, 3], 204)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { stride: [3, 1], padding: [0, 2] }), inputs: () => [t([2, 1, 7, 4], 205), t([2, 1, 2, 3], 206)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { dilation: 2, padding: 2 }), inputs: () => [t([1, 2, 5, 6], 207), t([2, 2, 3, 3], 208)] },
+    { f: (x, w, b) => fa.conv2d(x, w, b, { groups: 2, padding: 'same' }), inputs: () => [t([2, 4, 4, 5], 209), t([6, 2, 2, 3], 210), t([6], 211)] },
+    { f: (x, w) => fa.conv2d(x, w, null, { groups: 3, padding: 1 }), inputs: () => [t([1, 3, 4, 4], 212), t([3, 1, 3, 3], 213)] }, // depthwise
+    { f: (x, w) => fa.conv2d(x, w, null, { padding: 'valid', stride: 4 }), inputs: () => [t([2, 2, 6, 5], 214), t([2, 2, 2, 2], 215)] }, // stride > kernel
+    { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 3, 2], 216), t([4, 3, 1, 1], 217), t([4], 218)] }, // 1×1
+    { f: (x, w, b) => fa.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }), inputs: () => [t([2, 2, 9], 219), t([3, 2, 3], 220), t([3], 221)] },
+    { f: (x, w) => fa.conv1d(x, w, null, { padding: 'same', groups: 2 }), inputs: () => [t([1, 4, 6], 222), t([2, 2, 4], 223)] },
+    // the fused epilogue: relu (inputs away from its kink), sigmoid, tanh
+    // (relu: |conv| <= 18 · 0.3² = 1.62 and the bias ±3 or 2.5 keeps every pre-activation >= 0.88 from the kink)
+    { f: (x, w, b) => fa.conv2d(x, w, b, { activation: 'relu', padding: 1 }), inputs: () => [t([2, 2, 4, 3], 224, -0.3, 0.3), t([3, 2, 3, 3], 225, -0.3, 0.3), tensor([3, -3, 2.5])] },
+    { f: (x, w, b) => fa.conv2d(x, w, b, { activation: 'sigmoid', stride: 2 }), inputs: () => [t([1, 3, 5, 5], 227), t([2, 3, 2, 2], 228), t([2], 229)] },
+    { f: (x, w, b) => fa.conv1d(x, w, b, { activation: 'tanh' }), inputs: () => [t([2, 2, 6], 240), t([3, 2, 3], 241), t([3], 242)] },
+  ],
+  convTranspose2d: [
+    { f: (x, w, b) => fa.convTranspose2d(x, w, b), inputs: () => [t([2, 3, 3, 4], 230), t([3, 2, 3, 2], 231), t([2], 232)] },
+    { f: (x, w) => fa.convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }), inputs: () => [t([1, 2, 3, 3], 233), t([2, 3, 3, 3], 234)] },
+    { f: (x, w) => fa.convTranspose2d(x, w, null, { stride: [1, 3], dilation: 2, outputPadding: [1, 0] }), inputs: () => [t([2, 1, 3, 2], 235), t([1, 2, 2, 2], 236)] },
+    { f: (x, w, b) => fa.convTranspose2d(x, w, b, { groups: 2, padding: [1, 0] }), inputs: () => [t([1, 4, 3, 3], 237), t([4, 3, 3, 2], 238), t([6], 239)] },
   ],
 };
 

@@ -89,6 +89,10 @@ export interface NativeBinding {
     r: number, d: number, x: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array,
     weight: Float32Array | null, dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
   ): void;
+  // conv (issue #10): geom = Int32Array(16), CONV_GEOMETRY_FIELDS order
+  conv2d(geom: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
+  conv2dBackwardData(geom: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  conv2dBackwardWeight(geom: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

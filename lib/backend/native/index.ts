@@ -6,6 +6,13 @@ import { Act, Binary, Optim, Reduce, Unary } from '../backend.js';
 import type { ActOp, Backend, BinaryOp, OptimKind, OptimOptions, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 import { checked } from '../checked.js';
+// conv (issue #10)
+import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from '../backend.js';
+
+/** A checked ConvGeometry as the binding's Int32Array (checked.ts bounds every field below 2^31). */
+function convGeom(g: ConvGeometry): Int32Array {
+  return Int32Array.from(CONV_GEOMETRY_FIELDS, (k) => g[k]);
+}
 
 export function nativeBackend(b: NativeBinding): Backend {
   return checked({
@@ -49,5 +56,9 @@ export function nativeBackend(b: NativeBinding): Backend {
       b.batchNormBackward(n, c, s, x, dy, mean, v, eps, w, training, dx, dw, db),
     layerNormForward: (r, d, x, w, bias, eps, y, mean, rstd) => b.layerNormForward(r, d, x, w, bias, eps, y, mean, rstd),
     layerNormBackward: (r, d, x, dy, mean, rstd, w, dx, dw, db) => b.layerNormBackward(r, d, x, dy, mean, rstd, w, dx, dw, db),
+    // conv (issue #10)
+    conv2d: (g, x, w, bias, act: ActOp, y) => b.conv2d(convGeom(g), x, w, bias, Act[act], y),
+    conv2dBackwardData: (g, dy, w, dx) => b.conv2dBackwardData(convGeom(g), dy, w, dx),
+    conv2dBackwardWeight: (g, x, dy, dw) => b.conv2dBackwardWeight(convGeom(g), x, dy, dw),
   });
 }

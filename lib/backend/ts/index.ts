@@ -20,6 +20,8 @@ import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsB
 import { dropout } from './kernels/dropout.js';
 // normalisation (issue #10, norm)
 import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './kernels/norm.js';
+// conv (issue #10)
+import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './kernels/conv.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -57,6 +59,10 @@ export const tsKernels: Backend = {
   batchNormBackward,
   layerNormForward,
   layerNormBackward,
+  // conv (issue #10)
+  conv2d,
+  conv2dBackwardData,
+  conv2dBackwardWeight,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */
