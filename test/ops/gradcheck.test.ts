@@ -151,6 +151,7 @@ const cases: Record<string, Case[]> = {
     { f: (x) => fa.layerNorm(x, 7), inputs: () => [t([2, 7], 1023, -2, 2)] },
     { f: (x, b) => fa.layerNorm(x, [3], null, b, { eps: 1e-3 }), inputs: () => [t([4, 3], 1024, -2, 2), t([3], 1025)] },
     { f: (x, w) => fa.layerNorm(x, 2, w), inputs: () => [t([1, 3, 2], 1026, -2, 2), t([2], 1027, 0.5, 1.5)] },
+  ],
   // ---- conv (issue #10): every option of conv2d / conv1d (recorded as conv2d) and convTranspose2d ----
   conv2d: [
     { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 5, 6], 200), t([4, 3, 3, 2], 201), t([4], 202)] },
