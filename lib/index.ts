@@ -20,6 +20,9 @@ export {
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
 export { dropout } from './ops/index.js';
+// pooling (issue #10, pool helper)
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './ops/index.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';

@@ -6,3 +6,6 @@ export * from './create.js';
 export * from './layer.js';
 export * from './maxout.js';
 export { dropout } from './dropout.js';
+// pooling (issue #10, pool helper)
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './pool.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './pool.js';

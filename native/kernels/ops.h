@@ -119,5 +119,22 @@ void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const flo
 void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
              float scale, const float* x, float* y, float* mask);
 
+// ---- pooling (issue #10, pool helper): threaded over the g.nc planes ----
+void max_pool2d(const Pool2d& g, const float* x, float* y);
+void max_pool2d_bwd(const Pool2d& g, const float* x, const float* dy, float* dx);
+void avg_pool2d(const Pool2d& g, bool count_include_pad, int64_t divisor, const float* x, float* y);
+void avg_pool2d_bwd(const Pool2d& g, bool count_include_pad, int64_t divisor, const float* dy, float* dx);
+void adaptive_avg_pool2d(const Pool2d& g, const float* x, float* y);
+void adaptive_avg_pool2d_bwd(const Pool2d& g, const float* dy, float* dx);
+void max_pool2d(const KernelTable& k, const Pool2d& g, const float* x, float* y);
+void max_pool2d_bwd(const KernelTable& k, const Pool2d& g, const float* x, const float* dy, float* dx);
+void avg_pool2d(const KernelTable& k, const Pool2d& g, bool count_include_pad, int64_t divisor, const float* x,
+                float* y);
+void avg_pool2d_bwd(const KernelTable& k, const Pool2d& g, bool count_include_pad, int64_t divisor,
+                    const float* dy, float* dx);
+void adaptive_avg_pool2d(const KernelTable& k, const Pool2d& g, const float* x, float* y);
+void adaptive_avg_pool2d_bwd(const KernelTable& k, const Pool2d& g, const float* dy, float* dx);
+// ---- end pooling ----
+
 }  // namespace ops
 }  // namespace fathom

@@ -42,5 +42,15 @@ export function nativeBackend(b: NativeBinding): Backend {
         o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
       ),
     dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
+    // ---- pooling (issue #10, pool helper) ----
+    maxPool2d: (g, x, y) => b.maxPool2d(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, x, y),
+    maxPool2dBackward: (g, x, dy, dx) =>
+      b.maxPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, x, dy, dx),
+    avgPool2d: (g, cip, div, x, y) => b.avgPool2d(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, cip, div, x, y),
+    avgPool2dBackward: (g, cip, div, dy, dx) =>
+      b.avgPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, cip, div, dy, dx),
+    adaptiveAvgPool2d: (g, x, y) => b.adaptiveAvgPool2d(g.nc, g.h, g.w, g.oh, g.ow, x, y),
+    adaptiveAvgPool2dBackward: (g, dy, dx) => b.adaptiveAvgPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, dy, dx),
+    // ---- end pooling ----
   });
 }

@@ -18,6 +18,8 @@ import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
 import { dropout } from './kernels/dropout.js';
+// pooling (issue #10, pool helper)
+import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvgPool2d, adaptiveAvgPool2dBackward } from './kernels/pool.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -49,6 +51,13 @@ export const tsKernels: Backend = {
   sgdStep,
   optimStep,
   dropout,
+  // pooling (issue #10, pool helper)
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

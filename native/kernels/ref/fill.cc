@@ -38,6 +38,13 @@ void fill_ref(KernelTable& t) {
   t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__ref;
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__ref;
   t.dropout = f32_dropout__ref;
+  // pooling (issue #10, pool helper)
+  t.max_pool2d = f32_max_pool2d__ref;
+  t.max_pool2d_bwd = f32_max_pool2d_bwd__ref;
+  t.avg_pool2d = f32_avg_pool2d__ref;
+  t.avg_pool2d_bwd = f32_avg_pool2d_bwd__ref;
+  t.adaptive_avg_pool2d = f32_adaptive_avg_pool2d__ref;
+  t.adaptive_avg_pool2d_bwd = f32_adaptive_avg_pool2d_bwd__ref;
 }
 
 }  // namespace fathom
