@@ -12,3 +12,6 @@ export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
 export * as utils from './utils.js';
 export type { ParameterPenalty } from './module.js';
+// pooling layers (issue #10, pool helper)
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout2d } from './pool.js';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from '../ops/index.js';

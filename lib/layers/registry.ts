@@ -17,6 +17,8 @@ import { Sequential } from './sequential.js';
 // perceptron and noise layers
 import { Perceptron } from './perceptron.js';
 import { Dropout, GaussianNoise } from './noise.js';
+// pooling layers (issue #10, pool helper)
+import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './pool.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /** [name, shape] of each of a module's parameters, in namedParameters() order; null if unknown. */
@@ -46,6 +48,15 @@ const factories = new Map<string, Factory>([
   ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
   ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
   ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
+  // pooling layers (issue #10, pool helper): the constructors check every value
+  ['MaxPool2d', (c) => new MaxPool2d(c.kernelSize as number, { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, ceilMode: c.ceilMode as boolean })],
+  ['AvgPool2d', (c) => new AvgPool2d(c.kernelSize as number, {
+    stride: c.stride as number, padding: c.padding as number, ceilMode: c.ceilMode as boolean,
+    countIncludePad: c.countIncludePad as boolean, divisorOverride: c.divisorOverride as number,
+  })],
+  ['AdaptiveAvgPool2d', (c) => new AdaptiveAvgPool2d(c.outputSize as number)],
+  ['Flatten', (c) => new Flatten((c.startDim as number) ?? 1, (c.endDim as number) ?? -1)],
+  ['Dropout2d', (c) => new Dropout2d(inRange(c, 'p', 0, 1))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -78,6 +89,12 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
   ['Dropout', noParameters],
   ['GaussianNoise', noParameters],
+  // pooling layers (issue #10, pool helper)
+  ['MaxPool2d', noParameters],
+  ['AvgPool2d', noParameters],
+  ['AdaptiveAvgPool2d', noParameters],
+  ['Flatten', noParameters],
+  ['Dropout2d', noParameters],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -143,6 +160,12 @@ const KEYS: Record<string, readonly string[]> = {
   Perceptron: ['type', 'inFeatures'],
   Dropout: ['type', 'p'],
   GaussianNoise: ['type', 'std'],
+  // pooling layers (issue #10, pool helper)
+  MaxPool2d: ['type', 'kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'],
+  AvgPool2d: ['type', 'kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
+  AdaptiveAvgPool2d: ['type', 'outputSize'],
+  Flatten: ['type', 'startDim', 'endDim'],
+  Dropout2d: ['type', 'p'],
 };
 
 function checkKeys(c: ModuleConfig): void {

@@ -60,17 +60,31 @@ function outSize(n: number, k: number, s: number, p: number, d: number, ceil: bo
 
 interface Geometry { g: Pool2dGeom; shape: number[] }
 
+/** Kernel, stride, padding, dilation (each [h, w]) and ceil mode, checked; shared with the nn layers. */
+export interface PoolParams { k: [number, number]; s: [number, number]; p: [number, number]; d: [number, number]; ceil: boolean }
+
+/**
+ * Checks pooling arguments as maxPool2d/avgPool2d do (and the nn layers'
+ * constructors): integers or pairs, padding at most half the kernel.
+ */
+export function poolParams(
+  op: string, kernelSize: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown },
+): PoolParams {
+  const k = pair(op, 'kernelSize', kernelSize);
+  const s = o.stride === undefined ? k : pair(op, 'stride', o.stride);
+  const p = o.padding === undefined ? [0, 0] as [number, number] : pair(op, 'padding', o.padding, true);
+  const d = o.dilation === undefined ? [1, 1] as [number, number] : pair(op, 'dilation', o.dilation);
+  const ceil = optBool(op, 'ceilMode', o.ceilMode, false);
+  if (2 * p[0] > k[0] || 2 * p[1] > k[1]) {
+    throw new Error(`fathom.${op}: padding must be at most half the kernel size, got padding [${p[0]}, ${p[1]}] with kernelSize [${k[0]}, ${k[1]}]`);
+  }
+  return { k, s, p, d, ceil };
+}
+
 function geometry(
   op: string, x: Tensor, kernelSize: unknown, o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown },
 ): Geometry {
-  const [kh, kw] = pair(op, 'kernelSize', kernelSize);
-  const [sh, sw] = o.stride === undefined ? [kh, kw] : pair(op, 'stride', o.stride);
-  const [ph, pw] = o.padding === undefined ? [0, 0] : pair(op, 'padding', o.padding, true);
-  const [dh, dw] = o.dilation === undefined ? [1, 1] : pair(op, 'dilation', o.dilation);
-  const ceil = optBool(op, 'ceilMode', o.ceilMode, false);
-  if (2 * ph > kh || 2 * pw > kw) {
-    throw new Error(`fathom.${op}: padding must be at most half the kernel size, got padding [${ph}, ${pw}] with kernelSize [${kh}, ${kw}]`);
-  }
+  const { k: [kh, kw], s: [sh, sw], p: [ph, pw], d: [dh, dw], ceil } = poolParams(op, kernelSize, o);
   const [n, c, h, w] = x.shape;
   const oh = outSize(h, kh, sh, ph, dh, ceil), ow = outSize(w, kw, sw, pw, dw, ceil);
   if (oh < 1 || ow < 1) {
@@ -137,10 +151,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   const op = 'adaptiveAvgPool2d';
   checkInput(op, x);
   const [n, c, h, w] = x.shape;
-  const os = Array.isArray(outputSize) && outputSize.length === 2
-    ? [outputSize[0] ?? h, outputSize[1] ?? w]
-    : outputSize;
-  const [oh, ow] = pair(op, 'outputSize', os);
+  const [oh, ow] = adaptiveSize(op, outputSize, h, w);
   if (h === 0 || w === 0) {
     throw new Error(`fathom.${op}: input ${fmt(x.shape)} has an empty plane (H or W = 0); every output window would be empty`);
   }
@@ -148,6 +159,14 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   const y = empty([n, c, oh, ow], op);
   if (y.size > 0) backend().adaptiveAvgPool2d(g, x.f32(), y.f32());
   return record(y, op, [x], { g });
+}
+
+/** outputSize as [oh, ow] (null in a pair keeps that input size h or w); also checks the nn layer's argument. */
+export function adaptiveSize(op: string, outputSize: unknown, h = 1, w = 1): [number, number] {
+  const os = Array.isArray(outputSize) && outputSize.length === 2
+    ? [outputSize[0] === null ? h : outputSize[0], outputSize[1] === null ? w : outputSize[1]]
+    : outputSize;
+  return pair(op, 'outputSize', os);
 }
 
 /**
