@@ -178,6 +178,9 @@ describe.skipIf(!N)('pool kernel parity: native vs ts', () => {
   const geoms: number[][] = [
     [3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, 0],
     [2, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 0],
+    [5, 33, 40, 2, 2, 2, 2, 0, 0, 1, 1, 0], // AVX2 2×2/2 path: 2 vectors + a tail, odd H
+    [3, 17, 35, 2, 2, 2, 2, 0, 0, 1, 1, 0], // odd W: the last column is no window's
+    [2, 6, 34, 2, 2, 2, 2, 0, 0, 1, 1, 1], // ceil mode on even sizes: the 2×2/2 geometry again
     [5, 13, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1],
     [1, 9, 7, 2, 3, 3, 4, 1, 1, 1, 1, 0], // stride > kernel
     [2, 10, 11, 3, 2, 1, 2, 1, 1, 2, 3, 0], // dilation
