@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace fathom {
 namespace {
@@ -33,67 +34,62 @@ inline void taps(int64_t s, int64_t d, int64_t k, int64_t n, int64_t* lo, int64_
 }
 }  // namespace
 
+// Column taps [lo, hi) of every output column, computed once per call.
+static std::vector<int64_t> col_taps(const Pool2d& g) {
+  std::vector<int64_t> t((size_t)(2 * g.ow));
+  for (int64_t j = 0; j < g.ow; ++j) taps(j * g.sw - g.pw, g.dw, g.kw, g.w, &t[(size_t)(2 * j)], &t[(size_t)(2 * j + 1)]);
+  return t;
+}
+
+// Flat in-plane index of the winner of output (i, j) given its row taps, or -1 (empty window).
+static inline int64_t max_winner(const Pool2d& g, const float* xp, int64_t h0, int64_t a0, int64_t a1, int64_t w0,
+                                 int64_t b0, int64_t b1) {
+  if (a0 >= a1 || b0 >= b1) return -1;
+  int64_t bi = (h0 + a0 * g.dh) * g.w + w0 + b0 * g.dw;
+  float best = xp[bi];
+  for (int64_t a = a0; a < a1; ++a) {
+    const float* row = xp + (h0 + a * g.dh) * g.w + w0;
+    for (int64_t b = b0; b < b1; ++b) {
+      const float v = row[b * g.dw];
+      const bool t = (v > best) | ((v != v) & (best == best));
+      best = t ? v : best;
+      bi = t ? (h0 + a * g.dh) * g.w + w0 + b * g.dw : bi;
+    }
+  }
+  return bi;
+}
+
 void f32_max_pool2d__ref(const Pool2d& g, const float* x, float* y) {
-  const int64_t H = g.h, W = g.w;
+  const std::vector<int64_t> ct = col_taps(g);
   for (int64_t p = 0; p < g.nc; ++p) {
-    const float* xp = x + p * H * W;
+    const float* xp = x + p * g.h * g.w;
     float* yp = y + p * g.oh * g.ow;
     for (int64_t i = 0; i < g.oh; ++i) {
       const int64_t h0 = i * g.sh - g.ph;
+      int64_t a0, a1;
+      taps(h0, g.dh, g.kh, g.h, &a0, &a1);
       for (int64_t j = 0; j < g.ow; ++j) {
-        const int64_t w0 = j * g.sw - g.pw;
-        float best = -std::numeric_limits<float>::infinity();
-        bool any = false;
-        int64_t a0, a1, b0, b1;
-        taps(h0, g.dh, g.kh, H, &a0, &a1);
-        taps(w0, g.dw, g.kw, W, &b0, &b1);
-        for (int64_t a = a0; a < a1; ++a) {
-          const int64_t r = h0 + a * g.dh;
-          for (int64_t b = b0; b < b1; ++b) {
-            const int64_t c = w0 + b * g.dw;
-            const float v = xp[r * W + c];
-            if (!any) {
-              best = v;
-              any = true;
-            } else if ((v > best) | ((v != v) & (best == best))) {
-              best = v;
-            }
-          }
-        }
-        yp[i * g.ow + j] = best;
+        const int64_t w = max_winner(g, xp, h0, a0, a1, j * g.sw - g.pw, ct[(size_t)(2 * j)], ct[(size_t)(2 * j + 1)]);
+        yp[i * g.ow + j] = w < 0 ? -std::numeric_limits<float>::infinity() : xp[w];
       }
     }
   }
 }
 
 void f32_max_pool2d_bwd__ref(const Pool2d& g, const float* x, const float* dy, float* dx) {
-  const int64_t H = g.h, W = g.w;
+  const std::vector<int64_t> ct = col_taps(g);
   for (int64_t p = 0; p < g.nc; ++p) {
-    const float* xp = x + p * H * W;
+    const float* xp = x + p * g.h * g.w;
     const float* dyp = dy + p * g.oh * g.ow;
-    float* dxp = dx + p * H * W;
-    for (int64_t k = 0; k < H * W; ++k) dxp[k] = 0.0f;
+    float* dxp = dx + p * g.h * g.w;
+    for (int64_t k = 0; k < g.h * g.w; ++k) dxp[k] = 0.0f;
     for (int64_t i = 0; i < g.oh; ++i) {
       const int64_t h0 = i * g.sh - g.ph;
+      int64_t a0, a1;
+      taps(h0, g.dh, g.kh, g.h, &a0, &a1);
       for (int64_t j = 0; j < g.ow; ++j) {
-        const int64_t w0 = j * g.sw - g.pw;
-        float best = 0.0f;
-        int64_t bi = -1;
-        int64_t a0, a1, b0, b1;
-        taps(h0, g.dh, g.kh, H, &a0, &a1);
-        taps(w0, g.dw, g.kw, W, &b0, &b1);
-        for (int64_t a = a0; a < a1; ++a) {
-          const int64_t r = h0 + a * g.dh;
-          for (int64_t b = b0; b < b1; ++b) {
-            const int64_t c = w0 + b * g.dw;
-            const float v = xp[r * W + c];
-            if (bi < 0 || (v > best) | ((v != v) & (best == best))) {
-              best = v;
-              bi = r * W + c;
-            }
-          }
-        }
-        if (bi >= 0) dxp[bi] += dyp[i * g.ow + j];
+        const int64_t w = max_winner(g, xp, h0, a0, a1, j * g.sw - g.pw, ct[(size_t)(2 * j)], ct[(size_t)(2 * j + 1)]);
+        if (w >= 0) dxp[w] += dyp[i * g.ow + j];
       }
     }
   }
