@@ -189,7 +189,7 @@ export interface Backend {
    */
   optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
   // ---- pooling (issue #10, pool helper): native/kernels/ref/pool.cc ----
-  /** Max pool over g.nc planes (g.h × g.w → g.oh × g.ow); the first maximal cell of a window wins, NaN counting as the maximum. */
+  /** Max pool over g.nc planes (g.h × g.w → g.oh × g.ow); the first maximal cell of a window wins; NaN counts as the maximum, the last NaN winning (PyTorch's rule). */
   maxPool2d(g: Pool2dGeom, x: Float32Array, y: Float32Array): void;
   /** dx = 0, then dx[winner] += dy for every window (winner recomputed from x); dx overlaps nothing. */
   maxPool2dBackward(g: Pool2dGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void;

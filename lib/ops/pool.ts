@@ -102,7 +102,9 @@ function geometry(
  * max_pool2d: out = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1
  * (⌈⌉ in ceil mode, dropping a last window that would start in the right
  * padding). Padded cells never win. The gradient goes to the FIRST maximal
- * element of each window (row-major order); NaN counts as the maximum.
+ * element of each window (row-major order); NaN counts as the maximum, and
+ * in a window holding several NaNs the last one gets the gradient, as in
+ * PyTorch (its CPU kernel takes val > max || isnan(val)).
  * @throws naming maxPool2d when x is not float32 [N, C, H, W], an option is
  *   not a positive integer (or pair), padding exceeds half the kernel, or
  *   the output would be empty.

@@ -204,7 +204,8 @@ using OptimStepFn = void (*)(int64_t n, float* w, const float* g, float* const* 
 
 // ---- pooling (issue #10, pool helper) -----------------------------------------
 // Geometry of a 2-D pool over nc planes h x w giving oh x ow (ref/pool.cc has
-// the formulas). kh, kw, sh, sw, dh, dw >= 1; ph, pw >= 0; a window with no input cell
+// the formulas; max pool: first maximal cell wins, NaN wins and the last NaN of a
+// window, as PyTorch). kh, kw, sh, sw, dh, dw >= 1; ph, pw >= 0; a window with no input cell
 // gives -inf (max) and passes no gradient. Outputs never overlap inputs.
 struct Pool2d {
   int64_t nc, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;

@@ -41,7 +41,7 @@ for (const name of backends) {
   describe(`pooling on ${name}`, () => {
     it('matches PyTorch 1.13 (forward and backward, ties and NaN included)', () => {
       setBackend(name);
-      expect(fixture.cases.length).toBe(22);
+      expect(fixture.cases.length).toBe(23);
       for (const [i, c] of fixture.cases.entries()) {
         const label = `case ${i} ${c.op} ${JSON.stringify(c.options)} on [${c.shape}]`;
         const x = new Tensor(f32(c.x), c.shape);
@@ -66,7 +66,7 @@ for (const name of backends) {
       expect(Array.from(x.grad!.data)).toEqual([0, 11, 0, 100, 1000, 0, 0, 0, 0]);
     });
 
-    it('maxPool2d: NaN wins (the first NaN of a window), padding never wins, -Inf stays', () => {
+    it('maxPool2d: NaN wins (the last NaN of a window, as PyTorch), padding never wins, -Inf stays', () => {
       setBackend(name);
       const x = tensor([-Infinity, NaN, NaN, 5, -Infinity, -Infinity, -Infinity, -Infinity], [1, 2, 2, 2]);
       x.requiresGrad = true;
@@ -76,7 +76,7 @@ for (const name of backends) {
       const z = fa.maxPool2d(x, 2);
       expect(Array.from(z.data)).toEqual([NaN, -Infinity]);
       z.backward(tensor([7, 9], [1, 2, 1, 1]));
-      expect(Array.from(x.grad!.data)).toEqual([0, 7, 0, 0, 9, 0, 0, 0]);
+      expect(Array.from(x.grad!.data)).toEqual([0, 0, 7, 0, 9, 0, 0, 0]);
     });
 
     it('N = 0 and C = 0 give empty outputs and gradients', () => {
@@ -234,6 +234,24 @@ describe.skipIf(!N)('pool kernel parity: native vs ts', () => {
       }
     }
   }
+
+  it('maxPool2d with NaN-dense windows (several NaNs per window: the last wins on every path)', () => {
+    for (const [k, st, pd] of [[2, 2, 0], [3, 2, 1], [2, 1, 0]]) {
+      const nc = 3, h = 11, w = 37;
+      const g: Pool2dGeom = { nc, h, w, kh: k, kw: k, sh: st, sw: st, ph: pd, pw: pd, dh: 1, dw: 1, oh: outSize(h, k, st, pd, 1, false), ow: outSize(w, k, st, pd, 1, false) };
+      const x = randomArray(nc * h * w, 77 + k, -2, 2).map((v) => (v > 0.4 ? NaN : Math.round(v)));
+      const m = nc * g.oh * g.ow;
+      const dy = randomArray(m, 78, 1, 2);
+      const [yn, yt] = [garbage(m), garbage(m)];
+      N!.maxPool2d(g, x.slice(), yn);
+      T.maxPool2d(g, x.slice(), yt);
+      compareArrays(`maxPool2d NaN-dense k=${k}`, yn, yt, { ...EXACT, signedZeros: true });
+      const [dn, dt] = [garbage(x.length), garbage(x.length)];
+      N!.maxPool2dBackward(g, x.slice(), dy.slice(), dn);
+      T.maxPool2dBackward(g, x.slice(), dy.slice(), dt);
+      compareArrays(`maxPool2dBackward NaN-dense k=${k}`, dn, dt, EXACT);
+    }
+  });
 
   for (const [nc, h, w, oh, ow] of [[3, 7, 9, 3, 4], [2, 5, 5, 7, 3], [1, 1, 1, 1, 1], [4, 10, 6, 1, 1], [0, 4, 4, 2, 2], [500, 13, 13, 5, 5]]) {
     it(`adaptiveAvgPool2d nc=${nc} ${h}x${w} -> ${oh}x${ow}`, () => {

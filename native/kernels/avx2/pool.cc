@@ -2,8 +2,8 @@
 // no dilation (any other geometry goes to ref/pool.cc). Per output row, 8
 // outputs at a time: the two input rows are loaded as 16 floats each and
 // split into even/odd columns, then the four window cells are met in
-// row-major order with ref/pool.cc's select (v replaces best when v > best,
-// or v is NaN while best is not), so values and winners are bitwise the
+// row-major order with ref/pool.cc's select (v replaces best when v > best
+// or v is NaN: PyTorch's rule, the last NaN wins), so values and winners are bitwise the
 // reference's. The backward writes dy to the winner (windows do not overlap)
 // and 0 to the rest; the last row/column an odd H/W leaves out is zeroed.
 #include <immintrin.h>
@@ -30,8 +30,7 @@ inline void split16(const float* p, __m256* even, __m256* odd) {
 }
 
 inline __m256 take(__m256 v, __m256 best) {
-  return _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
-                      _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+  return _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
 }
 
 // Scalar winner (0..3, row-major) of the window at r0 (row) / r1 (next row), columns c, c+1.
@@ -40,7 +39,7 @@ inline int win1(const float* r0, const float* r1, int64_t c, float* best_out) {
   int bi = 0;
   float best = v[0];
   for (int k = 1; k < 4; ++k) {
-    const bool t = (v[k] > best) | ((v[k] != v[k]) & (best == best));
+    const bool t = (v[k] > best) | (v[k] != v[k]);
     best = t ? v[k] : best;
     bi = t ? k : bi;
   }

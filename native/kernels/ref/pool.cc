@@ -5,8 +5,9 @@
 // rows i*sh - ph + a*dh (a < kh) and columns j*sw - pw + b*dw (b < kw);
 // cells outside the input (padding, or a ceil-mode overhang) are skipped.
 //   max_pool2d       y = max over the window's input cells; the winner is the
-//                    FIRST maximal cell in row-major window order, NaN counts
-//                    as the maximum (the first NaN wins), as maxout/argmax.
+//                    FIRST maximal cell in row-major window order; NaN counts
+//                    as the maximum and the LAST NaN of a window wins, exactly
+//                    PyTorch's CPU rule (val > max || isnan(val)).
 //                    A window with no input cell (only possible with dilation)
 //                    gives -inf and passes no gradient (PyTorch: -inf too).
 //   max_pool2d_bwd   dx = 0, then dx[winner] += dy (recomputed from x: no index
@@ -51,7 +52,7 @@ static inline int64_t max_winner(const Pool2d& g, const float* xp, int64_t h0, i
     const float* row = xp + (h0 + a * g.dh) * g.w + w0;
     for (int64_t b = b0; b < b1; ++b) {
       const float v = row[b * g.dw];
-      const bool t = (v > best) | ((v != v) & (best == best));
+      const bool t = (v > best) | (v != v);  // PyTorch's: a later NaN takes over from an earlier one
       best = t ? v : best;
       bi = t ? (h0 + a * g.dh) * g.w + w0 + b * g.dw : bi;
     }

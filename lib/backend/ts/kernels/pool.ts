@@ -4,8 +4,9 @@
  * x holds g.nc planes of g.h × g.w, y holds g.nc planes of g.oh × g.ow. Output
  * cell (i, j) of a max/avg pool covers rows i·sh − ph + a·dh (a < kh) and
  * columns j·sw − pw + b·dw (b < kw); cells outside the input are skipped.
- *   maxPool2d                  y = max over the window; the FIRST maximal cell (row-major) wins,
- *                              NaN counting as the maximum; an empty window gives −Infinity
+ *   maxPool2d                  y = max over the window; the FIRST maximal cell (row-major) wins;
+ *                              NaN counts as the maximum, the LAST NaN of a window winning
+ *                              (PyTorch's CPU rule, val > max || isnan(val)); an empty window gives −Infinity
  *   maxPool2dBackward          dx = 0, then dx[winner] += dy (winner recomputed from x)       (writes dx)
  *   avgPool2d                  y = sum / d; d = divisor when > 0, else the window's count
  *                              clipped to the padded input (countIncludePad) or to the input
@@ -34,7 +35,7 @@ function winner(g: Pool2dGeom, x: Float32Array, base: number, i: number, j: numb
     for (let b = b0; b < b1; b++) {
       const c = w0 + b * g.dw;
       const v = x[base + r * g.w + c];
-      if (bi < 0 || v > best || (v !== v && best === best)) {
+      if (bi < 0 || v > best || v !== v) {
         best = v;
         bi = r * g.w + c;
       }
