@@ -151,6 +151,8 @@ describe('flatten', () => {
     expect(fa.flatten(x, 1, 2).shape).toEqual([2, 12, 5]);
     expect(fa.flatten(x, -2).shape).toEqual([2, 3, 20]);
     expect(fa.flatten(x, 2, 2).shape).toEqual([2, 3, 4, 5]);
+    expect(x.flatten(1, 2).shape).toEqual([2, 12, 5]);
+    expect(x.flatten().shape).toEqual([2, 60]);
     expect(fa.flatten(fa.zeros([0, 3, 2])).shape).toEqual([0, 6]);
     expect(fa.flatten(tensor(3)).shape).toEqual([1]);
     x.requiresGrad = true;
