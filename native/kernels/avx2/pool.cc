@@ -133,4 +133,72 @@ void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, 
   }
 }
 
+// Average pool, same 2×2 stride-2 unpadded geometry: the sum in ref/pool.cc's
+// order (0 + cell 0 + cell 1 + cell 2 + cell 3, so -0 sums as there) divided
+// by the divisor (4, or divisorOverride): bitwise the reference.
+void f32_avg_pool2d__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y) {
+  if (!is_2x2s2(g)) return f32_avg_pool2d__ref(g, cip, divisor, x, y);
+  const float d = divisor > 0 ? (float)divisor : 4.0f;
+  const __m256 vd = _mm256_set1_ps(d), zero = _mm256_setzero_ps();
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* xp = x + p * g.h * g.w;
+    float* yp = y + p * g.oh * g.ow;
+    for (int64_t i = 0; i < g.oh; ++i) {
+      const float* r0 = xp + 2 * i * g.w;
+      const float* r1 = r0 + g.w;
+      float* yr = yp + i * g.ow;
+      int64_t j = 0;
+      for (; j + 8 <= g.ow; j += 8) {
+        __m256 e0, o0, e1, o1;
+        split16(r0 + 2 * j, &e0, &o0);
+        split16(r1 + 2 * j, &e1, &o1);
+        const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(zero, e0), o0), e1), o1);
+        _mm256_storeu_ps(yr + j, _mm256_div_ps(s, vd));
+      }
+      for (; j < g.ow; ++j) {
+        float s = 0.0f;
+        s += r0[2 * j];
+        s += r0[2 * j + 1];
+        s += r1[2 * j];
+        s += r1[2 * j + 1];
+        yr[j] = s / d;
+      }
+    }
+  }
+}
+
+void f32_avg_pool2d_bwd__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* dy, float* dx) {
+  if (!is_2x2s2(g)) return f32_avg_pool2d_bwd__ref(g, cip, divisor, dy, dx);
+  const float d = divisor > 0 ? (float)divisor : 4.0f;
+  const __m256 vd = _mm256_set1_ps(d), zero = _mm256_setzero_ps();
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* dyp = dy + p * g.oh * g.ow;
+    float* dxp = dx + p * g.h * g.w;
+    if (g.h % 2 || g.w % 2) std::memset(dxp, 0, sizeof(float) * (size_t)(g.h * g.w));
+    for (int64_t i = 0; i < g.oh; ++i) {
+      float* d0 = dxp + 2 * i * g.w;
+      float* d1 = d0 + g.w;
+      const float* dyr = dyp + i * g.ow;
+      int64_t j = 0;
+      for (; j + 8 <= g.ow; j += 8) {
+        // 0 + dy/d: the reference accumulates into zeros (-0 becomes +0 there too)
+        const __m256 v = _mm256_add_ps(zero, _mm256_div_ps(_mm256_loadu_ps(dyr + j), vd));
+        const __m256 lo = _mm256_unpacklo_ps(v, v), hi = _mm256_unpackhi_ps(v, v);
+        const __m256 a = _mm256_permute2f128_ps(lo, hi, 0x20), b = _mm256_permute2f128_ps(lo, hi, 0x31);
+        _mm256_storeu_ps(d0 + 2 * j, a);
+        _mm256_storeu_ps(d0 + 2 * j + 8, b);
+        _mm256_storeu_ps(d1 + 2 * j, a);
+        _mm256_storeu_ps(d1 + 2 * j + 8, b);
+      }
+      for (; j < g.ow; ++j) {
+        const float v = 0.0f + dyr[j] / d;
+        d0[2 * j] = v;
+        d0[2 * j + 1] = v;
+        d1[2 * j] = v;
+        d1[2 * j + 1] = v;
+      }
+    }
+  }
+}
+
 }  // namespace fathom
