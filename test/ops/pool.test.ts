@@ -255,6 +255,24 @@ describe.skipIf(!N)('pool kernel parity: native vs ts', () => {
     }
   });
 
+  it('avgPool2d 2×2/2 bitwise on exact values, signed zeros included (the AVX2 body and its tails)', () => {
+    for (const [h, w, div] of [[24, 24, 0], [7, 35, 0], [10, 40, 3]]) {
+      const nc = 5;
+      const g: Pool2dGeom = { nc, h, w, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1, oh: h >> 1, ow: w >> 1 };
+      const x = randomArray(nc * h * w, 90 + h, -3, 3).map((v) => (Math.abs(v) < 1.2 ? -0 : Math.round(v * 2) / 2));
+      const m = nc * g.oh * g.ow;
+      const dy = randomArray(m, 91, -2, 2).map((v) => (Math.abs(v) < 0.5 ? -0 : Math.round(v * 4) / 4));
+      const [yn, yt] = [garbage(m), garbage(m)];
+      N!.avgPool2d(g, true, div, x.slice(), yn);
+      T.avgPool2d(g, true, div, x.slice(), yt);
+      compareArrays(`avgPool2d exact ${h}x${w}`, yn, yt, { ...EXACT, signedZeros: true });
+      const [dn, dt] = [garbage(x.length), garbage(x.length)];
+      N!.avgPool2dBackward(g, true, div, dy.slice(), dn);
+      T.avgPool2dBackward(g, true, div, dy.slice(), dt);
+      compareArrays(`avgPool2dBackward exact ${h}x${w}`, dn, dt, { ...EXACT, signedZeros: true });
+    }
+  });
+
   for (const [nc, h, w, oh, ow] of [[3, 7, 9, 3, 4], [2, 5, 5, 7, 3], [1, 1, 1, 1, 1], [4, 10, 6, 1, 1], [0, 4, 4, 2, 2], [500, 13, 13, 5, 5]]) {
     it(`adaptiveAvgPool2d nc=${nc} ${h}x${w} -> ${oh}x${ow}`, () => {
       const g: Pool2dGeom = { nc, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 };
