@@ -25,6 +25,9 @@ export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } fr
 // conv (issue #10)
 export { conv1d, conv2d, convTranspose2d } from './ops/index.js';
 export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions, ConvSize } from './ops/index.js';
+// pooling (issue #10, pool helper)
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './ops/index.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';
 export type { GeluOptions } from './ops/index.js';
 export type { SgdConfig, AdamConfig } from './optimizers/index.js';

@@ -9,6 +9,7 @@
 import { kernels as backend } from '../backend/index.js';
 import type { ActOp, UnaryOp } from '../backend/backend.js';
 import type { ConvGeometry } from '../backend/backend.js'; // conv (issue #10)
+import type { Pool2dGeom } from '../backend/backend.js'; // pooling (issue #10)
 import { UNARY_OP_NAMES } from '../backend/unary_table.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
@@ -118,6 +119,31 @@ export const gradients: Record<string, GradRule> = {
     if (y.size > 0) backend().maxoutBackward(y.size, node.saved.pieces as number, x.f32(), dy.f32(), dx.f32());
     return [dx];
   },
+
+  // ---- pooling (issue #10, pool helper): kernels recompute windows from the saved geometry ----
+  // maxPool2d: dy of each window goes to its first maximal element (NaN first)
+  maxPool2d: (node, _y, dy) => {
+    const x = node.inputs[0];
+    const dx = empty(x.shape);
+    if (x.size > 0) backend().maxPool2dBackward(node.saved.g as Pool2dGeom, x.f32(), dy.f32(), dx.f32());
+    return [dx];
+  },
+  // avgPool2d: dy / divisor spread over each window's input cells
+  avgPool2d: (node, _y, dy) => {
+    const x = node.inputs[0];
+    const dx = empty(x.shape);
+    const s = node.saved as { g: Pool2dGeom; cip: boolean; divisor: number };
+    if (x.size > 0) backend().avgPool2dBackward(s.g, s.cip, s.divisor, dy.f32(), dx.f32());
+    return [dx];
+  },
+  // adaptiveAvgPool2d: dy / count spread over each adaptive window
+  adaptiveAvgPool2d: (node, _y, dy) => {
+    const x = node.inputs[0];
+    const dx = empty(x.shape);
+    if (x.size > 0) backend().adaptiveAvgPool2dBackward(node.saved.g as Pool2dGeom, dy.f32(), dx.f32());
+    return [dx];
+  },
+  // ---- end pooling ----
 
   // ---- linear algebra -------------------------------------------------------
   // C = op(A) op(B): dA = dC op(B)^T (transposed back when transA), dB likewise.

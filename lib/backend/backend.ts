@@ -188,6 +188,21 @@ export interface Backend {
    * same length.
    */
   optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
+  // ---- pooling (issue #10, pool helper): native/kernels/ref/pool.cc ----
+  /** Max pool over g.nc planes (g.h × g.w → g.oh × g.ow); the first maximal cell of a window wins; NaN counts as the maximum, the last NaN winning (PyTorch's rule). */
+  maxPool2d(g: Pool2dGeom, x: Float32Array, y: Float32Array): void;
+  /** dx = 0, then dx[winner] += dy for every window (winner recomputed from x); dx overlaps nothing. */
+  maxPool2dBackward(g: Pool2dGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** Average pool (g.dh = g.dw = 1); divisor > 0 overrides the window count (PyTorch's divisor_override). */
+  avgPool2d(g: Pool2dGeom, countIncludePad: boolean, divisor: number, x: Float32Array, y: Float32Array): void;
+  /** dx = 0, then dy / divisor spread over each window's input cells; dx overlaps nothing. */
+  avgPool2dBackward(g: Pool2dGeom, countIncludePad: boolean, divisor: number, dy: Float32Array, dx: Float32Array): void;
+  /** Adaptive average pool: reads g.nc, g.h, g.w, g.oh, g.ow (windows [⌊i·h/oh⌋, ⌈(i+1)·h/oh⌉)). */
+  adaptiveAvgPool2d(g: Pool2dGeom, x: Float32Array, y: Float32Array): void;
+  /** dx = 0, then dy / count spread over each window; dx overlaps nothing. */
+  adaptiveAvgPool2dBackward(g: Pool2dGeom, dy: Float32Array, dx: Float32Array): void;
+  // ---- end pooling ----
+
   // ---- dropout ----
   /**
    * Inverted dropout in one pass over the Philox stream of randUniform at (seed, offset):
@@ -265,3 +280,14 @@ export interface ConvGeometry {
 export const CONV_GEOMETRY_FIELDS = [
   'n', 'c', 'h', 'w', 'o', 'kh', 'kw', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'oh', 'ow',
 ] as const;
+// ---- pooling (issue #10, pool helper) ----
+/**
+ * Geometry of a 2-D pool: nc planes h × w → oh × ow; kernel kh × kw, stride
+ * sh × sw, padding ph × pw, dilation dh × dw (avg pools: 1; the adaptive pool
+ * reads only nc, h, w, oh, ow).
+ */
+export interface Pool2dGeom {
+  nc: number; h: number; w: number; oh: number; ow: number;
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+}
+// ---- end pooling ----

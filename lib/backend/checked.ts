@@ -29,6 +29,7 @@
  */
 import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary } from './backend.js';
 import type { Backend, OptimOptions, SgdOptions, UnaryOp } from './backend.js';
+import type { Pool2dGeom } from './backend.js'; // pooling (issue #10)
 import { unaryEntry } from './unary_table.js';
 // conv (issue #10)
 import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from './backend.js';
@@ -309,6 +310,49 @@ function convSizes(op: string, g: unknown): { x: number; w: number; y: number } 
 function args(op: string, a: IArguments | unknown[], count: number): void {
   if (a.length < count) fail(op, `expected ${count} arguments, got ${a.length}`);
 }
+
+// ---- pooling (issue #10, pool helper) ----
+const I32_MAX = 2147483647;
+/**
+ * A pool geometry: every field an integer in [0, 2^31), kernel/stride/dilation
+ * >= 1 (those the kind reads), and oh/ow the output size the other fields give
+ * (PyTorch's formula, ceil mode allowed: oh is then either). Returns the input
+ * and output lengths nc·h·w and nc·oh·ow.
+ */
+function poolGeom(op: string, v: unknown, kind: 'max' | 'avg' | 'adaptive'): [Pool2dGeom, number, number] {
+  const g = obj(op, 'g', v) as unknown as Pool2dGeom;
+  const keys = kind === 'adaptive' ? ['nc', 'h', 'w', 'oh', 'ow'] : kind === 'avg'
+    ? ['nc', 'h', 'w', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw']
+    : ['nc', 'h', 'w', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw'];
+  for (const key of keys) {
+    const x = size(op, `g.${key}`, (g as unknown as Record<string, unknown>)[key]);
+    if (x > I32_MAX) fail(op, `g.${key} must be < 2^31, got ${x}`);
+    if (['kh', 'kw', 'sh', 'sw', 'dh', 'dw'].includes(key) && x < 1) fail(op, `g.${key} must be >= 1, got 0`);
+  }
+  const inLen = product(op, 'nc * h * w', product(op, 'nc * h', g.nc, g.h), g.w);
+  const outLen = product(op, 'nc * oh * ow', product(op, 'nc * oh', g.nc, g.oh), g.ow);
+  if (kind === 'adaptive') {
+    if (inLen > 0 && (g.oh === 0 || g.ow === 0)) fail(op, `g.oh and g.ow must be >= 1 for a non-empty input, got ${g.oh} x ${g.ow}`);
+    if (outLen > 0 && (g.h === 0 || g.w === 0)) fail(op, `g.h and g.w must be >= 1 for a non-empty output, got ${g.h} x ${g.w}`);
+  } else {
+    const d = kind === 'max' ? [g.dh, g.dw] : [1, 1];
+    const want = (n: number, k: number, s: number, p: number, dil: number): [number, number] => {
+      const span = n + 2 * p - dil * (k - 1) - 1;
+      const fl = span < 0 ? 0 : Math.floor(span / s) + 1;
+      let ce = span < 0 ? 0 : Math.ceil(span / s) + 1;
+      if (ce > 0 && (ce - 1) * s >= n + p) ce--;
+      return [fl, ce];
+    };
+    const [hf, hc] = want(g.h, g.kh, g.sh, g.ph, d[0]);
+    const [wf, wc] = want(g.w, g.kw, g.sw, g.pw, d[1]);
+    if ((g.oh !== hf && g.oh !== hc) || (g.ow !== wf && g.ow !== wc)) {
+      fail(op, `g.oh x g.ow must be ${hf} x ${wf} (or ${hc} x ${wc} in ceil mode) for this geometry, got ${g.oh} x ${g.ow}`);
+    }
+    if (2 * g.ph > g.kh || 2 * g.pw > g.kw) fail(op, `padding ${g.ph} x ${g.pw} must be at most half the kernel ${g.kh} x ${g.kw}`);
+  }
+  return [g, inLen, outLen];
+}
+// ---- end pooling ----
 
 const innerOf = new WeakMap<Backend, Backend>();
 
@@ -844,6 +888,74 @@ export function checked(inner: Backend): Backend {
       if (z.y === 0) { dw.fill(0); return; }
       k.conv2dBackwardWeight(g, x, dy, dw);
     },
+    // ---- pooling (issue #10, pool helper) ----
+    maxPool2d(g, x, y) {
+      const o = 'maxPool2d';
+      args(o, arguments, 3);
+      const [, n, m] = poolGeom(o, g, 'max');
+      f32(o, 'x', x, n);
+      f32(o, 'y', y, m);
+      apart(o, 'y', y, 'x', x);
+      if (m === 0) return;
+      k.maxPool2d(g, x, y);
+    },
+    maxPool2dBackward(g, x, dy, dx) {
+      const o = 'maxPool2dBackward';
+      args(o, arguments, 4);
+      const [, n, m] = poolGeom(o, g, 'max');
+      f32(o, 'x', x, n);
+      f32(o, 'dy', dy, m);
+      f32(o, 'dx', dx, n);
+      apart(o, 'dx', dx, 'x', x);
+      apart(o, 'dx', dx, 'dy', dy);
+      if (n === 0) return;
+      k.maxPool2dBackward(g, x, dy, dx);
+    },
+    avgPool2d(g, cip, divisor, x, y) {
+      const o = 'avgPool2d';
+      args(o, arguments, 5);
+      const [, n, m] = poolGeom(o, g, 'avg');
+      bool(o, 'countIncludePad', cip);
+      if (size(o, 'divisor', divisor) > I32_MAX) fail(o, `divisor must be < 2^31, got ${divisor}`);
+      f32(o, 'x', x, n);
+      f32(o, 'y', y, m);
+      apart(o, 'y', y, 'x', x);
+      if (m === 0) return;
+      k.avgPool2d(g, cip, divisor, x, y);
+    },
+    avgPool2dBackward(g, cip, divisor, dy, dx) {
+      const o = 'avgPool2dBackward';
+      args(o, arguments, 5);
+      const [, n, m] = poolGeom(o, g, 'avg');
+      bool(o, 'countIncludePad', cip);
+      if (size(o, 'divisor', divisor) > I32_MAX) fail(o, `divisor must be < 2^31, got ${divisor}`);
+      f32(o, 'dy', dy, m);
+      f32(o, 'dx', dx, n);
+      apart(o, 'dx', dx, 'dy', dy);
+      if (n === 0) return;
+      k.avgPool2dBackward(g, cip, divisor, dy, dx);
+    },
+    adaptiveAvgPool2d(g, x, y) {
+      const o = 'adaptiveAvgPool2d';
+      args(o, arguments, 3);
+      const [, n, m] = poolGeom(o, g, 'adaptive');
+      f32(o, 'x', x, n);
+      f32(o, 'y', y, m);
+      apart(o, 'y', y, 'x', x);
+      if (m === 0) return;
+      k.adaptiveAvgPool2d(g, x, y);
+    },
+    adaptiveAvgPool2dBackward(g, dy, dx) {
+      const o = 'adaptiveAvgPool2dBackward';
+      args(o, arguments, 3);
+      const [, n, m] = poolGeom(o, g, 'adaptive');
+      f32(o, 'dy', dy, m);
+      f32(o, 'dx', dx, n);
+      apart(o, 'dx', dx, 'dy', dy);
+      if (n === 0) return;
+      k.adaptiveAvgPool2dBackward(g, dy, dx);
+    },
+    // ---- end pooling ----
   };
   innerOf.set(b, inner);
   return b;

@@ -20,6 +20,8 @@ import { Dropout, GaussianNoise } from './noise.js';
 // normalisation layers (issue #10, norm)
 import { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
 import { normalizedShapeOf } from '../ops/norm.js';
+// pooling layers (issue #10, pool helper)
+import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './pool.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -57,6 +59,15 @@ const factories = new Map<string, Factory>([
   ['BatchNorm1d', (c) => new BatchNorm1d(num(c, 'numFeatures'), batchNormOptions(c))],
   ['BatchNorm2d', (c) => new BatchNorm2d(num(c, 'numFeatures'), batchNormOptions(c))],
   ['LayerNorm', (c) => new LayerNorm(normalizedShapeOf('fromConfig', c.normalizedShape), { eps: real(c, 'eps', 1e-5), elementwiseAffine: flag(c, 'elementwiseAffine', true) })],
+  // pooling layers (issue #10, pool helper): the constructors check every value
+  ['MaxPool2d', (c) => new MaxPool2d(c.kernelSize as number, { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, ceilMode: c.ceilMode as boolean })],
+  ['AvgPool2d', (c) => new AvgPool2d(c.kernelSize as number, {
+    stride: c.stride as number, padding: c.padding as number, ceilMode: c.ceilMode as boolean,
+    countIncludePad: c.countIncludePad as boolean, divisorOverride: c.divisorOverride as number,
+  })],
+  ['AdaptiveAvgPool2d', (c) => new AdaptiveAvgPool2d(c.outputSize as number)],
+  ['Flatten', (c) => new Flatten((c.startDim as number) ?? 1, (c.endDim as number) ?? -1)],
+  ['Dropout2d', (c) => new Dropout2d(inRange(c, 'p', 0, 1))],
 ]);
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
@@ -96,6 +107,12 @@ const shapeFns = new Map<string, ShapeFn>([
     const shape = normalizedShapeOf('fromConfig', c.normalizedShape);
     return flag(c, 'elementwiseAffine', true) ? [['weight', shape], ['bias', [...shape]]] : [];
   }],
+  // pooling layers (issue #10, pool helper)
+  ['MaxPool2d', noParameters],
+  ['AvgPool2d', noParameters],
+  ['AdaptiveAvgPool2d', noParameters],
+  ['Flatten', noParameters],
+  ['Dropout2d', noParameters],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -183,6 +200,12 @@ const KEYS: Record<string, readonly string[]> = {
   BatchNorm1d: ['type', 'numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'],
   BatchNorm2d: ['type', 'numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'],
   LayerNorm: ['type', 'normalizedShape', 'eps', 'elementwiseAffine'],
+  // pooling layers (issue #10, pool helper)
+  MaxPool2d: ['type', 'kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'],
+  AvgPool2d: ['type', 'kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
+  AdaptiveAvgPool2d: ['type', 'outputSize'],
+  Flatten: ['type', 'startDim', 'endDim'],
+  Dropout2d: ['type', 'p'],
 };
 
 function checkKeys(c: ModuleConfig): void {

@@ -10,3 +10,6 @@ export { dropout } from './dropout.js';
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './norm.js';
 // conv (issue #10)
 export * from './conv.js';
+// pooling (issue #10, pool helper)
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './pool.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './pool.js';

@@ -136,6 +136,14 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("conv2d", &Addon::Conv2d),
         InstanceMethod("conv2dBackwardData", &Addon::Conv2dBackwardData),
         InstanceMethod("conv2dBackwardWeight", &Addon::Conv2dBackwardWeight),
+        // ---- pooling (issue #10, pool helper) ----
+        InstanceMethod("maxPool2d", &Addon::MaxPool2d),
+        InstanceMethod("maxPool2dBackward", &Addon::MaxPool2dBackward),
+        InstanceMethod("avgPool2d", &Addon::AvgPool2d),
+        InstanceMethod("avgPool2dBackward", &Addon::AvgPool2dBackward),
+        InstanceMethod("adaptiveAvgPool2d", &Addon::AdaptiveAvgPool2d),
+        InstanceMethod("adaptiveAvgPool2dBackward", &Addon::AdaptiveAvgPool2dBackward),
+        // ---- end pooling ----
     });
   }
 
@@ -865,6 +873,98 @@ class Addon : public Napi::Addon<Addon> {
     ops::optim_step(kind, n, w, g, s, h);
     return Undefined(info);
   }
+  // ---- pooling (issue #10, pool helper) ----
+  // Geometry from arguments 0..count-1: nc, h, w, oh, ow[, kh, kw, sh, sw, ph, pw[, dh, dw]].
+  // Every value < 2^31 (so window arithmetic never overflows int64), kernel,
+  // stride, dilation >= 1, and the plane products representable. The kernels
+  // only read cells inside [0, h) x [0, w), so lengths are all memory needs.
+  static Pool2d pool_geom(const Args& a, int count) {
+    static const char* names[] = {"nc", "h", "w", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"};
+    int64_t v[13] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1};
+    for (int i = 0; i < count; ++i) {
+      v[i] = a.dim(i, names[i]);
+      if (v[i] > INT32_MAX) a.fail(std::string(names[i]) + " must be < 2^31, got " + std::to_string(v[i]));
+      const bool pos = (i >= 5 && i <= 8) || i >= 11;
+      if (pos && v[i] < 1) a.fail(std::string(names[i]) + " must be >= 1, got 0");
+    }
+    const int64_t lim = INT64_C(9007199254740991);
+    if (v[1] * v[2] != 0 && v[0] > lim / (v[1] * v[2])) a.fail("nc*h*w overflows");
+    if (v[3] * v[4] != 0 && v[0] > lim / (v[3] * v[4])) a.fail("nc*oh*ow overflows");
+    return Pool2d{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
+  }
+  Napi::Value MaxPool2d(Info info) {
+    Args a(info, "maxPool2d", 15);
+    const Pool2d g = pool_geom(a, 13);
+    const float* x = a.f32(13, "x", g.nc * g.h * g.w);
+    float* y = a.f32(14, "y", g.nc * g.oh * g.ow);
+    a.apart("y", y, 4 * g.nc * g.oh * g.ow, "x", x, 4 * g.nc * g.h * g.w);
+    if (g.nc * g.oh * g.ow == 0) return Undefined(info);
+    ops::max_pool2d(g, x, y);
+    return Undefined(info);
+  }
+  Napi::Value MaxPool2dBackward(Info info) {
+    Args a(info, "maxPool2dBackward", 16);
+    const Pool2d g = pool_geom(a, 13);
+    const int64_t in = g.nc * g.h * g.w, out = g.nc * g.oh * g.ow;
+    const float* x = a.f32(13, "x", in);
+    const float* dy = a.f32(14, "dy", out);
+    float* dx = a.f32(15, "dx", in);
+    a.apart("dx", dx, 4 * in, "x", x, 4 * in);
+    a.apart("dx", dx, 4 * in, "dy", dy, 4 * out);
+    if (in == 0) return Undefined(info);
+    ops::max_pool2d_bwd(g, x, dy, dx);
+    return Undefined(info);
+  }
+  Napi::Value AvgPool2d(Info info) {
+    Args a(info, "avgPool2d", 15);
+    const Pool2d g = pool_geom(a, 11);
+    const bool cip = a.flag(11, "countIncludePad");
+    const int64_t div = a.dim(12, "divisor");
+    if (div > INT32_MAX) a.fail("divisor must be < 2^31, got " + std::to_string(div));
+    const float* x = a.f32(13, "x", g.nc * g.h * g.w);
+    float* y = a.f32(14, "y", g.nc * g.oh * g.ow);
+    a.apart("y", y, 4 * g.nc * g.oh * g.ow, "x", x, 4 * g.nc * g.h * g.w);
+    if (g.nc * g.oh * g.ow == 0) return Undefined(info);
+    ops::avg_pool2d(g, cip, div, x, y);
+    return Undefined(info);
+  }
+  Napi::Value AvgPool2dBackward(Info info) {
+    Args a(info, "avgPool2dBackward", 15);
+    const Pool2d g = pool_geom(a, 11);
+    const bool cip = a.flag(11, "countIncludePad");
+    const int64_t div = a.dim(12, "divisor");
+    if (div > INT32_MAX) a.fail("divisor must be < 2^31, got " + std::to_string(div));
+    const int64_t in = g.nc * g.h * g.w, out = g.nc * g.oh * g.ow;
+    const float* dy = a.f32(13, "dy", out);
+    float* dx = a.f32(14, "dx", in);
+    a.apart("dx", dx, 4 * in, "dy", dy, 4 * out);
+    if (in == 0) return Undefined(info);
+    ops::avg_pool2d_bwd(g, cip, div, dy, dx);
+    return Undefined(info);
+  }
+  Napi::Value AdaptiveAvgPool2d(Info info) {
+    Args a(info, "adaptiveAvgPool2d", 7);
+    const Pool2d g = pool_geom(a, 5);
+    const float* x = a.f32(5, "x", g.nc * g.h * g.w);
+    float* y = a.f32(6, "y", g.nc * g.oh * g.ow);
+    a.apart("y", y, 4 * g.nc * g.oh * g.ow, "x", x, 4 * g.nc * g.h * g.w);
+    if (g.nc * g.oh * g.ow == 0) return Undefined(info);
+    ops::adaptive_avg_pool2d(g, x, y);
+    return Undefined(info);
+  }
+  Napi::Value AdaptiveAvgPool2dBackward(Info info) {
+    Args a(info, "adaptiveAvgPool2dBackward", 7);
+    const Pool2d g = pool_geom(a, 5);
+    const int64_t in = g.nc * g.h * g.w, out = g.nc * g.oh * g.ow;
+    const float* dy = a.f32(5, "dy", out);
+    float* dx = a.f32(6, "dx", in);
+    a.apart("dx", dx, 4 * in, "dy", dy, 4 * out);
+    if (in == 0) return Undefined(info);
+    if (g.oh == 0 || g.ow == 0) a.fail("oh and ow must be >= 1 when nc*h*w > 0");
+    ops::adaptive_avg_pool2d_bwd(g, dy, dx);
+    return Undefined(info);
+  }
+  // ---- end pooling ----
 };
 
 }  // namespace

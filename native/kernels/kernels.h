@@ -234,6 +234,26 @@ inline bool optim_uses_state(Optim k, const OptimHyper& h, int i) {
 using OptimStepFn = void (*)(int64_t n, float* w, const float* g, float* const* s,
                              const OptimHyper& h);
 
+// ---- pooling (issue #10, pool helper) -----------------------------------------
+// Geometry of a 2-D pool over nc planes h x w giving oh x ow (ref/pool.cc has
+// the formulas; max pool: first maximal cell wins, NaN wins and the last NaN of a
+// window, as PyTorch). kh, kw, sh, sw, dh, dw >= 1; ph, pw >= 0; a window with no input cell
+// gives -inf (max) and passes no gradient. Outputs never overlap inputs.
+struct Pool2d {
+  int64_t nc, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+};
+using MaxPool2dFn = void (*)(const Pool2d& g, const float* x, float* y);
+using MaxPool2dBwdFn = void (*)(const Pool2d& g, const float* x, const float* dy, float* dx);
+// divisor > 0: PyTorch's divisor_override; else the window count (count_include_pad or not).
+using AvgPool2dFn = void (*)(const Pool2d& g, bool count_include_pad, int64_t divisor, const float* x,
+                             float* y);
+using AvgPool2dBwdFn = void (*)(const Pool2d& g, bool count_include_pad, int64_t divisor,
+                                const float* dy, float* dx);
+// Adaptive average pooling reads only nc, h, w, oh, ow (oh, ow >= 1 when nc*h*w > 0).
+using AdaptiveAvgPool2dFn = void (*)(const Pool2d& g, const float* x, float* y);
+using AdaptiveAvgPool2dBwdFn = void (*)(const Pool2d& g, const float* dy, float* dx);
+// ---- end pooling ----------------------------------------------------------------
+
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512", "neon"
   UnaryFn unary;
@@ -270,6 +290,14 @@ struct KernelTable {
   LnFwdFn ln_fwd;
   LnBwdRowsFn ln_bwd_rows;
   LnBwdColsFn ln_bwd_cols;
+  // ---- pooling (issue #10, pool helper) ----
+  MaxPool2dFn max_pool2d;
+  MaxPool2dBwdFn max_pool2d_bwd;
+  AvgPool2dFn avg_pool2d;
+  AvgPool2dBwdFn avg_pool2d_bwd;
+  AdaptiveAvgPool2dFn adaptive_avg_pool2d;
+  AdaptiveAvgPool2dBwdFn adaptive_avg_pool2d_bwd;
+  // ---- end pooling ----
 };
 
 }  // namespace fathom

@@ -478,5 +478,67 @@ void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, c
   dropout(active(), n, seed, offset, p, scale, x, y, mask);
 }
 
+// ---- pooling (issue #10, pool helper): chunks of whole planes ----
+namespace {
+// Planes per thread: about kRowWork input + output values each.
+int64_t plane_grain(const Pool2d& g) {
+  const int64_t per = g.h * g.w + g.oh * g.ow * std::max<int64_t>(1, g.kh * g.kw / 4);
+  return per > 0 && per < kRowWork ? kRowWork / per : 1;
+}
+Pool2d planes(const Pool2d& g, int64_t n) {
+  Pool2d s = g;
+  s.nc = n;
+  return s;
+}
+}  // namespace
+void max_pool2d(const KernelTable& k, const Pool2d& g, const float* x, float* y) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  split(g.nc, plane_grain(g), 1,
+        [&](int64_t b, int64_t e) { k.max_pool2d(planes(g, e - b), x + b * in, y + b * out); });
+}
+void max_pool2d_bwd(const KernelTable& k, const Pool2d& g, const float* x, const float* dy, float* dx) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  split(g.nc, plane_grain(g), 1, [&](int64_t b, int64_t e) {
+    k.max_pool2d_bwd(planes(g, e - b), x + b * in, dy + b * out, dx + b * in);
+  });
+}
+void avg_pool2d(const KernelTable& k, const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  split(g.nc, plane_grain(g), 1,
+        [&](int64_t b, int64_t e) { k.avg_pool2d(planes(g, e - b), cip, divisor, x + b * in, y + b * out); });
+}
+void avg_pool2d_bwd(const KernelTable& k, const Pool2d& g, bool cip, int64_t divisor, const float* dy,
+                    float* dx) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  split(g.nc, plane_grain(g), 1, [&](int64_t b, int64_t e) {
+    k.avg_pool2d_bwd(planes(g, e - b), cip, divisor, dy + b * out, dx + b * in);
+  });
+}
+void adaptive_avg_pool2d(const KernelTable& k, const Pool2d& g, const float* x, float* y) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  split(g.nc, plane_grain(g), 1,
+        [&](int64_t b, int64_t e) { k.adaptive_avg_pool2d(planes(g, e - b), x + b * in, y + b * out); });
+}
+void adaptive_avg_pool2d_bwd(const KernelTable& k, const Pool2d& g, const float* dy, float* dx) {
+  const int64_t in = g.h * g.w, out = g.oh * g.ow;
+  split(g.nc, plane_grain(g), 1,
+        [&](int64_t b, int64_t e) { k.adaptive_avg_pool2d_bwd(planes(g, e - b), dy + b * out, dx + b * in); });
+}
+void max_pool2d(const Pool2d& g, const float* x, float* y) { max_pool2d(active(), g, x, y); }
+void max_pool2d_bwd(const Pool2d& g, const float* x, const float* dy, float* dx) {
+  max_pool2d_bwd(active(), g, x, dy, dx);
+}
+void avg_pool2d(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y) {
+  avg_pool2d(active(), g, cip, divisor, x, y);
+}
+void avg_pool2d_bwd(const Pool2d& g, bool cip, int64_t divisor, const float* dy, float* dx) {
+  avg_pool2d_bwd(active(), g, cip, divisor, dy, dx);
+}
+void adaptive_avg_pool2d(const Pool2d& g, const float* x, float* y) { adaptive_avg_pool2d(active(), g, x, y); }
+void adaptive_avg_pool2d_bwd(const Pool2d& g, const float* dy, float* dx) {
+  adaptive_avg_pool2d_bwd(active(), g, dy, dx);
+}
+// ---- end pooling ----
+
 }  // namespace ops
 }  // namespace fathom

@@ -144,5 +144,22 @@ void ln_bwd(const KernelTable& k, int64_t R, int64_t D, const float* x, const fl
             const float* mean, const float* rstd, const float* w, float* dx, float* dweight,
             float* dbias);
 
+// ---- pooling (issue #10, pool helper): threaded over the g.nc planes ----
+void max_pool2d(const Pool2d& g, const float* x, float* y);
+void max_pool2d_bwd(const Pool2d& g, const float* x, const float* dy, float* dx);
+void avg_pool2d(const Pool2d& g, bool count_include_pad, int64_t divisor, const float* x, float* y);
+void avg_pool2d_bwd(const Pool2d& g, bool count_include_pad, int64_t divisor, const float* dy, float* dx);
+void adaptive_avg_pool2d(const Pool2d& g, const float* x, float* y);
+void adaptive_avg_pool2d_bwd(const Pool2d& g, const float* dy, float* dx);
+void max_pool2d(const KernelTable& k, const Pool2d& g, const float* x, float* y);
+void max_pool2d_bwd(const KernelTable& k, const Pool2d& g, const float* x, const float* dy, float* dx);
+void avg_pool2d(const KernelTable& k, const Pool2d& g, bool count_include_pad, int64_t divisor, const float* x,
+                float* y);
+void avg_pool2d_bwd(const KernelTable& k, const Pool2d& g, bool count_include_pad, int64_t divisor,
+                    const float* dy, float* dx);
+void adaptive_avg_pool2d(const KernelTable& k, const Pool2d& g, const float* x, float* y);
+void adaptive_avg_pool2d_bwd(const KernelTable& k, const Pool2d& g, const float* dy, float* dx);
+// ---- end pooling ----
+
 }  // namespace ops
 }  // namespace fathom

@@ -28,6 +28,14 @@ const away = (shape: number[], seed: number): Tensor => {
   return x;
 };
 
+/** A permutation of 0.05·(0 … n−1) − offset, shuffled by seed: no ties, no near-ties (pooling, issue #10). */
+const distinct = (shape: number[], seed: number): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = randomArray(n, seed, 0, 1);
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => r[a] - r[b]);
+  return tensor(Float32Array.from(idx, (k) => 0.05 * k - 0.025 * n), shape);
+};
+
 type Case = { f: (...xs: Tensor[]) => Tensor; inputs: () => Tensor[]; opts?: GradcheckOptions };
 
 /**
@@ -100,6 +108,33 @@ const cases: Record<string, Case[]> = {
     // With a tie the central difference is 1/2 for each tied entry while the gradient goes to
     // the first (a subgradient): test/ops/activations.test.ts checks ties exactly.
   ],
+  // ---- pooling (issue #10, pool helper) ----
+  // maxPool2d: distinct values (a permutation, spaced 0.05 > 2h apart) so no window holds a tie
+  // or a near-tie the finite difference would cross; ties are checked exactly in test/ops/pool.test.ts.
+  maxPool2d: [
+    { f: (x) => fa.maxPool2d(x, 2), inputs: () => [distinct([2, 3, 5, 7], 200)] },
+    { f: (x) => fa.maxPool2d(x, 3, { stride: 2, padding: 1 }), inputs: () => [distinct([1, 2, 7, 6], 201)] },
+    { f: (x) => fa.maxPool2d(x, [2, 3], { stride: [3, 4], padding: [1, 1] }), inputs: () => [distinct([1, 2, 9, 7], 202)] },
+    { f: (x) => fa.maxPool2d(x, 2, { dilation: [2, 3], stride: 1 }), inputs: () => [distinct([1, 1, 6, 7], 203)] },
+    { f: (x) => fa.maxPool2d(x, 3, { stride: 2, ceilMode: true }), inputs: () => [distinct([2, 1, 6, 8], 204)] },
+    { f: (x) => fa.maxPool2d(x, 1), inputs: () => [distinct([1, 2, 3, 3], 205)] },
+  ],
+  avgPool2d: [
+    { f: (x) => fa.avgPool2d(x, 2), inputs: () => [t([2, 3, 5, 7], 210)] },
+    { f: (x) => fa.avgPool2d(x, 3, { stride: 2, padding: 1 }), inputs: () => [t([1, 2, 7, 6], 211)] },
+    { f: (x) => fa.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }), inputs: () => [t([1, 2, 7, 6], 212)] },
+    { f: (x) => fa.avgPool2d(x, [2, 3], { stride: [3, 4], padding: [1, 1], ceilMode: true }), inputs: () => [t([1, 2, 9, 7], 213)] },
+    { f: (x) => fa.avgPool2d(x, 3, { padding: 1, ceilMode: true, countIncludePad: false, stride: 2 }), inputs: () => [t([2, 1, 6, 8], 214)] },
+    { f: (x) => fa.avgPool2d(x, 3, { padding: 1, divisorOverride: 4 }), inputs: () => [t([1, 2, 5, 5], 215)] },
+    { f: (x) => fa.avgPool2d(x, 1), inputs: () => [t([1, 2, 3, 3], 216)] },
+  ],
+  adaptiveAvgPool2d: [
+    { f: (x) => fa.adaptiveAvgPool2d(x, 1), inputs: () => [t([2, 3, 5, 4], 220)] },
+    { f: (x) => fa.adaptiveAvgPool2d(x, [3, 4]), inputs: () => [t([1, 2, 7, 9], 221)] },
+    { f: (x) => fa.adaptiveAvgPool2d(x, [7, 2]), inputs: () => [t([1, 2, 5, 5], 222)] },
+    { f: (x) => fa.adaptiveAvgPool2d(x, [null, 2]), inputs: () => [t([1, 1, 3, 6], 223)] },
+  ],
+  // ---- end pooling ----
   matmul: [
     { f: (a, b) => fa.matmul(a, b), inputs: () => [t([3, 5], 35), t([5, 4], 36)] },
     { f: (a, b) => fa.matmul(a, b, { transA: true }), inputs: () => [t([5, 3], 37), t([5, 4], 38)] },

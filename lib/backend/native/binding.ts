@@ -93,6 +93,18 @@ export interface NativeBinding {
   conv2d(geom: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
   conv2dBackwardData(geom: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeight(geom: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  // ---- pooling (issue #10, pool helper): geometry nc, h, w, oh, ow, kh, kw, sh, sw, ph, pw[, dh, dw] ----
+  maxPool2d(nc: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number,
+    ph: number, pw: number, dh: number, dw: number, x: Float32Array, y: Float32Array): void;
+  maxPool2dBackward(nc: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number,
+    ph: number, pw: number, dh: number, dw: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  avgPool2d(nc: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number,
+    ph: number, pw: number, countIncludePad: boolean, divisor: number, x: Float32Array, y: Float32Array): void;
+  avgPool2dBackward(nc: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number,
+    ph: number, pw: number, countIncludePad: boolean, divisor: number, dy: Float32Array, dx: Float32Array): void;
+  adaptiveAvgPool2d(nc: number, h: number, w: number, oh: number, ow: number, x: Float32Array, y: Float32Array): void;
+  adaptiveAvgPool2dBackward(nc: number, h: number, w: number, oh: number, ow: number, dy: Float32Array, dx: Float32Array): void;
+  // ---- end pooling ----
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

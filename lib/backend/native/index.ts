@@ -60,5 +60,15 @@ export function nativeBackend(b: NativeBinding): Backend {
     conv2d: (g, x, w, bias, act: ActOp, y) => b.conv2d(convGeom(g), x, w, bias, Act[act], y),
     conv2dBackwardData: (g, dy, w, dx) => b.conv2dBackwardData(convGeom(g), dy, w, dx),
     conv2dBackwardWeight: (g, x, dy, dw) => b.conv2dBackwardWeight(convGeom(g), x, dy, dw),
+    // ---- pooling (issue #10, pool helper) ----
+    maxPool2d: (g, x, y) => b.maxPool2d(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, x, y),
+    maxPool2dBackward: (g, x, dy, dx) =>
+      b.maxPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, x, dy, dx),
+    avgPool2d: (g, cip, div, x, y) => b.avgPool2d(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, cip, div, x, y),
+    avgPool2dBackward: (g, cip, div, dy, dx) =>
+      b.avgPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, cip, div, dy, dx),
+    adaptiveAvgPool2d: (g, x, y) => b.adaptiveAvgPool2d(g.nc, g.h, g.w, g.oh, g.ow, x, y),
+    adaptiveAvgPool2dBackward: (g, dy, dx) => b.adaptiveAvgPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, dy, dx),
+    // ---- end pooling ----
   });
 }

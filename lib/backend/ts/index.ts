@@ -22,6 +22,8 @@ import { dropout } from './kernels/dropout.js';
 import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './kernels/norm.js';
 // conv (issue #10)
 import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './kernels/conv.js';
+// pooling (issue #10, pool helper)
+import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvgPool2d, adaptiveAvgPool2dBackward } from './kernels/pool.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -63,6 +65,13 @@ export const tsKernels: Backend = {
   conv2d,
   conv2dBackwardData,
   conv2dBackwardWeight,
+  // pooling (issue #10, pool helper)
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward,
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

@@ -45,6 +45,13 @@ void fill_ref(KernelTable& t) {
   t.ln_fwd = f32_ln_fwd__ref;
   t.ln_bwd_rows = f32_ln_bwd_rows__ref;
   t.ln_bwd_cols = f32_ln_bwd_cols__ref;
+  // pooling (issue #10, pool helper)
+  t.max_pool2d = f32_max_pool2d__ref;
+  t.max_pool2d_bwd = f32_max_pool2d_bwd__ref;
+  t.avg_pool2d = f32_avg_pool2d__ref;
+  t.avg_pool2d_bwd = f32_avg_pool2d_bwd__ref;
+  t.adaptive_avg_pool2d = f32_adaptive_avg_pool2d__ref;
+  t.adaptive_avg_pool2d_bwd = f32_adaptive_avg_pool2d_bwd__ref;
 }
 
 }  // namespace fathom

@@ -33,6 +33,14 @@ void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const floa
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
 
+// pool.cc (issue #10, pool helper)
+void f32_max_pool2d__ref(const Pool2d& g, const float* x, float* y);
+void f32_max_pool2d_bwd__ref(const Pool2d& g, const float* x, const float* dy, float* dx);
+void f32_avg_pool2d__ref(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y);
+void f32_avg_pool2d_bwd__ref(const Pool2d& g, bool cip, int64_t divisor, const float* dy, float* dx);
+void f32_adaptive_avg_pool2d__ref(const Pool2d& g, const float* x, float* y);
+void f32_adaptive_avg_pool2d_bwd__ref(const Pool2d& g, const float* dy, float* dx);
+// end pool.cc
 // maxout.cc
 void f32_maxout__ref(int64_t N, int64_t K, const float* x, float* y);
 void f32_maxout_bwd__ref(int64_t N, int64_t K, const float* x, const float* dy, float* dx);

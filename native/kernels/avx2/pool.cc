@@ -1,0 +1,204 @@
+// AVX2 max pooling, the CNN's common case: 2×2 windows, stride 2, no padding,
+// no dilation (any other geometry goes to ref/pool.cc). Per output row, 8
+// outputs at a time: the two input rows are loaded as 16 floats each and
+// split into even/odd columns, then the four window cells are met in
+// row-major order with ref/pool.cc's select (v replaces best when v > best
+// or v is NaN: PyTorch's rule, the last NaN wins), so values and winners are bitwise the
+// reference's. The backward writes dy to the winner (windows do not overlap)
+// and 0 to the rest; the last row/column an odd H/W leaves out is zeroed.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "../ref/ref.h"
+#include "avx2.h"
+
+namespace fathom {
+namespace {
+
+inline bool is_2x2s2(const Pool2d& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
+         g.oh == g.h / 2 && g.ow == g.w / 2;
+}
+
+// Even and odd columns of 16 consecutive floats at p, in order.
+inline void split16(const float* p, __m256* even, __m256* odd) {
+  const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+  *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+  *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+}
+
+inline __m256 take(__m256 v, __m256 best) {
+  return _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+
+// Scalar winner (0..3, row-major) of the window at r0 (row) / r1 (next row), columns c, c+1.
+inline int win1(const float* r0, const float* r1, int64_t c, float* best_out) {
+  const float v[4] = {r0[c], r0[c + 1], r1[c], r1[c + 1]};
+  int bi = 0;
+  float best = v[0];
+  for (int k = 1; k < 4; ++k) {
+    const bool t = (v[k] > best) | (v[k] != v[k]);
+    best = t ? v[k] : best;
+    bi = t ? k : bi;
+  }
+  *best_out = best;
+  return bi;
+}
+
+}  // namespace
+
+void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y) {
+  if (!is_2x2s2(g)) return f32_max_pool2d__ref(g, x, y);
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* xp = x + p * g.h * g.w;
+    float* yp = y + p * g.oh * g.ow;
+    for (int64_t i = 0; i < g.oh; ++i) {
+      const float* r0 = xp + 2 * i * g.w;
+      const float* r1 = r0 + g.w;
+      float* yr = yp + i * g.ow;
+      int64_t j = 0;
+      for (; j + 8 <= g.ow; j += 8) {
+        __m256 e0, o0, e1, o1;
+        split16(r0 + 2 * j, &e0, &o0);
+        split16(r1 + 2 * j, &e1, &o1);
+        __m256 best = e0;
+        best = _mm256_blendv_ps(best, o0, take(o0, best));
+        best = _mm256_blendv_ps(best, e1, take(e1, best));
+        best = _mm256_blendv_ps(best, o1, take(o1, best));
+        _mm256_storeu_ps(yr + j, best);
+      }
+      for (; j < g.ow; ++j) win1(r0, r1, 2 * j, yr + j);
+    }
+  }
+}
+
+void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, float* dx) {
+  if (!is_2x2s2(g)) return f32_max_pool2d_bwd__ref(g, x, dy, dx);
+  const __m256 one = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* xp = x + p * g.h * g.w;
+    const float* dyp = dy + p * g.oh * g.ow;
+    float* dxp = dx + p * g.h * g.w;
+    if (g.h % 2 || g.w % 2) std::memset(dxp, 0, sizeof(float) * (size_t)(g.h * g.w));
+    for (int64_t i = 0; i < g.oh; ++i) {
+      const float* r0 = xp + 2 * i * g.w;
+      const float* r1 = r0 + g.w;
+      float* d0 = dxp + 2 * i * g.w;
+      float* d1 = d0 + g.w;
+      const float* dyr = dyp + i * g.ow;
+      int64_t j = 0;
+      for (; j + 8 <= g.ow; j += 8) {
+        __m256 e0, o0, e1, o1;
+        split16(r0 + 2 * j, &e0, &o0);
+        split16(r1 + 2 * j, &e1, &o1);
+        // w_k: lanes where cell k is the winner so far (one-hot at the end)
+        __m256 best = e0, w0 = one, w1 = _mm256_setzero_ps(), w2 = w1, w3 = w1;
+        __m256 t = take(o0, best);
+        best = _mm256_blendv_ps(best, o0, t);
+        w0 = _mm256_andnot_ps(t, w0);
+        w1 = t;
+        t = take(e1, best);
+        best = _mm256_blendv_ps(best, e1, t);
+        w0 = _mm256_andnot_ps(t, w0);
+        w1 = _mm256_andnot_ps(t, w1);
+        w2 = t;
+        t = take(o1, best);
+        w0 = _mm256_andnot_ps(t, w0);
+        w1 = _mm256_andnot_ps(t, w1);
+        w2 = _mm256_andnot_ps(t, w2);
+        w3 = t;
+        const __m256 d = _mm256_loadu_ps(dyr + j);
+        const __m256 a0 = _mm256_and_ps(w0, d), b0 = _mm256_and_ps(w1, d);
+        const __m256 a1 = _mm256_and_ps(w2, d), b1 = _mm256_and_ps(w3, d);
+        __m256 lo = _mm256_unpacklo_ps(a0, b0), hi = _mm256_unpackhi_ps(a0, b0);
+        _mm256_storeu_ps(d0 + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(d0 + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+        lo = _mm256_unpacklo_ps(a1, b1);
+        hi = _mm256_unpackhi_ps(a1, b1);
+        _mm256_storeu_ps(d1 + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(d1 + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+      for (; j < g.ow; ++j) {
+        float best;
+        const int w = win1(r0, r1, 2 * j, &best);
+        const float v = dyr[j];
+        d0[2 * j] = w == 0 ? v : 0.0f;
+        d0[2 * j + 1] = w == 1 ? v : 0.0f;
+        d1[2 * j] = w == 2 ? v : 0.0f;
+        d1[2 * j + 1] = w == 3 ? v : 0.0f;
+      }
+    }
+  }
+}
+
+// Average pool, same 2×2 stride-2 unpadded geometry: the sum in ref/pool.cc's
+// order (0 + cell 0 + cell 1 + cell 2 + cell 3, so -0 sums as there) divided
+// by the divisor (4, or divisorOverride): bitwise the reference.
+void f32_avg_pool2d__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y) {
+  if (!is_2x2s2(g)) return f32_avg_pool2d__ref(g, cip, divisor, x, y);
+  const float d = divisor > 0 ? (float)divisor : 4.0f;
+  const __m256 vd = _mm256_set1_ps(d), zero = _mm256_setzero_ps();
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* xp = x + p * g.h * g.w;
+    float* yp = y + p * g.oh * g.ow;
+    for (int64_t i = 0; i < g.oh; ++i) {
+      const float* r0 = xp + 2 * i * g.w;
+      const float* r1 = r0 + g.w;
+      float* yr = yp + i * g.ow;
+      int64_t j = 0;
+      for (; j + 8 <= g.ow; j += 8) {
+        __m256 e0, o0, e1, o1;
+        split16(r0 + 2 * j, &e0, &o0);
+        split16(r1 + 2 * j, &e1, &o1);
+        const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(zero, e0), o0), e1), o1);
+        _mm256_storeu_ps(yr + j, _mm256_div_ps(s, vd));
+      }
+      for (; j < g.ow; ++j) {
+        float s = 0.0f;
+        s += r0[2 * j];
+        s += r0[2 * j + 1];
+        s += r1[2 * j];
+        s += r1[2 * j + 1];
+        yr[j] = s / d;
+      }
+    }
+  }
+}
+
+void f32_avg_pool2d_bwd__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* dy, float* dx) {
+  if (!is_2x2s2(g)) return f32_avg_pool2d_bwd__ref(g, cip, divisor, dy, dx);
+  const float d = divisor > 0 ? (float)divisor : 4.0f;
+  const __m256 vd = _mm256_set1_ps(d), zero = _mm256_setzero_ps();
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* dyp = dy + p * g.oh * g.ow;
+    float* dxp = dx + p * g.h * g.w;
+    if (g.h % 2 || g.w % 2) std::memset(dxp, 0, sizeof(float) * (size_t)(g.h * g.w));
+    for (int64_t i = 0; i < g.oh; ++i) {
+      float* d0 = dxp + 2 * i * g.w;
+      float* d1 = d0 + g.w;
+      const float* dyr = dyp + i * g.ow;
+      int64_t j = 0;
+      for (; j + 8 <= g.ow; j += 8) {
+        // 0 + dy/d: the reference accumulates into zeros (-0 becomes +0 there too)
+        const __m256 v = _mm256_add_ps(zero, _mm256_div_ps(_mm256_loadu_ps(dyr + j), vd));
+        const __m256 lo = _mm256_unpacklo_ps(v, v), hi = _mm256_unpackhi_ps(v, v);
+        const __m256 a = _mm256_permute2f128_ps(lo, hi, 0x20), b = _mm256_permute2f128_ps(lo, hi, 0x31);
+        _mm256_storeu_ps(d0 + 2 * j, a);
+        _mm256_storeu_ps(d0 + 2 * j + 8, b);
+        _mm256_storeu_ps(d1 + 2 * j, a);
+        _mm256_storeu_ps(d1 + 2 * j + 8, b);
+      }
+      for (; j < g.ow; ++j) {
+        const float v = 0.0f + dyr[j] / d;
+        d0[2 * j] = v;
+        d0[2 * j + 1] = v;
+        d1[2 * j] = v;
+        d1[2 * j + 1] = v;
+      }
+    }
+  }
+}
+
+}  // namespace fathom
