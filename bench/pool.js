@@ -1,5 +1,5 @@
 /**
- * bench/pool.js — the pooling kernels (issue #10), native (the default ISA and
+ * bench/pool.js — the pooling kernels, native (the default ISA and
  * the portable scalar reference) beside the pure-TS twins.
  *
  *   node bench/pool.js [rounds]       (after `npx tsc -p tsconfig.json` and the addon build)

@@ -20,12 +20,12 @@ export {
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
 export { dropout } from './ops/index.js';
-// normalisation (issue #10, norm)
+// normalisation
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
-// conv (issue #10)
+// conv
 export { conv1d, conv2d, convTranspose2d } from './ops/index.js';
 export type { Conv1dOptions, Conv2dOptions, ConvTranspose2dOptions, ConvSize } from './ops/index.js';
-// pooling (issue #10, pool helper)
+// pooling
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './ops/index.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/index.js';
 export type { TensorInput, TensorOptions, RandomOptions, UniformOptions, NormalOptions, MatmulOptions } from './ops/index.js';

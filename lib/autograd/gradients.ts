@@ -8,8 +8,8 @@
  */
 import { kernels as backend } from '../backend/index.js';
 import type { ActOp, UnaryOp } from '../backend/backend.js';
-import type { ConvGeometry } from '../backend/backend.js'; // conv (issue #10)
-import type { Pool2dGeom } from '../backend/backend.js'; // pooling (issue #10)
+import type { ConvGeometry } from '../backend/backend.js';
+import type { Pool2dGeom } from '../backend/backend.js';
 import { UNARY_OP_NAMES } from '../backend/unary_table.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './tape.js';
@@ -120,7 +120,7 @@ export const gradients: Record<string, GradRule> = {
     return [dx];
   },
 
-  // ---- pooling (issue #10, pool helper): kernels recompute windows from the saved geometry ----
+  // ---- pooling: kernels recompute windows from the saved geometry ----
   // maxPool2d: dy of each window goes to its first maximal element (NaN first)
   maxPool2d: (node, _y, dy) => {
     const x = node.inputs[0];
@@ -271,7 +271,7 @@ export const gradients: Record<string, GradRule> = {
     return [da, b.requiresGrad ? negate(da) : null];
   },
 
-  // ---- normalisation (issue #10, norm) ----
+  // ---- normalisation ----
   // inputs [x, weight?, bias?]; training: through the batch statistics, eval: the affine map
   batchNorm: (node, _y, dy) => {
     const { n, c, s, mean, variance, eps, training, hasWeight, hasBias } = node.saved as {
@@ -308,7 +308,7 @@ export const gradients: Record<string, GradRule> = {
     return out;
   },
   // ---- end normalisation ----
-  // ---- conv (issue #10) ---------------------------------------------------------
+  // ---- conv ---------------------------------------------------------
   // conv2d (and conv1d, recorded as conv2d with H = 1): dx = the data-gradient kernel
   // (a transposed convolution of dy), dw = the weight-gradient kernel; the bias is a
   // broadcast add recorded on its own.

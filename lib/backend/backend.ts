@@ -188,7 +188,7 @@ export interface Backend {
    * same length.
    */
   optimStep(kind: OptimKind, w: Float32Array, g: Float32Array, s: ReadonlyArray<Float32Array | null>, o: OptimOptions): void;
-  // ---- pooling (issue #10, pool helper): native/kernels/ref/pool.cc ----
+  // ---- pooling: native/kernels/ref/pool.cc ----
   /** Max pool over g.nc planes (g.h × g.w → g.oh × g.ow); the first maximal cell of a window wins; NaN counts as the maximum, the last NaN winning (PyTorch's rule). */
   maxPool2d(g: Pool2dGeom, x: Float32Array, y: Float32Array): void;
   /** dx = 0, then dx[winner] += dy for every window (winner recomputed from x); dx overlaps nothing. */
@@ -211,7 +211,7 @@ export interface Backend {
    */
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
 
-  // ---- normalisation (issue #10, norm) ----
+  // ---- normalisation ----
   /**
    * Per-channel statistics of x viewed as [n, c, s] (s: the product of the
    * spatial dims, 1 for [N, C]): mean[ch] and the biased variance varOut[ch]
@@ -250,7 +250,7 @@ export interface Backend {
     weight: Float32Array | null, dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
   ): void;
   // ---- end normalisation ----
-  // ---- conv (issue #10) ----
+  // ---- conv ----
   /**
    * y [n, o, oh, ow] = act(conv2d(x [n, c, h, w], w [o, c/groups, kh, kw]) + bias[o]) (bias may be null),
    * PyTorch's cross-correlation (native/kernels/conv.h has the formula). padH/padW
@@ -265,7 +265,7 @@ export interface Backend {
   conv2dBackwardWeight(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
 }
 
-// ---- conv (issue #10) ----
+// ---- conv ----
 /** The geometry of a 2-D convolution (Backend.conv2d): sizes are integers in [0, 2^31). */
 export interface ConvGeometry {
   n: number; c: number; h: number; w: number;
@@ -280,7 +280,7 @@ export interface ConvGeometry {
 export const CONV_GEOMETRY_FIELDS = [
   'n', 'c', 'h', 'w', 'o', 'kh', 'kw', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'oh', 'ow',
 ] as const;
-// ---- pooling (issue #10, pool helper) ----
+// ---- pooling ----
 /**
  * Geometry of a 2-D pool: nc planes h × w → oh × ow; kernel kh × kw, stride
  * sh × sw, padding ph × pw, dilation dh × dw (avg pools: 1; the adaptive pool

@@ -29,9 +29,9 @@
  */
 import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary } from './backend.js';
 import type { Backend, OptimOptions, SgdOptions, UnaryOp } from './backend.js';
-import type { Pool2dGeom } from './backend.js'; // pooling (issue #10)
+import type { Pool2dGeom } from './backend.js';
 import { unaryEntry } from './unary_table.js';
-// conv (issue #10)
+// conv
 import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from './backend.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -190,7 +190,7 @@ function apart(op: string, outName: string, out: View, inName: string, x: View |
   fail(op, `${outName} overlaps ${inName} (same buffer, bytes ${lo}..${hi}); ${rule}`);
 }
 
-// ---- normalisation (issue #10, norm) ----
+// ---- normalisation ----
 /**
  * x viewed as [n, c, s]: the sizes and n·c·s; `perChannel` (the batch statistics
  * divide by n·s) refuses n·s = 0 when c > 0.
@@ -283,7 +283,7 @@ function labels(op: string, v: unknown, n: number, d: number): Int32Array {
   return l;
 }
 
-// ---- conv (issue #10) ----
+// ---- conv ----
 /** A ConvGeometry's fields as integers below 2^31 (the binding's Int32Array) and the three buffer sizes. */
 function convSizes(op: string, g: unknown): { x: number; w: number; y: number } {
   if (typeof g !== 'object' || g === null) fail(op, `g must be a ConvGeometry object, got ${describe(g)}`);
@@ -311,7 +311,7 @@ function args(op: string, a: IArguments | unknown[], count: number): void {
   if (a.length < count) fail(op, `expected ${count} arguments, got ${a.length}`);
 }
 
-// ---- pooling (issue #10, pool helper) ----
+// ---- pooling ----
 const I32_MAX = 2147483647;
 /**
  * A pool geometry: every field an integer in [0, 2^31), kernel/stride/dilation
@@ -758,7 +758,7 @@ export function checked(inner: Backend): Backend {
       k.dropout(x, y, mask, seed, offset, p, scale);
     },
 
-    // ---- normalisation (issue #10, norm) ----
+    // ---- normalisation ----
     batchNormStats(n, c, sp, x, mean, varOut) {
       const o = 'batchNormStats';
       args(o, arguments, 6);
@@ -845,7 +845,7 @@ export function checked(inner: Backend): Backend {
       k.layerNormBackward(r, d, x, dy, mean, rstd, weight, dx, dweight, dbias);
     },
     // ---- end normalisation ----
-    // ---- conv (issue #10) ----
+    // ---- conv ----
     conv2d(g, x, w, bias, act, y) {
       const o = 'conv2d';
       args(o, arguments, 6);
@@ -888,7 +888,7 @@ export function checked(inner: Backend): Backend {
       if (z.y === 0) { dw.fill(0); return; }
       k.conv2dBackwardWeight(g, x, dy, dw);
     },
-    // ---- pooling (issue #10, pool helper) ----
+    // ---- pooling ----
     maxPool2d(g, x, y) {
       const o = 'maxPool2d';
       args(o, arguments, 3);

@@ -12,10 +12,10 @@ export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
 export * as utils from './utils.js';
 export type { ParameterPenalty } from './module.js';
-// normalisation layers (issue #10, norm)
+// normalisation layers
 export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormLayerOptions, type LayerNormLayerOptions } from './norm.js';
 export { batchNorm, layerNorm } from '../ops/index.js';
 export { buffer } from './module.js';
-// pooling layers (issue #10, pool helper)
+// pooling layers
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout2d } from './pool.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from '../ops/index.js';

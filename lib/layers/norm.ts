@@ -1,5 +1,5 @@
 /**
- * Normalisation layers (issue #10): BatchNorm1d, BatchNorm2d and LayerNorm, as
+ * Normalisation layers: BatchNorm1d, BatchNorm2d and LayerNorm, as
  * PyTorch's, with its state-dict names (weight, bias, running_mean, running_var,
  * num_batches_tracked), so a PyTorch state dict loads by name.
  */

@@ -17,10 +17,10 @@ import { Sequential } from './sequential.js';
 // perceptron and noise layers
 import { Perceptron } from './perceptron.js';
 import { Dropout, GaussianNoise } from './noise.js';
-// normalisation layers (issue #10, norm)
+// normalisation layers
 import { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
 import { normalizedShapeOf } from '../ops/norm.js';
-// pooling layers (issue #10, pool helper)
+// pooling layers
 import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './pool.js';
 
 type Factory = (c: ModuleConfig) => Module;
@@ -55,11 +55,11 @@ const factories = new Map<string, Factory>([
   ['Perceptron', (c) => new Perceptron(num(c, 'inFeatures'))],
   ['Dropout', (c) => new Dropout(inRange(c, 'p', 0, 1))],
   ['GaussianNoise', (c) => new GaussianNoise(inRange(c, 'std', 0, 1e37))],
-  // normalisation layers (issue #10, norm)
+  // normalisation layers
   ['BatchNorm1d', (c) => new BatchNorm1d(num(c, 'numFeatures'), batchNormOptions(c))],
   ['BatchNorm2d', (c) => new BatchNorm2d(num(c, 'numFeatures'), batchNormOptions(c))],
   ['LayerNorm', (c) => new LayerNorm(normalizedShapeOf('fromConfig', c.normalizedShape), { eps: real(c, 'eps', 1e-5), elementwiseAffine: flag(c, 'elementwiseAffine', true) })],
-  // pooling layers (issue #10, pool helper): the constructors check every value
+  // pooling layers: the constructors check every value
   ['MaxPool2d', (c) => new MaxPool2d(c.kernelSize as number, { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, ceilMode: c.ceilMode as boolean })],
   ['AvgPool2d', (c) => new AvgPool2d(c.kernelSize as number, {
     stride: c.stride as number, padding: c.padding as number, ceilMode: c.ceilMode as boolean,
@@ -100,14 +100,14 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Perceptron', (c) => [['weight', [1, num(c, 'inFeatures')]], ['bias', [1]]]],
   ['Dropout', noParameters],
   ['GaussianNoise', noParameters],
-  // normalisation layers (issue #10, norm): parameters, then the buffers (int32 num_batches_tracked)
+  // normalisation layers: parameters, then the buffers (int32 num_batches_tracked)
   ['BatchNorm1d', (c) => batchNormShapes(c)],
   ['BatchNorm2d', (c) => batchNormShapes(c)],
   ['LayerNorm', (c) => {
     const shape = normalizedShapeOf('fromConfig', c.normalizedShape);
     return flag(c, 'elementwiseAffine', true) ? [['weight', shape], ['bias', [...shape]]] : [];
   }],
-  // pooling layers (issue #10, pool helper)
+  // pooling layers
   ['MaxPool2d', noParameters],
   ['AvgPool2d', noParameters],
   ['AdaptiveAvgPool2d', noParameters],
@@ -124,7 +124,7 @@ const shapeFns = new Map<string, ShapeFn>([
   }],
 ]);
 
-// ---- normalisation layers (issue #10, norm) ----
+// ---- normalisation layers ----
 function batchNormOptions(c: ModuleConfig): { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean } {
   return {
     eps: real(c, 'eps', 1e-5),
@@ -196,11 +196,11 @@ const KEYS: Record<string, readonly string[]> = {
   Perceptron: ['type', 'inFeatures'],
   Dropout: ['type', 'p'],
   GaussianNoise: ['type', 'std'],
-  // normalisation layers (issue #10, norm)
+  // normalisation layers
   BatchNorm1d: ['type', 'numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'],
   BatchNorm2d: ['type', 'numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'],
   LayerNorm: ['type', 'normalizedShape', 'eps', 'elementwiseAffine'],
-  // pooling layers (issue #10, pool helper)
+  // pooling layers
   MaxPool2d: ['type', 'kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'],
   AvgPool2d: ['type', 'kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
   AdaptiveAvgPool2d: ['type', 'outputSize'],

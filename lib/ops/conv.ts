@@ -1,5 +1,5 @@
 /**
- * Convolutions (issue #10), PyTorch's semantics and names: NCHW tensors,
+ * Convolutions, PyTorch's semantics and names: NCHW tensors,
  * weights [outC, inC/groups, kH, kW] (transposed: [inC, outC/groups, kH, kW]),
  * cross-correlation as torch.nn.functional.conv2d computes it.
  *

@@ -6,10 +6,10 @@ export * from './create.js';
 export * from './layer.js';
 export * from './maxout.js';
 export { dropout } from './dropout.js';
-// normalisation (issue #10, norm)
+// normalisation
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './norm.js';
-// conv (issue #10)
+// conv
 export * from './conv.js';
-// pooling (issue #10, pool helper)
+// pooling
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './pool.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './pool.js';

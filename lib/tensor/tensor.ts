@@ -237,7 +237,7 @@ export class Tensor {
   logSoftmax(axis?: number): Tensor { return ops.logSoftmax(this, axis); }
   transpose(): Tensor { return ops.transpose(this); }
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  /** torch.flatten: dims startDim..endDim merged into one (issue #10, pool helper). */
+  /** torch.flatten: dims startDim..endDim merged into one. */
   flatten(startDim?: number, endDim?: number): Tensor { return ops.flatten(this, startDim, endDim); }
   slice(begin: number, end?: number): Tensor { return ops.slice(this, begin, end); }
   argmax(axis?: number, keepDims?: boolean): Tensor { return ops.argmax(this, axis, keepDims); }

@@ -17,7 +17,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
-#include "kernels/conv.h"  // conv (issue #10)
+#include "kernels/conv.h" 
 #include "runtime/pool.h"
 
 namespace fathom::binding {
@@ -126,17 +126,17 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("optimStep", &Addon::OptimStep),
         InstanceMethod("dropout", &Addon::Dropout),
-        // normalisation (issue #10, norm)
+        // normalisation
         InstanceMethod("batchNormStats", &Addon::BatchNormStats),
         InstanceMethod("batchNormForward", &Addon::BatchNormForward),
         InstanceMethod("batchNormBackward", &Addon::BatchNormBackward),
         InstanceMethod("layerNormForward", &Addon::LayerNormForward),
         InstanceMethod("layerNormBackward", &Addon::LayerNormBackward),
-        // ---- conv (issue #10) ----
+        // ---- conv ----
         InstanceMethod("conv2d", &Addon::Conv2d),
         InstanceMethod("conv2dBackwardData", &Addon::Conv2dBackwardData),
         InstanceMethod("conv2dBackwardWeight", &Addon::Conv2dBackwardWeight),
-        // ---- pooling (issue #10, pool helper) ----
+        // ---- pooling ----
         InstanceMethod("maxPool2d", &Addon::MaxPool2d),
         InstanceMethod("maxPool2dBackward", &Addon::MaxPool2dBackward),
         InstanceMethod("avgPool2d", &Addon::AvgPool2d),
@@ -513,7 +513,7 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   // dropout(x, y, mask, seed, offset, p, scale)
-  // ---- conv (issue #10) ------------------------------------------------------
+  // ---- conv ------------------------------------------------------
   // geom: Int32Array(16) = n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   // (kernels/conv.h). Re-checked here: everything that sizes a buffer or an index.
   struct ConvSizes {
@@ -674,7 +674,7 @@ class Addon : public Napi::Addon<Addon> {
     return Undefined(info);
   }
 
-  // ---- normalisation (issue #10, norm) ----
+  // ---- normalisation ----
   // x viewed as [n, c, s]: sizes with n*c*s representable; `per_channel` (batch
   // statistics divide by n*s) refuses n*s = 0 when c > 0.
   struct Chan {
@@ -873,7 +873,7 @@ class Addon : public Napi::Addon<Addon> {
     ops::optim_step(kind, n, w, g, s, h);
     return Undefined(info);
   }
-  // ---- pooling (issue #10, pool helper) ----
+  // ---- pooling ----
   // Geometry from arguments 0..count-1: nc, h, w, oh, ow[, kh, kw, sh, sw, ph, pw[, dh, dw]].
   // Every value < 2^31 (so window arithmetic never overflows int64), kernel,
   // stride, dilation >= 1, and the plane products representable. The kernels

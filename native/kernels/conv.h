@@ -1,4 +1,4 @@
-// Convolution (issue #10): conv2d forward, backward-data and backward-weight
+// Convolution: conv2d forward, backward-data and backward-weight
 // over NCHW float32, PyTorch's semantics. conv1d is conv2d with H = 1, and the
 // transposed convolution is conv2d's data gradient (forward) and vice versa.
 //

@@ -100,7 +100,7 @@ using MaxoutFn = void (*)(int64_t N, int64_t K, const float* x, float* y);
 // dx[n*K + k] = dy[n] at the winner of group n (recomputed from x), 0 elsewhere (written).
 using MaxoutBwdFn = void (*)(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 
-// ---- normalisation (issue #10, norm) ---------------------------------------
+// ---- normalisation ---------------------------------------
 // Batch norm views x as [N, C, S] (S: product of the spatial dims, 1 for [N, C]);
 // each channel's M = N*S values are x[(n*C + c)*S + s]; a call handles channels [c0, c1)
 // (the threaded entry splits C). Twin: lib/backend/ts/kernels/norm.ts (all channels).
@@ -234,7 +234,7 @@ inline bool optim_uses_state(Optim k, const OptimHyper& h, int i) {
 using OptimStepFn = void (*)(int64_t n, float* w, const float* g, float* const* s,
                              const OptimHyper& h);
 
-// ---- pooling (issue #10, pool helper) -----------------------------------------
+// ---- pooling -----------------------------------------
 // Geometry of a 2-D pool over nc planes h x w giving oh x ow (ref/pool.cc has
 // the formulas; max pool: first maximal cell wins, NaN wins and the last NaN of a
 // window, as PyTorch). kh, kw, sh, sw, dh, dw >= 1; ph, pw >= 0; a window with no input cell
@@ -283,14 +283,14 @@ struct KernelTable {
   MaxoutFn maxout;
   MaxoutBwdFn maxout_bwd;
   DropoutFn dropout;
-  // normalisation (issue #10, norm)
+  // normalisation
   BnStatsFn bn_stats;
   BnFwdFn bn_fwd;
   BnBwdFn bn_bwd;
   LnFwdFn ln_fwd;
   LnBwdRowsFn ln_bwd_rows;
   LnBwdColsFn ln_bwd_cols;
-  // ---- pooling (issue #10, pool helper) ----
+  // ---- pooling ----
   MaxPool2dFn max_pool2d;
   MaxPool2dBwdFn max_pool2d_bwd;
   AvgPool2dFn avg_pool2d;

@@ -321,7 +321,7 @@ void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, co
   }
 }
 
-// ---- normalisation (issue #10, norm) ----------------------------------------------
+// ---- normalisation ----------------------------------------------
 // Batch norm: whole channels per thread (each channel's statistics in one double
 // sum: the same bits on any thread count). Layer norm: whole rows for dx; column
 // ranges (multiples of 16) for dweight / dbias, each column summed over every row in order.
@@ -478,7 +478,7 @@ void dropout(int64_t n, uint64_t seed, uint64_t offset, double p, float scale, c
   dropout(active(), n, seed, offset, p, scale, x, y, mask);
 }
 
-// ---- pooling (issue #10, pool helper): chunks of whole planes ----
+// ---- pooling: chunks of whole planes ----
 namespace {
 // Planes per thread: about kRowWork input + output values each.
 int64_t plane_grain(const Pool2d& g) {

@@ -128,7 +128,7 @@ void optim_step(const KernelTable& k, Optim kind, int64_t n, float* w, const flo
                 float* const* s, const OptimHyper& h);
 void dropout(const KernelTable& k, int64_t n, uint64_t seed, uint64_t offset, double p,
              float scale, const float* x, float* y, float* mask);
-// normalisation (issue #10, norm): batch norm threaded over channels, layer norm
+// normalisation: batch norm threaded over channels, layer norm
 // over rows (dx) and over column ranges (dweight, dbias); results do not depend
 // on the thread count.
 void bn_stats(const KernelTable& k, int64_t N, int64_t C, int64_t S, const float* x, float* mean,
@@ -144,7 +144,7 @@ void ln_bwd(const KernelTable& k, int64_t R, int64_t D, const float* x, const fl
             const float* mean, const float* rstd, const float* w, float* dx, float* dweight,
             float* dbias);
 
-// ---- pooling (issue #10, pool helper): threaded over the g.nc planes ----
+// ---- pooling: threaded over the g.nc planes ----
 void max_pool2d(const Pool2d& g, const float* x, float* y);
 void max_pool2d_bwd(const Pool2d& g, const float* x, const float* dy, float* dx);
 void avg_pool2d(const Pool2d& g, bool count_include_pad, int64_t divisor, const float* x, float* y);

@@ -1,4 +1,4 @@
-// Batch and layer normalisation (kernels.h: bn_*, ln_*; issue #10): the reference
+// Batch and layer normalisation (kernels.h: bn_*, ln_*): the reference
 // against known answers, every ISA table complete, and the threaded ops:: entries
 // bit-for-bit against one table call (the split never changes a sum's order).
 #include <cmath>

@@ -737,7 +737,7 @@ describe.skipIf(!binding)('backend parity: native vs ts', () => {
     }
   });
 
-  // ---- normalisation (issue #10, norm) ----------------------------------------
+  // ---- normalisation ----------------------------------------
   describe('batch and layer normalisation', () => {
     // float32 element loops with per-channel (per-row) coefficients; statistics in double on both sides
     const TOL_NORM = R(2e-6, 2e-6);

@@ -220,7 +220,7 @@ export const KERNELS = {
       kinds: ['bool', 'bool', 'size', 'size', 'size', 'num', 'f32', 'f32', 'num', 'f32'], outs: [9], sameOk: [], check: finiteOuts,
     };
   },
-  // ---- normalisation (issue #10, norm): statistics need n·s >= 1 per channel, variances > 0 ----
+  // ---- normalisation: statistics need n·s >= 1 per channel, variances > 0 ----
   batchNormStats(R) {
     const n = nz(R), c = dims(R), sp = nz(R);
     return { args: [n, c, sp, R.f32(n * c * sp), new Float32Array(c), new Float32Array(c)], kinds: ['size', 'size', 'size', 'f32', 'f32', 'f32'], outs: [4, 5], sameOk: [], check: finiteOuts };

@@ -1,5 +1,5 @@
 /**
- * BatchNorm1d, BatchNorm2d and LayerNorm layers (issue #10): PyTorch's state-dict
+ * BatchNorm1d, BatchNorm2d and LayerNorm layers: PyTorch's state-dict
  * names, buffers updated in train() and used in eval(), fit() with BatchNorm1d,
  * save/load round trips that predict identically, config and errors.
  */

@@ -1,5 +1,5 @@
 /**
- * Convolutions (issue #10): known answers from PyTorch (fixtures/conv-torch.py),
+ * Convolutions: known answers from PyTorch (fixtures/conv-torch.py),
  * native vs TS kernel parity at awkward sizes, and the errors.
  * Gradients by finite differences: test/ops/gradcheck.test.ts.
  */

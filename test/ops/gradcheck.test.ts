@@ -28,7 +28,7 @@ const away = (shape: number[], seed: number): Tensor => {
   return x;
 };
 
-/** A permutation of 0.05·(0 … n−1) − offset, shuffled by seed: no ties, no near-ties (pooling, issue #10). */
+/** A permutation of 0.05·(0 … n−1) − offset, shuffled by seed: no ties, no near-ties (pooling). */
 const distinct = (shape: number[], seed: number): Tensor => {
   const n = shape.reduce((a, b) => a * b, 1);
   const r = randomArray(n, seed, 0, 1);
@@ -108,7 +108,7 @@ const cases: Record<string, Case[]> = {
     // With a tie the central difference is 1/2 for each tied entry while the gradient goes to
     // the first (a subgradient): test/ops/activations.test.ts checks ties exactly.
   ],
-  // ---- pooling (issue #10, pool helper) ----
+  // ---- pooling ----
   // maxPool2d: distinct values (a permutation, spaced 0.05 > 2h apart) so no window holds a tie
   // or a near-tie the finite difference would cross; ties are checked exactly in test/ops/pool.test.ts.
   maxPool2d: [
@@ -171,7 +171,7 @@ const cases: Record<string, Case[]> = {
   mse: [{ f: (a, b) => fa.mseLoss(a, b), inputs: () => [t([4, 3], 51), t([4, 3], 52)] }],
   // probabilities away from 0 and 1 (the clamp at -100 and the 1e-12 floor are checked exactly in test/nn/losses.test.ts)
   bceProbs: [{ f: (p, t) => fa.losses.binaryCrossEntropy(p, t, { fromLogits: false, reduction: 'sum' }), inputs: () => [t([3, 5], 66, 0.1, 0.9), t([3, 5], 67, 0, 1)], opts: { skip: [1] } }],
-  // ---- normalisation (issue #10, norm): training (through the batch statistics) and eval ----
+  // ---- normalisation: training (through the batch statistics) and eval ----
   batchNorm: [
     { f: (x, w, b) => fa.batchNorm(x, null, null, w, b, { training: true }), inputs: () => [t([4, 3], 1001, -2, 2), t([3], 1002, 0.5, 1.5), t([3], 1003)] },
     { f: (x) => fa.batchNorm(x, null, null, null, null, { training: true, eps: 1e-3 }), inputs: () => [t([2, 3, 3, 1], 1004, -2, 2)] },
@@ -187,7 +187,7 @@ const cases: Record<string, Case[]> = {
     { f: (x, b) => fa.layerNorm(x, [3], null, b, { eps: 1e-3 }), inputs: () => [t([4, 3], 1024, -2, 2), t([3], 1025)] },
     { f: (x, w) => fa.layerNorm(x, 2, w), inputs: () => [t([1, 3, 2], 1026, -2, 2), t([2], 1027, 0.5, 1.5)] },
   ],
-  // ---- conv (issue #10): every option of conv2d / conv1d (recorded as conv2d) and convTranspose2d ----
+  // ---- conv: every option of conv2d / conv1d (recorded as conv2d) and convTranspose2d ----
   conv2d: [
     { f: (x, w, b) => fa.conv2d(x, w, b), inputs: () => [t([2, 3, 5, 6], 200), t([4, 3, 3, 2], 201), t([4], 202)] },
     { f: (x, w) => fa.conv2d(x, w, null, { stride: 2, padding: 1 }), inputs: () => [t([1, 2, 7, 5], 203), t([3, 2, 3, 3], 204)] },

@@ -1,5 +1,5 @@
 /**
- * batchNorm and layerNorm (issue #10): known answers from PyTorch (outputs, updated
+ * batchNorm and layerNorm: known answers from PyTorch (outputs, updated
  * running statistics, gradients; fixtures/norm-torch.json, written by
  * fixtures/norm-torch.py), the running-statistics rule, and the errors, on each backend.
  */

@@ -70,7 +70,7 @@ export interface NativeBinding {
     momentum: number, lrDecay: number, decoupled: boolean, amsgrad: boolean, centered: boolean,
   ): void;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, seed: bigint, offset: bigint, p: number, scale: number): void;
-  // normalisation (issue #10, norm)
+  // normalisation
   batchNormStats(n: number, c: number, s: number, x: Float32Array, mean: Float32Array, varOut: Float32Array): void;
   batchNormForward(
     n: number, c: number, s: number, x: Float32Array, mean: Float32Array, variance: Float32Array, eps: number,
@@ -89,11 +89,11 @@ export interface NativeBinding {
     r: number, d: number, x: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array,
     weight: Float32Array | null, dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
   ): void;
-  // conv (issue #10): geom = Int32Array(16), CONV_GEOMETRY_FIELDS order
+  // conv: geom = Int32Array(16), CONV_GEOMETRY_FIELDS order
   conv2d(geom: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
   conv2dBackwardData(geom: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeight(geom: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-  // ---- pooling (issue #10, pool helper): geometry nc, h, w, oh, ow, kh, kw, sh, sw, ph, pw[, dh, dw] ----
+  // ---- pooling: geometry nc, h, w, oh, ow, kh, kw, sh, sw, ph, pw[, dh, dw] ----
   maxPool2d(nc: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number,
     ph: number, pw: number, dh: number, dw: number, x: Float32Array, y: Float32Array): void;
   maxPool2dBackward(nc: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number,

@@ -6,7 +6,7 @@ import { Act, Binary, Optim, Reduce, Unary } from '../backend.js';
 import type { ActOp, Backend, BinaryOp, OptimKind, OptimOptions, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 import { checked } from '../checked.js';
-// conv (issue #10)
+// conv
 import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from '../backend.js';
 
 /** A checked ConvGeometry as the binding's Int32Array (checked.ts bounds every field below 2^31). */
@@ -49,18 +49,18 @@ export function nativeBackend(b: NativeBinding): Backend {
         o.alpha ?? 0, o.rho ?? 0, o.momentum ?? 0, o.lrDecay ?? 0, o.decoupled ?? false, o.amsgrad ?? false, o.centered ?? false,
       ),
     dropout: (x, y, mask, seed, offset, p, scale) => b.dropout(x, y, mask, seed, offset, p, scale),
-    // normalisation (issue #10, norm)
+    // normalisation
     batchNormStats: (n, c, s, x, mean, v) => b.batchNormStats(n, c, s, x, mean, v),
     batchNormForward: (n, c, s, x, mean, v, eps, w, bias, y) => b.batchNormForward(n, c, s, x, mean, v, eps, w, bias, y),
     batchNormBackward: (n, c, s, x, dy, mean, v, eps, w, training, dx, dw, db) =>
       b.batchNormBackward(n, c, s, x, dy, mean, v, eps, w, training, dx, dw, db),
     layerNormForward: (r, d, x, w, bias, eps, y, mean, rstd) => b.layerNormForward(r, d, x, w, bias, eps, y, mean, rstd),
     layerNormBackward: (r, d, x, dy, mean, rstd, w, dx, dw, db) => b.layerNormBackward(r, d, x, dy, mean, rstd, w, dx, dw, db),
-    // conv (issue #10)
+   
     conv2d: (g, x, w, bias, act: ActOp, y) => b.conv2d(convGeom(g), x, w, bias, Act[act], y),
     conv2dBackwardData: (g, dy, w, dx) => b.conv2dBackwardData(convGeom(g), dy, w, dx),
     conv2dBackwardWeight: (g, x, dy, dw) => b.conv2dBackwardWeight(convGeom(g), x, dy, dw),
-    // ---- pooling (issue #10, pool helper) ----
+    // ---- pooling ----
     maxPool2d: (g, x, y) => b.maxPool2d(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, x, y),
     maxPool2dBackward: (g, x, dy, dx) =>
       b.maxPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, x, dy, dx),

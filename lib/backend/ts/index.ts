@@ -18,11 +18,11 @@ import { reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 import { mse, mseBackward, xentLabels, xentLabelsBackward, xentProbs, xentProbsBackward } from './kernels/xent.js';
 import { dropout } from './kernels/dropout.js';
-// normalisation (issue #10, norm)
+// normalisation
 import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './kernels/norm.js';
-// conv (issue #10)
+// conv
 import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './kernels/conv.js';
-// pooling (issue #10, pool helper)
+// pooling
 import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvgPool2d, adaptiveAvgPool2dBackward } from './kernels/pool.js';
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
@@ -55,17 +55,17 @@ export const tsKernels: Backend = {
   sgdStep,
   optimStep,
   dropout,
-  // normalisation (issue #10, norm)
+  // normalisation
   batchNormStats,
   batchNormForward,
   batchNormBackward,
   layerNormForward,
   layerNormBackward,
-  // conv (issue #10)
+ 
   conv2d,
   conv2dBackwardData,
   conv2dBackwardWeight,
-  // pooling (issue #10, pool helper)
+ 
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

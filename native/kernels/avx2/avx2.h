@@ -30,7 +30,7 @@ double f32_xent_probs__avx2(int64_t N, int64_t D, const float* logits, const flo
 void f32_bias_act__avx2(int64_t N, int64_t D, float* y, const float* bias, Act act);
 void f32_bias_act_bwd__avx2(int64_t N, int64_t D, const float* y, const float* dy, float* dz,
                             float* dbias, Act act);
-// pool.cc (issue #10, pool helper): 2×2 stride-2 max pool; other geometries go to the reference
+// pool.cc: 2×2 stride-2 max pool; other geometries go to the reference
 void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, float* dx);
 void f32_avg_pool2d__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y);

@@ -26,7 +26,7 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.bias_act = f32_bias_act__avx2;
   t.bias_act_bwd = f32_bias_act_bwd__avx2;
   t.maxout = f32_maxout__avx2;
-  // pooling (issue #10, pool helper)
+ 
   t.max_pool2d = f32_max_pool2d__avx2;
   t.max_pool2d_bwd = f32_max_pool2d_bwd__avx2;
   t.avg_pool2d = f32_avg_pool2d__avx2;

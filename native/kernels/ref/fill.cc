@@ -38,14 +38,14 @@ void fill_ref(KernelTable& t) {
   t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__ref;
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__ref;
   t.dropout = f32_dropout__ref;
-  // normalisation (issue #10, norm)
+  // normalisation
   t.bn_stats = f32_bn_stats__ref;
   t.bn_fwd = f32_bn_fwd__ref;
   t.bn_bwd = f32_bn_bwd__ref;
   t.ln_fwd = f32_ln_fwd__ref;
   t.ln_bwd_rows = f32_ln_bwd_rows__ref;
   t.ln_bwd_cols = f32_ln_bwd_cols__ref;
-  // pooling (issue #10, pool helper)
+ 
   t.max_pool2d = f32_max_pool2d__ref;
   t.max_pool2d_bwd = f32_max_pool2d_bwd__ref;
   t.avg_pool2d = f32_avg_pool2d__ref;

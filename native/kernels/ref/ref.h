@@ -33,7 +33,7 @@ void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const floa
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
 
-// pool.cc (issue #10, pool helper)
+// pool.cc
 void f32_max_pool2d__ref(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__ref(const Pool2d& g, const float* x, const float* dy, float* dx);
 void f32_avg_pool2d__ref(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y);
@@ -96,7 +96,7 @@ void f32_rmsprop_step__ref(int64_t n, float* w, const float* g, float* const* s,
 void f32_adadelta_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
 void f32_adamax_step__ref(int64_t n, float* w, const float* g, float* const* s, const OptimHyper& h);
 
-// norm.cc (issue #10, norm)
+// norm.cc
 void f32_bn_stats__ref(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, float* mean, float* var);
 void f32_bn_fwd__ref(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* mean,
                      const float* var, float eps, const float* w, const float* b, float* y);
