@@ -19,3 +19,4 @@ export { buffer } from './module.js';
 // pooling layers
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout2d } from './pool.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from '../ops/index.js';
+export { Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions, type ConvTransposeLayerOptions } from './conv.js';

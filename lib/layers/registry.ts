@@ -22,6 +22,7 @@ import { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
 import { normalizedShapeOf } from '../ops/norm.js';
 // pooling layers
 import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './pool.js';
+import { Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions } from './conv.js';
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -68,7 +69,28 @@ const factories = new Map<string, Factory>([
   ['AdaptiveAvgPool2d', (c) => new AdaptiveAvgPool2d(c.outputSize as number)],
   ['Flatten', (c) => new Flatten((c.startDim as number) ?? 1, (c.endDim as number) ?? -1)],
   ['Dropout2d', (c) => new Dropout2d(inRange(c, 'p', 0, 1))],
+  // convolution layers: the constructors check every value
+  ['Conv1d', (c) => new Conv1d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as number, convOptions(c))],
+  ['Conv2d', (c) => new Conv2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as number, convOptions(c))],
+  ['ConvTranspose2d', (c) => new ConvTranspose2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as number, { ...convOptions(c), padding: c.padding as number, outputPadding: c.outputPadding as number })],
 ]);
+
+/** A convolution layer's options from its config (values checked by the constructor). */
+function convOptions(c: ModuleConfig): ConvLayerOptions {
+  return { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, groups: c.groups as number, bias: flag(c, 'bias', true) };
+}
+
+/** A convolution's weight and bias shapes from its config, without building it. */
+function convShapes(c: ModuleConfig, transposed: boolean): ParameterShapes {
+  const inC = num(c, 'inChannels'), outC = num(c, 'outChannels');
+  const groups = c.groups === undefined ? 1 : num(c, 'groups');
+  const ks = (Array.isArray(c.kernelSize) ? c.kernelSize : [c.kernelSize]) as unknown[];
+  const k = ks.map((v) => num({ ...c, kernelSize: v } as ModuleConfig, 'kernelSize'));
+  const kernel = c.type === 'Conv1d' ? k.slice(0, 1) : k.length === 1 ? [k[0], k[0]] : k;
+  if (inC % groups || outC % groups) throw new Error(`fathom.fromConfig: ${c.type}.groups (${groups}) must divide inChannels (${inC}) and outChannels (${outC})`);
+  const w = transposed ? [inC, outC / groups, ...kernel] : [outC, inC / groups, ...kernel];
+  return flag(c, 'bias', true) ? [['weight', w], ['bias', [outC]]] : [['weight', w]];
+}
 
 /** Types fathom defines: registerModuleType refuses to replace them. */
 const BUILT_IN: ReadonlySet<string> = new Set(factories.keys());
@@ -113,6 +135,9 @@ const shapeFns = new Map<string, ShapeFn>([
   ['AdaptiveAvgPool2d', noParameters],
   ['Flatten', noParameters],
   ['Dropout2d', noParameters],
+  ['Conv1d', (c) => convShapes(c, false)],
+  ['Conv2d', (c) => convShapes(c, false)],
+  ['ConvTranspose2d', (c) => convShapes(c, true)],
   ['Sequential', (c) => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
@@ -206,6 +231,9 @@ const KEYS: Record<string, readonly string[]> = {
   AdaptiveAvgPool2d: ['type', 'outputSize'],
   Flatten: ['type', 'startDim', 'endDim'],
   Dropout2d: ['type', 'p'],
+  Conv1d: ['type', 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'],
+  Conv2d: ['type', 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'],
+  ConvTranspose2d: ['type', 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias'],
 };
 
 function checkKeys(c: ModuleConfig): void {
