@@ -27,3 +27,10 @@ export function randomLabels(n: number, classes: number, seed: number): Int32Arr
   const r = rng(seed);
   return Int32Array.from({ length: n }, () => Math.floor(r() * classes));
 }
+
+/** Random inputs in [lo, hi), with exact +0 and -0 sprinkled in when zero is in the domain. */
+export function randomInput(n: number, seed: number, lo: number, hi: number, zeros = false): Float32Array {
+  const x = randomArray(n, seed, lo, hi);
+  if (zeros) for (let i = 3; i < n; i += 11) x[i] = i % 2 ? 0 : -0;
+  return x;
+}
