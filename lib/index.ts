@@ -42,6 +42,8 @@ export * as losses from './losses/index.js';
 export * as data from './data/index.js';
 export { save, load, loadOptimizerState, loadCheckpoint, type SaveOptions } from './io/model.js';
 export type { FilePath, FileURLLike } from './io/paths.js';
+// plain state dicts (PyTorch's safetensors files): io helper, issue #10
+export { readStateDict, writeStateDict } from './io/state.js';
 export type { FitOptions, EvaluateOptions, PredictOptions, History, Logs, Callbacks, EvalResult } from './models/training.js';
 // training: callbacks, metrics and the types fit's new options use.
 export * as callbacks from './models/callbacks.js';

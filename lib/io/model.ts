@@ -40,7 +40,7 @@ import { Module, type ModuleConfig } from '../layers/module.js';
 import { fromConfig, parameterShapes, type ParameterShapes } from '../layers/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt, sameShape } from '../tensor/shape.js';
-import { loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsHeader } from './safetensors.js';
+import { decodedDtype, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
 import { checkOptions } from '../ops/options.js';
@@ -245,7 +245,7 @@ function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | nu
     if (!name.startsWith(OPT_PREFIX)) continue;
     const hit = OPT_TENSOR.exec(name);
     if (!hit || Number(hit[1]) >= m.paramNames.length) bad(`tensor ${names5([name])} is not optimizer.state.<i>.<key> with i < ${m.paramNames.length}`);
-    if (t.dtype !== 'F32') bad(`tensor ${names5([name])} must be F32, got ${t.dtype}`);
+    if (decodedDtype(t.dtype) !== 'F32') bad(`tensor ${names5([name])} must be F32, got ${t.dtype}`);
     const want = shapes?.get(m.paramNames[Number(hit![1])]);
     if (want && !sameShape(t.shape, want)) bad(`tensor ${names5([name])} has shape ${fmt(t.shape)}, its parameter ${names5([m.paramNames[Number(hit![1])]])} ${fmt(want)}`);
   }
@@ -376,7 +376,10 @@ function rethrow(op: string, err: unknown): Error {
 
 function architecture(header: SafetensorsHeader, where: string): ModuleConfig {
   if (header.metadata.format !== FORMAT) {
-    throw new Error(`${where}: not a fathom model (metadata format is ${JSON.stringify(header.metadata.format ?? null)}, expected "${FORMAT}")`);
+    throw new Error(
+      `${where}: not a fathom model (metadata format is ${JSON.stringify(header.metadata.format ?? null)}, expected "${FORMAT}"); ` +
+      'a plain state dict (e.g. PyTorch\'s, saved with safetensors) loads into a model you build: model.loadStateDict(await readStateDict(path))',
+    );
   }
   return parseJson(header.metadata['fathom.architecture'] ?? '', `${where}: the architecture metadata`) as ModuleConfig;
 }
@@ -395,15 +398,18 @@ function names5(names: string[]): string {
   return names.length > 5 ? `${shown.join(', ')} and ${names.length - 5} more` : shown.join(', ');
 }
 
-/** The file must hold exactly the architecture's parameters and buffers, with the same dtypes (F32 unless said) and shapes. */
-function checkTensors(file: { tensors: Record<string, { dtype: string; shape: number[] }> }, expected: ParameterShapes, where: string): void {
+/**
+ * The file must hold exactly the architecture's parameters and buffers, with the same dtypes (F32 unless said;
+ * a dtype the reader converts counts as what it becomes: F16, BF16, F64 as F32, I64 as I32) and shapes.
+ */
+function checkTensors(file: { tensors: Record<string, { dtype: SafetensorsFileDtype; shape: number[] }> }, expected: ParameterShapes, where: string): void {
   const names = new Set(expected.map(([n]) => n));
   const extra = Object.keys(file.tensors).filter((n) => !names.has(n));
   if (extra.length) throw new Error(`${where}: tensors not in the architecture: ${names5(extra)}`);
   for (const [name, shape, dtype = 'F32'] of expected) {
     const t = file.tensors[name];
     if (!t) throw new Error(`${where}: the architecture needs tensor '${name}' ${fmt(shape)}, which the file lacks`);
-    if (t.dtype !== dtype) throw new Error(`${where}: tensor '${name}' must be ${dtype}, got ${t.dtype}`);
+    if (decodedDtype(t.dtype) !== dtype) throw new Error(`${where}: tensor '${name}' must be ${dtype}, got ${t.dtype}`);
     if (!sameShape(t.shape, shape)) {
       throw new Error(`${where}: tensor '${name}' has shape ${fmt(t.shape)}, the architecture needs ${fmt(shape)}`);
     }

@@ -10,10 +10,28 @@
  *             little-endian, row-major; the tensors cover it exactly (no gaps,
  *             no overlaps, no trailing bytes).
  *
- * fathom writes and reads F32 and I32. The writer orders tensors by name and
- * pads the header to a multiple of 8, so every tensor starts 8-aligned in
- * the file. The reader treats the file as hostile: every number in the header
- * is checked before it is used, and every failure is an Error starting
+ * fathom holds float32 and int32 tensors, and writes F32 and I32. The reader
+ * also takes what a PyTorch state_dict commonly holds, converted to those:
+ *
+ *   F32, I32       as they are
+ *   F16, BF16      → F32, exactly (every half and bfloat16 value is a float32)
+ *   F64            → F32, rounded to nearest (as PyTorch's load_state_dict
+ *                  copies a float64 tensor into a float32 parameter); a finite
+ *                  value beyond float32's range is refused, naming the tensor,
+ *                  the dtype, the index and the value
+ *   I64            → I32 when every value fits in [-2^31, 2^31 - 1] (BatchNorm's
+ *                  num_batches_tracked, a step count); any value outside is
+ *                  refused the same way
+ *
+ * Other dtypes (BOOL, U8, I8, I16, U16, U32, U64, C64, the F8/F6/F4 kinds) are
+ * refused by name. The header (SafetensorsHeader, the `check` hook) reports
+ * each tensor's dtype as the file declares it; decoded tensors (SafeTensor)
+ * carry the converted one.
+ *
+ * The writer orders tensors by name and pads the header to a multiple of 8,
+ * so every tensor starts 8-aligned in the file. The reader treats the file as
+ * hostile: every number in the header is checked before it is used (byte
+ * spans use each dtype's item size), and every failure is an Error starting
  * `safetensors: <source>: ` that says what was expected and what was found.
  * Decoded tensors are fresh typed arrays (never views into the file buffer).
  */
@@ -22,7 +40,10 @@ import { dirname } from 'node:path';
 import { writeFileAtomic, type WriteFileAtomicOptions } from './atomic.js';
 import { checkEndsAt, openRegularFile, readExactly, type Fail } from './files.js';
 
+/** The dtypes fathom holds: what the writer writes and what decoded tensors are. */
 export type SafetensorsDtype = 'F32' | 'I32';
+/** The dtypes the reader accepts in a file (converted to SafetensorsDtype on read). */
+export type SafetensorsFileDtype = SafetensorsDtype | 'F16' | 'BF16' | 'F64' | 'I64';
 
 export type SafeTensor =
   | { dtype: 'F32'; shape: number[]; data: Float32Array }
@@ -50,11 +71,28 @@ export const MAX_TENSORS = 100_000;
  */
 export const MAX_HEADER_VALUES = 16 * MAX_TENSORS;
 
-const ITEM_SIZE = 4; // both F32 and I32
+const ITEM_SIZE = 4; // both F32 and I32, the dtypes fathom writes and holds
+
+/** Each dtype the reader accepts: its item size in the file, and what it becomes. */
+const READ: Record<SafetensorsFileDtype, { size: number; as: SafetensorsDtype }> = {
+  F32: { size: 4, as: 'F32' },
+  I32: { size: 4, as: 'I32' },
+  F16: { size: 2, as: 'F32' },
+  BF16: { size: 2, as: 'F32' },
+  F64: { size: 8, as: 'F32' },
+  I64: { size: 8, as: 'I32' },
+};
+const isFileDtype = (d: unknown): d is SafetensorsFileDtype => typeof d === 'string' && Object.hasOwn(READ, d);
+const ACCEPTED = `${Object.keys(READ).slice(0, -1).join(', ')} or ${Object.keys(READ).at(-1)}`;
+
+/** The dtype a tensor of `fileDtype` is decoded to (F16, BF16, F64 → F32; I64 → I32). */
+export function decodedDtype(fileDtype: SafetensorsFileDtype): SafetensorsDtype {
+  return READ[fileDtype].as;
+}
 
 /** Dtypes the format defines that fathom does not read (a clearer error than "unknown"). */
 const OTHER_DTYPES = new Set([
-  'BOOL', 'U8', 'I8', 'U16', 'I16', 'F16', 'BF16', 'U32', 'U64', 'I64', 'F64', 'C64',
+  'BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'U64', 'C64',
   'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4',
 ]);
 
@@ -174,12 +212,74 @@ export function readLE(buf: Uint8Array, at: number, dtype: SafetensorsDtype, n: 
   return out;
 }
 
+/** A half-precision (IEEE binary16) bit pattern as a number; exact in float32. */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const man = h & 0x3ff;
+  if (exp === 0) return sign * man * 2 ** -24; // zero and subnormals (keeps -0)
+  if (exp === 31) return man === 0 ? sign * Infinity : NaN;
+  return sign * (1024 + man) * 2 ** (exp - 25);
+}
+
+/**
+ * Decodes one tensor's bytes, its little-endian items as the file holds them, into a fresh
+ * array of fathom's dtype: F32 and I32 as they are, F16 and BF16 exactly to float32, F64
+ * rounded to float32, I64 to int32. `fail` is called (naming the tensor by `what`, its
+ * dtype, the index and the value) for an I64 value outside int32 or a finite F64 value
+ * beyond float32's range.
+ * @internal `hostLittleEndian` is a parameter so tests can run the big-endian path.
+ */
+export function decodeItems(
+  bytes: Uint8Array, dtype: SafetensorsFileDtype, what: string, fail: (msg: string) => never, hostLittleEndian = HOST_LITTLE_ENDIAN,
+): Float32Array | Int32Array {
+  const n = bytes.length / READ[dtype].size;
+  if (dtype === 'F32' || dtype === 'I32') return readLE(bytes, 0, dtype, n, hostLittleEndian);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dtype === 'F16') {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = halfToNumber(view.getUint16(2 * i, true));
+    return out;
+  }
+  if (dtype === 'BF16') {
+    // bfloat16 is the top half of a float32: shift the bits into place (same-endian views, so any host).
+    const bits = new Uint32Array(n);
+    for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16;
+    return new Float32Array(bits.buffer);
+  }
+  if (dtype === 'F64') {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = view.getFloat64(8 * i, true);
+      out[i] = v;
+      if (Number.isFinite(v) && !Number.isFinite(out[i])) {
+        fail(`${what} holds ${v} at index ${i}, beyond float32's range (largest ${F32_MAX}): fathom stores floating-point tensors as float32`);
+      }
+    }
+    return out;
+  }
+  // I64: the high word must be the sign extension of the low one.
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const lo = view.getUint32(8 * i, true);
+    const hi = view.getInt32(8 * i + 4, true);
+    if (hi !== (lo >= 0x80000000 ? -1 : 0)) {
+      fail(`${what} holds ${(BigInt(hi) << 32n) + BigInt(lo)} at index ${i}, outside int32 [-2147483648, 2147483647]: fathom stores integer tensors as int32`);
+    }
+    out[i] = lo | 0;
+  }
+  return out;
+}
+
+const F32_MAX = 3.4028234663852886e38;
+
 // ---------------------------------------------------------------- decode
 
 /** One tensor as the header declares it (offsets relative to the data buffer). */
 export interface SafetensorsEntry {
   name: string;
-  dtype: SafetensorsDtype;
+  /** As the file declares it. */
+  dtype: SafetensorsFileDtype;
   shape: number[];
   begin: number;
   end: number;
@@ -188,8 +288,8 @@ export interface SafetensorsEntry {
 /** What the header declares, validated against the file's real length; no tensor data yet. */
 export interface SafetensorsHeader {
   metadata: Record<string, string>;
-  /** Null-prototype record, name → dtype and shape. */
-  tensors: Record<string, { dtype: SafetensorsDtype; shape: number[] }>;
+  /** Null-prototype record, name → dtype (as the file declares it, before conversion) and shape. */
+  tensors: Record<string, { dtype: SafetensorsFileDtype; shape: number[] }>;
 }
 
 interface Layout extends SafetensorsHeader {
@@ -251,8 +351,8 @@ export function decodeSafetensors(buf: Uint8Array, source = '<buffer>'): Safeten
   const { metadata, entries } = parseLayout(buf.subarray(8, dataStart), buf.length - dataStart, fail);
   const tensors: Record<string, SafeTensor> = Object.create(null);
   for (const e of entries) {
-    const n = (e.end - e.begin) / ITEM_SIZE;
-    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: readLE(buf, dataStart + e.begin, e.dtype, n) } as SafeTensor;
+    const data = decodeItems(buf.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, describeEntry(e), fail);
+    tensors[e.name] = { dtype: READ[e.dtype].as, shape: e.shape, data } as SafeTensor;
   }
   return { tensors, metadata };
 }
@@ -292,9 +392,9 @@ function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: st
     fail(`expected ${where} to be an object with dtype, shape and data_offsets, got ${show(info)}`);
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-  if (dtype !== 'F32' && dtype !== 'I32') {
-    const why = typeof dtype === 'string' && OTHER_DTYPES.has(dtype) ? 'fathom reads F32 and I32' : 'not a safetensors dtype';
-    fail(`expected ${where} to have dtype F32 or I32, got unsupported dtype ${show(dtype)} (${why})`);
+  if (!isFileDtype(dtype)) {
+    const why = typeof dtype === 'string' && OTHER_DTYPES.has(dtype) ? 'fathom holds float32 and int32 tensors' : 'not a safetensors dtype';
+    fail(`expected ${where} to have dtype ${ACCEPTED}, got unsupported dtype ${show(dtype)} (${why})`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`expected ${where} to have a shape that is an array of non-negative integers, got ${show(shape)}`);
@@ -308,12 +408,15 @@ function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: st
   }
   const dims = (shape as number[]).map((d) => d + 0); // + 0 turns -0 into 0
   const [begin, end] = offsets as [number, number];
-  const expected = dims.reduce((a, d) => a * BigInt(d), 1n) * BigInt(ITEM_SIZE);
+  const expected = dims.reduce((a, d) => a * BigInt(d), 1n) * BigInt(READ[dtype].size);
   if (expected !== BigInt(end - begin)) {
     fail(`expected ${where} (${dtype} [${dims.join(', ')}]) to span ${expected} bytes, got data_offsets [${begin}, ${end}] spanning ${end - begin}`);
   }
-  return { name, dtype: dtype as SafetensorsDtype, shape: dims, begin, end };
+  return { name, dtype, shape: dims, begin, end };
 }
+
+/** How errors about one tensor's values name it: `tensor "n" (I64 [2, 3])`. */
+const describeEntry = (e: SafetensorsEntry): string => `tensor ${show(e.name)} (${e.dtype} [${e.shape.join(', ')}])`;
 
 /** The tensors must tile the byte buffer exactly: no overlap, no gap, nothing after. */
 function checkCoverage(entries: SafetensorsEntry[], dataLen: number, fail: (msg: string) => never): void {
@@ -367,9 +470,10 @@ export interface LoadSafetensorsOptions {
 }
 
 /**
- * Reads and decodes a safetensors file; never modifies it. Errors start
+ * Reads and decodes a safetensors file (F16, BF16 and F64 tensors as F32, I64
+ * as I32: see the top of this file); never modifies it. Errors start
  * `safetensors: <path>: `. Hostile files cannot make it read or allocate
- * more than the file's real size: it refuses anything but a regular file
+ * more than twice the file's real size (F16 and BF16 double on conversion): it refuses anything but a regular file
  * (a FIFO, /dev/zero), reads at most the size fstat reports, bounds the
  * header at MAX_HEADER_BYTES, checks every declared tensor against the real
  * length before allocating it, and refuses a file that changes size while
@@ -392,11 +496,18 @@ export async function loadSafetensors(path: string, opts: LoadSafetensorsOptions
 
     const tensors: Record<string, SafeTensor> = Object.create(null);
     for (const e of layout.entries) {
-      const n = (e.end - e.begin) / ITEM_SIZE;
-      const data = e.dtype === 'F32' ? new Float32Array(n) : new Int32Array(n);
-      const bytes = new Uint8Array(data.buffer);
-      await readExactly(fh, bytes, dataStart + e.begin, fail);
-      tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: HOST_LITTLE_ENDIAN ? data : readLE(bytes, 0, e.dtype, n, false) } as SafeTensor;
+      let data: Float32Array | Int32Array;
+      if ((e.dtype === 'F32' || e.dtype === 'I32') && HOST_LITTLE_ENDIAN) {
+        // Straight into the tensor's own array.
+        const n = (e.end - e.begin) / ITEM_SIZE;
+        data = e.dtype === 'F32' ? new Float32Array(n) : new Int32Array(n);
+        await readExactly(fh, new Uint8Array(data.buffer), dataStart + e.begin, fail);
+      } else {
+        const bytes = new Uint8Array(e.end - e.begin);
+        await readExactly(fh, bytes, dataStart + e.begin, fail);
+        data = decodeItems(bytes, e.dtype, describeEntry(e), fail);
+      }
+      tensors[e.name] = { dtype: READ[e.dtype].as, shape: e.shape, data } as SafeTensor;
     }
     await checkEndsAt(fh, size, fail);
     return { tensors, metadata: layout.metadata };

@@ -161,10 +161,10 @@ describe('safetensors: corrupt and hostile files are refused', () => {
   it('tensor info not an object', () => {
     expect(bad(file({ a: 5 }))).toThrow(/^safetensors: m\.st: expected tensor "a" to be an object with dtype, shape and data_offsets, got 5$/);
   });
-  it('known but unsupported dtypes (F16, BF16, F64, I64, U8, BOOL)', () => {
-    for (const dt of ['F16', 'BF16', 'F64', 'I64', 'U8', 'BOOL']) {
+  it('known dtypes fathom cannot hold (U8, BOOL, I8, U64, C64, F8_E4M3); F16, BF16, F64 and I64 are read (safetensors-dtypes.test.ts)', () => {
+    for (const dt of ['U8', 'BOOL', 'I8', 'U64', 'C64', 'F8_E4M3']) {
       const buf = file({ a: { dtype: dt, shape: [4], data_offsets: [0, 8] } }, new Uint8Array(8));
-      expect(bad(buf)).toThrow(`safetensors: m.st: expected tensor "a" to have dtype F32 or I32, got unsupported dtype "${dt}" (fathom reads F32 and I32)`);
+      expect(bad(buf)).toThrow(`safetensors: m.st: expected tensor "a" to have dtype F32, I32, F16, BF16, F64 or I64, got unsupported dtype "${dt}" (fathom holds float32 and int32 tensors)`);
     }
   });
   it('unknown dtype', () => {
