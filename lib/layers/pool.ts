@@ -142,10 +142,14 @@ export class Flatten extends Module {
 /**
  * Channel dropout (nn.Dropout2d): in training each whole channel x[n, c]
  * is zeroed with probability p and the kept ones scaled by 1/(1 − p); in
- * eval() the input passes unchanged. The N·C keep decisions come from the
- * global random stream (manualSeed), drawn by the dropout kernel on an
- * [N, C, 1, 1] mask that the product broadcasts over H × W.
- * @throws if p is not in [0, 1]; in forward, naming Dropout2d, for an input that is not float32 [N, C, H, W].
+ * eval() the input passes unchanged. Input [N, C, H, W], or 3-D [N, C, L] as
+ * PyTorch (1.13 to 2.x) reads a 3-D input to Dropout2d: each x[n, c, :] is
+ * one channel (Dropout1d's behaviour; PyTorch warns that a later release
+ * will read 3-D as an unbatched [C, H, W], and fathom will follow it then).
+ * The N·C keep decisions come from the global random stream (manualSeed),
+ * drawn by the dropout kernel on an [N, C, 1, 1] (or [N, C, 1]) mask that the
+ * product broadcasts over the rest.
+ * @throws if p is not in [0, 1]; in forward, naming Dropout2d, for an input that is not float32 [N, C, H, W] or [N, C, L].
  */
 export class Dropout2d extends Module {
   readonly p: number;
@@ -154,9 +158,11 @@ export class Dropout2d extends Module {
     this.p = checkDropP('Dropout2d', p);
   }
   forward(x: Tensor): Tensor {
-    checkNCHW('Dropout2d', x);
+    if (!(x instanceof Tensor)) throw new Error(`fathom.Dropout2d: expected a Tensor input [N, C, H, W] or [N, C, L], got ${describe(x)}`);
+    if (x.dtype !== 'float32') throw new Error(`fathom.Dropout2d: expected a float32 input, got ${x.dtype} ${fmt(x.shape)}`);
+    if (x.rank !== 4 && x.rank !== 3) throw new Error(`fathom.Dropout2d: expected input [N, C, H, W] or [N, C, L], got ${fmt(x.shape)}`);
     if (!this.training || this.p === 0) return x;
-    const mask = dropout(ones([x.shape[0], x.shape[1], 1, 1]), this.p, true);
+    const mask = dropout(ones(x.rank === 4 ? [x.shape[0], x.shape[1], 1, 1] : [x.shape[0], x.shape[1], 1]), this.p, true);
     return mul(x, mask);
   }
   override config(): ModuleConfig {

@@ -34,7 +34,7 @@ describe('nn pooling layers', () => {
     expect(() => new nn.Flatten(1.5)).toThrow('fathom.Flatten: startDim must be an integer, got 1.5');
     expect(() => new nn.Flatten(3).forward(rand([2, 3]))).toThrow(/^fathom\.Flatten: startDim must be an integer in \[-2, 1\]/);
     expect(() => new nn.Dropout2d(2)).toThrow(/^fathom\.Dropout2d: p must be a number in \[0, 1\]/);
-    expect(() => new nn.Dropout2d().forward(rand([4, 3]))).toThrow('fathom.Dropout2d: expected input [N, C, H, W], got [4, 3]');
+    expect(() => new nn.Dropout2d().forward(rand([4, 3]))).toThrow('fathom.Dropout2d: expected input [N, C, H, W] or [N, C, L], got [4, 3]');
   });
 
   it('Dropout2d zeroes whole channels, scales the rest by 1/(1 - p), is seeded, and is the identity in eval', () => {
