@@ -23,8 +23,12 @@
  * form (except CosineAnnealingWarmRestarts, whose docs use it for fractional
  * epochs). CyclicLR, MultiplicativeLR and PolynomialLR are not provided.
  * Stricter than PyTorch: options are validated (MultiStepLR's milestones must
- * increase, where PyTorch counts a repeated one twice), ReduceLROnPlateau
- * refuses a NaN or infinite metric, and a refused step() changes nothing.
+ * be integers >= 0; in any order, a repeated one counting twice, as PyTorch),
+ * ReduceLROnPlateau refuses a NaN or infinite metric, and a refused step()
+ * changes nothing. stateDict() holds what a resumed schedule needs: the
+ * counters (lastEpoch, baseLrs, lastLr, ...), and for MultiStepLR also its
+ * milestones and gamma, as PyTorch's state_dict(); other options come from
+ * the constructor.
  *
  * test/nn/lr-scheduler-torch.test.ts compares every scheduler with the
  * sequences PyTorch's own code produced, step for step.

@@ -88,10 +88,14 @@ export function checkStepArgs(op: string, args: IArguments, what: string): void 
 }
 
 /**
- * Checks a state object against the keys a scheduler saves ('int', 'num', 'lrs': one finite
- * number per group, 'num?': a finite number or null) and returns it.
+ * The kinds of value a scheduler's state holds: 'int' (an integer >= -1), 'num' (a finite
+ * number), 'num?' (a finite number or null), 'lrs' (one finite number >= 0 per param group),
+ * 'ints' (an array of integers >= 0, e.g. MultiStepLR's milestones).
  */
-export function checkState(op: string, state: unknown, type: string, spec: Record<string, 'int' | 'num' | 'num?' | 'lrs'>, groups: number): SchedulerState {
+export type StateKind = 'int' | 'num' | 'num?' | 'lrs' | 'ints';
+
+/** Checks a state object against the keys a scheduler saves and their kinds, and returns it. */
+export function checkState(op: string, state: unknown, type: string, spec: Record<string, StateKind>, groups: number): SchedulerState {
   const where = `${op}.loadStateDict`;
   if (state === null || typeof state !== 'object' || Array.isArray(state)) fail(where, 'state', 'an object from stateDict()', state);
   const s = state as SchedulerState;
@@ -102,7 +106,10 @@ export function checkState(op: string, state: unknown, type: string, spec: Recor
   for (const [key, kind] of Object.entries(spec)) {
     const v = s[key];
     if (kind === 'int') int(where, `state.${key}`, v, -1);
-    else if (kind === 'num' || kind === 'num?') {
+    else if (kind === 'ints') {
+      if (!Array.isArray(v)) fail(where, `state.${key}`, 'an array of integers >= 0', v);
+      v.forEach((x, i) => int(where, `state.${key}[${i}]`, x, 0));
+    } else if (kind === 'num' || kind === 'num?') {
       if ((kind === 'num' || v !== null) && (typeof v !== 'number' || !Number.isFinite(v))) {
         fail(where, `state.${key}`, kind === 'num' ? 'a finite number' : 'a finite number or null', v);
       }
@@ -233,7 +240,7 @@ export abstract class LRScheduler implements LRSchedulerLike {
   protected closedFormLr(): number[] | null { return null; }
 
   /** The keys stateDict() saves and their kinds. */
-  protected stateSpec(): Record<string, 'int' | 'num' | 'num?' | 'lrs'> {
+  protected stateSpec(): Record<string, StateKind> {
     return { lastEpoch: 'int', baseLrs: 'lrs', lastLr: 'lrs' };
   }
   protected stateValue(key: string): number | number[] | null {

@@ -5,7 +5,7 @@
  * (closedFormLr) where PyTorch has one.
  */
 import { checkOptions } from '../../ops/options.js';
-import { LRScheduler, countAtMost, fail, int, num, type OptimizerLike, type ParamGroupLike } from './base.js';
+import { LRScheduler, countAtMost, fail, int, num, type OptimizerLike, type ParamGroupLike, type SchedulerState, type StateKind } from './base.js';
 
 export interface StepLROptions {
   /** Period of decay in epochs, an integer >= 1. Required. */
@@ -43,10 +43,15 @@ export interface MultiStepLROptions {
   gamma?: number;
 }
 
-/** lr = initialLr · gamma^(number of milestones <= epoch). */
+/**
+ * lr = initialLr · gamma^(number of milestones <= epoch). Its stateDict() holds the milestones
+ * and gamma besides the counters, as PyTorch's (whose state_dict() saves every attribute:
+ * `{'milestones': Counter({2: 2, 5: 1}), 'gamma': 0.5, 'base_lrs': ..., 'last_epoch': ...}`),
+ * and loadStateDict() restores them, so a resumed schedule keeps the milestones it was saved with.
+ */
 export class MultiStepLR extends LRScheduler {
-  readonly milestones: readonly number[];
-  readonly gamma: number;
+  private milestonesValue: readonly number[];
+  private gammaValue: number;
   /**
    * Milestones in any order, a repeated one counting as often as it appears
    * (PyTorch keeps them in a Counter: [2, 2] multiplies by gamma² at epoch 2).
@@ -57,17 +62,48 @@ export class MultiStepLR extends LRScheduler {
     const o = checkOptions('MultiStepLR', options, ['milestones', 'gamma']);
     if (!Array.isArray(o.milestones)) fail('MultiStepLR', 'milestones', 'an array of integers >= 0', o.milestones);
     o.milestones.forEach((m, i) => int('MultiStepLR', `milestones[${i}]`, m, 0));
-    this.milestones = Object.freeze([...o.milestones].sort((a, b) => a - b));
-    this.gamma = num('MultiStepLR', 'gamma', o.gamma ?? 0.1, 0);
+    this.milestonesValue = Object.freeze([...o.milestones].sort((a, b) => a - b));
+    this.gammaValue = num('MultiStepLR', 'gamma', o.gamma ?? 0.1, 0);
     this.initialStep();
   }
+  /** The milestones, ascending, a repeated one listed as often as given (PyTorch's Counter, expanded). */
+  get milestones(): readonly number[] { return this.milestonesValue; }
+  get gamma(): number { return this.gammaValue; }
   protected computeLr(groups: ParamGroupLike[]): number[] {
-    const times = this.milestones.filter((m) => m === this.lastEpochValue).length;
+    const times = this.milestonesValue.filter((m) => m === this.lastEpochValue).length;
     if (times === 0) return groups.map((g) => g.lr);
-    return groups.map((g) => g.lr * this.gamma ** times);
+    return groups.map((g) => g.lr * this.gammaValue ** times);
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrsValue.map((b) => b * this.gamma ** countAtMost(this.milestones, this.lastEpochValue));
+    return this.baseLrsValue.map((b) => b * this.gammaValue ** countAtMost(this.milestonesValue, this.lastEpochValue));
+  }
+
+  /**
+   * Restores lastEpoch, baseLrs, lastLr, milestones (any order; kept ascending) and gamma. A
+   * state without milestones or gamma (saved before they were part of it) keeps the
+   * constructor's, as PyTorch's `__dict__.update(state_dict)` keeps attributes a state lacks.
+   * @throws as LRScheduler.loadStateDict, and for milestones that are not integers >= 0 or a
+   *   gamma that is not a finite number >= 0; nothing changes then.
+   */
+  override loadStateDict(state: SchedulerState): void {
+    const s = state !== null && typeof state === 'object' && !Array.isArray(state)
+      ? { milestones: [...this.milestonesValue], gamma: this.gammaValue, ...state }
+      : state;
+    if (s !== null && typeof s === 'object' && 'gamma' in s) num('MultiStepLR.loadStateDict', 'state.gamma', s.gamma, 0);
+    super.loadStateDict(s);
+  }
+  protected override stateSpec(): Record<string, StateKind> {
+    return { ...super.stateSpec(), milestones: 'ints', gamma: 'num' };
+  }
+  protected override stateValue(key: string): number | number[] | null {
+    if (key === 'milestones') return [...this.milestonesValue];
+    if (key === 'gamma') return this.gammaValue;
+    return super.stateValue(key);
+  }
+  protected override setStateValue(key: string, v: unknown): void {
+    if (key === 'milestones') this.milestonesValue = Object.freeze([...(v as number[])].sort((a, b) => a - b));
+    else if (key === 'gamma') this.gammaValue = v as number;
+    else super.setStateValue(key, v);
   }
 }
 
@@ -282,7 +318,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     return this.baseLrsValue.map((b) => this.etaMin + ((b - this.etaMin) * c) / 2);
   }
 
-  protected override stateSpec(): Record<string, 'int' | 'num' | 'num?' | 'lrs'> {
+  protected override stateSpec(): Record<string, StateKind> {
     return { ...super.stateSpec(), tCur: 'num', tI: 'num' };
   }
   protected override stateValue(key: string): number | number[] | null {
