@@ -69,3 +69,15 @@ async function resume(): Promise<number> {
 void resume;
 // @ts-expect-error unknown hyper-parameter in a config
 new optim.RMSprop(model.parameters(), { beta: 0.9 });
+
+// ---- plain state dicts (io helper, issue #10): a PyTorch safetensors file into a model built in code
+import { readStateDict, writeStateDict } from 'fathom';
+async function fromPyTorch(): Promise<void> {
+  const dict: Record<string, Tensor> = await readStateDict('cnn.safetensors');
+  model.loadStateDict(dict);
+  await writeStateDict(model, 'out.safetensors');
+  await writeStateDict(dict, 'out2.safetensors', { format: 'pt' });
+  // @ts-expect-error metadata values are strings
+  await writeStateDict(model, 'out.safetensors', { epoch: 3 });
+}
+void fromPyTorch;
