@@ -472,8 +472,9 @@ export interface LoadSafetensorsOptions {
 /**
  * Reads and decodes a safetensors file (F16, BF16 and F64 tensors as F32, I64
  * as I32: see the top of this file); never modifies it. Errors start
- * `safetensors: <path>: `. Hostile files cannot make it read or allocate
- * more than twice the file's real size (F16 and BF16 double on conversion): it refuses anything but a regular file
+ * `safetensors: <path>: `. Hostile files cannot make it read more than the
+ * file's real size, or allocate more than about three times it (an F16 or
+ * BF16 tensor's bytes are read, then converted to twice their size): it refuses anything but a regular file
  * (a FIFO, /dev/zero), reads at most the size fstat reports, bounds the
  * header at MAX_HEADER_BYTES, checks every declared tensor against the real
  * length before allocating it, and refuses a file that changes size while

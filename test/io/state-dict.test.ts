@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Tensor, nn, readStateDict, tensor, writeStateDict } from '../../lib/index.js';
+import { Tensor, load, nn, readStateDict, tensor, writeStateDict } from '../../lib/index.js';
 import { loadSafetensors } from '../../lib/io/safetensors.js';
 
 let dir: string;
@@ -84,5 +84,30 @@ describe('writeStateDict / readStateDict', () => {
     const u8 = join(dir, 'u8.safetensors');
     await writeFile(u8, file({ mask: { dtype: 'BOOL', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)));
     await expect(readStateDict(u8)).rejects.toThrow(/got unsupported dtype "BOOL" \(fathom holds float32 and int32 tensors\)/);
+  });
+
+  it('load() of a fathom model file counts a converted dtype as what it becomes (num_batches_tracked I64, weight F16); a wrong kind is still refused', async () => {
+    const m = new nn.BatchNorm1d(2);
+    const meta = { format: 'fathom.model/1', 'fathom.architecture': JSON.stringify(m.config()) };
+    const le = (bytes: number[]) => new Uint8Array(bytes);
+    const f32 = (v: number[]) => new Uint8Array(new Float32Array(v).buffer);
+    const header = (nbtDtype: string, weightDtype: string) => ({
+      __metadata__: meta,
+      num_batches_tracked: { dtype: nbtDtype, shape: [], data_offsets: [0, 8] },
+      weight: { dtype: weightDtype, shape: [2], data_offsets: [8, 12] },
+      bias: { dtype: 'F32', shape: [2], data_offsets: [12, 20] },
+      running_mean: { dtype: 'F32', shape: [2], data_offsets: [20, 28] },
+      running_var: { dtype: 'F32', shape: [2], data_offsets: [28, 36] },
+    });
+    const data = new Uint8Array([...le([9, 0, 0, 0, 0, 0, 0, 0]), ...le([0x00, 0x3c, 0x00, 0xc0]), ...f32([0.5, 0]), ...f32([1, 2]), ...f32([3, 4])]);
+    const p = join(dir, 'converted.safetensors');
+    await writeFile(p, file(header('I64', 'F16'), data));
+    const got = await load(p);
+    expect([...got.stateDict().num_batches_tracked!.data]).toEqual([9]);
+    expect(got.stateDict().num_batches_tracked!.dtype).toBe('int32');
+    expect([...got.stateDict().weight!.data]).toEqual([1, -2]);
+    const q = join(dir, 'wrong.safetensors');
+    await writeFile(q, file(header('F64', 'F16'), data));
+    await expect(load(q)).rejects.toThrow("tensor 'num_batches_tracked' must be I32, got F64");
   });
 });
