@@ -222,6 +222,16 @@ function halfToNumber(h: number): number {
   return sign * (1024 + man) * 2 ** (exp - 25);
 }
 
+let HALF_TABLE: Float32Array | undefined;
+/** Every half's float32 value (256 KB, built on first use): about 10× faster than computing each (9 → 70-130 M values/s, loaded VM). */
+function halfTable(): Float32Array {
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfToNumber(h);
+  }
+  return HALF_TABLE;
+}
+
 /**
  * Decodes one tensor's bytes, its little-endian items as the file holds them, into a fresh
  * array of fathom's dtype: F32 and I32 as they are, F16 and BF16 exactly to float32, F64
@@ -237,8 +247,9 @@ export function decodeItems(
   if (dtype === 'F32' || dtype === 'I32') return readLE(bytes, 0, dtype, n, hostLittleEndian);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F16') {
+    const table = halfTable();
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = halfToNumber(view.getUint16(2 * i, true));
+    for (let i = 0; i < n; i++) out[i] = table[view.getUint16(2 * i, true)]!;
     return out;
   }
   if (dtype === 'BF16') {
