@@ -23,7 +23,7 @@ export { dropout } from './ops/index.js';
 // --- #11 tensor ops ---
 export {
   permute, squeeze, unsqueeze, expand, flip, narrow, concat, stack, split, chunk,
-  index, oneHot, where, clamp, cumsum, min, argmin,
+  index, gather, oneHot, where, clamp, cumsum, min, argmin,
   eq, ne, lt, le, gt, ge, floorDivide, remainder,
 } from './ops/index.js';
 // --- end #11 tensor ops ---

@@ -19,9 +19,9 @@ import { empty } from '../ops/record.js';
 import { gemm } from '../ops/linalg.js';
 // --- #11 tensor ops ---
 import { flip, inversePermutation, narrowBackward, permute } from '../ops/shape.js';
-import { indexBackward, scan } from '../ops/index_ops.js';
+import { gatherBackward, indexBackward, scan } from '../ops/index_ops.js';
 import { matmulBatchedBackward } from '../ops/bmm.js';
-import { gather } from '../ops/strided.js';
+import { gatherStrided } from '../ops/strided.js';
 import { contiguousStrides } from '../tensor/shape.js';
 // --- end #11 tensor ops ---
 
@@ -377,11 +377,13 @@ export const gradients: Record<string, GradRule> = {
     return node.inputs.map((x, i) => {
       const start = at;
       at += sizes[i];
-      return x.requiresGrad ? gather('backward', dy, x.shape, cs, x.size === 0 ? 0 : start * cs[axis]) : null;
+      return x.requiresGrad ? gatherStrided('backward', dy, x.shape, cs, x.size === 0 ? 0 : start * cs[axis]) : null;
     });
   },
   // index: dy's slices added back at their indices (repeats add up; unselected rows get 0)
   index: (node, _y, dy) => [indexBackward(node.inputs[0].shape, dy, node.saved.axis as number, node.saved.indices as Int32Array)],
+  // gather (torch.gather): dy added back at the positions it was read from (repeats add up)
+  gather: (node, _y, dy) => [gatherBackward(node.inputs[0].shape, dy, node.saved.offsets as Int32Array)],
   // where: da = dy·[cond], db = dy·[!cond], each summed back to its operand's shape
   where: (node, _y, dy) => {
     const [a, b] = node.inputs;

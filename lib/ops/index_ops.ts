@@ -11,7 +11,7 @@ import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, describeValue, fmt, normAxis, sizeOf, type Shape } from '../tensor/shape.js';
 import { asTensor, checkFloat, checkTensor, empty, record } from './record.js';
-import { alloc, gather } from './strided.js';
+import { alloc, gatherStrided } from './strided.js';
 import { argmax } from './softmax.js';
 import { max } from './reduce.js';
 import { neg } from './elementwise.js';
@@ -19,7 +19,7 @@ import { neg } from './elementwise.js';
 /** x read as the larger broadcast shape `to` (a copy; x itself when the shape is already `to`). */
 export function broadcastData(op: string, x: Tensor, to: Shape): Tensor {
   if (x.rank === to.length && x.shape.every((d, i) => d === to[i])) return x;
-  return gather(op, x, to, broadcastStrides(x.shape, to));
+  return gatherStrided(op, x, to, broadcastStrides(x.shape, to));
 }
 
 /** Checks int32 indices: all in [0, n); names the op, the first bad position and value. */
@@ -65,7 +65,7 @@ export function index(x: Tensor, indices: Tensor, axis = 0): Tensor {
       }
     }
   }
-  return record(new Tensor(out, shape), 'index', [x], { axis: a, indices: idx });
+  return record(new Tensor(out, shape), 'index', [x], { axis: a, indices: idx.slice() });
 }
 
 /** The gradient of index: dy's slices added into zeros of x's shape at the indices. */
@@ -84,6 +84,69 @@ export function indexBackward(xShape: Shape, dy: Tensor, axis: number, idx: Int3
       for (let i = 0; i < inner; i++) d[to + i] += g[from + i];
     }
   }
+  return dx;
+}
+
+/** The source offset in x of every element of `index` (torch.gather's addressing), checked. */
+function gatherOffsets(op: string, x: Tensor, axis: number, index: Tensor): Int32Array {
+  const xs = contiguousStrides(x.shape);
+  const shape = index.shape;
+  const nd = shape.length;
+  const idx = index.data as Int32Array;
+  const n = x.shape[axis];
+  const out = new Int32Array(idx.length);
+  const pos = new Array<number>(nd).fill(0);
+  for (let p = 0; p < idx.length; p++) {
+    const v = idx[p];
+    if (v < 0 || v >= n) {
+      throw new Error(`fathom.${op}: index[${p}] = ${v} is out of range for axis ${axis} of x ${fmt(x.shape)} (expected an integer in [0, ${n - 1}])`.replace('[0, -1]', '[0, 0): the axis is empty'));
+    }
+    let o = v * xs[axis];
+    for (let d = 0; d < nd; d++) if (d !== axis) o += pos[d] * xs[d];
+    out[p] = o;
+    for (let d = nd - 1; d >= 0; d--) {
+      if (++pos[d] < shape[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * torch.gather(x, axis, index): y has index's shape and
+ * y[i][j][k] = x[i][index[i][j][k]][k] (for axis 1; likewise on any axis).
+ * index is int32 of x's rank, no larger than x on the other axes. The
+ * gradient adds dy back at the gathered positions (repeats add up).
+ * @throws when index is not int32 of x's rank, is larger than x on an axis
+ *   other than `axis`, or holds a value outside [0, x.shape[axis]).
+ */
+export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  const op = 'gather';
+  checkTensor(op, 'x', x);
+  checkTensor(op, 'index', index);
+  if (index.dtype !== 'int32') throw new Error(`fathom.${op}: index must be an int32 Tensor, got ${index.dtype} of shape ${fmt(index.shape)}`);
+  const a = normAxis(op, Math.max(x.rank, 1), axis);
+  if (index.rank !== x.rank) {
+    throw new Error(`fathom.${op}: index has shape ${fmt(index.shape)}, expected rank ${x.rank} as x ${fmt(x.shape)}`);
+  }
+  for (let d = 0; d < x.rank; d++) {
+    if (d !== a && index.shape[d] > x.shape[d]) {
+      throw new Error(`fathom.${op}: index has shape ${fmt(index.shape)}, larger than x ${fmt(x.shape)} on axis ${d} (expected at most ${x.shape[d]} on every axis but ${a})`);
+    }
+  }
+  if (x.rank === 0) return record(new Tensor(x.data.slice(), []), 'gather', [x], { offsets: new Int32Array(1) });
+  const offsets = gatherOffsets(op, x, a, index);
+  const out = alloc(op, x.data, index.shape);
+  const src = x.data;
+  for (let p = 0; p < offsets.length; p++) out[p] = src[offsets[p]];
+  return record(new Tensor(out, index.shape), 'gather', [x], { offsets });
+}
+
+/** The gradient of gather: dy added into zeros of x's shape at the gathered offsets. */
+export function gatherBackward(xShape: Shape, dy: Tensor, offsets: Int32Array): Tensor {
+  const dx = empty(xShape, 'backward');
+  const d = dx.f32(), g = dy.f32();
+  for (let p = 0; p < offsets.length; p++) d[offsets[p]] += g[p];
   return dx;
 }
 

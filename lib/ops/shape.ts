@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { contiguousStrides, describeValue, fmt, normAxis, sizeOf, type Shape } from '../tensor/shape.js';
 import { checkTensor, record } from './record.js';
 import { reshape } from './linalg.js';
-import { alloc, gather, gatherInto } from './strided.js';
+import { alloc, gatherStrided, gatherInto } from './strided.js';
 
 /** An array of integers (refused naming op and argument otherwise). */
 function intList(op: string, name: string, v: unknown): number[] {
@@ -49,7 +49,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   }
   const p = distinctAxes(op, 'dims', x.rank, list);
   const cs = contiguousStrides(x.shape);
-  const y = gather(op, x, p.map((d) => x.shape[d]), p.map((d) => cs[d]));
+  const y = gatherStrided(op, x, p.map((d) => x.shape[d]), p.map((d) => cs[d]));
   return record(y, 'permute', [x], { dims: p });
 }
 
@@ -71,7 +71,7 @@ export function transposeAxes(x: Tensor, a: number, b: number): Tensor {
   const ib = normAxis(op, x.rank, b, 'axis b');
   const p = Array.from({ length: x.rank }, (_, i) => (i === ia ? ib : i === ib ? ia : i));
   const cs = contiguousStrides(x.shape);
-  const y = gather(op, x, p.map((d) => x.shape[d]), p.map((d) => cs[d]));
+  const y = gatherStrided(op, x, p.map((d) => x.shape[d]), p.map((d) => cs[d]));
   return record(y, 'permute', [x], { dims: p });
 }
 
@@ -136,7 +136,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     out.push(d);
     strides.push(xd < 0 || (xd === 1 && d !== 1) ? 0 : cs[i - off]);
   }
-  const y = gather(op, x, out, strides);
+  const y = gatherStrided(op, x, out, strides);
   return record(y, 'expand', [x]);
 }
 
@@ -156,7 +156,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
     offset += Math.max(0, x.shape[i] - 1) * s;
     return -s;
   });
-  const y = x.size === 0 ? gather(op, x, x.shape, cs) : gather(op, x, x.shape, strides, offset);
+  const y = x.size === 0 ? gatherStrided(op, x, x.shape, cs) : gatherStrided(op, x, x.shape, strides, offset);
   return record(y, 'flip', [x], { dims: axes });
 }
 
@@ -164,7 +164,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 function narrowRaw(x: Tensor, axis: number, start: number, length: number): Tensor {
   const cs = contiguousStrides(x.shape);
   const shape = x.shape.map((d, i) => (i === axis ? length : d));
-  const y = gather('narrow', x, shape, cs, sizeOf(shape) === 0 ? 0 : start * cs[axis]);
+  const y = gatherStrided('narrow', x, shape, cs, sizeOf(shape) === 0 ? 0 : start * cs[axis]);
   return record(y, 'narrow', [x], { axis, start });
 }
 

@@ -66,7 +66,7 @@ export function gatherInto(
 }
 
 /** A new contiguous tensor of `shape` (x's dtype) gathered from x with `strides` from `offset`. */
-export function gather(op: string, x: Tensor, shape: Shape, strides: readonly number[], offset = 0): Tensor {
+export function gatherStrided(op: string, x: Tensor, shape: Shape, strides: readonly number[], offset = 0): Tensor {
   const out = alloc(op, x.data, shape);
   gatherInto(shape, x.data, offset, strides, out, 0, contiguousStrides(shape));
   return new Tensor(out, shape);

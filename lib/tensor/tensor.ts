@@ -255,6 +255,8 @@ export class Tensor {
   chunk(chunks: number, axis?: number): Tensor[] { return ops.chunk(this, chunks, axis); }
   /** index_select: this tensor's slices at int32 `indices` along `axis` (default 0). */
   index(indices: Tensor, axis?: number): Tensor { return ops.index(this, indices, axis); }
+  /** torch.gather: y[i][j] = this[i][index[i][j]] for axis 1 (any axis, int32 index of this rank). */
+  gather(axis: number, index: Tensor): Tensor { return ops.gather(this, axis, index); }
   /** PyTorch's t.where(cond, other): this where cond is non-zero, other elsewhere. */
   where(cond: Tensor, other: Tensor | number): Tensor { return ops.where(cond, this, other); }
   clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }

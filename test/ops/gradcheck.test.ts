@@ -253,6 +253,10 @@ const cases: Record<string, Case[]> = {
     { f: (x) => fa.index(x, tensor([[1, 1], [0, 2]], { dtype: 'int32' }), 1), inputs: () => [t([2, 3, 2], 1122)] },
     { f: (x) => fa.index(x, tensor([6, 0], { dtype: 'int32' }), -1), inputs: () => [t([2, 7], 1123)] },
   ],
+  gather: [
+    { f: (x) => fa.gather(x, 1, tensor([[0, 0, 2], [1, 2, 1]], { dtype: 'int32' })), inputs: () => [t([2, 3], 1150)] },
+    { f: (x) => fa.gather(x, 0, tensor([[[1], [0]], [[1], [1]]], { dtype: 'int32' })), inputs: () => [t([2, 3, 2], 1151)] },
+  ],
   where: [
     { f: (a, b) => fa.where(fa.gt(t([3, 4], 1124), 0), a, b), inputs: () => [t([3, 4], 1125), t([3, 4], 1126)] },
     // broadcast a and b: each sums the gradient of the elements it filled

@@ -45,6 +45,24 @@ describe.each(backends)('index ops on the %s backend', (name) => {
     expect(x.grad!.toArray()).toEqual([[2, 2], [0, 0], [1, 1]]);
   });
 
+  it('gather reads x at index along an axis (torch.gather), the gradient adding back', () => {
+    setBackend(name);
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    // axis 1: y[i][j] = x[i][index[i][j]]; axis 0: y[i][j] = x[index[i][j]][j]
+    expect(fa.gather(x, 1, i32([2, 0, 0, 1, 1, 2], [2, 3])).toArray()).toEqual([[3, 1, 1], [5, 5, 6]]);
+    expect(fa.gather(x, 0, i32([1, 0], [1, 2])).toArray()).toEqual([[4, 2]]);
+    expect(x.gather(-1, i32([2, 0], [2, 1])).toArray()).toEqual([[3], [4]]);
+    expect(fa.gather(i32([7, 8, 9]), 0, i32([2, 2])).toArray()).toEqual([9, 9]);
+    expect(fa.gather(x, 1, i32([], [2, 0])).shape).toEqual([2, 0]);
+    for (const [rows, d] of [[1, 1], [7, 33], [33, 7]]) {
+      const r = rnd([rows, d], rows), lab = i32([...randomLabels(rows, d, d)], [rows, 1]);
+      compareArrays(`gather ${rows}x${d}`, fa.gather(r, 1, lab).data, Array.from(lab.data, (k, i) => r.data[i * d + k]), EXACT);
+    }
+    const g = tensor([[1, 2], [3, 4]]).requireGrad();
+    fa.sum(fa.gather(g, 1, i32([1, 1, 0, 0], [2, 2]))).backward();
+    expect(g.grad!.toArray()).toEqual([[0, 2], [2, 0]]);
+  });
+
   it('oneHot gives float32 rows, inferring the class count from the maximum', () => {
     expect(fa.oneHot(i32([2, 0])).toArray()).toEqual([[0, 0, 1], [1, 0, 0]]);
     const y = fa.oneHot(i32([1, 3, 0, 6], [2, 2]), 7);
@@ -142,6 +160,10 @@ describe('index ops refuse bad input, naming the op, the argument, expected and 
     [() => fa.index(x, i32([-1])), /fathom\.index: indices\[0\] = -1 is out of range for axis 0/],
     [() => fa.index(x, i32([0]), 2), /fathom\.index: axis 2 is out of range/],
     [() => fa.index(fa.zeros([0]), i32([0])), /fathom\.index: indices\[0\] = 0 is out of range .*the axis is empty/],
+    [() => fa.gather(x, 1, i32([0, 3], [1, 2])), /fathom\.gather: index\[1\] = 3 is out of range for axis 1 of x \[2, 3\] \(expected an integer in \[0, 2\]\)/],
+    [() => fa.gather(x, 1, i32([0, 1])), /fathom\.gather: index has shape \[2\], expected rank 2 as x \[2, 3\]/],
+    [() => fa.gather(x, 1, i32([0, 0, 0], [3, 1])), /fathom\.gather: index has shape \[3, 1\], larger than x \[2, 3\] on axis 0/],
+    [() => fa.gather(x, 1, tensor([[0]])), /fathom\.gather: index must be an int32 Tensor, got float32/],
     [() => fa.oneHot(i32([0, 3]), 3), /fathom\.oneHot: indices\[1\] = 3 is out of range for 3 classes \(expected an integer in \[0, 2\]\)/],
     [() => fa.oneHot(i32([], [0])), /fathom\.oneHot: cannot infer numClasses from empty indices/],
     [() => fa.oneHot(tensor([1])), /fathom\.oneHot: indices must be an int32 Tensor, got float32/],
