@@ -8,7 +8,7 @@
  * TypeScript on both backends (lib/ops/strided.ts says why).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { contiguousStrides, describeValue, fmt, normAxis, sizeOf, type Shape } from '../tensor/shape.js';
+import { checkShape, contiguousStrides, describeValue, fmt, normAxis, sizeOf, type Shape } from '../tensor/shape.js';
 import { checkTensor, record } from './record.js';
 import { reshape } from './linalg.js';
 import { alloc, gatherStrided, gatherInto } from './strided.js';
@@ -136,6 +136,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     out.push(d);
     strides.push(xd < 0 || (xd === 1 && d !== 1) ? 0 : cs[i - off]);
   }
+  checkShape(op, out, 'the expanded shape');
   const y = gatherStrided(op, x, out, strides);
   return record(y, 'expand', [x]);
 }

@@ -166,6 +166,7 @@ describe('shape ops refuse bad input, naming the op, the argument, expected and 
     [() => fa.expand(x, [3]), /fathom\.expand: shape \[3\] has 1 axes, expected at least 2/],
     [() => fa.expand(x, [4, 3]), /fathom\.expand: cannot expand x \[2, 3\] to \[4, 3\]: axis 0 has size 2, expected 1 or 4/],
     [() => fa.expand(x, [-1, 2, 3]), /fathom\.expand: -1 is not allowed for the new leading axis 0/],
+    [() => fa.expand(tensor(1), new Array<number>(9).fill(1)), /fathom\.expand: at most 8 dimensions are supported, got 9 in the expanded shape/],
     [() => fa.flip(x, [1, -1]), /fathom\.flip: axis -1 appears twice in dims/],
     [() => fa.narrow(x, 1, 2, 2), /fathom\.narrow: length must be an integer in \[0, 1\] \(start 2 on axis 1 of size 3, x \[2, 3\]\), got 2/],
     [() => fa.narrow(x, 1, -4, 1), /fathom\.narrow: start must be an integer in \[-3, 3\]/],
