@@ -20,6 +20,13 @@ export {
   softmax, logSoftmax, softmaxCrossEntropy, mseLoss, argmax,
 } from './ops/index.js';
 export { dropout } from './ops/index.js';
+// --- #11 tensor ops ---
+export {
+  permute, squeeze, unsqueeze, expand, flip, narrow, concat, stack, split, chunk,
+  index, gather, oneHot, where, clamp, cumsum, min, argmin,
+  eq, ne, lt, le, gt, ge, floorDivide, remainder,
+} from './ops/index.js';
+// --- end #11 tensor ops ---
 // normalisation
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
 // conv

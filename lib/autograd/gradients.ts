@@ -17,6 +17,13 @@ import { binaryRaw } from '../ops/elementwise.js';
 import { broadcastTo, sumToShape } from '../ops/reduce.js';
 import { empty } from '../ops/record.js';
 import { gemm } from '../ops/linalg.js';
+// --- #11 tensor ops ---
+import { flip, inversePermutation, narrowBackward, permute } from '../ops/shape.js';
+import { gatherBackward, indexBackward, scan } from '../ops/index_ops.js';
+import { matmulBatchedBackward } from '../ops/bmm.js';
+import { gatherStrided } from '../ops/strided.js';
+import { contiguousStrides } from '../tensor/shape.js';
+// --- end #11 tensor ops ---
 
 /**
  * `acc[i]`, when given, is input i's existing `.grad` buffer (a leaf): a rule
@@ -353,4 +360,57 @@ export const gradients: Record<string, GradRule> = {
     }
     return [dx, dw];
   },
+  // --- #11 tensor ops (lib/ops/shape.ts, index_ops.ts, bmm.ts) ---
+  // permute: dx = dy permuted back by the inverse permutation
+  permute: (node, _y, dy) => [permute(dy, inversePermutation(node.saved.dims as number[]))],
+  // expand: every copy of an element adds its dy (a sum over the broadcast axes)
+  expand: (node, _y, dy) => [sumToShape(dy, node.inputs[0].shape)],
+  // flip: dx = dy flipped back along the same axes
+  flip: (node, _y, dy) => [flip(dy, node.saved.dims as number[])],
+  // narrow (and slice on an axis > 0): dy written at [start, start + len) along the axis, zeros elsewhere
+  narrow: (node, _y, dy) => [narrowBackward(node.inputs[0].shape, dy, node.saved.axis as number, node.saved.start as number)],
+  // concat: input i receives the slab of dy it filled along the axis
+  concat: (node, _y, dy) => {
+    const { axis, sizes } = node.saved as { axis: number; sizes: number[] };
+    const cs = contiguousStrides(dy.shape);
+    let at = 0;
+    return node.inputs.map((x, i) => {
+      const start = at;
+      at += sizes[i];
+      return x.requiresGrad ? gatherStrided('backward', dy, x.shape, cs, x.size === 0 ? 0 : start * cs[axis]) : null;
+    });
+  },
+  // index: dy's slices added back at their indices (repeats add up; unselected rows get 0)
+  index: (node, _y, dy) => [indexBackward(node.inputs[0].shape, dy, node.saved.axis as number, node.saved.indices as Int32Array)],
+  // gather (torch.gather): dy added back at the positions it was read from (repeats add up)
+  gather: (node, _y, dy) => [gatherBackward(node.inputs[0].shape, dy, node.saved.offsets as Int32Array)],
+  // where: da = dy·[cond], db = dy·[!cond], each summed back to its operand's shape
+  where: (node, _y, dy) => {
+    const [a, b] = node.inputs;
+    const m = node.saved.mask as Float32Array;
+    const g = dy.f32();
+    const ga = new Tensor(Float32Array.from(g, (v, i) => (m[i] ? v : 0)), dy.shape);
+    const gb = new Tensor(Float32Array.from(g, (v, i) => (m[i] ? 0 : v)), dy.shape);
+    return [a.requiresGrad ? sumToShape(ga, a.shape) : null, b.requiresGrad ? sumToShape(gb, b.shape) : null];
+  },
+  // clamp: dx = dy where min <= x <= max (bounds included, PyTorch's rule), 0 elsewhere and at NaN
+  clamp: (node, _y, dy) => {
+    const x = node.inputs[0].f32();
+    const { lo, hi } = node.saved as { lo: number; hi: number };
+    const lf = Math.fround(lo), hf = Math.fround(hi);
+    return [new Tensor(Float32Array.from(dy.f32(), (v, i) => (x[i] >= lf && x[i] <= hf ? v : 0)), dy.shape)];
+  },
+  // cumsum: y_i = Σ_{j<=i} x_j, so dx_j = Σ_{i>=j} dy_i, the running sum from the end
+  cumsum: (node, _y, dy) => {
+    const dx = empty(dy.shape);
+    scan(dy.shape, node.saved.axis as number, dy.f32(), dx.f32(), true);
+    return [dx];
+  },
+  // batched matmul: per batch entry as matmul's rule, summed over broadcast batch axes
+  matmulBatched: (node, _y, dy) => {
+    const [a, b] = node.inputs;
+    const { transA, transB } = node.saved as { transA: boolean; transB: boolean };
+    return matmulBatchedBackward(a, b, dy, transA, transB);
+  },
+  // --- end #11 tensor ops ---
 };

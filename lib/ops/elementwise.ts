@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, describeValue, sameShape, sizeOf } from '../tensor/shape.js';
 import { asTensor, checkFloat, empty, record } from './record.js';
 import { checkOptions } from './options.js';
+import { intBinary } from './compare.js';
 
 /** y = op(x) on a new tensor, recorded with its parameters p, q (the gradient rule reads them). */
 function unaryOp(op: UnaryOp, name: string, x: Tensor, p = 0, q = 0): Tensor {
@@ -130,6 +131,11 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op)
 }
 
 function binaryOp(op: BinaryOp, name: string, a: Tensor | number, b: Tensor | number): Tensor {
+  // --- #11: int32 operands (lib/ops/compare.ts): int32 arithmetic, or promotion to float32 ---
+  const int = intBinary(name, a, b);
+  if (int && 'result' in int) return int.result;
+  if (int) [a, b] = int.promoted;
+  // --- end #11 ---
   const ta = asTensor(name, a, 'a');
   const tb = asTensor(name, b, 'b');
   return record(binaryRaw(op, ta, tb, name), name, [ta, tb]);

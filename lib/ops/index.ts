@@ -13,3 +13,8 @@ export * from './conv.js';
 // pooling
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from './pool.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './pool.js';
+// --- #11 tensor ops ---
+export { permute, squeeze, unsqueeze, expand, flip, narrow, concat, stack, split, chunk } from './shape.js';
+export { index, gather, oneHot, where, clamp, cumsum, min, argmin } from './index_ops.js';
+export { eq, ne, lt, le, gt, ge, floorDivide, remainder, toFloat, toInt } from './compare.js';
+// --- end #11 tensor ops ---

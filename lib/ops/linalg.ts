@@ -4,6 +4,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkShape, describeValue, fmt, sizeOf } from '../tensor/shape.js';
 import { checkFloat, checkTensor, empty, record } from './record.js';
 import { checkOptions, optBool } from './options.js';
+import { matmulBatched } from './bmm.js';
+import { sliceAxis, transposeAxes } from './shape.js';
 
 export interface MatmulOptions {
   /** Use aᵀ (a is k x m). Default false. */
@@ -33,8 +35,13 @@ export function gemm(
 /**
  * C = op(a) · op(b) for 2-D float32 a and b: op(a) is [m, k], op(b) is
  * [k, n], C is [m, n]. Empty operands give an empty (or, with k = 0, a zero) result.
- * @throws when a or b is not a 2-D float32 Tensor, the inner dimensions
- *   differ, or an option is unknown or not a boolean.
+ * With an operand of rank > 2 it is torch.matmul's batched product:
+ * a [..., M, K] × b [..., K, N] → [batch..., M, N], the batch axes broadcast
+ * (a 2-D operand is shared by every batch entry); transA/transB transpose the
+ * last two axes of each entry (lib/ops/bmm.ts).
+ * @throws when a or b is not a float32 Tensor of rank >= 2, the inner
+ *   dimensions differ, the batch axes cannot be broadcast, or an option is
+ *   unknown or not a boolean.
  */
 export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
   checkFloat('matmul', 'a', a);
@@ -42,9 +49,10 @@ export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
   const o = checkOptions('matmul', opts, ['transA', 'transB']);
   const transA = optBool('matmul', 'transA', o.transA, false);
   const transB = optBool('matmul', 'transB', o.transB, false);
-  if (a.rank !== 2 || b.rank !== 2) {
-    throw new Error(`fathom.matmul: expected 2-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.rank < 2 || b.rank < 2) {
+    throw new Error(`fathom.matmul: expected 2-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (or batched ones of rank > 2: [..., M, K] and [..., K, N])`);
   }
+  if (a.rank > 2 || b.rank > 2) return matmulBatched(a, b, transA, transB);
   const [m, ka] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (ka !== kb) {
@@ -58,8 +66,17 @@ export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
   return record(c, 'matmul', [a, b], { transA, transB });
 }
 
-/** The transpose of a 2-D float32 tensor: [n, d] -> [d, n]. */
-export function transpose(x: Tensor): Tensor {
+/**
+ * transpose(x): the transpose of a 2-D float32 tensor, [n, d] -> [d, n].
+ * transpose(x, a, b): torch.transpose for any rank and dtype, axes a and b
+ * swapped (negative count from the end; lib/ops/shape.ts).
+ * @throws when x is not 2-D (without axes) or an axis is out of range.
+ */
+export function transpose(x: Tensor, a?: number, b?: number): Tensor {
+  if (a !== undefined || b !== undefined) {
+    if (a === undefined || b === undefined) throw new Error(`fathom.transpose: give both axes a and b, or neither (2-D), got a = ${String(a)}, b = ${String(b)}`);
+    return transposeAxes(x, a, b);
+  }
   checkFloat('transpose', 'x', x);
   if (x.rank !== 2) throw new Error(`fathom.transpose: expected a 2-D tensor, got shape ${fmt(x.shape)}`);
   const [n, d] = x.shape;
@@ -98,14 +115,16 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 /**
- * Rows [begin, end) of x along its first axis, as a new tensor (float32 or
+ * Rows [begin, end) of x along its first axis (or along `axis`, default 0,
+ * negative counting from the end), as a new tensor (float32 or
  * int32). Negative indices count from the end, as in Array.prototype.slice;
  * `end` defaults to the row count n; an end before begin gives zero rows
  * (as PyTorch's x[b:e]).
  * @throws when begin or end is not an integer in [-n, n] (no silent
- *   clamping).
+ *   clamping), or the axis is out of range.
  */
-export function slice(x: Tensor, begin: number, end?: number): Tensor {
+export function slice(x: Tensor, begin: number, end?: number, axis = 0): Tensor {
+  if (axis !== 0) return sliceAxis(x, begin, end, axis);
   checkTensor('slice', 'x', x);
   if (x.rank < 1) throw new Error('fathom.slice: cannot slice a scalar');
   const n = x.shape[0];

@@ -235,12 +235,45 @@ export class Tensor {
   max(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.max(this, axes, keepDims); }
   softmax(axis?: number): Tensor { return ops.softmax(this, axis); }
   logSoftmax(axis?: number): Tensor { return ops.logSoftmax(this, axis); }
-  transpose(): Tensor { return ops.transpose(this); }
+  /** transpose() of a 2-D tensor, or transpose(a, b): axes a and b swapped, any rank. */
+  transpose(a?: number, b?: number): Tensor { return ops.transpose(this, a, b); }
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
   /** torch.flatten: dims startDim..endDim merged into one. */
   flatten(startDim?: number, endDim?: number): Tensor { return ops.flatten(this, startDim, endDim); }
-  slice(begin: number, end?: number): Tensor { return ops.slice(this, begin, end); }
+  slice(begin: number, end?: number, axis?: number): Tensor { return ops.slice(this, begin, end, axis); }
   argmax(axis?: number, keepDims?: boolean): Tensor { return ops.argmax(this, axis, keepDims); }
+  // --- #11 tensor ops (lib/ops/shape.ts, index_ops.ts, compare.ts): as PyTorch's Tensor methods ---
+  /** t.permute(2, 0, 1) or t.permute([2, 0, 1]). */
+  permute(...dims: (number | readonly number[])[]): Tensor { return ops.permute(this, dims.flat()); }
+  squeeze(axis?: number | readonly number[]): Tensor { return ops.squeeze(this, axis); }
+  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
+  /** t.expand(3, -1, 4) or t.expand([3, -1, 4]). */
+  expand(...shape: (number | readonly number[])[]): Tensor { return ops.expand(this, shape.flat()); }
+  flip(dims: number | readonly number[]): Tensor { return ops.flip(this, dims); }
+  narrow(axis: number, start: number, length: number): Tensor { return ops.narrow(this, axis, start, length); }
+  split(splitSize: number | readonly number[], axis?: number): Tensor[] { return ops.split(this, splitSize, axis); }
+  chunk(chunks: number, axis?: number): Tensor[] { return ops.chunk(this, chunks, axis); }
+  /** index_select: this tensor's slices at int32 `indices` along `axis` (default 0). */
+  index(indices: Tensor, axis?: number): Tensor { return ops.index(this, indices, axis); }
+  /** torch.gather: y[i][j] = this[i][index[i][j]] for axis 1 (any axis, int32 index of this rank). */
+  gather(axis: number, index: Tensor): Tensor { return ops.gather(this, axis, index); }
+  /** PyTorch's t.where(cond, other): this where cond is non-zero, other elsewhere. */
+  where(cond: Tensor, other: Tensor | number): Tensor { return ops.where(cond, this, other); }
+  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  cumsum(axis: number): Tensor { return ops.cumsum(this, axis); }
+  min(axes?: number | readonly number[], keepDims?: boolean): Tensor { return ops.min(this, axes, keepDims); }
+  argmin(axis?: number, keepDims?: boolean): Tensor { return ops.argmin(this, axis, keepDims); }
+  eq(b: Tensor | number): Tensor { return ops.eq(this, b); }
+  ne(b: Tensor | number): Tensor { return ops.ne(this, b); }
+  lt(b: Tensor | number): Tensor { return ops.lt(this, b); }
+  le(b: Tensor | number): Tensor { return ops.le(this, b); }
+  gt(b: Tensor | number): Tensor { return ops.gt(this, b); }
+  ge(b: Tensor | number): Tensor { return ops.ge(this, b); }
+  /** A float32 copy (this tensor itself when already float32). */
+  float(): Tensor { return ops.toFloat(this); }
+  /** An int32 copy, truncating toward zero (this tensor itself when already int32). */
+  int(): Tensor { return ops.toInt(this); }
+  // --- end #11 tensor ops ---
 }
 
 for (const op of PUBLIC_UNARY_OPS) {

@@ -36,6 +36,15 @@ const distinct = (shape: number[], seed: number): Tensor => {
   return tensor(Float32Array.from(idx, (k) => 0.05 * k - 0.025 * n), shape);
 };
 
+// --- #11 tensor ops ---
+/** x with every value moved at least 0.05 away from each kink k (clamp's bounds). */
+const awayFrom = (x: Tensor, kinks: number[]): Tensor => {
+  const d = x.data as Float32Array;
+  for (let i = 0; i < d.length; i++) for (const k of kinks) if (Math.abs(d[i] - k) < 0.05) d[i] = k + (d[i] >= k ? 0.05 : -0.05);
+  return x;
+};
+// --- end #11 tensor ops ---
+
 type Case = { f: (...xs: Tensor[]) => Tensor; inputs: () => Tensor[]; opts?: GradcheckOptions };
 
 /**
@@ -211,6 +220,70 @@ const cases: Record<string, Case[]> = {
     { f: (x, w) => fa.convTranspose2d(x, w, null, { stride: [1, 3], dilation: 2, outputPadding: [1, 0] }), inputs: () => [t([2, 1, 3, 2], 235), t([1, 2, 2, 2], 236)] },
     { f: (x, w, b) => fa.convTranspose2d(x, w, b, { groups: 2, padding: [1, 0] }), inputs: () => [t([1, 4, 3, 3], 237), t([4, 3, 3, 2], 238), t([6], 239)] },
   ],
+  // --- #11 tensor ops: every option, awkward sizes (1, 7), negative axes ---
+  permute: [
+    { f: (x) => fa.permute(x, [2, 0, 1]), inputs: () => [t([2, 3, 4], 1100)] },
+    { f: (x) => fa.transpose(x, -1, 1), inputs: () => [t([2, 3, 1, 4], 1101)] },
+    { f: (x) => fa.permute(x, [1, 0]), inputs: () => [t([7, 1], 1102)] },
+  ],
+  expand: [
+    { f: (x) => fa.expand(x, [2, 3, -1]), inputs: () => [t([3, 1], 1103)] },
+    { f: (x) => fa.expand(x, [4, 5]), inputs: () => [t([1, 1], 1104)] },
+  ],
+  flip: [
+    { f: (x) => fa.flip(x, [0, -1]), inputs: () => [t([2, 3, 4], 1105)] },
+    { f: (x) => fa.flip(x, 1), inputs: () => [t([3, 7], 1106)] },
+  ],
+  narrow: [
+    { f: (x) => fa.narrow(x, 1, 1, 2), inputs: () => [t([2, 4, 3], 1107)] },
+    { f: (x) => fa.narrow(x, -1, -3, 3), inputs: () => [t([3, 7], 1108)] },
+    { f: (x) => fa.slice(x, 1, -1, 2), inputs: () => [t([2, 2, 5], 1109)] },
+    // split and chunk are narrows: every piece feeds the loss
+    { f: (x) => fa.concat(fa.split(x, [1, 3, 3], 1).map((p, i) => fa.mul(p, i + 1)), 1), inputs: () => [t([2, 7], 1110)] },
+    { f: (x) => fa.stack(fa.chunk(x, 3, 0).map((p) => fa.sum(fa.square(p), 0)), 0), inputs: () => [t([7, 2], 1111)] },
+  ],
+  concat: [
+    { f: (a, b, c) => fa.concat([a, b, c], 1), inputs: () => [t([2, 1, 3], 1112), t([2, 4, 3], 1113), t([2, 2, 3], 1114)] },
+    { f: (a, b) => fa.concat([a, b], -1), inputs: () => [t([3, 2], 1115), t([3, 5], 1116)] },
+    { f: (a, b) => fa.stack([a, b], 1), inputs: () => [t([3, 2], 1117), t([3, 2], 1118)] },
+    { f: (a, b) => fa.concat([a, b], 0), inputs: () => [t([0, 3], 1119), t([2, 3], 1120)] },
+  ],
+  index: [
+    { f: (x) => fa.index(x, tensor([2, 0, 2, 1], { dtype: 'int32' }), 0), inputs: () => [t([3, 4], 1121)] },
+    { f: (x) => fa.index(x, tensor([[1, 1], [0, 2]], { dtype: 'int32' }), 1), inputs: () => [t([2, 3, 2], 1122)] },
+    { f: (x) => fa.index(x, tensor([6, 0], { dtype: 'int32' }), -1), inputs: () => [t([2, 7], 1123)] },
+  ],
+  gather: [
+    { f: (x) => fa.gather(x, 1, tensor([[0, 0, 2], [1, 2, 1]], { dtype: 'int32' })), inputs: () => [t([2, 3], 1150)] },
+    { f: (x) => fa.gather(x, 0, tensor([[[1], [0]], [[1], [1]]], { dtype: 'int32' })), inputs: () => [t([2, 3, 2], 1151)] },
+  ],
+  where: [
+    { f: (a, b) => fa.where(fa.gt(t([3, 4], 1124), 0), a, b), inputs: () => [t([3, 4], 1125), t([3, 4], 1126)] },
+    // broadcast a and b: each sums the gradient of the elements it filled
+    { f: (a, b) => fa.where(tensor([1, 0, 1], { dtype: 'int32' }), a, b), inputs: () => [t([2, 1], 1127), t([3], 1128)] },
+    { f: (a) => fa.where(fa.lt(t([4], 1129), 0), a, 0.5), inputs: () => [t([4], 1130)] },
+  ],
+  clamp: [
+    { f: (x) => fa.clamp(x, -0.5, 0.5), inputs: () => [awayFrom(t([4, 5], 1131), [-0.5, 0.5])] },
+    { f: (x) => fa.clamp(x, null, 0.2), inputs: () => [awayFrom(t([7], 1132), [0.2])] },
+    { f: (x) => fa.clamp(x, -0.1), inputs: () => [awayFrom(t([3, 3], 1133), [-0.1])] },
+  ],
+  cumsum: [
+    { f: (x) => fa.cumsum(x, 1), inputs: () => [t([2, 7, 3], 1134)] },
+    { f: (x) => fa.cumsum(x, -1), inputs: () => [t([3, 5], 1135)] },
+    { f: (x) => fa.cumsum(x, 0), inputs: () => [t([1], 1136)] },
+  ],
+  matmulBatched: [
+    { f: (a, b) => fa.matmul(a, b), inputs: () => [t([2, 3, 4], 1137), t([2, 4, 5], 1138)] },
+    // one GEMM over the batch (b shared), and its transposed-b form
+    { f: (a, b) => fa.matmul(a, b), inputs: () => [t([2, 3, 4], 1139), t([4, 5], 1140)] },
+    { f: (a, b) => fa.matmul(a, b, { transB: true }), inputs: () => [t([3, 1, 2, 4], 1141), t([5, 4], 1142)] },
+    // broadcast batch axes, transposed a
+    { f: (a, b) => fa.matmul(a, b, { transA: true }), inputs: () => [t([2, 1, 4, 3], 1143), t([3, 4, 2], 1144)] },
+    { f: (a, b) => fa.matmul(a, b, { transA: true, transB: true }), inputs: () => [t([4, 3], 1145), t([2, 5, 4], 1146)] },
+    { f: (a, b) => fa.matmul(a, b), inputs: () => [t([1, 1, 7], 1147), t([3, 7, 1], 1148)] },
+  ],
+  // --- end #11 tensor ops ---
 };
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
