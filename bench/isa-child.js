@@ -4,12 +4,15 @@
  * is chosen once per process, so every ISA needs its own). Prints one JSON object on stdout:
  *   { isa, threads, maxThreads, results: { <key>: number } }
  * Keys: gemm/<case>/<threads>T (GFLOP/s), lat/<threads>T/p50|p99 (µs), infer256 / sgd128 /
- * adam128 (samples/s on the default thread count).
+ * adam128 (samples/s on the default thread count); cnn/train, cnn/infer (the bench CNN's samples/s,
+ * batch 64 training step and batch 256 inference) and cnn/k/<id> (ms per raw kernel call of the
+ * step, cnn-kernels.js), with `kernels` (id, label, family, phase of each) next to `results`.
  *
- *   node bench/isa-child.js --section gemm|latency|mlp [--quick]
+ *   node bench/isa-child.js --section gemm|latency|mlp|cnn [--quick]
  *   node bench/isa-child.js --section info      (the default ISA and what this CPU can run)
  */
-import { gemmCases, gemmOperands, fixedData } from './cases.js';
+import { gemmCases, gemmOperands, fixedData, fixedImages, CNN } from './cases.js';
+import { cnnStepKernels } from './cnn-kernels.js';
 import native from './targets/fathom-native.js';
 import { ISA_GEMM_CASES, ISA_LATENCY_CALLS, rate, percentiles } from './isa-common.js';
 
@@ -25,6 +28,7 @@ const { nativeInfo } = await import('../dist/backend/index.js');
 const info = nativeInfo();
 const N = native.maxThreads;
 const results = {};
+let kernels;
 const seconds = quick ? 0.25 : 0.5;
 native.activate();
 
@@ -60,9 +64,25 @@ if (section === 'gemm') {
     const data = native.makeData(fixedData(cell.batch));
     results[cell.key] = rate(() => cell.run(mlp, data), seconds) * cell.batch;
   }
+} else if (section === 'cnn') {
+  // The whole step and inference through the public API (nn.Sequential …), then every raw kernel
+  // of the step at the same shapes on the same backend (setBackend('native') above).
+  const { getBackendByName } = await import('../dist/backend/index.js');
+  const cells = [
+    { key: 'cnn/train', batch: CNN.trainBatch, run: (m, d) => native.trainStep(m, d) },
+    { key: 'cnn/infer', batch: CNN.inferBatch, run: (m, d) => native.infer(m, d) },
+  ];
+  for (const cell of cells) {
+    const cnn = native.makeCnn();
+    const data = native.makeCnnData(fixedImages(cell.batch));
+    results[cell.key] = rate(() => cell.run(cnn, data), quick ? 0.5 : 1) * cell.batch;
+  }
+  kernels = cnnStepKernels(getBackendByName('native'), CNN.trainBatch);
+  for (const k of kernels) results[`cnn/k/${k.id}`] = 1e3 / rate(k.fn, quick ? 0.04 : 0.12);
+  kernels = kernels.map(({ id, label, family, phase, flops }) => ({ id, label, family, phase, flops }));
 } else if (section !== 'info') {
   process.stderr.write(`isa-child: unknown --section '${section}'\n`);
   process.exit(2);
 }
 
-process.stdout.write(JSON.stringify({ isa: info.isa, isas: info.isas, threads: info.threads, maxThreads: N, results }));
+process.stdout.write(JSON.stringify({ isa: info.isa, isas: info.isas, threads: info.threads, maxThreads: N, results, ...(kernels ? { kernels } : {}) }));
