@@ -5,8 +5,9 @@
  *   { isa, threads, maxThreads, results: { <key>: number } }
  * Keys: gemm/<case>/<threads>T (GFLOP/s), lat/<threads>T/p50|p99 (µs), infer256 / sgd128 /
  * adam128 (samples/s on the default thread count); cnn/train, cnn/infer (the bench CNN's samples/s,
- * batch 64 training step and batch 256 inference) and cnn/k/<id> (ms per raw kernel call of the
- * step, cnn-kernels.js), with `kernels` (id, label, family, phase of each) next to `results`.
+ * batch 64 training step and batch 256 inference), cnn/kernels (ms of all the step's raw kernels
+ * back to back) and cnn/k/<id> (ms per raw kernel call, each alone; cnn-kernels.js), timed in
+ * alternation with the step, with `kernels` (id, label, family, phase, flops of each) next to `results`.
  *
  *   node bench/isa-child.js --section gemm|latency|mlp|cnn [--quick]
  *   node bench/isa-child.js --section info      (the default ISA and what this CPU can run)
@@ -14,7 +15,7 @@
 import { gemmCases, gemmOperands, fixedData, fixedImages, CNN } from './cases.js';
 import { cnnStepKernels } from './cnn-kernels.js';
 import native from './targets/fathom-native.js';
-import { ISA_GEMM_CASES, ISA_LATENCY_CALLS, rate, percentiles } from './isa-common.js';
+import { ISA_GEMM_CASES, ISA_LATENCY_CALLS, rate, percentiles, pairedRates } from './isa-common.js';
 
 const argv = process.argv.slice(2);
 const section = argv[argv.indexOf('--section') + 1];
@@ -65,21 +66,25 @@ if (section === 'gemm') {
     results[cell.key] = rate(() => cell.run(mlp, data), seconds) * cell.batch;
   }
 } else if (section === 'cnn') {
-  // The whole step and inference through the public API (nn.Sequential …), then every raw kernel
-  // of the step at the same shapes on the same backend (setBackend('native') above).
+  // The training step through the public API (nn.Sequential …), all its raw kernels back to back
+  // at the same shapes on the same backend (cnn-kernels.js), and each kernel alone, measured in
+  // alternation so that all of them see the same load from other processes; step − kernels back
+  // to back is the autograd / JS overhead. Then batch-256 inference.
   const { getBackendByName } = await import('../dist/backend/index.js');
-  const cells = [
-    { key: 'cnn/train', batch: CNN.trainBatch, run: (m, d) => native.trainStep(m, d) },
-    { key: 'cnn/infer', batch: CNN.inferBatch, run: (m, d) => native.infer(m, d) },
-  ];
-  for (const cell of cells) {
-    const cnn = native.makeCnn();
-    const data = native.makeCnnData(fixedImages(cell.batch));
-    results[cell.key] = rate(() => cell.run(cnn, data), quick ? 0.5 : 1) * cell.batch;
-  }
   kernels = cnnStepKernels(getBackendByName('native'), CNN.trainBatch);
-  for (const k of kernels) results[`cnn/k/${k.id}`] = 1e3 / rate(k.fn, quick ? 0.04 : 0.12);
-  kernels = kernels.map(({ id, label, family, phase, flops }) => ({ id, label, family, phase, flops }));
+  const ks = kernels;
+  const train = { cnn: native.makeCnn(), data: native.makeCnnData(fixedImages(CNN.trainBatch)) };
+  const [stepRate, allRate, ...kRates] = pairedRates([
+    () => native.trainStep(train.cnn, train.data),
+    () => { for (const k of ks) k.fn(); },
+    ...ks.map((k) => k.fn),
+  ], quick ? 1.5 : 4);
+  results['cnn/train'] = stepRate * CNN.trainBatch;
+  results['cnn/kernels'] = 1e3 / allRate; // ms
+  ks.forEach((k, i) => { results[`cnn/k/${k.id}`] = 1e3 / kRates[i]; });
+  const infer = { cnn: native.makeCnn(), data: native.makeCnnData(fixedImages(CNN.inferBatch)) };
+  results['cnn/infer'] = rate(() => native.infer(infer.cnn, infer.data), quick ? 0.5 : 1) * CNN.inferBatch;
+  kernels = ks.map(({ id, label, family, phase, flops }) => ({ id, label, family, phase, flops }));
 } else if (section !== 'info') {
   process.stderr.write(`isa-child: unknown --section '${section}'\n`);
   process.exit(2);
