@@ -4,14 +4,18 @@
  * is chosen once per process, so every ISA needs its own). Prints one JSON object on stdout:
  *   { isa, threads, maxThreads, results: { <key>: number } }
  * Keys: gemm/<case>/<threads>T (GFLOP/s), lat/<threads>T/p50|p99 (µs), infer256 / sgd128 /
- * adam128 (samples/s on the default thread count).
+ * adam128 (samples/s on the default thread count); cnn/train, cnn/infer (the bench CNN's samples/s,
+ * batch 64 training step and batch 256 inference), cnn/kernels (ms of all the step's raw kernels
+ * back to back) and cnn/k/<id> (ms per raw kernel call, each alone; cnn-kernels.js), timed in
+ * alternation with the step, with `kernels` (id, label, family, phase, flops of each) next to `results`.
  *
- *   node bench/isa-child.js --section gemm|latency|mlp [--quick]
+ *   node bench/isa-child.js --section gemm|latency|mlp|cnn [--quick]
  *   node bench/isa-child.js --section info      (the default ISA and what this CPU can run)
  */
-import { gemmCases, gemmOperands, fixedData } from './cases.js';
+import { gemmCases, gemmOperands, fixedData, fixedImages, CNN } from './cases.js';
+import { cnnStepKernels } from './cnn-kernels.js';
 import native from './targets/fathom-native.js';
-import { ISA_GEMM_CASES, ISA_LATENCY_CALLS, rate, percentiles } from './isa-common.js';
+import { ISA_GEMM_CASES, ISA_LATENCY_CALLS, rate, percentiles, pairedRates } from './isa-common.js';
 
 const argv = process.argv.slice(2);
 const section = argv[argv.indexOf('--section') + 1];
@@ -25,6 +29,7 @@ const { nativeInfo } = await import('../dist/backend/index.js');
 const info = nativeInfo();
 const N = native.maxThreads;
 const results = {};
+let kernels;
 const seconds = quick ? 0.25 : 0.5;
 native.activate();
 
@@ -60,9 +65,29 @@ if (section === 'gemm') {
     const data = native.makeData(fixedData(cell.batch));
     results[cell.key] = rate(() => cell.run(mlp, data), seconds) * cell.batch;
   }
+} else if (section === 'cnn') {
+  // The training step through the public API (nn.Sequential …), all its raw kernels back to back
+  // at the same shapes on the same backend (cnn-kernels.js), and each kernel alone, measured in
+  // alternation so that all of them see the same load from other processes; step − kernels back
+  // to back is the autograd / JS overhead. Then batch-256 inference.
+  const { getBackendByName } = await import('../dist/backend/index.js');
+  kernels = cnnStepKernels(getBackendByName('native'), CNN.trainBatch);
+  const ks = kernels;
+  const train = { cnn: native.makeCnn(), data: native.makeCnnData(fixedImages(CNN.trainBatch)) };
+  const [stepRate, allRate, ...kRates] = pairedRates([
+    () => native.trainStep(train.cnn, train.data),
+    () => { for (const k of ks) k.fn(); },
+    ...ks.map((k) => k.fn),
+  ], quick ? 1.5 : 4);
+  results['cnn/train'] = stepRate * CNN.trainBatch;
+  results['cnn/kernels'] = 1e3 / allRate; // ms
+  ks.forEach((k, i) => { results[`cnn/k/${k.id}`] = 1e3 / kRates[i]; });
+  const infer = { cnn: native.makeCnn(), data: native.makeCnnData(fixedImages(CNN.inferBatch)) };
+  results['cnn/infer'] = rate(() => native.infer(infer.cnn, infer.data), quick ? 0.5 : 1) * CNN.inferBatch;
+  kernels = ks.map(({ id, label, family, phase, flops }) => ({ id, label, family, phase, flops }));
 } else if (section !== 'info') {
   process.stderr.write(`isa-child: unknown --section '${section}'\n`);
   process.exit(2);
 }
 
-process.stdout.write(JSON.stringify({ isa: info.isa, isas: info.isas, threads: info.threads, maxThreads: N, results }));
+process.stdout.write(JSON.stringify({ isa: info.isa, isas: info.isas, threads: info.threads, maxThreads: N, results, ...(kernels ? { kernels } : {}) }));

@@ -50,3 +50,27 @@ export function percentiles(fn, calls) {
   const q = (p) => t[Math.min(calls - 1, Math.floor(p * (calls - 1) + 0.5))];
   return { p50: q(0.5), p99: q(0.99) };
 }
+
+/**
+ * Calls per second of each fn in `fns`, measured in alternation (a chunk of fn 0, a chunk of fn 1,
+ * …, then again) so that load from other processes hits them all alike: one warm-up call each,
+ * chunks of about seconds / (8 · fns.length) (at least one call), rounds until `seconds` have
+ * passed (at least 3, at most 64); the median chunk rate of each.
+ */
+export function pairedRates(fns, seconds) {
+  const chunk = fns.map((fn) => {
+    const t0 = now();
+    fn();
+    return Math.max(1, Math.round(seconds / (8 * fns.length) / Math.max(1e-7, now() - t0)));
+  });
+  const rates = fns.map(() => []);
+  const end = now() + seconds;
+  while (rates[0].length < 3 || (now() < end && rates[0].length < 64)) {
+    fns.forEach((fn, i) => {
+      const t0 = now();
+      for (let j = 0; j < chunk[i]; j++) fn();
+      rates[i].push(chunk[i] / (now() - t0));
+    });
+  }
+  return rates.map(median);
+}

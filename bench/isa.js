@@ -13,7 +13,8 @@ import { table, num, pct, ratio, DASH } from './runner.js';
 
 const CHILD = fileURLToPath(new URL('./isa-child.js', import.meta.url));
 
-function child(isa, section, quick) {
+/** Runs isa-child.js --section <section> with FATHOM_ISA=<isa> (unset: the default) and returns its JSON. */
+export function child(isa, section, quick) {
   const env = { ...process.env };
   if (isa) env.FATHOM_ISA = isa;
   else delete env.FATHOM_ISA;

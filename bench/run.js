@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|optim|peers[,…]]
+ * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|cnn|optim|peers[,…]]
  *
  * The first section (isa.js) runs every ISA the CPU supports side by side, each in its own child
  * process (FATHOM_ISA=<isa>), interleaved; the others measure the default ISA against the TS
- * backend and the TensorFlow.js peers.
+ * backend and the TensorFlow.js peers; cnn.js runs the bench CNN per ISA (child processes again),
+ * against the TS backend and TensorFlow.js, and splits its training step into kernels.
  *
  * cases.js (what) × targets/ (who) × runner.js (how). Prints a markdown report on stdout;
  * progress lines go to stderr. Needs dist/ (npm run build:ts) and, for the native columns,
@@ -19,13 +20,15 @@ import { configure, settings, suite, latency, table, num, pct, ratio, withRme, D
 import { machineInfo, cpuSnapshot, othersSince } from './machine.js';
 import { isaSection } from './isa.js';
 import { optimSection } from './optim.js';
+import { cnnSection } from './cnn.js';
 
-const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|optim|peers[,...]]
+const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|cnn|optim|peers[,...]]
   --quick   one round of the ISA comparison, shorter sampling (benchmark.js maxTime 0.25 s),
-            TS GEMM up to 256, fewer batches (about 1.5 min on 2 busy cores; < 2 min)
+            TS GEMM up to 256, fewer batches; the CNN's slow targets (TS, tfjs) at small
+            batches, one call each (about 1.5 min on 2 busy cores; < 2 min)
   --only    run only these sections (default: all; isa = every ISA side by side)
 env: FATHOM_CPU_GHZ (clock override), FATHOM_FLOP_PER_CYCLE (peak override), FATHOM_NUM_THREADS,
-     FATHOM_BENCH_ROUNDS (rounds of the ISA comparison; default 5, 1 with --quick)`;
+     FATHOM_BENCH_ROUNDS (rounds of the ISA comparison, default 5, and of the CNN's, default 3; 1 with --quick)`;
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -34,14 +37,14 @@ if (argv.includes('--help') || argv.includes('-h')) {
 }
 const quick = argv.includes('--quick');
 const onlyIdx = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
-const SECTIONS = ['isa', 'gemm', 'mlp', 'optim', 'peers'];
+const SECTIONS = ['isa', 'gemm', 'mlp', 'cnn', 'optim', 'peers'];
 let only = SECTIONS;
 if (onlyIdx >= 0) {
   const v = argv[onlyIdx].includes('=') ? argv[onlyIdx].split('=')[1] : argv[onlyIdx + 1];
   only = String(v ?? '').split(',').filter(Boolean);
   const bad = only.filter((s) => !SECTIONS.includes(s));
   if (!only.length || bad.length) {
-    console.error(`bench: --only takes isa, gemm, mlp, optim or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
+    console.error(`bench: --only takes isa, gemm, mlp, cnn, optim or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
     process.exit(2);
   }
 }
@@ -287,17 +290,20 @@ async function peersSection() {
 const sections = {
   isa: () => (native.unavailable ? out(`_ISA comparison skipped: ${native.unavailable}._\n`) : isaSection({ quick, machine: m, out, log })),
   gemm: gemmSection, mlp: mlpSection, peers: peersSection,
+  cnn: () => cnnSection({ quick, machine: m, native, tsTarget, out, log }),
   optim: () => optimSection({ native, tsTarget, fathom, quick, out, threads: T }),
 };
 for (const name of SECTIONS) {
   if (!only.includes(name)) continue;
   const snap = cpuSnapshot();
+  const t0 = Date.now();
   await sections[name]();
   const o = othersSince(snap);
+  const took = `Section time ${((Date.now() - t0) / 1000).toFixed(0)} s`;
   if (o != null) {
-    out(`_Other processes kept ${o.toFixed(2)} of the ${m.cores} CPUs busy during this section` +
+    out(`_${took}. Other processes kept ${o.toFixed(2)} of the ${m.cores} CPUs busy during this section` +
       `${o > 0.25 ? ': the multi-thread numbers above are low, rerun on an idle machine' : ''}._`);
-    out();
-  }
+  } else out(`_${took}._`);
+  out();
 }
 out(`_Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s._`);

@@ -77,3 +77,23 @@ export const pct = (x) => (x == null || !Number.isFinite(x) ? DASH : `${x >= 10 
 export const ratio = (x) => (x == null || !Number.isFinite(x) ? DASH : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
 /** "value ±rme%" for a suite result. */
 export const withRme = (r, f = (h) => h) => (!r || r.error ? (r?.error ? 'error' : DASH) : `${num(f(r.hz))} ±${r.rme.toFixed(0)}%`);
+
+/**
+ * For calls that take seconds (the TS backend, TensorFlow.js cpu on the CNN): `warmup()` once
+ * (untimed; e.g. the same call on a tiny batch, so the JIT has compiled the loops), then timed
+ * calls of fn until `seconds` have passed, at least one and at most maxCalls. Returns
+ * { ms (median per call), n (calls timed) }.
+ */
+export function slowCalls(fn, { warmup = null, seconds = 5, maxCalls = 5 } = {}) {
+  if (warmup) warmup();
+  const t = [];
+  const start = performance.now();
+  while (t.length < 1 || (t.length < maxCalls && performance.now() - start < seconds * 1e3)) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  const h = Math.floor(t.length / 2);
+  return { ms: t.length % 2 ? t[h] : (t[h - 1] + t[h]) / 2, n: t.length };
+}

@@ -1,6 +1,6 @@
 /** Target: fathom on its native addon (C++ SIMD kernels, thread pool). */
 import { nativeBinding } from '../../dist/backend/index.js';
-import { fathom, makeMlp, makeData, trainStep, infer } from './fathom.js';
+import { fathom, makeMlp, makeData, makeCnn, makeCnnData, trainStep, infer } from './fathom.js';
 
 const binding = nativeBinding();
 
@@ -25,6 +25,8 @@ export default {
   },
   makeMlp,
   makeData,
+  makeCnn,
+  makeCnnData,
   trainStep,
   infer,
 };

@@ -1,6 +1,6 @@
 /** Target: fathom on its pure-TypeScript backend (the reference and the fallback; one thread). */
 import { getBackendByName } from '../../dist/backend/index.js';
-import { fathom, makeMlp, makeData, trainStep, infer } from './fathom.js';
+import { fathom, makeMlp, makeData, makeCnn, makeCnnData, trainStep, infer } from './fathom.js';
 
 const ts = getBackendByName('ts');
 
@@ -19,6 +19,8 @@ export default {
   },
   makeMlp,
   makeData,
+  makeCnn,
+  makeCnnData,
   trainStep,
   infer,
 };

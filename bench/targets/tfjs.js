@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { MLP } from '../cases.js';
+import { MLP, CNN, cnnLayers } from '../cases.js';
 
 const require = createRequire(import.meta.url);
 
@@ -96,6 +96,37 @@ export function tfjsTarget(name, backendName, extraLoad) {
       return {
         x: tf.tensor2d(x, [batch, MLP.sizes[0]]),
         y: tf.oneHot(tf.tensor1d(y, 'int32'), MLP.classes).toFloat(), // one-hot: tfjs's CE takes no int labels
+      };
+    },
+    /**
+     * The bench CNN (cases.CNN) as a tf.sequential in tfjs's default NHWC layout: conv2d (valid,
+     * ReLU fused as tfjs does), maxPooling2d, flatten, dense. Same FLOP as fathom's NCHW net (with
+     * one input channel the input bytes are even identical; only the flatten order differs).
+     */
+    makeCnn(seed = 11) {
+      const [c, h, w] = CNN.input;
+      const all = cnnLayers();
+      const layers = [];
+      all.forEach((l, i) => {
+        const first = layers.length === 0 ? { inputShape: [h, w, c] } : {};
+        const act = all[i + 1]?.type === 'relu' ? 'relu' : 'linear';
+        const kernelInitializer = tf.initializers.heUniform({ seed: seed + 2 * i });
+        if (l.type === 'conv') layers.push(tf.layers.conv2d({ ...first, filters: l.out, kernelSize: l.k, activation: act, kernelInitializer }));
+        else if (l.type === 'pool') layers.push(tf.layers.maxPooling2d({ ...first, poolSize: l.k }));
+        else if (l.type === 'flatten') layers.push(tf.layers.flatten(first));
+        else if (l.type === 'linear') layers.push(tf.layers.dense({ ...first, units: l.out, activation: act, kernelInitializer }));
+        else if (l.type !== 'relu') throw new Error(`tfjs makeCnn: unknown layer type '${l.type}'`);
+      });
+      const model = tf.sequential({ layers });
+      const opt = tf.train.sgd(CNN.lr);
+      const vars = model.trainableWeights.map((v) => v.read());
+      return { model, opt, vars };
+    },
+    makeCnnData({ batch, x, y }) {
+      const [c, h, w] = CNN.input;
+      return {
+        x: tf.tensor4d(x, [batch, h, w, c]), // NHWC; with c = 1 the same bytes as fathom's NCHW
+        y: tf.oneHot(tf.tensor1d(y, 'int32'), CNN.classes).toFloat(),
       };
     },
     trainStep({ model, opt, vars }, { x, y }) {
