@@ -102,7 +102,14 @@ export class Vocabulary {
   private keep(count: Map<string, number>): this {
     count.delete(Vocabulary.PAD_TOKEN);
     count.delete(Vocabulary.UNK_TOKEN);
-    const minCount = this.options.minCount ?? 1;
+    let minCount = this.options.minCount ?? 1;
+    const room = this.options.maxSize === undefined ? Infinity : this.options.maxSize - 2;
+    if (count.size > room) {
+      // Only words counted at least as often as the room-th most frequent can be kept:
+      // a numeric sort finds that count, so the string-comparing sort below sees few words.
+      const c = Float64Array.from(count.values()).sort();
+      minCount = Math.max(minCount, room === 0 ? Infinity : c[c.length - room]);
+    }
     const words = [...count].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const keep = this.options.maxSize === undefined ? words.length : Math.min(words.length, this.options.maxSize - 2);
     this.setTokens(words.slice(0, keep).map(([w]) => w));
