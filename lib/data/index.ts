@@ -29,3 +29,10 @@ export async function mnist(opts: MnistOptions = {}): Promise<{ train: Split; te
 export { StandardScaler, type StandardScalerOptions } from './scaler.js';
 export { moons, circles, spirals, type Points2D, type MoonsOptions, type CirclesOptions, type SpiralsOptions } from './synthetic.js';
 export { iris, cars, CARS_FEATURES, type TabularOptions, type TabularData } from './tabular.js';
+
+// --- #11 seqdata ---
+export { padSequences, sequentialMnist, type PadSequencesOptions, type PaddedSequences, type SequentialMnistSplit } from './sequence.js';
+export { Vocabulary, type VocabularyOptions } from './vocab.js';
+export { tokenize, emailText } from './text.js';
+export { names, bigramBaseline, CharVocabulary, type NamesOptions, type NamesData, type CharLmSplit, type BigramOptions } from './names.js';
+export { spamAssassin, SPAM_GROUPS, type SpamAssassinOptions, type SpamAssassinData, type TextSplit } from './spam.js';
