@@ -121,8 +121,15 @@ void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float
           for (int64_t q = 0; q < og; ++q) {
             const float* src = tmp + q * ld + i * ohw;
             float* dst = yg + q * ohw;
-            if (bias) {
-              const float bq = bias[gi * og + q];
+            const float bq = bias ? bias[gi * og + q] : 0.0f;
+            if (act == Act::Relu && bias) {  // ref/bias_act.cc's relu: z < 0 ? 0 : z
+              for (int64_t p = 0; p < ohw; ++p) {
+                const float z = src[p] + bq;
+                dst[p] = z < 0 ? 0.0f : z;
+              }
+            } else if (act == Act::Relu) {
+              for (int64_t p = 0; p < ohw; ++p) dst[p] = src[p] < 0 ? 0.0f : src[p];
+            } else if (bias) {
               for (int64_t p = 0; p < ohw; ++p) dst[p] = src[p] + bq;
             } else {
               for (int64_t p = 0; p < ohw; ++p) dst[p] = src[p];
@@ -130,8 +137,8 @@ void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float
           }
         }
       }
-      // The activation on each image's block while it is in cache.
-      if (act != Act::None) k.bias_act(1, nbc * g.o * ohw, y + bc * g.o * ohw, nullptr, act);
+      // ReLU ran in the scatter; the others on the chunk's blocks while they are in cache.
+      if (act != Act::None && act != Act::Relu) k.bias_act(1, nbc * g.o * ohw, y + bc * g.o * ohw, nullptr, act);
     }
   });
 }
