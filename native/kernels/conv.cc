@@ -3,10 +3,13 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "dispatch.h"
+#include "gemm/gemm.h"
+#include "../cpu/cpu.h"
 #include "ops.h"
 #include "../runtime/pool.h"
 
@@ -87,6 +90,190 @@ int64_t chunk_images(const ConvGeom& g, int64_t kk, int64_t share) {
   return (share + chunks - 1) / chunks;
 }
 
+
+// y[b, gi*og + q, p] = act(src[q*ld + l] + bias) for the nc columns l of a
+// [og, nc] block whose first column is global column j0 = b*ohw + p of the
+// batch (images side by side). ReLU runs here (ref/bias_act.cc's z < 0 ? 0 :
+// z); the caller runs the other activations over whole images.
+void scatter_cols(const ConvGeom& g, int64_t og, int64_t gi, const float* bias, Act act, const float* src,
+                  int64_t ld, int64_t j0, int64_t nc, float* y) {
+  const int64_t ohw = g.oh * g.ow;
+  for (int64_t l = 0; l < nc;) {
+    const int64_t j = j0 + l, b = j / ohw, p0 = j % ohw, len = std::min(nc - l, ohw - p0);
+    float* yb = y + (b * g.o + gi * og) * ohw + p0;
+    for (int64_t q = 0; q < og; ++q) {
+      const float* s = src + q * ld + l;
+      float* d = yb + q * ohw;
+      const float bq = bias ? bias[gi * og + q] : 0.0f;
+      if (act == Act::Relu && bias) {
+        for (int64_t t = 0; t < len; ++t) {
+          const float z = s[t] + bq;
+          d[t] = z < 0 ? 0.0f : z;
+        }
+      } else if (act == Act::Relu) {
+        for (int64_t t = 0; t < len; ++t) d[t] = s[t] < 0 ? 0.0f : s[t];
+      } else if (bias) {
+        for (int64_t t = 0; t < len; ++t) d[t] = s[t] + bq;
+      } else {
+        for (int64_t t = 0; t < len; ++t) d[t] = s[t];
+      }
+    }
+    l += len;
+  }
+}
+
+// ---- forward with im2col packed straight into the GEMM's B panels ----------
+// The batched im2col above writes col, then the GEMM copies it into NR-wide
+// panels: two passes over the largest operand (im2col + pack_b were 16 % of
+// batch-256 inference in perf). Here the forward runs the GEMM's own
+// micro-kernel (gemm_detail::Config) over B panels built directly from x: A =
+// w_g packed once per call (all K blocks, shared by the threads), then per
+// thread and block of kDirectNC columns (images side by side) and K block:
+// pack B from x, micro-kernels into a [og, nc] block, scatter it with the bias
+// and ReLU. Used when w_g packed fits L2 (og*kk <= kDirectMaxA floats).
+
+// The GEMM configuration behind the table's gemm: gemm/driver.cc's per-ISA
+// configs; avx512/fill.cc keeps the AVX2 GEMM on double-pumped AVX-512 (Zen 4).
+const gemm_detail::Config* table_gemm_config(const KernelTable& k) {
+  const char* isa = k.isa;
+  if (std::strcmp(isa, "avx512") == 0 && cpu_features().avx512_double_pumped) isa = "avx2";
+  return gemm_detail::config_for(isa);
+}
+
+constexpr int64_t kDirectNC = 256;
+constexpr int64_t kDirectMaxA = 128 * 1024;
+
+// Bp: ceil(nc/NR) panels of kc x NR: element (k - k0, l) of the col block
+// (rows [k0, k0+kc), columns [j0, j0+nc) of the batch's col) at
+// Bp[(l/NR)*NR*kc + (k-k0)*NR + l%NR]; zeros where padded and past nc.
+void pack_b_im2col(const ConvGeom& g, int64_t cg, int64_t gi, const float* x, int64_t k0, int64_t kc, int64_t j0,
+                   int64_t nc, int64_t NR, float* Bp) {
+  const int64_t ohw = g.oh * g.ow, hw = g.h * g.w, khw = g.kh * g.kw;
+  const int64_t npan = (nc + NR - 1) / NR;
+  if (nc % NR) {  // the last panel's padding columns
+    float* last = Bp + (npan - 1) * NR * kc;
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t t = nc % NR; t < NR; ++t) last[k * NR + t] = 0.0f;
+  }
+  // Every read inside the image (no padding reached): the source of row k is
+  // the run's base + koff[k], one copy per (run, k).
+  const bool interior = g.ph == 0 && g.pw == 0 && (g.oh - 1) * g.sh + (g.kh - 1) * g.dh < g.h &&
+                        (g.ow - 1) * g.sw + (g.kw - 1) * g.dw < g.w;
+  if (interior && g.sw == 1) {
+    thread_local std::vector<int64_t> koff;
+    if ((int64_t)koff.size() < kc) koff.resize((size_t)kc);
+    {
+      int64_t c = k0 / khw, u = k0 / g.kw % g.kh, v = k0 % g.kw;
+      for (int64_t k = 0; k < kc; ++k) {
+        koff[(size_t)k] = (c * g.h + u * g.dh) * g.w + v * g.dw;
+        if (++v == g.kw) {
+          v = 0;
+          if (++u == g.kh) {
+            u = 0;
+            ++c;
+          }
+        }
+      }
+    }
+    const int64_t* ko = koff.data();
+    for (int64_t l = 0; l < nc;) {
+      const int64_t j = j0 + l, b = j / ohw, p = j % ohw, i = p / g.ow, jx = p % g.ow;
+      const int64_t len = std::min({nc - l, g.ow - jx, NR - l % NR});
+      float* d = Bp + (l / NR) * NR * kc + l % NR;
+      const float* sb = x + (b * g.c + gi * cg) * hw + i * g.sh * g.w + jx;
+      if (len == 8) {
+        for (int64_t k = 0; k < kc; ++k, d += NR) std::memcpy(d, sb + ko[k], 8 * sizeof(float));
+      } else if (len == 16) {
+        for (int64_t k = 0; k < kc; ++k, d += NR) std::memcpy(d, sb + ko[k], 16 * sizeof(float));
+      } else {
+        for (int64_t k = 0; k < kc; ++k, d += NR) {
+          const float* src = sb + ko[k];
+          for (int64_t t = 0; t < len; ++t) d[t] = src[t];
+        }
+      }
+      l += len;
+    }
+    return;
+  }
+  // Segments: runs of columns in one output row of one image and one panel.
+  for (int64_t l = 0; l < nc;) {
+    const int64_t j = j0 + l, b = j / ohw, p = j % ohw, i = p / g.ow, jx = p % g.ow;
+    const int64_t len = std::min({nc - l, g.ow - jx, NR - l % NR});
+    float* dst0 = Bp + (l / NR) * NR * kc + l % NR;
+    const float* xb = x + (b * g.c + gi * cg) * hw;
+    int64_t c = k0 / khw, u = k0 / g.kw % g.kh, v = k0 % g.kw;
+    for (int64_t k = 0; k < kc; ++k) {
+      float* d = dst0 + k * NR;
+      const int64_t yy = i * g.sh - g.ph + u * g.dh;
+      const int64_t x0 = jx * g.sw - g.pw + v * g.dw;  // input column of the run's first output
+      if (yy < 0 || yy >= g.h) {
+        for (int64_t t = 0; t < len; ++t) d[t] = 0.0f;
+      } else {
+        const float* xr = xb + (c * g.h + yy) * g.w;
+        if (g.sw == 1 && x0 >= 0 && x0 + len <= g.w) {
+          const float* xs = xr + x0;
+          if (len == 8) {
+            std::memcpy(d, xs, 8 * sizeof(float));
+          } else {
+            for (int64_t t = 0; t < len; ++t) d[t] = xs[t];
+          }
+        } else {
+          for (int64_t t = 0; t < len; ++t) {
+            const int64_t xx = x0 + t * g.sw;
+            d[t] = xx >= 0 && xx < g.w ? xr[xx] : 0.0f;
+          }
+        }
+      }
+      if (++v == g.kw) {
+        v = 0;
+        if (++u == g.kh) {
+          u = 0;
+          ++c;
+        }
+      }
+    }
+    l += len;
+  }
+}
+
+bool conv2d_direct(const KernelTable& k, const ConvGeom& g, const float* x, const float* w, const float* bias,
+                   Act act, float* y, int nth) {
+  const int64_t G = g.groups, cg = g.c / G, og = g.o / G, kk = cg * g.kh * g.kw, ohw = g.oh * g.ow;
+  const gemm_detail::Config* cfg = table_gemm_config(k);
+  if (!cfg || og * kk > kDirectMaxA) return false;
+  const int64_t MR = cfg->mr, NR = cfg->nr, kb = row_block(kk);
+  const int64_t ogr = (og + MR - 1) / MR * MR;
+  // Ap: per group, per K block [k0, k0+kc): ogr x kc packed (offset ogr*k0 in the group's ogr*kk).
+  std::vector<float> Ap((size_t)(G * ogr * kk));
+  for (int64_t gi = 0; gi < G; ++gi)
+    for (int64_t k0 = 0; k0 < kk; k0 += kb)
+      cfg->pack_a(og, std::min(kb, kk - k0), w + gi * og * kk + k0, kk, 1, Ap.data() + gi * ogr * kk + ogr * k0);
+  over_batch(nth, g.n, [&](int64_t b0, int64_t b1, int) {
+    const int64_t J0 = b0 * ohw, J1 = b1 * ohw;
+    const int64_t ncmax = std::min(kDirectNC, (J1 - J0 + NR - 1) / NR * NR);
+    float* Bp = t_conv_scratch.get(0, (size_t)(ncmax * kb) + 16);
+    float* Cb = t_conv_scratch.get(1, (size_t)(og * ncmax));
+    Bp = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(Bp) + 63) & ~uintptr_t(63));  // 64-byte aligned
+    for (int64_t gi = 0; gi < G; ++gi) {
+      const float* Ag = Ap.data() + gi * ogr * kk;
+      for (int64_t jc = J0; jc < J1; jc += ncmax) {
+        const int64_t nc = std::min(ncmax, J1 - jc);
+        for (int64_t k0 = 0; k0 < kk; k0 += kb) {
+          const int64_t kc = std::min(kb, kk - k0);
+          pack_b_im2col(g, cg, gi, x, k0, kc, jc, nc, NR, Bp);
+          const float beta = k0 == 0 ? 0.0f : 1.0f;
+          for (int64_t jr = 0; jr < nc; jr += NR)
+            for (int64_t ir = 0; ir < og; ir += MR)
+              cfg->ukernel(kc, Ag + ogr * k0 + ir * kc, Bp + jr * kc, Cb + ir * nc + jr, nc, 1.0f, beta,
+                           std::min(MR, og - ir), std::min(NR, nc - jr));
+        }
+        scatter_cols(g, og, gi, bias, act, Cb, nc, jc, nc, y);
+      }
+    }
+    if (act != Act::None && act != Act::Relu) k.bias_act(1, (b1 - b0) * g.o * ohw, y + b0 * g.o * ohw, nullptr, act);
+  });
+  return true;
+}
 }  // namespace
 
 void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float* w, const float* bias,
@@ -95,6 +282,8 @@ void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float
   const int64_t hw = g.h * g.w, ohw = g.oh * g.ow;
   if (g.n == 0 || g.o == 0 || ohw == 0) return;
   const bool pw1 = pointwise(g);
+  // One image: the im2col path below, whose GEMM threads itself.
+  if (!pw1 && g.n >= 2 && conv2d_direct(k, g, x, w, bias, act, y, batch_threads(g))) return;
   over_batch(batch_threads(g), g.n, [&](int64_t b0, int64_t b1, int) {
     const int64_t nb = chunk_images(g, kk, b1 - b0), kb = row_block(kk);
     float* col = pw1 ? nullptr : t_conv_scratch.get(0, (size_t)(kb * nb * ohw));
@@ -116,26 +305,7 @@ void conv2d(const KernelTable& k, const ConvGeom& g, const float* x, const float
           }
         }
         // Scatter each image's columns to its NCHW block, adding the bias.
-        for (int64_t i = 0; i < nbc; ++i) {
-          float* yg = y + ((bc + i) * g.o + gi * og) * ohw;
-          for (int64_t q = 0; q < og; ++q) {
-            const float* src = tmp + q * ld + i * ohw;
-            float* dst = yg + q * ohw;
-            const float bq = bias ? bias[gi * og + q] : 0.0f;
-            if (act == Act::Relu && bias) {  // ref/bias_act.cc's relu: z < 0 ? 0 : z
-              for (int64_t p = 0; p < ohw; ++p) {
-                const float z = src[p] + bq;
-                dst[p] = z < 0 ? 0.0f : z;
-              }
-            } else if (act == Act::Relu) {
-              for (int64_t p = 0; p < ohw; ++p) dst[p] = src[p] < 0 ? 0.0f : src[p];
-            } else if (bias) {
-              for (int64_t p = 0; p < ohw; ++p) dst[p] = src[p] + bq;
-            } else {
-              for (int64_t p = 0; p < ohw; ++p) dst[p] = src[p];
-            }
-          }
-        }
+        scatter_cols(g, og, gi, bias, act, tmp, ld, bc * ohw, ld, y);
       }
       // ReLU ran in the scatter; the others on the chunk's blocks while they are in cache.
       if (act != Act::None && act != Act::Relu) k.bias_act(1, nbc * g.o * ohw, y + bc * g.o * ohw, nullptr, act);

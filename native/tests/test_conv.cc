@@ -71,9 +71,16 @@ TEST(conv_vs_oracle_every_isa) {
       // kk = c/groups*kh*kw over one 256-row block: col built in row blocks
       mk(5, 40, 6, 7, 6, 3, 3, 1, 1, 1, 1),   mk(7, 64, 5, 5, 8, 3, 3, 1, 1, 1, 2),
       mk(13, 33, 4, 5, 3, 3, 3, 1, 1, 1, 1),  mk(6, 3, 7, 7, 4, 1, 1, 1, 0, 1, 1),
+      // unpadded stride 1 (the forward's interior packing): runs of 8, 16 and others
+      // across panels and images, dilation, kk over a K block, og over MR
+      mk(19, 4, 12, 12, 6, 5, 5, 1, 0, 1, 1), mk(9, 2, 20, 20, 5, 3, 3, 1, 0, 1, 1),
+      mk(7, 3, 11, 11, 4, 3, 3, 1, 0, 2, 1),  mk(6, 40, 7, 8, 5, 3, 3, 1, 0, 1, 1),
+      mk(5, 2, 9, 30, 15, 2, 3, 1, 0, 1, 1),
   };
   set_num_threads(max_threads());
-  for (const KernelTable* t : isa_tables_or_skip()) {
+  std::vector<const KernelTable*> tables = isa_tables();
+  tables.insert(tables.begin(), &ref_table());  // the drivers are portable: check them on the scalar GEMM too
+  for (const KernelTable* t : tables) {
     for (const ConvGeom& g : cases) {
       const int64_t xs = g.n * g.c * g.h * g.w, ws = g.o * (g.c / g.groups) * g.kh * g.kw;
       const int64_t ys = g.n * g.o * g.oh * g.ow;
