@@ -122,6 +122,28 @@ void scatter_cols(const ConvGeom& g, int64_t og, int64_t gi, const float* bias, 
   }
 }
 
+// c[r*ldc + t] = act(c[r*ldc + t] + bias[r]) over an m x n tile (act: None or ReLU;
+// the same arithmetic as scatter_cols).
+void tile_epilogue(const float* bias, Act act, int64_t m, int64_t n, float* c, int64_t ldc) {
+  const bool relu = act == Act::Relu;
+  if (!bias && !relu) return;
+  for (int64_t r = 0; r < m; ++r) {
+    float* row = c + r * ldc;
+    if (bias && relu) {
+      const float bq = bias[r];
+      for (int64_t t = 0; t < n; ++t) {
+        const float z = row[t] + bq;
+        row[t] = z < 0 ? 0.0f : z;
+      }
+    } else if (relu) {
+      for (int64_t t = 0; t < n; ++t) row[t] = row[t] < 0 ? 0.0f : row[t];
+    } else {
+      const float bq = bias[r];
+      for (int64_t t = 0; t < n; ++t) row[t] += bq;
+    }
+  }
+}
+
 // ---- forward with im2col packed straight into the GEMM's B panels ----------
 // The batched im2col above writes col, then the GEMM copies it into NR-wide
 // panels: two passes over the largest operand (im2col + pack_b were 16 % of
@@ -129,8 +151,9 @@ void scatter_cols(const ConvGeom& g, int64_t og, int64_t gi, const float* bias, 
 // micro-kernel (gemm_detail::Config) over B panels built directly from x: A =
 // w_g packed once per call (all K blocks, shared by the threads), then per
 // thread and block of kDirectNC columns (images side by side) and K block:
-// pack B from x, micro-kernels into a [og, nc] block, scatter it with the bias
-// and ReLU. Used when w_g packed fits L2 (og*kk <= kDirectMaxA floats).
+// pack B from x, micro-kernels straight into y (a panel inside one image) with
+// the bias and ReLU on the tile after the last K block, or into a [og, nc]
+// block scattered afterwards (a panel across two images). Used when w_g packed fits L2 (og*kk <= kDirectMaxA floats).
 
 // The GEMM configuration behind the table's gemm: gemm/driver.cc's per-ISA
 // configs; avx512/fill.cc keeps the AVX2 GEMM on double-pumped AVX-512 (Zen 4).
@@ -258,16 +281,38 @@ bool conv2d_direct(const KernelTable& k, const ConvGeom& g, const float* x, cons
       const float* Ag = Ap.data() + gi * ogr * kk;
       for (int64_t jc = J0; jc < J1; jc += ncmax) {
         const int64_t nc = std::min(ncmax, J1 - jc);
+        bool straddle = false;  // a panel across two images: computed in Cb, scattered after
         for (int64_t k0 = 0; k0 < kk; k0 += kb) {
           const int64_t kc = std::min(kb, kk - k0);
+          const bool last = k0 + kc == kk;
           pack_b_im2col(g, cg, gi, x, k0, kc, jc, nc, NR, Bp);
           const float beta = k0 == 0 ? 0.0f : 1.0f;
-          for (int64_t jr = 0; jr < nc; jr += NR)
-            for (int64_t ir = 0; ir < og; ir += MR)
-              cfg->ukernel(kc, Ag + ogr * k0 + ir * kc, Bp + jr * kc, Cb + ir * nc + jr, nc, 1.0f, beta,
-                           std::min(MR, og - ir), std::min(NR, nc - jr));
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int64_t n = std::min(NR, nc - jr), j = jc + jr, b = j / ohw, p = j % ohw;
+            if (p + n > ohw) {
+              straddle = true;
+              for (int64_t ir = 0; ir < og; ir += MR)
+                cfg->ukernel(kc, Ag + ogr * k0 + ir * kc, Bp + jr * kc, Cb + ir * nc + jr, nc, 1.0f, beta,
+                             std::min(MR, og - ir), n);
+              continue;
+            }
+            // The panel's columns are one image's pixels [p, p + n): the tile goes to y itself,
+            // and after the last K block gets its bias and ReLU while it is in L1.
+            float* yc = y + (b * g.o + gi * og) * ohw + p;
+            for (int64_t ir = 0; ir < og; ir += MR) {
+              const int64_t m = std::min(MR, og - ir);
+              float* c = yc + ir * ohw;
+              cfg->ukernel(kc, Ag + ogr * k0 + ir * kc, Bp + jr * kc, c, ohw, 1.0f, beta, m, n);
+              if (last) tile_epilogue(bias ? bias + gi * og + ir : nullptr, act, m, n, c, ohw);
+            }
+          }
         }
-        scatter_cols(g, og, gi, bias, act, Cb, nc, jc, nc, y);
+        if (straddle) {  // only the straddling panels' columns
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int64_t n = std::min(NR, nc - jr), j = jc + jr;
+            if (j % ohw + n > ohw) scatter_cols(g, og, gi, bias, act, Cb + jr, nc, j, n, y);
+          }
+        }
       }
     }
     if (act != Act::None && act != Act::Relu) k.bias_act(1, (b1 - b0) * g.o * ohw, y + b0 * g.o * ohw, nullptr, act);
