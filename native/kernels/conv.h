@@ -17,7 +17,11 @@
 // one col [kk, nb*oh*ow] (about 256 columns) so that the GEMM's N (forward,
 // backward-data) or K (backward-weight) is not one small image's oh*ow, and
 // builds col in blocks of at most 256 rows (the GEMM's K block) that stay in
-// L2; the forward scatters the [og, nb*oh*ow] result to NCHW adding the bias.
+// L2. The forward (batch >= 2, w_g packed within 512 KiB) skips col: it
+// packs x straight into the GEMM's B panels and runs the table GEMM's
+// micro-kernel into y, bias + ReLU on each tile after its last K block
+// (conv.cc, conv2d_direct); otherwise it scatters the [og, nb*oh*ow] GEMM
+// result to NCHW adding the bias.
 // 1x1 stride-1 unpadded convolutions skip im2col. backward_weight sums
 // per-thread partials in thread order: deterministic for a given thread count.
 #pragma once
