@@ -16,6 +16,7 @@ import type { Conv1dOptions, Conv2dOptions, ConvSize, ConvTranspose2dOptions } f
 import { checkOptions } from '../ops/options.js';
 import { describe } from '../ops/record.js';
 import { describeValue, fmt } from '../tensor/shape.js';
+import type { ActOp } from '../backend/backend.js';
 import { Module, fixedStructure, type ModuleConfig } from './module.js';
 
 /** The most elements one Float32Array may hold. */
@@ -142,9 +143,13 @@ export class Conv2d extends ConvBase {
     super('Conv2d', inChannels, outChannels, kernelSize, 2, false, options);
   }
   forward(x: Tensor): Tensor {
+    return this.forwardWith(x, 'none');
+  }
+  /** act(conv2d(x) + bias) in one op, the activation fused into the kernel's epilogue (Sequential uses it for Conv2d + activation pairs). */
+  forwardWith(x: Tensor, activation: ActOp): Tensor {
     this.checkInput(x, 4);
     const { stride, padding, dilation, groups } = this.opts as ConvLayerOptions;
-    const o: Conv2dOptions = { stride, padding, dilation, groups };
+    const o: Conv2dOptions = { stride, padding, dilation, groups, activation };
     return this.run(() => conv2d(x, this.weight, this.bias, o));
   }
 }
@@ -162,9 +167,13 @@ export class Conv1d extends ConvBase {
     super('Conv1d', inChannels, outChannels, kernelSize, 1, false, options);
   }
   forward(x: Tensor): Tensor {
+    return this.forwardWith(x, 'none');
+  }
+  /** act(conv1d(x) + bias) in one op, as Conv2d.forwardWith. */
+  forwardWith(x: Tensor, activation: ActOp): Tensor {
     this.checkInput(x, 3);
     const { stride, padding, dilation, groups } = this.opts as ConvLayerOptions;
-    const o = { stride, padding, dilation, groups } as Conv1dOptions;
+    const o = { stride, padding, dilation, groups, activation } as Conv1dOptions;
     return this.run(() => conv1d(x, this.weight, this.bias, o));
   }
 }

@@ -3,6 +3,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { describe } from '../ops/record.js';
 import { Linear } from './linear.js';
+import { Conv1d, Conv2d } from './conv.js';
 import { fusableActivation as fusable } from './activations.js';
 
 export class Sequential extends Module {
@@ -28,11 +29,13 @@ export class Sequential extends Module {
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
-      const act = m.constructor === Linear ? fusable(layers[i + 1]) : null;
+      const fuses = m.constructor === Linear || m.constructor === Conv2d || m.constructor === Conv1d;
+      const act = fuses ? fusable(layers[i + 1]) : null;
       try {
         if (act) {
-          // Linear followed by its activation: one GEMM + one fused bias/activation pass.
-          y = (m as Linear).forwardWith(y, act);
+          // Linear or Conv1d/Conv2d followed by its activation: the activation runs in the
+          // layer's fused bias epilogue (one pass less forward, and backward one op less).
+          y = (m as Linear | Conv2d | Conv1d).forwardWith(y, act);
         } else {
           y = m.forward(y);
         }

@@ -11,11 +11,19 @@
 // (PyTorch's 'same' for even kernels pads one more on the bottom/right), so
 // the kernels accept any oh, ow >= 0: every read is bounds-checked.
 //
-// Method: im2col (ref/conv.cc) + the packed GEMM per image and group, the
-// batch split over the pool (a GEMM inside a pool task runs on that thread;
-// one image alone lets the GEMM thread itself). 1x1 stride-1 unpadded
-// convolutions skip im2col. backward_weight sums per-thread partials in
-// thread order: deterministic for a given thread count.
+// Method: im2col (ref/conv.cc) + the packed GEMM, the batch split over the
+// pool (a GEMM inside a pool task runs on that thread; one image alone lets
+// the GEMM thread itself). Each thread puts several images side by side in
+// one col [kk, nb*oh*ow] (about 256 columns) so that the GEMM's N (forward,
+// backward-data) or K (backward-weight) is not one small image's oh*ow, and
+// builds col in blocks of at most 256 rows (the GEMM's K block) that stay in
+// L2. The forward (batch >= 2, w_g packed within 512 KiB) skips col: it
+// packs x straight into the GEMM's B panels and runs the table GEMM's
+// micro-kernel into y, bias + ReLU on each tile after its last K block
+// (conv.cc, conv2d_direct); otherwise it scatters the [og, nb*oh*ow] GEMM
+// result to NCHW adding the bias.
+// 1x1 stride-1 unpadded convolutions skip im2col. backward_weight sums
+// per-thread partials in thread order: deterministic for a given thread count.
 #pragma once
 #include <cstdint>
 
@@ -32,6 +40,16 @@ constexpr int kConvGeomLen = 16;  // the fields above, in order (the binding's I
 void f32_im2col__ref(const ConvGeom& g, int64_t cg, const float* x, float* col);
 // The adjoint: dx [cg, h, w] += col scattered back (dx is accumulated into).
 void f32_col2im__ref(const ConvGeom& g, int64_t cg, const float* col, float* dx);
+// The same with col's rows ldcol floats apart (>= oh*ow): several images' columns
+// side by side in one col [cg*kh*kw, nb*oh*ow], image i at col + i*oh*ow.
+void f32_im2col_ld__ref(const ConvGeom& g, int64_t cg, const float* x, float* col, int64_t ldcol);
+void f32_col2im_ld__ref(const ConvGeom& g, int64_t cg, const float* col, int64_t ldcol, float* dx);
+// Rows [k0, k1) of one image's col only (row k = (ci*kh + u)*kw + v), col
+// pointing at row k0: lets the drivers work on cache-sized row blocks.
+void f32_im2col_rows__ref(const ConvGeom& g, int64_t k0, int64_t k1, const float* x, float* col,
+                          int64_t ldcol);
+void f32_col2im_rows__ref(const ConvGeom& g, int64_t k0, int64_t k1, const float* col, int64_t ldcol,
+                          float* dx);
 
 namespace ops {
 // y [n, o, oh, ow] = act(conv(x [n, c, h, w], w [o, c/groups, kh, kw]) + bias[o]): the

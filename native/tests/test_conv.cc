@@ -66,9 +66,21 @@ TEST(conv_vs_oracle_every_isa) {
       mk(3, 5, 4, 6, 7, 1, 1, 1, 0, 1, 1),    mk(2, 5, 5, 6, 3, 1, 1, 2, 0, 1, 1),
       mk(0, 3, 5, 5, 2, 3, 3, 1, 0, 1, 1),    mk(2, 2, 5, 6, 3, 4, 2, 1, 1, 1, 1, 5, 6),
       mk(9, 8, 12, 12, 16, 5, 5, 1, 2, 1, 2), mk(1, 16, 20, 20, 8, 3, 3, 1, 1, 1, 1),
+      // several images per GEMM (oh*ow well under 256 columns), odd counts
+      mk(37, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1),  mk(11, 3, 10, 9, 4, 3, 3, 2, 1, 2, 1),
+      // kk = c/groups*kh*kw over one 256-row block: col built in row blocks
+      mk(5, 40, 6, 7, 6, 3, 3, 1, 1, 1, 1),   mk(7, 64, 5, 5, 8, 3, 3, 1, 1, 1, 2),
+      mk(13, 33, 4, 5, 3, 3, 3, 1, 1, 1, 1),  mk(6, 3, 7, 7, 4, 1, 1, 1, 0, 1, 1),
+      // unpadded stride 1 (the forward's interior packing): runs of 8, 16 and others
+      // across panels and images, dilation, kk over a K block, og over MR
+      mk(19, 4, 12, 12, 6, 5, 5, 1, 0, 1, 1), mk(9, 2, 20, 20, 5, 3, 3, 1, 0, 1, 1),
+      mk(7, 3, 11, 11, 4, 3, 3, 1, 0, 2, 1),  mk(6, 40, 7, 8, 5, 3, 3, 1, 0, 1, 1),
+      mk(5, 2, 9, 30, 15, 2, 3, 1, 0, 1, 1),
   };
   set_num_threads(max_threads());
-  for (const KernelTable* t : isa_tables_or_skip()) {
+  std::vector<const KernelTable*> tables = isa_tables();
+  tables.insert(tables.begin(), &ref_table());  // the drivers are portable: check them on the scalar GEMM too
+  for (const KernelTable* t : tables) {
     for (const ConvGeom& g : cases) {
       const int64_t xs = g.n * g.c * g.h * g.w, ws = g.o * (g.c / g.groups) * g.kh * g.kw;
       const int64_t ys = g.n * g.o * g.oh * g.ow;
@@ -97,4 +109,24 @@ TEST(conv_vs_oracle_every_isa) {
       close(what + " dw", dw.data(), edw, 1e-4);
     }
   }
+}
+
+// The weight gradient sums the batch's images in a fixed order for a given
+// thread count (per-thread partials added in thread order): bitwise repeatable.
+TEST(conv_bwd_weight_repeatable) {
+  const ConvGeom g = mk(23, 6, 9, 9, 8, 3, 3, 1, 1, 1, 1);
+  const int64_t xs = g.n * g.c * g.h * g.w, ws = g.o * g.c * g.kh * g.kw, ys = g.n * g.o * g.oh * g.ow;
+  auto x = randv(xs, -1, 1, 5), dy = randv(ys, -1, 1, 6);
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (int nt = 1; nt <= max_threads(); ++nt) {
+      set_num_threads(nt);
+      std::vector<float> a((size_t)ws), b((size_t)ws, 3.0f);
+      ops::conv2d_bwd_weight(*t, g, x.data(), dy.data(), a.data());
+      ops::conv2d_bwd_weight(*t, g, x.data(), dy.data(), b.data());
+      for (int64_t i = 0; i < ws; ++i)
+        CHECK(a[(size_t)i] == b[(size_t)i]) << t->isa << " threads=" << nt << " dw[" << i << "] " << a[(size_t)i]
+                                            << " then " << b[(size_t)i];
+    }
+  }
+  set_num_threads(max_threads());
 }

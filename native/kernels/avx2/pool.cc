@@ -1,7 +1,7 @@
 // AVX2 max pooling, the CNN's common case: 2×2 windows, stride 2, no padding,
 // no dilation (any other geometry goes to ref/pool.cc). Per output row, 8
-// outputs at a time: the two input rows are loaded as 16 floats each and
-// split into even/odd columns, then the four window cells are met in
+// outputs at a time (then 4, then one): the two input rows are loaded as 16
+// (8) floats each and split into even/odd columns, then the four window cells are met in
 // row-major order with ref/pool.cc's select (v replaces best when v > best
 // or v is NaN: PyTorch's rule, the last NaN wins), so values and winners are bitwise the
 // reference's. The backward writes dy to the winner (windows do not overlap)
@@ -31,6 +31,17 @@ inline void split16(const float* p, __m256* even, __m256* odd) {
 
 inline __m256 take(__m256 v, __m256 best) {
   return _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+
+// The same, 4 outputs wide (8 input columns): the tail after the 8-wide loop,
+// and the whole row when the output is 4 to 7 wide (LeNet's second pool, 8x8 -> 4x4).
+inline void split8(const float* p, __m128* even, __m128* odd) {
+  const __m128 a = _mm_loadu_ps(p), b = _mm_loadu_ps(p + 4);
+  *even = _mm_shuffle_ps(a, b, 0x88);
+  *odd = _mm_shuffle_ps(a, b, 0xDD);
+}
+inline __m128 take4(__m128 v, __m128 best) {
+  return _mm_or_ps(_mm_cmp_ps(v, best, _CMP_GT_OQ), _mm_cmp_ps(v, v, _CMP_UNORD_Q));
 }
 
 // Scalar winner (0..3, row-major) of the window at r0 (row) / r1 (next row), columns c, c+1.
@@ -68,6 +79,17 @@ void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y) {
         best = _mm256_blendv_ps(best, e1, take(e1, best));
         best = _mm256_blendv_ps(best, o1, take(o1, best));
         _mm256_storeu_ps(yr + j, best);
+      }
+      if (j + 4 <= g.ow) {
+        __m128 e0, o0, e1, o1;
+        split8(r0 + 2 * j, &e0, &o0);
+        split8(r1 + 2 * j, &e1, &o1);
+        __m128 best = e0;
+        best = _mm_blendv_ps(best, o0, take4(o0, best));
+        best = _mm_blendv_ps(best, e1, take4(e1, best));
+        best = _mm_blendv_ps(best, o1, take4(o1, best));
+        _mm_storeu_ps(yr + j, best);
+        j += 4;
       }
       for (; j < g.ow; ++j) win1(r0, r1, 2 * j, yr + j);
     }
@@ -119,6 +141,35 @@ void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, 
         hi = _mm256_unpackhi_ps(a1, b1);
         _mm256_storeu_ps(d1 + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
         _mm256_storeu_ps(d1 + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+      if (j + 4 <= g.ow) {
+        const __m128 one4 = _mm_castsi128_ps(_mm_set1_epi32(-1));
+        __m128 e0, o0, e1, o1;
+        split8(r0 + 2 * j, &e0, &o0);
+        split8(r1 + 2 * j, &e1, &o1);
+        __m128 best = e0, w0 = one4, w1 = _mm_setzero_ps(), w2 = w1, w3 = w1;
+        __m128 t = take4(o0, best);
+        best = _mm_blendv_ps(best, o0, t);
+        w0 = _mm_andnot_ps(t, w0);
+        w1 = t;
+        t = take4(e1, best);
+        best = _mm_blendv_ps(best, e1, t);
+        w0 = _mm_andnot_ps(t, w0);
+        w1 = _mm_andnot_ps(t, w1);
+        w2 = t;
+        t = take4(o1, best);
+        w0 = _mm_andnot_ps(t, w0);
+        w1 = _mm_andnot_ps(t, w1);
+        w2 = _mm_andnot_ps(t, w2);
+        w3 = t;
+        const __m128 d = _mm_loadu_ps(dyr + j);
+        const __m128 a0 = _mm_and_ps(w0, d), b0 = _mm_and_ps(w1, d);
+        const __m128 a1 = _mm_and_ps(w2, d), b1 = _mm_and_ps(w3, d);
+        _mm_storeu_ps(d0 + 2 * j, _mm_unpacklo_ps(a0, b0));
+        _mm_storeu_ps(d0 + 2 * j + 4, _mm_unpackhi_ps(a0, b0));
+        _mm_storeu_ps(d1 + 2 * j, _mm_unpacklo_ps(a1, b1));
+        _mm_storeu_ps(d1 + 2 * j + 4, _mm_unpackhi_ps(a1, b1));
+        j += 4;
       }
       for (; j < g.ow; ++j) {
         float best;

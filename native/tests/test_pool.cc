@@ -1,0 +1,94 @@
+// Pooling (kernels.h Pool2d): every ISA table's max/avg pool forward and
+// backward against the scalar reference table, bitwise. The SIMD kernels
+// cover 2x2 stride-2 windows 8, then 4, then 1 output wide, so the widths run
+// over every mix of those steps (ow 1 .. 19), odd H/W (a row/column left out),
+// and the special values: ties (first maximal cell wins), NaN (the last NaN of a
+// window wins), -inf, -0 and +0.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "helpers.h"
+#include "test.h"
+
+using namespace fathom;
+using namespace fathom::kt;
+
+namespace {
+
+Pool2d pool2x2(int64_t nc, int64_t h, int64_t w) {
+  return Pool2d{nc, h, w, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 1, 1};
+}
+
+// Values drawn from a small set so that windows tie often, with specials sprinkled in.
+std::vector<float> pool_input(int64_t n, uint64_t seed) {
+  Rng r(seed);
+  const float pick[] = {-1.0f, 0.5f, 2.0f, -0.0f, 0.0f, 2.0f, 3.0f, -kInf, kNaN, 1.25f};
+  std::vector<float> v((size_t)n);
+  for (auto& x : v) {
+    const uint32_t k = r.next() % 40;
+    x = k < 10 ? pick[k] : r.uni(-2, 2);
+  }
+  return v;
+}
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0 || (a != a && b != b); }
+
+void bitwise(const std::string& what, const std::vector<float>& got, const std::vector<float>& want) {
+  for (size_t i = 0; i < want.size(); ++i)
+    CHECK(same_bits(got[i], want[i])) << what << "[" << i << "] = " << got[i] << ", want " << want[i];
+}
+
+}  // namespace
+
+TEST(pool_2x2_every_isa_vs_ref_bitwise) {
+  const KernelTable& ref = ref_table();
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (int64_t w = 2; w <= 39; ++w) {
+      for (int64_t h : {2, 3, 8, 9}) {
+        const Pool2d g = pool2x2(3, h, w);
+        const int64_t xs = g.nc * h * w, ys = g.nc * g.oh * g.ow;
+        const auto x = pool_input(xs, (uint64_t)(w * 31 + h));
+        const auto dy = randv(ys, -1, 1, (uint64_t)(w + 7 * h));
+        const std::string what = std::string(t->isa) + " 2x2/2 h=" + std::to_string(h) + " w=" + std::to_string(w);
+        std::vector<float> y(ys, 9.0f), ye(ys, 9.0f), dx(xs, 9.0f), dxe(xs, 9.0f);
+        t->max_pool2d(g, x.data(), y.data());
+        ref.max_pool2d(g, x.data(), ye.data());
+        bitwise(what + " max y", y, ye);
+        t->max_pool2d_bwd(g, x.data(), dy.data(), dx.data());
+        ref.max_pool2d_bwd(g, x.data(), dy.data(), dxe.data());
+        bitwise(what + " max dx", dx, dxe);
+        std::vector<float> a(ys, 9.0f), ae(ys, 9.0f), da(xs, 9.0f), dae(xs, 9.0f);
+        t->avg_pool2d(g, true, 0, x.data(), a.data());
+        ref.avg_pool2d(g, true, 0, x.data(), ae.data());
+        bitwise(what + " avg y", a, ae);
+        t->avg_pool2d_bwd(g, true, 0, dy.data(), da.data());
+        ref.avg_pool2d_bwd(g, true, 0, dy.data(), dae.data());
+        bitwise(what + " avg dx", da, dae);
+      }
+    }
+  }
+}
+
+// Other geometries go to the reference on every table: same bits too.
+TEST(pool_other_geometries_every_isa_vs_ref) {
+  const KernelTable& ref = ref_table();
+  const Pool2d cases[] = {
+      {2, 7, 9, 3, 4, 3, 3, 2, 2, 1, 1, 1, 1},  // 3x3/2, padded
+      {2, 8, 8, 7, 7, 2, 2, 1, 1, 0, 0, 1, 1},  // overlapping windows
+      {1, 9, 9, 3, 3, 2, 2, 3, 3, 0, 0, 2, 2},  // dilation, stride > kernel
+  };
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (const Pool2d& g : cases) {
+      const int64_t xs = g.nc * g.h * g.w, ys = g.nc * g.oh * g.ow;
+      const auto x = pool_input(xs, 5), dy = randv(ys, -1, 1, 6);
+      std::vector<float> y(ys), ye(ys), dx(xs), dxe(xs);
+      t->max_pool2d(g, x.data(), y.data());
+      ref.max_pool2d(g, x.data(), ye.data());
+      bitwise(std::string(t->isa) + " max y", y, ye);
+      t->max_pool2d_bwd(g, x.data(), dy.data(), dx.data());
+      ref.max_pool2d_bwd(g, x.data(), dy.data(), dxe.data());
+      bitwise(std::string(t->isa) + " max dx", dx, dxe);
+    }
+  }
+}
