@@ -38,7 +38,7 @@ describe('fathom train --model cnn: recipe and flags', () => {
     expect(options('--model', 'cnn')).toEqual({ dataset: 'mnist', model: 'cnn', seed: 1, ...rest, cnn: { channels, kernelSize, padding } });
     expect(options().model).toBe('mlp');
     expect(options()).not.toHaveProperty('cnn');
-    expect(TRAIN_HELP).toContain('With --model cnn:\n  mnist    channels 16,32 (5x5 valid)');
+    expect(TRAIN_HELP).toContain(`With --model cnn:\n  mnist    channels ${channels.join(',')} (${kernelSize}x${kernelSize} ${padding}) · dense ${rest.hidden.join(',')}`);
   });
 
   it('the shared flags override the recipe; --hidden is the dense head, --channels the conv blocks', () => {
@@ -92,7 +92,8 @@ describe('fathom train --model cnn: a small real run', () => {
 
   it('trains on 2,000 digits, prints the architecture, and saves a model that loads and predicts the same', async () => {
     const path = join(dir, 'cnn.safetensors');
-    const r = await train(options('--model', 'cnn', '--train', '2000', '--epochs', '2', '--channels', '8,16', '--hidden', '32', '--save', path));
+    const r = await train(options('--model', 'cnn', '--train', '2000', '--epochs', '2', '--channels', '8,16', '--hidden', '32',
+      '--dropout', '0.3', '--optimizer', 'adam', '--lr', '0.003', '--schedule', 'onecycle', '--batch-size', '128', '--save', path));
     expect(r.epochs).toBe(2);
     expect(r.testAccuracy).toBeGreaterThan(0.5);
     const printed = log.mock.calls.map((c: unknown[]) => String(c[0]));
