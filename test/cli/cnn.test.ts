@@ -95,7 +95,8 @@ describe('fathom train --model cnn: a small real run', () => {
     const r = await train(options('--model', 'cnn', '--train', '2000', '--epochs', '2', '--channels', '8,16', '--hidden', '32',
       '--dropout', '0.3', '--optimizer', 'adam', '--lr', '0.003', '--schedule', 'onecycle', '--batch-size', '128', '--save', path));
     expect(r.epochs).toBe(2);
-    expect(r.testAccuracy).toBeGreaterThan(0.5);
+    // 67.9 % on the shared VM; 40 % leaves room for other summation orders (chance is 10 %).
+    expect(r.testAccuracy).toBeGreaterThan(0.4);
     const printed = log.mock.calls.map((c: unknown[]) => String(c[0]));
     // conv 1→8 5x5 (200 weights), bn 8 (16), conv 8→16 (3,200), bn 16 (32), dense 256→32 (8,224), 32→10 (330)
     expect(printed).toContain('model: CNN 1x28x28 · conv5x5 8 → 12x12 · conv5x5 16 → 4x4 (valid, each + batch norm relu max pool 2) · dense 256-32-10 ' +
