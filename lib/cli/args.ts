@@ -9,8 +9,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closestName } from '../layers/options.js';
 import {
-  ACTIVATIONS, DATASETS, DEFAULT_LR, MODELS, OPTIMIZERS, RECIPES, SCHEDULES,
-  type Activation, type Dataset, type OptimizerName, type Schedule,
+  ACTIVATIONS, CNN_RECIPES, DATASETS, DEFAULT_LR, IMAGE_SHAPES, MODELS, OPTIMIZERS, RECIPES, SCHEDULES, cnnSides,
+  type Activation, type CnnRecipe, type Dataset, type ModelName, type OptimizerName, type Recipe, type Schedule,
 } from './recipes.js';
 
 export const MAIN_HELP = `Usage: fathom <command> [options]
@@ -33,10 +33,17 @@ Data and model:
   --dataset NAME     mnist | iris | cars | moons | circles | spirals (default mnist)
                      (iris, cars: held-out test split 0.2, features standardised on the
                      training split; moons, circles, spirals: a fresh test set of the same size)
-  --model NAME       mlp | perceptron (the perceptron rule; two-class 2-D sets only) (default mlp)
-  --hidden LIST      hidden layer sizes, comma separated, each 1 to 65536 ('' for none)
+  --model NAME       mlp | cnn (a convolutional network; image sets only: mnist) |
+                     perceptron (the perceptron rule; two-class 2-D sets only) (default mlp)
+  --hidden LIST      hidden layer sizes, comma separated, each 1 to 65536 ('' for none);
+                     with --model cnn: the dense head after the conv blocks
   --activation NAME  relu | tanh | sigmoid | leakyRelu | elu | gelu | silu | softplus
+                     (with --model cnn: in every conv block and in the dense head)
   --dropout P        dropout after each hidden activation, 0 <= P < 1
+                     (with --model cnn: in the dense head)
+  --channels LIST    --model cnn only: output channels of each conv block, comma separated,
+                     each 1 to 4096; each block is conv (no bias) + batch norm + activation +
+                     2x2 max pool, so a 28x28 digit allows at most 2 blocks of 5x5 valid convs
   --samples N        points of a 2-D set, 2 to 1000000 (default 100 per class)
   --noise X          noise of a 2-D set: moons, circles: std of the coordinates (default 0.1;
                      circles have radii 1 and 0.5); spirals: std of the angle in radians (default 0.2)
@@ -69,8 +76,14 @@ Training:
   -h, --help         show this help
 
 Defaults per data set (each flag overrides its part):
-${Object.entries(RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${r.optimizer} lr ${r.lr}${r.schedule !== 'none' ? ` ${r.schedule}` : ''} · ${r.epochs} epochs of ${r.batchSize}${r.earlyStopping ? `, early stopping ${r.earlyStopping}` : ''}`).join('\n')}
+${Object.entries(RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}`).join('\n')}
+With --model cnn:
+${Object.entries(CNN_RECIPES).map(([d, r]) => `  ${d.padEnd(8)} channels ${r.channels.join(',')} (${r.kernelSize}x${r.kernelSize} ${r.padding}) · dense ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}`).join('\n')}
 `;
+
+function training(r: Recipe): string {
+  return `${r.optimizer} lr ${r.lr}${r.schedule !== 'none' ? ` ${r.schedule}` : ''} · ${r.epochs} epochs of ${r.batchSize}${r.earlyStopping ? `, early stopping ${r.earlyStopping}` : ''}`;
+}
 
 /** A mistake on the command line: main prints it with a pointer to --help and exits with 2. */
 export class UsageError extends Error {
@@ -87,7 +100,7 @@ export type Command =
 
 export interface TrainOptions {
   dataset: Dataset;
-  model: 'mlp' | 'perceptron';
+  model: ModelName;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -113,13 +126,15 @@ export interface TrainOptions {
   /** 2-D sets: draw the decision boundary here. */
   boundary?: string;
   save?: string;
+  /** --model cnn: the conv blocks (output channels of each, square kernel, padding). */
+  cnn?: { channels: number[]; kernelSize: number; padding: 'valid' | 'same' };
 }
 
 const TRAIN_FLAGS = {
   dataset: 'string', model: 'string', epochs: 'string', 'batch-size': 'string', lr: 'string', optimizer: 'string',
   hidden: 'string', activation: 'string', schedule: 'string', dropout: 'string', 'early-stopping': 'string',
   backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
-  classes: 'string', 'validation-split': 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
+  classes: 'string', 'validation-split': 'string', channels: 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
 } as const;
 
 /** What `fathom <argv...>` asks for; throws UsageError for anything malformed. */
@@ -215,13 +230,18 @@ const SYNTHETIC: readonly Dataset[] = ['moons', 'circles', 'spirals'];
 function trainOptions(v: Record<string, string | true>): TrainOptions {
   const dataset = choice('dataset', v.dataset, DATASETS) ?? 'mnist';
   const model = choice('model', v.model, MODELS) ?? 'mlp';
-  const recipe = RECIPES[dataset];
+  if (model === 'cnn' && IMAGE_SHAPES[dataset] === undefined) {
+    const images = Object.keys(IMAGE_SHAPES).join(', ');
+    throw new UsageError(`--model cnn needs images: it applies to --dataset ${images} only, not ${dataset} (use --model mlp)`, TRAIN_HELP);
+  }
+  const recipe: Recipe = model === 'cnn' ? CNN_RECIPES[dataset]! : RECIPES[dataset];
   const only = (flag: string, allowed: boolean, why: string): void => {
     if (v[flag] !== undefined && !allowed) throw new UsageError(`--${flag} ${why}`, TRAIN_HELP);
   };
   only('train', dataset === 'mnist', `applies to --dataset mnist only, not ${dataset}`);
   for (const f of ['samples', 'noise']) only(f, SYNTHETIC.includes(dataset), `applies to the 2-D sets (moons, circles, spirals) only, not ${dataset}`);
   only('classes', dataset === 'spirals', `applies to --dataset spirals only, not ${dataset}`);
+  only('channels', model === 'cnn', `applies to --model cnn only, not ${model}`);
   if (model === 'perceptron') {
     if (!SYNTHETIC.includes(dataset) || v.classes === '3') {
       throw new UsageError(`--model perceptron separates two classes: use --dataset moons, circles or spirals (2 classes), not ${dataset}${v.classes === '3' ? ' with 3 classes' : ''}`, TRAIN_HELP);
@@ -246,6 +266,7 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     }
     return n;
   });
+  const cnn = model === 'cnn' ? cnnOptions(dataset, CNN_RECIPES[dataset]!, v.channels) : undefined;
   const dropout = float('dropout', v.dropout, (x) => x >= 0 && x < 1, 'a number from 0 to below 1 (like 0.2)') ?? recipe.dropout;
   if (v['early-stopping'] !== undefined && v['validation-split'] === '0') {
     throw new UsageError('--early-stopping watches the validation loss: it needs --validation-split above 0', TRAIN_HELP);
@@ -293,5 +314,22 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     ...(typeof v.plot === 'string' ? { plot: v.plot } : {}),
     ...(typeof v.boundary === 'string' ? { boundary: v.boundary } : {}),
     ...(typeof v.save === 'string' ? { save: v.save } : {}),
+    ...(cnn ? { cnn } : {}),
   };
+}
+
+/** The conv blocks of --model cnn: the recipe's, with --channels if given, checked against the image size. */
+function cnnOptions(dataset: Dataset, r: CnnRecipe, text: string | true | undefined): NonNullable<TrainOptions['cnn']> {
+  if (text === undefined) return { channels: [...r.channels], kernelSize: r.kernelSize, padding: r.padding };
+  const channels = String(text).split(',').map((s) => (INT.test(s) ? Number(s) : NaN));
+  if (!channels.every((n) => n >= 1 && n <= 4096)) {
+    throw new UsageError(`--channels must be comma-separated integers from 1 to 4096 (one per conv block), got '${String(text)}'`, TRAIN_HELP);
+  }
+  const [, h] = IMAGE_SHAPES[dataset]!;
+  const fit = cnnSides(h, channels.length, r.kernelSize, r.padding).length;
+  if (fit < channels.length) {
+    throw new UsageError(`--channels asks for ${channels.length} conv blocks, but a ${h}x${h} ${dataset} image allows at most ${fit} ` +
+      `(${r.kernelSize}x${r.kernelSize} ${r.padding} convs, each followed by a 2x2 max pool), got '${String(text)}'`, TRAIN_HELP);
+  }
+  return { channels, kernelSize: r.kernelSize, padding: r.padding };
 }

@@ -11,7 +11,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { LRSchedulerLike } from '../models/training.js';
 import type { MetricSpec } from '../models/metrics.js';
-import { RECIPES, type Activation, type OptimizerName, type Schedule } from './recipes.js';
+import { IMAGE_SHAPES, RECIPES, type OptimizerName, type Schedule } from './recipes.js';
+import { buildCnn, buildMlp } from './models.js';
 
 type Fathom = typeof import('../index.js');
 
@@ -68,21 +69,6 @@ async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
       };
     }
   }
-}
-
-function activation(f: Fathom, name: Activation): Module {
-  const { nn } = f;
-  const table: Record<Activation, () => Module> = {
-    relu: () => new nn.ReLU(),
-    tanh: () => new nn.Tanh(),
-    sigmoid: () => new nn.Sigmoid(),
-    leakyRelu: () => new nn.LeakyReLU(),
-    elu: () => new nn.ELU(),
-    gelu: () => new nn.GELU(),
-    silu: () => new nn.SiLU(),
-    softplus: () => new nn.Softplus(),
-  };
-  return table[name]();
 }
 
 function optimizer(f: Fathom, name: OptimizerName, params: Tensor[], lr: number): Optimizer {
@@ -178,23 +164,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     return result;
   }
 
-  const layers: Module[] = [];
-  let width = inFeatures;
-  const reluFamily = o.activation === 'relu' || o.activation === 'leakyRelu' || o.activation === 'elu' || o.activation === 'gelu' || o.activation === 'silu';
-  for (const h of o.hidden) {
-    layers.push(new f.nn.Linear(width, h, { init: reluFamily ? 'he' : 'glorot' }), activation(f, o.activation));
-    if (o.dropout > 0) layers.push(new f.nn.Dropout(o.dropout));
-    width = h;
+  if (o.model === 'cnn') {
+    // The rows of pixels become [N, C, H, W] images (a view: no copy).
+    const image = IMAGE_SHAPES[o.dataset]!;
+    d.xTrain = d.xTrain.reshape([-1, ...image]);
+    d.xTest = d.xTest.reshape([-1, ...image]);
   }
-  layers.push(new f.nn.Linear(width, d.outputs));
-  const model = new f.nn.Sequential(...layers);
+  const { model, arch, parameters } = o.model === 'cnn' ? buildCnn(f, o, IMAGE_SHAPES[o.dataset]!, d.outputs) : buildMlp(f, o, inFeatures, d.outputs);
   const opt = optimizer(f, o.optimizer, model.parameters(), o.lr);
   const trainRows = Math.floor(d.xTrain.shape[0] * (1 - o.validationSplit));
   const steps = Math.ceil(trainRows / o.batchSize);
   const sched = scheduler(f, o.schedule, opt, o.lr, o.epochs, steps);
-  const arch = [inFeatures, ...o.hidden, d.outputs].join('-');
   console.log(
-    `model: MLP ${arch} ${o.activation}${o.dropout > 0 ? ` · dropout ${o.dropout}` : ''} · ${o.optimizer} lr ${o.lr}` +
+    `model: ${arch} (${parameters.toLocaleString('en-US')} parameters)${o.dropout > 0 ? ` · dropout ${o.dropout}` : ''} · ${o.optimizer} lr ${o.lr}` +
     `${o.schedule !== 'none' ? ` ${o.schedule}` : ''} · batch ${o.batchSize} · ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}` +
     `${o.earlyStopping !== undefined ? ` · early stopping (patience ${o.earlyStopping})` : ''}`,
   );
@@ -226,10 +208,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   console.log(`training ${trainSecs.toFixed(2)} s · throughput ${Math.round(history.samplesPerSecond)} samples/s`);
   if (o.plot !== undefined) {
-    await plot!.learningCurves(history, { path: o.plot, title: `fathom train --dataset ${o.dataset}: MLP ${arch}` });
+    await plot!.learningCurves(history, { path: o.plot, title: `fathom train --dataset ${o.dataset}: ${arch}` });
     console.log(`learning curves drawn to ${o.plot}`);
   }
-  if (o.boundary !== undefined) await drawBoundary(plot!, model, d, o.boundary, `MLP ${arch}`);
+  if (o.boundary !== undefined) await drawBoundary(plot!, model, d, o.boundary, arch);
   if (o.save !== undefined) await saveModel(f, model, o.save);
   return result;
 }

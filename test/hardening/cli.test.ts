@@ -71,7 +71,7 @@ describe('fathom: flags are validated with clear messages', () => {
     [['train', '--optimizer', 'rmsp'], "--optimizer must be one of sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, got 'rmsp' (did you mean 'rmsprop'?)"],
     // issue #9: data sets, models, activations, schedules, regularisation, pictures
     [['train', '--dataset', 'cifar'], "--dataset must be one of mnist, iris, cars, moons, circles, spirals, got 'cifar'"],
-    [['train', '--model', 'cnn'], "--model must be mlp or perceptron, got 'cnn'"],
+    [['train', '--model', 'rnn'], "--model must be one of mlp, perceptron, cnn, got 'rnn' (did you mean 'cnn'?)"],
     [['train', '--activation', 'Relu'], "--activation must be one of relu, tanh, sigmoid, leakyRelu, elu, gelu, silu, softplus, got 'Relu' (did you mean 'relu'?)"],
     [['train', '--schedule', 'cos'], "--schedule must be one of none, step, cosine, onecycle, exponential, linear, got 'cos' (did you mean 'cosine'?)"],
     [['train', '--dropout', '1'], "--dropout must be a number from 0 to below 1 (like 0.2), got '1'"],
@@ -219,7 +219,7 @@ describe('fathom: the binary', () => {
     expect(cars.stdout).toMatch(/test MAE [0-9.]+ · test RMSE [0-9.]+ · test R² -?[0-9.]+/);
     const iris = run(['train', '--dataset', 'iris', '--epochs', '5', '--activation', 'sigmoid', '--optimizer', 'rmsprop', '--schedule', 'cosine', '--dropout', '0.1']);
     expect(iris.status).toBe(0);
-    expect(iris.stdout).toContain('model: MLP 4-16-3 sigmoid · dropout 0.1 · rmsprop lr 0.001 cosine · batch 16 · 5 epochs');
+    expect(iris.stdout).toContain('model: MLP 4-16-3 sigmoid (131 parameters) · dropout 0.1 · rmsprop lr 0.001 cosine · batch 16 · 5 epochs');
     expect(iris.stdout).toMatch(/test accuracy [0-9.]+%/);
   });
 
