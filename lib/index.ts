@@ -27,6 +27,10 @@ export {
   eq, ne, lt, le, gt, ge, floorDivide, remainder,
 } from './ops/index.js';
 // --- end #11 tensor ops ---
+// --- #11 cells ---
+export { rnnSequence, lstmCell, gruCell, rnnCell, rnnGates } from './ops/index.js';
+export type { RnnMode, RnnSequenceOptions, RnnSequenceResult } from './ops/index.js';
+// --- end #11 cells ---
 // normalisation
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
 // conv

@@ -18,3 +18,6 @@ export { permute, squeeze, unsqueeze, expand, flip, narrow, concat, stack, split
 export { index, gather, oneHot, where, clamp, cumsum, min, argmin } from './index_ops.js';
 export { eq, ne, lt, le, gt, ge, floorDivide, remainder, toFloat, toInt } from './compare.js';
 // --- end #11 tensor ops ---
+// --- #11 cells ---
+export { rnnSequence, lstmCell, gruCell, rnnCell, rnnGates, type RnnMode, type RnnSequenceOptions, type RnnSequenceResult } from './rnn.js';
+// --- end #11 cells ---
