@@ -24,6 +24,9 @@ import { matmulBatchedBackward } from '../ops/bmm.js';
 import { gatherStrided } from '../ops/strided.js';
 import { contiguousStrides } from '../tensor/shape.js';
 // --- end #11 tensor ops ---
+// --- #11 rnn ---
+import { embeddingBackward } from '../ops/embedding.js';
+// --- end #11 rnn ---
 
 /**
  * `acc[i]`, when given, is input i's existing `.grad` buffer (a leaf): a rule
@@ -413,4 +416,13 @@ export const gradients: Record<string, GradRule> = {
     return matmulBatchedBackward(a, b, dy, transA, transB);
   },
   // --- end #11 tensor ops ---
+  // --- #11 rnn ---
+  // embedding: dy's rows added into the looked-up rows of dW only (none into paddingIdx), straight
+  // into the weight's .grad buffer when it has one
+  embedding: (node, _y, dy, acc, accBeta) => {
+    const { indices, paddingIdx } = node.saved as { indices: Int32Array; paddingIdx: number | null };
+    const dw = embeddingBackward(node.inputs[0].shape, dy, indices, paddingIdx, acc[0], accBeta[0]);
+    return [acc[0] ? ACCUMULATED : dw];
+  },
+  // --- end #11 rnn ---
 };
