@@ -9,7 +9,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Module, type Tensor as T } from '../../lib/layers/module.js';
 import { Tensor, add, mul, nn, readStateDict, setBackend, sum } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 
@@ -17,7 +16,7 @@ const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as cons
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /** torch-rnn.py's nn.ModuleDict, model for model (its state-dict names are '<model>.<name>'). */
-class Models extends Module {
+class Models extends nn.Module {
   lstm = new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true });
   gru = new nn.GRU(3, 5, { bidirectional: true });
   rnn = new nn.RNN(3, 4, { numLayers: 2, nonlinearity: 'relu' });
@@ -25,7 +24,7 @@ class Models extends Module {
   gruCell = new nn.GRUCell(3, 4);
   rnnCell = new nn.RNNCell(3, 4);
   emb = new nn.Embedding(10, 4, { paddingIdx: 2 });
-  forward(x: T): T {
+  forward(x: Tensor): Tensor {
     return x;
   }
 }
