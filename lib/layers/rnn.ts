@@ -146,6 +146,8 @@ abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  /** The parameters by their PyTorch names, as properties too: weight_ih_l0, bias_hh_l1_reverse, … */
+  readonly [name: `weight_${string}` | `bias_${string}`]: Tensor;
   /** @internal cells[l·D + d]: the weights of layer l, direction d. */
   private readonly cells: Cell[] = [];
 
@@ -174,7 +176,9 @@ abstract class RNNBase extends Module {
     }
     const bound = 1 / Math.sqrt(hiddenSize);
     const params = new Map<string, Tensor>();
-    shapes.forEach(([name, shape], k) => params.set(name, this.registerParameter(name, uniform(shape, bound, seed, k))));
+    const self = this as unknown as Record<string, Tensor>;
+    // Registered by name and also set as properties, as PyTorch's attributes (m.weight_ih_l0).
+    shapes.forEach(([name, shape], k) => params.set(name, (self[name] = this.registerParameter(name, uniform(shape, bound, seed, k)))));
     for (let l = 0; l < this.numLayers; l++) {
       for (let d = 0; d < this.directions; d++) {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;

@@ -27,6 +27,7 @@ describe('recurrent layers: parameters, shapes, errors', () => {
     expect(sd.weight_ih_l0!.shape).toEqual([21, 5]);
     expect(sd.weight_ih_l1!.shape).toEqual([21, 14]); // layer 1 reads D·H = 14 features
     expect(sd.weight_hh_l1_reverse!.shape).toEqual([21, 7]);
+    expect(m.weight_hh_l1_reverse).toBe(sd.weight_hh_l1_reverse); // PyTorch's attributes
     const bound = 1 / Math.sqrt(7);
     const all = Object.values(sd).flatMap((t) => [...t.data]);
     expect(Math.max(...all.map(Math.abs))).toBeLessThanOrEqual(bound);
