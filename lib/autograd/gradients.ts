@@ -24,6 +24,9 @@ import { matmulBatchedBackward } from '../ops/bmm.js';
 import { gatherStrided } from '../ops/strided.js';
 import { contiguousStrides } from '../tensor/shape.js';
 // --- end #11 tensor ops ---
+// --- #11 cells ---
+import { rnnSequenceBackward } from '../ops/rnn.js';
+// --- end #11 cells ---
 // --- #11 rnn ---
 import { embeddingBackward } from '../ops/embedding.js';
 // --- end #11 rnn ---
@@ -416,6 +419,11 @@ export const gradients: Record<string, GradRule> = {
     return matmulBatchedBackward(a, b, dy, transA, transB);
   },
   // --- end #11 tensor ops ---
+  // --- #11 cells ---
+  // rnnSequence: one backward kernel call through time (lib/ops/rnn.ts, kernels/rnn.h): from
+  // d[output | h | c] to dxProj, dh0, dwHh (= Σ_steps dGᵀ h_prev), dc0 and dbHh (= Σ dG).
+  rnnSequence: (node, _y, dy) => rnnSequenceBackward(node, dy),
+  // --- end #11 cells ---
   // --- #11 rnn ---
   // embedding: dy's rows added into the looked-up rows of dW only (none into paddingIdx), straight
   // into the weight's .grad buffer when it has one

@@ -263,7 +263,50 @@ export interface Backend {
   conv2dBackwardData(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   /** dw [o, c/groups, kh, kw] = conv2d's weight gradient given x and dy (overwritten). */
   conv2dBackwardWeight(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  // --- #11 cells ---
+  /**
+   * The recurrence of torch.nn.LSTM / GRU / RNN over a whole sequence (native/kernels/rnn.h has
+   * the equations): xProj [n, t, G·h], h0 [n, h], c0 [n, h] (lstm, else null), wHh [G·h, h],
+   * bHh [G·h] or null → output [n, t, h], hN, cN [n, h] (cN: lstm, else null), and, when ws is
+   * given, the workspace backward needs (rnnWorkspaceSize(g) floats). Every output overwritten.
+   */
+  rnnForward(
+    g: RnnGeometry, xProj: Float32Array, h0: Float32Array, c0: Float32Array | null, wHh: Float32Array, bHh: Float32Array | null,
+    output: Float32Array, hN: Float32Array, cN: Float32Array | null, ws: Float32Array | null,
+  ): void;
+  /**
+   * Gradients of rnnForward from dOutput [n, t, h], dhN, dcN [n, h] (dcN: lstm) and the forward's
+   * workspace: dxProj [n, t, G·h], dh0, dc0 (lstm), dwHh [G·h, h], dbHh [G·h] (when non-null), all
+   * overwritten.
+   */
+  rnnBackward(
+    g: RnnGeometry, wHh: Float32Array, ws: Float32Array, c0: Float32Array | null,
+    dOutput: Float32Array, dhN: Float32Array, dcN: Float32Array | null,
+    dxProj: Float32Array, dh0: Float32Array, dc0: Float32Array | null, dwHh: Float32Array, dbHh: Float32Array | null,
+  ): void;
+  // --- end #11 cells ---
 }
+
+// --- #11 cells ---
+/** The recurrences of Backend.rnnForward, with their native ids; G = 4, 3, 1, 1 gates. */
+export const RnnKind = { lstm: 0, gru: 1, rnnTanh: 2, rnnRelu: 3 } as const;
+export type RnnKindName = keyof typeof RnnKind;
+/**
+ * The geometry of Backend.rnnForward: n batch, t steps (>= 1), h hidden (>= 1); lengths [n]
+ * (each in [0, t]) or null (t for all); reverse runs the steps t−1 … 0.
+ */
+export interface RnnGeometry {
+  mode: RnnKindName;
+  n: number; t: number; h: number;
+  lengths: Int32Array | null;
+  reverse: boolean;
+}
+/** Gates of a recurrence: lstm 4, gru 3, rnn 1. */
+export const rnnGateCount = (mode: RnnKindName): number => (mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1);
+/** Floats of rnnForward's workspace: n·t·h·(1 + G + extra), extra 1 for lstm and gru (kernels/rnn.h). */
+export const rnnWorkspaceSize = (g: RnnGeometry): number =>
+  g.n * g.t * g.h * (1 + rnnGateCount(g.mode) + (g.mode === 'lstm' || g.mode === 'gru' ? 1 : 0));
+// --- end #11 cells ---
 
 // ---- conv ----
 /** The geometry of a 2-D convolution (Backend.conv2d): sizes are integers in [0, 2^31). */

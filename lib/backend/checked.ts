@@ -31,6 +31,9 @@ import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary, type Backend, type Con
 import {
   F32_MAX, describe, isDetached, NORMAL_REACH, fail, size, product, f32, i32, bool, unaryParams, num32, enumName, u64, ints, shapeSize, reach, apart, channels, normEps, normRows, disjoint, rows, groups, sgdOptions, optimOptions, labels, convSizes, args, I32_MAX, poolGeom,
 } from './validate.js';
+// --- #11 cells ---
+import { rnnSizes } from './validate.js';
+// --- end #11 cells ---
 
 export { F32_MAX, describe, isDetached };
 
@@ -636,6 +639,52 @@ export function checked(inner: Backend): Backend {
       k.adaptiveAvgPool2dBackward(g, dy, dx);
     },
     // ---- end pooling ----
+    // --- #11 cells ---
+    rnnForward(g, xProj, h0, c0, wHh, bHh, output, hN, cN, ws) {
+      const o = 'rnnForward';
+      args(o, arguments, 10);
+      const z = rnnSizes(o, g);
+      const lstm = g.mode === 'lstm';
+      f32(o, 'xProj', xProj, z.ntgh);
+      f32(o, 'h0', h0, z.nh);
+      if (lstm) f32(o, 'c0', c0, z.nh);
+      else if (c0 !== null) fail(o, `c0 must be null for mode '${g.mode}', got ${describe(c0)}`);
+      f32(o, 'wHh', wHh, z.ghh);
+      if (bHh !== null) f32(o, 'bHh', bHh, z.gh);
+      f32(o, 'output', output, z.nth);
+      f32(o, 'hN', hN, z.nh);
+      if (lstm) f32(o, 'cN', cN, z.nh);
+      else if (cN !== null) fail(o, `cN must be null for mode '${g.mode}', got ${describe(cN)}`);
+      if (ws !== null) f32(o, 'ws', ws, z.ws);
+      disjoint(o, [['output', output], ['hN', hN], ['cN', cN], ['ws', ws]],
+        [['xProj', xProj], ['h0', h0], ['c0', c0], ['wHh', wHh], ['bHh', bHh]]);
+      if (z.nth === 0) return;
+      k.rnnForward(g, xProj, h0, c0, wHh, bHh, output, hN, cN, ws);
+    },
+    rnnBackward(g, wHh, ws, c0, dOutput, dhN, dcN, dxProj, dh0, dc0, dwHh, dbHh) {
+      const o = 'rnnBackward';
+      args(o, arguments, 12);
+      const z = rnnSizes(o, g);
+      const lstm = g.mode === 'lstm';
+      f32(o, 'wHh', wHh, z.ghh);
+      f32(o, 'ws', ws, z.ws);
+      for (const [name, v] of [['c0', c0], ['dcN', dcN], ['dc0', dc0]] as const) {
+        if (lstm) f32(o, name, v, z.nh);
+        else if (v !== null) fail(o, `${name} must be null for mode '${g.mode}', got ${describe(v)}`);
+      }
+      f32(o, 'dOutput', dOutput, z.nth);
+      f32(o, 'dhN', dhN, z.nh);
+      f32(o, 'dxProj', dxProj, z.ntgh);
+      f32(o, 'dh0', dh0, z.nh);
+      f32(o, 'dwHh', dwHh, z.ghh);
+      if (dbHh !== null) f32(o, 'dbHh', dbHh, z.gh);
+      disjoint(o, [['dxProj', dxProj], ['dh0', dh0], ['dc0', dc0], ['dwHh', dwHh], ['dbHh', dbHh]],
+        [['wHh', wHh], ['ws', ws], ['c0', c0], ['dOutput', dOutput], ['dhN', dhN], ['dcN', dcN]]);
+      if (z.ghh === 0) return;
+      if (z.nth === 0) { dxProj.fill(0); dh0.set(dhN); if (dc0) dc0.set(dcN!); dwHh.fill(0); if (dbHh) dbHh.fill(0); return; }
+      k.rnnBackward(g, wHh, ws, c0, dOutput, dhN, dcN, dxProj, dh0, dc0, dwHh, dbHh);
+    },
+    // --- end #11 cells ---
   };
   innerOf.set(b, inner);
   return b;

@@ -5,6 +5,9 @@
  * objects of the convolution, pooling and normalisation kernels. Each throws
  * `fathom.backend.<op>: <argument> must be …, got …`.
  */
+// --- #11 cells ---
+import { RnnKind, rnnGateCount, rnnWorkspaceSize, type RnnGeometry } from './backend.js';
+// --- end #11 cells ---
 import { Optim, CONV_GEOMETRY_FIELDS, type OptimOptions, type SgdOptions, type UnaryOp, type Pool2dGeom, type ConvGeometry } from './backend.js';
 import { unaryEntry } from './unary_table.js';
 
@@ -326,3 +329,25 @@ export function poolGeom(op: string, v: unknown, kind: 'max' | 'avg' | 'adaptive
   return [g, inLen, outLen];
 }
 // ---- end pooling ----
+// --- #11 cells ---
+/**
+ * A checked RnnGeometry (backend.ts): mode a known recurrence, n, t, h sizes with
+ * n·t·h·6 <= 2^53 − 1 and each < 2^31, lengths an Int32Array [n] with values in [0, t]
+ * or null, reverse a boolean. Returns the sizes the kernel's arrays must have.
+ */
+export function rnnSizes(op: string, g: unknown): { nth: number; nh: number; ntgh: number; ghh: number; gh: number; ws: number } {
+  if (g === null || typeof g !== 'object') fail(op, `g must be an RnnGeometry object, got ${describe(g)}`);
+  const o = g as RnnGeometry;
+  enumName(op, 'g.mode', o.mode, RnnKind);
+  const n = size(op, 'g.n', o.n), t = size(op, 'g.t', o.t), h = size(op, 'g.h', o.h);
+  if (n > I32_MAX || t > I32_MAX || h > I32_MAX) fail(op, `g.n, g.t and g.h must be < 2^31, got ${n}, ${t}, ${h}`);
+  const G = rnnGateCount(o.mode);
+  if (n * t * h * 6 > Number.MAX_SAFE_INTEGER || G * h * h > Number.MAX_SAFE_INTEGER) fail(op, `sizes overflow: n = ${n}, t = ${t}, h = ${h}`);
+  if (o.lengths !== null) {
+    const L = i32(op, 'g.lengths', o.lengths, n);
+    for (let i = 0; i < n; i++) if (L[i] < 0 || L[i] > t) fail(op, `g.lengths[${i}] must be in [0, ${t}], got ${L[i]}`);
+  }
+  bool(op, 'g.reverse', o.reverse);
+  return { nth: n * t * h, nh: n * h, ntgh: n * t * G * h, ghh: G * h * h, gh: G * h, ws: rnnWorkspaceSize(o) };
+}
+// --- end #11 cells ---

@@ -9,14 +9,22 @@
  * The input projection for every step is the caller's one GEMM
  * (xProj = x W_ihᵀ + b_ih, [N, T, G·H]); rnnSequence runs the recurrence:
  * per step the recurrent product h W_hhᵀ + b_hh and the gate non-linearities.
+ *
+ * Kernels: Backend.rnnForward / rnnBackward, one call each per sequence (native:
+ * native/kernels/rnn.{h,cc}, the packed GEMM per step and the gates fused in one
+ * pass, threaded; TS: lib/backend/ts/kernels/rnn.ts, the reference). The cells
+ * are one step of it after their own input GEMM.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt } from '../tensor/shape.js';
-import { checkFloat } from './record.js';
+import { kernels as backend } from '../backend/index.js';
+import { rnnWorkspaceSize, type RnnGeometry } from '../backend/backend.js';
+import { needsGrad, type Node } from '../autograd/tape.js';
+import { checkFloat, empty, record } from './record.js';
 import { checkOptions, optBool } from './options.js';
-import { add, mul, relu, sigmoid, sub, tanh } from './elementwise.js';
+import { add } from './elementwise.js';
 import { matmul, reshape } from './linalg.js';
-import { chunk, narrow, stack } from './shape.js';
+import { narrow } from './shape.js';
 
 /** The recurrence: 'lstm' (G = 4), 'gru' (G = 3), 'rnnTanh' and 'rnnRelu' (G = 1). */
 export type RnnMode = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';
@@ -45,7 +53,7 @@ export function rnnGates(mode: RnnMode): number {
 }
 
 /** The checked geometry of an rnnSequence call. */
-export interface RnnGeometry {
+export interface RnnSequenceGeometry {
   mode: RnnMode;
   n: number;
   t: number;
@@ -59,7 +67,7 @@ export interface RnnGeometry {
 export function checkRnnSequence(
   op: string, mode: unknown, xProj: Tensor, h0: Tensor, c0: Tensor | null | undefined, wHh: Tensor, bHh: Tensor | null | undefined,
   opts: RnnSequenceOptions | undefined,
-): RnnGeometry {
+): RnnSequenceGeometry {
   if (!MODES.includes(mode as RnnMode)) throw new Error(`fathom.${op}: mode must be one of ${MODES.join(', ')}, got ${describeValue(mode)}`);
   const m = mode as RnnMode;
   const o = checkOptions(op, opts, ['lengths', 'reverse']);
@@ -101,28 +109,6 @@ export function checkRnnSequence(
   return { mode: m, n, t, h, g, lengths, reverse };
 }
 
-/** One step of the recurrence from the projected input xt [N, G·H] and the state. */
-function step(mode: RnnMode, xt: Tensor, h: Tensor, c: Tensor | null, wHh: Tensor, bHh: Tensor | null | undefined): [Tensor, Tensor | null] {
-  let gh = matmul(h, wHh, { transB: true });
-  if (bHh) gh = add(gh, bHh);
-  if (mode === 'lstm') {
-    const [i, f, g, o] = chunk(add(xt, gh), 4, 1);
-    const c2 = add(mul(sigmoid(f), c!), mul(sigmoid(i), tanh(g)));
-    return [mul(sigmoid(o), tanh(c2)), c2];
-  }
-  if (mode === 'gru') {
-    const [xr, xz, xn] = chunk(xt, 3, 1);
-    const [hr, hz, hn] = chunk(gh, 3, 1);
-    const r = sigmoid(add(xr, hr));
-    const z = sigmoid(add(xz, hz));
-    const nn = tanh(add(xn, mul(r, hn)));
-    // h' = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-    return [add(nn, mul(z, sub(h, nn))), null];
-  }
-  const a = add(xt, gh);
-  return [mode === 'rnnTanh' ? tanh(a) : relu(a), null];
-}
-
 /**
  * The recurrence of torch.nn.LSTM / GRU / RNN (one layer, one direction) over a
  * whole sequence, from the projected input:
@@ -149,35 +135,50 @@ export function rnnSequence(
   mode: RnnMode, xProj: Tensor, h0: Tensor, c0: Tensor | null, wHh: Tensor, bHh: Tensor | null, opts?: RnnSequenceOptions,
 ): RnnSequenceResult {
   const geo = checkRnnSequence('rnnSequence', mode, xProj, h0, c0, wHh, bHh, opts);
-  const { n, t: T, h: H, g: G, lengths, reverse } = geo;
-  let h = h0;
-  let c: Tensor | null = mode === 'lstm' ? c0 : null;
-  const outs: Tensor[] = new Array(T);
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    const xt = reshape(narrow(xProj, 1, t, 1), [n, G * H]);
-    const [h2, c2] = step(mode, xt, h, c, wHh, bHh);
-    let live: Float32Array | null = null;
-    if (lengths) {
-      live = new Float32Array(n);
-      let all = true;
-      for (let i = 0; i < n; i++) { live[i] = t < lengths[i] ? 1 : 0; if (!live[i]) all = false; }
-      if (all) live = null;
-    }
-    if (live) {
-      // Masked: state kept and output zero where t >= length (m = 0).
-      const m = new Tensor(live, [n, 1]);
-      const keep = new Tensor(live.map((v) => 1 - v), [n, 1]);
-      outs[t] = mul(h2, m);
-      h = add(outs[t], mul(h, keep));
-      if (c2) c = add(mul(c2, m), mul(c!, keep));
-    } else {
-      outs[t] = h2;
-      h = h2;
-      c = c2;
-    }
+  const { n, t: T, h: H, lengths, reverse } = geo;
+  const lstm = mode === 'lstm';
+  const g: RnnGeometry = { mode, n, t: T, h: H, lengths: lengths ? Int32Array.from(lengths) : null, reverse };
+  const inputs = [xProj, h0, wHh, ...(lstm ? [c0!] : []), ...(bHh ? [bHh] : [])];
+  const nth = n * T * H, nh = n * H;
+  const x = xProj.f32(), h0d = h0.f32(), c0d = lstm ? c0!.f32() : null, w = wHh.f32(), b = bHh ? bHh.f32() : null;
+  if (!needsGrad(...inputs)) {
+    const output = empty([n, T, H], 'rnnSequence'), h = empty([n, H], 'rnnSequence');
+    const c = lstm ? empty([n, H], 'rnnSequence') : null;
+    backend().rnnForward(g, x, h0d, c0d, w, b, output.f32(), h.f32(), c ? c.f32() : null, null);
+    return { output, h, c };
   }
-  return { output: stack(outs, 1), h, c };
+  // One recorded result: [output | h | c] flat, viewed as the three by narrow (whose
+  // gradients add back into it); the workspace is saved for the one backward call.
+  const packed = empty([nth + nh + (lstm ? nh : 0)], 'rnnSequence');
+  const p = packed.f32();
+  const ws = empty([rnnWorkspaceSize(g)], 'rnnSequence').f32();
+  backend().rnnForward(g, x, h0d, c0d, w, b, p.subarray(0, nth), p.subarray(nth, nth + nh), lstm ? p.subarray(nth + nh) : null, ws);
+  record(packed, 'rnnSequence', inputs, { g, ws, hasC: lstm, hasB: bHh !== null && bHh !== undefined });
+  return {
+    output: reshape(narrow(packed, 0, 0, nth), [n, T, H]),
+    h: reshape(narrow(packed, 0, nth, nh), [n, H]),
+    c: lstm ? reshape(narrow(packed, 0, nth + nh, nh), [n, H]) : null,
+  };
+}
+
+/**
+ * The gradient rule of rnnSequence (lib/autograd/gradients.ts): one backward kernel call
+ * from the gradient of the packed [output | h | c] and the saved workspace; returns the
+ * gradients in the recorded input order (xProj, h0, wHh, c0 when lstm, bHh when given).
+ */
+export function rnnSequenceBackward(node: Node, dy: Tensor): Tensor[] {
+  const { g, ws, hasC, hasB } = node.saved as { g: RnnGeometry; ws: Float32Array; hasC: boolean; hasB: boolean };
+  const [xProj, h0, wHh] = node.inputs;
+  const c0 = hasC ? node.inputs[3] : null;
+  const nth = g.n * g.t * g.h, nh = g.n * g.h;
+  const d = dy.f32();
+  const dx = empty(xProj.shape), dh0 = empty(h0.shape), dw = empty(wHh.shape);
+  const dc0 = hasC ? empty(h0.shape) : null, db = hasB ? empty([wHh.shape[0]]) : null;
+  backend().rnnBackward(
+    g, wHh.f32(), ws, c0 ? c0.f32() : null, d.subarray(0, nth), d.subarray(nth, nth + nh), hasC ? d.subarray(nth + nh) : null,
+    dx.f32(), dh0.f32(), dc0 ? dc0.f32() : null, dw.f32(), db ? db.f32() : null,
+  );
+  return [dx, dh0, dw, ...(dc0 ? [dc0] : []), ...(db ? [db] : [])];
 }
 
 function checkCell(op: string, x: Tensor, h: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null | undefined, g: number): { batched: boolean; hs: number } {

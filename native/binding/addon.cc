@@ -14,6 +14,9 @@
 
 #include "args.h"
 #include "layers.h"
+// --- #11 cells ---
+#include "rnn.h"
+// --- end #11 cells ---
 #include "cpu/cpu.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
@@ -128,6 +131,9 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("dropout", &Addon::Dropout),
     });
     define_layer_entries(env, exports);
+    // --- #11 cells ---
+    define_rnn_entries(env, exports);
+    // --- end #11 cells ---
   }
 
  private:

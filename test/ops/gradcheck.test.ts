@@ -44,6 +44,11 @@ const awayFrom = (x: Tensor, kinks: number[]): Tensor => {
   return x;
 };
 // --- end #11 tensor ops ---
+// --- #11 cells ---
+/** rnnSequence's results as one flat tensor (output, h, c), for the probe loss. */
+const rnnFlat = (r: fa.RnnSequenceResult): Tensor =>
+  fa.concat([fa.reshape(r.output, [r.output.size]), fa.reshape(r.h, [r.h.size]), ...(r.c ? [fa.reshape(r.c, [r.c.size])] : [])], 0);
+// --- end #11 cells ---
 
 type Case = { f: (...xs: Tensor[]) => Tensor; inputs: () => Tensor[]; opts?: GradcheckOptions };
 
@@ -284,12 +289,24 @@ const cases: Record<string, Case[]> = {
     { f: (a, b) => fa.matmul(a, b), inputs: () => [t([1, 1, 7], 1147), t([3, 7, 1], 1148)] },
   ],
   // --- end #11 tensor ops ---
+  // --- #11 cells: every mode; lengths with a 0 and a T, reverse (more in test/ops/rnn-grad.test.ts) ---
+  rnnSequence: [
+    { f: (xp, h0, w, b, c0) => rnnFlat(fa.rnnSequence('lstm', xp, h0, c0, w, b, { lengths: Int32Array.from([3, 0]) })),
+      inputs: () => [t([2, 3, 8], 1201, -0.6, 0.6), t([2, 2], 1202), t([8, 2], 1203, -0.6, 0.6), t([8], 1204), t([2, 2], 1205)] },
+    { f: (xp, h0, w, b) => rnnFlat(fa.rnnSequence('gru', xp, h0, null, w, b, { reverse: true, lengths: Int32Array.from([1, 3]) })),
+      inputs: () => [t([2, 3, 9], 1206, -0.6, 0.6), t([2, 3], 1207), t([9, 3], 1208, -0.6, 0.6), t([9], 1209)] },
+    { f: (xp, h0, w) => rnnFlat(fa.rnnSequence('rnnTanh', xp, h0, null, w, null)),
+      inputs: () => [t([1, 2, 7], 1210), t([1, 7], 1211), t([7, 7], 1212, -0.4, 0.4)] },
+    { f: (xp, h0, w, b) => rnnFlat(fa.rnnSequence('rnnRelu', xp, h0, null, w, b, { reverse: true })),
+      inputs: () => [t([2, 3, 1], 1213), t([2, 1], 1214), t([1, 1], 1215), t([1], 1216)] },
+  ],
+  // --- end #11 cells ---
   // --- #11 rnn ---
   embedding: [
     // repeated rows add up; row 3 is never used (its gradient stays 0)
-    { f: (w) => fa.embedding(tensor([[2, 0, 2], [1, 0, 4]], { dtype: 'int32' }), w), inputs: () => [t([5, 3], 1201)] },
+    { f: (w) => fa.embedding(tensor([[2, 0, 2], [1, 0, 4]], { dtype: 'int32' }), w), inputs: () => [t([5, 3], 1251)] },
     // paddingIdx: row 1 gets no gradient (the finite difference sees it in the output, the rule does not)
-    { f: (w) => fa.mul(fa.embedding(tensor([1, 0, 1, 6], { dtype: 'int32' }), w, { paddingIdx: -6 }), fa.tensor([[0], [1], [0], [1]])), inputs: () => [t([7, 1], 1202)] },
+    { f: (w) => fa.mul(fa.embedding(tensor([1, 0, 1, 6], { dtype: 'int32' }), w, { paddingIdx: -6 }), fa.tensor([[0], [1], [0], [1]])), inputs: () => [t([7, 1], 1252)] },
   ],
   // --- end #11 rnn ---
 };

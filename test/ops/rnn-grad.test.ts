@@ -3,9 +3,10 @@
  * hidden 1 and 7, T = 1 and 3, batch 1 and 2, lengths with a 0 and a T, reverse), the
  * lengths semantics (state held, output zero) and the refusals.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as fa from '../../lib/index.js';
-import { Tensor, tensor } from '../../lib/index.js';
+import { Tensor, setBackend, tensor } from '../../lib/index.js';
+import { nativeBinding } from '../../lib/backend/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randomArray } from '../helpers/random.js';
 
@@ -28,9 +29,14 @@ function flat(r: fa.RnnSequenceResult): Tensor {
   return fa.concat(parts, 0);
 }
 
-describe.each(MODES)('rnnSequence %s: gradients by finite differences through time', (mode) => {
+const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
+const runs = backends.flatMap((b) => MODES.map((m) => [m, b] as const));
+
+describe.each(runs)('rnnSequence %s on the %s backend: gradients by finite differences through time', (mode, backend) => {
   const G = fa.rnnGates(mode);
+  afterAll(() => setBackend(nativeBinding() ? 'native' : 'ts'));
   it.each(CFGS.map((c) => [JSON.stringify(c), c] as const))('%s', (_n, c) => {
+    setBackend(backend);
     const { n, T, H } = c;
     const inputs = [t([n, T, G * H], 1), t([n, H], 2), t([G * H, H], 3), t([G * H], 4), t([n, H], 5)];
     const bias = c.bias !== false;

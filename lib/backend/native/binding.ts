@@ -105,6 +105,14 @@ export interface NativeBinding {
   adaptiveAvgPool2d(nc: number, h: number, w: number, oh: number, ow: number, x: Float32Array, y: Float32Array): void;
   adaptiveAvgPool2dBackward(nc: number, h: number, w: number, oh: number, ow: number, dy: Float32Array, dx: Float32Array): void;
   // ---- end pooling ----
+  // --- #11 cells --- (native/binding/rnn.cc; mode = RnnKind id)
+  rnnForward(mode: number, n: number, t: number, h: number, lengths: Int32Array | null, reverse: boolean,
+    xProj: Float32Array, h0: Float32Array, c0: Float32Array | null, wHh: Float32Array, bHh: Float32Array | null,
+    output: Float32Array, hN: Float32Array, cN: Float32Array | null, ws: Float32Array | null): void;
+  rnnBackward(mode: number, n: number, t: number, h: number, lengths: Int32Array | null, reverse: boolean,
+    wHh: Float32Array, ws: Float32Array, c0: Float32Array | null, dOutput: Float32Array, dhN: Float32Array, dcN: Float32Array | null,
+    dxProj: Float32Array, dh0: Float32Array, dc0: Float32Array | null, dwHh: Float32Array, dbHh: Float32Array | null): void;
+  // --- end #11 cells ---
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

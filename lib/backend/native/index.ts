@@ -6,6 +6,9 @@ import { Act, Binary, Optim, Reduce, Unary } from '../backend.js';
 import type { ActOp, Backend, BinaryOp, OptimKind, OptimOptions, ReduceOp, SgdOptions, UnaryOp } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 import { checked } from '../checked.js';
+// --- #11 cells ---
+import { RnnKind } from '../backend.js';
+// --- end #11 cells ---
 // conv
 import { CONV_GEOMETRY_FIELDS, type ConvGeometry } from '../backend.js';
 
@@ -70,5 +73,11 @@ export function nativeBackend(b: NativeBinding): Backend {
     adaptiveAvgPool2d: (g, x, y) => b.adaptiveAvgPool2d(g.nc, g.h, g.w, g.oh, g.ow, x, y),
     adaptiveAvgPool2dBackward: (g, dy, dx) => b.adaptiveAvgPool2dBackward(g.nc, g.h, g.w, g.oh, g.ow, dy, dx),
     // ---- end pooling ----
+    // --- #11 cells ---
+    rnnForward: (g, xp, h0, c0, w, bias, out, hN, cN, ws) =>
+      b.rnnForward(RnnKind[g.mode], g.n, g.t, g.h, g.lengths, g.reverse, xp, h0, c0, w, bias, out, hN, cN, ws),
+    rnnBackward: (g, w, ws, c0, dout, dhN, dcN, dxp, dh0, dc0, dw, db) =>
+      b.rnnBackward(RnnKind[g.mode], g.n, g.t, g.h, g.lengths, g.reverse, w, ws, c0, dout, dhN, dcN, dxp, dh0, dc0, dw, db),
+    // --- end #11 cells ---
   });
 }

@@ -24,6 +24,9 @@ import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward,
 import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './kernels/conv.js';
 // pooling
 import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvgPool2d, adaptiveAvgPool2dBackward } from './kernels/pool.js';
+// --- #11 cells ---
+import { rnnBackward, rnnForward } from './kernels/rnn.js';
+// --- end #11 cells ---
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -72,6 +75,10 @@ export const tsKernels: Backend = {
   avgPool2dBackward,
   adaptiveAvgPool2d,
   adaptiveAvgPool2dBackward,
+  // --- #11 cells ---
+  rnnForward,
+  rnnBackward,
+  // --- end #11 cells ---
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */
