@@ -236,6 +236,8 @@ abstract class RNNBase extends Module {
     if (x.dtype !== 'float32' || x.rank !== 3 || x.shape[2] !== I) throw new Error(`fathom.${L}: expected a float32 input ${want}, got ${x.dtype} ${fmt(x.shape)}`);
     const o = checkOptions(L, options, ['lengths']);
     const [N, T] = this.batchFirst ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
+    // As PyTorch ("Expected sequence length to be larger than 0 in RNN").
+    if (T === 0) throw new Error(`fathom.${L}: expected a float32 input ${want} with T >= 1 steps, got ${x.dtype} ${fmt(x.shape)}`);
     const { h0, c0 } = this.initialState(state, N);
     const lengths = this.checkLengths(o.lengths, N, T);
     return as(L, () => {

@@ -57,6 +57,7 @@ describe('recurrent layers: parameters, shapes, errors', () => {
   it('errors name the layer, what was expected and what came', () => {
     const m = new nn.LSTM(3, 4, { batchFirst: true, numLayers: 2 });
     expect(() => m.forward(randn([2, 5]))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst), got float32 [2, 5]');
+    expect(() => m.forward(randn([2, 0, 3]))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst) with T >= 1 steps, got float32 [2, 0, 3]');
     expect(() => new nn.GRU(3, 4).forward(randn([5, 2, 4]))).toThrow('fathom.GRU: expected a float32 input [T, N, 3], got float32 [5, 2, 4]');
     expect(() => m.forward(tensor([[[1, 2, 3]]], { dtype: 'int32' }))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst), got int32 [1, 1, 3]');
     expect(() => m.forward(randn([2, 5, 3]), { h: randn([1, 2, 4]) })).toThrow('fathom.LSTM: state.h must be a float32 [numLayers·D, N, H] = [2, 2, 4], got float32 [1, 2, 4]');
