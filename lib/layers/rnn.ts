@@ -15,6 +15,11 @@
  * Each layer and direction runs as one GEMM for the input projection of all
  * steps ([N·T, In] × W_ihᵀ + b_ih) and one rnnSequence call (lib/ops/rnn.ts:
  * the recurrence with its step GEMMs and fused gates).
+ *
+ * Training advice: clip the gradients (fit's `clipGradNorm: 1`, or
+ * nn.utils.clipGradNorm before each step), since gradients through many steps
+ * can explode; for long sequences, truncated back-propagation through time:
+ * run chunks and carry the state detached (`{ h: r.h.detach(), c: r.c!.detach() }`).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { concat, dropout, linear, narrow, permute, rand, reshape, stack, zeros } from '../ops/index.js';
@@ -215,7 +220,8 @@ abstract class RNNBase extends Module {
   /**
    * The output sequence and the final state (PyTorch's `output, h_n` /
    * `output, (h_n, c_n)`).
-   * @param x [N, T, I] when batchFirst, else [T, N, I] (float32).
+   * @param x [N, T, I] when batchFirst, else [T, N, I] (float32); or PyTorch's
+   *   unbatched [T, I], with state and results [L·D, H] and output [T, D·H].
    * @param state the initial state: `{ h, c }` with h (and c, LSTM only) of
    *   shape [L·D, N, H], or h alone as a Tensor (RNN, GRU); zeros where absent.
    *   For truncated back-propagation through time pass the previous result's
@@ -231,17 +237,20 @@ abstract class RNNBase extends Module {
   forwardWithState(x: Tensor, state?: Tensor | RnnState | null, options?: SequenceOptions): RnnResult {
     const L = this.layer;
     const I = this.inputSize, H = this.hiddenSize, D = this.directions;
-    const want = this.batchFirst ? `[N, T, ${I}] (batchFirst)` : `[T, N, ${I}]`;
+    const want = `${this.batchFirst ? `[N, T, ${I}] (batchFirst)` : `[T, N, ${I}]`} or an unbatched [T, ${I}]`;
     if (!(x instanceof Tensor)) throw new Error(`fathom.${L}: expected a float32 input ${want}, got ${describe(x)}`);
-    if (x.dtype !== 'float32' || x.rank !== 3 || x.shape[2] !== I) throw new Error(`fathom.${L}: expected a float32 input ${want}, got ${x.dtype} ${fmt(x.shape)}`);
+    // PyTorch's unbatched input: x [T, I], state [L·D, H] → output [T, D·H], h, c [L·D, H].
+    const unbatched = x.dtype === 'float32' && x.rank === 2 && x.shape[1] === I;
+    if (!unbatched && (x.dtype !== 'float32' || x.rank !== 3 || x.shape[2] !== I)) throw new Error(`fathom.${L}: expected a float32 input ${want}, got ${x.dtype} ${fmt(x.shape)}`);
     const o = checkOptions(L, options, ['lengths']);
-    const [N, T] = this.batchFirst ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
+    const batchMajor = unbatched || this.batchFirst;
+    const [N, T] = unbatched ? [1, x.shape[0]] : batchMajor ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
     // As PyTorch ("Expected sequence length to be larger than 0 in RNN").
     if (T === 0) throw new Error(`fathom.${L}: expected a float32 input ${want} with T >= 1 steps, got ${x.dtype} ${fmt(x.shape)}`);
-    const { h0, c0 } = this.initialState(state, N);
+    const { h0, c0 } = this.initialState(state, N, unbatched);
     const lengths = this.checkLengths(o.lengths, N, T);
     return as(L, () => {
-      let inp = this.batchFirst ? x : permute(x, [1, 0, 2]); // [N, T, ·]
+      let inp = unbatched ? reshape(x, [1, T, I]) : batchMajor ? x : permute(x, [1, 0, 2]); // [N, T, ·]
       const hs: Tensor[] = [], cs: Tensor[] = [];
       for (let l = 0; l < this.numLayers; l++) {
         if (l > 0 && this.dropout > 0 && this.training) inp = dropout(inp, this.dropout, true);
@@ -259,8 +268,12 @@ abstract class RNNBase extends Module {
         }
         inp = D === 1 ? outs[0] : concat(outs, 2);
       }
-      const output = this.batchFirst ? inp : permute(inp, [1, 0, 2]);
-      return { output, h: stack(hs, 0), c: this.mode === 'lstm' ? stack(cs, 0) : null };
+      const h = stack(hs, 0), c = this.mode === 'lstm' ? stack(cs, 0) : null;
+      if (unbatched) {
+        const sq = (t: Tensor) => reshape(t, [this.numLayers * D, H]);
+        return { output: reshape(inp, [T, D * H]), h: sq(h), c: c && sq(c) };
+      }
+      return { output: batchMajor ? inp : permute(inp, [1, 0, 2]), h, c };
     });
   }
 
@@ -270,7 +283,8 @@ abstract class RNNBase extends Module {
     return reshape(narrow(s, 0, k, 1), [n, this.hiddenSize]);
   }
 
-  private initialState(state: Tensor | RnnState | null | undefined, n: number): { h0: Tensor | null; c0: Tensor | null } {
+  /** The initial h, c as [L·D, N, H] (null where absent); unbatched ones are [L·D, H]. */
+  private initialState(state: Tensor | RnnState | null | undefined, n: number, unbatched: boolean): { h0: Tensor | null; c0: Tensor | null } {
     const L = this.layer;
     if (state === undefined || state === null) return { h0: null, c0: null };
     let h: unknown, c: unknown;
@@ -283,14 +297,14 @@ abstract class RNNBase extends Module {
     } else {
       throw new Error(`fathom.${L}: state must be ${this.mode === 'lstm' ? '{ h, c }' : 'a Tensor or { h }'}, got ${describeValue(state)}`);
     }
-    const shape = [this.numLayers * this.directions, n, this.hiddenSize];
+    const shape = unbatched ? [this.numLayers * this.directions, this.hiddenSize] : [this.numLayers * this.directions, n, this.hiddenSize];
     const check = (name: string, t: unknown): Tensor | null => {
       if (t === undefined || t === null) return null;
-      if (!(t instanceof Tensor) || t.dtype !== 'float32' || t.rank !== 3 || t.shape.some((v, i) => v !== shape[i])) {
+      if (!(t instanceof Tensor) || t.dtype !== 'float32' || t.rank !== shape.length || t.shape.some((v, i) => v !== shape[i])) {
         const got = t instanceof Tensor ? `${t.dtype} ${fmt(t.shape)}` : describeValue(t);
-        throw new Error(`fathom.${L}: state.${name} must be a float32 [numLayers·D, N, H] = ${fmt(shape)}, got ${got}`);
+        throw new Error(`fathom.${L}: state.${name} must be a float32 ${unbatched ? '[numLayers·D, H] (unbatched input)' : '[numLayers·D, N, H]'} = ${fmt(shape)}, got ${got}`);
       }
-      return t;
+      return unbatched ? reshape(t, [shape[0], 1, shape[1]]) : t;
     };
     return { h0: check('h', h), c0: check('c', c) };
   }

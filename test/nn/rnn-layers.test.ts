@@ -48,6 +48,17 @@ describe('recurrent layers: parameters, shapes, errors', () => {
       expect(r.output.shape).toEqual([6, 2, 8]);
       expect(r.h.shape).toEqual([6, 2, 4]);
       expect(r.c?.shape ?? null).toEqual(hasC ? [6, 2, 4] : null);
+      // PyTorch's unbatched input [T, I]: the batch of one, without its axis.
+      const u = randn([6, 3]);
+      const h0 = randn([6, 4]);
+      const one = m.forwardWithState(u, hasC ? { h: h0, c: h0 } : h0);
+      const batched = m.forwardWithState(reshape(u, [6, 1, 3]), hasC ? { h: reshape(h0, [6, 1, 4]), c: reshape(h0, [6, 1, 4]) } : reshape(h0, [6, 1, 4]));
+      expect(one.output.shape).toEqual([6, 8]);
+      expect(one.h.shape).toEqual([6, 4]);
+      expect([...one.output.data]).toEqual([...batched.output.data]);
+      expect([...one.h.data]).toEqual([...batched.h.data]);
+      if (hasC) expect([...one.c!.data]).toEqual([...batched.c!.data]);
+      expect(() => m.forwardWithState(u, hasC ? { h: reshape(h0, [6, 1, 4]) } : reshape(h0, [6, 1, 4]))).toThrow(`fathom.${Layer.name}: state.h must be a float32 [numLayers·D, H] (unbatched input) = [6, 4], got float32 [6, 1, 4]`);
       const b = new Layer(3, 4, { batchFirst: true });
       expect(b.forward(randn([2, 6, 3])).shape).toEqual([2, 6, 4]);
       expect(b.forwardWithState(randn([1, 1, 3])).h.shape).toEqual([1, 1, 4]);
@@ -56,10 +67,10 @@ describe('recurrent layers: parameters, shapes, errors', () => {
 
   it('errors name the layer, what was expected and what came', () => {
     const m = new nn.LSTM(3, 4, { batchFirst: true, numLayers: 2 });
-    expect(() => m.forward(randn([2, 5]))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst), got float32 [2, 5]');
-    expect(() => m.forward(randn([2, 0, 3]))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst) with T >= 1 steps, got float32 [2, 0, 3]');
-    expect(() => new nn.GRU(3, 4).forward(randn([5, 2, 4]))).toThrow('fathom.GRU: expected a float32 input [T, N, 3], got float32 [5, 2, 4]');
-    expect(() => m.forward(tensor([[[1, 2, 3]]], { dtype: 'int32' }))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst), got int32 [1, 1, 3]');
+    expect(() => m.forward(randn([2, 5]))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst) or an unbatched [T, 3], got float32 [2, 5]');
+    expect(() => m.forward(randn([2, 0, 3]))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst) or an unbatched [T, 3] with T >= 1 steps, got float32 [2, 0, 3]');
+    expect(() => new nn.GRU(3, 4).forward(randn([5, 2, 4]))).toThrow('fathom.GRU: expected a float32 input [T, N, 3] or an unbatched [T, 3], got float32 [5, 2, 4]');
+    expect(() => m.forward(tensor([[[1, 2, 3]]], { dtype: 'int32' }))).toThrow('fathom.LSTM: expected a float32 input [N, T, 3] (batchFirst) or an unbatched [T, 3], got int32 [1, 1, 3]');
     expect(() => m.forward(randn([2, 5, 3]), { h: randn([1, 2, 4]) })).toThrow('fathom.LSTM: state.h must be a float32 [numLayers·D, N, H] = [2, 2, 4], got float32 [1, 2, 4]');
     expect(() => m.forward(randn([2, 5, 3]), randn([2, 2, 4]))).toThrow('fathom.LSTM: state must be { h, c }');
     expect(() => m.forward(randn([2, 5, 3]), { h: randn([2, 2, 4]), x: 1 } as never)).toThrow("fathom.LSTM: unknown option 'x' in state");
