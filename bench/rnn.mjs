@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * node bench/rnn.mjs [--quick] — issue #11's recurrent benchmarks through the public API
+ * node bench/rnn.mjs [--quick] [--backend native|ts] — issue #11's recurrent benchmarks through the public API
  * (autograd included): an LSTM training step (input 64, hidden 128, sequence 32, batch 32,
  * the last step → dense 10, softmax cross-entropy, SGD), the same with a GRU, and LSTM / GRU
  * inference at batch 256 (forward of the sequence, no tape). The input projection is one
@@ -15,6 +15,7 @@ import * as fa from '../dist/index.js';
 import { nativeBinding, nativeInfo } from '../dist/backend/index.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : null;
 const PEAK = 229;
 const I = 64, H = 128, T = 32, CLASSES = 10;
 
@@ -48,7 +49,7 @@ function time(fn, minMs, maxRuns) {
 }
 
 const rows = [];
-for (const backend of nativeBinding() ? ['native', 'ts'] : ['ts']) {
+for (const backend of (nativeBinding() ? ['native', 'ts'] : ['ts']).filter((b) => !only || b === only)) {
   fa.setBackend(backend);
   const label = backend === 'native' ? `native ${nativeInfo()?.isa ?? ''}`.trim() : 'ts';
   for (const mode of ['lstm', 'gru']) {

@@ -81,7 +81,7 @@ export function checkRnnSequence(
   }
   const h = wHh.shape[1];
   if (xProj.rank !== 3 || xProj.shape[2] !== g * h || xProj.shape[1] < 1) {
-    throw new Error(`fathom.${op}: expected xProj [N, T, ${g * h}] (N, T >= 1, G·H = ${g}·${h} for ${m}), got ${fmt(xProj.shape)}`);
+    throw new Error(`fathom.${op}: expected xProj [N, T, ${g * h}] (T >= 1, G·H = ${g}·${h} for ${m}), got ${fmt(xProj.shape)}`);
   }
   const [n, t] = xProj.shape;
   if (h0.rank !== 2 || h0.shape[0] !== n || h0.shape[1] !== h) throw new Error(`fathom.${op}: expected h0 [${n}, ${h}] (N, H), got ${fmt(h0.shape)}`);

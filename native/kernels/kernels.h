@@ -253,6 +253,22 @@ using AvgPool2dBwdFn = void (*)(const Pool2d& g, bool count_include_pad, int64_t
 using AdaptiveAvgPool2dFn = void (*)(const Pool2d& g, const float* x, float* y);
 using AdaptiveAvgPool2dBwdFn = void (*)(const Pool2d& g, const float* dy, float* dx);
 // ---- end pooling ----------------------------------------------------------------
+// --- #11 cells ---
+// One batch row of the recurrence's fused gate pass (kernels/rnn.h has the equations);
+// mode is an RnnMode (0 lstm, 1 gru, 2 rnnTanh, 3 rnnRelu), h the hidden size.
+// Forward: a [G·h] holds h W_hhᵀ + b_hh on entry and the activated gates on return; x [G·h]
+// is the projected input; hs [h] (the state) and c [h] (lstm) are updated in place, out [h]
+// gets the new h; ext [h]: lstm c after the step (null: not kept), gru W_hn h + b_hn (required).
+using RnnRowFwdFn = void (*)(int32_t mode, int64_t h, const float* x, float* a, float* hs, float* c,
+                             float* out, float* ext);
+// Backward, from d = dh + dy (dL/dh' of the step) and the saved gates (lstm: c after the step and
+// cprev before it; gru: hprev and ghn = W_hn h + b_hn): dx [G·h] = dL/d(pre-activations) (gru:
+// its n third is dL/dx_n), dg [G·h] (gru only, else null) = dL/d(h W_hhᵀ + b_hh); dh [h] becomes
+// the direct part of dL/dh_prev (gru d·z, else 0), dc [h] (lstm) dL/dc_prev.
+using RnnRowBwdFn = void (*)(int32_t mode, int64_t h, const float* gates, const float* dy, const float* c,
+                             const float* cprev, const float* hprev, const float* ghn, float* dh, float* dc,
+                             float* dx, float* dg);
+// --- end #11 cells ---
 
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512", "neon"
@@ -298,6 +314,10 @@ struct KernelTable {
   AdaptiveAvgPool2dFn adaptive_avg_pool2d;
   AdaptiveAvgPool2dBwdFn adaptive_avg_pool2d_bwd;
   // ---- end pooling ----
+  // --- #11 cells ---
+  RnnRowFwdFn rnn_row_fwd;
+  RnnRowBwdFn rnn_row_bwd;
+  // --- end #11 cells ---
 };
 
 }  // namespace fathom

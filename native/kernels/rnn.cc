@@ -1,7 +1,7 @@
 // The whole-sequence recurrence (rnn.h) on a kernel table: per step one packed
-// GEMM for h W_hhᵀ (+ b_hh) and one pass of the gate non-linearities (the table's
-// unary kernels: the AVX2 / AVX-512 sigmoid and tanh bodies where the CPU has
-// them), the batch split over the pool when a step is large. Backward: per step
+// GEMM for h W_hhᵀ (+ b_hh) and one fused pass of the gate non-linearities per
+// batch row (the table's rnn_row_fwd: ref/rnn.cc, avx2/rnn.cc with the vector
+// sigmoid / tanh), the batch split over the pool when a step is large. Backward: per step
 // the fused gate derivatives and one GEMM dh_prev += dG W_hh; dW_hh as one GEMM
 // over all N·T rows at the end, db_hh a column sum.
 #include <algorithm>
@@ -67,7 +67,6 @@ void rnn_fwd(const KernelTable& k, const RnnGeom& g, const float* xproj, const f
       for (int64_t i = 0; i < N; ++i) std::memcpy(A + i * lda, bhh, sizeof(float) * (size_t)GH);
     gemm(k, false, true, N, GH, H, 1.0f, hn, H, whh, H, bhh ? 1.0f : 0.0f, A, lda);
     over_rows(N, GH, [&](int64_t i0, int64_t i1) {
-      std::vector<float> tmp(lstm ? (size_t)H : 0);
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t r = i * T + t;
         float* o = out + r * H;
@@ -79,35 +78,8 @@ void rnn_fwd(const KernelTable& k, const RnnGeom& g, const float* xproj, const f
           if (ws && gru) std::fill(S.extra + r * H, S.extra + (r + 1) * H, 0.0f);
           continue;
         }
-        float* a = A + i * lda;
-        const float* x = xproj + r * GH;
-        if (lstm) {
-          float* c = cn + i * H;
-          for (int64_t j = 0; j < GH; ++j) a[j] += x[j];
-          k.unary(Unary::Sigmoid, 2 * H, a, a, 0, 0);
-          k.unary(Unary::Tanh, H, a + 2 * H, a + 2 * H, 0, 0);
-          k.unary(Unary::Sigmoid, H, a + 3 * H, a + 3 * H, 0, 0);
-          for (int64_t j = 0; j < H; ++j) c[j] = a[H + j] * c[j] + a[j] * a[2 * H + j];
-          if (ws) std::memcpy(S.extra + r * H, c, sizeof(float) * (size_t)H);
-          k.unary(Unary::Tanh, H, c, tmp.data(), 0, 0);
-          for (int64_t j = 0; j < H; ++j) o[j] = h[j] = a[3 * H + j] * tmp[j];
-        } else if (gru) {
-          float* ghn = ws ? S.extra + r * H : ghn_scratch.data() + i * H;
-          std::memcpy(ghn, a + 2 * H, sizeof(float) * (size_t)H);
-          for (int64_t j = 0; j < 2 * H; ++j) a[j] += x[j];
-          k.unary(Unary::Sigmoid, 2 * H, a, a, 0, 0);
-          for (int64_t j = 0; j < H; ++j) a[2 * H + j] = x[2 * H + j] + a[j] * ghn[j];
-          k.unary(Unary::Tanh, H, a + 2 * H, a + 2 * H, 0, 0);
-          for (int64_t j = 0; j < H; ++j) {
-            const float nv = a[2 * H + j];
-            o[j] = h[j] = nv + a[H + j] * (h[j] - nv);
-          }
-        } else {
-          for (int64_t j = 0; j < H; ++j) a[j] += x[j];
-          k.unary(g.mode == RnnMode::RnnTanh ? Unary::Tanh : Unary::Relu, H, a, a, 0, 0);
-          std::memcpy(h, a, sizeof(float) * (size_t)H);
-          std::memcpy(o, a, sizeof(float) * (size_t)H);
-        }
+        float* ext = lstm ? (ws ? S.extra + r * H : nullptr) : gru ? (ws ? S.extra + r * H : ghn_scratch.data() + i * H) : nullptr;
+        k.rnn_row_fwd((int32_t)g.mode, H, xproj + r * GH, A + i * lda, h, lstm ? cn + i * H : nullptr, o, ext);
       }
     });
   }
@@ -131,7 +103,6 @@ void rnn_bwd(const KernelTable& k, const RnnGeom& g, const float* whh, const flo
     const int64_t t = g.reverse ? T - 1 - s : s;
     const int64_t tp = g.reverse ? t + 1 : t - 1;
     over_rows(N, GH, [&](int64_t i0, int64_t i1) {
-      std::vector<float> tc(lstm ? (size_t)H : 0);
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t r = i * T + t;
         float* dx = dxproj + r * GH;
@@ -141,48 +112,10 @@ void rnn_bwd(const KernelTable& k, const RnnGeom& g, const float* whh, const flo
           if (gru) std::fill(d2, d2 + GH, 0.0f);
           continue;
         }
-        const float* gs = S.gates + r * GH;
-        const float* dy = dout + r * H;
-        float* dhi = dh + i * H;
-        if (lstm) {
-          float* dci = dc + i * H;
-          const float* c = S.extra + r * H;
-          const float* cp = s == 0 ? c0 + i * H : S.extra + (i * T + tp) * H;
-          k.unary(Unary::Tanh, H, c, tc.data(), 0, 0);
-          for (int64_t j = 0; j < H; ++j) {
-            const float ig = gs[j], fg = gs[H + j], gg = gs[2 * H + j], og = gs[3 * H + j];
-            const float d = dhi[j] + dy[j], th = tc[j];
-            const float dcc = dci[j] + d * og * (1 - th * th);
-            dx[j] = dcc * gg * ig * (1 - ig);
-            dx[H + j] = dcc * cp[j] * fg * (1 - fg);
-            dx[2 * H + j] = dcc * ig * (1 - gg * gg);
-            dx[3 * H + j] = d * th * og * (1 - og);
-            dci[j] = dcc * fg;
-            dhi[j] = 0;
-          }
-        } else if (gru) {
-          const float* hp = S.hprev + r * H;
-          const float* ghn = S.extra + r * H;
-          for (int64_t j = 0; j < H; ++j) {
-            const float rg = gs[j], zg = gs[H + j], ng = gs[2 * H + j];
-            const float d = dhi[j] + dy[j];
-            const float dan = d * (1 - zg) * (1 - ng * ng);
-            const float dar = dan * ghn[j] * rg * (1 - rg);
-            const float daz = d * (hp[j] - ng) * zg * (1 - zg);
-            dx[j] = d2[j] = dar;
-            dx[H + j] = d2[H + j] = daz;
-            dx[2 * H + j] = dan;
-            d2[2 * H + j] = dan * rg;
-            dhi[j] = d * zg;
-          }
-        } else {
-          const bool th = g.mode == RnnMode::RnnTanh;
-          for (int64_t j = 0; j < H; ++j) {
-            const float y = gs[j], d = dhi[j] + dy[j];
-            dx[j] = th ? d * (1 - y * y) : (y > 0 ? d : 0.0f);
-            dhi[j] = 0;
-          }
-        }
+        const float* cp = lstm ? (s == 0 ? c0 + i * H : S.extra + (i * T + tp) * H) : nullptr;
+        k.rnn_row_bwd((int32_t)g.mode, H, S.gates + r * GH, dout + r * H, lstm ? S.extra + r * H : nullptr, cp,
+                      S.hprev + r * H, gru ? S.extra + r * H : nullptr, dh + i * H, lstm ? dc + i * H : nullptr, dx,
+                      gru ? d2 : nullptr);
       }
     });
     // dh_prev += dG_t W_hh (rows past their length have dG = 0).

@@ -30,6 +30,11 @@ double f32_xent_probs__avx2(int64_t N, int64_t D, const float* logits, const flo
 void f32_bias_act__avx2(int64_t N, int64_t D, float* y, const float* bias, Act act);
 void f32_bias_act_bwd__avx2(int64_t N, int64_t D, const float* y, const float* dy, float* dz,
                             float* dbias, Act act);
+// --- #11 cells --- rnn.cc: the recurrence's fused gate pass, one batch row (kernels.h)
+void f32_rnn_row_fwd__avx2(int32_t mode, int64_t h, const float* x, float* a, float* hs, float* c, float* out, float* ext);
+void f32_rnn_row_bwd__avx2(int32_t mode, int64_t h, const float* gates, const float* dy, const float* c, const float* cprev,
+                           const float* hprev, const float* ghn, float* dh, float* dc, float* dx, float* dg);
+// --- end #11 cells ---
 // pool.cc: 2×2 stride-2 max pool; other geometries go to the reference
 void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, float* dx);

@@ -27,6 +27,10 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.bias_act_bwd = f32_bias_act_bwd__avx2;
   t.maxout = f32_maxout__avx2;
  
+  // --- #11 cells ---
+  t.rnn_row_fwd = f32_rnn_row_fwd__avx2;
+  t.rnn_row_bwd = f32_rnn_row_bwd__avx2;
+  // --- end #11 cells ---
   t.max_pool2d = f32_max_pool2d__avx2;
   t.max_pool2d_bwd = f32_max_pool2d_bwd__avx2;
   t.avg_pool2d = f32_avg_pool2d__avx2;

@@ -38,6 +38,10 @@ void fill_ref(KernelTable& t) {
   t.optim_step[(int)Optim::Adadelta] = f32_adadelta_step__ref;
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__ref;
   t.dropout = f32_dropout__ref;
+  // --- #11 cells ---
+  t.rnn_row_fwd = f32_rnn_row_fwd__ref;
+  t.rnn_row_bwd = f32_rnn_row_bwd__ref;
+  // --- end #11 cells ---
   // normalisation
   t.bn_stats = f32_bn_stats__ref;
   t.bn_fwd = f32_bn_fwd__ref;

@@ -33,6 +33,11 @@ void f32_binary_bcast__ref(Binary op, int ndim, const int64_t* shape, const floa
                            const int64_t* astride, const float* b, const int64_t* bstride,
                            float* out);
 
+// --- #11 cells --- rnn.cc: one batch row of the recurrence's gate pass (kernels.h)
+void f32_rnn_row_fwd__ref(int32_t mode, int64_t h, const float* x, float* a, float* hs, float* c, float* out, float* ext);
+void f32_rnn_row_bwd__ref(int32_t mode, int64_t h, const float* gates, const float* dy, const float* c, const float* cprev,
+                          const float* hprev, const float* ghn, float* dh, float* dc, float* dx, float* dg);
+// --- end #11 cells ---
 // pool.cc
 void f32_max_pool2d__ref(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__ref(const Pool2d& g, const float* x, const float* dy, float* dx);

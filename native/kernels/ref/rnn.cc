@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "../rnn.h"
+#include "ref.h"
+#include "unary_scalar.h"
 
 namespace fathom {
 namespace {
@@ -155,6 +157,73 @@ void f32_rnn_bwd__ref(const RnnGeom& g, const float* whh, const float* ws, const
       double acc = 0;
       for (int64_t r = 0; r < N * T; ++r) acc += dg[(size_t)(r * GH + j)];
       dbhh[j] = (float)acc;
+    }
+  }
+}
+
+// ---- one batch row of the fused gate pass (kernels.h RnnRowFwdFn / RnnRowBwdFn) ----
+// Float storage, each transcendental as the scalar unary kernels compute it (in double,
+// rounded): the portable body of the threaded driver (kernels/rnn.cc).
+namespace {
+float sigf(float v) { return (float)us::sigmoid((double)v); }
+float tanhf_(float v) { return (float)std::tanh((double)v); }
+}  // namespace
+
+void f32_rnn_row_fwd__ref(int32_t mode, int64_t H, const float* x, float* a, float* hs, float* c, float* out,
+                          float* ext) {
+  const RnnMode m = (RnnMode)mode;
+  for (int64_t j = 0; j < H; ++j) {
+    if (m == RnnMode::Lstm) {
+      const float ig = sigf(a[j] + x[j]), fg = sigf(a[H + j] + x[H + j]);
+      const float gg = tanhf_(a[2 * H + j] + x[2 * H + j]), og = sigf(a[3 * H + j] + x[3 * H + j]);
+      a[j] = ig; a[H + j] = fg; a[2 * H + j] = gg; a[3 * H + j] = og;
+      c[j] = fg * c[j] + ig * gg;
+      if (ext) ext[j] = c[j];
+      out[j] = hs[j] = og * tanhf_(c[j]);
+    } else if (m == RnnMode::Gru) {
+      const float ghn = a[2 * H + j];
+      ext[j] = ghn;
+      const float rg = sigf(a[j] + x[j]), zg = sigf(a[H + j] + x[H + j]);
+      const float ng = tanhf_(x[2 * H + j] + rg * ghn);
+      a[j] = rg; a[H + j] = zg; a[2 * H + j] = ng;
+      out[j] = hs[j] = ng + zg * (hs[j] - ng);
+    } else {
+      const float v = a[j] + x[j];
+      const float y = m == RnnMode::RnnTanh ? tanhf_(v) : (v < 0 ? 0.0f : v);
+      out[j] = hs[j] = a[j] = y;
+    }
+  }
+}
+
+void f32_rnn_row_bwd__ref(int32_t mode, int64_t H, const float* gs, const float* dy, const float* c,
+                          const float* cp, const float* hp, const float* ghn, float* dh, float* dc, float* dx,
+                          float* dg) {
+  const RnnMode m = (RnnMode)mode;
+  for (int64_t j = 0; j < H; ++j) {
+    const float d = dh[j] + dy[j];
+    if (m == RnnMode::Lstm) {
+      const float ig = gs[j], fg = gs[H + j], gg = gs[2 * H + j], og = gs[3 * H + j], th = tanhf_(c[j]);
+      const float dcc = dc[j] + d * og * (1 - th * th);
+      dx[j] = dcc * gg * ig * (1 - ig);
+      dx[H + j] = dcc * cp[j] * fg * (1 - fg);
+      dx[2 * H + j] = dcc * ig * (1 - gg * gg);
+      dx[3 * H + j] = d * th * og * (1 - og);
+      dc[j] = dcc * fg;
+      dh[j] = 0;
+    } else if (m == RnnMode::Gru) {
+      const float rg = gs[j], zg = gs[H + j], ng = gs[2 * H + j];
+      const float dan = d * (1 - zg) * (1 - ng * ng);
+      const float dar = dan * ghn[j] * rg * (1 - rg);
+      const float daz = d * (hp[j] - ng) * zg * (1 - zg);
+      dx[j] = dg[j] = dar;
+      dx[H + j] = dg[H + j] = daz;
+      dx[2 * H + j] = dan;
+      dg[2 * H + j] = dan * rg;
+      dh[j] = d * zg;
+    } else {
+      const float y = gs[j];
+      dx[j] = m == RnnMode::RnnTanh ? d * (1 - y * y) : (y > 0 ? d : 0.0f);
+      dh[j] = 0;
     }
   }
 }
