@@ -31,6 +31,9 @@ export {
 export { rnnSequence, lstmCell, gruCell, rnnCell, rnnGates } from './ops/index.js';
 export type { RnnMode, RnnSequenceOptions, RnnSequenceResult } from './ops/index.js';
 // --- end #11 cells ---
+// --- #11 rnn ---
+export { embedding, type EmbeddingOptions } from './ops/index.js';
+// --- end #11 rnn ---
 // normalisation
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
 // conv

@@ -27,6 +27,9 @@ import { contiguousStrides } from '../tensor/shape.js';
 // --- #11 cells ---
 import { rnnSequenceBackward } from '../ops/rnn.js';
 // --- end #11 cells ---
+// --- #11 rnn ---
+import { embeddingBackward } from '../ops/embedding.js';
+// --- end #11 rnn ---
 
 /**
  * `acc[i]`, when given, is input i's existing `.grad` buffer (a leaf): a rule
@@ -428,4 +431,13 @@ export const gradients: Record<string, GradRule> = {
   // d[output | h | c] to dxProj, dh0, dwHh (= Σ_steps dGᵀ h_prev), dc0 and dbHh (= Σ dG).
   rnnSequence: (node, _y, dy) => rnnSequenceBackward(node, dy),
   // --- end #11 cells ---
+  // --- #11 rnn ---
+  // embedding: dy's rows added into the looked-up rows of dW only (none into paddingIdx), straight
+  // into the weight's .grad buffer when it has one
+  embedding: (node, _y, dy, acc, accBeta) => {
+    const { indices, paddingIdx } = node.saved as { indices: Int32Array; paddingIdx: number | null };
+    const dw = embeddingBackward(node.inputs[0].shape, dy, indices, paddingIdx, acc[0], accBeta[0]);
+    return [acc[0] ? ACCUMULATED : dw];
+  },
+  // --- end #11 rnn ---
 };

@@ -20,3 +20,9 @@ export { buffer } from './module.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout2d } from './pool.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, flatten } from '../ops/index.js';
 export { Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions, type ConvTransposeLayerOptions } from './conv.js';
+// --- #11 rnn ---
+export { Embedding, type EmbeddingLayerOptions } from './embedding.js';
+export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './rnn.js';
+export type { RNNOptions, SimpleRNNOptions, CellOptions, RNNCellOptions, RnnState, RnnResult, SequenceOptions, Nonlinearity } from './rnn.js';
+export { embedding } from '../ops/index.js';
+// --- end #11 rnn ---

@@ -23,6 +23,10 @@ import { normalizedShapeOf } from '../ops/norm.js';
 // pooling layers
 import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './pool.js';
 import { Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions } from './conv.js';
+// --- #11 rnn ---
+import { Embedding } from './embedding.js';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, rnnParameterShapes, type Nonlinearity, type RNNOptions } from './rnn.js';
+// --- end #11 rnn ---
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -74,6 +78,33 @@ const factories = new Map<string, Factory>([
   ['Conv2d', (c) => new Conv2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as number, convOptions(c))],
   ['ConvTranspose2d', (c) => new ConvTranspose2d(num(c, 'inChannels'), num(c, 'outChannels'), c.kernelSize as number, { ...convOptions(c), padding: c.padding as number, outputPadding: c.outputPadding as number })],
 ]);
+
+// --- #11 rnn ---
+/** A recurrent layer's options from its config (values checked by the constructor). */
+function rnnOptions(c: ModuleConfig): RNNOptions {
+  return {
+    numLayers: c.numLayers === undefined ? 1 : num(c, 'numLayers'), bias: flag(c, 'bias', true), batchFirst: flag(c, 'batchFirst', false),
+    dropout: inRange({ ...c, dropout: c.dropout ?? 0 } as ModuleConfig, 'dropout', 0, 1), bidirectional: flag(c, 'bidirectional', false),
+  };
+}
+const nonlinearity = (c: ModuleConfig): Nonlinearity => c.nonlinearity as Nonlinearity;
+const paddingIdx = (c: ModuleConfig): number | null => (c.paddingIdx === undefined || c.paddingIdx === null ? null : c.paddingIdx as number);
+factories.set('RNN', (c) => new RNN(num(c, 'inputSize'), num(c, 'hiddenSize'), { ...rnnOptions(c), nonlinearity: nonlinearity(c) }));
+factories.set('LSTM', (c) => new LSTM(num(c, 'inputSize'), num(c, 'hiddenSize'), rnnOptions(c)));
+factories.set('GRU', (c) => new GRU(num(c, 'inputSize'), num(c, 'hiddenSize'), rnnOptions(c)));
+factories.set('RNNCell', (c) => new RNNCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: flag(c, 'bias', true), nonlinearity: nonlinearity(c) }));
+factories.set('LSTMCell', (c) => new LSTMCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: flag(c, 'bias', true) }));
+factories.set('GRUCell', (c) => new GRUCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: flag(c, 'bias', true) }));
+factories.set('Embedding', (c) => new Embedding(num(c, 'numEmbeddings'), num(c, 'embeddingDim'), { paddingIdx: paddingIdx(c) }));
+/** [name, shape] of a recurrent layer's parameters from its config, without building it. */
+const RNN_GATES: Record<string, number> = { RNN: 1, LSTM: 4, GRU: 3, RNNCell: 1, LSTMCell: 4, GRUCell: 3 };
+function recurrentShapes(c: ModuleConfig): ParameterShapes {
+  const g = RNN_GATES[c.type];
+  if (c.type.endsWith('Cell')) return cellParameterShapes(g, num(c, 'inputSize'), num(c, 'hiddenSize'), flag(c, 'bias', true));
+  const o = rnnOptions(c);
+  return rnnParameterShapes(g, num(c, 'inputSize'), num(c, 'hiddenSize'), o.numLayers!, o.bias!, o.bidirectional!);
+}
+// --- end #11 rnn ---
 
 /** A convolution layer's options from its config (values checked by the constructor). */
 function convOptions(c: ModuleConfig): ConvLayerOptions {
@@ -148,6 +179,10 @@ const shapeFns = new Map<string, ShapeFn>([
     return out;
   }],
 ]);
+// --- #11 rnn ---
+for (const type of Object.keys(RNN_GATES)) shapeFns.set(type, recurrentShapes);
+shapeFns.set('Embedding', (c) => [['weight', [num(c, 'numEmbeddings'), num(c, 'embeddingDim')]]]);
+// --- end #11 rnn ---
 
 // ---- normalisation layers ----
 function batchNormOptions(c: ModuleConfig): { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean } {
@@ -235,6 +270,13 @@ const KEYS: Record<string, readonly string[]> = {
   Conv2d: ['type', 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'],
   ConvTranspose2d: ['type', 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias'],
 };
+// --- #11 rnn ---
+for (const t of ['LSTM', 'GRU']) KEYS[t] = ['type', 'inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional'];
+KEYS.RNN = [...KEYS.LSTM, 'nonlinearity'];
+for (const t of ['LSTMCell', 'GRUCell']) KEYS[t] = ['type', 'inputSize', 'hiddenSize', 'bias'];
+KEYS.RNNCell = [...KEYS.LSTMCell, 'nonlinearity'];
+KEYS.Embedding = ['type', 'numEmbeddings', 'embeddingDim', 'paddingIdx'];
+// --- end #11 rnn ---
 
 function checkKeys(c: ModuleConfig): void {
   const allowed = KEYS[c.type] ?? (BUILT_IN.has(c.type) ? ['type'] : null);

@@ -21,3 +21,6 @@ export { eq, ne, lt, le, gt, ge, floorDivide, remainder, toFloat, toInt } from '
 // --- #11 cells ---
 export { rnnSequence, lstmCell, gruCell, rnnCell, rnnGates, type RnnMode, type RnnSequenceOptions, type RnnSequenceResult } from './rnn.js';
 // --- end #11 cells ---
+// --- #11 rnn ---
+export { embedding, type EmbeddingOptions } from './embedding.js';
+// --- end #11 rnn ---

@@ -301,6 +301,14 @@ const cases: Record<string, Case[]> = {
       inputs: () => [t([2, 3, 1], 1213), t([2, 1], 1214), t([1, 1], 1215), t([1], 1216)] },
   ],
   // --- end #11 cells ---
+  // --- #11 rnn ---
+  embedding: [
+    // repeated rows add up; row 3 is never used (its gradient stays 0)
+    { f: (w) => fa.embedding(tensor([[2, 0, 2], [1, 0, 4]], { dtype: 'int32' }), w), inputs: () => [t([5, 3], 1251)] },
+    // paddingIdx: row 1 gets no gradient (the finite difference sees it in the output, the rule does not)
+    { f: (w) => fa.mul(fa.embedding(tensor([1, 0, 1, 6], { dtype: 'int32' }), w, { paddingIdx: -6 }), fa.tensor([[0], [1], [0], [1]])), inputs: () => [t([7, 1], 1252)] },
+  ],
+  // --- end #11 rnn ---
 };
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
