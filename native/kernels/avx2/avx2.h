@@ -30,6 +30,20 @@ double f32_xent_probs__avx2(int64_t N, int64_t D, const float* logits, const flo
 void f32_bias_act__avx2(int64_t N, int64_t D, float* y, const float* bias, Act act);
 void f32_bias_act_bwd__avx2(int64_t N, int64_t D, const float* y, const float* dy, float* dz,
                             float* dbias, Act act);
+// norm.cc: batch and layer norm (ref/norm.cc's algorithm, double statistics)
+void f32_bn_stats__avx2(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, float* mean,
+                        float* var);
+void f32_bn_fwd__avx2(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* mean,
+                      const float* var, float eps, const float* w, const float* b, float* y);
+void f32_bn_bwd__avx2(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* dy,
+                      const float* mean, const float* var, float eps, const float* w, bool training, float* dx,
+                      float* dweight, float* dbias);
+void f32_ln_fwd__avx2(int64_t R, int64_t D, const float* x, const float* w, const float* b, float eps, float* y,
+                      float* mean, float* rstd);
+void f32_ln_bwd_rows__avx2(int64_t R, int64_t D, const float* x, const float* dy, const float* mean,
+                           const float* rstd, const float* w, float* dx);
+void f32_ln_bwd_cols__avx2(int64_t R, int64_t D, int64_t ld, const float* x, const float* dy, const float* mean,
+                           const float* rstd, float* dweight, float* dbias);
 // pool.cc: 2×2 stride-2 max pool; other geometries go to the reference
 void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, float* dx);
