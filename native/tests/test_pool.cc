@@ -6,6 +6,7 @@
 // window wins), -inf, -0 and +0.
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "helpers.h"
@@ -89,6 +90,40 @@ TEST(pool_other_geometries_every_isa_vs_ref) {
       t->max_pool2d_bwd(g, x.data(), dy.data(), dx.data());
       ref.max_pool2d_bwd(g, x.data(), dy.data(), dxe.data());
       bitwise(std::string(t->isa) + " max dx", dx, dxe);
+    }
+  }
+}
+
+// Adaptive average pooling on every table vs the reference: 1x1 outputs (global average
+// pooling: a vectorised sum, equal to rounding) at plane sizes around the 8- and 32-lane
+// steps, and other output sizes (the reference on every table: bitwise). The backward is
+// bitwise everywhere. Sentinels (9) check that every element is written.
+TEST(adaptive_avg_pool_every_isa_vs_ref) {
+  const KernelTable& ref = ref_table();
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (int64_t nc : {0, 1, 7, 33}) {
+      for (auto hw : {std::pair<int64_t, int64_t>{1, 1}, {1, 7}, {7, 1}, {3, 11}, {4, 8}, {5, 7}, {12, 12}, {16, 16},
+                      {1, 257}, {17, 19}}) {
+        for (auto o : {std::pair<int64_t, int64_t>{1, 1}, {2, 3}}) {
+          const Pool2d g{nc, hw.first, hw.second, o.first, o.second, 1, 1, 1, 1, 0, 0, 1, 1};
+          const int64_t xs = nc * g.h * g.w, ys = nc * g.oh * g.ow;
+          const auto x = randv(xs, -2, 2, (uint64_t)(xs + 3));
+          const auto dy = randv(ys, -1, 1, (uint64_t)(ys + 5));
+          const std::string what = std::string(t->isa) + " adaptive nc=" + std::to_string(nc) + " " +
+                                   std::to_string(g.h) + "x" + std::to_string(g.w) + " -> " +
+                                   std::to_string(g.oh) + "x" + std::to_string(g.ow);
+          std::vector<float> y(ys, 9.0f), ye(ys, 9.0f), dx(xs, 9.0f), dxe(xs, 9.0f);
+          t->adaptive_avg_pool2d(g, x.data(), y.data());
+          ref.adaptive_avg_pool2d(g, x.data(), ye.data());
+          if (g.oh == 1 && g.ow == 1)
+            check_all(what + " y", y.data(), ye.data(), ys, 1e-5, 1e-6);
+          else
+            bitwise(what + " y", y, ye);
+          t->adaptive_avg_pool2d_bwd(g, dy.data(), dx.data());
+          ref.adaptive_avg_pool2d_bwd(g, dy.data(), dxe.data());
+          bitwise(what + " dx", dx, dxe);
+        }
+      }
     }
   }
 }

@@ -49,6 +49,8 @@ void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, float* dx);
 void f32_avg_pool2d__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y);
 void f32_avg_pool2d_bwd__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* dy, float* dx);
+void f32_adaptive_avg_pool2d__avx2(const Pool2d& g, const float* x, float* y);  // 1x1 output
+void f32_adaptive_avg_pool2d_bwd__avx2(const Pool2d& g, const float* dy, float* dx);
 void f32_maxout__avx2(int64_t N, int64_t K, const float* x, float* y);
 void f32_maxout_bwd__avx2(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 void f32_fill__avx2(int64_t n, float value, float* y);

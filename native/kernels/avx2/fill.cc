@@ -31,6 +31,8 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.max_pool2d_bwd = f32_max_pool2d_bwd__avx2;
   t.avg_pool2d = f32_avg_pool2d__avx2;
   t.avg_pool2d_bwd = f32_avg_pool2d_bwd__avx2;
+  t.adaptive_avg_pool2d = f32_adaptive_avg_pool2d__avx2;
+  t.adaptive_avg_pool2d_bwd = f32_adaptive_avg_pool2d_bwd__avx2;
   t.maxout_bwd = f32_maxout_bwd__avx2;
   t.sgd_step = f32_sgd_step__avx2;
   t.optim_step[(int)Optim::Adam] = f32_adam_step__avx2;

@@ -252,4 +252,49 @@ void f32_avg_pool2d_bwd__avx2(const Pool2d& g, bool cip, int64_t divisor, const 
   }
 }
 
+// Adaptive average pooling to 1x1 (global average pooling, the head of most CNNs): one
+// window per plane, the whole contiguous plane. The sum runs over 32 float lanes (4
+// accumulators) folded in a fixed order, so it rounds differently from the reference's
+// row-major running sum: equal to rounding, not bitwise (test_pool.cc). The backward
+// spreads 0 + dy / count over the plane, bitwise the reference (-0 becomes +0 there too).
+// Other output sizes go to the reference.
+void f32_adaptive_avg_pool2d__avx2(const Pool2d& g, const float* x, float* y) {
+  if (g.oh != 1 || g.ow != 1) return f32_adaptive_avg_pool2d__ref(g, x, y);
+  const int64_t n = g.h * g.w;
+  const float cnt = (float)n;
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float* xp = x + p * n;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      a0 = _mm256_add_ps(a0, _mm256_loadu_ps(xp + i));
+      a1 = _mm256_add_ps(a1, _mm256_loadu_ps(xp + i + 8));
+      a2 = _mm256_add_ps(a2, _mm256_loadu_ps(xp + i + 16));
+      a3 = _mm256_add_ps(a3, _mm256_loadu_ps(xp + i + 24));
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(xp + i));
+    const __m256 a = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float s = _mm_cvtss_f32(h);
+    for (; i < n; ++i) s += xp[i];
+    y[p] = s / cnt;
+  }
+}
+
+void f32_adaptive_avg_pool2d_bwd__avx2(const Pool2d& g, const float* dy, float* dx) {
+  if (g.oh != 1 || g.ow != 1) return f32_adaptive_avg_pool2d_bwd__ref(g, dy, dx);
+  const int64_t n = g.h * g.w;
+  const float cnt = (float)n;
+  for (int64_t p = 0; p < g.nc; ++p) {
+    const float d = 0.0f + dy[p] / cnt;
+    const __m256 v = _mm256_set1_ps(d);
+    float* q = dx + p * n;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(q + i, v);
+    for (; i < n; ++i) q[i] = d;
+  }
+}
+
 }  // namespace fathom
