@@ -9,7 +9,7 @@
  * the per-call time of the raw kernel (no tensor allocation, no autograd) and
  * the bandwidth it implies (input + output bytes; backward: x, dy and dx).
  * Cases: the digit CNN's pools (2×2 stride 2 on [64, 32, 24, 24] and
- * [64, 64, 8, 8]), a 3×3 stride-2 padded max pool, avg pooling and global
+ * [64, 64, 8, 8]), 3×3 stride-2 and stride-1 padded max pools, avg pooling and global
  * average pooling.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ const CASES = [
   { name: 'maxPool2d 2×2/2', shape: [64, 32, 24, 24], k: 2, s: 2, p: 0, kind: 'max' },
   { name: 'maxPool2d 2×2/2', shape: [64, 64, 8, 8], k: 2, s: 2, p: 0, kind: 'max' },
   { name: 'maxPool2d 3×3/2 pad 1', shape: [64, 32, 24, 24], k: 3, s: 2, p: 1, kind: 'max' },
+  { name: 'maxPool2d 3×3/1 pad 1', shape: [64, 32, 24, 24], k: 3, s: 1, p: 1, kind: 'max' },
   { name: 'avgPool2d 2×2/2', shape: [64, 32, 24, 24], k: 2, s: 2, p: 0, kind: 'avg' },
   { name: 'adaptiveAvgPool2d → 1×1', shape: [64, 256, 7, 7], kind: 'adaptive' },
 ];

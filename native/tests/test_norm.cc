@@ -91,3 +91,82 @@ TEST(ops_norm_threaded) {
   check_all("ops::ln_bwd dweight", ldw2.data(), ldw1.data(), D, 0, 0);
   check_all("ops::ln_bwd dbias", ldb2.data(), ldb1.data(), D, 0, 0);
 }
+
+// Every ISA table against the reference at awkward sizes of the per-channel count
+// M = N*S (and of C), split both ways (N = 1: one long plane; S = 1: [N, C] input),
+// plus layer norm rows of D = the same sizes. The SIMD bodies keep the reference's
+// double statistics but add in another order and use FMA: equal to rounding.
+// A mean far from 0 (x in [97, 103]) checks that the variance has no one-pass
+// cancellation. Sentinels (9) in the outputs check that every element is written.
+TEST(norm_every_isa_vs_ref) {
+  const KernelTable& ref = ref_table();
+  const double rt = 2e-5, at = 2e-6;
+  for (const KernelTable* t : isa_tables_or_skip()) {
+    for (int64_t m : {0, 1, 7, 33, 257}) {
+      for (int64_t C : {1, 7, 33}) {
+        for (int split = 0; split < 2; ++split) {
+          const int64_t N = split ? (m > 1 ? 3 : 1) : 1, S = split ? (m > 1 ? (m + 2) / 3 : m) : m;
+          const int64_t n = N * C * S;
+          const float lo = (C % 2) ? 97.0f : -3.0f, hi = lo + 6.0f;
+          const auto x = randv(n, lo, hi, (uint64_t)(m * 7 + C));
+          const auto dy = randv(n, -1, 1, (uint64_t)(m + 3 * C));
+          const auto w = randv(C, 0.5f, 1.5f, 5), b = randv(C, -1, 1, 6);
+          const std::string what = std::string(t->isa) + " N=" + std::to_string(N) + " C=" + std::to_string(C) +
+                                   " S=" + std::to_string(S);
+          std::vector<float> mr(C, 9), vr(C, 9), mt(C, 9), vt(C, 9);
+          if (N * S > 0) {
+            ref.bn_stats(N, C, S, 0, C, x.data(), mr.data(), vr.data());
+            t->bn_stats(N, C, S, 0, C, x.data(), mt.data(), vt.data());
+            check_all(what + " bn mean", mt.data(), mr.data(), C, rt, at);
+            check_all(what + " bn var", vt.data(), vr.data(), C, 1e-4, 1e-6);
+          } else {
+            std::fill(mr.begin(), mr.end(), 0.5f), std::fill(vr.begin(), vr.end(), 2.0f);
+          }
+          for (int affine = 0; affine < 2; ++affine) {
+            const float* wp = affine ? w.data() : nullptr;
+            const float* bp = affine ? b.data() : nullptr;
+            std::vector<float> yr(n, 9), yt(n, 9);
+            ref.bn_fwd(N, C, S, 0, C, x.data(), mr.data(), vr.data(), 1e-5f, wp, bp, yr.data());
+            t->bn_fwd(N, C, S, 0, C, x.data(), mr.data(), vr.data(), 1e-5f, wp, bp, yt.data());
+            check_all(what + " bn y", yt.data(), yr.data(), n, rt, 1e-4);
+            for (int training = 0; training < 2; ++training) {
+              std::vector<float> dxr(n, 9), dxt(n, 9), dwr(C, 9), dwt(C, 9), dbr(C, 9), dbt(C, 9);
+              ref.bn_bwd(N, C, S, 0, C, x.data(), dy.data(), mr.data(), vr.data(), 1e-5f, wp, training, dxr.data(),
+                         dwr.data(), dbr.data());
+              t->bn_bwd(N, C, S, 0, C, x.data(), dy.data(), mr.data(), vr.data(), 1e-5f, wp, training, dxt.data(),
+                        dwt.data(), dbt.data());
+              const std::string wt = what + (training ? " train" : " eval") + (affine ? " affine" : "");
+              check_all(wt + " bn dx", dxt.data(), dxr.data(), n, 1e-4, 1e-4);
+              check_all(wt + " bn dweight", dwt.data(), dwr.data(), C, 1e-4, 1e-4);
+              check_all(wt + " bn dbias", dbt.data(), dbr.data(), C, rt, 1e-5);
+            }
+          }
+          // layer norm: R = C rows of D = m
+          const int64_t R = C, D = m;
+          if (D == 0) continue;
+          const auto lw = randv(D, 0.5f, 1.5f, 7), lb = randv(D, -1, 1, 8);
+          for (int affine = 0; affine < 3; ++affine) {
+            const float* wp = affine ? lw.data() : nullptr;
+            const float* bp = affine == 1 ? lb.data() : nullptr;
+            const std::string wl = std::string(t->isa) + " ln R=" + std::to_string(R) + " D=" + std::to_string(D) +
+                                   " affine=" + std::to_string(affine);
+            std::vector<float> yr(R * D, 9), yt(R * D, 9), mr2(R, 9), mt2(R, 9), sr(R, 9), st(R, 9);
+            ref.ln_fwd(R, D, x.data(), wp, bp, 1e-5f, yr.data(), mr2.data(), sr.data());
+            t->ln_fwd(R, D, x.data(), wp, bp, 1e-5f, yt.data(), mt2.data(), st.data());
+            check_all(wl + " mean", mt2.data(), mr2.data(), R, rt, at);
+            check_all(wl + " rstd", st.data(), sr.data(), R, 1e-4, 1e-6);
+            check_all(wl + " y", yt.data(), yr.data(), R * D, 1e-4, 1e-4);
+            std::vector<float> dxr(R * D, 9), dxt(R * D, 9), dwr(D, 9), dwt(D, 9), dbr(D, 9), dbt(D, 9);
+            ref.ln_bwd_rows(R, D, x.data(), dy.data(), mr2.data(), sr.data(), wp, dxr.data());
+            t->ln_bwd_rows(R, D, x.data(), dy.data(), mr2.data(), sr.data(), wp, dxt.data());
+            check_all(wl + " dx", dxt.data(), dxr.data(), R * D, 1e-4, 1e-4);
+            ref.ln_bwd_cols(R, D, D, x.data(), dy.data(), mr2.data(), sr.data(), dwr.data(), dbr.data());
+            t->ln_bwd_cols(R, D, D, x.data(), dy.data(), mr2.data(), sr.data(), dwt.data(), dbt.data());
+            check_all(wl + " dweight", dwt.data(), dwr.data(), D, 1e-4, 1e-5);
+            check_all(wl + " dbias", dbt.data(), dbr.data(), D, rt, 1e-5);
+          }
+        }
+      }
+    }
+  }
+}

@@ -35,11 +35,27 @@ void f32_rnn_row_fwd__avx2(int32_t mode, int64_t h, const float* x, float* a, fl
 void f32_rnn_row_bwd__avx2(int32_t mode, int64_t h, const float* gates, const float* dy, const float* c, const float* cprev,
                            const float* hprev, const float* ghn, float* dh, float* dc, float* dx, float* dg);
 // --- end #11 cells ---
+// norm.cc: batch and layer norm (ref/norm.cc's algorithm, double statistics)
+void f32_bn_stats__avx2(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, float* mean,
+                        float* var);
+void f32_bn_fwd__avx2(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* mean,
+                      const float* var, float eps, const float* w, const float* b, float* y);
+void f32_bn_bwd__avx2(int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1, const float* x, const float* dy,
+                      const float* mean, const float* var, float eps, const float* w, bool training, float* dx,
+                      float* dweight, float* dbias);
+void f32_ln_fwd__avx2(int64_t R, int64_t D, const float* x, const float* w, const float* b, float eps, float* y,
+                      float* mean, float* rstd);
+void f32_ln_bwd_rows__avx2(int64_t R, int64_t D, const float* x, const float* dy, const float* mean,
+                           const float* rstd, const float* w, float* dx);
+void f32_ln_bwd_cols__avx2(int64_t R, int64_t D, int64_t ld, const float* x, const float* dy, const float* mean,
+                           const float* rstd, float* dweight, float* dbias);
 // pool.cc: 2×2 stride-2 max pool; other geometries go to the reference
 void f32_max_pool2d__avx2(const Pool2d& g, const float* x, float* y);
 void f32_max_pool2d_bwd__avx2(const Pool2d& g, const float* x, const float* dy, float* dx);
 void f32_avg_pool2d__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* x, float* y);
 void f32_avg_pool2d_bwd__avx2(const Pool2d& g, bool cip, int64_t divisor, const float* dy, float* dx);
+void f32_adaptive_avg_pool2d__avx2(const Pool2d& g, const float* x, float* y);  // 1x1 output
+void f32_adaptive_avg_pool2d_bwd__avx2(const Pool2d& g, const float* dy, float* dx);
 void f32_maxout__avx2(int64_t N, int64_t K, const float* x, float* y);
 void f32_maxout_bwd__avx2(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 void f32_fill__avx2(int64_t n, float value, float* y);

@@ -35,6 +35,8 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.max_pool2d_bwd = f32_max_pool2d_bwd__avx2;
   t.avg_pool2d = f32_avg_pool2d__avx2;
   t.avg_pool2d_bwd = f32_avg_pool2d_bwd__avx2;
+  t.adaptive_avg_pool2d = f32_adaptive_avg_pool2d__avx2;
+  t.adaptive_avg_pool2d_bwd = f32_adaptive_avg_pool2d_bwd__avx2;
   t.maxout_bwd = f32_maxout_bwd__avx2;
   t.sgd_step = f32_sgd_step__avx2;
   t.optim_step[(int)Optim::Adam] = f32_adam_step__avx2;
@@ -44,6 +46,12 @@ FATHOM_BASELINE_FN void fill_avx2(KernelTable& t) {
   t.optim_step[(int)Optim::Adamax] = f32_adamax_step__avx2;
   gemm_fill_avx2(t);
   t.dropout = f32_dropout__avx2;
+  t.bn_stats = f32_bn_stats__avx2;
+  t.bn_fwd = f32_bn_fwd__avx2;
+  t.bn_bwd = f32_bn_bwd__avx2;
+  t.ln_fwd = f32_ln_fwd__avx2;
+  t.ln_bwd_rows = f32_ln_bwd_rows__avx2;
+  t.ln_bwd_cols = f32_ln_bwd_cols__avx2;
 }
 
 }  // namespace fathom
