@@ -1,9 +1,8 @@
 /**
  * The recurrent networks of `fathom train --dataset names|spam|smnist`
  * (--model lstm | gru | rnn), one Module for both uses, registered as the
- * saveable type 'RecurrentNet' (fathom.load rebuilds it once this file is
- * imported: `fathom sample` does; a program of its own imports
- * 'fathom/dist/cli/seqmodels.js' or registers the type itself).
+ * saveable type 'RecurrentNet' when this file is imported (lib/index.ts does,
+ * so fathom.load reads the models `fathom train --save` writes).
  *
  *   tokens x int32 [N, T] → Embedding(V, E) → RNN/LSTM/GRU(E, H, L layers) ─┐
  *   features x float32 [N, T, I] ─────────────→ RNN/LSTM/GRU(I, H, L)  ─────┤
