@@ -113,6 +113,16 @@ export function cnnSides(side: number, blocks: number, kernelSize: number, paddi
   return sides;
 }
 
+/**
+ * Measured on the shared 2-core VM under load (other agents' jobs), seed 1 unless said:
+ * names  LSTM 1.924 nats per validation character vs the bigram baseline's 2.428 on the same
+ *        split (seeds 2, 3: 1.980 vs 2.438, 1.912 vs 2.419), GRU 1.929, RNN 1.990; 10 epochs,
+ *        20-26 s of CPU (1 epoch gave 2.221; the training names are at 1.74 after 10, so more
+ *        epochs overfit).
+ * spam   LSTM 96.20 % test accuracy, F1 0.939 (seed 2: 96.78 %, 0.949), GRU 96.94 %, F1 0.951;
+ *        4 epochs, 46-51 s of CPU (1 epoch: 93.1 %).
+ * smnist LSTM 98.78 %, GRU 98.91 % test accuracy; 6 epochs, 102-147 s of CPU.
+ */
 export const SEQUENCE_RECIPES: Record<SequenceDataset, SequenceRecipe> = {
   names: {
     hidden: [128], embedding: 32, activation: 'tanh', optimizer: 'adam', lr: 5e-3, schedule: 'onecycle', dropout: 0, clip: 1,
