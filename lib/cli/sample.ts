@@ -9,15 +9,21 @@
  * character of each row is drawn from softmax(logits[:, t − 1] / temperature)
  * over the characters and EOS (PAD and BOS are never drawn), until every row
  * has drawn EOS or reaches T − 1 characters (T = the training rows' steps).
- * The draws come from a seeded generator (mulberry32), so a seed, model and
- * temperature give the same names on every run and backend up to ties in float rounding.
+ * The draws come from seeded generators (mulberry32, one stream per name), so
+ * a seed, model and temperature give the same names on every run, whatever
+ * --n (the first names of --n 20 are those of --n 3), and on both backends
+ * unless a draw falls within float rounding of a boundary.
  */
 import type { SampleOptions } from './args.js';
 import { VOCABULARY_KEY, type CharVocabularyMeta } from './sequence.js';
 
-/** mulberry32: uniform draws in [0, 1) from a 32-bit seed (the low 32 bits of `seed`, mixed with the high ones). */
-export function uniforms(seed: number): () => number {
-  let a = (seed >>> 0) ^ Math.floor(seed / 4294967296);
+/**
+ * mulberry32: uniform draws in [0, 1) from `seed` (its low 32 bits mixed with
+ * the high ones) and a stream number (one per sampled name, so that the first
+ * names of --n 20 are those of --n 3).
+ */
+export function uniforms(seed: number, stream = 0): () => number {
+  let a = ((seed >>> 0) ^ Math.floor(seed / 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -66,8 +72,8 @@ export async function sample(o: SampleOptions): Promise<string[]> {
   model.eval();
   const V = vocab.chars.length + 3;
   const maxChars = vocab.maxLength - 1;
-  const draw = uniforms(o.seed);
   const n = o.n;
+  const draws = Array.from({ length: n }, (_, i) => uniforms(o.seed, i));
   const rows: number[][] = Array.from({ length: n }, () => [1]); // BOS
   const done = new Uint8Array(n);
   for (let t = 0; t < maxChars + 1 && done.some((d) => d === 0); t++) {
@@ -93,7 +99,7 @@ export async function sample(o: SampleOptions): Promise<string[]> {
       // At the longest length only EOS remains.
       let k = 2;
       if (t < maxChars) {
-        let u = draw() * z;
+        let u = draws[i]() * z;
         for (k = 2; k < V - 1; k++) {
           u -= p[k];
           if (u < 0) break;

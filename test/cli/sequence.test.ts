@@ -156,6 +156,8 @@ describe('fathom train: tiny real runs of each sequence task', () => {
     expect(await sample(sampleOptions('--model', path, '--n', '20', '--seed', '7', '--temperature', '1'))).toEqual(a);
     expect(await sample(sampleOptions('--model', path, '--n', '20', '--seed', '8', '--temperature', '1'))).not.toEqual(a);
     expect(a).toHaveLength(20);
+    // One stream per name: fewer names are the first ones.
+    expect(await sample(sampleOptions('--model', path, '--n', '3', '--seed', '7', '--temperature', '1'))).toEqual(a.slice(0, 3));
     for (const s of a) expect(s).toMatch(/^[-a-z]{0,15}$/);
     // A low temperature concentrates the draws: fewer distinct first letters than a high one.
     const first = async (t: string) => new Set((await sample(sampleOptions('--model', path, '--n', '200', '--temperature', t))).map((s) => s[0])).size;
