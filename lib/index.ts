@@ -34,6 +34,10 @@ export type { RnnMode, RnnSequenceOptions, RnnSequenceResult } from './ops/index
 // --- #11 rnn ---
 export { embedding, type EmbeddingOptions } from './ops/index.js';
 // --- end #11 rnn ---
+// --- #11 seqcli ---
+// Registers the module type 'RecurrentNet' (the networks of fathom train --dataset names|spam|smnist), so load() reads their saved files.
+import './cli/seqmodels.js';
+// --- end #11 seqcli ---
 // normalisation
 export { batchNorm, layerNorm, type BatchNormOptions, type LayerNormOptions } from './ops/index.js';
 // conv

@@ -9,14 +9,18 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closestName } from '../layers/options.js';
 import {
-  ACTIVATIONS, CNN_RECIPES, DATASETS, DEFAULT_LR, IMAGE_SHAPES, MODELS, OPTIMIZERS, RECIPES, SCHEDULES, cnnSides,
-  type Activation, type CnnRecipe, type Dataset, type ModelName, type OptimizerName, type Recipe, type Schedule,
+  ACTIVATIONS, CNN_RECIPES, DATASETS, DEFAULT_LR, IMAGE_SHAPES, MODELS, OPTIMIZERS, RECIPES, RECURRENT, SCHEDULES, SEQUENCE_DATASETS,
+  SEQUENCE_RECIPES, cnnSides, isSequence,
+  type Activation, type CnnRecipe, type Dataset, type ModelName, type OptimizerName, type Recipe, type Schedule, type SequenceRecipe,
 } from './recipes.js';
 
 export const MAIN_HELP = `Usage: fathom <command> [options]
 
 Commands:
-  train        train a network on MNIST, iris, cars or a 2-D toy set; see fathom train --help
+  train        train a network on MNIST, iris, cars, a 2-D toy set, or a sequence task
+               (names, spam, smnist); see fathom train --help
+  sample       sample new names from a model saved by fathom train --dataset names --save;
+               see fathom sample --help
 
 Options:
   -h, --help     show this help
@@ -26,21 +30,33 @@ Options:
 export const TRAIN_HELP = `Usage: fathom train [options]
 
 Trains a network and prints what fits the task: test accuracy for
-classification, test MAE, RMSE and R² for regression. Without flags: the MNIST
-digit classifier (an MLP; 60,000 training digits, tested on 10,000).
+classification, test MAE, RMSE and R² for regression, the validation
+cross-entropy per character for the names language model. Without flags: the
+MNIST digit classifier (an MLP; 60,000 training digits, tested on 10,000).
 
 Data and model:
   --dataset NAME     mnist | iris | cars | moons | circles | spirals (default mnist)
                      (iris, cars: held-out test split 0.2, features standardised on the
                      training split; moons, circles, spirals: a fresh test set of the same size)
+                     or a sequence task (--model lstm, gru or rnn):
+                     names  character-level language model of English first names: the
+                            validation cross-entropy per character vs a bigram-count baseline
+                     spam   SpamAssassin ham vs spam over the mails' first 256 tokens:
+                            test accuracy and F1 (test split 0.2)
+                     smnist sequential MNIST, 28 rows of 28 pixels: test accuracy
+  --task NAME        the same as --dataset (either one, not both)
   --model NAME       mlp | cnn (a convolutional network; image sets only: mnist) |
-                     perceptron (the perceptron rule; two-class 2-D sets only) (default mlp)
+                     perceptron (the perceptron rule; two-class 2-D sets only) (default mlp) |
+                     lstm | gru | rnn (sequence tasks only; default lstm)
   --hidden LIST      hidden layer sizes, comma separated, each 1 to 65536 ('' for none);
-                     with --model cnn: the dense head after the conv blocks
+                     with --model cnn: the dense head after the conv blocks; with lstm, gru,
+                     rnn: the hidden size H of the recurrent layers (equal sizes: '128,128'
+                     stacks two layers)
+  --embedding E      names, spam: width of the token embedding, 1 to 65536
   --activation NAME  relu | tanh | sigmoid | leakyRelu | elu | gelu | silu | softplus
                      (with --model cnn: in every conv block and in the dense head)
   --dropout P        dropout after each hidden activation, 0 <= P < 1
-                     (with --model cnn: in the dense head)
+                     (with --model cnn: in the dense head; lstm, gru, rnn: before the output layer)
   --channels LIST    --model cnn only: output channels of each conv block, comma separated,
                      each 1 to 4096; each block is conv (no bias) + batch norm + activation +
                      2x2 max pool, so a 28x28 digit allows at most 2 blocks of 5x5 valid convs
@@ -48,7 +64,10 @@ Data and model:
   --noise X          noise of a 2-D set: moons, circles: std of the coordinates (default 0.1;
                      circles have radii 1 and 0.5); spirals: std of the angle in radians (default 0.2)
   --classes K        spiral arms, 2 or 3 (default 2)
-  --train N          use only the first N training digits, 1 to 60000 (mnist)
+  --train N          use only the first N training rows, 1 to 1000000 (mnist, smnist: digits;
+                     names: names; spam: mails)
+  --test N           use only the first N test rows (names: validation names), 1 to 1000000
+                     (mnist and the sequence tasks)
 
 Training:
   --epochs N         training epochs, 1 to 1000000
@@ -60,7 +79,9 @@ Training:
                      exponential (per epoch, down to lr/100) | cosine (per batch, to 0) |
                      linear (per batch, to 0) | onecycle (per batch, peak lr at 30%)
   --validation-split X  fraction of the training rows held out to validate each epoch
-                     (the last rows, as Keras), 0 <= X < 1
+                     (the last rows, as Keras), 0 <= X < 1 (names: the fraction of the names
+                     held out by data.names, the split the bigram baseline is measured on)
+  --clip X           clip the gradients' total norm to X before each step (fit's clipGradNorm)
   --early-stopping N stop after N epochs without a better validation loss and
                      restore the best epoch's weights, 1 to 1000000
   --seed N           seed for the data split, initial weights and shuffling, 0 to 2^53-1 (default 1)
@@ -70,7 +91,8 @@ Training:
                      (.svg or .png); --plot and --boundary need the optional packages
                      vega and vega-lite (and @resvg/resvg-js for .png)
   --save PATH        save the trained model (safetensors); checked to be
-                     writable before training starts
+                     writable before training starts (names: with its character
+                     vocabulary, for fathom sample)
   --backend NAME     native | ts (default: native, falling back to ts)
   --threads N        native threads, 1 to 256 (default: all cores; at most the core count is used)
   -h, --help         show this help
@@ -79,6 +101,25 @@ Defaults per data set (each flag overrides its part):
 ${Object.entries(RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}`).join('\n')}
 With --model cnn:
 ${Object.entries(CNN_RECIPES).map(([d, r]) => `  ${d.padEnd(8)} channels ${r.channels.join(',')} (${r.kernelSize}x${r.kernelSize} ${r.padding}) · dense ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}`).join('\n')}
+Sequence tasks (--model lstm, gru or rnn):
+${Object.entries(SEQUENCE_RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.embedding ? `embedding ${r.embedding} · ` : ''}hidden ${r.hidden.join(',')}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}${r.clip ? ` · clip ${r.clip}` : ''}`).join('\n')}
+`;
+
+export const SAMPLE_HELP = `Usage: fathom sample --model PATH [options]
+
+Samples new names from a character-level language model saved by
+fathom train --dataset names --save PATH: each name starts from BOS and
+draws its next character from softmax(logits / temperature) until EOS or the
+longest name of the training data. The vocabulary is read from the file.
+
+  --model PATH       the saved model (required)
+  --n N              names to sample, 1 to 100000 (default 10)
+  --temperature X    a number from 0.01 to 100 (default 0.8): below 1 sharper,
+                     more common names; above 1 more varied, stranger ones
+  --seed N           seed of the draws, 0 to 2^53-1 (default 1): the same seed,
+                     model and temperature give the same names
+  --backend NAME     native | ts (default: native, falling back to ts)
+  -h, --help         show this help
 `;
 
 function training(r: Recipe): string {
@@ -96,7 +137,16 @@ export class UsageError extends Error {
 export type Command =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
-  | { kind: 'train'; options: TrainOptions };
+  | { kind: 'train'; options: TrainOptions }
+  | { kind: 'sample'; options: SampleOptions };
+
+export interface SampleOptions {
+  model: string;
+  n: number;
+  temperature: number;
+  seed: number;
+  backend?: 'native' | 'ts';
+}
 
 export interface TrainOptions {
   dataset: Dataset;
@@ -116,8 +166,14 @@ export interface TrainOptions {
   backend?: 'native' | 'ts';
   threads?: number;
   seed: number;
-  /** mnist: the first N training digits. */
+  /** mnist and the sequence tasks: the first N training rows. */
   train?: number;
+  /** mnist and the sequence tasks: the first N test (names: validation) rows. */
+  test?: number;
+  /** names, spam: the token embedding width. */
+  embedding?: number;
+  /** Clip the gradients' total norm to this before each step. */
+  clip?: number;
   /** 2-D sets: points, noise, spiral arms. */
   samples?: number;
   noise?: number;
@@ -135,7 +191,10 @@ const TRAIN_FLAGS = {
   hidden: 'string', activation: 'string', schedule: 'string', dropout: 'string', 'early-stopping': 'string',
   backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
   classes: 'string', 'validation-split': 'string', channels: 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
+  task: 'string', embedding: 'string', clip: 'string', test: 'string',
 } as const;
+
+const SAMPLE_FLAGS = { model: 'string', n: 'string', temperature: 'string', seed: 'string', backend: 'string', help: 'boolean' } as const;
 
 /** What `fathom <argv...>` asks for; throws UsageError for anything malformed. */
 export function parseCommand(argv: readonly string[]): Command {
@@ -150,8 +209,13 @@ export function parseCommand(argv: readonly string[]): Command {
     return { kind: 'version' };
   }
   if (cmd.startsWith('-')) throw new UsageError(`unknown option '${cmd}' (options go after the command)`, MAIN_HELP);
-  if (cmd !== 'train') throw new UsageError(`unknown command '${cmd}' (the commands are: train)`, MAIN_HELP);
-  const values = parseFlags('train', rest, TRAIN_FLAGS);
+  if (cmd === 'sample') {
+    const sv = parseFlags('sample', rest, SAMPLE_FLAGS, SAMPLE_HELP);
+    if (sv.help !== undefined) return { kind: 'help', text: SAMPLE_HELP };
+    return { kind: 'sample', options: sampleOptions(sv) };
+  }
+  if (cmd !== 'train') throw new UsageError(`unknown command '${cmd}' (the commands are: train, sample)`, MAIN_HELP);
+  const values = parseFlags('train', rest, TRAIN_FLAGS, TRAIN_HELP);
   if (values.help !== undefined) return { kind: 'help', text: TRAIN_HELP };
   return { kind: 'train', options: trainOptions(values) };
 }
@@ -159,9 +223,9 @@ export function parseCommand(argv: readonly string[]): Command {
 type FlagSpec = Record<string, 'string' | 'boolean'>;
 
 /** Tokens → name → value, refusing unknown flags, positionals, repeats and missing values. */
-function parseFlags(cmd: string, args: string[], spec: FlagSpec): Record<string, string | true> {
+function parseFlags(cmd: string, args: string[], spec: FlagSpec, help: string): Record<string, string | true> {
   const usage = (msg: string): never => {
-    throw new UsageError(msg, TRAIN_HELP);
+    throw new UsageError(msg, help);
   };
   const options = Object.fromEntries(Object.entries(spec).map(([k, type]) => [k, { type }]));
   (options.help as { short?: string }).short = 'h';
@@ -199,37 +263,61 @@ function parseFlags(cmd: string, args: string[], spec: FlagSpec): Record<string,
 const INT = /^[0-9]+$/;
 const FLOAT = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
-function int(name: string, v: string | true | undefined, dflt: number, min: number, max: number, maxText = String(max)): number {
+function int(name: string, v: string | true | undefined, dflt: number, min: number, max: number, maxText = String(max), help = TRAIN_HELP): number {
   if (v === undefined) return dflt;
   const n = typeof v === 'string' && INT.test(v) ? Number(v) : NaN;
   if (!(n >= min && n <= max)) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${maxText}, got '${String(v)}'`, TRAIN_HELP);
+    throw new UsageError(`--${name} must be an integer from ${min} to ${maxText}, got '${String(v)}'`, help);
   }
   return n;
 }
 
-function choice<T extends string>(name: string, v: string | true | undefined, allowed: readonly T[]): T | undefined {
+function choice<T extends string>(name: string, v: string | true | undefined, allowed: readonly T[], help = TRAIN_HELP): T | undefined {
   if (v === undefined) return undefined;
   if (!(allowed as readonly unknown[]).includes(v)) {
     const list = allowed.length <= 2 ? allowed.join(' or ') : `one of ${allowed.join(', ')}`;
     const near = typeof v === 'string' && v.length >= 3 ? closestName(v, allowed) : undefined;
-    throw new UsageError(`--${name} must be ${list}, got '${String(v)}'${near ? ` (did you mean '${near}'?)` : ''}`, TRAIN_HELP);
+    throw new UsageError(`--${name} must be ${list}, got '${String(v)}'${near ? ` (did you mean '${near}'?)` : ''}`, help);
   }
   return v as T;
 }
 
-function float(name: string, v: string | true | undefined, ok: (x: number) => boolean, want: string): number | undefined {
+function float(name: string, v: string | true | undefined, ok: (x: number) => boolean, want: string, help = TRAIN_HELP): number | undefined {
   if (v === undefined) return undefined;
   const x = typeof v === 'string' && FLOAT.test(v) ? Number(v) : NaN;
-  if (!ok(x)) throw new UsageError(`--${name} must be ${want}, got '${String(v)}'`, TRAIN_HELP);
+  if (!ok(x)) throw new UsageError(`--${name} must be ${want}, got '${String(v)}'`, help);
   return x;
 }
 
 const SYNTHETIC: readonly Dataset[] = ['moons', 'circles', 'spirals'];
 
+function sampleOptions(v: Record<string, string | true>): SampleOptions {
+  if (v.model === undefined) throw new UsageError('--model PATH is required: the file fathom train --dataset names --save PATH wrote', SAMPLE_HELP);
+  if (v.model === '') throw new UsageError("--model needs a file path, got ''", SAMPLE_HELP);
+  return {
+    model: String(v.model),
+    n: int('n', v.n, 10, 1, 100_000, undefined, SAMPLE_HELP),
+    temperature: float('temperature', v.temperature, (x) => x >= 0.01 && x <= 100, 'a number from 0.01 to 100 (like 0.8)', SAMPLE_HELP) ?? 0.8,
+    seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1', SAMPLE_HELP),
+    ...(v.backend !== undefined ? { backend: choice('backend', v.backend, ['native', 'ts'] as const, SAMPLE_HELP)! } : {}),
+  };
+}
+
 function trainOptions(v: Record<string, string | true>): TrainOptions {
-  const dataset = choice('dataset', v.dataset, DATASETS) ?? 'mnist';
+  if (v.task !== undefined && v.dataset !== undefined) {
+    throw new UsageError(`--task and --dataset name the same thing; give one (got --dataset ${String(v.dataset)} --task ${String(v.task)})`, TRAIN_HELP);
+  }
+  const dataset = v.task !== undefined ? choice('task', v.task, DATASETS)! : choice('dataset', v.dataset, DATASETS) ?? 'mnist';
+  if (isSequence(dataset)) return sequenceOptions(dataset, v);
   const model = choice('model', v.model, MODELS) ?? 'mlp';
+  if ((RECURRENT as readonly string[]).includes(model)) {
+    throw new UsageError(`--model ${model} reads sequences: it applies to the sequence tasks ${SEQUENCE_DATASETS.join(', ')} only, not ${dataset} (use --model mlp)`, TRAIN_HELP);
+  }
+  for (const f of ['embedding', 'clip']) {
+    if (v[f] !== undefined && (f !== 'clip' || model === 'perceptron')) {
+      throw new UsageError(`--${f} ${f === 'clip' ? 'does not apply to --model perceptron' : `applies to the token sequence tasks (names, spam) only, not ${dataset}`}`, TRAIN_HELP);
+    }
+  }
   if (model === 'cnn' && IMAGE_SHAPES[dataset] === undefined) {
     const images = Object.keys(IMAGE_SHAPES).join(', ');
     throw new UsageError(`--model cnn needs images: it applies to --dataset ${images} only, not ${dataset} (use --model mlp)`, TRAIN_HELP);
@@ -238,7 +326,8 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
   const only = (flag: string, allowed: boolean, why: string): void => {
     if (v[flag] !== undefined && !allowed) throw new UsageError(`--${flag} ${why}`, TRAIN_HELP);
   };
-  only('train', dataset === 'mnist', `applies to --dataset mnist only, not ${dataset}`);
+  only('train', dataset === 'mnist', `applies to --dataset mnist and the sequence tasks only, not ${dataset}`);
+  only('test', dataset === 'mnist', `applies to --dataset mnist and the sequence tasks only, not ${dataset}`);
   for (const f of ['samples', 'noise']) only(f, SYNTHETIC.includes(dataset), `applies to the 2-D sets (moons, circles, spirals) only, not ${dataset}`);
   only('classes', dataset === 'spirals', `applies to --dataset spirals only, not ${dataset}`);
   only('channels', model === 'cnn', `applies to --model cnn only, not ${model}`);
@@ -308,6 +397,8 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 256) } : {}),
     seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1'),
     ...(v.train !== undefined ? { train: int('train', v.train, 1, 1, 60000) } : {}),
+    ...(v.test !== undefined ? { test: int('test', v.test, 1, 1, 10000) } : {}),
+    ...(v.clip !== undefined ? { clip: clipOf(v.clip) } : {}),
     ...(v.samples !== undefined ? { samples: int('samples', v.samples, 1, 2, 1_000_000) } : {}),
     ...(noise !== undefined ? { noise } : {}),
     ...(v.classes !== undefined ? { classes: int('classes', v.classes, 2, 2, 3) } : {}),
@@ -332,4 +423,76 @@ function cnnOptions(dataset: Dataset, r: CnnRecipe, text: string | true | undefi
       `(${r.kernelSize}x${r.kernelSize} ${r.padding} convs, each followed by a 2x2 max pool), got '${String(text)}'`, TRAIN_HELP);
   }
   return { channels, kernelSize: r.kernelSize, padding: r.padding };
+}
+
+const clipOf = (v: string | true): number => float('clip', v, (x) => x > 0 && Number.isFinite(x), 'a positive number (like 1)')!;
+
+/** The options of a sequence task (--dataset names | spam | smnist). */
+function sequenceOptions(dataset: (typeof SEQUENCE_DATASETS)[number], v: Record<string, string | true>): TrainOptions {
+  const r: SequenceRecipe = SEQUENCE_RECIPES[dataset];
+  const model = choice('model', v.model, MODELS) ?? 'lstm';
+  if (!(RECURRENT as readonly string[]).includes(model)) {
+    throw new UsageError(`--dataset ${dataset} is a sequence task: use --model lstm, gru or rnn, not ${model}`, TRAIN_HELP);
+  }
+  for (const f of ['activation', 'channels', 'samples', 'noise', 'classes', 'boundary']) {
+    if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to the sequence task ${dataset} (--model ${model})`, TRAIN_HELP);
+  }
+  if (v.embedding !== undefined && dataset === 'smnist') {
+    throw new UsageError('--embedding applies to the token sequence tasks (names, spam) only, not smnist (its steps are rows of pixels)', TRAIN_HELP);
+  }
+  const hiddenText = String(v.hidden ?? r.hidden.join(','));
+  const hidden = hiddenText.split(',').map((s) => (INT.test(s) ? Number(s) : NaN));
+  if (!hidden.every((n) => n >= 1 && n <= 65536) || hidden.some((n) => n !== hidden[0])) {
+    throw new UsageError(`--hidden must be the recurrent layers' hidden size, 1 to 65536 (equal sizes, comma separated, stack layers: '128,128'), got '${hiddenText}'`, TRAIN_HELP);
+  }
+  const optimizer = choice('optimizer', v.optimizer, OPTIMIZERS) ?? r.optimizer;
+  let lr = optimizer === r.optimizer ? r.lr : DEFAULT_LR[optimizer];
+  if (v.lr !== undefined) {
+    lr = typeof v.lr === 'string' && FLOAT.test(v.lr) ? Number(v.lr) : NaN;
+    if (!(lr > 0 && Number.isFinite(Math.fround(lr)))) {
+      throw new UsageError(`--lr must be a positive number that float32 can hold (like 0.001 or 1e-3), got '${String(v.lr)}'`, TRAIN_HELP);
+    }
+  }
+  if (v['early-stopping'] !== undefined && dataset !== 'names' && v['validation-split'] === undefined && r.validationSplit === 0) {
+    throw new UsageError(`--early-stopping watches the validation loss: it needs --validation-split above 0 (the ${dataset} recipe holds none out)`, TRAIN_HELP);
+  }
+  if (v['early-stopping'] !== undefined && v['validation-split'] === '0') {
+    throw new UsageError('--early-stopping watches the validation loss: it needs --validation-split above 0', TRAIN_HELP);
+  }
+  const validationSplit = float('validation-split', v['validation-split'], (x) => x >= 0 && x < 1, 'a number from 0 to below 1 (like 0.1)') ?? r.validationSplit;
+  if (dataset === 'names' && validationSplit === 0) {
+    throw new UsageError('--validation-split 0 leaves no validation names: the names task reports the validation cross-entropy (use a fraction like 0.1)', TRAIN_HELP);
+  }
+  for (const [flag, value] of [['save', v.save], ['plot', v.plot]] as const) {
+    if (value === '') throw new UsageError(`--${flag} needs a file path, got ''`, TRAIN_HELP);
+  }
+  if (typeof v.plot === 'string' && !/\.(svg|png)$/i.test(v.plot)) throw new UsageError(`--plot must name a .svg or .png file, got '${v.plot}'`, TRAIN_HELP);
+  if (typeof v.plot === 'string' && typeof v.save === 'string' && resolve(v.plot) === resolve(v.save)) {
+    throw new UsageError(`--save and --plot name the same file '${v.plot}'; the second would overwrite the first`, TRAIN_HELP);
+  }
+  const clip = v.clip !== undefined ? clipOf(v.clip) : r.clip;
+  const maxRows = dataset === 'smnist' ? 60000 : 1_000_000;
+  return {
+    dataset,
+    model: model as ModelName,
+    epochs: int('epochs', v.epochs, r.epochs, 1, 1_000_000),
+    batchSize: int('batch-size', v['batch-size'], r.batchSize, 1, 1_000_000),
+    lr,
+    optimizer,
+    hidden,
+    activation: r.activation,
+    schedule: choice('schedule', v.schedule, SCHEDULES) ?? r.schedule,
+    dropout: float('dropout', v.dropout, (x) => x >= 0 && x < 1, 'a number from 0 to below 1 (like 0.2)') ?? r.dropout,
+    validationSplit,
+    ...(v['early-stopping'] !== undefined ? { earlyStopping: int('early-stopping', v['early-stopping'], 1, 1, 1_000_000) } : {}),
+    ...(v.backend !== undefined ? { backend: choice('backend', v.backend, ['native', 'ts'] as const)! } : {}),
+    ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 256) } : {}),
+    seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1'),
+    ...(v.train !== undefined ? { train: int('train', v.train, 1, 1, maxRows) } : {}),
+    ...(v.test !== undefined ? { test: int('test', v.test, 1, 1, maxRows) } : {}),
+    ...(dataset !== 'smnist' ? { embedding: int('embedding', v.embedding, r.embedding!, 1, 65536) } : {}),
+    ...(clip !== undefined ? { clip } : {}),
+    ...(typeof v.plot === 'string' ? { plot: v.plot } : {}),
+    ...(typeof v.save === 'string' ? { save: v.save } : {}),
+  };
 }

@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     if (err.message === 'no command given') {
       process.stderr.write(err.help);
     } else {
-      const more = err.help.startsWith('Usage: fathom train') ? 'fathom train --help' : 'fathom --help';
+      const more = err.help.startsWith('Usage: fathom train') ? 'fathom train --help' : err.help.startsWith('Usage: fathom sample') ? 'fathom sample --help' : 'fathom --help';
       process.stderr.write(`fathom: ${err.message}\n(see ${more})\n`);
     }
     return 2;
@@ -35,6 +35,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'train':
       await (await import('./train.js')).train(cmd.options);
+      return 0;
+    case 'sample':
+      for (const name of await (await import('./sample.js')).sample(cmd.options)) process.stdout.write(`${name}\n`);
       return 0;
   }
 }

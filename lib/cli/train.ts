@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { LRSchedulerLike } from '../models/training.js';
 import type { MetricSpec } from '../models/metrics.js';
-import { IMAGE_SHAPES, RECIPES, type OptimizerName, type Schedule } from './recipes.js';
+import { IMAGE_SHAPES, RECIPES, isSequence, type OptimizerName, type Schedule } from './recipes.js';
 import { buildCnn, buildMlp } from './models.js';
 
 type Fathom = typeof import('../index.js');
@@ -32,8 +32,9 @@ async function loadData(f: Fathom, o: TrainOptions): Promise<Loaded> {
   const t0 = performance.now();
   const secs = () => `${((performance.now() - t0) / 1000).toFixed(1)} s to load`;
   switch (o.dataset) {
+    case 'names': case 'spam': case 'smnist': throw new Error(`fathom train: ${o.dataset} is a sequence task (sequence.ts)`);
     case 'mnist': {
-      const ds = await f.data.mnist(o.train !== undefined ? { train: o.train } : {});
+      const ds = await f.data.mnist({ ...(o.train !== undefined ? { train: o.train } : {}), ...(o.test !== undefined ? { test: o.test } : {}) });
       return {
         xTrain: ds.train.x, yTrain: ds.train.y, xTest: ds.test.x, yTest: ds.test.y, outputs: ds.classes,
         describe: `MNIST: ${ds.train.x.shape[0]} training and ${ds.test.x.shape[0]} test digits (${secs()})`,
@@ -106,6 +107,12 @@ export interface TrainResult {
   testMae?: number;
   testRmse?: number;
   testR2?: number;
+  /** spam: the F1 of the spam class. */
+  testF1?: number;
+  /** names: the mean cross-entropy per validation character (nats), the bigram baseline's on the same split, and the training names'. */
+  validationCrossEntropy?: number;
+  bigramBaseline?: number;
+  trainCrossEntropy?: number;
   /** Epochs fit() ran (fewer than asked after early stopping). */
   epochs: number;
   /** Seconds spent in fit() (the perceptron rule for --model perceptron). */
@@ -134,6 +141,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.threads !== undefined) f.setNumThreads(o.threads);
   const i = f.info();
   console.log(`fathom ${i.version} · backend ${i.backend} · isa ${i.isa} · threads ${i.threads}`);
+  if (isSequence(o.dataset)) {
+    const { trainSequence } = await import('./sequence.js');
+    return trainSequence(f, o, {
+      optimizer: (ff, oo, params) => optimizer(ff, oo.optimizer, params, oo.lr),
+      scheduler: (ff, opt, steps) => scheduler(ff, o.schedule, opt, o.lr, o.epochs, steps),
+    });
+  }
   const d = await loadData(f, o);
   console.log(d.describe);
   const regression = RECIPES[o.dataset].task === 'regression';
@@ -188,6 +202,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const history = await model.fit(d.xTrain, d.yTrain, {
     loss: regression ? 'mse' : 'crossEntropy', optimizer: opt, epochs: o.epochs, batchSize: o.batchSize,
     validationSplit: o.validationSplit, seed: o.seed, callbacks,
+    ...(o.clip !== undefined ? { clipGradNorm: o.clip } : {}),
     ...(regression ? { metrics: ['mae', 'r2'] as MetricSpec[] } : {}),
     ...(sched ? { lrScheduler: sched.s, lrSchedulerInterval: sched.perBatch ? 'batch' as const : 'epoch' as const } : {}),
   });
