@@ -64,15 +64,16 @@ constexpr int64_t kMinRowsPerThread = 8;
 int row_threads(int64_t n) {
   return (int)std::max<int64_t>(1, std::min<int64_t>((int64_t)num_threads(), n / kMinRowsPerThread));
 }
-// fn(i0, i1) over contiguous shares of the batch rows, one per thread.
+// fn(i0, i1, ith) over contiguous shares of the batch rows, one per thread
+// (ith < row_threads(n)).
 template <class F>
 void split_rows(int64_t n, const F& fn) {
   const int nth = row_threads(n);
-  if (nth <= 1) return fn((int64_t)0, n);
+  if (nth <= 1) return fn((int64_t)0, n, 0);
   parallel_run(nth, [&](int ith, int nthr) {
     int64_t b, e;
     partition(n, ith, nthr, 1, &b, &e);
-    if (b < e) fn(b, e);
+    if (b < e) fn(b, e, ith);
   });
 }
 
@@ -108,7 +109,7 @@ void rnn_fwd(const KernelTable& k, const RnnGeom& g, const float* xproj, const f
     }
     Aligned wp(gemm_detail::packed_b_floats(*cfg, K1, GH));
     gemm_detail::pack_b_whole(*cfg, true, K1, GH, wb.data(), K1, wp.p);
-    split_rows(N, [&](int64_t b, int64_t e) {
+    split_rows(N, [&](int64_t b, int64_t e, int) {
       const int64_t R = e - b;
       std::vector<float> hb((size_t)(R * K1)), scr(ws ? 0 : (size_t)(R * GH)), gx(gru && !ws ? (size_t)(R * H) : 0);
       for (int64_t i = 0; i < R; ++i) {
@@ -190,9 +191,14 @@ void rnn_bwd(const KernelTable& k, const RnnGeom& g, const float* whh, const flo
   if (const gemm_detail::Config* cfg = step_config(k, N)) {
     // W_hh packed once as op(B) of dh_prev += dG_t W_hh; each thread runs its
     // batch rows back through time with no barrier per step.
+    // db_hh: each thread sums its rows of dG while they are in cache (double), the
+    // threads' sums added in thread order.
     Aligned wp(gemm_detail::packed_b_floats(*cfg, GH, H));
     gemm_detail::pack_b_whole(*cfg, false, GH, H, whh, H, wp.p);
-    split_rows(N, [&](int64_t b, int64_t e) {
+    const int nth = row_threads(N);
+    std::vector<double> part(dbhh ? (size_t)(nth * GH) : 0, 0.0);
+    split_rows(N, [&](int64_t b, int64_t e, int ith) {
+      double* acc = dbhh ? part.data() + ith * GH : nullptr;
       for (int64_t s = T - 1; s >= 0; --s) {
         const int64_t t = g.reverse ? T - 1 - s : s;
         const int64_t tp = g.reverse ? t + 1 : t - 1;
@@ -209,11 +215,21 @@ void rnn_bwd(const KernelTable& k, const RnnGeom& g, const float* whh, const flo
           k.rnn_row_bwd((int32_t)g.mode, H, S.gates + r * GH, dout + r * H, lstm ? S.extra + r * H : nullptr, cp,
                         S.hprev + r * H, gru ? S.extra + r * H : nullptr, dh + i * H, lstm ? dc + i * H : nullptr,
                         dx, gru ? d2 : nullptr);
+          if (acc)
+            for (int64_t j = 0; j < GH; ++j) acc[j] += d2[j];
         }
         gemm_detail::gemm_prepacked_b(*cfg, false, e - b, H, GH, 1.0f, dG + (b * T + t) * GH, T * GH, wp.p, 1.0f,
                                       dh + b * H, H);
       }
     });
+    gemm(k, true, false, GH, H, NT, 1.0f, dG, GH, S.hprev, H, 0.0f, dwhh, H);
+    if (dbhh)
+      for (int64_t j = 0; j < GH; ++j) {
+        double v = 0.0;
+        for (int ith = 0; ith < nth; ++ith) v += part[(size_t)(ith * GH + j)];
+        dbhh[j] = (float)v;
+      }
+    return;
   } else
   for (int64_t s = T - 1; s >= 0; --s) {  // no GEMM configuration for this table: per-step GEMMs
     const int64_t t = g.reverse ? T - 1 - s : s;
