@@ -193,7 +193,9 @@ export async function rnnSection({ quick, machine, native, out, log }) {
   out(`**What limits it (${def}, measured above):** the LSTM step runs at ${pct(p)} of the ${T}-core peak by wall time ` +
     `(target ≥ ${RNN_TARGETS.lstmTrain} %: ${p >= RNN_TARGETS.lstmTrain ? 'met' : 'missed'}) and ${pct(pc)} by CPU time. ` +
     `Largest kernels: ${top.slice(0, 3).map(({ k, t }) => `${k.label} ${ms(t)} ms (${pct(pctOf(t, stepMs(def)))} of the step, ${k.flops ? pct(rate(k.flops, t)) : DASH} of peak)`).join('; ')}; ` +
-    `autograd / JS ${ms(stepMs(def) - b2b(def))} ms. The recurrence is ${RNN.steps} dependent steps of ${RNN.trainBatch}×${RNN.hidden} · ${RNN.hidden}×${4 * RNN.hidden} ` +
-    `products (each thread its own ${RNN.trainBatch / T} rows): per step too little work to fill the FMA pipes between the gate passes, which are exp-bound.`);
+    `autograd / JS ${ms(stepMs(def) - b2b(def))} ms (${pct(pctOf(stepMs(def) - b2b(def), stepMs(def)))}, one thread). ` +
+    `The process spent ${ms(get(def, 'rnn/lstm/train/cpu'))} ms of CPU per step against ${ms(stepMs(def))} ms of wall time: with its ${T} threads on idle cores ` +
+    `the step could take about ${ms(get(def, 'rnn/lstm/train/cpu') / T)} ms; what separates the two is the other processes' load (the line below) ` +
+    `and the single-threaded parts (autograd / JS, the tape's allocations).`);
   out();
 }

@@ -1,9 +1,14 @@
-// The whole-sequence recurrence (rnn.h) on a kernel table: per step one packed
-// GEMM for h W_hhᵀ (+ b_hh) and one fused pass of the gate non-linearities per
-// batch row (the table's rnn_row_fwd: ref/rnn.cc, avx2/rnn.cc with the vector
-// sigmoid / tanh), the batch split over the pool when a step is large. Backward: per step
-// the fused gate derivatives and one GEMM dh_prev += dG W_hh; dW_hh as one GEMM
-// over all N·T rows at the end, db_hh a column sum.
+// The whole-sequence recurrence (rnn.h) on a kernel table. [W_hh | b_hh] is packed
+// once per sequence (gemm.h: pack_b_whole) and the batch rows are split over the
+// pool for the whole sequence (rows are independent through time: no barrier per
+// step; >= 8 rows a thread). Each thread, per step: one GEMM [h | 1] [W_hh | b_hh]ᵀ
+// on its rows (gemm_prepacked_b, the bias in the product) and one fused pass of the
+// gate non-linearities per row (the table's rnn_row_fwd: ref/rnn.cc, avx2/rnn.cc).
+// Backward, the same split: the fused gate derivatives, dh_prev += dG W_hh on the
+// packed W_hh, db_hh summed per thread; dW_hh as one threaded GEMM over all N·T rows.
+// Results are bitwise the same for any thread count (db_hh: its per-thread double
+// sums, added in thread order, almost always round alike). Tables with no GEMM
+// configuration fall back to per-step threaded GEMMs.
 #include <algorithm>
 #include <cstring>
 #include <new>
