@@ -196,3 +196,43 @@ export function fixedImages(batch, seed = 4321) {
   for (let i = 0; i < batch; i++) y[i] = Math.floor(rnd() * CNN.classes);
   return { batch, x, y };
 }
+
+// ---------------------------------------------------------------------------------------------
+// #11 lstmperf — the recurrent benchmark of issue #11: one LSTM (or GRU) layer, input 64, hidden
+// 128, sequence 32, the last step's hidden state → Linear(128, 10), softmax cross-entropy, SGD;
+// training batch 32, inference batch 256.
+export const RNN = { input: 64, hidden: 128, steps: 32, classes: 10, lr: 0.05, trainBatch: 32, inferBatch: 256 };
+/** The issue's target: the LSTM training step at ≥ 35 % of the FP32 peak of all the pool's threads. */
+export const RNN_TARGETS = { lstmTrain: 35 };
+/** Gates per recurrence: lstm i, f, g, o; gru r, z, n (PyTorch's order). */
+export const rnnGates = (mode) => {
+  if (mode !== 'lstm' && mode !== 'gru') throw new Error(`rnnGates: mode must be 'lstm' or 'gru', got '${mode}'`);
+  return mode === 'lstm' ? 4 : 3;
+};
+/**
+ * Forward FLOP per sample from the shapes (2 per multiply-add; gate non-linearities and the
+ * element-wise cell update not counted):
+ *   input projection  T · 2 · I · G·H      (one GEMM over all N·T rows)
+ *   recurrence        T · 2 · H · G·H      (one [N, H] × [H, G·H] product per step)
+ *   dense             2 · H · classes      (the last step only)
+ * LSTM: 2,097,152 + 4,194,304 + 2,560 = 6,294,016 ≈ 6.29 M, the issue's figure
+ * (test/bench/rnn.test.ts checks it); GRU 4,721,152. A training step counts
+ * 3 × forward, as the issue does.
+ */
+export function rnnForwardFlops(mode, spec = RNN) {
+  const G = rnnGates(mode), { input: I, hidden: H, steps: T, classes: C } = spec;
+  return { projection: T * 2 * I * G * H, recurrence: T * 2 * H * G * H, dense: 2 * H * C,
+    get total() { return this.projection + this.recurrence + this.dense; } };
+}
+export const rnnTrainFlops = (mode) => 3 * rnnForwardFlops(mode).total;
+/** Batches of the single-threaded targets (TS backend, TensorFlow.js); smaller with --quick. */
+export const RNN_SLOW_BATCHES = { full: { train: 32, infer: 256 }, quick: { train: 4, infer: 16 } };
+/** Deterministic sequences (mulberry32): x [batch, T, I] ~ U(−1, 1), labels uniform in [0, classes). */
+export function fixedSequences(batch, seed = 777) {
+  const rnd = mulberry32((seed >>> 0) + batch * 7919);
+  const x = new Float32Array(batch * RNN.steps * RNN.input);
+  for (let i = 0; i < x.length; i++) x[i] = 2 * rnd() - 1;
+  const y = new Int32Array(batch);
+  for (let i = 0; i < batch; i++) y[i] = Math.floor(rnd() * RNN.classes);
+  return { batch, x, y };
+}

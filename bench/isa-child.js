@@ -9,7 +9,11 @@
  * back to back) and cnn/k/<id> (ms per raw kernel call, each alone; cnn-kernels.js), timed in
  * alternation with the step, with `kernels` (id, label, family, phase, flops of each) next to `results`.
  *
- *   node bench/isa-child.js --section gemm|latency|mlp|cnn [--quick]
+ * rnn/<lstm|gru>/<train|infer> (the recurrent bench model's samples/s, batch 32 step and batch 256
+ * inference; rnn-models.js), rnn/<…>/cpu (process CPU ms per call over the same runs), rnn/kernels and
+ * rnn/k/<id> (the LSTM step's raw kernels, rnn-kernels.js; `rnnKernels` next to `results`).
+ *
+ *   node bench/isa-child.js --section gemm|latency|mlp|cnn|rnn [--quick]
  *   node bench/isa-child.js --section info      (the default ISA and what this CPU can run)
  */
 import { gemmCases, gemmOperands, fixedData, fixedImages, CNN } from './cases.js';
@@ -85,6 +89,42 @@ if (section === 'gemm') {
   const infer = { cnn: native.makeCnn(), data: native.makeCnnData(fixedImages(CNN.inferBatch)) };
   results['cnn/infer'] = rate(() => native.infer(infer.cnn, infer.data), quick ? 0.5 : 1) * CNN.inferBatch;
   kernels = ks.map(({ id, label, family, phase, flops }) => ({ id, label, family, phase, flops }));
+} else if (section === 'rnn') {
+  // #11 lstmperf: the recurrent bench model; wall rates and process CPU time per call.
+  const fathom = await import('../dist/index.js');
+  const { getBackendByName } = await import('../dist/backend/index.js');
+  const { makeFathomRnn, makeFathomSeqData, fathomRnnStep, fathomRnnInfer } = await import('./rnn-models.js');
+  const { rnnStepKernels } = await import('./rnn-kernels.js');
+  const { RNN, fixedSequences } = await import('./cases.js');
+  const cpuRate = (fn, secs) => { // { rate (calls/s wall), cpu (ms per call) }
+    fn();
+    const u0 = process.cpuUsage(), t0 = performance.now();
+    let calls = 0;
+    while (calls < 3 || performance.now() - t0 < secs * 1e3) { fn(); calls++; }
+    const u = process.cpuUsage(u0);
+    return { rate: (1e3 * calls) / (performance.now() - t0), cpu: (u.user + u.system) / 1e3 / calls };
+  };
+  for (const mode of ['lstm', 'gru']) {
+    const m = makeFathomRnn(fathom, mode);
+    const train = makeFathomSeqData(fathom, fixedSequences(RNN.trainBatch));
+    const step = () => fathomRnnStep(fathom, m, train);
+    if (mode === 'lstm') {
+      const ks = rnnStepKernels(getBackendByName('native'), 'lstm', RNN.trainBatch);
+      const main = ks.filter((k) => !k.partOf);
+      const [stepRate, allRate, ...kRates] = pairedRates([step, () => { for (const k of main) k.fn(); }, ...ks.map((k) => k.fn)], quick ? 1 : 4);
+      results['rnn/lstm/train'] = stepRate * RNN.trainBatch;
+      results['rnn/kernels'] = 1e3 / allRate;
+      ks.forEach((k, i) => { results[`rnn/k/${k.id}`] = 1e3 / kRates[i]; });
+      kernels = ks.map(({ id, label, family, flops, partOf }) => ({ id, label, family, flops, partOf: partOf ?? null }));
+    }
+    const t = cpuRate(step, quick ? 0.3 : 1.5);
+    if (mode !== 'lstm') results[`rnn/${mode}/train`] = t.rate * RNN.trainBatch;
+    results[`rnn/${mode}/train/cpu`] = t.cpu;
+    const inf = makeFathomSeqData(fathom, fixedSequences(RNN.inferBatch));
+    const i = cpuRate(() => fathomRnnInfer(fathom, m, inf), quick ? 0.3 : 1.5);
+    results[`rnn/${mode}/infer`] = i.rate * RNN.inferBatch;
+    results[`rnn/${mode}/infer/cpu`] = i.cpu;
+  }
 } else if (section !== 'info') {
   process.stderr.write(`isa-child: unknown --section '${section}'\n`);
   process.exit(2);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|cnn|optim|peers[,…]]
+ * npm run bench → node bench/run.js [--quick] [--only isa|gemm|mlp|cnn|rnn|optim|peers[,…]]
  *
  * The first section (isa.js) runs every ISA the CPU supports side by side, each in its own child
  * process (FATHOM_ISA=<isa>), interleaved; the others measure the default ISA against the TS
@@ -21,8 +21,9 @@ import { machineInfo, cpuSnapshot, othersSince } from './machine.js';
 import { isaSection } from './isa.js';
 import { optimSection } from './optim.js';
 import { cnnSection } from './cnn.js';
+import { rnnSection } from './rnn.js';
 
-const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|cnn|optim|peers[,...]]
+const USAGE = `usage: node bench/run.js [--quick] [--only isa|gemm|mlp|cnn|rnn|optim|peers[,...]]
   --quick   one round of the ISA comparison, shorter sampling (benchmark.js maxTime 0.25 s),
             TS GEMM up to 256, fewer batches; the CNN's slow targets (TS, tfjs) at small
             batches, one call each (about 1.5 min on 2 busy cores; < 2 min)
@@ -37,14 +38,14 @@ if (argv.includes('--help') || argv.includes('-h')) {
 }
 const quick = argv.includes('--quick');
 const onlyIdx = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
-const SECTIONS = ['isa', 'gemm', 'mlp', 'cnn', 'optim', 'peers'];
+const SECTIONS = ['isa', 'gemm', 'mlp', 'cnn', 'rnn', 'optim', 'peers'];
 let only = SECTIONS;
 if (onlyIdx >= 0) {
   const v = argv[onlyIdx].includes('=') ? argv[onlyIdx].split('=')[1] : argv[onlyIdx + 1];
   only = String(v ?? '').split(',').filter(Boolean);
   const bad = only.filter((s) => !SECTIONS.includes(s));
   if (!only.length || bad.length) {
-    console.error(`bench: --only takes isa, gemm, mlp, cnn, optim or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
+    console.error(`bench: --only takes isa, gemm, mlp, cnn, rnn, optim or peers (comma-separated), got '${v ?? ''}'\n${USAGE}`);
     process.exit(2);
   }
 }
@@ -291,6 +292,7 @@ const sections = {
   isa: () => (native.unavailable ? out(`_ISA comparison skipped: ${native.unavailable}._\n`) : isaSection({ quick, machine: m, out, log })),
   gemm: gemmSection, mlp: mlpSection, peers: peersSection,
   cnn: () => cnnSection({ quick, machine: m, native, tsTarget, out, log }),
+  rnn: () => rnnSection({ quick, machine: m, native, out, log }),
   optim: () => optimSection({ native, tsTarget, fathom, quick, out, threads: T }),
 };
 for (const name of SECTIONS) {

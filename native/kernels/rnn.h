@@ -22,9 +22,11 @@
 //   dxProj [N, T, G·H] = dL/da (gru: the n third is dL/d(x_n)), dh0, dc0 [N, H],
 //   dwHh [G·H, H] = Σ dGᵀ hprev as one GEMM over all N·T rows, dbHh = Σ_rows dG
 //   (dG = dxProj except gru's n third, r ⊙ dL/d(x_n)), from dOutput [N, T, H], dhN, dcN.
-// Method: per step one packed GEMM (threads itself) and one pass of the gate
-// non-linearities over the batch (the table's unary kernels: SIMD sigmoid / tanh),
-// split over the pool when N·G·H is large. ref/rnn.cc: the scalar reference.
+// Method (rnn.cc): W_hh (with b_hh as an extra column) packed once per sequence for the
+// GEMM micro-kernels (gemm.h's pre-packed-B entry), the batch rows split over the pool
+// for the whole sequence (each thread runs its rows' recurrence: no barrier per step),
+// per step one small GEMM and one fused pass of the gate non-linearities per row (the
+// table's rnn_row_fwd / rnn_row_bwd). ref/rnn.cc: the scalar reference.
 #pragma once
 #include <cstdint>
 

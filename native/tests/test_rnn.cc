@@ -9,6 +9,7 @@
 
 #include "helpers.h"
 #include "kernels/dispatch.h"
+#include "kernels/gemm/gemm.h"
 #include "kernels/rnn.h"
 #include "runtime/pool.h"
 #include "test.h"
@@ -28,6 +29,9 @@ const Case kCases[] = {
     {1, 5, 33, true, true, {}},       {2, 1, 33, true, false, {1, 0}}, {5, 3, 8, true, false, {}},
     {40, 6, 40, true, true, {6, 1, 3, 0, 5, 2, 6, 4, 1, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4,
                                5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3}},
+    // #11 lstmperf: 60 rows a thread (AVX-512's own tile in the batch-split recurrence),
+    // and G·H > 256 (two K blocks in the backward's pre-packed W_hh).
+    {120, 3, 20, true, false, {}},    {17, 2, 70, true, false, {}},
 };
 const RnnMode kModes[] = {RnnMode::Lstm, RnnMode::Gru, RnnMode::RnnTanh, RnnMode::RnnRelu};
 const char* mname(RnnMode m) {
@@ -191,6 +195,61 @@ TEST(rnn_row_kernels_special_values_every_isa) {
       for (int64_t j = 0; j < GH; ++j)
         CHECK(std::fabs(ag[(size_t)j] - aw[(size_t)j]) <= 1e-6 || ag[(size_t)j] == aw[(size_t)j])
             << what << " gate[" << j << "] = " << ag[(size_t)j] << ", want " << aw[(size_t)j];
+    }
+  }
+}
+
+// ---- #11 lstmperf ----
+// The pre-packed-B GEMM (gemm.h: pack_b_whole + gemm_prepacked_b) against the naive
+// product on every configuration compiled in: both op(A), both op(B), K over one
+// kc block (300 > 256), edge tiles in M and N, beta 0 (C not read: NaN there) and 1.
+TEST(gemm_prepacked_b_vs_naive_every_config) {
+  for (const char* isa : {"scalar", "avx2", "avx512", "neon"}) {
+    const gemm_detail::Config* cfg = gemm_detail::config_for(isa);
+    if (!cfg) continue;
+    for (int64_t K : {1, 37, 300}) {
+      for (int tA = 0; tA < 2; ++tA) {
+        for (int tB = 0; tB < 2; ++tB) {
+          const int64_t M = 13, N = 37;
+          const std::vector<float> A = randv(M * K, -1, 1, 21), B = randv(K * N, -1, 1, 22), C0 = randv(M * N, -1, 1, 23);
+          std::vector<float> bp((size_t)gemm_detail::packed_b_floats(*cfg, K, N) + 16);
+          float* Bp = bp.data();
+          while (reinterpret_cast<uintptr_t>(Bp) % 64) ++Bp;
+          gemm_detail::pack_b_whole(*cfg, tB, K, N, B.data(), tB ? K : N, Bp);
+          for (float beta : {0.0f, 1.0f}) {
+            std::vector<float> got = C0, want = C0;
+            if (beta == 0.0f) std::fill(got.begin(), got.end(), std::nanf(""));
+            gemm_detail::gemm_prepacked_b(*cfg, tA, M, N, K, 0.5f, A.data(), tA ? M : K, Bp, beta, got.data(), N);
+            gemm_naive(tA, tB, M, N, K, 0.5f, A.data(), tA ? M : K, B.data(), tB ? K : N, beta, want.data(), N);
+            same(std::string(isa) + " prepacked K=" + std::to_string(K) + (tA ? " tA" : "") + (tB ? " tB" : "") +
+                     " beta=" + std::to_string(beta),
+                 got, want, 1e-5);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The batch-split recurrence gives bitwise the same results on 1 thread and on the pool.
+TEST(rnn_drivers_same_bits_for_any_thread_count) {
+  if (max_threads() < 2) return;
+  std::vector<const KernelTable*> tables = isa_tables();
+  tables.insert(tables.begin(), &ref_table());
+  const Case c{40, 5, 24, true, true, {}};
+  for (const KernelTable* t : tables) {
+    for (RnnMode m : kModes) {
+      const Inputs in = inputs(m, c);
+      set_num_threads(1);
+      const Run one = run(t, m, c, in);
+      set_num_threads(max_threads());
+      const Run all = run(t, m, c, in);
+      const std::string what = std::string(t->isa) + " " + mname(m) + " 1 vs " + std::to_string(max_threads()) + " threads";
+      same(what + " output", all.out, one.out, 0);
+      same(what + " ws", all.ws, one.ws, 0);
+      same(what + " dxProj", all.dxp, one.dxp, 0);
+      same(what + " dh0", all.dh0, one.dh0, 0);
+      same(what + " dwHh", all.dw, one.dw, 0);
     }
   }
 }

@@ -1,7 +1,8 @@
 // The recurrence's fused gate pass, one batch row (kernels.h RnnRowFwdFn /
 // RnnRowBwdFn; kernels/rnn.h has the equations), 8 hidden units per vector:
 // the projected input added, the gate non-linearities (vmath_avx2.h's v_sigmoid
-// and v_tanh, a few ulp from the scalar reference), the cell update and the new
+// and v_tanh's methods with a reciprocal + Newton step for the division: g_sigmoid,
+// g_tanh below; a few ulp from the scalar reference), the cell update and the new
 // state in one pass over registers; the tail of h % 8 units masked.
 #include <immintrin.h>
 
@@ -31,6 +32,39 @@ inline void over(int64_t h, const F& fn) {
   if (j < h) fn(j, Tail{v_tail_mask(h - j), false});
 }
 
+// ---- #11 lstmperf: the gates' sigmoid / tanh with no division ----
+// 1 / d by the approximate reciprocal and one Newton step (about 2 ulp); 1 <= d < 2^126 here.
+inline __m256 rcp_nr(__m256 d) {
+  const __m256 r = _mm256_rcp_ps(d);
+  return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
+}
+// σ(x) as vmath's v_sigmoid (e = exp(−|x|); x >= 0: 1 / (1 + e), else e / (1 + e): tiny, never 0,
+// for x down to −104, so 0 · Inf cannot appear downstream) with 1 / (1 + e) from the reciprocal.
+inline __m256 g_sigmoid(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 e = v_exp(_mm256_sub_ps(_mm256_setzero_ps(), v_abs(x)));
+  const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+  return _mm256_mul_ps(_mm256_blendv_ps(e, one, pos), rcp_nr(_mm256_add_ps(one, e)));
+}
+// tanh: vmath's odd polynomial for |x| < 0.625, else 1 − 2 / (exp(2|x|) + 1) with the
+// reciprocal above, |x| clamped to 9 (tanh(9) rounds to 1 − 6e−8), the sign of x.
+inline __m256 g_tanh(__m256 x) {
+  const __m256 sgn = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+  const __m256 ax = _mm256_min_ps(v_abs(x), _mm256_set1_ps(9.0f));
+  const __m256 z = _mm256_mul_ps(x, x);
+  __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
+  const __m256 ys = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  const __m256 e = v_exp(_mm256_add_ps(ax, ax));
+  const __m256 yl = _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), rcp_nr(_mm256_add_ps(e, _mm256_set1_ps(1.0f))),
+                                     _mm256_set1_ps(1.0f));
+  return _mm256_blendv_ps(_mm256_or_ps(yl, sgn), ys, _mm256_cmp_ps(v_abs(x), _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+// ---- end #11 lstmperf ----
+
 }  // namespace
 
 void f32_rnn_row_fwd__avx2(int32_t mode, int64_t H, const float* x, float* a, float* hs, float* c, float* out,
@@ -38,10 +72,10 @@ void f32_rnn_row_fwd__avx2(int32_t mode, int64_t H, const float* x, float* a, fl
   const RnnMode m = (RnnMode)mode;
   if (m == RnnMode::Lstm) {
     over(H, [&](int64_t j, const Tail& t) {
-      const __m256 ig = v_sigmoid(_mm256_add_ps(ld(a + j, t), ld(x + j, t)));
-      const __m256 fg = v_sigmoid(_mm256_add_ps(ld(a + H + j, t), ld(x + H + j, t)));
-      const __m256 gg = v_tanh(_mm256_add_ps(ld(a + 2 * H + j, t), ld(x + 2 * H + j, t)));
-      const __m256 og = v_sigmoid(_mm256_add_ps(ld(a + 3 * H + j, t), ld(x + 3 * H + j, t)));
+      const __m256 ig = g_sigmoid(_mm256_add_ps(ld(a + j, t), ld(x + j, t)));
+      const __m256 fg = g_sigmoid(_mm256_add_ps(ld(a + H + j, t), ld(x + H + j, t)));
+      const __m256 gg = g_tanh(_mm256_add_ps(ld(a + 2 * H + j, t), ld(x + 2 * H + j, t)));
+      const __m256 og = g_sigmoid(_mm256_add_ps(ld(a + 3 * H + j, t), ld(x + 3 * H + j, t)));
       st(a + j, ig, t);
       st(a + H + j, fg, t);
       st(a + 2 * H + j, gg, t);
@@ -49,7 +83,7 @@ void f32_rnn_row_fwd__avx2(int32_t mode, int64_t H, const float* x, float* a, fl
       const __m256 cv = _mm256_fmadd_ps(fg, ld(c + j, t), _mm256_mul_ps(ig, gg));
       st(c + j, cv, t);
       if (ext) st(ext + j, cv, t);
-      const __m256 hv = _mm256_mul_ps(og, v_tanh(cv));
+      const __m256 hv = _mm256_mul_ps(og, g_tanh(cv));
       st(hs + j, hv, t);
       st(out + j, hv, t);
     });
@@ -57,9 +91,9 @@ void f32_rnn_row_fwd__avx2(int32_t mode, int64_t H, const float* x, float* a, fl
     over(H, [&](int64_t j, const Tail& t) {
       const __m256 ghn = ld(a + 2 * H + j, t);
       st(ext + j, ghn, t);
-      const __m256 rg = v_sigmoid(_mm256_add_ps(ld(a + j, t), ld(x + j, t)));
-      const __m256 zg = v_sigmoid(_mm256_add_ps(ld(a + H + j, t), ld(x + H + j, t)));
-      const __m256 ng = v_tanh(_mm256_fmadd_ps(rg, ghn, ld(x + 2 * H + j, t)));
+      const __m256 rg = g_sigmoid(_mm256_add_ps(ld(a + j, t), ld(x + j, t)));
+      const __m256 zg = g_sigmoid(_mm256_add_ps(ld(a + H + j, t), ld(x + H + j, t)));
+      const __m256 ng = g_tanh(_mm256_fmadd_ps(rg, ghn, ld(x + 2 * H + j, t)));
       st(a + j, rg, t);
       st(a + H + j, zg, t);
       st(a + 2 * H + j, ng, t);
@@ -71,7 +105,7 @@ void f32_rnn_row_fwd__avx2(int32_t mode, int64_t H, const float* x, float* a, fl
     const bool th = m == RnnMode::RnnTanh;
     over(H, [&](int64_t j, const Tail& t) {
       const __m256 v = _mm256_add_ps(ld(a + j, t), ld(x + j, t));
-      const __m256 y = th ? v_tanh(v) : _mm256_max_ps(v, _mm256_setzero_ps());
+      const __m256 y = th ? g_tanh(v) : _mm256_max_ps(v, _mm256_setzero_ps());
       st(a + j, y, t);
       st(hs + j, y, t);
       st(out + j, y, t);
@@ -90,7 +124,7 @@ void f32_rnn_row_bwd__avx2(int32_t mode, int64_t H, const float* gs, const float
   if (m == RnnMode::Lstm) {
     over(H, [&](int64_t j, const Tail& t) {
       const __m256 ig = ld(gs + j, t), fg = ld(gs + H + j, t), gg = ld(gs + 2 * H + j, t), og = ld(gs + 3 * H + j, t);
-      const __m256 th = v_tanh(ld(c + j, t));
+      const __m256 th = g_tanh(ld(c + j, t));
       const __m256 d = _mm256_add_ps(ld(dh + j, t), ld(dy + j, t));
       const __m256 dcc = _mm256_fmadd_ps(_mm256_mul_ps(d, og), dtanh(th), ld(dc + j, t));
       st(dx + j, _mm256_mul_ps(_mm256_mul_ps(dcc, gg), dsig(ig)), t);

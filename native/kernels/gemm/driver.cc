@@ -244,6 +244,48 @@ void gemm_run(const Config& cfg, bool transA, bool transB, int64_t M, int64_t N,
   });
 }
 
+// ---- #11 lstmperf: pre-packed op(B) (gemm.h) ----
+int64_t packed_b_floats(const Config& cfg, int64_t K, int64_t N) {
+  return round_up(std::max<int64_t>(N, 1), cfg.nr) * std::max<int64_t>(K, 1);
+}
+
+void pack_b_whole(const Config& cfg, bool transB, int64_t K, int64_t N, const float* B, int64_t ldb,
+                  float* Bp) {
+  if (K <= 0 || N <= 0) return;
+  const int64_t rs = transB ? 1 : ldb, cs = transB ? ldb : 1;
+  const int64_t kc_max = even_block(K, cfg.kc, 1), Np = round_up(N, cfg.nr);
+  for (int64_t pc = 0; pc < K; pc += kc_max)
+    cfg.pack_b(std::min(kc_max, K - pc), N, B + pc * rs, rs, cs, Bp + pc * Np);
+}
+
+void gemm_prepacked_b(const Config& cfg, bool transA, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float* A, int64_t lda, const float* Bp, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  const int64_t MR = cfg.mr, NR = cfg.nr, rsA = transA ? 1 : lda, csA = transA ? lda : 1;
+  const int64_t kc_max = even_block(K, cfg.kc, 1), mc_max = even_block(M, cfg.mc, MR), Np = round_up(N, NR);
+  float* Ap = t_scratch.get(0, (size_t)(round_up(mc_max, MR) * kc_max));
+  for (int64_t pc = 0; pc < K; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, K - pc);
+    const float b = pc == 0 ? beta : 1.0f;
+    const float* Bb = Bp + pc * Np;
+    for (int64_t ic = 0; ic < M; ic += mc_max) {
+      const int64_t mc = std::min(mc_max, M - ic);
+      cfg.pack_a(mc, kc, A + ic * rsA + pc * csA, rsA, csA, Ap);
+      for (int64_t jr = 0; jr < N; jr += NR) {
+        float* c = C + ic * ldc + jr;
+        for (int64_t ir = 0; ir < mc; ir += MR)
+          cfg.ukernel(kc, Ap + ir * kc, Bb + jr * kc, c + ir * ldc, ldc, alpha, b, std::min(MR, mc - ir),
+                      std::min(NR, N - jr));
+      }
+    }
+  }
+}
+// ---- end #11 lstmperf ----
+
 // ---- per-ISA configurations and entry points -------------------------------
 namespace {
 

@@ -87,6 +87,21 @@ void gemm_run(const Config& cfg, bool transA, bool transB, int64_t M, int64_t N,
               float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
               float* C, int64_t ldc);
 
+// ---- #11 lstmperf: pre-packed op(B) ----
+// For many products with one B (an RNN's recurrent weights, every time step):
+// op(B) (K x N) packed once in cfg's layout, K in the same kc blocks as
+// gemm_run (so results match it bitwise), block b of kc_b rows at
+// Bp + b * kc_max * round_up(N, NR), each ceil(N/NR) panels of kc_b x NR.
+// packed_b_floats: the floats Bp needs (allocate 64-byte aligned).
+int64_t packed_b_floats(const Config& cfg, int64_t K, int64_t N);
+void pack_b_whole(const Config& cfg, bool transB, int64_t K, int64_t N, const float* B, int64_t ldb,
+                  float* Bp);
+// C (M x N) = alpha op(A) Bp + beta C on the calling thread only (the caller
+// splits M over its own threads; beta == 0 never reads C). A packed per call.
+void gemm_prepacked_b(const Config& cfg, bool transA, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float* A, int64_t lda, const float* Bp, float beta, float* C, int64_t ldc);
+// ---- end #11 lstmperf ----
+
 // Micro-kernels and ISA packing routines (one translation unit each).
 void ukernel_ref_4x8(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
                      float alpha, float beta, int64_t m, int64_t n);
