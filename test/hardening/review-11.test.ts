@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as F from '../../lib/index.js';
+import * as ST from '../../lib/io/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fathom-review11-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,5 +58,64 @@ describe('recurrent layers bound numLayers and their parameter count', () => {
     expect(() => F.nn.fromConfig(c as never)).toThrow(/fathom\.fromConfig: Sequentials nested more than 64 deep/);
     const p = await crafted('deep', new F.nn.Sequential(new F.nn.ReLU()), () => JSON.stringify(c));
     await expect(F.load(p)).rejects.toThrow(/deep-crafted\.fathom: cannot rebuild the architecture: fathom\.fromConfig: Sequentials nested more than 64 deep/);
+  });
+});
+
+describe('async safetensors reads convert F16/BF16/F64/I64 in chunks, yielding to the event loop', () => {
+  const n = 2 * ST.DECODE_CHUNK + 5;
+  const fail = (msg: string): never => {
+    throw new Error(`safetensors: test: ${msg}`);
+  };
+  /** Runs `f` and counts the setImmediate turns the event loop took meanwhile. */
+  async function turns<T>(f: () => Promise<T>): Promise<[T, number]> {
+    let count = 0, done = false;
+    const tick = (): void => {
+      if (done) return;
+      count++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await f();
+    done = true;
+    return [r, count];
+  }
+  it('gives the same values as the sync decoder, with event-loop turns in between', async () => {
+    const cases: [ST.SafetensorsFileDtype, number][] = [['F16', 2], ['BF16', 2], ['F64', 8], ['I64', 8]];
+    for (const [dtype, size] of cases) {
+      const bytes = new Uint8Array(n * size);
+      const view = new DataView(bytes.buffer);
+      for (let i = 0; i < n; i += 997) {
+        if (dtype === 'F16') view.setUint16(2 * i, 0x3c00 + (i % 1000), true);
+        else if (dtype === 'BF16') view.setUint16(2 * i, 0x3f80 + (i % 100), true);
+        else if (dtype === 'F64') view.setFloat64(8 * i, i / 7, true);
+        else view.setBigInt64(8 * i, BigInt(i % 2 ? -i : i), true);
+      }
+      const sync = ST.decodeItems(bytes, dtype, 'tensor "a"', fail);
+      const [async, count] = await turns(() => ST.decodeItemsAsync(bytes, dtype, 'tensor "a"', fail));
+      expect(count, dtype).toBeGreaterThanOrEqual(2);
+      expect(async.constructor, dtype).toBe(sync.constructor);
+      expect(Buffer.from(async.buffer).equals(Buffer.from(sync.buffer)), dtype).toBe(true);
+    }
+  });
+  it('reports a bad value in a later chunk as the sync decoder does', async () => {
+    const bytes = new Uint8Array(n * 8);
+    new DataView(bytes.buffer).setBigInt64(8 * (n - 1), 1n << 40n, true);
+    const msg = `holds ${1n << 40n} at index ${n - 1}, outside int32`;
+    expect(() => ST.decodeItems(bytes, 'I64', 'tensor "a"', fail)).toThrow(msg);
+    await expect(ST.decodeItemsAsync(bytes, 'I64', 'tensor "a"', fail)).rejects.toThrow(msg);
+  });
+  it('readStateDict reads an F16 file of several chunks correctly', async () => {
+    const m = ST.DECODE_CHUNK + 3;
+    const json = Buffer.from(JSON.stringify({ a: { dtype: 'F16', shape: [m], data_offsets: [0, 2 * m] } }));
+    const data = Buffer.alloc(2 * m);
+    data.writeUInt16LE(0x3c00, 0); // 1
+    data.writeUInt16LE(0xc000, 2 * (m - 1)); // -2
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(json.length));
+    const p = join(dir, 'f16.safetensors');
+    writeFileSync(p, Buffer.concat([head, json, data]));
+    const d = await F.readStateDict(p);
+    expect(d.a!.shape).toEqual([m]);
+    expect([d.a!.data[0], d.a!.data[1], d.a!.data[m - 1]]).toEqual([1, 0, -2]);
   });
 });
