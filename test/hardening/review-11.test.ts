@@ -119,3 +119,49 @@ describe('async safetensors reads convert F16/BF16/F64/I64 in chunks, yielding t
     expect([d.a!.data[0], d.a!.data[1], d.a!.data[m - 1]]).toEqual([1, 0, -2]);
   });
 });
+
+describe('data.Vocabulary and CharVocabulary take what they document, refuse the rest by name', () => {
+  const v = new F.data.Vocabulary().fit([['hello', 'world', 'hello']]);
+  it('decode takes an int32 Tensor (any shape), an array or an integer typed array', () => {
+    const ids = v.encode(['hello', 'world']);
+    expect(v.decode(F.tensor(ids))).toEqual(['hello', 'world']);
+    expect(v.decode(F.reshape(F.tensor(ids), [2, 1]))).toEqual(['hello', 'world']);
+    expect(v.decode([...ids])).toEqual(['hello', 'world']);
+    expect(v.decode(ids)).toEqual(['hello', 'world']);
+    expect(v.decode(Uint8Array.from(ids))).toEqual(['hello', 'world']);
+  });
+  it('decode refuses a float32 Tensor, null and array-likes', () => {
+    expect(() => v.decode(F.tensor([2, 3]))).toThrow(/fathom\.data\.Vocabulary\.decode: indices must be an int32 Tensor, an array or an integer typed array, got a float32 Tensor \[2\]/);
+    expect(() => v.decode(null as never)).toThrow(/fathom\.data\.Vocabulary\.decode: indices must be .* got null/);
+    expect(() => v.decode({ length: 2, 0: 2, 1: 3 } as never)).toThrow(/fathom\.data\.Vocabulary\.decode: indices must be/);
+    expect(() => v.decode(new Float32Array([2]) as never)).toThrow(/fathom\.data\.Vocabulary\.decode: indices must be/);
+  });
+  it('fit, fromCounts, encode and indexOf give named Errors, not TypeErrors', () => {
+    const named = (f: () => unknown, re: RegExp): void => {
+      let err: unknown;
+      try {
+        f();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).constructor).toBe(Error);
+      expect((err as Error).message).toMatch(re);
+    };
+    named(() => v.fit(null as never), /fathom\.data\.Vocabulary\.fit: documents must be an iterable of token arrays .* got null/);
+    named(() => v.fit(5 as never), /fathom\.data\.Vocabulary\.fit: documents must be .* got 5/);
+    named(() => F.data.Vocabulary.fromCounts({ a: 1 } as never), /fathom\.data\.Vocabulary\.fromCounts: counts must be an iterable of \[word, count\] pairs/);
+    named(() => F.data.Vocabulary.fromCounts([5] as never), /fathom\.data\.Vocabulary\.fromCounts: expected \[word, count >= 0\] pairs, got 5/);
+    named(() => F.data.Vocabulary.fromCounts([['a', '3']] as never), /fromCounts: expected \[word, count >= 0\] pairs, got \["a", "3"\]/);
+    named(() => v.encode(['hello', 5] as never), /fathom\.data\.Vocabulary\.encode: tokens\[1\] must be a string, got 5/);
+    named(() => v.indexOf(null as never), /fathom\.data\.Vocabulary\.indexOf: token must be a string, got null/);
+    named(() => new F.data.CharVocabulary(null as never), /fathom\.data\.CharVocabulary: texts must be an iterable of strings, got null/);
+    expect(F.data.Vocabulary.fromCounts(Object.entries({ a: 1, b: 2 })).tokens).toEqual(['', '[UNK]', 'b', 'a']);
+  });
+  it('CharVocabulary.decode takes an int32 Tensor and refuses a float32 one', () => {
+    const c = new F.data.CharVocabulary(['ab']);
+    expect(c.decode(F.tensor(c.encode('ba')))).toBe('ba');
+    expect(() => c.decode(F.tensor([3]))).toThrow(/fathom\.data\.CharVocabulary\.decode: indices must be an int32 Tensor.* got a float32 Tensor \[1\]/);
+    expect(() => c.decode(undefined as never)).toThrow(/CharVocabulary\.decode: indices must be .* got undefined/);
+  });
+});
