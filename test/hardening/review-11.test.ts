@@ -165,3 +165,24 @@ describe('data.Vocabulary and CharVocabulary take what they document, refuse the
     expect(() => c.decode(undefined as never)).toThrow(/CharVocabulary\.decode: indices must be .* got undefined/);
   });
 });
+
+describe('data.padSequences checks sizes before allocating and refuses array-likes', () => {
+  it('refuses N·T over 2^31 - 1 with a named error, at once', () => {
+    const t0 = Date.now();
+    expect(() => F.data.padSequences([[1, 2]], { maxLength: 2 ** 40 })).toThrow(/fathom\.data\.padSequences: the padded tensor \[1, 1099511627776\] would hold 1099511627776 values; at most 2147483647/);
+    expect(() => F.data.padSequences([[1], [1], [1]], { maxLength: 2 ** 30, value: 1 })).toThrow(/the padded tensor \[3, 1073741824\] would hold 3221225472 values/);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+  it('refuses array-likes with bogus lengths and non-arrays', () => {
+    for (const s of [{ length: -5 }, { length: 1.5, 0: 7, 1: 8 }, { length: NaN }, 'abc', 3, new DataView(new ArrayBuffer(4))]) {
+      expect(() => F.data.padSequences([s as never], { maxLength: 3 })).toThrow(/fathom\.data\.padSequences: sequences\[0\] must be an array of integers, got .* \(expected an Array or a typed array such as Int32Array, of int32 values\)/);
+    }
+  });
+  it('still pads arrays and typed arrays', () => {
+    const r = F.data.padSequences([[1, 2, 3], Int32Array.from([4]), new Float64Array([5, 6])], { maxLength: 2 });
+    expect(r.x.shape).toEqual([3, 2]);
+    expect(Array.from(r.x.data)).toEqual([1, 2, 4, 0, 5, 6]);
+    expect(Array.from(r.lengths)).toEqual([2, 1, 2]);
+    expect(() => F.data.padSequences([new Float64Array([1.5])])).toThrow(/sequences\[0\]\[0\] must be an int32 integer, got 1\.5/);
+  });
+});
