@@ -186,3 +186,29 @@ describe('data.padSequences checks sizes before allocating and refuses array-lik
     expect(() => F.data.padSequences([new Float64Array([1.5])])).toThrow(/sequences\[0\]\[0\] must be an int32 integer, got 1\.5/);
   });
 });
+
+describe('the TS batchNorm (the reference twin) centres before scaling', () => {
+  /** Exact (double) training-mode batch norm of one channel, biased variance, eps 1e-5. */
+  function exact(v: number[], w = 1, b = 0): number[] {
+    const m = v.reduce((a, x) => a + x, 0) / v.length;
+    const s2 = v.reduce((a, x) => a + (x - m) ** 2, 0) / v.length;
+    return v.map((x) => ((x - m) / Math.sqrt(s2 + 1e-5)) * w + b);
+  }
+  it('keeps full float32 precision when the mean is large relative to the spread', () => {
+    const prev = F.backend().name as 'native' | 'ts';
+    F.setBackend('ts');
+    try {
+      for (const v of [[10000.5, 10001, 10001.5, 10002], [-65536.25, -65536.75, -65535.5, -65536], [1e6 + 1, 1e6 + 3, 1e6 + 2]]) {
+        const y = F.batchNorm(F.reshape(F.tensor(v), [v.length, 1]), null, null, null, null, { training: true });
+        const want = exact(v);
+        Array.from(y.data).forEach((g, i) => expect(Math.abs(g - want[i]!), `${v} [${i}]: ${g} vs ${want[i]}`).toBeLessThan(2e-6));
+        // affine: the weight and bias apply after centring
+        const wb = F.batchNorm(F.reshape(F.tensor(v), [v.length, 1]), null, null, F.tensor([3]), F.tensor([-2]), { training: true });
+        const want2 = exact(v, 3, -2);
+        Array.from(wb.data).forEach((g, i) => expect(Math.abs(g - want2[i]!)).toBeLessThan(1e-5));
+      }
+    } finally {
+      F.setBackend(prev);
+    }
+  });
+});
