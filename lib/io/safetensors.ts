@@ -39,6 +39,7 @@
 import { dirname } from 'node:path';
 import { writeFileAtomic, type WriteFileAtomicOptions } from './atomic.js';
 import { checkEndsAt, openRegularFile, readExactly, type Fail } from './files.js';
+import { MAX_RANK } from '../tensor/shape.js';
 
 /** The dtypes fathom holds: what the writer writes and what decoded tensors are. */
 export type SafetensorsDtype = 'F32' | 'I32';
@@ -413,6 +414,7 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
   if (values > MAX_HEADER_VALUES) {
     fail(`expected a header of at most ${MAX_HEADER_VALUES} JSON values ('{', '[' and ',' counted), got ${values}`);
   }
+  checkStructure(text, fail);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -423,6 +425,66 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
     fail(`expected the header to be a JSON object, got ${show(header)}`);
   }
   return header as Record<string, unknown>;
+}
+
+/**
+ * How deep a header's JSON may nest. A safetensors header needs 3 (the header
+ * object, a tensor's object, its shape array); the rest is room for extra
+ * fields. A 10⁵-deep nest would overflow the stack in whatever walks it.
+ */
+export const MAX_HEADER_DEPTH = 8;
+
+/**
+ * Before JSON.parse: refuses nesting deeper than MAX_HEADER_DEPTH, and a key
+ * repeated in one object (JSON.parse keeps the last silently, so a tensor
+ * declared twice, F32 then I32 over the same bytes, would be read as the
+ * second). Skips string contents; malformed JSON is left to JSON.parse.
+ */
+function checkStructure(text: string, fail: (msg: string) => never): void {
+  const open: (Set<string> | null)[] = []; // per open container: its keys (object) or null (array)
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      while (j < text.length) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) j += 2;
+        else if (d === 0x22) break;
+        else j++;
+      }
+      if (expectKey) {
+        const keys = open[open.length - 1]!;
+        let key = text.slice(i, j + 1);
+        try {
+          key = JSON.parse(key) as string; // "\u0061" and "a" are one key
+        } catch {
+          // left to JSON.parse to report
+        }
+        if (keys.has(key)) {
+          fail(open.length === 1
+            ? `expected each tensor name once in the header, got ${show(key)} twice (JSON would keep only the last)`
+            : `expected each key once in an object of the header, got ${show(key)} twice (JSON would keep only the last)`);
+        }
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (open.length >= MAX_HEADER_DEPTH) {
+        fail(`expected a header nested at most ${MAX_HEADER_DEPTH} deep (a safetensors header needs 3), got deeper nesting at character ${i} of the header`);
+      }
+      open.push(c === 0x7b ? new Set() : null);
+      expectKey = c === 0x7b;
+    } else if (c === 0x7d || c === 0x5d) {
+      open.pop();
+      expectKey = false;
+    } else if (c === 0x2c) {
+      expectKey = open.length > 0 && open[open.length - 1] !== null;
+    } else if (c === 0x3a) {
+      expectKey = false;
+    }
+  }
 }
 
 function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: string) => never): SafetensorsEntry {
@@ -437,6 +499,9 @@ function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: st
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`expected ${where} to have a shape that is an array of non-negative integers, got ${show(shape)}`);
+  }
+  if ((shape as number[]).length > MAX_RANK) {
+    fail(`expected ${where} to have at most ${MAX_RANK} dimensions (fathom's limit), got ${(shape as number[]).length}: [${(shape as number[]).join(', ')}]`);
   }
   if (
     !Array.isArray(offsets) || offsets.length !== 2 ||

@@ -212,3 +212,49 @@ describe('the TS batchNorm (the reference twin) centres before scaling', () => {
     }
   });
 });
+
+describe('crafted safetensors headers are refused with errors naming the op, the file and the tensor', () => {
+  function file(name: string, json: string, data: Buffer = Buffer.alloc(0)): string {
+    const j = Buffer.from(json);
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(j.length));
+    const p = join(dir, `${name}.safetensors`);
+    writeFileSync(p, Buffer.concat([head, j, data]));
+    return p;
+  }
+  const f32 = (...v: number[]): Buffer => Buffer.from(new Float32Array(v).buffer);
+  it('refuses a deeply nested header before parsing it', async () => {
+    const p = file('deep', '{"__metadata__":' + '['.repeat(100000) + ']'.repeat(100000) + '}');
+    const re = /fathom\.readStateDict: safetensors: .*deep\.safetensors: expected a header nested at most 8 deep \(a safetensors header needs 3\)/;
+    await expect(F.readStateDict(p)).rejects.toThrow(re);
+    await expect(F.load(p)).rejects.toThrow(/fathom\.load: safetensors: .*deep\.safetensors: expected a header nested at most 8 deep/);
+    expect(() => ST.decodeSafetensors(readFileSync(p), 'buf')).toThrow(/safetensors: buf: expected a header nested at most 8 deep/);
+    // brackets inside strings are not nesting
+    const q = file('brackets', JSON.stringify({ __metadata__: { note: '[[[[[[[[[[{{{{{{{{{{' }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }), f32(5));
+    expect(Array.from((await F.readStateDict(q)).a!.data)).toEqual([5]);
+  });
+  it('refuses a tensor of more than 8 dimensions, naming the op, file and tensor', async () => {
+    const p = file('rank39', JSON.stringify({ w: { dtype: 'F32', shape: [...Array(38).fill(1), 2], data_offsets: [0, 8] } }), f32(1, 2));
+    await expect(F.readStateDict(p)).rejects.toThrow(/fathom\.readStateDict: safetensors: .*rank39\.safetensors: expected tensor "w" to have at most 8 dimensions \(fathom's limit\), got 39/);
+  });
+  it('refuses a tensor name declared twice, and a key repeated inside an entry', async () => {
+    const p = file('dup', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}', f32(1, 2));
+    await expect(F.readStateDict(p)).rejects.toThrow(/fathom\.readStateDict: safetensors: .*dup\.safetensors: expected each tensor name once in the header, got "a" twice/);
+    const q = file('dup-escaped', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"\\u0061":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}', f32(1, 2));
+    await expect(F.readStateDict(q)).rejects.toThrow(/got "a" twice/);
+    const r = file('dup-field', '{"a":{"dtype":"F32","dtype":"I32","shape":[2],"data_offsets":[0,8]}}', f32(1, 2));
+    await expect(F.readStateDict(r)).rejects.toThrow(/dup-field\.safetensors: expected each key once in an object of the header, got "dtype" twice/);
+    // the same key in different objects is fine
+    const ok = file('same-keys', JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), f32(1, 2));
+    expect(Object.keys(await F.readStateDict(ok))).toEqual(['a', 'b']);
+  });
+});
+
+describe('shape ops name themselves, not the reshape they call', () => {
+  it('unsqueeze and stack on a rank-8 tensor', () => {
+    const x = F.zeros([1, 1, 1, 1, 1, 1, 1, 2]);
+    expect(() => F.unsqueeze(x, 0)).toThrow(/^fathom\.unsqueeze: a tensor of rank 8 \[1, 1, 1, 1, 1, 1, 1, 2\] cannot gain an axis: at most 8 dimensions are supported$/);
+    expect(() => F.stack([x, x], 0)).toThrow(/^fathom\.stack: a tensor of rank 8 .* cannot gain an axis/);
+    expect(F.unsqueeze(F.zeros([1, 1, 1, 1, 1, 1, 2]), 0).shape).toEqual([1, 1, 1, 1, 1, 1, 1, 2]);
+  });
+});
