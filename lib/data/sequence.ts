@@ -27,6 +27,11 @@ export interface PaddedSequences {
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+/** The most values one padded tensor may hold (a tensor's limit, 2^31 − 1). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+/** A typed array of numbers (its values are checked one by one as int32). */
+const isNumberTypedArray = (v: unknown): v is ArrayLike<number> =>
+  ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX;
 
 /**
@@ -41,9 +46,10 @@ const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isI
  * values sit at the end of the row. Pass `{ padding: 'pre', truncating: 'pre' }`
  * for Keras's behaviour.
  *
- * @param sequences N arrays (number[] or Int32Array …) of int32 values; they may be empty.
+ * @param sequences N arrays (number[], or a typed array: Int32Array …) of int32 values; they may be empty.
  * @returns x int32 [N, T] and lengths [N] = min(length, T).
- * @throws for a value or an option that is not an int32 / one of the listed strings, or maxLength < 0.
+ * @throws for a value or an option that is not an int32 / one of the listed strings, maxLength < 0,
+ *   a sequence that is not an array or a typed array, or N·T > 2^31 − 1 values (before allocating).
  */
 export function padSequences(sequences: readonly ArrayLike<number>[], options?: PadSequencesOptions): PaddedSequences {
   const op = 'data.padSequences';
@@ -60,8 +66,9 @@ export function padSequences(sequences: readonly ArrayLike<number>[], options?: 
   let longest = 0;
   for (let i = 0; i < n; i++) {
     const s = sequences[i];
-    if (s === null || typeof s !== 'object' || typeof s.length !== 'number') {
-      throw new Error(`fathom.${op}: sequences[${i}] must be an array of integers, got ${show(s)}`);
+    // An array or an integer typed array: array-likes ({ length: -5 }, { length: 1.5 }) would give bogus lengths.
+    if (!Array.isArray(s) && !isNumberTypedArray(s)) {
+      throw new Error(`fathom.${op}: sequences[${i}] must be an array of integers, got ${show(s)} (expected an Array or a typed array such as Int32Array, of int32 values)`);
     }
     if (s.length > longest) longest = s.length;
   }
@@ -69,6 +76,10 @@ export function padSequences(sequences: readonly ArrayLike<number>[], options?: 
     throw new Error(`fathom.${op}: options.maxLength must be a non-negative integer, got ${show(o.maxLength)}`);
   }
   const t = o.maxLength ?? longest;
+  // Checked before allocating: n·T int32 values must fit one tensor.
+  if (n * t > MAX_ELEMENTS) {
+    throw new Error(`fathom.${op}: the padded tensor [${n}, ${t}] would hold ${n * t} values; at most ${MAX_ELEMENTS} (lower options.maxLength or pad fewer sequences at a time)`);
+  }
   const out = new Int32Array(n * t);
   const lengths = new Int32Array(n);
   if (value !== 0) out.fill(value);

@@ -7,6 +7,8 @@
  * depend on the order of the documents).
  */
 import { show } from '../layers/options.js';
+import { indexList, iterableArg } from './args.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 export interface VocabularyOptions {
   /**
@@ -70,7 +72,7 @@ export class Vocabulary {
   fit(documents: Iterable<readonly string[]>): this {
     const count = new Map<string, number>();
     let d = 0;
-    for (const doc of documents) {
+    for (const doc of iterableArg<unknown>('data.Vocabulary.fit', 'documents', documents, 'an iterable of token arrays (e.g. [["a", "b"], ["c"]])')) {
       if (!Array.isArray(doc)) throw new Error(`fathom.data.Vocabulary.fit: documents[${d}] must be an array of tokens (strings), got ${show(doc)}`);
       for (const w of doc) {
         if (typeof w !== 'string') throw new Error(`fathom.data.Vocabulary.fit: documents[${d}] holds ${show(w)}, expected strings`);
@@ -89,8 +91,10 @@ export class Vocabulary {
   static fromCounts(counts: Iterable<readonly [string, number]>, options?: VocabularyOptions): Vocabulary {
     const v = new Vocabulary(options);
     const m = new Map<string, number>();
-    for (const [w, c] of counts) {
-      if (typeof w !== 'string' || !(Number.isFinite(c) && c >= 0)) {
+    for (const pair of iterableArg<unknown>('data.Vocabulary.fromCounts', 'counts', counts, 'an iterable of [word, count] pairs (a Map, or Object.entries(record))')) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`fathom.data.Vocabulary.fromCounts: expected [word, count >= 0] pairs, got ${show(pair)}`);
+      const [w, c] = pair as [unknown, unknown];
+      if (typeof w !== 'string' || typeof c !== 'number' || !(Number.isFinite(c) && c >= 0)) {
         throw new Error(`fathom.data.Vocabulary.fromCounts: expected [word, count >= 0] pairs, got [${show(w)}, ${show(c)}]`);
       }
       if (m.has(w)) throw new Error(`fathom.data.Vocabulary.fromCounts: the word ${show(w)} is counted twice`);
@@ -125,6 +129,7 @@ export class Vocabulary {
 
   /** The index of a token, UNK (1) for one not in the vocabulary. */
   indexOf(token: string): number {
+    if (typeof token !== 'string') throw new Error(`fathom.data.Vocabulary.indexOf: token must be a string, got ${show(token)}`);
     return this.index.get(token) ?? Vocabulary.UNK;
   }
 
@@ -132,15 +137,20 @@ export class Vocabulary {
   encode(tokens: readonly string[]): Int32Array {
     if (!Array.isArray(tokens)) throw new Error(`fathom.data.Vocabulary.encode: expected an array of tokens (strings), got ${show(tokens)}`);
     const out = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) out[i] = this.indexOf(tokens[i]);
+    for (let i = 0; i < tokens.length; i++) {
+      if (typeof tokens[i] !== 'string') throw new Error(`fathom.data.Vocabulary.encode: tokens[${i}] must be a string, got ${show(tokens[i])}`);
+      out[i] = this.indexOf(tokens[i]);
+    }
     return out;
   }
 
   /**
    * Indices → tokens, PAD (0) left out, UNK as '[UNK]'.
-   * @throws for an index outside [0, size).
+   * @param indices an int32 Tensor (read in order, e.g. argmax's output), an array or an integer typed array.
+   * @throws for an index outside [0, size), or indices of another kind (a float32 Tensor, null).
    */
-  decode(indices: ArrayLike<number>): string[] {
+  decode(indices: Tensor | ArrayLike<number>): string[] {
+    indices = indexList('data.Vocabulary.decode', indices);
     const out: string[] = [];
     for (let i = 0; i < indices.length; i++) {
       const k = indices[i];

@@ -39,6 +39,7 @@
 import { dirname } from 'node:path';
 import { writeFileAtomic, type WriteFileAtomicOptions } from './atomic.js';
 import { checkEndsAt, openRegularFile, readExactly, type Fail } from './files.js';
+import { MAX_RANK } from '../tensor/shape.js';
 
 /** The dtypes fathom holds: what the writer writes and what decoded tensors are. */
 export type SafetensorsDtype = 'F32' | 'I32';
@@ -245,33 +246,62 @@ export function decodeItems(
 ): Float32Array | Int32Array {
   const n = bytes.length / READ[dtype].size;
   if (dtype === 'F32' || dtype === 'I32') return readLE(bytes, 0, dtype, n, hostLittleEndian);
+  const out = dtype === 'I64' ? new Int32Array(n) : new Float32Array(n);
+  decodeRange(bytes, dtype, out, 0, n, what, fail);
+  return out;
+}
+
+/** Values converted per step by decodeItemsAsync: about 3-10 ms of work, then the event loop runs. */
+export const DECODE_CHUNK = 1024 * 1024;
+
+/**
+ * decodeItems for the async readers: converts F16/BF16/F64/I64 in chunks of
+ * DECODE_CHUNK values, yielding to the event loop (setImmediate) between
+ * chunks, so a 100M-value tensor does not block timers and I/O for a second.
+ * Same results and errors as decodeItems.
+ */
+export async function decodeItemsAsync(
+  bytes: Uint8Array, dtype: SafetensorsFileDtype, what: string, fail: (msg: string) => never, hostLittleEndian = HOST_LITTLE_ENDIAN,
+): Promise<Float32Array | Int32Array> {
+  const n = bytes.length / READ[dtype].size;
+  if (dtype === 'F32' || dtype === 'I32') return readLE(bytes, 0, dtype, n, hostLittleEndian);
+  const out = dtype === 'I64' ? new Int32Array(n) : new Float32Array(n);
+  for (let from = 0; from < n; from += DECODE_CHUNK) {
+    if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    decodeRange(bytes, dtype, out, from, Math.min(n, from + DECODE_CHUNK), what, fail);
+  }
+  return out;
+}
+
+/** Converts items [from, to) of `bytes` (little-endian `dtype`) into `out` (Float32Array, or Int32Array for I64). */
+function decodeRange(
+  bytes: Uint8Array, dtype: Exclude<SafetensorsFileDtype, 'F32' | 'I32'>, out: Float32Array | Int32Array, from: number, to: number,
+  what: string, fail: (msg: string) => never,
+): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F16') {
     const table = halfTable();
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = table[view.getUint16(2 * i, true)]!;
-    return out;
+    for (let i = from; i < to; i++) out[i] = table[view.getUint16(2 * i, true)]!;
+    return;
   }
   if (dtype === 'BF16') {
     // bfloat16 is the top half of a float32: shift the bits into place (same-endian views, so any host).
-    const bits = new Uint32Array(n);
-    for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16;
-    return new Float32Array(bits.buffer);
+    const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+    for (let i = from; i < to; i++) bits[i] = view.getUint16(2 * i, true) << 16;
+    return;
   }
   if (dtype === 'F64') {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const v = view.getFloat64(8 * i, true);
       out[i] = v;
       if (Number.isFinite(v) && !Number.isFinite(out[i])) {
         fail(`${what} holds ${v} at index ${i}, beyond float32's range (largest ${F32_MAX}): fathom stores floating-point tensors as float32`);
       }
     }
-    return out;
+    return;
   }
   // I64: the high word must be the sign extension of the low one.
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const lo = view.getUint32(8 * i, true);
     const hi = view.getInt32(8 * i + 4, true);
     if (hi !== (lo >= 0x80000000 ? -1 : 0)) {
@@ -279,7 +309,6 @@ export function decodeItems(
     }
     out[i] = lo | 0;
   }
-  return out;
 }
 
 const F32_MAX = 3.4028234663852886e38;
@@ -385,6 +414,7 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
   if (values > MAX_HEADER_VALUES) {
     fail(`expected a header of at most ${MAX_HEADER_VALUES} JSON values ('{', '[' and ',' counted), got ${values}`);
   }
+  checkStructure(text, fail);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -395,6 +425,66 @@ function parseHeader(bytes: Uint8Array, fail: (msg: string) => never): Record<st
     fail(`expected the header to be a JSON object, got ${show(header)}`);
   }
   return header as Record<string, unknown>;
+}
+
+/**
+ * How deep a header's JSON may nest. A safetensors header needs 3 (the header
+ * object, a tensor's object, its shape array); the rest is room for extra
+ * fields. A 10⁵-deep nest would overflow the stack in whatever walks it.
+ */
+export const MAX_HEADER_DEPTH = 8;
+
+/**
+ * Before JSON.parse: refuses nesting deeper than MAX_HEADER_DEPTH, and a key
+ * repeated in one object (JSON.parse keeps the last silently, so a tensor
+ * declared twice, F32 then I32 over the same bytes, would be read as the
+ * second). Skips string contents; malformed JSON is left to JSON.parse.
+ */
+function checkStructure(text: string, fail: (msg: string) => never): void {
+  const open: (Set<string> | null)[] = []; // per open container: its keys (object) or null (array)
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      while (j < text.length) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) j += 2;
+        else if (d === 0x22) break;
+        else j++;
+      }
+      if (expectKey) {
+        const keys = open[open.length - 1]!;
+        let key = text.slice(i, j + 1);
+        try {
+          key = JSON.parse(key) as string; // "\u0061" and "a" are one key
+        } catch {
+          // left to JSON.parse to report
+        }
+        if (keys.has(key)) {
+          fail(open.length === 1
+            ? `expected each tensor name once in the header, got ${show(key)} twice (JSON would keep only the last)`
+            : `expected each key once in an object of the header, got ${show(key)} twice (JSON would keep only the last)`);
+        }
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (open.length >= MAX_HEADER_DEPTH) {
+        fail(`expected a header nested at most ${MAX_HEADER_DEPTH} deep (a safetensors header needs 3), got deeper nesting at character ${i} of the header`);
+      }
+      open.push(c === 0x7b ? new Set() : null);
+      expectKey = c === 0x7b;
+    } else if (c === 0x7d || c === 0x5d) {
+      open.pop();
+      expectKey = false;
+    } else if (c === 0x2c) {
+      expectKey = open.length > 0 && open[open.length - 1] !== null;
+    } else if (c === 0x3a) {
+      expectKey = false;
+    }
+  }
 }
 
 function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: string) => never): SafetensorsEntry {
@@ -409,6 +499,9 @@ function parseEntry(name: string, info: unknown, dataLen: number, fail: (msg: st
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`expected ${where} to have a shape that is an array of non-negative integers, got ${show(shape)}`);
+  }
+  if ((shape as number[]).length > MAX_RANK) {
+    fail(`expected ${where} to have at most ${MAX_RANK} dimensions (fathom's limit), got ${(shape as number[]).length}: [${(shape as number[]).join(', ')}]`);
   }
   if (
     !Array.isArray(offsets) || offsets.length !== 2 ||
@@ -517,7 +610,7 @@ export async function loadSafetensors(path: string, opts: LoadSafetensorsOptions
       } else {
         const bytes = new Uint8Array(e.end - e.begin);
         await readExactly(fh, bytes, dataStart + e.begin, fail);
-        data = decodeItems(bytes, e.dtype, describeEntry(e), fail);
+        data = await decodeItemsAsync(bytes, e.dtype, describeEntry(e), fail);
       }
       tensors[e.name] = { dtype: READ[e.dtype].as, shape: e.shape, data } as SafeTensor;
     }

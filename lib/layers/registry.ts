@@ -25,7 +25,7 @@ import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './p
 import { Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions } from './conv.js';
 // --- #11 rnn ---
 import { Embedding } from './embedding.js';
-import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, rnnParameterShapes, type Nonlinearity, type RNNOptions } from './rnn.js';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, checkRecurrentSize, rnnParameterShapes, type Nonlinearity, type RNNOptions } from './rnn.js';
 // --- end #11 rnn ---
 
 type Factory = (c: ModuleConfig) => Module;
@@ -50,7 +50,7 @@ const factories = new Map<string, Factory>([
   ['Sign', () => new Sign()],
   ['Softmax', () => new Softmax()],
   ['LogSoftmax', () => new LogSoftmax()],
-  ['Sequential', (c) => new Sequential(...layersOf(c).map(fromConfig))],
+  ['Sequential', (c) => nested(() => new Sequential(...layersOf(c).map(fromConfig)))],
   ['LeakyReLU', (c) => new LeakyReLU(real(c, 'negativeSlope', 0.01))],
   ['ELU', (c) => new ELU(real(c, 'alpha', 1))],
   ['GELU', (c) => new GELU({ approximate: (c.approximate as 'none' | 'tanh' | undefined) ?? 'none' })],
@@ -102,6 +102,7 @@ function recurrentShapes(c: ModuleConfig): ParameterShapes {
   const g = RNN_GATES[c.type];
   if (c.type.endsWith('Cell')) return cellParameterShapes(g, num(c, 'inputSize'), num(c, 'hiddenSize'), flag(c, 'bias', true));
   const o = rnnOptions(c);
+  checkRecurrentSize(`fromConfig: ${c.type}`, g, num(c, 'inputSize'), num(c, 'hiddenSize'), o.numLayers!, o.bias!, o.bidirectional!);
   return rnnParameterShapes(g, num(c, 'inputSize'), num(c, 'hiddenSize'), o.numLayers!, o.bias!, o.bidirectional!);
 }
 // --- end #11 rnn ---
@@ -169,7 +170,7 @@ const shapeFns = new Map<string, ShapeFn>([
   ['Conv1d', (c) => convShapes(c, false)],
   ['Conv2d', (c) => convShapes(c, false)],
   ['ConvTranspose2d', (c) => convShapes(c, true)],
-  ['Sequential', (c) => {
+  ['Sequential', (c) => nested(() => {
     const out: ParameterShapes = [];
     for (const [i, layer] of layersOf(c).entries()) {
       const inner = parameterShapes(layer);
@@ -177,7 +178,7 @@ const shapeFns = new Map<string, ShapeFn>([
       for (const [name, shape, dtype] of inner) out.push(dtype ? [`${i}.${name}`, shape, dtype] : [`${i}.${name}`, shape]);
     }
     return out;
-  }],
+  })],
 ]);
 // --- #11 rnn ---
 for (const type of Object.keys(RNN_GATES)) shapeFns.set(type, recurrentShapes);
@@ -204,6 +205,18 @@ function batchNormShapes(c: ModuleConfig): ParameterShapes {
 
 /** A Sequential's layer configs; at most MAX_LAYERS (a hostile file's 10⁷-entry array would overflow the stack). */
 const MAX_LAYERS = 100_000;
+/** The deepest nesting of Sequentials a config may hold (a hostile file's 10⁵-deep nest would overflow the stack). */
+const MAX_NESTING = 64;
+let depth = 0;
+function nested<T>(f: () => T): T {
+  if (depth >= MAX_NESTING) throw new Error(`fathom.fromConfig: Sequentials nested more than ${MAX_NESTING} deep; at most ${MAX_NESTING}`);
+  depth++;
+  try {
+    return f();
+  } finally {
+    depth--;
+  }
+}
 function layersOf(c: ModuleConfig): ModuleConfig[] {
   if (!Array.isArray(c.layers)) throw new Error('fathom.fromConfig: Sequential config needs a layers array');
   if (c.layers.length > MAX_LAYERS) throw new Error(`fathom.fromConfig: a Sequential of ${c.layers.length} layers; at most ${MAX_LAYERS}`);

@@ -118,6 +118,26 @@ function uniform(shape: number[], bound: number, seed: number | undefined, k: nu
   return rand(shape, { low: -bound, high: bound, seed: seed === undefined ? undefined : seed + k });
 }
 
+// --- fix2: size bounds (checked before any shape list or tensor is built) ---
+/** The most stacked layers a recurrent layer may have (PyTorch sets none; real models use 1–8). */
+export const MAX_NUM_LAYERS = 1024;
+/** The most parameter values (all tensors together) a recurrent layer may hold: 2^31 − 1 (8 GiB of float32). */
+export const MAX_TOTAL_PARAMS = 2 ** 31 - 1;
+/**
+ * Refuses a numLayers over MAX_NUM_LAYERS, or sizes whose parameters would
+ * exceed MAX_TOTAL_PARAMS values, computing the count arithmetically (no loop
+ * over layers), so a hostile config fails at once. `op` names the caller.
+ */
+export function checkRecurrentSize(op: string, gates: number, inputSize: number, hiddenSize: number, numLayers: number, bias: boolean, bidirectional: boolean): void {
+  if (numLayers > MAX_NUM_LAYERS) throw new Error(`fathom.${op}: numLayers must be at most ${MAX_NUM_LAYERS}, got ${numLayers}`);
+  const D = bidirectional ? 2 : 1, gh = gates * hiddenSize;
+  const total = D * (gh * (inputSize + hiddenSize) + (numLayers - 1) * gh * (D * hiddenSize + hiddenSize) + (bias ? numLayers * 2 * gh : 0));
+  if (!(total <= MAX_TOTAL_PARAMS)) {
+    throw new Error(`fathom.${op}: inputSize ${inputSize}, hiddenSize ${hiddenSize}, numLayers ${numLayers}${D === 2 ? ', bidirectional' : ''} need ${total} parameter values; at most ${MAX_TOTAL_PARAMS}`);
+  }
+}
+// --- end fix2 ---
+
 /**
  * The parameter names and shapes of a stacked recurrent layer, in PyTorch's
  * state_dict order (used by the constructor and by the registry's shape check).
@@ -174,6 +194,7 @@ abstract class RNNBase extends Module {
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`fathom.${layer}: options.dropout must be a number in [0, 1], got ${describeValue(p)}`);
     this.dropout = p;
     const seed = checkSeed(layer, opts.seed);
+    checkRecurrentSize(layer, GATES[mode], inputSize, hiddenSize, this.numLayers, this.bias, this.bidirectional);
     const shapes = rnnParameterShapes(GATES[mode], inputSize, hiddenSize, this.numLayers, this.bias, this.bidirectional);
     for (const [name, shape] of shapes) {
       const count = shape.reduce((a, b) => a * b, 1);

@@ -8,7 +8,7 @@
  * TypeScript on both backends (lib/ops/strided.ts says why).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { checkShape, contiguousStrides, describeValue, fmt, normAxis, sizeOf, type Shape } from '../tensor/shape.js';
+import { checkShape, contiguousStrides, describeValue, fmt, MAX_RANK, normAxis, sizeOf, type Shape } from '../tensor/shape.js';
 import { checkTensor, record } from './record.js';
 import { reshape } from './linalg.js';
 import { alloc, gatherStrided, gatherInto } from './strided.js';
@@ -91,14 +91,20 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   return reshape(x, x.shape.filter((d, i) => !(d === 1 && axes.includes(i))));
 }
 
+/** A new axis needs x's rank below MAX_RANK: the error names the op, not the reshape it calls. */
+function checkNewAxis(op: string, x: Tensor): void {
+  if (x.rank >= MAX_RANK) throw new Error(`fathom.${op}: a tensor of rank ${x.rank} ${fmt(x.shape)} cannot gain an axis: at most ${MAX_RANK} dimensions are supported`);
+}
+
 /**
  * torch.unsqueeze: a new axis of size 1 at `axis` (in [-rank-1, rank]; -1
  * appends). Shares storage.
- * @throws when axis is out of range.
+ * @throws when axis is out of range, or x already has 8 (MAX_RANK) dimensions.
  */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   const op = 'unsqueeze';
   checkTensor(op, 'x', x);
+  checkNewAxis(op, x);
   const a = normAxis(op, x.rank + 1, axis);
   const s = [...x.shape];
   s.splice(a, 0, 1);
@@ -270,6 +276,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = 'stack';
   const list = tensorList(op, tensors);
   const first = list[0];
+  checkNewAxis(op, first);
   const a = normAxis(op, first.rank + 1, axis);
   for (const [i, t] of list.entries()) {
     if (t.rank !== first.rank || t.shape.some((d, j) => d !== first.shape[j])) {

@@ -4,8 +4,8 @@
  * Batch norm views x as [n, c, s] (s = the product of the spatial dims, 1
  * for [N, C]); statistics are per channel over its m = n·s values:
  *   batchNormStats     mean[ch] = Σ x / m, varOut[ch] = Σ (x - mean)² / m (biased), in double, two passes
- *   batchNormForward   y = x·scale[ch] + shift[ch], scale = w / sqrt(var + eps), shift = b - mean·scale
- *                      (w = 1, b = 0 when null; scale and shift rounded to float32)
+ *   batchNormForward   y = (x - mean[ch])·a[ch] + b[ch], a = w / sqrt(var + eps), in double, rounded once
+ *                      (w = 1, b = 0 when null; centred first, so a large mean does not cancel)
  *   batchNormBackward  xhat = (x - mean)·invstd, invstd = 1 / sqrt(var + eps):
  *                      dbias[ch] = Σ dy, dweight[ch] = Σ dy·xhat (double sums; written when non-null);
  *                      training (mean, var are the batch's): dx = w·invstd·(dy - Σdy/m - xhat·Σ(dy·xhat)/m)
@@ -47,12 +47,13 @@ export function batchNormForward(
   weight: Float32Array | null, bias: Float32Array | null, y: Float32Array,
 ): void {
   for (let ch = 0; ch < c; ch++) {
-    const invstd = 1 / Math.sqrt(variance[ch] + f(eps));
-    const scale = f((weight ? weight[ch] : 1) * invstd);
-    const shift = f((bias ? bias[ch] : 0) - mean[ch] * scale);
+    // Centred first, in double: x·scale + shift cancels when |mean| >> std
+    // ([10000.5, 10001, 10001.5, 10002] gave ±1.34222 / −0.44781 instead of ±1.34164 / ±0.44721).
+    const a = (weight ? weight[ch] : 1) / Math.sqrt(variance[ch] + f(eps));
+    const mu = mean[ch], b = bias ? bias[ch] : 0;
     for (let i = 0; i < n; i++) {
       const o = (i * c + ch) * s;
-      for (let k = 0; k < s; k++) y[o + k] = x[o + k] * scale + shift;
+      for (let k = 0; k < s; k++) y[o + k] = (x[o + k] - mu) * a + b;
     }
   }
 }
