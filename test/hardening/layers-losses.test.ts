@@ -33,25 +33,25 @@ describe.each(backends)('forward names the layer and what it expected (%s backen
     setBackend(name);
     const lin = new nn.Linear(2, 3);
     for (const bad of [undefined, null, [[1, 2]], 3, { shape: [1, 2] }]) {
-      expect(() => lin.forward(bad as never)).toThrow(/fathom.Linear: expected a Tensor input \[batch, 2\], got /);
+      expect(() => lin.forward(bad as never)).toThrow(/fathom.Linear: expected a Tensor input \[\*, 2\], got /);
       expect(() => new nn.ReLU().forward(bad as never)).toThrow(/fathom.ReLU: expected a Tensor input, got /);
       expect(() => new nn.Sequential(lin).forward(bad as never)).toThrow(/fathom.Sequential: expected a Tensor input, got /);
     }
     expect(() => lin.forward([[1, 2]] as never)).toThrow(/got Array$/);
-    expect(() => lin.call(undefined as never)).toThrow(/fathom.Linear: expected a Tensor input \[batch, 2\], got undefined/);
+    expect(() => lin.call(undefined as never)).toThrow(/fathom.Linear: expected a Tensor input \[\*, 2\], got undefined/);
   });
 
   it('wrong shapes and dtypes; Sequential says which layer', () => {
     setBackend(name);
     const lin = new nn.Linear(2, 3);
-    expect(() => lin.forward(zeros([4, 3]))).toThrow(/fathom.Linear: expected input \[batch, 2\], got \[4, 3\]/);
-    expect(() => lin.forward(zeros([2]))).toThrow(/fathom.Linear: expected input \[batch, 2\], got \[2\]/);
-    expect(() => lin.forward(tensor(new Int32Array(4), [2, 2]))).toThrow(/fathom.Linear: expected a float32 input \[batch, 2\], got int32 \[2, 2\]/);
+    expect(() => lin.forward(zeros([4, 3]))).toThrow(/fathom.Linear: expected input \[\*, 2\] \(any rank >= 1, last axis 2\), got \[4, 3\]/);
+    expect(() => lin.forward(zeros([3]))).toThrow(/fathom.Linear: expected input \[\*, 2\] \(any rank >= 1, last axis 2\), got \[3\]/);
+    expect(() => lin.forward(tensor(new Int32Array(4), [2, 2]))).toThrow(/fathom.Linear: expected a float32 input \[\*, 2\], got int32 \[2, 2\]/);
     expect(() => new nn.Tanh().forward(tensor(new Int32Array(2)))).toThrow(/fathom.Tanh: expected a float32 input, got int32 \[2\]/);
     const seq = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU(), new nn.Linear(4, 1));
-    expect(() => seq.forward(zeros([5, 2]))).toThrow(/fathom.Sequential: layer 2 \(Linear\): fathom.Linear: expected input \[batch, 4\], got \[5, 3\]/);
+    expect(() => seq.forward(zeros([5, 2]))).toThrow(/fathom.Sequential: layer 2 \(Linear\): fathom.Linear: expected input \[\*, 4\] \(any rank >= 1, last axis 4\), got \[5, 3\]/);
     // The fused Linear + activation path names the Linear too.
-    expect(() => seq.forward(zeros([5, 7]))).toThrow(/fathom.Sequential: layer 0 \(Linear\): fathom.Linear: expected input \[batch, 2\], got \[5, 7\]/);
+    expect(() => seq.forward(zeros([5, 7]))).toThrow(/fathom.Sequential: layer 0 \(Linear\): fathom.Linear: expected input \[\*, 2\] \(any rank >= 1, last axis 2\), got \[5, 7\]/);
     expect(() => new nn.Softmax().forward(tensor(new Float32Array(1), []))).toThrow(/fathom.Softmax: expected input \[..., classes\] \(rank >= 1\), got a scalar \[\]/);
     class Broken extends nn.Module {
       forward(): Tensor { return 'no' as never; }

@@ -1,0 +1,68 @@
+// Review of the #10 CNN/sequence work: PyTorch semantics a fresh user expected
+// (Linear over the last axis, crossEntropy's ignoreIndex and [N, C, d…] form,
+// printed array settings, clamped slicing, constructor-time validation,
+// loadStateDict strict: false, error hints, RNN dropout warning).
+import { describe, expect, it } from 'vitest';
+import { linear, nn, setBackend, tensor, Tensor } from '../../lib/index.js';
+import { nativeBinding } from '../../lib/backend/index.js';
+
+const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
+
+function seq(n: number, scale = 0.1): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => ((i * 7) % 11 - 5) * scale);
+}
+function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): void {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(tol * (1 + Math.abs(b[i])));
+}
+
+describe.each(backends)('Linear over the last axis (%s)', (name) => {
+  it('[*, in] → [*, out] equals the row-by-row 2-D result, with gradients; 1-D [in] → [out]', () => {
+    setBackend(name);
+    const lin = new nn.Linear(4, 3, { seed: 1 });
+    lin.bias!.data.set([0.5, -0.25, 0.125]);
+    const x3 = tensor(seq(2 * 5 * 4), [2, 5, 4]).requireGrad();
+    const y3 = lin.forward(x3);
+    expect(y3.shape).toEqual([2, 5, 3]);
+    const lin2 = new nn.Linear(4, 3);
+    lin2.weight.data.set(lin.weight.data);
+    lin2.bias!.data.set(lin.bias!.data);
+    const x2 = tensor(seq(2 * 5 * 4), [10, 4]).requireGrad();
+    const y2 = lin2.forward(x2);
+    close(y3.data as Float32Array, y2.data as Float32Array);
+    // Hand check of one row: y[1,2,:] = x[1,2,:] Wᵀ + b.
+    const W = lin.weight.data as Float32Array, xd = x3.data as Float32Array;
+    for (let o = 0; o < 3; o++) {
+      let s = lin.bias!.data[o];
+      for (let i = 0; i < 4; i++) s += xd[(1 * 5 + 2) * 4 + i] * W[o * 4 + i];
+      expect(y3.data[(1 * 5 + 2) * 3 + o]).toBeCloseTo(s, 5);
+    }
+    y3.square().sum().backward();
+    const g3 = Float32Array.from(lin.weight.grad!.data as Float32Array);
+    expect(x3.grad!.shape).toEqual([2, 5, 4]);
+    y2.square().sum().backward();
+    close(g3, lin2.weight.grad!.data as Float32Array, 1e-4);
+    close(lin.bias!.grad!.data as Float32Array, lin2.bias!.grad!.data as Float32Array, 1e-4);
+    close(x3.grad!.data as Float32Array, x2.grad!.data as Float32Array, 1e-4);
+    const y1 = lin.forward(tensor(seq(4), [4]));
+    expect(y1.shape).toEqual([3]);
+    close(y1.data as Float32Array, (y2.data as Float32Array).subarray(0, 3));
+    // 4-D and the functional form.
+    const x4 = tensor(seq(2 * 3 * 2 * 4), [2, 3, 2, 4]);
+    const f4 = linear(x4, lin.weight, lin.bias, 'relu');
+    expect(f4.shape).toEqual([2, 3, 2, 3]);
+    const f2 = linear(tensor(seq(2 * 3 * 2 * 4), [12, 4]), lin.weight, lin.bias, 'relu');
+    close(f4.data as Float32Array, f2.data as Float32Array);
+  });
+
+  it('Sequential fuses Linear + activation on N-D input; errors still name the layer and shapes', () => {
+    setBackend(name);
+    const m = new nn.Sequential(new nn.Linear(4, 6, { seed: 2 }), new nn.Tanh(), new nn.Linear(6, 2, { seed: 3 }));
+    const x = tensor(seq(3 * 7 * 4), [3, 7, 4]);
+    const y = m.forward(x);
+    expect(y.shape).toEqual([3, 7, 2]);
+    close(y.data as Float32Array, m.forward(tensor(seq(3 * 7 * 4), [21, 4])).data as Float32Array);
+    expect(() => m.forward(tensor(seq(3 * 7 * 5), [3, 7, 5]))).toThrow(/fathom.Sequential: layer 0 \(Linear\).*fathom.Linear: expected input \[\*, 4\].*got \[3, 7, 5\]/);
+    expect(() => new nn.Linear(4, 2).forward(tensor(1))).toThrow(/fathom.Linear: expected input \[\*, 4\].*got \[\]/);
+  });
+});
