@@ -73,7 +73,7 @@ describe.each(backends)('losses check the target form (%s backend)', (name) => {
       .toThrow(/fathom.crossEntropy: class indices must have shape \[4\] for logits \[4, 3\], got \[4, 1\] \(same number of values: reshape the target to \[4\]\)/);
     expect(() => losses.crossEntropy(logits, tensor(new Int32Array(3)))).toThrow(/class indices must have shape \[4\] for logits \[4, 3\], got \[3\]$/);
     expect(() => losses.crossEntropy(logits, zeros([4, 2]))).toThrow(/fathom.crossEntropy: target must be int32 class indices \[4\] or float32 one-hot rows \[4, 3\], got float32 \[4, 2\]/);
-    expect(() => losses.crossEntropy(zeros([3]), tensor(new Int32Array(3)))).toThrow(/fathom.crossEntropy: logits must be 2-D \[n, classes\], got \[3\]/);
+    expect(() => losses.crossEntropy(zeros([3]), tensor(new Int32Array(3)))).toThrow(/fathom.crossEntropy: for unbatched logits \[3\] the target must be a scalar int32 class index \[\], got int32 \[3\]/);
     expect(() => losses.crossEntropy(logits, [0, 1, 2, 0] as never)).toThrow(/fathom.crossEntropy: target must be a Tensor, got Array/);
     expect(() => losses.crossEntropy(undefined as never, tensor(new Int32Array(4)))).toThrow(/fathom.crossEntropy: logits must be a Tensor, got undefined/);
     // The right forms still agree with each other: labels and their one-hot rows.
