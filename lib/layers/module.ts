@@ -160,7 +160,8 @@ export abstract class Module {
   /**
    * The module tree as PyTorch prints it, e.g.
    * `Sequential(\n  (0): Linear(inFeatures=784, outFeatures=256, bias=true)\n  (1): ReLU()\n)`;
-   * also what console.log(module) shows.
+   * also what console.log(module) shows. Settings come from config() in
+   * fathom's `name=value` form, arrays included (`kernelSize=[5, 5]`).
    */
   toString(): string {
     return repr(this, '');
@@ -416,9 +417,13 @@ function extraRepr(m: Module): string {
   } catch {
     return '';
   }
+  // Scalars and arrays of scalars (kernelSize=[5, 5], normalizedShape=[8], outputSize=[null, 3]);
+  // nested configs (Sequential's layers, printed as children) and option objects are left out.
+  const scalar = (v: unknown): boolean => v === null || typeof v !== 'object';
+  const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : String(v));
   return Object.entries(c)
-    .filter(([k, v]) => k !== 'type' && (v === null || typeof v !== 'object'))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? `'${v}'` : String(v)}`)
+    .filter(([k, v]) => k !== 'type' && (scalar(v) || (Array.isArray(v) && v.every(scalar))))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.map(show).join(', ')}]` : show(v)}`)
     .join(', ');
 }
 

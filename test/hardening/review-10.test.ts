@@ -66,3 +66,14 @@ describe.each(backends)('Linear over the last axis (%s)', (name) => {
     expect(() => new nn.Linear(4, 2).forward(tensor(1))).toThrow(/fathom.Linear: expected input \[\*, 4\].*got \[\]/);
   });
 });
+
+describe('printing a module shows its array settings', () => {
+  it('kernelSize, normalizedShape, outputSize (null inside arrays), nested in Sequential', () => {
+    expect(String(new nn.Conv2d(1, 16, 5))).toBe('Conv2d(inChannels=1, outChannels=16, kernelSize=[5, 5], bias=true)');
+    expect(String(new nn.MaxPool2d([2, 3]))).toBe('MaxPool2d(kernelSize=[2, 3])');
+    expect(String(new nn.LayerNorm([8]))).toBe('LayerNorm(normalizedShape=[8], eps=0.00001, elementwiseAffine=true)');
+    expect(String(new nn.AdaptiveAvgPool2d([null, 3]))).toBe('AdaptiveAvgPool2d(outputSize=[null, 3])');
+    expect(String(new nn.Sequential(new nn.Conv2d(1, 2, 3, { stride: 2 }), new nn.Flatten())))
+      .toBe('Sequential(\n  (0): Conv2d(inChannels=1, outChannels=2, kernelSize=[3, 3], stride=2, bias=true)\n  (1): Flatten(startDim=1, endDim=-1)\n)');
+  });
+});
