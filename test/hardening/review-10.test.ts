@@ -77,3 +77,26 @@ describe('printing a module shows its array settings', () => {
       .toBe('Sequential(\n  (0): Conv2d(inChannels=1, outChannels=2, kernelSize=[3, 3], stride=2, bias=true)\n  (1): Flatten(startDim=1, endDim=-1)\n)');
   });
 });
+
+describe.each(backends)('slice clamps as Python/PyTorch slicing; narrow stays strict (%s)', (name) => {
+  it('x[7552:7616] of 7579 rows gives 27 rows; begin/end clamped on every axis; gradients land in place', () => {
+    setBackend(name);
+    const rows = tensor(Float32Array.from({ length: 7579 * 2 }, (_, i) => i), [7579, 2]);
+    const last = rows.slice(7552, 7616);
+    expect(last.shape).toEqual([27, 2]);
+    expect(last.data[0]).toBe(7552 * 2);
+    expect(rows.slice(-9000, 2).shape).toEqual([2, 2]);
+    expect(rows.slice(8000, 9000).shape).toEqual([0, 2]);
+    const x = tensor(seq(12), [2, 3, 2]).requireGrad();
+    const y = x.slice(1, 99, 1); // x[:, 1:99]
+    expect(y.shape).toEqual([2, 2, 2]);
+    expect(Array.from(y.data)).toEqual([2, 3, 4, 5, 8, 9, 10, 11].map((i) => x.data[i]));
+    expect(x.slice(-7, -1, -1).shape).toEqual([2, 3, 1]); // begin clamped to 0 on the last axis
+    expect(x.slice(5, 2, 2).shape).toEqual([2, 3, 0]);
+    y.sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1]);
+    expect(() => x.slice(0.5, 2)).toThrow(/^fathom\.slice: begin must be an integer, got 0\.5$/);
+    expect(() => x.slice(0, Infinity, 1)).toThrow(/^fathom\.slice: end must be an integer, got Infinity$/);
+    expect(() => x.narrow(1, 1, 5)).toThrow(/fathom\.narrow: length must be an integer in \[0, 2\]/);
+  });
+});
