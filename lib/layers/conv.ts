@@ -12,7 +12,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { conv1d, conv2d, convTranspose2d, rand } from '../ops/index.js';
-import type { Conv1dOptions, Conv2dOptions, ConvSize, ConvTranspose2dOptions } from '../ops/conv.js';
+import { checkConvSettings, type Conv1dOptions, type Conv2dOptions, type ConvSize, type ConvTranspose2dOptions } from '../ops/conv.js';
 import { checkOptions } from '../ops/options.js';
 import { describe } from '../ops/record.js';
 import { describeValue, fmt } from '../tensor/shape.js';
@@ -97,6 +97,8 @@ abstract class ConvBase extends Module {
       throw new Error(`fathom.${layer}: groups (${groups}) must divide inChannels (${inChannels}) and outChannels (${outChannels})`);
     }
     if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new Error(`fathom.${layer}: options.seed must be a finite number, got ${describeValue(opts.seed)}`);
+    // stride, padding, dilation, outputPadding: refused here with the op's messages, not at the first forward.
+    as(layer, () => checkConvSettings(layer, opts, dims, transposed));
     const shape = transposed
       ? [inChannels, outChannels / groups, ...this.kernelSize]
       : [outChannels, inChannels / groups, ...this.kernelSize];

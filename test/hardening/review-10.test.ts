@@ -3,7 +3,7 @@
 // printed array settings, clamped slicing, constructor-time validation,
 // loadStateDict strict: false, error hints, RNN dropout warning).
 import { describe, expect, it } from 'vitest';
-import { linear, nn, setBackend, tensor, Tensor } from '../../lib/index.js';
+import { conv2d, convTranspose2d, linear, nn, setBackend, tensor, Tensor, zeros } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
@@ -98,5 +98,40 @@ describe.each(backends)('slice clamps as Python/PyTorch slicing; narrow stays st
     expect(() => x.slice(0.5, 2)).toThrow(/^fathom\.slice: begin must be an integer, got 0\.5$/);
     expect(() => x.slice(0, Infinity, 1)).toThrow(/^fathom\.slice: end must be an integer, got Infinity$/);
     expect(() => x.narrow(1, 1, 5)).toThrow(/fathom\.narrow: length must be an integer in \[0, 2\]/);
+  });
+});
+
+describe('conv and pool layers refuse bad settings at construction, with the op\'s messages', () => {
+  it('Conv2d / Conv1d / ConvTranspose2d', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => new nn.Conv2d(1, 2, 3, { padding: 'SAME' as never }), /^fathom\.Conv2d: padding must be a number, a pair, 'same' or 'valid', got "SAME"$/],
+      [() => new nn.Conv2d(1, 2, 3, { padding: -1 }), /^fathom\.Conv2d: padding must be an integer >= 0, got -1$/],
+      [() => new nn.Conv2d(1, 2, 3, { padding: [1, -2] }), /^fathom\.Conv2d: padding\[1\] must be an integer >= 0, got -2$/],
+      [() => new nn.Conv2d(1, 2, 3, { stride: 0 }), /^fathom\.Conv2d: stride must be an integer >= 1, got 0$/],
+      [() => new nn.Conv2d(1, 2, 3, { dilation: 1.5 }), /^fathom\.Conv2d: dilation must be an integer >= 1, got 1\.5$/],
+      [() => new nn.Conv2d(1, 2, 3, { stride: 2, padding: 'same' }), /^fathom\.Conv2d: padding 'same' needs stride 1, got stride 2×2$/],
+      [() => new nn.Conv1d(1, 2, 3, { padding: 'SAME' as never }), /^fathom\.Conv1d: padding must be a number, a pair, 'same' or 'valid', got "SAME"$/],
+      [() => new nn.Conv1d(1, 2, 3, { stride: 0 }), /^fathom\.Conv1d: stride must be an integer >= 1, got 0$/],
+      [() => new nn.ConvTranspose2d(1, 2, 3, { stride: 2, outputPadding: 2 }), /^fathom\.ConvTranspose2d: outputPadding 2×2 must be smaller than stride 2×2 or dilation 1×1$/],
+      [() => new nn.ConvTranspose2d(1, 2, 3, { outputPadding: [0, 1] }), /^fathom\.ConvTranspose2d: outputPadding 0×1 must be smaller than stride 1×1 or dilation 1×1$/],
+      [() => new nn.ConvTranspose2d(1, 2, 3, { padding: 'same' as never }), /^fathom\.ConvTranspose2d: padding must be a number or a pair \[padH, padW\], got "same"$/],
+      [() => new nn.ConvTranspose2d(1, 2, 3, { padding: -1 }), /^fathom\.ConvTranspose2d: padding must be an integer >= 0, got -1$/],
+    ];
+    for (const [f, re] of cases) expect(f).toThrow(re);
+    // The same words as the functional op gives at the first forward.
+    const x = zeros([1, 1, 5, 5]);
+    expect(() => conv2d(x, zeros([2, 1, 3, 3]), null, { padding: -1 })).toThrow(/^fathom\.conv2d: padding must be an integer >= 0, got -1$/);
+    expect(() => convTranspose2d(x, zeros([1, 2, 3, 3]), null, { stride: 2, outputPadding: 2 })).toThrow(/^fathom\.convTranspose2d: outputPadding 2×2 must be smaller than stride 2×2 or dilation 1×1$/);
+    // Valid settings still construct: outputPadding < dilation is enough, as PyTorch.
+    expect(new nn.ConvTranspose2d(1, 2, 3, { dilation: 2, outputPadding: 1 }).forward(x).shape).toEqual([1, 2, 10, 10]);
+    expect(new nn.Conv2d(1, 2, 3, { padding: 'same' }).forward(x).shape).toEqual([1, 2, 5, 5]);
+  });
+
+  it('MaxPool2d / AvgPool2d', () => {
+    expect(() => new nn.MaxPool2d(2, { padding: 'SAME' as never })).toThrow(/^fathom\.MaxPool2d: padding must be a non-negative integer or a pair \[h, w\] of them, got "SAME"$/);
+    expect(() => new nn.MaxPool2d(2, { padding: -1 })).toThrow(/^fathom\.MaxPool2d: padding must be a non-negative integer/);
+    expect(() => new nn.MaxPool2d(2, { stride: 0 })).toThrow(/^fathom\.MaxPool2d: stride must be a positive integer or a pair \[h, w\] of them, got 0$/);
+    expect(() => new nn.AvgPool2d(2, { stride: 0 })).toThrow(/^fathom\.AvgPool2d: stride must be a positive integer/);
+    expect(() => new nn.AvgPool2d(3, { padding: 'same' as never })).toThrow(/^fathom\.AvgPool2d: padding must be a non-negative integer/);
   });
 });
