@@ -135,3 +135,35 @@ describe('conv and pool layers refuse bad settings at construction, with the op\
     expect(() => new nn.AvgPool2d(3, { padding: 'same' as never })).toThrow(/^fathom\.AvgPool2d: padding must be a non-negative integer/);
   });
 });
+
+describe('loadStateDict(dict, { strict })', () => {
+  const net = () => new nn.Sequential(new nn.Linear(2, 3, { seed: 1 }), new nn.BatchNorm1d(3), new nn.Linear(3, 1, { seed: 2 }));
+  it('strict (default) returns empty key lists; strict: false loads the matching keys and lists the others', () => {
+    const a = net(), b = net();
+    (a.stateDict()['0.weight'].data as Float32Array).fill(0.5);
+    expect(b.loadStateDict(a.stateDict())).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(b.stateDict()['0.weight'].data[0]).toBe(0.5);
+    const c = net();
+    const part: Record<string, Tensor> = { '0.weight': tensor(new Float32Array(6).fill(2), [3, 2]), 'head.weight': tensor([1]) };
+    const before = Array.from(c.stateDict()['2.weight'].data);
+    const r = c.loadStateDict(part, { strict: false });
+    expect(r.unexpectedKeys).toEqual(['head.weight']);
+    expect(r.missingKeys).toEqual(['0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked', '2.weight', '2.bias']);
+    expect(Array.from(c.stateDict()['0.weight'].data)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(Array.from(c.stateDict()['2.weight'].data)).toEqual(before);
+  });
+  it('shape mismatches still throw (nothing copied); buffers are called buffers; unknown options refused', () => {
+    const c = net();
+    const w0 = Array.from(c.stateDict()['0.weight'].data);
+    const bad = { '0.weight': tensor(new Float32Array(6).fill(9), [3, 2]), '2.weight': tensor(new Float32Array(2), [1, 2]) };
+    expect(() => c.loadStateDict(bad, { strict: false })).toThrow(/^fathom\.loadStateDict: parameter '2\.weight' has shape \[1, 3\], the state dict has \[1, 2\]$/);
+    expect(Array.from(c.stateDict()['0.weight'].data)).toEqual(w0);
+    const sd = { ...net().stateDict() };
+    delete sd['1.running_mean'];
+    expect(() => c.loadStateDict(sd)).toThrow(/^fathom\.loadStateDict: missing buffer '1\.running_mean'$/);
+    delete sd['0.bias'];
+    expect(() => c.loadStateDict(sd)).toThrow(/^fathom\.loadStateDict: missing parameter '0\.bias'$/);
+    expect(() => c.loadStateDict(sd, { strict: 'no' } as never)).toThrow(/^fathom\.loadStateDict: options\.strict must be a boolean/);
+    expect(() => c.loadStateDict(sd, { strcit: false } as never)).toThrow(/^fathom\.loadStateDict: unknown option 'strcit'/);
+  });
+});
