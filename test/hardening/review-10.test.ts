@@ -167,3 +167,23 @@ describe('loadStateDict(dict, { strict })', () => {
     expect(() => c.loadStateDict(sd, { strcit: false } as never)).toThrow(/^fathom\.loadStateDict: unknown option 'strcit'/);
   });
 });
+
+describe('layout hints and the batch shape in layer errors', () => {
+  it('Conv2d: NHWC input hints permute(0, 3, 1, 2); a flat [N, H·W] batch hints reshape; Conv1d NLC hints permute(0, 2, 1)', () => {
+    const conv = new nn.Conv2d(3, 4, 3);
+    expect(() => conv.forward(zeros([2, 8, 8, 3]))).toThrow(/^fathom\.Conv2d: expected a float32 input \[N, 3, H, W\], got float32 \[2, 8, 8, 3\] \(fathom is NCHW, as PyTorch: permute\(0, 3, 1, 2\)\)$/);
+    expect(() => new nn.Conv2d(1, 4, 5).forward(zeros([64, 784]))).toThrow(/^fathom\.Conv2d: expected a float32 input \[N, 1, H, W\], got float32 \[64, 784\] \(a flat \[N, features\] batch: reshape\(\[64, 1, 28, 28\]\) first\)$/);
+    expect(() => new nn.Conv2d(3, 4, 5).forward(zeros([2, 10]))).toThrow(/got float32 \[2, 10\] \(a flat \[N, features\] batch: reshape\(\[N, C, H, W\]\) first\)$/);
+    // No hint when the shape is simply wrong.
+    expect(() => conv.forward(zeros([2, 5, 8, 8]))).toThrow(/^fathom\.Conv2d: expected a float32 input \[N, 3, H, W\], got float32 \[2, 5, 8, 8\]$/);
+    expect(() => new nn.Conv1d(2, 4, 3).forward(zeros([2, 9, 2]))).toThrow(/\(fathom is NCL, as PyTorch: permute\(0, 2, 1\)\)$/);
+  });
+
+  it('Sequential (past layer 0) and predict show the batch shape', () => {
+    const m = new nn.Sequential(new nn.Flatten(), new nn.Linear(10, 2));
+    expect(() => m.forward(zeros([4, 3, 3]))).toThrow(/^fathom\.Sequential: layer 1 \(Linear\): fathom\.Linear: expected input \[\*, 10\].*got \[4, 9\] \(the Sequential's input was \[4, 3, 3\]\)$/);
+    expect(() => m.predict(zeros([600, 3, 3]))).toThrow(/got \[256, 9\] \(the Sequential's input was \[256, 3, 3\]\) \(in predict, on a batch \[256, 3, 3\]\)$/);
+    const cnn = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.ReLU());
+    expect(() => cnn.forward(zeros([2, 5, 5, 1]))).toThrow(/^fathom\.Sequential: layer 0 \(Conv2d\): fathom\.Conv2d: .*got float32 \[2, 5, 5, 1\] \(fathom is NCHW, as PyTorch: permute\(0, 3, 1, 2\)\)$/);
+  });
+});
