@@ -2,7 +2,7 @@
 // (Linear over the last axis, crossEntropy's ignoreIndex and [N, C, d…] form,
 // printed array settings, clamped slicing, constructor-time validation,
 // loadStateDict strict: false, error hints, RNN dropout warning).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { conv2d, convTranspose2d, linear, nn, setBackend, tensor, Tensor, zeros } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 
@@ -185,5 +185,29 @@ describe('layout hints and the batch shape in layer errors', () => {
     expect(() => m.predict(zeros([600, 3, 3]))).toThrow(/got \[256, 9\] \(the Sequential's input was \[256, 3, 3\]\) \(in predict, on a batch \[256, 3, 3\]\)$/);
     const cnn = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.ReLU());
     expect(() => cnn.forward(zeros([2, 5, 5, 1]))).toThrow(/^fathom\.Sequential: layer 0 \(Conv2d\): fathom\.Conv2d: .*got float32 \[2, 5, 5, 1\] \(fathom is NCHW, as PyTorch: permute\(0, 3, 1, 2\)\)$/);
+  });
+});
+
+describe('RNN/LSTM/GRU: dropout > 0 with numLayers 1 warns, as PyTorch', () => {
+  it('one warning per layer constructed, none for numLayers > 1 or dropout 0', () => {
+    const spy = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const l = new nn.LSTM(3, 4, { dropout: 0.5 });
+      expect(spy).toHaveBeenCalledTimes(1);
+      const [msg, opts] = spy.mock.calls[0] as unknown as [string, { code: string }];
+      expect(msg).toBe('fathom.LSTM: dropout option adds dropout after all but the last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=0.5 and numLayers=1');
+      expect(opts.code).toBe('FATHOM_RNN_DROPOUT');
+      l.train();
+      l.forward(zeros([2, 1, 3])); // forward does not warn again
+      new nn.GRU(3, 4, { dropout: 0.2 });
+      new nn.RNN(3, 4, { dropout: 0.1 });
+      expect(spy.mock.calls.map((c) => String(c[0]).split(':')[0])).toEqual(['fathom.LSTM', 'fathom.GRU', 'fathom.RNN']);
+      new nn.LSTM(3, 4, { dropout: 0.5, numLayers: 2 });
+      new nn.GRU(3, 4);
+      new nn.RNN(3, 4, { dropout: 0 });
+      expect(spy).toHaveBeenCalledTimes(3);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
