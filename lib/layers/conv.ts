@@ -12,7 +12,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { conv1d, conv2d, convTranspose2d, rand } from '../ops/index.js';
-import type { Conv1dOptions, Conv2dOptions, ConvSize, ConvTranspose2dOptions } from '../ops/conv.js';
+import { checkConvSettings, type Conv1dOptions, type Conv2dOptions, type ConvSize, type ConvTranspose2dOptions } from '../ops/conv.js';
 import { checkOptions } from '../ops/options.js';
 import { describe } from '../ops/record.js';
 import { describeValue, fmt } from '../tensor/shape.js';
@@ -97,6 +97,8 @@ abstract class ConvBase extends Module {
       throw new Error(`fathom.${layer}: groups (${groups}) must divide inChannels (${inChannels}) and outChannels (${outChannels})`);
     }
     if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new Error(`fathom.${layer}: options.seed must be a finite number, got ${describeValue(opts.seed)}`);
+    // stride, padding, dilation, outputPadding: refused here with the op's messages, not at the first forward.
+    as(layer, () => checkConvSettings(layer, opts, dims, transposed));
     const shape = transposed
       ? [inChannels, outChannels / groups, ...this.kernelSize]
       : [outChannels, inChannels / groups, ...this.kernelSize];
@@ -113,9 +115,25 @@ abstract class ConvBase extends Module {
     const want = rank === 3 ? `[N, ${this.inChannels}, L]` : `[N, ${this.inChannels}, H, W]`;
     if (!(x instanceof Tensor)) throw new Error(`fathom.${this.layer}: expected a Tensor input ${want}, got ${describe(x)}`);
     if (x.dtype !== 'float32' || x.rank !== rank || x.shape[1] !== this.inChannels) {
-      throw new Error(`fathom.${this.layer}: expected a float32 input ${want}, got ${x.dtype} ${fmt(x.shape)}`);
+      throw new Error(`fathom.${this.layer}: expected a float32 input ${want}, got ${x.dtype} ${fmt(x.shape)}${this.layoutHint(x, rank)}`);
     }
     return x;
+  }
+
+  /** A hint for the common layout mistakes: channels last (NHWC / NLC), or a flat [N, features] batch. */
+  private layoutHint(x: Tensor, rank: number): string {
+    const c = this.inChannels;
+    if (x.rank === rank && x.shape[rank - 1] === c && x.shape[1] !== c) {
+      return rank === 4 ? ' (fathom is NCHW, as PyTorch: permute(0, 3, 1, 2))' : ' (fathom is NCL, as PyTorch: permute(0, 2, 1))';
+    }
+    if (x.rank === 2 && rank === 4) {
+      const [n, f] = x.shape;
+      const side = Math.round(Math.sqrt(f / c));
+      const ex = f % c === 0 && side * side * c === f ? `reshape([${n}, ${c}, ${side}, ${side}])` : 'reshape([N, C, H, W])';
+      return ` (a flat [N, features] batch: ${ex} first)`;
+    }
+    if (x.rank === 2 && rank === 3) return ' (a flat [N, features] batch: reshape([N, C, L]) first)';
+    return '';
   }
 
   protected run(f: () => Tensor): Tensor {

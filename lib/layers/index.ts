@@ -11,7 +11,7 @@ export { Perceptron, type PerceptronTrainOptions, type PerceptronTrainResult } f
 export { Dropout, GaussianNoise } from './noise.js';
 export { dropout } from '../ops/index.js';
 export * as utils from './utils.js';
-export type { ParameterPenalty } from './module.js';
+export type { ParameterPenalty, LoadStateDictOptions, LoadStateDictResult } from './module.js';
 // normalisation layers
 export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormLayerOptions, type LayerNormLayerOptions } from './norm.js';
 export { batchNorm, layerNorm } from '../ops/index.js';

@@ -104,17 +104,22 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.registerParameter('bias', zeros([outFeatures]));
   }
 
+  /**
+   * x Wᵀ + b over the last axis, as PyTorch's nn.Linear: x [*, in] → [*, out]
+   * (any rank >= 1; a 1-D [in] gives [out]).
+   * @throws `fathom.Linear: expected input [*, in] ...` naming the shape that came.
+   */
   forward(x: Tensor): Tensor {
     return this.forwardWith(x, 'none');
   }
 
   /** act(x Wᵀ + b) in one fused op (Sequential uses it for Linear + activation pairs). */
   forwardWith(x: Tensor, activation: ActOp): Tensor {
-    if (!(x instanceof Tensor)) throw new Error(`fathom.Linear: expected a Tensor input [batch, ${this.inFeatures}], got ${describe(x)}`);
-    if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
-      throw new Error(`fathom.Linear: expected input [batch, ${this.inFeatures}], got ${fmt(x.shape)}`);
+    if (!(x instanceof Tensor)) throw new Error(`fathom.Linear: expected a Tensor input [*, ${this.inFeatures}], got ${describe(x)}`);
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new Error(`fathom.Linear: expected input [*, ${this.inFeatures}] (any rank >= 1, last axis ${this.inFeatures}), got ${fmt(x.shape)}`);
     }
-    if (x.dtype !== 'float32') throw new Error(`fathom.Linear: expected a float32 input [batch, ${this.inFeatures}], got ${x.dtype} ${fmt(x.shape)}`);
+    if (x.dtype !== 'float32') throw new Error(`fathom.Linear: expected a float32 input [*, ${this.inFeatures}], got ${x.dtype} ${fmt(x.shape)}`);
     return linear(x, this.weight, this.bias, activation);
   }
 

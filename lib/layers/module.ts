@@ -27,12 +27,27 @@
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
+import { checkOptions } from '../ops/options.js';
 import type { FitOptions, History, EvaluateOptions, PredictOptions, EvalResult } from '../models/training.js';
 import { fit, evaluate, predict } from '../models/training.js';
 import { abs, add, mul, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 
 /** An L1/L2 penalty on one parameter: l1·Σ|p| + l2·Σp² (Keras's L1L2, no ½ on l2). */
+/** Options of Module.loadStateDict. */
+export interface LoadStateDictOptions {
+  /** true (default): the keys must match exactly; false: load the keys both have (PyTorch's strict). */
+  strict?: boolean;
+}
+
+/** What Module.loadStateDict returns (PyTorch's _IncompatibleKeys). */
+export interface LoadStateDictResult {
+  /** The module's parameters and buffers the dict did not have (strict: false only). */
+  missingKeys: string[];
+  /** The dict's keys the module does not have (strict: false only). */
+  unexpectedKeys: string[];
+}
+
 export interface ParameterPenalty {
   param: Tensor;
   l1: number;
@@ -160,7 +175,8 @@ export abstract class Module {
   /**
    * The module tree as PyTorch prints it, e.g.
    * `Sequential(\n  (0): Linear(inFeatures=784, outFeatures=256, bias=true)\n  (1): ReLU()\n)`;
-   * also what console.log(module) shows.
+   * also what console.log(module) shows. Settings come from config() in
+   * fathom's `name=value` form, arrays included (`kernelSize=[5, 5]`).
    */
   toString(): string {
     return repr(this, '');
@@ -258,26 +274,50 @@ export abstract class Module {
     return d;
   }
 
-  /** Copies values from a state dict; names and shapes must match exactly. */
-  loadStateDict(dict: Record<string, Tensor>): void {
+  /**
+   * Copies values from a state dict (PyTorch's load_state_dict).
+   * `options.strict` (default true): every parameter and buffer must be in
+   * the dict and the dict may hold nothing else. With `strict: false` the
+   * keys both have are loaded and the others are left alone (as PyTorch).
+   * Dtypes and shapes of the keys loaded must match in both modes.
+   * @returns `{ missingKeys, unexpectedKeys }` (PyTorch's NamedTuple; both
+   *   empty after a strict load).
+   * @throws for a missing key ("missing parameter" / "missing buffer") or an
+   *   unexpected one when strict, a dtype or shape mismatch, a non-Tensor
+   *   entry, or an unknown option; nothing is copied when it throws.
+   */
+  loadStateDict(dict: Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
     if (dict === null || typeof dict !== 'object') throw new Error(`fathom.loadStateDict: expected a name → Tensor object, got ${describe(dict)}`);
+    const o = checkOptions('loadStateDict', options, ['strict']);
+    if (o.strict !== undefined && typeof o.strict !== 'boolean') throw new Error(`fathom.loadStateDict: options.strict must be a boolean, got ${describe(o.strict)}`);
+    const strict = o.strict ?? true;
     const mine = this.namedState();
+    const bufferNames = new Set(this.namedBuffers().map(([n]) => n));
+    const kind = (n: string): string => (bufferNames.has(n) ? 'buffer' : 'parameter');
     const names = new Set(mine.map(([n]) => n));
-    const extra = Object.keys(dict).filter((n) => !names.has(n));
-    if (extra.length) throw new Error(`fathom.loadStateDict: unexpected parameters: ${extra.join(', ')}`);
+    const unexpectedKeys = Object.keys(dict).filter((n) => !names.has(n));
+    if (strict && unexpectedKeys.length) throw new Error(`fathom.loadStateDict: unexpected parameters: ${unexpectedKeys.join(', ')} (options.strict: false loads the matching keys and returns these)`);
+    const missingKeys: string[] = [];
+    const load: [Tensor, Tensor][] = [];
     // Every entry is checked before any is copied: a refused dict leaves the module as it was.
     for (const [n, t] of mine) {
-      const src = dict[n];
-      if (!src) throw new Error(`fathom.loadStateDict: missing parameter '${n}'`);
+      const src = Object.prototype.hasOwnProperty.call(dict, n) ? dict[n] : undefined;
+      if (src === undefined) {
+        if (strict) throw new Error(`fathom.loadStateDict: missing ${kind(n)} '${n}'`);
+        missingKeys.push(n);
+        continue;
+      }
       if (!(src instanceof Tensor)) throw new Error(`fathom.loadStateDict: '${n}' must be a Tensor, got ${describe(src)}`);
-      if (src.dtype !== t.dtype) throw new Error(`fathom.loadStateDict: parameter '${n}' is ${t.dtype}, the state dict has ${src.dtype}`);
+      if (src.dtype !== t.dtype) throw new Error(`fathom.loadStateDict: ${kind(n)} '${n}' is ${t.dtype}, the state dict has ${src.dtype}`);
       if (!sameShape(src.shape, t.shape)) {
-        throw new Error(`fathom.loadStateDict: parameter '${n}' has shape ${fmt(t.shape)}, the state dict has ${fmt(src.shape)}`);
+        throw new Error(`fathom.loadStateDict: ${kind(n)} '${n}' has shape ${fmt(t.shape)}, the state dict has ${fmt(src.shape)}`);
       }
       checkStorage('loadStateDict', `'${n}'`, src);
-      checkStorage('loadStateDict', `the module's parameter '${n}'`, t);
+      checkStorage('loadStateDict', `the module's ${kind(n)} '${n}'`, t);
+      load.push([t, src]);
     }
-    for (const [n, t] of mine) (t.data as Float32Array | Int32Array).set(dict[n].data as Float32Array | Int32Array);
+    for (const [t, src] of load) (t.data as Float32Array | Int32Array).set(src.data as Float32Array | Int32Array);
+    return { missingKeys, unexpectedKeys };
   }
 
   /** Training mode on (or off); applies to children. Returns this. */
@@ -416,9 +456,13 @@ function extraRepr(m: Module): string {
   } catch {
     return '';
   }
+  // Scalars and arrays of scalars (kernelSize=[5, 5], normalizedShape=[8], outputSize=[null, 3]);
+  // nested configs (Sequential's layers, printed as children) and option objects are left out.
+  const scalar = (v: unknown): boolean => v === null || typeof v !== 'object';
+  const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : String(v));
   return Object.entries(c)
-    .filter(([k, v]) => k !== 'type' && (v === null || typeof v !== 'object'))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? `'${v}'` : String(v)}`)
+    .filter(([k, v]) => k !== 'type' && (scalar(v) || (Array.isArray(v) && v.every(scalar))))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.map(show).join(', ')}]` : show(v)}`)
     .join(', ');
 }
 

@@ -41,7 +41,7 @@ export interface RNNOptions {
   bias?: boolean;
   /** Input and output as [N, T, ·] (true) or [T, N, ·] (false, PyTorch's default). Default false. */
   batchFirst?: boolean;
-  /** Dropout probability on each layer's output except the last's, in train() mode only. Default 0. */
+  /** Dropout probability on each layer's output except the last's, in train() mode only. Default 0. With numLayers 1 it has no effect and, as PyTorch, the constructor warns (process.emitWarning, code FATHOM_RNN_DROPOUT). */
   dropout?: number;
   /** A second, reversed direction per layer; outputs concatenated to D·H features. Default false. */
   bidirectional?: boolean;
@@ -193,6 +193,13 @@ abstract class RNNBase extends Module {
     const p = opts.dropout ?? 0;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`fathom.${layer}: options.dropout must be a number in [0, 1], got ${describeValue(p)}`);
     this.dropout = p;
+    if (p > 0 && this.numLayers === 1) {
+      // PyTorch's UserWarning, once for this layer: dropout only acts between stacked layers.
+      process.emitWarning(
+        `fathom.${layer}: dropout option adds dropout after all but the last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=${p} and numLayers=1`,
+        { code: 'FATHOM_RNN_DROPOUT', type: 'FathomWarning' },
+      );
+    }
     const seed = checkSeed(layer, opts.seed);
     checkRecurrentSize(layer, GATES[mode], inputSize, hiddenSize, this.numLayers, this.bias, this.bidirectional);
     const shapes = rnnParameterShapes(GATES[mode], inputSize, hiddenSize, this.numLayers, this.bias, this.bidirectional);

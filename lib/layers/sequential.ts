@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { describe } from '../ops/record.js';
+import { fmt } from '../tensor/shape.js';
 import { Linear } from './linear.js';
 import { Conv1d, Conv2d } from './conv.js';
 import { fusableActivation as fusable } from './activations.js';
@@ -20,7 +21,8 @@ export class Sequential extends Module {
 
   /**
    * Applies the layers in order. A layer's error is re-thrown prefixed with
-   * `fathom.Sequential: layer <i> (<Type>)`, so the failing layer is named.
+   * `fathom.Sequential: layer <i> (<Type>)`, so the failing layer is named
+   * (and, past layer 0, suffixed with the Sequential's input shape).
    * @throws if x is not a Tensor, a layer refuses its input, or a layer returns a non-Tensor.
    */
   forward(x: Tensor): Tensor {
@@ -41,7 +43,9 @@ export class Sequential extends Module {
         }
       } catch (e) {
         if (!(e instanceof Error)) throw e;
-        throw new Error(`fathom.Sequential: layer ${i} (${m.constructor.name}): ${e.message}`, { cause: e });
+        // After layer 0 the layer's input is not what the caller passed: show the batch's shape too.
+        const batch = i > 0 ? ` (the Sequential's input was ${fmt(x.shape)})` : '';
+        throw new Error(`fathom.Sequential: layer ${i} (${m.constructor.name}): ${e.message}${batch}`, { cause: e });
       }
       if (!(y instanceof Tensor)) {
         throw new Error(`fathom.Sequential: layer ${i} (${m.constructor.name}) returned ${describe(y)}, expected a Tensor`);

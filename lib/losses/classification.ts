@@ -11,90 +11,186 @@
  * cannot, except crossEntropy's probability rows with 'none').
  */
 import { Tensor } from '../tensor/tensor.js';
-import { bceProbs, bceWithLogits, div, log, logSoftmax, mul, neg, softmaxCrossEntropy, sub, sum } from '../ops/index.js';
+import { bceProbs, bceWithLogits, div, log, logSoftmax, mul, neg, permute, reshape, softmaxCrossEntropy, sub, sum } from '../ops/index.js';
 import { optBool } from '../ops/options.js';
-import { fmt, sameShape } from '../tensor/shape.js';
+import { describeValue, fmt, sameShape } from '../tensor/shape.js';
 import { checkPred, checkTarget, lossOptions, reduce, reshapeHint, type LossOptions, type Reduction } from './common.js';
 
-/** One-hot rows [n, classes] of int32 labels (a constant: labels are data). */
-function oneHot(labels: Int32Array, classes: number): Tensor {
-  const out = new Float32Array(labels.length * classes);
-  for (let i = 0; i < labels.length; i++) out[i * classes + labels[i]] = 1;
-  return new Tensor(out, [labels.length, classes]);
-}
-
-/** int32 labels [n] in [0, classes) for predictions [n, classes]. */
-function checkLabels(op: string, pred: Tensor, target: Tensor, what: string): Int32Array {
+/**
+ * int32 labels [n] in [0, classes) for predictions [n, classes]; a label
+ * equal to `ignore` (PyTorch's ignore_index) is allowed and left to the caller.
+ * @returns the labels and how many of them equal `ignore`.
+ */
+function checkLabels(op: string, pred: Tensor, target: Tensor, what: string, ignore: number | null = null, shown: readonly number[] = pred.shape, shownTarget: readonly number[] = target.shape): { labels: Int32Array; ignored: number } {
   const [n, classes] = pred.shape;
   if (target.rank !== 1 || target.shape[0] !== n) {
     throw new Error(`fathom.${op}: class indices must have shape [${n}] for ${what} ${fmt(pred.shape)}, got ${fmt(target.shape)}${reshapeHint([n], target)}`);
   }
   const labels = target.data as Int32Array;
+  let ignored = 0;
   for (let i = 0; i < n; i++) {
-    if (labels[i] < 0 || labels[i] >= classes) {
-      throw new Error(`fathom.${op}: label ${labels[i]} at index ${i} is outside [0, ${classes})`);
+    if (labels[i] === ignore) {
+      ignored++;
+    } else if (labels[i] < 0 || labels[i] >= classes) {
+      const at = shownTarget.length > 1 ? `flat index ${i} of target ${fmt(shownTarget)}` : `index ${i}`;
+      const ig = ignore === null ? '' : ` (and is not ignoreIndex ${ignore})`;
+      throw new Error(`fathom.${op}: label ${labels[i]} at ${at} is outside [0, ${classes})${ig}${shown.length > 2 ? ` for ${what} ${fmt(shown)}` : ''}`);
     }
   }
-  return labels;
+  return { labels, ignored };
+}
+
+/** Options of crossEntropy and nll: the reduction and PyTorch's ignore_index. */
+export interface ClassLossOptions extends LossOptions {
+  /**
+   * A class-index target equal to this contributes nothing: its 'none' entry
+   * is 0 and 'mean' divides by the count of the other targets (NaN when all
+   * are ignored, as PyTorch). Default −100, as PyTorch. Applies to int32
+   * targets only. An integer.
+   */
+  ignoreIndex?: number;
+}
+
+function classOptions(op: string, options: ClassLossOptions | undefined): { reduction: Reduction; ignoreIndex: number } {
+  const o = lossOptions<ClassLossOptions>(op, options, ['ignoreIndex']);
+  const ig = o.ignoreIndex ?? -100;
+  if (typeof ig !== 'number' || !Number.isInteger(ig)) throw new Error(`fathom.${op}: options.ignoreIndex must be an integer, got ${describeValue(ig)}`);
+  return { reduction: o.reduction, ignoreIndex: ig };
+}
+
+/**
+ * PyTorch's K-dimensional form: x [N, C, d1, …, dk] (class axis 1) and its
+ * target ([N, d1, …] indices, or float rows of x's shape) as 2-D [M, C] and
+ * [M] (or [M, C]), M = N·d1·…·dk; `out` is the 'none' result's shape. An
+ * unbatched x [C] becomes [1, C] (target []).
+ */
+function flattenClasses(op: string, name: string, x: Tensor, target: Tensor): { x2: Tensor; t2: Tensor; out: number[] } {
+  if (x.rank === 2) return { x2: x, t2: target, out: [x.shape[0]] };
+  if (x.rank === 0) throw new Error(`fathom.${op}: ${name} must be [N, C] or [N, C, d1, …] (class axis 1, as PyTorch), got a scalar []`);
+  if (x.rank === 1) {
+    const want = target.dtype === 'int32' ? [] : x.shape;
+    if (!sameShape(target.shape, want)) throw new Error(`fathom.${op}: for unbatched ${name} ${fmt(x.shape)} the target must be ${target.dtype === 'int32' ? 'a scalar int32 class index []' : `float32 ${fmt(x.shape)}`}, got ${target.dtype} ${fmt(target.shape)}`);
+    return { x2: reshape(x, [1, x.shape[0]]), t2: reshape(target, target.dtype === 'int32' ? [1] : [1, x.shape[0]]), out: [] };
+  }
+  const [n, c, ...d] = x.shape;
+  const perm = [0, ...d.map((_, i) => i + 2), 1];
+  const x2 = reshape(permute(x, perm), [-1, c]);
+  if (target.dtype === 'int32') {
+    const want = [n, ...d];
+    if (!sameShape(target.shape, want)) {
+      throw new Error(`fathom.${op}: class indices must have shape ${fmt(want)} for ${name} ${fmt(x.shape)} (class axis 1, as PyTorch), got ${fmt(target.shape)}${reshapeHint(want, target)}`);
+    }
+    return { x2, t2: reshape(target, [-1]), out: want };
+  }
+  if (!sameShape(target.shape, x.shape)) {
+    throw new Error(`fathom.${op}: target must be int32 class indices ${fmt([n, ...d])} or float32 probabilities ${fmt(x.shape)} for ${name} ${fmt(x.shape)}, got ${target.dtype} ${fmt(target.shape)}`);
+  }
+  return { x2, t2: reshape(permute(target, perm), [-1, c]), out: [n, ...d] };
+}
+
+/** Per-row losses [m] with ignored rows 0, reduced: 'mean' over the kept rows (NaN for none). */
+function reduceKept(per: Tensor, reduction: Reduction, kept: number, out: readonly number[]): Tensor {
+  if (reduction === 'none') return sameShape(per.shape, out) ? per : reshape(per, [...out]);
+  if (reduction === 'sum') return sum(per);
+  return div(sum(per), kept);
+}
+
+/** One-hot rows with the ignored labels' rows left 0. */
+function oneHotKept(labels: Int32Array, classes: number, ignore: number): Tensor {
+  const out = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== ignore) out[i * classes + labels[i]] = 1;
+  return new Tensor(out, [labels.length, classes]);
 }
 
 /** −Σ_c target[i, c] · logProbs[i, c] per row: [n]. */
 const rowNll = (logProbs: Tensor, rows: Tensor): Tensor => neg(sum(mul(logProbs, rows), 1));
 
 /**
- * Softmax cross-entropy from logits [N, C] (PyTorch's CrossEntropyLoss).
- * `target` is int32 class indices [N] in [0, C), or float32 one-hot /
- * probability rows [N, C]. Per sample: −Σ_c t_c log softmax(x)_c.
- * Reduction: 'mean' over N (default; NaN for N = 0), 'sum', or 'none' → [N].
- * @throws if logits are not float32 [N, C] (or C = 0 with rows); if float32 targets are class
+ * Softmax cross-entropy from logits (PyTorch's CrossEntropyLoss): logits
+ * [N, C], or PyTorch's K-dimensional form [N, C, d1, …, dk] (class axis 1),
+ * or unbatched [C]. `target` is int32 class indices [N] ([N, d1, …, dk]; []
+ * unbatched) in [0, C), or float32 one-hot / probability rows of the logits'
+ * shape. Per sample: −Σ_c t_c log softmax(x)_c.
+ * Options: `reduction` 'mean' (default; over the non-ignored targets, NaN
+ * for none), 'sum', or 'none' → [N] ([N, d1, …]); `ignoreIndex` (default
+ * −100, as PyTorch): int32 targets equal to it contribute 0 and are not
+ * counted by 'mean'.
+ * The plain 2-D case with nothing ignored runs the fused kernel.
+ * @throws if logits are not float32 of those ranks (or C = 0 with rows); if float32 targets are class
  *   indices ([N] or [N, 1]: "class indices must be int32"); if int32 targets are
- *   not [N] or hold a label outside [0, C); for an unknown reduction.
+ *   not of the shape above or hold a label outside [0, C) other than ignoreIndex;
+ *   for an unknown reduction or option, or a non-integer ignoreIndex.
  */
-export function crossEntropy(logits: Tensor, target: Tensor, options?: LossOptions): Tensor {
+export function crossEntropy(logits: Tensor, target: Tensor, options?: ClassLossOptions): Tensor {
   const op = 'crossEntropy';
-  const { reduction } = lossOptions(op, options);
+  const { reduction, ignoreIndex } = classOptions(op, options);
   checkPred(op, 'logits', logits);
   checkTarget(op, target);
-  if (logits.rank !== 2) throw new Error(`fathom.${op}: logits must be 2-D [n, classes], got ${fmt(logits.shape)}`);
+  if (logits.rank !== 2) {
+    if (logits.rank >= 2 && logits.shape[1] === 0 && logits.size > 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
+    if (logits.rank === 1 && logits.shape[0] === 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
+    const { x2, t2, out } = flattenClasses(op, 'logits', logits, target);
+    return classLoss(op, x2, t2, reduction, ignoreIndex, out, logits.shape, target.shape, true);
+  }
   const [n, classes] = logits.shape;
   if (n > 0 && classes === 0) throw new Error(`fathom.${op}: logits have no classes (shape ${fmt(logits.shape)})`);
+  return classLoss(op, logits, target, reduction, ignoreIndex, [n], logits.shape, target.shape, true);
+}
+
+/** crossEntropy (fromLogits) or nll on 2-D [m, C] with its target; `out` is the 'none' shape. */
+function classLoss(op: string, x: Tensor, target: Tensor, reduction: Reduction, ignore: number, out: readonly number[], shown: readonly number[], shownTarget: readonly number[], fromLogits: boolean): Tensor {
+  const what = fromLogits ? 'logits' : 'logProbs';
+  const [n, classes] = x.shape;
   if (target.dtype === 'int32') {
-    checkLabels(op, logits, target, 'logits');
-  } else if (!sameShape(target.shape, logits.shape)) {
+    const { labels, ignored } = checkLabels(op, x, target, what, ignore, shown, shownTarget);
+    if (ignored === 0 && fromLogits) {
+      if (reduction === 'mean') return softmaxCrossEntropy(x, target);
+      if (reduction === 'sum' && n > 0) return mul(softmaxCrossEntropy(x, target), n);
+    }
+    const lp = fromLogits ? logSoftmax(x) : x;
+    return reduceKept(rowNll(lp, oneHotKept(labels, classes, ignore)), reduction, n - ignored, out);
+  }
+  if (!fromLogits) {
+    throw new Error(`fathom.${op}: class indices must be int32, got ${target.dtype} ${fmt(shownTarget)} (make them with tensor(labels, { dtype: 'int32' }))`);
+  }
+  if (!sameShape(target.shape, x.shape)) {
     if ((target.rank === 1 && target.shape[0] === n) || (target.rank === 2 && target.shape[0] === n && target.shape[1] === 1)) {
       throw new Error(
         `fathom.${op}: class indices must be int32, got float32 ${fmt(target.shape)} ` +
         `(make them with tensor(labels, { dtype: 'int32' }), or pass one-hot rows [${n}, ${classes}])`,
       );
     }
-    throw new Error(`fathom.${op}: target must be int32 class indices [${n}] or float32 one-hot rows ${fmt(logits.shape)}, got ${target.dtype} ${fmt(target.shape)}`);
+    throw new Error(`fathom.${op}: target must be int32 class indices [${n}] or float32 one-hot rows ${fmt(x.shape)}, got ${target.dtype} ${fmt(target.shape)}`);
   }
-  if (reduction === 'mean') return softmaxCrossEntropy(logits, target);
-  if (reduction === 'sum' && n > 0) return mul(softmaxCrossEntropy(logits, target), n);
-  const rows = target.dtype === 'int32' ? oneHot(target.data as Int32Array, classes) : target;
-  return reduce(rowNll(logSoftmax(logits), rows), reduction);
+  if (reduction === 'mean') return softmaxCrossEntropy(x, target);
+  if (reduction === 'sum' && n > 0) return mul(softmaxCrossEntropy(x, target), n);
+  return reduceKept(rowNll(logSoftmax(x), target), reduction, n, out);
 }
 
 /**
- * Negative log-likelihood from log-probabilities [N, C] (e.g. logSoftmax
- * output) and int32 class indices [N] (PyTorch's NLLLoss without weights):
- * per sample −logProbs[i, label_i]. crossEntropy(x, y) = nll(logSoftmax(x), y).
- * Reduction: 'mean' over N (default; NaN for N = 0), 'sum', or 'none' → [N].
- * @throws if logProbs are not float32 [N, C] (or C = 0 with rows), labels are not int32 [N] or
- *   hold a label outside [0, C); for an unknown reduction.
+ * Negative log-likelihood from log-probabilities (e.g. logSoftmax output;
+ * PyTorch's NLLLoss without weights): logProbs [N, C], [N, C, d1, …, dk]
+ * (class axis 1) or unbatched [C], with int32 class indices [N]
+ * ([N, d1, …]; []): per sample −logProbs[i, label_i].
+ * crossEntropy(x, y) = nll(logSoftmax(x, 1), y).
+ * Options: `reduction` 'mean' (default; over the non-ignored targets, NaN
+ * for none), 'sum', or 'none' → [N] ([N, d1, …]); `ignoreIndex` (default
+ * −100, as PyTorch) as crossEntropy's.
+ * @throws if logProbs are not float32 of those ranks (or C = 0 with rows), labels are not int32 of
+ *   that shape or hold a label outside [0, C) other than ignoreIndex; for an unknown reduction or option.
  */
-export function nll(logProbs: Tensor, target: Tensor, options?: LossOptions): Tensor {
+export function nll(logProbs: Tensor, target: Tensor, options?: ClassLossOptions): Tensor {
   const op = 'nll';
-  const { reduction } = lossOptions(op, options);
+  const { reduction, ignoreIndex } = classOptions(op, options);
   checkPred(op, 'logProbs', logProbs);
   checkTarget(op, target);
-  if (logProbs.rank !== 2) throw new Error(`fathom.${op}: logProbs must be 2-D [n, classes], got ${fmt(logProbs.shape)}`);
-  if (logProbs.shape[0] > 0 && logProbs.shape[1] === 0) throw new Error(`fathom.${op}: logProbs have no classes (shape ${fmt(logProbs.shape)})`);
+  if (logProbs.rank >= 2 && logProbs.shape[0] > 0 && logProbs.shape[1] === 0) throw new Error(`fathom.${op}: logProbs have no classes (shape ${fmt(logProbs.shape)})`);
+  if (logProbs.rank === 1 && logProbs.shape[0] === 0) throw new Error(`fathom.${op}: logProbs have no classes (shape ${fmt(logProbs.shape)})`);
   if (target.dtype !== 'int32') {
     throw new Error(`fathom.${op}: class indices must be int32, got ${target.dtype} ${fmt(target.shape)} (make them with tensor(labels, { dtype: 'int32' }))`);
   }
-  const labels = checkLabels(op, logProbs, target, 'logProbs');
-  return reduce(rowNll(logProbs, oneHot(labels, logProbs.shape[1])), reduction);
+  const { x2, t2, out } = flattenClasses(op, 'logProbs', logProbs, target);
+  return classLoss(op, x2, t2, reduction, ignoreIndex, out, logProbs.shape, target.shape, false);
 }
 
 export interface BceOptions extends LossOptions {

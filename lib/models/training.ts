@@ -616,7 +616,14 @@ function inContext<T>(model: Module, lossName: LossName | LossFn, what: string, 
 }
 
 function forwardChecked(op: string, model: Module, x: Tensor): Tensor {
-  const pred = model.forward(x);
+  let pred: Tensor;
+  try {
+    pred = model.forward(x);
+  } catch (e) {
+    // A layer's input error names the layer's input; say which batch of x it came from.
+    if (!(e instanceof Error) || !e.message.startsWith('fathom.')) throw e;
+    throw new Error(`${e.message} (in ${op}, on a batch ${fmt(x.shape)})`, { cause: e });
+  }
   if (!(pred instanceof Tensor)) throw new Error(`fathom.${op}: ${model.constructor.name}.forward returned ${describe(pred)}, expected a Tensor`);
   return pred;
 }

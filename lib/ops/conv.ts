@@ -91,6 +91,34 @@ function common(op: string, opts: { stride?: unknown; dilation?: unknown; groups
   return { stride: s, dilation: d, groups };
 }
 
+/**
+ * @internal The tensor-free settings checks of conv2d/conv1d (transposed:
+ * convTranspose2d), with the ops' own messages: stride, dilation, groups,
+ * padding's form ('same' only with stride 1), outputPadding < stride or
+ * dilation. The layers run it at construction.
+ * @throws `fathom.<op>: <setting> must be …`.
+ */
+export function checkConvSettings(op: string, o: { stride?: unknown; padding?: unknown; dilation?: unknown; groups?: unknown; outputPadding?: unknown }, dims: 1 | 2, transposed: boolean): void {
+  const { stride, dilation } = common(op, o, dims);
+  if (transposed) {
+    if (typeof o.padding === 'string') throw new Error(`fathom.${op}: padding must be a number or a pair [padH, padW], got ${describeValue(o.padding)}`);
+    pair(op, 'padding', o.padding, 0, 0, 2);
+    const opad = pair(op, 'outputPadding', o.outputPadding, 0, 0, 2);
+    for (let i = 0; i < 2; i++) {
+      if (opad[i] >= stride[i] && opad[i] >= dilation[i]) {
+        throw new Error(`fathom.${op}: outputPadding ${hw(opad, 2)} must be smaller than stride ${hw(stride, 2)} or dilation ${hw(dilation, 2)}`);
+      }
+    }
+    return;
+  }
+  if (o.padding === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`fathom.${op}: padding 'same' needs stride 1, got stride ${hw(stride, dims)}`);
+  } else if (o.padding !== 'valid') {
+    if (typeof o.padding === 'string') throw new Error(`fathom.${op}: padding must be a number, a pair, 'same' or 'valid', got ${describeValue(o.padding)}`);
+    pair(op, 'padding', o.padding, 0, 0, dims);
+  }
+}
+
 const layoutOf = (dims: 1 | 2): string => (dims === 2 ? '[N, C, H, W]' : '[N, C, L]');
 const wLayoutOf = (dims: 1 | 2, t: boolean): string =>
   t ? '[inC, outC/groups, kH, kW]' : dims === 2 ? '[outC, inC/groups, kH, kW]' : '[outC, inC/groups, K]';

@@ -117,11 +117,11 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 /**
  * Rows [begin, end) of x along its first axis (or along `axis`, default 0,
  * negative counting from the end), as a new tensor (float32 or
- * int32). Negative indices count from the end, as in Array.prototype.slice;
- * `end` defaults to the row count n; an end before begin gives zero rows
- * (as PyTorch's x[b:e]).
- * @throws when begin or end is not an integer in [-n, n] (no silent
- *   clamping), or the axis is out of range.
+ * int32), as Python's and PyTorch's x[begin:end]: negative indices count
+ * from the end, and indices past either end are clamped to [0, n] (x[7552:7616]
+ * of 7579 rows gives 27 rows); `end` defaults to the row count n; an end at
+ * or before begin gives zero rows. (narrow stays strict, as PyTorch's.)
+ * @throws when begin or end is not an integer, or the axis is out of range.
  */
 export function slice(x: Tensor, begin: number, end?: number, axis = 0): Tensor {
   if (axis !== 0) return sliceAxis(x, begin, end, axis);
@@ -130,10 +130,8 @@ export function slice(x: Tensor, begin: number, end?: number, axis = 0): Tensor 
   const n = x.shape[0];
   const norm = (i: unknown, name: string): number => {
     if (typeof i !== 'number' || !Number.isInteger(i)) throw new Error(`fathom.slice: ${name} must be an integer, got ${describeValue(i)}`);
-    if (i < -n || i > n) {
-      throw new Error(`fathom.slice: ${name} ${i} is out of range for ${n} rows (expected an integer in [${-n}, ${n}]; shape ${fmt(x.shape)})`);
-    }
-    return i < 0 ? n + i : i;
+    // Python's slice clamping: negative counts from the end, then into [0, n].
+    return Math.min(n, Math.max(0, i < 0 ? n + i : i));
   };
   const b = norm(begin, 'begin');
   // end before begin gives no rows, as Python's and PyTorch's x[b:e] do.

@@ -198,8 +198,9 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
 
 /**
  * x[begin:end] along `axis` (what linalg's slice does for axis 0): negative
- * indices count from the end, `end` defaults to the size, an end before begin
- * gives an empty axis. @throws when begin/end are not integers in [-n, n].
+ * indices count from the end, indices past either end are clamped to
+ * [0, size] as Python's slicing, `end` defaults to the size, an end before
+ * begin gives an empty axis. @throws when begin/end are not integers.
  */
 export function sliceAxis(x: Tensor, begin: number, end: number | undefined, axis: number): Tensor {
   const op = 'slice';
@@ -209,10 +210,7 @@ export function sliceAxis(x: Tensor, begin: number, end: number | undefined, axi
   const n = x.shape[a];
   const norm = (i: unknown, name: string): number => {
     if (typeof i !== 'number' || !Number.isInteger(i)) throw new Error(`fathom.${op}: ${name} must be an integer, got ${describeValue(i)}`);
-    if (i < -n || i > n) {
-      throw new Error(`fathom.${op}: ${name} ${i} is out of range for axis ${a} of size ${n} (expected an integer in [${-n}, ${n}]; shape ${fmt(x.shape)})`);
-    }
-    return i < 0 ? n + i : i;
+    return Math.min(n, Math.max(0, i < 0 ? n + i : i));
   };
   const b = norm(begin, 'begin');
   const e = Math.max(b, end === undefined ? n : norm(end, 'end'));

@@ -204,8 +204,15 @@ export function makeApiCall(R, f, tmp) {
     }],
     ['tensor', 'slice', () => {
       const n = R.int(1, 5);
-      const [b, e] = R.pick([[0, n + 3], [n + 1, n + 2], [1.5, 2], ['0', 1], [0, NaN], [-n - 5, 1]]);
+      const [b, e] = R.pick([[1.5, 2], ['0', 1], [0, NaN], [0, Infinity], [0.5, n + 3]]);
       return { args: [T([n, 2]), b, e], expect: 'invalid', run: () => f.slice(T([n, 2]), b, e) };
+    }],
+    ['tensor', 'slice', () => {
+      // Past either end: clamped as Python's x[b:e].
+      const n = R.int(1, 5);
+      const [b, e] = R.pick([[0, n + 3], [n + 1, n + 2], [-n - 5, 1]]);
+      const clampI = (i) => Math.min(n, Math.max(0, i < 0 ? n + i : i));
+      return { args: [T([n, 2]), b, e], expect: 'valid', run: () => f.slice(T([n, 2]), b, e), check: isTensor(f, [Math.max(0, clampI(e) - clampI(b)), 2]) };
     }],
     // ---- reductions ------------------------------------------------------------
     ['tensor', 'reduce', () => {

@@ -33,25 +33,25 @@ describe.each(backends)('forward names the layer and what it expected (%s backen
     setBackend(name);
     const lin = new nn.Linear(2, 3);
     for (const bad of [undefined, null, [[1, 2]], 3, { shape: [1, 2] }]) {
-      expect(() => lin.forward(bad as never)).toThrow(/fathom.Linear: expected a Tensor input \[batch, 2\], got /);
+      expect(() => lin.forward(bad as never)).toThrow(/fathom.Linear: expected a Tensor input \[\*, 2\], got /);
       expect(() => new nn.ReLU().forward(bad as never)).toThrow(/fathom.ReLU: expected a Tensor input, got /);
       expect(() => new nn.Sequential(lin).forward(bad as never)).toThrow(/fathom.Sequential: expected a Tensor input, got /);
     }
     expect(() => lin.forward([[1, 2]] as never)).toThrow(/got Array$/);
-    expect(() => lin.call(undefined as never)).toThrow(/fathom.Linear: expected a Tensor input \[batch, 2\], got undefined/);
+    expect(() => lin.call(undefined as never)).toThrow(/fathom.Linear: expected a Tensor input \[\*, 2\], got undefined/);
   });
 
   it('wrong shapes and dtypes; Sequential says which layer', () => {
     setBackend(name);
     const lin = new nn.Linear(2, 3);
-    expect(() => lin.forward(zeros([4, 3]))).toThrow(/fathom.Linear: expected input \[batch, 2\], got \[4, 3\]/);
-    expect(() => lin.forward(zeros([2]))).toThrow(/fathom.Linear: expected input \[batch, 2\], got \[2\]/);
-    expect(() => lin.forward(tensor(new Int32Array(4), [2, 2]))).toThrow(/fathom.Linear: expected a float32 input \[batch, 2\], got int32 \[2, 2\]/);
+    expect(() => lin.forward(zeros([4, 3]))).toThrow(/fathom.Linear: expected input \[\*, 2\] \(any rank >= 1, last axis 2\), got \[4, 3\]/);
+    expect(() => lin.forward(zeros([3]))).toThrow(/fathom.Linear: expected input \[\*, 2\] \(any rank >= 1, last axis 2\), got \[3\]/);
+    expect(() => lin.forward(tensor(new Int32Array(4), [2, 2]))).toThrow(/fathom.Linear: expected a float32 input \[\*, 2\], got int32 \[2, 2\]/);
     expect(() => new nn.Tanh().forward(tensor(new Int32Array(2)))).toThrow(/fathom.Tanh: expected a float32 input, got int32 \[2\]/);
     const seq = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU(), new nn.Linear(4, 1));
-    expect(() => seq.forward(zeros([5, 2]))).toThrow(/fathom.Sequential: layer 2 \(Linear\): fathom.Linear: expected input \[batch, 4\], got \[5, 3\]/);
+    expect(() => seq.forward(zeros([5, 2]))).toThrow(/fathom.Sequential: layer 2 \(Linear\): fathom.Linear: expected input \[\*, 4\] \(any rank >= 1, last axis 4\), got \[5, 3\]/);
     // The fused Linear + activation path names the Linear too.
-    expect(() => seq.forward(zeros([5, 7]))).toThrow(/fathom.Sequential: layer 0 \(Linear\): fathom.Linear: expected input \[batch, 2\], got \[5, 7\]/);
+    expect(() => seq.forward(zeros([5, 7]))).toThrow(/fathom.Sequential: layer 0 \(Linear\): fathom.Linear: expected input \[\*, 2\] \(any rank >= 1, last axis 2\), got \[5, 7\]/);
     expect(() => new nn.Softmax().forward(tensor(new Float32Array(1), []))).toThrow(/fathom.Softmax: expected input \[..., classes\] \(rank >= 1\), got a scalar \[\]/);
     class Broken extends nn.Module {
       forward(): Tensor { return 'no' as never; }
@@ -73,7 +73,7 @@ describe.each(backends)('losses check the target form (%s backend)', (name) => {
       .toThrow(/fathom.crossEntropy: class indices must have shape \[4\] for logits \[4, 3\], got \[4, 1\] \(same number of values: reshape the target to \[4\]\)/);
     expect(() => losses.crossEntropy(logits, tensor(new Int32Array(3)))).toThrow(/class indices must have shape \[4\] for logits \[4, 3\], got \[3\]$/);
     expect(() => losses.crossEntropy(logits, zeros([4, 2]))).toThrow(/fathom.crossEntropy: target must be int32 class indices \[4\] or float32 one-hot rows \[4, 3\], got float32 \[4, 2\]/);
-    expect(() => losses.crossEntropy(zeros([3]), tensor(new Int32Array(3)))).toThrow(/fathom.crossEntropy: logits must be 2-D \[n, classes\], got \[3\]/);
+    expect(() => losses.crossEntropy(zeros([3]), tensor(new Int32Array(3)))).toThrow(/fathom.crossEntropy: for unbatched logits \[3\] the target must be a scalar int32 class index \[\], got int32 \[3\]/);
     expect(() => losses.crossEntropy(logits, [0, 1, 2, 0] as never)).toThrow(/fathom.crossEntropy: target must be a Tensor, got Array/);
     expect(() => losses.crossEntropy(undefined as never, tensor(new Int32Array(4)))).toThrow(/fathom.crossEntropy: logits must be a Tensor, got undefined/);
     // The right forms still agree with each other: labels and their one-hot rows.

@@ -53,12 +53,12 @@ describe('module buffers', () => {
     expect([...b.running.data]).toEqual([9, 8, 7]);
     expect(b.stateDict().count.data[0]).toBe(42);
     const bad = { ...a.stateDict(), count: new Tensor(new Float32Array([1]), []) };
-    expect(() => b.loadStateDict(bad)).toThrow("parameter 'count' is int32, the state dict has float32");
+    expect(() => b.loadStateDict(bad)).toThrow("buffer 'count' is int32, the state dict has float32");
     const badShape = { ...a.stateDict(), running: new Tensor(new Float32Array(4), [4]) };
-    expect(() => b.loadStateDict(badShape)).toThrow("parameter 'running' has shape [3], the state dict has [4]");
+    expect(() => b.loadStateDict(badShape)).toThrow("buffer 'running' has shape [3], the state dict has [4]");
     const missing = { ...a.stateDict() } as Record<string, Tensor>;
     delete missing.running;
-    expect(() => b.loadStateDict(missing)).toThrow("missing parameter 'running'");
+    expect(() => b.loadStateDict(missing)).toThrow("missing buffer 'running'");
   });
 
   it('refuses a tensor that is a parameter, requires grad, or is not float32/int32', () => {

@@ -242,10 +242,10 @@ describe('refusals name the loss, the argument, what was expected and what came'
     expect(() => losses.squaredHinge(zeros([2]), int([1, 0]))).toThrow(/^fathom\.squaredHinge: target must be float32 labels -1\/1 \(or 0\/1\), got int32 \[2\]$/);
     expect(() => losses.hinge(zeros([]), zeros([]))).toThrow(/^fathom\.hinge: scores need a batch axis/);
     expect(() => losses.nll(p, tensor([0, 1, 0, 1]))).toThrow(/^fathom\.nll: class indices must be int32, got float32 \[4\]/);
-    expect(() => losses.nll(p, int([0, 1, 2, 0]))).toThrow(/^fathom\.nll: label 2 at index 2 is outside \[0, 2\)$/);
+    expect(() => losses.nll(p, int([0, 1, 2, 0]))).toThrow(/^fathom\.nll: label 2 at index 2 is outside \[0, 2\) \(and is not ignoreIndex -100\)$/);
     expect(() => losses.nll(zeros([2, 0]), int([0, 0]))).toThrow(/^fathom\.nll: logProbs have no classes \(shape \[2, 0\]\)$/);
     expect(() => losses.crossEntropy(zeros([2, 0]), int([0, 0]), { reduction: 'none' })).toThrow(/^fathom\.crossEntropy: logits have no classes \(shape \[2, 0\]\)$/);
-    expect(() => losses.nll(zeros([4]), int([0, 1, 0, 1]))).toThrow(/^fathom\.nll: logProbs must be 2-D \[n, classes\], got \[4\]$/);
+    expect(() => losses.nll(zeros([4]), int([0, 1, 0, 1]))).toThrow(/^fathom\.nll: for unbatched logProbs \[4\] the target must be a scalar int32 class index \[\], got int32 \[4\]$/);
     expect(() => losses.klDiv(p, tensor([[0.5, 0.5], [1, 0], [0, -0.1], [1, 0]]))).toThrow(/^fathom\.klDiv: target probabilities must be >= 0, got -0.1\d* at flat index 5 \(pass logTarget: true/);
     expect(() => losses.klDiv(zeros([]), zeros([]))).toThrow(/^fathom\.klDiv: reduction 'batchmean' divides by the batch size/);
     expect(() => losses.binaryCrossEntropy(tensor([0.5, 1.5]), tensor([1, 0]), { fromLogits: false }))

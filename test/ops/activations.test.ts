@@ -125,7 +125,7 @@ describe('activation errors name the op, the argument and what came', () => {
     expect(() => new nn.GELU({ approximate: any('erf') })).toThrow(/fathom\.GELU: approximate must be 'none' or 'tanh'/);
     expect(() => new nn.Maxout(4, 0, 2)).toThrow(/^fathom\.Maxout: units must be a positive integer, got 0$/);
     expect(() => new nn.Maxout(4, 3, any(null))).toThrow(/fathom\.Maxout: pieces must be a positive integer, got null/);
-    expect(() => new nn.Maxout(4, 3, 2).forward(fa.zeros([2, 5]))).toThrow(/^fathom\.Maxout: Linear: expected input \[batch, 4\], got \[2, 5\]$/);
+    expect(() => new nn.Maxout(4, 3, 2).forward(fa.zeros([2, 5]))).toThrow(/^fathom\.Maxout: Linear: expected input \[\*, 4\] \(any rank >= 1, last axis 4\), got \[2, 5\]$/);
   });
 });
 
