@@ -320,6 +320,9 @@ abstract class RNNBase extends Module {
       if (this.mode === 'lstm') throw new Error(`fathom.${L}: state must be { h, c } (each [${this.numLayers * this.directions}, N, ${this.hiddenSize}]), got a Tensor ${fmt(state.shape)}`);
       h = state;
     } else if (typeof state === 'object' && !Array.isArray(state)) {
+      if ('lengths' in state) {
+        throw new Error(`fathom.${L}: lengths go in the third argument of forwardWithState(x, state, { lengths }), not in the state (known: ${this.mode === 'lstm' ? 'h, c' : 'h'})`);
+      }
       checkOptions(L, state, this.mode === 'lstm' ? ['h', 'c'] : ['h'], 'state');
       ({ h, c } = state);
     } else {

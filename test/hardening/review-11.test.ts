@@ -258,3 +258,11 @@ describe('shape ops name themselves, not the reshape they call', () => {
     expect(F.unsqueeze(F.zeros([1, 1, 1, 1, 1, 1, 2]), 0).shape).toEqual([1, 1, 1, 1, 1, 1, 1, 2]);
   });
 });
+
+describe('review: lengths passed as the state', () => {
+  it('points to forwardWithState(x, state, { lengths })', () => {
+    const lstm = new F.nn.LSTM(3, 4, { batchFirst: true });
+    expect(() => lstm.forward(F.randn([2, 5, 3]), { lengths: new Int32Array([5, 3]) } as never)).toThrow(
+      'fathom.LSTM: lengths go in the third argument of forwardWithState(x, state, { lengths }), not in the state (known: h, c)');
+  });
+});
