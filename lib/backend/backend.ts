@@ -285,6 +285,24 @@ export interface Backend {
     dxProj: Float32Array, dh0: Float32Array, dc0: Float32Array | null, dwHh: Float32Array, dbHh: Float32Array | null,
   ): void;
   // --- end #11 cells ---
+  // --- #11 natops ---
+  /**
+   * torch.index_select on x viewed as (outer, n, inner): y (outer, m, inner) with
+   * y[a, i, b] = x[a, idx[i], b]; idx [m] int32, each in [0, n) (checked before any read).
+   * y overlaps neither input.
+   */
+  indexSelect(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void;
+  /**
+   * The backward of indexSelect (an index-add): dx (outer, n, inner) = 0, then
+   * dx[a, idx[i], b] += dy[a, i, b] in a, i ascending order (repeats add up, deterministically).
+   */
+  indexSelectBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
+  /**
+   * torch.cumsum along the middle axis of x (outer, n, inner), accumulated in float64 and rounded
+   * on store; reverse sums from the end (cumsum's backward). y has x's length and does not overlap it.
+   */
+  cumsum(outer: number, n: number, inner: number, x: Float32Array, reverse: boolean, y: Float32Array): void;
+  // --- end #11 natops ---
 }
 
 // --- #11 cells ---

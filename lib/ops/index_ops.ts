@@ -3,9 +3,11 @@
  * axis with int32 indices of any shape), oneHot, where, clamp, cumsum, and the
  * min/argmin companions of max/argmax. PyTorch semantics and names.
  *
- * index, oneHot, where and cumsum are plain TypeScript loops on both backends
- * (memory-bound single passes with no existing native kernel; see the #11
- * report). clamp runs on the backend's broadcasting max/min kernels.
+ * index (float32) and its backward, and cumsum (float32) forward and backward run
+ * on the backend's indexSelect / indexSelectBackward / cumsum kernels (native
+ * C++ on the native backend, their TS twins on ts); int32 index/cumsum, oneHot
+ * and where are TypeScript loops on both backends. clamp runs on the backend's
+ * broadcasting max/min kernels.
  */
 import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -56,6 +58,10 @@ export function index(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   const out = alloc(op, x.data, shape);
   const k = idx.length;
+  if (out instanceof Float32Array) {
+    backend().indexSelect(outer, n, inner, x.data as Float32Array, idx, k, out);
+    return record(new Tensor(out, shape), 'index', [x], { axis: a, indices: idx.slice() });
+  }
   const src = x.data;
   if (inner > 0) {
     for (let o = 0; o < outer; o++) {
@@ -77,13 +83,7 @@ export function indexBackward(xShape: Shape, dy: Tensor, axis: number, idx: Int3
   const k = idx.length;
   const g = dy.f32();
   const d = dx.f32();
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < k; j++) {
-      const to = (o * n + idx[j]) * inner;
-      const from = (o * k + j) * inner;
-      for (let i = 0; i < inner; i++) d[to + i] += g[from + i];
-    }
-  }
+  backend().indexSelectBackward(outer, n, inner, g, idx, k, d);
   return dx;
 }
 
@@ -277,6 +277,10 @@ export function scan(shape: Shape, axis: number, x: ArrayLike<number>, out: Floa
   const n = shape[axis];
   const outer = sizeOf(shape.slice(0, axis));
   const inner = sizeOf(shape.slice(axis + 1));
+  if (out instanceof Float32Array && x instanceof Float32Array && x !== out) {
+    backend().cumsum(outer, n, inner, x, reverse, out);
+    return;
+  }
   const acc = new Float64Array(inner);
   const int = out instanceof Int32Array;
   for (let o = 0; o < outer; o++) {

@@ -1,0 +1,88 @@
+// #11 natops: the binding's entries for the tensor-op kernels (kernels/tensorops.h). As
+// addon.cc: each converts and re-checks its arguments (sizes and their products, buffer
+// lengths, every index in range, the output apart from the inputs) before any kernel reads
+// memory. JS owns every buffer.
+#include "tensorops.h"
+
+#include <cstdint>
+#include <string>
+
+#include "args.h"
+#include "kernels/tensorops.h"
+
+namespace fathom::binding {
+namespace {
+
+using Info = const Napi::CallbackInfo&;
+
+struct Axis3 {
+  int64_t outer, n, inner;
+};
+
+// outer, n, inner at arguments 0..2; outer * max(n, m) * inner must stay below 2^53.
+Axis3 axis3(const Args& a, int64_t m_extra = 0) {
+  Axis3 r{a.dim(0, "outer"), a.dim(1, "n"), a.dim(2, "inner")};
+  const double big = (double)(r.n > m_extra ? r.n : m_extra);
+  if ((double)r.outer * big * (double)r.inner > 9007199254740991.0) a.fail("outer * n * inner exceeds 2^53 - 1");
+  return r;
+}
+
+void check_indices(const Args& a, const int32_t* idx, int64_t m, int64_t n) {
+  for (int64_t i = 0; i < m; ++i)
+    if (idx[i] < 0 || idx[i] >= n)
+      a.fail("idx[" + std::to_string(i) + "] = " + std::to_string(idx[i]) + " is out of range (expected an integer in [0, " +
+             std::to_string(n) + "))");
+}
+
+// indexSelect(outer, n, inner, x, idx, m, y)
+Napi::Value IndexSelect(Info info) {
+  Args a(info, "indexSelect", 7);
+  const int64_t m = a.dim(5, "m");
+  const Axis3 s = axis3(a, m);
+  const float* x = a.f32(3, "x", s.outer * s.n * s.inner);
+  const int32_t* idx = a.i32(4, "idx", m);
+  float* y = a.f32(6, "y", s.outer * m * s.inner);
+  a.apart("y", y, 4 * s.outer * m * s.inner, "x", x, 4 * s.outer * s.n * s.inner);
+  a.apart("y", y, 4 * s.outer * m * s.inner, "idx", idx, 4 * m);
+  check_indices(a, idx, m, s.n);
+  ops::index_select(s.outer, s.n, s.inner, x, idx, m, y);
+  return info.Env().Undefined();
+}
+
+// indexSelectBackward(outer, n, inner, dy, idx, m, dx)
+Napi::Value IndexSelectBackward(Info info) {
+  Args a(info, "indexSelectBackward", 7);
+  const int64_t m = a.dim(5, "m");
+  const Axis3 s = axis3(a, m);
+  const float* dy = a.f32(3, "dy", s.outer * m * s.inner);
+  const int32_t* idx = a.i32(4, "idx", m);
+  float* dx = a.f32(6, "dx", s.outer * s.n * s.inner);
+  a.apart("dx", dx, 4 * s.outer * s.n * s.inner, "dy", dy, 4 * s.outer * m * s.inner);
+  a.apart("dx", dx, 4 * s.outer * s.n * s.inner, "idx", idx, 4 * m);
+  check_indices(a, idx, m, s.n);
+  ops::index_select_backward(s.outer, s.n, s.inner, dy, idx, m, dx);
+  return info.Env().Undefined();
+}
+
+// cumsum(outer, n, inner, x, reverse, y)
+Napi::Value Cumsum(Info info) {
+  Args a(info, "cumsum", 6);
+  const Axis3 s = axis3(a);
+  const int64_t len = s.outer * s.n * s.inner;
+  const float* x = a.f32(3, "x", len);
+  const bool reverse = a.flag(4, "reverse");
+  float* y = a.f32(5, "y", len);
+  a.apart("y", y, 4 * len, "x", x, 4 * len);
+  ops::cumsum(s.outer, s.n, s.inner, x, reverse, y);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void define_tensorop_entries(Napi::Env env, Napi::Object exports) {
+  exports.Set("indexSelect", Napi::Function::New(env, IndexSelect, "indexSelect"));
+  exports.Set("indexSelectBackward", Napi::Function::New(env, IndexSelectBackward, "indexSelectBackward"));
+  exports.Set("cumsum", Napi::Function::New(env, Cumsum, "cumsum"));
+}
+
+}  // namespace fathom::binding
