@@ -34,3 +34,32 @@ for (const [name, fn] of cases()) {
   const mn = median(n), mt = median(t);
   console.log(`${name.padEnd(44)} native ${mn.toFixed(3)} ms   ts ${mt.toFixed(3)} ms   ${(mt / mn).toFixed(1)}x`);
 }
+
+// Comparisons and where at the op level on [1024, 1024]: lt(x, 0.5) runs on binaryBroadcast's lt code
+// (native / TS twin by backend); lt(x, 0.1) (0.1 not exact in float32) keeps the float64 TS
+// loop on both backends, the path every comparison took before; where with an int32 cond keeps the
+// TS loop (the path every where took before).
+const { lt } = await import('../dist/ops/compare.js');
+const { where } = await import('../dist/ops/index_ops.js');
+const { Tensor } = await import('../dist/tensor/tensor.js');
+const { setBackend } = await import('../dist/backend/index.js');
+const xt = new Tensor(rand(1024 * 1024), [1024, 1024]);
+const yt = new Tensor(rand(1024), [1024]);
+const ct = new Tensor(Float32Array.from(rand(1024 * 1024), (v) => (v > 0 ? 1 : 0)), [1024, 1024]);
+const ci = new Tensor(Int32Array.from(ct.data), [1024, 1024]);
+const opCases = [
+  ['lt(x [1024,1024], 0.5): kernel', () => lt(xt, 0.5)],
+  ['lt(x [1024,1024], y [1024]): kernel', () => lt(xt, yt)],
+  ['lt(x [1024,1024], 0.1): float64 TS loop', () => lt(xt, 0.1)],
+  ['where(c [1024,1024], x, y [1024]): kernel', () => where(ct, xt, yt)],
+  ['where(int32 c [1024,1024], x, y): TS loop', () => where(ci, xt, yt)],
+];
+for (const [name, fn] of opCases) {
+  const n = [], t = [];
+  for (let r = 0; r < 9; r++) {
+    setBackend('native'); n.push(time(fn, null, 3));
+    setBackend('ts'); t.push(time(fn, null, 3));
+  }
+  const mn = median(n), mt = median(t);
+  console.log(`${name.padEnd(44)} native ${mn.toFixed(3)} ms   ts ${mt.toFixed(3)} ms   ${(mt / mn).toFixed(1)}x`);
+}

@@ -28,7 +28,11 @@ export const Unary: Readonly<Record<UnaryOp, number>> = Object.freeze(
   Object.fromEntries(UNARY_OP_NAMES.map((op, i) => [op, i])) as Record<UnaryOp, number>,
 );
 
-export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6 } as const;
+export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6,
+  // --- #11 natops --- comparisons: float32 1/0, NaN compares false except ne (IEEE, PyTorch)
+  ne: 7, lt: 8, le: 9, gt: 10, ge: 11,
+  // --- end #11 natops ---
+} as const;
 export type BinaryOp = keyof typeof Binary;
 
 export const Reduce = { sum: 0, mean: 1, max: 2 } as const;
@@ -302,6 +306,15 @@ export interface Backend {
    * on store; reverse sums from the end (cumsum's backward). y has x's length and does not overlap it.
    */
   cumsum(outer: number, n: number, inner: number, x: Float32Array, reverse: boolean, y: Float32Array): void;
+  /**
+   * torch.where over broadcast strides (as binaryBroadcast): out (contiguous, `shape`) =
+   * cond[idx·condStrides] != 0 ? a[idx·aStrides] : b[idx·bStrides] (a NaN cond selects a).
+   * out overlaps no operand.
+   */
+  whereBroadcast(
+    shape: readonly number[], cond: Float32Array, condStrides: readonly number[],
+    a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array,
+  ): void;
   // --- end #11 natops ---
 }
 

@@ -726,6 +726,31 @@ export function checked(inner: Backend): Backend {
       if (len === 0) return;
       k.cumsum(outer, n, inner, x, reverse, y);
     },
+    whereBroadcast(shape, c, cs, x, xs, y, ys, out) {
+      const o = 'whereBroadcast';
+      args(o, arguments, 8);
+      ints(o, 'shape', shape);
+      ints(o, 'condStrides', cs);
+      ints(o, 'aStrides', xs);
+      ints(o, 'bStrides', ys);
+      if (cs.length !== shape.length || xs.length !== shape.length || ys.length !== shape.length) {
+        fail(o, `shape, condStrides, aStrides and bStrides must have the same length, got ${shape.length}, ${cs.length}, ${xs.length}, ${ys.length}`);
+      }
+      const n = shapeSize(o, shape);
+      f32(o, 'cond', c);
+      f32(o, 'a', x);
+      f32(o, 'b', y);
+      f32(o, 'out', out, n);
+      const cr = reach(o, 'condStrides', shape, cs), ar = reach(o, 'aStrides', shape, xs), br = reach(o, 'bStrides', shape, ys);
+      if (n > 0 && (cr >= c.length || ar >= x.length || br >= y.length)) {
+        fail(o, `strides reach past the operands: cond needs ${cr + 1} values (has ${c.length}), a needs ${ar + 1} (has ${x.length}), b needs ${br + 1} (has ${y.length})`);
+      }
+      apart(o, 'out', out, 'cond', c);
+      apart(o, 'out', out, 'a', x);
+      apart(o, 'out', out, 'b', y);
+      if (n === 0) return;
+      k.whereBroadcast(shape, c, cs, x, xs, y, ys, out);
+    },
     // --- end #11 natops ---
   };
   innerOf.set(b, inner);

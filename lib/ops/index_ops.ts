@@ -4,9 +4,10 @@
  * min/argmin companions of max/argmax. PyTorch semantics and names.
  *
  * index (float32) and its backward, and cumsum (float32) forward and backward run
- * on the backend's indexSelect / indexSelectBackward / cumsum kernels (native
- * C++ on the native backend, their TS twins on ts); int32 index/cumsum, oneHot
- * and where are TypeScript loops on both backends. clamp runs on the backend's
+ * on the backend's indexSelect / indexSelectBackward / cumsum kernels, float32
+ * where on whereBroadcast (native C++ on the native backend, their TS twins on
+ * ts); int32 index/cumsum/where, gather and oneHot are TypeScript loops on both
+ * backends. clamp runs on the backend's
  * broadcasting max/min kernels.
  */
 import { kernels as backend } from '../backend/index.js';
@@ -200,6 +201,15 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   const ta = operand(a, 'a');
   const tb = operand(b, 'b');
   const shape = broadcastShapes(op, broadcastShapes(op, cond.shape, ta.shape), tb.shape);
+  if (!intOut && cond.dtype === 'float32') { // the backend's whereBroadcast (native / its TS twin)
+    const out = alloc(op, 'float32', shape) as Float32Array;
+    if (out.length > 0) {
+      backend().whereBroadcast(shape, cond.f32(), broadcastStrides(cond.shape, shape), ta.f32(), broadcastStrides(ta.shape, shape),
+        tb.f32(), broadcastStrides(tb.shape, shape), out);
+    }
+    const mask = needMask(ta, tb) ? Float32Array.from(broadcastData(op, cond, shape).data, (v) => (v !== 0 ? 1 : 0)) : null;
+    return record(new Tensor(out, shape), 'where', [ta, tb], { mask });
+  }
   const c = broadcastData(op, cond, shape).data;
   const da = broadcastData(op, ta, shape).data;
   const db = broadcastData(op, tb, shape).data;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "kernels/kernels.h"
 #include "kernels/tensorops.h"
 
 namespace fathom::binding {
@@ -77,12 +78,55 @@ Napi::Value Cumsum(Info info) {
   return info.Env().Undefined();
 }
 
+// The largest element index a walk of `shape` with `stride` reads (overflow-checked).
+int64_t reach(const Args& a, const std::vector<int64_t>& shape, const std::vector<int64_t>& stride, const char* name) {
+  int64_t m = 0;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) return 0;
+    const int64_t k = shape[d] - 1;
+    if (k > 0 && stride[d] > (INT64_MAX - m) / k) a.fail(std::string(name) + " reach past any addressable index");
+    m += k * stride[d];
+  }
+  return m;
+}
+
+// whereBroadcast(shape, cond, condStrides, a, aStrides, b, bStrides, out)
+Napi::Value WhereBroadcast(Info info) {
+  Args a(info, "whereBroadcast", 8);
+  const std::vector<int64_t> shape = a.ints(0, "shape", kMaxDims);
+  const std::vector<int64_t> cs = a.ints(2, "condStrides", kMaxDims), as = a.ints(4, "aStrides", kMaxDims),
+                             bs = a.ints(6, "bStrides", kMaxDims);
+  if (cs.size() != shape.size() || as.size() != shape.size() || bs.size() != shape.size())
+    a.fail("shape, condStrides, aStrides and bStrides must have the same length");
+  const int64_t n = shape_size(shape);
+  if (n < 0) a.fail("shape is too large");
+  const int64_t clen = a.len(1, "cond"), alen = a.len(3, "a"), blen = a.len(5, "b");
+  if (n > 0) {
+    const int64_t cmax = reach(a, shape, cs, "condStrides"), amax = reach(a, shape, as, "aStrides"),
+                  bmax = reach(a, shape, bs, "bStrides");
+    if (cmax >= clen || amax >= alen || bmax >= blen)
+      a.fail("strides reach past the operands: cond needs " + std::to_string(cmax + 1) + " values (has " +
+             std::to_string(clen) + "), a needs " + std::to_string(amax + 1) + " (has " + std::to_string(alen) +
+             "), b needs " + std::to_string(bmax + 1) + " (has " + std::to_string(blen) + ")");
+  }
+  const float* c = a.f32(1, "cond", clen);
+  const float* x = a.f32(3, "a", alen);
+  const float* y = a.f32(5, "b", blen);
+  float* out = a.f32(7, "out", n);
+  a.apart("out", out, 4 * n, "cond", c, 4 * clen);
+  a.apart("out", out, 4 * n, "a", x, 4 * alen);
+  a.apart("out", out, 4 * n, "b", y, 4 * blen);
+  if (n > 0) ops::where((int)shape.size(), shape.data(), c, cs.data(), x, as.data(), y, bs.data(), out);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void define_tensorop_entries(Napi::Env env, Napi::Object exports) {
   exports.Set("indexSelect", Napi::Function::New(env, IndexSelect, "indexSelect"));
   exports.Set("indexSelectBackward", Napi::Function::New(env, IndexSelectBackward, "indexSelectBackward"));
   exports.Set("cumsum", Napi::Function::New(env, Cumsum, "cumsum"));
+  exports.Set("whereBroadcast", Napi::Function::New(env, WhereBroadcast, "whereBroadcast"));
 }
 
 }  // namespace fathom::binding

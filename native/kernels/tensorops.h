@@ -20,4 +20,10 @@ void index_select_backward(int64_t outer, int64_t n, int64_t inner, const float*
 // rounded on store: y[a, j, b] = sum_{k <= j} x[a, k, b]; reverse: sum_{k >= j} (the backward).
 void cumsum(int64_t outer, int64_t n, int64_t inner, const float* x, bool reverse, float* y);
 
+// torch.where over broadcast strides: out (contiguous, `shape` of ndim dims) =
+// cond[idx·cs] != 0 ? a[idx·as] : b[idx·bs] (a NaN cond counts as true, being non-zero).
+// Strides are in elements; the caller checks that every read lies inside its operand.
+void where(int ndim, const int64_t* shape, const float* cond, const int64_t* cs, const float* a, const int64_t* as,
+           const float* b, const int64_t* bs, float* out);
+
 }  // namespace fathom::ops

@@ -13,6 +13,8 @@ using namespace fathom;
 
 namespace {
 
+float kNaNf() { return std::nanf(""); }
+
 std::vector<float> pattern(int64_t len, uint32_t seed) {
   std::vector<float> v((size_t)len);
   uint32_t s = seed ? seed : 1;
@@ -95,4 +97,26 @@ TEST(tensorops_cumsum) {
             }
         }
       }
+}
+
+TEST(tensorops_where_broadcast) {
+  // cond (2, 1) = [1, NaN] -> both rows pick a; cond [0, 1] per column against a (1, 3), b (2, 3).
+  const float a[] = {1, 2, 3}, b[] = {10, 20, 30, 40, 50, 60};
+  float out[6];
+  const int64_t shape[] = {2, 3};
+  const float c1[] = {0, kNaNf()};
+  const int64_t cs1[] = {1, 0}, as[] = {0, 1}, bs[] = {3, 1};
+  ops::where(2, shape, c1, cs1, a, as, b, bs, out);
+  const float want1[] = {10, 20, 30, 1, 2, 3};  // row 0: cond 0 -> b; row 1: NaN != 0 -> a
+  for (int i = 0; i < 6; ++i) CHECK(out[i] == want1[i]) << "out[" << i << "] = " << out[i] << ", want " << want1[i];
+  const float c2[] = {1, -0.0f, 2};
+  const int64_t cs2[] = {0, 1};
+  ops::where(2, shape, c2, cs2, a, as, b, bs, out);
+  const float want2[] = {1, 20, 3, 1, 50, 3};  // -0 counts as zero
+  for (int i = 0; i < 6; ++i) CHECK(out[i] == want2[i]) << "out[" << i << "] = " << out[i] << ", want " << want2[i];
+  // rank 0
+  const float c0 = 0, a0 = 5, b0 = 6;
+  float o0 = 0;
+  ops::where(0, nullptr, &c0, nullptr, &a0, nullptr, &b0, nullptr, &o0);
+  CHECK(o0 == 6) << o0;
 }

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../lib/backend/backend.js';
 import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
 import { tsBackend as T } from '../../lib/backend/ts/index.js';
-import { index, cumsum } from '../../lib/ops/index_ops.js';
+import { index, cumsum, where } from '../../lib/ops/index_ops.js';
+import { eq, ge, gt, le, lt, ne } from '../../lib/ops/compare.js';
 import { Tensor } from '../../lib/tensor/tensor.js';
 
 const binding = nativeBinding();
@@ -97,6 +98,77 @@ describe.skipIf(!binding)('backend parity: native vs ts, tensor-op kernels', () 
   });
 });
 
+describe.skipIf(!binding)('backend parity: native vs ts, comparison op codes of binaryBroadcast', () => {
+  const OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+  /** Values with ties, NaN, ±0 and ±Inf, so every predicate sees each case. */
+  function special(len: number, seed: number): Float32Array {
+    const pool = [NaN, 0, -0, 1, -1, Infinity, -Infinity, 0.5, 2];
+    const f = floats(len, seed);
+    return Float32Array.from(f, (v, i) => (i % 3 === 0 ? pool[Math.floor((v + 2) * 2.25) % pool.length] : Math.round(v * 2) / 2));
+  }
+  for (const s of SIZES) {
+    for (const op of OPS) {
+      it(`${op}: [${s}, 3] with [3] (broadcast) and [${s}, 3] with itself`, () => {
+        const a = special(s * 3, s + 1), b = special(3, s + 2), c = special(s * 3, s + 3);
+        const cases: [Float32Array, number[], Float32Array, number[]][] = [[a, [3, 1], b, [0, 1]], [a, [3, 1], c, [3, 1]]];
+        for (const [x, xs, y, ys] of cases) {
+          const oN = new Float32Array(s * 3).fill(7), oT = new Float32Array(s * 3).fill(7);
+          N.binaryBroadcast(op, [s, 3], x, xs, y, ys, oN);
+          T.binaryBroadcast(op, [s, 3], x, xs, y, ys, oT);
+          expect(oN).toEqual(oT);
+          for (let i = 0; i < oT.length; i++) {
+            const u = x[i], v = y[ys[0] ? i : i % 3];
+            const want = op === 'ne' ? u !== v : Number.isNaN(u) || Number.isNaN(v) ? false
+              : op === 'eq' ? u === v : op === 'lt' ? u < v : op === 'le' ? u <= v : op === 'gt' ? u > v : u >= v;
+            expect(oT[i]).toBe(want ? 1 : 0);
+          }
+          N.binary(op, x, x.length === y.length ? y : x, oN);
+          T.binary(op, x, x.length === y.length ? y : x, oT);
+          expect(oN).toEqual(oT);
+        }
+      });
+    }
+  }
+  it('the comparison ops keep their semantics on the kernel path (NaN, numbers exact in float64)', () => {
+    const x = new Tensor(new Float32Array([NaN, 1, Math.fround(0.1), -0]), [4]);
+    expect(Array.from(eq(x, x).f32())).toEqual([0, 1, 1, 1]);
+    expect(Array.from(ne(x, x).f32())).toEqual([1, 0, 0, 0]);
+    expect(Array.from(le(x, 0).f32())).toEqual([0, 0, 0, 1]);
+    expect(Array.from(gt(x, 0.1).f32())).toEqual([0, 1, 1, 0]); // fround(0.1) > 0.1 in float64 (the TS path)
+    expect(Array.from(lt(0.5, x).f32())).toEqual([0, 1, 0, 0]);
+    expect(Array.from(ge(x, new Tensor(new Float32Array([1]), [1, 1])).f32())).toEqual([0, 1, 0, 0]);
+    expect(ge(x, new Tensor(new Float32Array([1]), [1, 1])).shape).toEqual([1, 4]);
+  });
+});
+
+describe.skipIf(!binding)('backend parity: native vs ts, whereBroadcast', () => {
+  for (const s of SIZES) {
+    it(`where: cond [${s}, 1, 3] (with NaN and ±0), a [4, 1], b [${s}, 4, 3]`, () => {
+      const c = Float32Array.from(floats(s * 3, s + 5), (v, i) => (i % 5 === 0 ? NaN : i % 7 === 0 ? -0 : v > 0 ? 1 : 0));
+      const a = floats(4, s + 6), b = floats(s * 12, s + 7);
+      const shape = [s, 4, 3], cs = [3, 0, 1], as = [0, 1, 0], bs = [12, 3, 1];
+      const oN = new Float32Array(s * 12).fill(7), oT = new Float32Array(s * 12).fill(7);
+      N.whereBroadcast(shape, c, cs, a, as, b, bs, oN);
+      T.whereBroadcast(shape, c, cs, a, as, b, bs, oT);
+      expect(oN).toEqual(oT);
+      for (let i = 0; i < s; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 3; k++) {
+        const cv = c[i * 3 + k];
+        expect(oT[(i * 4 + j) * 3 + k]).toBe(cv !== 0 ? a[j] : b[(i * 4 + j) * 3 + k]); // NaN selects a
+      }
+      const yt = where(new Tensor(c, [s, 1, 3]), new Tensor(a, [4, 1]), new Tensor(b, [s, 4, 3]));
+      expect(yt.shape).toEqual(shape);
+      expect(yt.f32()).toEqual(oT);
+    });
+  }
+  it('scalar shape and a number operand', () => {
+    const oN = new Float32Array(1), oT = new Float32Array(1);
+    N.whereBroadcast([], new Float32Array([0]), [], new Float32Array([1]), [], new Float32Array([2]), [], oN);
+    T.whereBroadcast([], new Float32Array([0]), [], new Float32Array([1]), [], new Float32Array([2]), [], oT);
+    expect([oN[0], oT[0]]).toEqual([2, 2]);
+    expect(Array.from(where(new Tensor(new Float32Array([1, 0]), [2]), 5, new Tensor(new Float32Array([3, 4]), [2])).f32())).toEqual([5, 4]);
+  });
+});
+
 describe('tensor-op kernels refuse bad arguments (checked spec, both backends)', () => {
   for (const B of binding ? [T, N] : [T]) {
     it(`${B.name}: indexSelect`, () => {
@@ -117,6 +189,13 @@ describe('tensor-op kernels refuse bad arguments (checked spec, both backends)',
       expect(() => B.cumsum(2, 3, 2, dx, 1 as unknown as boolean, new Float32Array(12))).toThrow(/reverse must be a boolean/);
       expect(() => B.cumsum(2, 3, 2, dx, false, dx)).toThrow(/y overlaps x/);
     });
+    it(`${B.name}: whereBroadcast`, () => {
+      const c = new Float32Array(6), a = new Float32Array(6), out = new Float32Array(6);
+      expect(() => B.whereBroadcast([2, 3], c, [3, 1], a, [3, 1], new Float32Array(5), [3, 1], out)).toThrow(/fathom\.backend\.whereBroadcast: strides reach past the operands: .*b needs 6 \(has 5\)/);
+      expect(() => B.whereBroadcast([2, 3], c, [3, 1], a, [3, 1], a, [3, 1], new Float32Array(5))).toThrow(/out must hold 6/);
+      expect(() => B.whereBroadcast([2, 3], c, [3], a, [3, 1], a, [3, 1], out)).toThrow(/must have the same length/);
+      expect(() => B.whereBroadcast([2, 3], c, [3, 1], a, [3, 1], a, [3, 1], a)).toThrow(/out overlaps a/);
+    });
   }
   it.skipIf(!binding)('the addon itself refuses wrong lengths and out-of-range indices (no read past x)', () => {
     const b = binding!;
@@ -130,5 +209,7 @@ describe('tensor-op kernels refuse bad arguments (checked spec, both backends)',
     expect(() => b.cumsum(2, 3, 2, x, false, new Float32Array(5))).toThrow(/fathom\.cumsum: y must hold 12/);
     expect(() => b.cumsum(2, 3, 2, x, 0 as unknown as boolean, x.slice())).toThrow(/reverse must be a boolean/);
     expect(() => b.cumsum(2, 3, 2, x, false, x)).toThrow(/y overlaps x/);
+    expect(() => b.whereBroadcast([2, 3], x, [3, 1], x, [3, 1], new Float32Array(5), [3, 1], y.subarray(0, 6))).toThrow(/fathom\.whereBroadcast: strides reach past the operands/);
+    expect(() => b.whereBroadcast([2, 3], x, [12, 1], x, [3, 1], x, [3, 1], new Float32Array(6))).toThrow(/cond needs 15 values \(has 12\)/);
   });
 });

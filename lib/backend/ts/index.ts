@@ -28,7 +28,7 @@ import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvg
 import { rnnBackward, rnnForward } from './kernels/rnn.js';
 // --- end #11 cells ---
 // --- #11 natops ---
-import { cumsum, indexSelect, indexSelectBackward } from './kernels/tensorops.js';
+import { cumsum, indexSelect, indexSelectBackward, whereBroadcast } from './kernels/tensorops.js';
 // --- end #11 natops ---
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
@@ -86,6 +86,7 @@ export const tsKernels: Backend = {
   indexSelect,
   indexSelectBackward,
   cumsum,
+  whereBroadcast,
   // --- end #11 natops ---
 };
 

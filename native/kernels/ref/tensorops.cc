@@ -50,4 +50,35 @@ void cumsum(int64_t outer, int64_t n, int64_t inner, const float* x, bool revers
   }
 }
 
+void where(int ndim, const int64_t* shape, const float* cond, const int64_t* cs, const float* a, const int64_t* as,
+           const float* b, const int64_t* bs, float* out) {
+  if (ndim == 0) {
+    out[0] = cond[0] != 0.0f ? a[0] : b[0];
+    return;
+  }
+  for (int d = 0; d < ndim; ++d)
+    if (shape[d] == 0) return;
+  const int last = ndim - 1;
+  const int64_t len = shape[last], sc = cs[last], sa = as[last], sb = bs[last];
+  int64_t rows = 1;
+  for (int d = 0; d < last; ++d) rows *= shape[d];
+  std::vector<int64_t> idx((size_t)(last > 0 ? last : 1), 0);
+  int64_t co = 0, ao = 0, bo = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out + r * len;
+    for (int64_t i = 0; i < len; ++i) o[i] = cond[co + i * sc] != 0.0f ? a[ao + i * sa] : b[bo + i * sb];
+    for (int d = last - 1; d >= 0; --d) {  // the odometer over dims [0, last)
+      ++idx[(size_t)d];
+      co += cs[d];
+      ao += as[d];
+      bo += bs[d];
+      if (idx[(size_t)d] < shape[d]) break;
+      co -= idx[(size_t)d] * cs[d];
+      ao -= idx[(size_t)d] * as[d];
+      bo -= idx[(size_t)d] * bs[d];
+      idx[(size_t)d] = 0;
+    }
+  }
+}
+
 }  // namespace fathom::ops

@@ -8,6 +8,8 @@
  *                        dx[a, idx[i], b] += dy[a, i, b] for a, then i ascending (float32 adds)
  *   cumsum               x (outer, n, inner) -> y: y[a, j, b] = Σ_{k <= j} x[a, k, b]
  *                        (reverse: Σ_{k >= j}), accumulated in float64, rounded on store
+ *   whereBroadcast       out (contiguous, shape) = cond[idx·cs] != 0 ? a[idx·as] : b[idx·bs]
+ *                        (torch.where; strides as binaryBroadcast's; a NaN cond selects a)
  */
 
 export function indexSelect(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void {
@@ -47,6 +49,30 @@ export function cumsum(outer: number, n: number, inner: number, x: Float32Array,
         acc[b] += x[base + b];
         y[base + b] = acc[b];
       }
+    }
+  }
+}
+
+export function whereBroadcast(
+  shape: readonly number[], cond: Float32Array, cs: readonly number[],
+  a: Float32Array, as: readonly number[], b: Float32Array, bs: readonly number[], out: Float32Array,
+): void {
+  const nd = shape.length;
+  if (nd === 0) { out[0] = cond[0] !== 0 ? a[0] : b[0]; return; }
+  for (let d = 0; d < nd; d++) if (shape[d] === 0) return;
+  const last = nd - 1;
+  const len = shape[last], sc = cs[last], sa = as[last], sb = bs[last];
+  const rows = out.length / len;
+  const idx = new Array<number>(last).fill(0);
+  let co = 0, ao = 0, bo = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * len;
+    for (let i = 0; i < len; i++) out[o + i] = cond[co + i * sc] !== 0 ? a[ao + i * sa] : b[bo + i * sb];
+    for (let d = last - 1; d >= 0; d--) { // the odometer over dims [0, last)
+      idx[d]++; co += cs[d]; ao += as[d]; bo += bs[d];
+      if (idx[d] < shape[d]) break;
+      co -= idx[d] * cs[d]; ao -= idx[d] * as[d]; bo -= idx[d] * bs[d];
+      idx[d] = 0;
     }
   }
 }
