@@ -64,7 +64,7 @@ mustPass('build native tests', 'cmake', ['--build', nt, '--target', 'fathom_nati
 
 vitest('vitest: all suites', [], {}, join(root, 'build-test', 'vitest.json'));
 vitest('vitest: parity and gradient checks on the portable kernels (FATHOM_ISA=scalar)',
-  ['test/backend/parity.test.ts', 'test/backend/parity-training.test.ts', 'test/ops'], { FATHOM_ISA: 'scalar' }, join(root, 'build-test', 'vitest-scalar.json'));
+  ['test/backend/parity.test.ts', 'test/backend/parity-training.test.ts', 'test/backend/parity-tensorops.test.ts', 'test/ops'], { FATHOM_ISA: 'scalar' }, join(root, 'build-test', 'vitest-scalar.json'));
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

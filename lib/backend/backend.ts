@@ -28,7 +28,11 @@ export const Unary: Readonly<Record<UnaryOp, number>> = Object.freeze(
   Object.fromEntries(UNARY_OP_NAMES.map((op, i) => [op, i])) as Record<UnaryOp, number>,
 );
 
-export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6 } as const;
+export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6,
+  // --- #11 natops --- comparisons: float32 1/0, NaN compares false except ne (IEEE, PyTorch)
+  ne: 7, lt: 8, le: 9, gt: 10, ge: 11,
+  // --- end #11 natops ---
+} as const;
 export type BinaryOp = keyof typeof Binary;
 
 export const Reduce = { sum: 0, mean: 1, max: 2 } as const;
@@ -285,6 +289,33 @@ export interface Backend {
     dxProj: Float32Array, dh0: Float32Array, dc0: Float32Array | null, dwHh: Float32Array, dbHh: Float32Array | null,
   ): void;
   // --- end #11 cells ---
+  // --- #11 natops ---
+  /**
+   * torch.index_select on x viewed as (outer, n, inner): y (outer, m, inner) with
+   * y[a, i, b] = x[a, idx[i], b]; idx [m] int32, each in [0, n) (checked before any read).
+   * y overlaps neither input.
+   */
+  indexSelect(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void;
+  /**
+   * The backward of indexSelect (an index-add): dx (outer, n, inner) = 0, then
+   * dx[a, idx[i], b] += dy[a, i, b] in a, i ascending order (repeats add up, deterministically).
+   */
+  indexSelectBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
+  /**
+   * torch.cumsum along the middle axis of x (outer, n, inner), accumulated in float64 and rounded
+   * on store; reverse sums from the end (cumsum's backward). y has x's length and does not overlap it.
+   */
+  cumsum(outer: number, n: number, inner: number, x: Float32Array, reverse: boolean, y: Float32Array): void;
+  /**
+   * torch.where over broadcast strides (as binaryBroadcast): out (contiguous, `shape`) =
+   * cond[idx·condStrides] != 0 ? a[idx·aStrides] : b[idx·bStrides] (a NaN cond selects a).
+   * out overlaps no operand.
+   */
+  whereBroadcast(
+    shape: readonly number[], cond: Float32Array, condStrides: readonly number[],
+    a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array,
+  ): void;
+  // --- end #11 natops ---
 }
 
 // --- #11 cells ---

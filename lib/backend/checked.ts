@@ -34,6 +34,9 @@ import {
 // --- #11 cells ---
 import { rnnSizes } from './validate.js';
 // --- end #11 cells ---
+// --- #11 natops ---
+import { selectIndices, selectSizes } from './validate.js';
+// --- end #11 natops ---
 
 export { F32_MAX, describe, isDetached };
 
@@ -685,6 +688,70 @@ export function checked(inner: Backend): Backend {
       k.rnnBackward(g, wHh, ws, c0, dOutput, dhN, dcN, dxProj, dh0, dc0, dwHh, dbHh);
     },
     // --- end #11 cells ---
+    // --- #11 natops ---
+    indexSelect(outer, n, inner, x, idx, m, y) {
+      const o = 'indexSelect';
+      args(o, arguments, 7);
+      const [xl, yl] = selectSizes(o, outer, n, inner, m);
+      f32(o, 'x', x, xl);
+      i32(o, 'idx', idx, m);
+      f32(o, 'y', y, yl);
+      apart(o, 'y', y, 'x', x);
+      apart(o, 'y', y, 'idx', idx);
+      selectIndices(o, idx, n);
+      if (yl === 0) return;
+      k.indexSelect(outer, n, inner, x, idx, m, y);
+    },
+    indexSelectBackward(outer, n, inner, dy, idx, m, dx) {
+      const o = 'indexSelectBackward';
+      args(o, arguments, 7);
+      const [xl, yl] = selectSizes(o, outer, n, inner, m);
+      f32(o, 'dy', dy, yl);
+      i32(o, 'idx', idx, m);
+      f32(o, 'dx', dx, xl);
+      apart(o, 'dx', dx, 'dy', dy);
+      apart(o, 'dx', dx, 'idx', idx);
+      selectIndices(o, idx, n);
+      if (xl === 0) return;
+      k.indexSelectBackward(outer, n, inner, dy, idx, m, dx);
+    },
+    cumsum(outer, n, inner, x, reverse, y) {
+      const o = 'cumsum';
+      args(o, arguments, 6);
+      const len = product(o, 'outer * n * inner', product(o, 'outer * n', size(o, 'outer', outer), size(o, 'n', n)), size(o, 'inner', inner));
+      f32(o, 'x', x, len);
+      bool(o, 'reverse', reverse);
+      f32(o, 'y', y, len);
+      apart(o, 'y', y, 'x', x);
+      if (len === 0) return;
+      k.cumsum(outer, n, inner, x, reverse, y);
+    },
+    whereBroadcast(shape, c, cs, x, xs, y, ys, out) {
+      const o = 'whereBroadcast';
+      args(o, arguments, 8);
+      ints(o, 'shape', shape);
+      ints(o, 'condStrides', cs);
+      ints(o, 'aStrides', xs);
+      ints(o, 'bStrides', ys);
+      if (cs.length !== shape.length || xs.length !== shape.length || ys.length !== shape.length) {
+        fail(o, `shape, condStrides, aStrides and bStrides must have the same length, got ${shape.length}, ${cs.length}, ${xs.length}, ${ys.length}`);
+      }
+      const n = shapeSize(o, shape);
+      f32(o, 'cond', c);
+      f32(o, 'a', x);
+      f32(o, 'b', y);
+      f32(o, 'out', out, n);
+      const cr = reach(o, 'condStrides', shape, cs), ar = reach(o, 'aStrides', shape, xs), br = reach(o, 'bStrides', shape, ys);
+      if (n > 0 && (cr >= c.length || ar >= x.length || br >= y.length)) {
+        fail(o, `strides reach past the operands: cond needs ${cr + 1} values (has ${c.length}), a needs ${ar + 1} (has ${x.length}), b needs ${br + 1} (has ${y.length})`);
+      }
+      apart(o, 'out', out, 'cond', c);
+      apart(o, 'out', out, 'a', x);
+      apart(o, 'out', out, 'b', y);
+      if (n === 0) return;
+      k.whereBroadcast(shape, c, cs, x, xs, y, ys, out);
+    },
+    // --- end #11 natops ---
   };
   innerOf.set(b, inner);
   return b;

@@ -351,3 +351,22 @@ export function rnnSizes(op: string, g: unknown): { nth: number; nh: number; ntg
   return { nth: n * t * h, nh: n * h, ntgh: n * t * G * h, ghh: G * h * h, gh: G * h, ws: rnnWorkspaceSize(o) };
 }
 // --- end #11 cells ---
+
+// --- #11 natops ---
+/** indexSelect's sizes: outer, n, inner, m non-negative integers; returns [outer·n·inner, outer·m·inner]. */
+export function selectSizes(op: string, outer: unknown, n: unknown, inner: unknown, m: unknown): [number, number] {
+  const o = size(op, 'outer', outer), nn = size(op, 'n', n), i = size(op, 'inner', inner), mm = size(op, 'm', m);
+  if (nn > I32_MAX) fail(op, `n must be at most 2^31 - 1 (indices are int32), got ${nn}`);
+  const xl = product(op, 'outer * n * inner', product(op, 'outer * n', o, nn), i);
+  const yl = product(op, 'outer * m * inner', product(op, 'outer * m', o, mm), i);
+  return [xl, yl];
+}
+
+/** Every index in [0, n): names the first one outside. */
+export function selectIndices(op: string, idx: Int32Array, n: number): void {
+  for (let i = 0; i < idx.length; i++) {
+    const v = idx[i];
+    if (v < 0 || v >= n) fail(op, `idx[${i}] = ${v} is out of range (expected an integer in [0, ${n}))`);
+  }
+}
+// --- end #11 natops ---

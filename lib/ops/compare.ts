@@ -5,7 +5,11 @@
  * float32 0/1 — fathom has no bool dtype, and `equal` already answers in
  * float32, which multiplies straight into masks and feeds `where`. They take
  * float32 or int32 tensors (and numbers), compare the values exactly, and are
- * not differentiable (NaN compares unequal to everything, as IEEE says).
+ * not differentiable (NaN compares unequal to everything, as IEEE says: false
+ * except ne). Float32 operands (and numbers exact in float32) run on the
+ * backend's broadcasting binary kernel with the comparison's op code (native
+ * C++ / its TS twin); int32 operands and numbers not exact in float32 (compared
+ * in float64) take the TypeScript loop below.
  *
  * int32 arithmetic: add, sub, mul, maximum and minimum of int32 tensors (or an
  * int32 tensor and an integer number) give int32, wrapping on overflow as
@@ -20,6 +24,7 @@ import { broadcastShapes, describeValue, fmt } from '../tensor/shape.js';
 import { checkTensor } from './record.js';
 import { alloc } from './strided.js';
 import { broadcastData } from './index_ops.js';
+import { binaryRaw } from './elementwise.js';
 
 type Operand = Tensor | number;
 const CMP = {
@@ -32,20 +37,35 @@ const CMP = {
 } as const;
 type CmpOp = keyof typeof CMP;
 
-/** a and b as arrays of the broadcast shape (numbers kept in float64, exact). */
-function broadcastPair(op: string, a: unknown, b: unknown): { shape: number[]; x: ArrayLike<number>; y: ArrayLike<number> } {
+/** The operands checked (Tensors or numbers) and their broadcast shape. */
+function checkPair(op: string, a: unknown, b: unknown): { ta: Tensor | null; tb: Tensor | null; shape: number[] } {
   if (typeof a !== 'number' && !(a instanceof Tensor)) throw new Error(`fathom.${op}: a must be a Tensor or a number, got ${describeValue(a)}`);
   if (typeof b !== 'number' && !(b instanceof Tensor)) throw new Error(`fathom.${op}: b must be a Tensor or a number, got ${describeValue(b)}`);
   const ta = typeof a === 'number' ? null : checkTensor(op, 'a', a);
   const tb = typeof b === 'number' ? null : checkTensor(op, 'b', b);
-  const shape = broadcastShapes(op, ta ? ta.shape : [], tb ? tb.shape : []);
+  return { ta, tb, shape: broadcastShapes(op, ta ? ta.shape : [], tb ? tb.shape : []) };
+}
+
+/** a and b as arrays of the broadcast shape (numbers kept in float64, exact). */
+function broadcastPair(op: string, a: unknown, b: unknown): { shape: number[]; x: ArrayLike<number>; y: ArrayLike<number> } {
+  const { ta, tb, shape } = checkPair(op, a, b);
   const n = shape.reduce((p, q) => p * q, 1);
   const full = (t: Tensor | null, v: unknown): ArrayLike<number> =>
     t ? broadcastData(op, t, shape).data : new Float64Array(n).fill(v as number);
   return { shape, x: full(ta, a), y: full(tb, b) };
 }
 
+/** a as a float32 tensor when that compares exactly (a float32 tensor, or a number exact in float32); else null. */
+function asF32(v: unknown): Tensor | null {
+  if (v instanceof Tensor) return v.dtype === 'float32' ? v : null;
+  if (typeof v === 'number' && (Math.fround(v) === v || v !== v)) return new Tensor(new Float32Array([v]), []);
+  return null;
+}
+
 function compare(op: CmpOp, a: Operand, b: Operand): Tensor {
+  const { ta, tb } = checkPair(op, a, b);
+  const fa = asF32(a), fb = asF32(b);
+  if (fa && fb && (ta || tb)) return binaryRaw(op, fa, fb, op);
   const { shape, x, y } = broadcastPair(op, a, b);
   const out = alloc(op, 'float32', shape);
   const f = CMP[op];

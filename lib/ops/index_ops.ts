@@ -3,9 +3,12 @@
  * axis with int32 indices of any shape), oneHot, where, clamp, cumsum, and the
  * min/argmin companions of max/argmax. PyTorch semantics and names.
  *
- * index, oneHot, where and cumsum are plain TypeScript loops on both backends
- * (memory-bound single passes with no existing native kernel; see the #11
- * report). clamp runs on the backend's broadcasting max/min kernels.
+ * index (float32) and its backward, and cumsum (float32) forward and backward run
+ * on the backend's indexSelect / indexSelectBackward / cumsum kernels, float32
+ * where on whereBroadcast (native C++ on the native backend, their TS twins on
+ * ts); int32 index/cumsum/where, gather and oneHot are TypeScript loops on both
+ * backends. clamp runs on the backend's
+ * broadcasting max/min kernels.
  */
 import { kernels as backend } from '../backend/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -56,6 +59,10 @@ export function index(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   const out = alloc(op, x.data, shape);
   const k = idx.length;
+  if (out instanceof Float32Array) {
+    backend().indexSelect(outer, n, inner, x.data as Float32Array, idx, k, out);
+    return record(new Tensor(out, shape), 'index', [x], { axis: a, indices: idx.slice() });
+  }
   const src = x.data;
   if (inner > 0) {
     for (let o = 0; o < outer; o++) {
@@ -77,13 +84,7 @@ export function indexBackward(xShape: Shape, dy: Tensor, axis: number, idx: Int3
   const k = idx.length;
   const g = dy.f32();
   const d = dx.f32();
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < k; j++) {
-      const to = (o * n + idx[j]) * inner;
-      const from = (o * k + j) * inner;
-      for (let i = 0; i < inner; i++) d[to + i] += g[from + i];
-    }
-  }
+  backend().indexSelectBackward(outer, n, inner, g, idx, k, d);
   return dx;
 }
 
@@ -200,6 +201,15 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   const ta = operand(a, 'a');
   const tb = operand(b, 'b');
   const shape = broadcastShapes(op, broadcastShapes(op, cond.shape, ta.shape), tb.shape);
+  if (!intOut && cond.dtype === 'float32') { // the backend's whereBroadcast (native / its TS twin)
+    const out = alloc(op, 'float32', shape) as Float32Array;
+    if (out.length > 0) {
+      backend().whereBroadcast(shape, cond.f32(), broadcastStrides(cond.shape, shape), ta.f32(), broadcastStrides(ta.shape, shape),
+        tb.f32(), broadcastStrides(tb.shape, shape), out);
+    }
+    const mask = needMask(ta, tb) ? Float32Array.from(broadcastData(op, cond, shape).data, (v) => (v !== 0 ? 1 : 0)) : null;
+    return record(new Tensor(out, shape), 'where', [ta, tb], { mask });
+  }
   const c = broadcastData(op, cond, shape).data;
   const da = broadcastData(op, ta, shape).data;
   const db = broadcastData(op, tb, shape).data;
@@ -277,6 +287,10 @@ export function scan(shape: Shape, axis: number, x: ArrayLike<number>, out: Floa
   const n = shape[axis];
   const outer = sizeOf(shape.slice(0, axis));
   const inner = sizeOf(shape.slice(axis + 1));
+  if (out instanceof Float32Array && x instanceof Float32Array && x !== out) {
+    backend().cumsum(outer, n, inner, x, reverse, out);
+    return;
+  }
   const acc = new Float64Array(inner);
   const int = out instanceof Int32Array;
   for (let o = 0; o < outer; o++) {

@@ -16,6 +16,9 @@
 #include "layers.h"
 // --- #11 cells ---
 #include "rnn.h"
+// --- #11 natops ---
+#include "tensorops.h"
+// --- end #11 natops ---
 // --- end #11 cells ---
 #include "cpu/cpu.h"
 #include "kernels/dispatch.h"
@@ -134,6 +137,9 @@ class Addon : public Napi::Addon<Addon> {
     // --- #11 cells ---
     define_rnn_entries(env, exports);
     // --- end #11 cells ---
+    // --- #11 natops ---
+    define_tensorop_entries(env, exports);
+    // --- end #11 natops ---
   }
 
  private:

@@ -40,6 +40,9 @@ const char* unary_name(Unary op);
 enum class Binary : int32_t {
   Add = 0, Sub = 1, Mul = 2, Div = 3,
   Max = 4, Min = 5, Eq = 6,  // Eq: 1.0f where a == b else 0.0f
+  // --- #11 natops --- comparisons: 1.0f where true else 0.0f; NaN compares false except Ne (IEEE, PyTorch)
+  Ne = 7, Lt = 8, Le = 9, Gt = 10, Ge = 11,
+  // --- end #11 natops ---
   Count
 };
 enum class Reduce : int32_t { Sum = 0, Mean = 1, Max = 2, Count };

@@ -86,7 +86,9 @@ inline int64_t numel(const std::vector<int64_t>& s) {
 }
 inline const char* rname(Reduce op) { return op == Reduce::Sum ? "sum" : op == Reduce::Mean ? "mean" : "max"; }
 inline const char* bname(Binary op) {
-  static const char* n[] = {"add", "sub", "mul", "div", "max", "min", "eq"};
+  static const char* n[] = {"add", "sub", "mul", "div", "max", "min", "eq",
+                            // --- #11 natops ---
+                            "ne", "lt", "le", "gt", "ge"};
   return n[(int)op];
 }
 
@@ -135,7 +137,9 @@ inline const Unary kUnaryOps[] = {
 #undef FATHOM_X
 };
 inline const Binary kBinaryOps[] = {Binary::Add, Binary::Sub, Binary::Mul, Binary::Div,
-                             Binary::Max, Binary::Min, Binary::Eq};
+                             Binary::Max, Binary::Min, Binary::Eq,
+                             // --- #11 natops ---
+                             Binary::Ne, Binary::Lt, Binary::Le, Binary::Gt, Binary::Ge};
 
 
 }  // namespace kt

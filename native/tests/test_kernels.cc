@@ -338,6 +338,13 @@ static float oracle_binary(Binary op, float a, float b) {
     case Binary::Max: return std::isnan(a) || std::isnan(b) ? kNaN : (a > b ? a : b);
     case Binary::Min: return std::isnan(a) || std::isnan(b) ? kNaN : (a < b ? a : b);
     case Binary::Eq: return a == b ? 1.0f : 0.0f;
+    // --- #11 natops --- (NaN compares false except Ne)
+    case Binary::Ne: return std::isnan(a) || std::isnan(b) ? 1.0f : (a == b ? 0.0f : 1.0f);
+    case Binary::Lt: return std::isnan(a) || std::isnan(b) ? 0.0f : (a < b ? 1.0f : 0.0f);
+    case Binary::Le: return std::isnan(a) || std::isnan(b) ? 0.0f : (a <= b ? 1.0f : 0.0f);
+    case Binary::Gt: return std::isnan(a) || std::isnan(b) ? 0.0f : (a > b ? 1.0f : 0.0f);
+    case Binary::Ge: return std::isnan(a) || std::isnan(b) ? 0.0f : (a >= b ? 1.0f : 0.0f);
+    // --- end #11 natops ---
     default: return kNaN;
   }
 }

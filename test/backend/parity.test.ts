@@ -40,6 +40,9 @@ const UNARY_BWD_TOL = (op: UnaryOp): Tolerance => unaryEntry(op).test.bwd;
 const isExact = (t: Tolerance): boolean => t.atol === 0 && t.rtol === 0;
 const BINARY_TOL: Record<BinaryOp, Tolerance> = {
   add: R(1e-6), sub: R(1e-6), mul: R(1e-6), div: R(1e-6), max: EXACT, min: EXACT, eq: EXACT,
+  // --- #11 natops ---
+  ne: EXACT, lt: EXACT, le: EXACT, gt: EXACT, ge: EXACT,
+  // --- end #11 natops ---
 };
 /** Sums of `count` values in [-1, 1]: float accumulation error grows with count. */
 const REDUCE_TOL = (op: ReduceOp, count: number): Tolerance =>

@@ -113,6 +113,13 @@ export interface NativeBinding {
     wHh: Float32Array, ws: Float32Array, c0: Float32Array | null, dOutput: Float32Array, dhN: Float32Array, dcN: Float32Array | null,
     dxProj: Float32Array, dh0: Float32Array, dc0: Float32Array | null, dwHh: Float32Array, dbHh: Float32Array | null): void;
   // --- end #11 cells ---
+  // --- #11 natops --- (native/binding/tensorops.cc)
+  indexSelect(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void;
+  indexSelectBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
+  cumsum(outer: number, n: number, inner: number, x: Float32Array, reverse: boolean, y: Float32Array): void;
+  whereBroadcast(shape: readonly number[], cond: Float32Array, condStrides: readonly number[], a: Float32Array,
+    aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array): void;
+  // --- end #11 natops ---
 }
 
 /** The package root: this file is lib/backend/native/ (source) or dist/backend/native/ (compiled). */

@@ -79,5 +79,11 @@ export function nativeBackend(b: NativeBinding): Backend {
     rnnBackward: (g, w, ws, c0, dout, dhN, dcN, dxp, dh0, dc0, dw, db) =>
       b.rnnBackward(RnnKind[g.mode], g.n, g.t, g.h, g.lengths, g.reverse, w, ws, c0, dout, dhN, dcN, dxp, dh0, dc0, dw, db),
     // --- end #11 cells ---
+    // --- #11 natops ---
+    indexSelect: (outer, n, inner, x, idx, m, y) => b.indexSelect(outer, n, inner, x, idx, m, y),
+    indexSelectBackward: (outer, n, inner, dy, idx, m, dx) => b.indexSelectBackward(outer, n, inner, dy, idx, m, dx),
+    cumsum: (outer, n, inner, x, reverse, y) => b.cumsum(outer, n, inner, x, reverse, y),
+    whereBroadcast: (shape, c, cs, x, xs, y, ys, out) => b.whereBroadcast(shape, c, cs, x, xs, y, ys, out),
+    // --- end #11 natops ---
   });
 }

@@ -27,6 +27,9 @@ import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvg
 // --- #11 cells ---
 import { rnnBackward, rnnForward } from './kernels/rnn.js';
 // --- end #11 cells ---
+// --- #11 natops ---
+import { cumsum, indexSelect, indexSelectBackward, whereBroadcast } from './kernels/tensorops.js';
+// --- end #11 natops ---
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -79,6 +82,12 @@ export const tsKernels: Backend = {
   rnnForward,
   rnnBackward,
   // --- end #11 cells ---
+  // --- #11 natops ---
+  indexSelect,
+  indexSelectBackward,
+  cumsum,
+  whereBroadcast,
+  // --- end #11 natops ---
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

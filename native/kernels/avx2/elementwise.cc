@@ -156,6 +156,13 @@ static void bin_dispatch(Binary op, int64_t n, const float* a, int64_t sa, const
         return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_EQ_OQ), _mm256_set1_ps(1.0f));
       });
       break;
+    // --- #11 natops --- (ordered predicates: NaN gives 0; Ne unordered: NaN gives 1)
+    case Binary::Ne: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_NEQ_UQ), _mm256_set1_ps(1.0f)); }); break;
+    case Binary::Lt: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_LT_OQ), _mm256_set1_ps(1.0f)); }); break;
+    case Binary::Le: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_LE_OQ), _mm256_set1_ps(1.0f)); }); break;
+    case Binary::Gt: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_GT_OQ), _mm256_set1_ps(1.0f)); }); break;
+    case Binary::Ge: bin_run(n, a, sa, b, sb, out, [](__m256 x, __m256 y) { return _mm256_and_ps(_mm256_cmp_ps(x, y, _CMP_GE_OQ), _mm256_set1_ps(1.0f)); }); break;
+    // --- end #11 natops ---
     default: break;
   }
 }

@@ -33,6 +33,13 @@ inline float binop(Binary op, float a, float b) {
     case Binary::Max: return (a != a || b != b) ? a + b : (a > b ? a : b);
     case Binary::Min: return (a != a || b != b) ? a + b : (a < b ? a : b);
     case Binary::Eq: return a == b ? 1.0f : 0.0f;
+    // --- #11 natops ---
+    case Binary::Ne: return a != b ? 1.0f : 0.0f;
+    case Binary::Lt: return a < b ? 1.0f : 0.0f;
+    case Binary::Le: return a <= b ? 1.0f : 0.0f;
+    case Binary::Gt: return a > b ? 1.0f : 0.0f;
+    case Binary::Ge: return a >= b ? 1.0f : 0.0f;
+    // --- end #11 natops ---
     default: return std::numeric_limits<float>::quiet_NaN();
   }
 }
@@ -55,6 +62,13 @@ void binary_strided(Binary op, int64_t n, const float* a, int64_t sa, const floa
     case Binary::Max: FATHOM_LOOP((x != x || y != y) ? x + y : (x > y ? x : y))
     case Binary::Min: FATHOM_LOOP((x != x || y != y) ? x + y : (x < y ? x : y))
     case Binary::Eq: FATHOM_LOOP(x == y ? 1.0f : 0.0f)
+    // --- #11 natops ---
+    case Binary::Ne: FATHOM_LOOP(x != y ? 1.0f : 0.0f)
+    case Binary::Lt: FATHOM_LOOP(x < y ? 1.0f : 0.0f)
+    case Binary::Le: FATHOM_LOOP(x <= y ? 1.0f : 0.0f)
+    case Binary::Gt: FATHOM_LOOP(x > y ? 1.0f : 0.0f)
+    case Binary::Ge: FATHOM_LOOP(x >= y ? 1.0f : 0.0f)
+    // --- end #11 natops ---
     default: FATHOM_LOOP(binop(op, x, y))
   }
 #undef FATHOM_LOOP

@@ -58,6 +58,12 @@ function binaryRow(
     case 'max': for (let i = 0; i < len; i++) out[o + i] = Math.max(a[ao + i * as], b[bo + i * bs]); break;
     case 'min': for (let i = 0; i < len; i++) out[o + i] = Math.min(a[ao + i * as], b[bo + i * bs]); break;
     case 'eq': for (let i = 0; i < len; i++) out[o + i] = a[ao + i * as] === b[bo + i * bs] ? 1 : 0; break;
+    // #11 natops: comparisons (NaN compares false except ne)
+    case 'ne': for (let i = 0; i < len; i++) out[o + i] = a[ao + i * as] !== b[bo + i * bs] ? 1 : 0; break;
+    case 'lt': for (let i = 0; i < len; i++) out[o + i] = a[ao + i * as] < b[bo + i * bs] ? 1 : 0; break;
+    case 'le': for (let i = 0; i < len; i++) out[o + i] = a[ao + i * as] <= b[bo + i * bs] ? 1 : 0; break;
+    case 'gt': for (let i = 0; i < len; i++) out[o + i] = a[ao + i * as] > b[bo + i * bs] ? 1 : 0; break;
+    case 'ge': for (let i = 0; i < len; i++) out[o + i] = a[ao + i * as] >= b[bo + i * bs] ? 1 : 0; break;
   }
 }
 
