@@ -396,7 +396,7 @@ export const gradients: Record<string, GradRule> = {
   // index: dy's slices added back at their indices (repeats add up; unselected rows get 0)
   index: (node, _y, dy) => [indexBackward(node.inputs[0].shape, dy, node.saved.axis as number, node.saved.indices as Int32Array)],
   // gather (torch.gather): dy added back at the positions it was read from (repeats add up)
-  gather: (node, _y, dy) => [gatherBackward(node.inputs[0].shape, dy, node.saved.offsets as Int32Array)],
+  gather: (node, _y, dy) => [gatherBackward(node.inputs[0].shape, dy, node.saved as { offsets?: Int32Array; axis?: number; index?: Int32Array })],
   // where: da = dy·[cond], db = dy·[!cond], each summed back to its operand's shape
   where: (node, _y, dy) => {
     const [a, b] = node.inputs;

@@ -302,6 +302,17 @@ export interface Backend {
    */
   indexSelectBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
   /**
+   * torch.gather on x viewed as (outer, n, inner): y (outer, m, inner) with
+   * y[a, j, b] = x[a, idx[a, j, b], b]; idx (outer, m, inner) int32, each in [0, n) (checked
+   * before any read). y overlaps neither input.
+   */
+  gather(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void;
+  /**
+   * The backward of gather (a scatter-add): dx (outer, n, inner) = 0, then
+   * dx[a, idx[a, j, b], b] += dy[a, j, b] in a, j, b ascending order (repeats add up, deterministically).
+   */
+  gatherBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
+  /**
    * torch.cumsum along the middle axis of x (outer, n, inner), accumulated in float64 and rounded
    * on store; reverse sums from the end (cumsum's backward). y has x's length and does not overlap it.
    */

@@ -715,6 +715,32 @@ export function checked(inner: Backend): Backend {
       if (xl === 0) return;
       k.indexSelectBackward(outer, n, inner, dy, idx, m, dx);
     },
+    gather(outer, n, inner, x, idx, m, y) {
+      const o = 'gather';
+      args(o, arguments, 7);
+      const [xl, yl] = selectSizes(o, outer, n, inner, m);
+      f32(o, 'x', x, xl);
+      i32(o, 'idx', idx, yl);
+      f32(o, 'y', y, yl);
+      apart(o, 'y', y, 'x', x);
+      apart(o, 'y', y, 'idx', idx);
+      selectIndices(o, idx, n);
+      if (yl === 0) return;
+      k.gather(outer, n, inner, x, idx, m, y);
+    },
+    gatherBackward(outer, n, inner, dy, idx, m, dx) {
+      const o = 'gatherBackward';
+      args(o, arguments, 7);
+      const [xl, yl] = selectSizes(o, outer, n, inner, m);
+      f32(o, 'dy', dy, yl);
+      i32(o, 'idx', idx, yl);
+      f32(o, 'dx', dx, xl);
+      apart(o, 'dx', dx, 'dy', dy);
+      apart(o, 'dx', dx, 'idx', idx);
+      selectIndices(o, idx, n);
+      if (xl === 0) return;
+      k.gatherBackward(outer, n, inner, dy, idx, m, dx);
+    },
     cumsum(outer, n, inner, x, reverse, y) {
       const o = 'cumsum';
       args(o, arguments, 6);

@@ -353,7 +353,7 @@ export function rnnSizes(op: string, g: unknown): { nth: number; nh: number; ntg
 // --- end #11 cells ---
 
 // --- #11 natops ---
-/** indexSelect's sizes: outer, n, inner, m non-negative integers; returns [outer·n·inner, outer·m·inner]. */
+/** indexSelect's (and gather's) sizes: outer, n, inner, m non-negative integers; returns [outer·n·inner, outer·m·inner]. */
 export function selectSizes(op: string, outer: unknown, n: unknown, inner: unknown, m: unknown): [number, number] {
   const o = size(op, 'outer', outer), nn = size(op, 'n', n), i = size(op, 'inner', inner), mm = size(op, 'm', m);
   if (nn > I32_MAX) fail(op, `n must be at most 2^31 - 1 (indices are int32), got ${nn}`);

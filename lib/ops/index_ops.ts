@@ -3,11 +3,12 @@
  * axis with int32 indices of any shape), oneHot, where, clamp, cumsum, and the
  * min/argmin companions of max/argmax. PyTorch semantics and names.
  *
- * index (float32) and its backward, and cumsum (float32) forward and backward run
- * on the backend's indexSelect / indexSelectBackward / cumsum kernels, float32
- * where on whereBroadcast (native C++ on the native backend, their TS twins on
- * ts); int32 index/cumsum/where, gather and oneHot are TypeScript loops on both
- * backends. clamp runs on the backend's
+ * index (float32) and its backward, gather (float32, index of x's size on the
+ * other axes) and its backward, and cumsum (float32) forward and backward run on
+ * the backend's indexSelect / indexSelectBackward / gather / gatherBackward /
+ * cumsum kernels, float32 where on whereBroadcast (native C++ on the native
+ * backend, their TS twins on ts); int32 index/cumsum/where, the rest of gather
+ * and oneHot are TypeScript loops on both backends. clamp runs on the backend's
  * broadcasting max/min kernels.
  */
 import { kernels as backend } from '../backend/index.js';
@@ -136,6 +137,21 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
     }
   }
   if (x.rank === 0) return record(new Tensor(x.data.slice(), []), 'gather', [x], { offsets: new Int32Array(1) });
+  if (x.dtype === 'float32' && index.shape.every((d, i) => i === a || d === x.shape[i])) {
+    // index matches x off the axis: the backend's gather kernel over (outer, n, inner) -> (outer, m, inner)
+    const idx = index.data as Int32Array;
+    const n = x.shape[a];
+    for (let p = 0; p < idx.length; p++) {
+      const v = idx[p];
+      if (v < 0 || v >= n) {
+        throw new Error(`fathom.${op}: index[${p}] = ${v} is out of range for axis ${a} of x ${fmt(x.shape)} (expected an integer in [0, ${n - 1}])`.replace('[0, -1]', '[0, 0): the axis is empty'));
+      }
+    }
+    const outer = sizeOf(x.shape.slice(0, a)), inner = sizeOf(x.shape.slice(a + 1)), m = index.shape[a];
+    const out = alloc(op, x.data, index.shape) as Float32Array;
+    backend().gather(outer, n, inner, x.data as Float32Array, idx, m, out);
+    return record(new Tensor(out, index.shape), 'gather', [x], { axis: a, index: idx.slice() });
+  }
   const offsets = gatherOffsets(op, x, a, index);
   const out = alloc(op, x.data, index.shape);
   const src = x.data;
@@ -143,10 +159,21 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   return record(new Tensor(out, index.shape), 'gather', [x], { offsets });
 }
 
-/** The gradient of gather: dy added into zeros of x's shape at the gathered offsets. */
-export function gatherBackward(xShape: Shape, dy: Tensor, offsets: Int32Array): Tensor {
+/**
+ * The gradient of gather: dy added into zeros of x's shape at the gathered positions — by the
+ * backend's gatherBackward kernel when the forward ran on it (saved `axis` and `index`), else at
+ * the saved flat `offsets`.
+ */
+export function gatherBackward(xShape: Shape, dy: Tensor, saved: { offsets?: Int32Array; axis?: number; index?: Int32Array }): Tensor {
   const dx = empty(xShape, 'backward');
   const d = dx.f32(), g = dy.f32();
+  if (saved.index !== undefined) {
+    const a = saved.axis as number;
+    const outer = sizeOf(xShape.slice(0, a)), inner = sizeOf(xShape.slice(a + 1)), n = xShape[a];
+    backend().gatherBackward(outer, n, inner, g, saved.index, dy.shape[a], d);
+    return dx;
+  }
+  const offsets = saved.offsets as Int32Array;
   for (let p = 0; p < offsets.length; p++) d[offsets[p]] += g[p];
   return dx;
 }

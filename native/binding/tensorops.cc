@@ -65,6 +65,38 @@ Napi::Value IndexSelectBackward(Info info) {
   return info.Env().Undefined();
 }
 
+// gather(outer, n, inner, x, idx, m, y): idx and y are (outer, m, inner).
+Napi::Value Gather(Info info) {
+  Args a(info, "gather", 7);
+  const int64_t m = a.dim(5, "m");
+  const Axis3 s = axis3(a, m);
+  const int64_t yl = s.outer * m * s.inner;
+  const float* x = a.f32(3, "x", s.outer * s.n * s.inner);
+  const int32_t* idx = a.i32(4, "idx", yl);
+  float* y = a.f32(6, "y", yl);
+  a.apart("y", y, 4 * yl, "x", x, 4 * s.outer * s.n * s.inner);
+  a.apart("y", y, 4 * yl, "idx", idx, 4 * yl);
+  check_indices(a, idx, yl, s.n);
+  ops::gather(s.outer, s.n, s.inner, x, idx, m, y);
+  return info.Env().Undefined();
+}
+
+// gatherBackward(outer, n, inner, dy, idx, m, dx): dy and idx are (outer, m, inner).
+Napi::Value GatherBackward(Info info) {
+  Args a(info, "gatherBackward", 7);
+  const int64_t m = a.dim(5, "m");
+  const Axis3 s = axis3(a, m);
+  const int64_t yl = s.outer * m * s.inner, xl = s.outer * s.n * s.inner;
+  const float* dy = a.f32(3, "dy", yl);
+  const int32_t* idx = a.i32(4, "idx", yl);
+  float* dx = a.f32(6, "dx", xl);
+  a.apart("dx", dx, 4 * xl, "dy", dy, 4 * yl);
+  a.apart("dx", dx, 4 * xl, "idx", idx, 4 * yl);
+  check_indices(a, idx, yl, s.n);
+  ops::gather_backward(s.outer, s.n, s.inner, dy, idx, m, dx);
+  return info.Env().Undefined();
+}
+
 // cumsum(outer, n, inner, x, reverse, y)
 Napi::Value Cumsum(Info info) {
   Args a(info, "cumsum", 6);
@@ -125,6 +157,8 @@ Napi::Value WhereBroadcast(Info info) {
 void define_tensorop_entries(Napi::Env env, Napi::Object exports) {
   exports.Set("indexSelect", Napi::Function::New(env, IndexSelect, "indexSelect"));
   exports.Set("indexSelectBackward", Napi::Function::New(env, IndexSelectBackward, "indexSelectBackward"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("gatherBackward", Napi::Function::New(env, GatherBackward, "gatherBackward"));
   exports.Set("cumsum", Napi::Function::New(env, Cumsum, "cumsum"));
   exports.Set("whereBroadcast", Napi::Function::New(env, WhereBroadcast, "whereBroadcast"));
 }

@@ -4,7 +4,7 @@
 
 namespace fathom::binding {
 
-// Adds indexSelect, indexSelectBackward, cumsum and whereBroadcast (kernels/tensorops.h) to `exports`.
+// Adds indexSelect, indexSelectBackward, gather, gatherBackward, cumsum and whereBroadcast (kernels/tensorops.h) to `exports`.
 void define_tensorop_entries(Napi::Env env, Napi::Object exports);
 
 }  // namespace fathom::binding

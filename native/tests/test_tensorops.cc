@@ -1,6 +1,6 @@
 // #11 natops: the tensor-op kernels (kernels/tensorops.h): index_select against an oracle
 // written from the definition (repeats, every axis split), its backward (index-add with
-// repeats, dx overwritten, the fixed order), and cumsum forward / reverse against a double
+// repeats, dx overwritten, the fixed order), gather and its backward likewise, and cumsum forward / reverse against a double
 // oracle, known answers included.
 #include <cmath>
 #include <cstdint>
@@ -65,6 +65,53 @@ TEST(tensorops_index_select_against_oracle) {
             for (int64_t i = 0; i < m; ++i)
               for (int64_t b = 0; b < inner; ++b)
                 want[(size_t)((a * n + idx[(size_t)i]) * inner + b)] += dy[(size_t)((a * m + i) * inner + b)];
+          for (size_t p = 0; p < dx.size(); ++p) CHECK(dx[p] == want[p]) << "dx[" << p << "] = " << dx[p] << ", want " << want[p];
+        }
+}
+
+TEST(tensorops_gather_known_values) {
+  // x (1, 3, 2) = [[0, 1], [2, 3], [4, 5]]; idx (1, 2, 2) = [[2, 0], [2, 2]] -> [[4, 1], [4, 5]].
+  const float x[] = {0, 1, 2, 3, 4, 5};
+  const int32_t idx[] = {2, 0, 2, 2};
+  float y[4];
+  ops::gather(1, 3, 2, x, idx, 2, y);
+  const float want[] = {4, 1, 4, 5};
+  for (int i = 0; i < 4; ++i) CHECK(y[i] == want[i]) << "y[" << i << "] = " << y[i] << ", want " << want[i];
+  // backward: dy = [1, 2, 3, 4] -> dx = [[0, 2], [0, 0], [1 + 3, 4]].
+  const float dy[] = {1, 2, 3, 4};
+  float dx[6] = {9, 9, 9, 9, 9, 9};  // overwritten, not accumulated into
+  ops::gather_backward(1, 3, 2, dy, idx, 2, dx);
+  const float wantd[] = {0, 2, 0, 0, 4, 4};
+  for (int i = 0; i < 6; ++i) CHECK(dx[i] == wantd[i]) << "dx[" << i << "] = " << dx[i] << ", want " << wantd[i];
+}
+
+TEST(tensorops_gather_against_oracle) {
+  for (int64_t outer : {1, 3, 7})
+    for (int64_t n : {1, 5, 33})
+      for (int64_t inner : {1, 4, 257})
+        for (int64_t m : {0, 1, 9}) {
+          const auto x = pattern(outer * n * inner, (uint32_t)(outer * 137 + n * 19 + inner));
+          const int64_t yl = outer * m * inner;
+          std::vector<int32_t> idx((size_t)yl);
+          for (int64_t p = 0; p < yl; ++p) idx[(size_t)p] = (int32_t)((p * 7 + 3) % n);
+          std::vector<float> y((size_t)yl, NAN);
+          ops::gather(outer, n, inner, x.data(), idx.data(), m, y.data());
+          for (int64_t a = 0; a < outer; ++a)
+            for (int64_t j = 0; j < m; ++j)
+              for (int64_t b = 0; b < inner; ++b) {
+                const int64_t p = (a * m + j) * inner + b;
+                CHECK(y[(size_t)p] == x[(size_t)((a * n + idx[(size_t)p]) * inner + b)])
+                    << "outer " << outer << " n " << n << " inner " << inner << " at " << a << "," << j << "," << b;
+              }
+          const auto dy = pattern(yl, 101);
+          std::vector<float> dx((size_t)(outer * n * inner), NAN), want((size_t)(outer * n * inner), 0.0f);
+          ops::gather_backward(outer, n, inner, dy.data(), idx.data(), m, dx.data());
+          for (int64_t a = 0; a < outer; ++a)
+            for (int64_t j = 0; j < m; ++j)
+              for (int64_t b = 0; b < inner; ++b) {
+                const int64_t p = (a * m + j) * inner + b;
+                want[(size_t)((a * n + idx[(size_t)p]) * inner + b)] += dy[(size_t)p];
+              }
           for (size_t p = 0; p < dx.size(); ++p) CHECK(dx[p] == want[p]) << "dx[" << p << "] = " << dx[p] << ", want " << want[p];
         }
 }

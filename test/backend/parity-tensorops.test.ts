@@ -1,5 +1,5 @@
 // #11 natops: parity of the tensor-op kernels, native vs TS (the oracle): indexSelect, its
-// backward (an index-add with repeats) and cumsum (forward and reverse), at sizes 0, 1, 7, 33,
+// backward (an index-add with repeats), gather and its backward (a scatter-add) and cumsum (forward and reverse), at sizes 0, 1, 7, 33,
 // 257 along each of outer / n / inner; then the refusals of the raw kernels (checked spec and
 // the addon itself): wrong lengths and out-of-range indices fail before any memory is read.
 //   npx vitest run test/backend/parity-tensorops.test.ts
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../lib/backend/backend.js';
 import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
 import { tsBackend as T } from '../../lib/backend/ts/index.js';
-import { index, cumsum, where } from '../../lib/ops/index_ops.js';
+import { index, cumsum, gather, where } from '../../lib/ops/index_ops.js';
 import { eq, ge, gt, le, lt, ne } from '../../lib/ops/compare.js';
 import { Tensor } from '../../lib/tensor/tensor.js';
 
@@ -66,6 +66,32 @@ describe.skipIf(!binding)('backend parity: native vs ts, tensor-op kernels', () 
         expect(total).toBeCloseTo(want, 2);
       });
     }
+    for (const m of n === 0 ? [0] : [0, 1, 7, 33]) {
+      it(`gather and its backward: outer ${outer}, n ${n}, inner ${inner}, m ${m}`, () => {
+        const seed = outer * 1000033 + n * 1013 + inner * 37 + m;
+        const x = floats(outer * n * inner, seed);
+        const idx = ints(outer * m * inner, n, seed + 5); // repeats along the axis
+        const yN = new Float32Array(outer * m * inner).fill(NaN);
+        const yT = new Float32Array(outer * m * inner).fill(NaN);
+        N.gather(outer, n, inner, x, idx, m, yN);
+        T.gather(outer, n, inner, x, idx, m, yT);
+        expect(yN).toEqual(yT);
+        if (yT.length) {
+          const a = outer - 1, j = m - 1, b = inner - 1, p = (a * m + j) * inner + b;
+          expect(yT[p]).toBe(x[(a * n + idx[p]) * inner + b]);
+        }
+        const dy = floats(outer * m * inner, seed + 13);
+        const dxN = new Float32Array(outer * n * inner).fill(NaN);
+        const dxT = new Float32Array(outer * n * inner).fill(NaN);
+        N.gatherBackward(outer, n, inner, dy, idx, m, dxN);
+        T.gatherBackward(outer, n, inner, dy, idx, m, dxT);
+        expect(dxN).toEqual(dxT); // the same order of float32 adds: bit-identical
+        let total = 0, want = 0;
+        for (const v of dxT) total += v;
+        for (const v of dy) want += v;
+        expect(total).toBeCloseTo(want, 2);
+      });
+    }
     it(`cumsum forward and reverse: outer ${outer}, n ${n}, inner ${inner}`, () => {
       const x = floats(outer * n * inner, outer * 7 + n * 13 + inner);
       for (const reverse of [false, true]) {
@@ -91,6 +117,11 @@ describe.skipIf(!binding)('backend parity: native vs ts, tensor-op kernels', () 
     const want = new Float32Array(4 * 7 * 5);
     T.indexSelect(4, 33, 5, x.f32(), idx.data as Int32Array, 7, want);
     expect(y.f32()).toEqual(want);
+    const gi = new Tensor(ints(4 * 9 * 5, 33, 8), [4, 9, 5]);
+    const g = gather(x, 1, gi);
+    const wantG = new Float32Array(4 * 9 * 5);
+    T.gather(4, 33, 5, x.f32(), gi.data as Int32Array, 9, wantG);
+    expect(g.f32()).toEqual(wantG);
     const c = cumsum(x, 1);
     const wantC = new Float32Array(x.size);
     T.cumsum(4, 33, 5, x.f32(), false, wantC);
@@ -189,6 +220,19 @@ describe('tensor-op kernels refuse bad arguments (checked spec, both backends)',
       expect(() => B.cumsum(2, 3, 2, dx, 1 as unknown as boolean, new Float32Array(12))).toThrow(/reverse must be a boolean/);
       expect(() => B.cumsum(2, 3, 2, dx, false, dx)).toThrow(/y overlaps x/);
     });
+    it(`${B.name}: gather and gatherBackward`, () => {
+      const x = new Float32Array(12), y = new Float32Array(8), idx = new Int32Array([0, 2, 1, 0, 2, 2, 1, 1]);
+      expect(() => B.gather(2, 3, 2, new Float32Array(11), idx, 2, y)).toThrow(/fathom\.backend\.gather: x must hold 12/);
+      expect(() => B.gather(2, 3, 2, x, idx, 2, new Float32Array(9))).toThrow(/fathom\.backend\.gather: y must hold 8/);
+      expect(() => B.gather(2, 3, 2, x, new Int32Array([0, 1]), 2, y)).toThrow(/idx must hold 8/);
+      expect(() => B.gather(2, 3, 2, x, new Int32Array([0, 2, 1, 0, 2, 3, 1, 1]), 2, y)).toThrow(/fathom\.backend\.gather: idx\[5\] = 3 is out of range \(expected an integer in \[0, 3\)\)/);
+      expect(() => B.gather(2, 3, 2, x, new Int32Array([-1, 2, 1, 0, 2, 2, 1, 1]), 2, y)).toThrow(/idx\[0\] = -1 is out of range/);
+      expect(() => B.gather(2, 3, 2, x, idx, 2, x.subarray(0, 8))).toThrow(/y overlaps x/);
+      expect(() => B.gather(-1, 3, 2, x, idx, 2, y)).toThrow(/outer must be a non-negative integer/);
+      expect(() => B.gatherBackward(2, 3, 2, y, new Int32Array([0, 2, 1, 0, 2, 2, 1, 7]), 2, x)).toThrow(/fathom\.backend\.gatherBackward: idx\[7\] = 7 is out of range/);
+      expect(() => B.gatherBackward(2, 3, 2, new Float32Array(7), idx, 2, x)).toThrow(/dy must hold 8/);
+      expect(() => B.gatherBackward(2, 3, 2, y, idx, 2, new Float32Array(11))).toThrow(/dx must hold 12/);
+    });
     it(`${B.name}: whereBroadcast`, () => {
       const c = new Float32Array(6), a = new Float32Array(6), out = new Float32Array(6);
       expect(() => B.whereBroadcast([2, 3], c, [3, 1], a, [3, 1], new Float32Array(5), [3, 1], out)).toThrow(/fathom\.backend\.whereBroadcast: strides reach past the operands: .*b needs 6 \(has 5\)/);
@@ -206,6 +250,15 @@ describe('tensor-op kernels refuse bad arguments (checked spec, both backends)',
     expect(() => b.indexSelect(2, 3, 2, x, new Int32Array([0, 1]), 3, y)).toThrow(/idx must hold 3 int32 values, got 2/);
     expect(() => b.indexSelectBackward(2, 3, 2, y, new Int32Array([9, 0]), 2, x)).toThrow(/fathom\.indexSelectBackward: idx\[0\] = 9 is out of range/);
     expect(() => b.indexSelectBackward(2, 3, 2, y, new Int32Array([0, 1]), 2, new Float32Array(5))).toThrow(/dx must hold 12/);
+    const gi = new Int32Array([0, 2, 1, 0, 2, 2, 1, 1]);
+    expect(() => b.gather(2, 3, 2, x, new Int32Array([0, 2, 1, 0, 2, 3, 1, 1]), 2, y)).toThrow(/fathom\.gather: idx\[5\] = 3 is out of range/);
+    expect(() => b.gather(2, 3, 2, x, new Int32Array([0, 2, 1, -4, 2, 2, 1, 1]), 2, y)).toThrow(/idx\[3\] = -4 is out of range/);
+    expect(() => b.gather(2, 3, 2, new Float32Array(6), gi, 2, y)).toThrow(/x must hold 12 float32 values, got 6/);
+    expect(() => b.gather(2, 3, 2, x, gi.subarray(0, 4), 2, y)).toThrow(/idx must hold 8 int32 values, got 4/);
+    expect(() => b.gather(2, 3, 2, x, gi, 2, new Float32Array(7))).toThrow(/y must hold 8/);
+    expect(() => b.gatherBackward(2, 3, 2, y, new Int32Array([9, 0, 0, 0, 0, 0, 0, 0]), 2, x)).toThrow(/fathom\.gatherBackward: idx\[0\] = 9 is out of range/);
+    expect(() => b.gatherBackward(2, 3, 2, y, gi, 2, new Float32Array(5))).toThrow(/dx must hold 12/);
+    expect(() => b.gatherBackward(2, 3, 2, new Float32Array(7), gi, 2, x)).toThrow(/dy must hold 8/);
     expect(() => b.cumsum(2, 3, 2, x, false, new Float32Array(5))).toThrow(/fathom\.cumsum: y must hold 12/);
     expect(() => b.cumsum(2, 3, 2, x, 0 as unknown as boolean, x.slice())).toThrow(/reverse must be a boolean/);
     expect(() => b.cumsum(2, 3, 2, x, false, x)).toThrow(/y overlaps x/);

@@ -116,6 +116,8 @@ export interface NativeBinding {
   // --- #11 natops --- (native/binding/tensorops.cc)
   indexSelect(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void;
   indexSelectBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
+  gather(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void;
+  gatherBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void;
   cumsum(outer: number, n: number, inner: number, x: Float32Array, reverse: boolean, y: Float32Array): void;
   whereBroadcast(shape: readonly number[], cond: Float32Array, condStrides: readonly number[], a: Float32Array,
     aStrides: readonly number[], b: Float32Array, bStrides: readonly number[], out: Float32Array): void;

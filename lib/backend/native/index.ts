@@ -82,6 +82,8 @@ export function nativeBackend(b: NativeBinding): Backend {
     // --- #11 natops ---
     indexSelect: (outer, n, inner, x, idx, m, y) => b.indexSelect(outer, n, inner, x, idx, m, y),
     indexSelectBackward: (outer, n, inner, dy, idx, m, dx) => b.indexSelectBackward(outer, n, inner, dy, idx, m, dx),
+    gather: (outer, n, inner, x, idx, m, y) => b.gather(outer, n, inner, x, idx, m, y),
+    gatherBackward: (outer, n, inner, dy, idx, m, dx) => b.gatherBackward(outer, n, inner, dy, idx, m, dx),
     cumsum: (outer, n, inner, x, reverse, y) => b.cumsum(outer, n, inner, x, reverse, y),
     whereBroadcast: (shape, c, cs, x, xs, y, ys, out) => b.whereBroadcast(shape, c, cs, x, xs, y, ys, out),
     // --- end #11 natops ---

@@ -28,7 +28,7 @@ import { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, adaptiveAvg
 import { rnnBackward, rnnForward } from './kernels/rnn.js';
 // --- end #11 cells ---
 // --- #11 natops ---
-import { cumsum, indexSelect, indexSelectBackward, whereBroadcast } from './kernels/tensorops.js';
+import { cumsum, gather, gatherBackward, indexSelect, indexSelectBackward, whereBroadcast } from './kernels/tensorops.js';
 // --- end #11 natops ---
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
@@ -85,6 +85,8 @@ export const tsKernels: Backend = {
   // --- #11 natops ---
   indexSelect,
   indexSelectBackward,
+  gather,
+  gatherBackward,
   cumsum,
   whereBroadcast,
   // --- end #11 natops ---

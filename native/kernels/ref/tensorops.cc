@@ -31,6 +31,36 @@ void index_select_backward(int64_t outer, int64_t n, int64_t inner, const float*
   }
 }
 
+void gather(int64_t outer, int64_t n, int64_t inner, const float* x, const int32_t* idx, int64_t m, float* y) {
+  if (inner == 0 || m == 0 || outer == 0) return;
+  for (int64_t a = 0; a < outer; ++a) {
+    const float* xa = x + a * n * inner;
+    const int32_t* ia = idx + a * m * inner;
+    float* ya = y + a * m * inner;
+    for (int64_t j = 0; j < m; ++j) {
+      const int32_t* ir = ia + j * inner;
+      float* yr = ya + j * inner;
+      for (int64_t b = 0; b < inner; ++b) yr[b] = xa[(int64_t)ir[b] * inner + b];
+    }
+  }
+}
+
+void gather_backward(int64_t outer, int64_t n, int64_t inner, const float* dy, const int32_t* idx, int64_t m,
+                     float* dx) {
+  if (outer * n * inner > 0) std::memset(dx, 0, (size_t)(outer * n * inner) * sizeof(float));
+  if (inner == 0 || m == 0) return;
+  for (int64_t a = 0; a < outer; ++a) {
+    float* da = dx + a * n * inner;
+    const int32_t* ia = idx + a * m * inner;
+    const float* ga = dy + a * m * inner;
+    for (int64_t j = 0; j < m; ++j) {
+      const int32_t* ir = ia + j * inner;
+      const float* gr = ga + j * inner;
+      for (int64_t b = 0; b < inner; ++b) da[(int64_t)ir[b] * inner + b] += gr[b];
+    }
+  }
+}
+
 void cumsum(int64_t outer, int64_t n, int64_t inner, const float* x, bool reverse, float* y) {
   if (outer == 0 || n == 0 || inner == 0) return;
   std::vector<double> acc((size_t)inner);

@@ -6,6 +6,10 @@
  *                        y[a, i, b] = x[a, idx[i], b]   (torch.index_select; idx in [0, n))
  *   indexSelectBackward  dy (outer, m, inner), idx [m] -> dx (outer, n, inner): dx = 0, then
  *                        dx[a, idx[i], b] += dy[a, i, b] for a, then i ascending (float32 adds)
+ *   gather               x (outer, n, inner), idx (outer, m, inner) -> y (outer, m, inner)
+ *                        y[a, j, b] = x[a, idx[a, j, b], b]   (torch.gather; idx in [0, n))
+ *   gatherBackward       dy, idx (outer, m, inner) -> dx (outer, n, inner): dx = 0, then
+ *                        dx[a, idx[a, j, b], b] += dy[a, j, b] for a, j, b ascending (float32 adds)
  *   cumsum               x (outer, n, inner) -> y: y[a, j, b] = Σ_{k <= j} x[a, k, b]
  *                        (reverse: Σ_{k >= j}), accumulated in float64, rounded on store
  *   whereBroadcast       out (contiguous, shape) = cond[idx·cs] != 0 ? a[idx·as] : b[idx·bs]
@@ -34,6 +38,29 @@ export function indexSelectBackward(outer: number, n: number, inner: number, dy:
       const to = da + idx[i] * inner;
       const from = ga + i * inner;
       for (let b = 0; b < inner; b++) dx[to + b] += dy[from + b];
+    }
+  }
+}
+
+export function gather(outer: number, n: number, inner: number, x: Float32Array, idx: Int32Array, m: number, y: Float32Array): void {
+  for (let a = 0; a < outer; a++) {
+    const xa = a * n * inner;
+    const ya = a * m * inner;
+    for (let j = 0; j < m; j++) {
+      const r = ya + j * inner;
+      for (let b = 0; b < inner; b++) y[r + b] = x[xa + idx[r + b] * inner + b];
+    }
+  }
+}
+
+export function gatherBackward(outer: number, n: number, inner: number, dy: Float32Array, idx: Int32Array, m: number, dx: Float32Array): void {
+  dx.fill(0);
+  for (let a = 0; a < outer; a++) {
+    const da = a * n * inner;
+    const ga = a * m * inner;
+    for (let j = 0; j < m; j++) {
+      const r = ga + j * inner;
+      for (let b = 0; b < inner; b++) dx[da + idx[r + b] * inner + b] += dy[r + b];
     }
   }
 }
