@@ -25,4 +25,5 @@ export { Embedding, type EmbeddingLayerOptions } from './embedding.js';
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './rnn.js';
 export type { RNNOptions, SimpleRNNOptions, CellOptions, RNNCellOptions, RnnState, RnnResult, SequenceOptions, Nonlinearity } from './rnn.js';
 export { embedding } from '../ops/index.js';
+export { RBM, type RBMOptions, type CDStepOptions, type CDStepResult, type BernoulliSampler } from './rbm.js';
 // --- end #11 rnn ---

@@ -25,6 +25,7 @@ import { AdaptiveAvgPool2d, AvgPool2d, Dropout2d, Flatten, MaxPool2d } from './p
 import { Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions } from './conv.js';
 // --- #11 rnn ---
 import { Embedding } from './embedding.js';
+import { RBM } from './rbm.js';
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, checkRecurrentSize, rnnParameterShapes, type Nonlinearity, type RNNOptions } from './rnn.js';
 // --- end #11 rnn ---
 
@@ -96,6 +97,7 @@ factories.set('RNNCell', (c) => new RNNCell(num(c, 'inputSize'), num(c, 'hiddenS
 factories.set('LSTMCell', (c) => new LSTMCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: flag(c, 'bias', true) }));
 factories.set('GRUCell', (c) => new GRUCell(num(c, 'inputSize'), num(c, 'hiddenSize'), { bias: flag(c, 'bias', true) }));
 factories.set('Embedding', (c) => new Embedding(num(c, 'numEmbeddings'), num(c, 'embeddingDim'), { paddingIdx: paddingIdx(c) }));
+factories.set('RBM', (c) => new RBM(num(c, 'visible'), num(c, 'hidden')));
 /** [name, shape] of a recurrent layer's parameters from its config, without building it. */
 const RNN_GATES: Record<string, number> = { RNN: 1, LSTM: 4, GRU: 3, RNNCell: 1, LSTMCell: 4, GRUCell: 3 };
 function recurrentShapes(c: ModuleConfig): ParameterShapes {
@@ -183,6 +185,7 @@ const shapeFns = new Map<string, ShapeFn>([
 // --- #11 rnn ---
 for (const type of Object.keys(RNN_GATES)) shapeFns.set(type, recurrentShapes);
 shapeFns.set('Embedding', (c) => [['weight', [num(c, 'numEmbeddings'), num(c, 'embeddingDim')]]]);
+shapeFns.set('RBM', (c) => [['weight', [num(c, 'hidden'), num(c, 'visible')]], ['visible_bias', [num(c, 'visible')]], ['hidden_bias', [num(c, 'hidden')]]]);
 // --- end #11 rnn ---
 
 // ---- normalisation layers ----
@@ -289,6 +292,7 @@ KEYS.RNN = [...KEYS.LSTM, 'nonlinearity'];
 for (const t of ['LSTMCell', 'GRUCell']) KEYS[t] = ['type', 'inputSize', 'hiddenSize', 'bias'];
 KEYS.RNNCell = [...KEYS.LSTMCell, 'nonlinearity'];
 KEYS.Embedding = ['type', 'numEmbeddings', 'embeddingDim', 'paddingIdx'];
+KEYS.RBM = ['type', 'visible', 'hidden'];
 // --- end #11 rnn ---
 
 function checkKeys(c: ModuleConfig): void {
