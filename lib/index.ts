@@ -57,6 +57,9 @@ export type { Backend } from './backend/backend.js';
 export * as nn from './layers/index.js';
 export * as optim from './optimizers/index.js';
 export * as losses from './losses/index.js';
+// magnitude pruning (torch.nn.utils.prune): prune.magnitude, prune.sparsity, prune.remove
+export * as prune from './prune/index.js';
+export type { MagnitudeOptions, PruneInclude, SparsityReport, LayerSparsity } from './prune/index.js';
 export * as data from './data/index.js';
 export { save, load, loadOptimizerState, loadCheckpoint, type SaveOptions } from './io/model.js';
 export type { FilePath, FileURLLike } from './io/paths.js';

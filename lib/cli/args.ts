@@ -93,6 +93,12 @@ Training:
   --save PATH        save the trained model (safetensors); checked to be
                      writable before training starts (names: with its character
                      vocabulary, for fathom sample)
+  --prune LIST       after training, for each sparsity in LIST (comma separated, each
+                     0 < s < 1, like 0.5,0.8,0.9,0.95): prune a copy of the model by weight
+                     magnitude (prune.magnitude, global over the Linear/Conv weights) and
+                     fine-tune it with the masks held; prints a table of test accuracy
+                     against sparsity (classification with --model mlp or cnn)
+  --prune-epochs N   fine-tuning epochs of each pruned copy, 1 to 1000 (default 2)
   --backend NAME     native | ts (default: native, falling back to ts)
   --threads N        native threads, 1 to 256 (default: all cores; at most the core count is used)
   -h, --help         show this help
@@ -184,6 +190,10 @@ export interface TrainOptions {
   save?: string;
   /** --model cnn: the conv blocks (output channels of each, square kernel, padding). */
   cnn?: { channels: number[]; kernelSize: number; padding: 'valid' | 'same' };
+  /** --prune: after training, prune a copy to each of these sparsities (0 < s < 1) and fine-tune it (lib/cli/prune.ts). */
+  prune?: number[];
+  /** --prune-epochs: fine-tuning epochs of each pruned copy (default 2). */
+  pruneEpochs?: number;
 }
 
 const TRAIN_FLAGS = {
@@ -191,7 +201,7 @@ const TRAIN_FLAGS = {
   hidden: 'string', activation: 'string', schedule: 'string', dropout: 'string', 'early-stopping': 'string',
   backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
   classes: 'string', 'validation-split': 'string', channels: 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
-  task: 'string', embedding: 'string', clip: 'string', test: 'string',
+  task: 'string', embedding: 'string', clip: 'string', test: 'string', prune: 'string', 'prune-epochs': 'string',
 } as const;
 
 const SAMPLE_FLAGS = { model: 'string', n: 'string', temperature: 'string', seed: 'string', backend: 'string', help: 'boolean' } as const;
@@ -331,6 +341,9 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
   for (const f of ['samples', 'noise']) only(f, SYNTHETIC.includes(dataset), `applies to the 2-D sets (moons, circles, spirals) only, not ${dataset}`);
   only('classes', dataset === 'spirals', `applies to --dataset spirals only, not ${dataset}`);
   only('channels', model === 'cnn', `applies to --model cnn only, not ${model}`);
+  only('prune', model !== 'perceptron' && RECIPES[dataset].task === 'classification', `prunes the classifiers of --model mlp or cnn (it reports test accuracy), not ${model === 'perceptron' ? '--model perceptron' : `the regression set ${dataset}`}`);
+  only('prune-epochs', v.prune !== undefined, 'sets the fine-tuning of --prune: give --prune too');
+  const prune = pruneList(v.prune);
   if (model === 'perceptron') {
     if (!SYNTHETIC.includes(dataset) || v.classes === '3') {
       throw new UsageError(`--model perceptron separates two classes: use --dataset moons, circles or spirals (2 classes), not ${dataset}${v.classes === '3' ? ' with 3 classes' : ''}`, TRAIN_HELP);
@@ -406,7 +419,19 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     ...(typeof v.boundary === 'string' ? { boundary: v.boundary } : {}),
     ...(typeof v.save === 'string' ? { save: v.save } : {}),
     ...(cnn ? { cnn } : {}),
+    ...(prune ? { prune, pruneEpochs: int('prune-epochs', v['prune-epochs'], 2, 1, 1000) } : {}),
   };
+}
+
+/** --prune LIST: comma-separated sparsities, each above 0 and below 1, no repeats. */
+function pruneList(text: string | true | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = String(text).split(',');
+  const list = parts.map((t) => (FLOAT.test(t) ? Number(t) : NaN));
+  if (text === true || !list.every((x) => x > 0 && x < 1) || new Set(list).size !== list.length) {
+    throw new UsageError(`--prune must be comma-separated sparsities, each above 0 and below 1, none twice (like 0.5,0.8,0.9,0.95), got '${String(text)}'`, TRAIN_HELP);
+  }
+  return list;
 }
 
 /** The conv blocks of --model cnn: the recipe's, with --channels if given, checked against the image size. */
@@ -434,7 +459,7 @@ function sequenceOptions(dataset: (typeof SEQUENCE_DATASETS)[number], v: Record<
   if (!(RECURRENT as readonly string[]).includes(model)) {
     throw new UsageError(`--dataset ${dataset} is a sequence task: use --model lstm, gru or rnn, not ${model}`, TRAIN_HELP);
   }
-  for (const f of ['activation', 'channels', 'samples', 'noise', 'classes', 'boundary']) {
+  for (const f of ['activation', 'channels', 'samples', 'noise', 'classes', 'boundary', 'prune', 'prune-epochs']) {
     if (v[f] !== undefined) throw new UsageError(`--${f} does not apply to the sequence task ${dataset} (--model ${model})`, TRAIN_HELP);
   }
   if (v.embedding !== undefined && dataset === 'smnist') {

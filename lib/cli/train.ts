@@ -118,6 +118,8 @@ export interface TrainResult {
   /** Seconds spent in fit() (the perceptron rule for --model perceptron). */
   trainSeconds: number;
   perceptron?: { converged: boolean; epochs: number; errors: number };
+  /** --prune: the table's rows, dense first (lib/cli/prune.ts). */
+  prune?: import('./prune.js').PruneRow[];
 }
 
 const pct = (v: number | undefined) => `${((v ?? NaN) * 100).toFixed(2)}%`;
@@ -228,6 +230,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   if (o.boundary !== undefined) await drawBoundary(plot!, model, d, o.boundary, arch);
   if (o.save !== undefined) await saveModel(f, model, o.save);
+  if (o.prune !== undefined) {
+    const { pruneExperiment } = await import('./prune.js');
+    const build = (): Module => (o.model === 'cnn' ? buildCnn(f, o, IMAGE_SHAPES[o.dataset]!, d.outputs) : buildMlp(f, o, inFeatures, d.outputs)).model;
+    result.prune = await pruneExperiment(f, o, model, d, build, (params) => optimizer(f, o.optimizer, params, o.lr));
+  }
   return result;
 }
 

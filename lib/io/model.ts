@@ -42,6 +42,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt, sameShape } from '../tensor/shape.js';
 import { decodedDtype, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
+import { attachMasks, maskNamesIn } from '../prune/index.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
 import { checkOptions } from '../ops/options.js';
 import { Optimizer, type OptimizerStateDict, type ParamGroupInput, type ParamState } from '../optimizers/optimizer.js';
@@ -155,7 +156,7 @@ async function readCheckpoint(p: string, where: string, op: string): Promise<{ f
         if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
         plan.expected = expectedShapes(plan.config, where);
         const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
-        if (plan.expected !== null) checkTensors({ tensors: modelTensors(header.tensors, withOptimizer) }, plan.expected, where);
+        if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
         plan.optimizer = optimizerMeta(header, plan.expected, where);
       },
     });
@@ -173,6 +174,9 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   } catch (e) {
     throw new Error(`${where}: cannot rebuild the architecture: ${(e as Error).message}`, { cause: e });
   }
+  // A pruned model's weight_mask buffers (lib/prune) are not in its architecture: give them back before the check.
+  const masks = maskNamesIn(modelTensors(file.tensors, plan.optimizer != null), shapeMap(model.namedParameters().map(([n, t]) => [n, [...t.shape]])));
+  attachMasks(model, masks);
   const built: ParameterShapes = model.namedState().map(([n, t]) => t.dtype === 'int32' ? [n, [...t.shape], 'I32'] : [n, [...t.shape]]);
   const expected = plan.expected ?? null;
   if (expected === null) {
@@ -184,7 +188,7 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
         if (!shapes.has(n)) throw new Error(`${where}: the optimizer metadata names parameter ${names5([n])}, which the model lacks`);
       }
     }
-  } else if (!sameParameters(expected, built)) {
+  } else if (!sameParameters(expected, masks.length ? built.filter(([n]) => !masks.includes(n)) : built)) {
     throw new Error(`${where}: the architecture's shape functions predicted parameters ${list(expected)}, but the model built has ${list(built)} (a registerModuleType shape function is wrong)`);
   }
   const dict: Record<string, Tensor> = Object.create(null);
@@ -390,6 +394,15 @@ function expectedShapes(config: ModuleConfig, where: string): ParameterShapes | 
   } catch (e) {
     throw new Error(`${where}: cannot rebuild the architecture: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** The tensors less the weight_mask of a weight the architecture has (a pruned model's masks, see lib/prune). */
+function withoutMasks<T extends { shape: number[] }>(tensors: Record<string, T>, expected: ParameterShapes): Record<string, T> {
+  const masks = new Set(maskNamesIn(tensors, shapeMap(expected)));
+  if (masks.size === 0) return tensors;
+  const out: Record<string, T> = Object.create(null);
+  for (const [n, t] of Object.entries(tensors)) if (!masks.has(n)) out[n] = t;
+  return out;
 }
 
 /** Up to five names, quoted and escaped (a hostile file's names may hold control characters), then how many more. */

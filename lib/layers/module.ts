@@ -594,6 +594,17 @@ function setMode(m: Module, on: boolean, ancestors: Set<Module>): void {
   ancestors.delete(m);
 }
 
+/**
+ * Removes the buffer `name` registered on `m` (by registerBuffer) and returns
+ * it, or undefined when `m` has none of that name. Used by prune.remove().
+ * @internal
+ */
+export function unregisterBuffer(m: Module, name: string): Tensor | undefined {
+  const t = m[BUFFERS].get(name);
+  m[BUFFERS].delete(name);
+  return t;
+}
+
 function checkName(op: string, name: string): void {
   if (typeof name !== 'string' || name === '' || name.includes('.')) {
     throw new Error(`fathom.Module.${op}: name must be a non-empty string without '.', got ${JSON.stringify(name)}`);

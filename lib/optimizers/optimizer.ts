@@ -9,6 +9,7 @@
  * a user may write `group.weightDecay = 0`; step() validates every group
  * before it updates anything.
  */
+import { maskGradient, maskWeight } from '../prune/masks.js';
 import { kernels as backend } from '../backend/index.js';
 import { Optim, type OptimKind, type OptimOptions } from '../backend/backend.js';
 import { Tensor, checkStorage } from '../tensor/tensor.js';
@@ -203,7 +204,10 @@ export abstract class Optimizer {
         s = {};
         this.state.set(p, s);
       }
+      // Pruned weights (lib/prune): the masked entries get no gradient and stay exactly 0 after the update.
+      maskGradient(p, p.grad!.data as Float32Array);
       this.update(p, p.grad!.data as Float32Array, group, s);
+      maskWeight(p);
     }
   }
 
