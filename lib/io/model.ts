@@ -370,7 +370,7 @@ function parseJson(text: string, what: string): unknown {
 }
 
 /** Our own errors already start with the op; others get it, keeping `code` and `cause`. */
-function rethrow(op: string, err: unknown): Error {
+export function rethrow(op: string, err: unknown): Error {
   const e = err as Error & { code?: string };
   if (typeof e?.message === 'string' && e.message.startsWith(`${op}:`)) return e;
   const out = new Error(`${op}: ${e?.message ?? String(err)}`, { cause: e?.cause ?? err });

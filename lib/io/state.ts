@@ -29,15 +29,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt } from '../tensor/shape.js';
 import { loadSafetensors, saveSafetensors, type SafeTensor } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
-
-/** Our own errors already start with the op; others get it, keeping `code` and `cause`. */
-function rethrow(op: string, err: unknown): Error {
-  const e = err as Error & { code?: string };
-  if (typeof e?.message === 'string' && e.message.startsWith(`${op}:`)) return e;
-  const out = new Error(`${op}: ${e?.message ?? String(err)}`, { cause: e?.cause ?? err });
-  if (typeof e?.code === 'string') (out as Error & { code?: string }).code = e.code;
-  return out;
-}
+import { rethrow } from './model.js';
 
 /**
  * Reads every tensor of a safetensors file (a string path or a file: URL) as
