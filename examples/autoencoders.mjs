@@ -38,7 +38,13 @@ function parseArgs(argv) {
   return o;
 }
 
-const opts = parseArgs(process.argv.slice(2));
+let opts;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(e.message);
+  process.exit(2);
+}
 const { train, test } = await data.mnist({ train: opts.train, test: opts.test });
 const xTrain = train.x, xTest = test.x;
 const img = (x) => x.reshape([x.shape[0], 1, 28, 28]);
