@@ -82,7 +82,7 @@ describe.each(backends)('autoencoders reconstruct better after fit (%s backend)'
     manualSeed(3);
     const enc = new nn.Sequential(new nn.Linear(64, 24), new nn.Sigmoid());
     const model = new nn.Sequential(enc, new nn.KLSparsity({ rho: 0.1, beta: 0.05 }), new nn.Linear(24, 64));
-    const meanAct = (): number => { const h = enc.predict(test).data; return h.reduce((s, v) => s + v, 0) / h.length; };
+    const meanAct = (): number => { const h = enc.predict(test).data as Float32Array; return h.reduce((s, v) => s + v, 0) / h.length; };
     const before = mse(model.predict(test), test), actBefore = meanAct();
     await fitAE(model, train);
     expect(mse(model.predict(test), test)).toBeLessThan(0.5 * before);
