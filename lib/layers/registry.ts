@@ -112,7 +112,8 @@ function recurrentShapes(c: ModuleConfig): ParameterShapes {
   return rnnParameterShapes(g, num(c, 'inputSize'), num(c, 'hiddenSize'), o.numLayers!, o.bias!, o.bidirectional!);
 }
 // --- end #11 rnn ---
-// --- #12 ae --- (the constructors check the values again and name the layer)
+// --- #12 ae ---
+// (the constructors check the values again and name the layer)
 factories.set('MaskingNoise', (c) => new MaskingNoise(inRange(c, 'p', 0, 1)));
 factories.set('ActivityRegularization', (c) => new ActivityRegularization({ l1: real(c, 'l1', 0), l2: real(c, 'l2', 0) }));
 factories.set('KLSparsity', (c) => new KLSparsity({ rho: real(c, 'rho', 0.05), beta: real(c, 'beta', 3), eps: real(c, 'eps', 1e-6) }));
