@@ -13,7 +13,7 @@
  *   property wrapping `forward` and `forwardWith`, as PyTorch's pruning
  *   registers a forward pre-hook that recomputes weight = weight_orig · mask):
  *   so a weight written directly, or loaded from an unmasked state dict or a
- *   file, is masked again before it is used. One pass over the weight per
+ *   file, is masked again before it is used. One in-place product per
  *   forward (PyTorch allocates a new weight each forward).
  * - nn.RBM.cdStep masks its own weight update.
  *
@@ -22,6 +22,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
+import { backend } from '../backend/index.js';
 
 const masks = new WeakMap<Tensor, Tensor>();
 
@@ -52,6 +53,18 @@ export function maskWeight(p: Tensor): void {
   const m = masks.get(p);
   if (!m) return;
   mulMask(p.data as Float32Array, m.data as Float32Array);
+}
+
+/**
+ * The forward hook's masking: w ·= mask in place with the backend's
+ * element-wise product (SIMD on the native backend: a JS loop over the MNIST
+ * MLP's 268,800 weights costs about as much as its forward GEMMs at batch 64).
+ * As PyTorch's weight_orig · mask, a NaN or ±Inf written at a masked entry
+ * gives NaN there until the next optimizer step resets it to 0.
+ */
+function forwardMask(w: Tensor): void {
+  const m = masks.get(w);
+  if (m) backend().binary('mul', w.data as Float32Array, m.data as Float32Array, w.data as Float32Array);
 }
 
 /**
@@ -117,7 +130,7 @@ export function hookForward(m: Module, w: Tensor): void {
       configurable: true, enumerable: false, writable: true,
       value: function maskedForward(this: Module, ...args: unknown[]): unknown {
         if (active.has(m)) return (f as (...a: unknown[]) => unknown).apply(this, args);
-        maskWeight(w);
+        forwardMask(w);
         active.add(m);
         try {
           return (f as (...a: unknown[]) => unknown).apply(this, args);
