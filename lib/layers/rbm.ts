@@ -27,6 +27,7 @@ import { fmt } from '../tensor/shape.js';
 import { describe } from '../ops/record.js';
 import { Module, fixedStructure, type ModuleConfig } from './module.js';
 import { maskGradient, maskWeight } from '../prune/masks.js';
+import { Linear } from './linear.js';
 import { checkOptions, show } from './options.js';
 
 /** The most elements one Float32Array may hold. */
@@ -401,6 +402,19 @@ export class RBM extends Module {
     for (let i = 0; i < d.length; i++) {
       if (!(d[i] >= 0 && d[i] <= 1)) throw new Error(`fathom.RBM.cdStep: rbm.chain must be ${want}, got ${d[i]} at [${Math.floor(i / this.visible)}, ${i % this.visible}]`);
     }
+  }
+
+  /**
+   * A new nn.Linear(V, H) holding copies of `weight` [H, V] and `hidden_bias`
+   * [H] (its bias): followed by nn.Sigmoid it computes forward(v). The usual
+   * way to start fine-tuning from a trained RBM (a DBN's layer). Does not draw
+   * from the global random stream.
+   */
+  toLinear(): Linear {
+    const l = new Linear(this.visible, this.hidden, { seed: 0 }); // seeded: the global stream is not consumed
+    (l.weight.data as Float32Array).set(this.weight.data as Float32Array);
+    (l.bias!.data as Float32Array).set(this.hiddenBias.data as Float32Array);
+    return l;
   }
 
   override config(): ModuleConfig {

@@ -161,7 +161,10 @@ export function magnitude(model: Module, options: MagnitudeOptions): SparsityRep
   }
   if (scope !== 'global' && scope !== 'layer') throw new Error(`fathom.prune.magnitude: options.scope must be 'global' or 'layer', got ${describeValue(scope)}`);
   const chosen = targets(model, include);
-  if (chosen.length === 0) throw new Error('fathom.prune.magnitude: no weights to prune (expected Linear or Conv layers, or options.include naming modules with a weight); got none');
+  if (chosen.length === 0) {
+    const params = model.namedParameters().map(([n]) => `'${n}'`);
+    throw new Error(`fathom.prune.magnitude: no weights to prune: it prunes parameters named 'weight' (of every Linear and Conv layer by default, or of the modules options.include picks); got none among the model's parameters ${params.length ? `(${params.slice(0, 6).join(', ')}${params.length > 6 ? ', ...' : ''})` : '(it has none)'}`);
+  }
   // Each tensor once (a weight shared by two modules is pruned as one).
   const uniq: [string, Module, Tensor][] = [];
   const seenW = new Set<Tensor>();

@@ -5,7 +5,7 @@
  * pseudoLikelihood — on both backends.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { manualSeed, nn, prune, setBackend, sum, tensor, Tensor } from '../../lib/index.js';
+import { manualSeed, nn, prune, rand, setBackend, sum, tensor, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
@@ -162,5 +162,22 @@ describe.each(backends)('nn.RBM review (%s backend)', (name) => {
     for (let s = 0; s < 100; s++) rbm.cdStep(v, { lr: 0.1, momentum: 0.5 });
     expect(mean(rbm.pseudoLikelihood(v))).toBeGreaterThan(before + 1);
     expect(rbm.pseudoLikelihood(tensor([], [0, 6])).shape).toEqual([0]);
+  });
+
+  it('toLinear(): a Linear holding copies of weight and hidden_bias; with a Sigmoid it computes forward', () => {
+    setBackend(name);
+    const rbm = new nn.RBM(6, 3, { seed: 9 });
+    for (let s = 0; s < 5; s++) rbm.cdStep(bars(), { lr: 0.1 });
+    manualSeed(3);
+    const u = arr(rand([4]));
+    manualSeed(3);
+    const lin = rbm.toLinear();
+    expect(arr(rand([4]))).toEqual(u);
+    expect([lin.inFeatures, lin.outFeatures]).toEqual([6, 3]);
+    const v = bars();
+    const ref = arr(rbm.forward(v));
+    arr(new nn.Sequential(lin, new nn.Sigmoid()).forward(v)).forEach((y, i) => expect(y).toBeCloseTo(ref[i], 6));
+    lin.weight.data[0] += 1;
+    expect(rbm.weight.data[0]).not.toBe(lin.weight.data[0]);
   });
 });
