@@ -157,7 +157,8 @@ export function magnitude(model: Module, options: MagnitudeOptions): SparsityRep
   if (unknown.length) throw new Error(`fathom.prune.magnitude: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (expected sparsity, scope, include)`);
   const { sparsity, scope = 'global', include } = options;
   if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity <= 1)) {
-    throw new Error(`fathom.prune.magnitude: options.sparsity must be a number from 0 to 1 (the fraction of weights set to 0), got ${describeValue(sparsity)}`);
+    const hint = Number.isInteger(sparsity) && (sparsity as number) > 1 ? ` (a fraction, not PyTorch's integer amount: for ${sparsity} weights give ${sparsity}/n)` : '';
+    throw new Error(`fathom.prune.magnitude: options.sparsity must be a number from 0 to 1 (the fraction of weights set to 0), got ${describeValue(sparsity)}${hint}`);
   }
   if (scope !== 'global' && scope !== 'layer') throw new Error(`fathom.prune.magnitude: options.scope must be 'global' or 'layer', got ${describeValue(scope)}`);
   const chosen = targets(model, include);

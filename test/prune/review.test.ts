@@ -137,12 +137,12 @@ describe('load() of files with masks', () => {
     expect(m.parameters()[0].data[at]).toBeCloseTo(0.75, 6);
     const x = randn([2, 5]);
     const y = arr(m.forward(x));
-    expect(m.parameters()[0].data[at]).toBe(0);
+    expect(m.parameters()[0].data[at] === 0).toBe(true);
     expect(y).toEqual(maskedReference(mlp, m, x));
     // And fine-tuning keeps it there.
     const yy = new Tensor(Int32Array.from([0, 1]), [2]);
     await m.fit(x, yy, { loss: 'crossEntropy', optimizer: new optim.SGD(m.parameters(), { lr: 0.5, momentum: 0.9 }), epochs: 3, verbose: 0 });
-    expect(m.parameters()[0].data[at]).toBe(0);
+    expect(m.parameters()[0].data[at] === 0).toBe(true);
   });
 });
 
@@ -186,11 +186,26 @@ describe('magnitude: selection and refusals', () => {
     for (const s of [NaN, Infinity, -0.1, 10, '0.5']) {
       expect(() => prune.magnitude(m, { sparsity: s as number })).toThrow(/options\.sparsity must be a number from 0 to 1 \(the fraction of weights set to 0\), got/);
     }
+    expect(() => prune.magnitude(m, { sparsity: 10 })).toThrow("got 10 (a fraction, not PyTorch's integer amount: for 10 weights give 10/n)");
+    expect(() => prune.magnitude(new nn.LSTM(3, 4), { sparsity: 0.5, include: () => true })).toThrow("fathom.prune.magnitude: no weights to prune: it prunes parameters named 'weight' (of every Linear and Conv layer by default, or of the modules options.include picks); got none among the model's parameters ('weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0')");
     expect(() => prune.magnitude(m, { sparsity: 0.5, include: [] })).toThrow(/no weights to prune/);
     expect(() => prune.magnitude(new nn.Sequential(), { sparsity: 0.5 })).toThrow(/no weights to prune/);
     expect(() => prune.sparsity(null as never)).toThrow('fathom.prune.sparsity: expected a Module, got null');
     expect(() => prune.isPruned(3 as never)).toThrow('fathom.prune.isPruned: expected a Module, got 3');
     expect(prune.isPruned(m)).toBe(false);
+  });
+
+  it('masks hold through fit with Adadelta and Adamax too (by name)', async () => {
+    for (const opt of ['adadelta', 'adamax'] as const) {
+      const m = mlp();
+      prune.magnitude(m, { sparsity: 0.6 });
+      const masks = m.buffers().map((b) => arr(b));
+      const x = randn([16, 5]);
+      const y = new Tensor(Int32Array.from({ length: 16 }, (_, i) => i % 3), [16]);
+      await m.fit(x, y, { loss: 'crossEntropy', optimizer: opt, epochs: 2, batchSize: 4, verbose: 0 });
+      [m.parameters()[0], m.parameters()[2]].forEach((w, j) => arr(w).forEach((v, i) => { if (masks[j][i] === 0) expect(v === 0, opt).toBe(true); }));
+      expect(prune.sparsity(m).zeros, opt).toBe(Math.round(0.6 * 64));
+    }
   });
 
   it('a frozen layer is pruned and stays bit-identical (zeros included) through fit', async () => {
