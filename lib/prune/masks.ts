@@ -17,8 +17,8 @@
  *   forward (PyTorch allocates a new weight each forward).
  * - nn.RBM.cdStep masks its own weight update.
  *
- * This file imports only the Tensor class (not the layers), so the optimizer
- * base class can import it without a cycle.
+ * This file imports the Tensor class and the backend, not the layers (Module
+ * only as a type), so the optimizer base class can import it without a cycle.
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
@@ -29,11 +29,6 @@ const masks = new WeakMap<Tensor, Tensor>();
 /** The mask of `weight`, or undefined when it is not pruned. @internal */
 export function maskOf(weight: Tensor): Tensor | undefined {
   return masks.get(weight);
-}
-
-/** Ties `mask` (same length, 0/1 float32) to `weight`. @internal */
-export function setMask(weight: Tensor, mask: Tensor): void {
-  masks.set(weight, mask);
 }
 
 /** Unties the mask of `weight`. @internal */
