@@ -42,7 +42,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt, sameShape } from '../tensor/shape.js';
 import { decodedDtype, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
-import { attachMasks, maskNamesIn } from '../prune/index.js';
+import { attachMasks, maskNamesIn } from '../prune/masks.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
 import { checkOptions } from '../ops/options.js';
 import { Optimizer, type OptimizerStateDict, type ParamGroupInput, type ParamState } from '../optimizers/optimizer.js';

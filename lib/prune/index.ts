@@ -35,10 +35,6 @@ import { Conv1d, Conv2d, ConvTranspose2d } from '../layers/conv.js';
 import { describeValue } from '../tensor/shape.js';
 import { dropMask, ensureMask, hookMasked, maskOf, maskWeight, ownWeight, unhookForward, walk } from './masks.js';
 
-// lib/io/model.ts's load() imports these two from here. They are not public API and
-// live in ./masks.js: once io/model.ts imports them from '../prune/masks.js', delete this line.
-export { attachMasks, maskNamesIn } from './masks.js';
-
 /** Which weights magnitude() considers: a list of qualified module names ('0', 'fc1') or a predicate. */
 export type PruneInclude = readonly string[] | ((name: string, module: Module) => boolean);
 
