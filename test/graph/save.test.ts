@@ -93,6 +93,24 @@ describe('save / load of a graph', () => {
     expect([...again.forward(x).data]).toEqual([...seq.forward(x).data]);
   });
 
+  it('frozen parameters of any module come back frozen (a Sequential here); a frozen list naming another tensor is refused', async () => {
+    manualSeed(6);
+    const seq = new nn.Sequential(new nn.Linear(3, 3), new nn.ReLU(), new nn.Linear(3, 1));
+    seq.layers[0].trainable = false;
+    const path = join(dir, 'frozen-seq.safetensors');
+    await save(seq, path);
+    const again = (await load(path)) as nn.Sequential;
+    expect(again.layers[0].trainable).toBe(false);
+    expect(again.layers[2].trainable).toBe(true);
+    const file = decodeSafetensors(new Uint8Array(await readFile(path)));
+    expect(JSON.parse(file.metadata['fathom.frozen'])).toEqual(['0.weight', '0.bias']);
+    const t: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    for (const [n, x] of Object.entries(file.tensors)) t[n] = { dtype: 'F32', shape: x.shape, data: x.data as Float32Array };
+    const bad = join(dir, 'frozen-bad.safetensors');
+    await writeFile(bad, encodeSafetensors(t, { ...file.metadata, 'fathom.frozen': JSON.stringify(['0.weight', '5.weight']) }));
+    await expect(load(bad)).rejects.toThrow(`fathom.load: ${bad}: the frozen metadata names "5.weight", which the architecture lacks`);
+  });
+
   describe('crafted architectures are refused, naming the layers, before anything is built', () => {
     const lin = (inF: number, outF: number) => ({ type: 'Linear', inFeatures: inF, outFeatures: outF, bias: false });
     const arch = (over: Record<string, unknown>) => ({
@@ -126,7 +144,7 @@ describe('save / load of a graph', () => {
       ['two layers of one name', { layers: [{ name: 'f', config: lin(2, 2) }, { name: 'f', config: lin(2, 2) }] }, "layers[1]: the name 'f' is used twice"],
       ['a shape that does not fit', { layers: [{ name: 'f', config: lin(2, 3) }, { name: 'g', config: lin(2, 2) }] }, "nodes[1] ('g'): fathom.Linear.apply: cannot apply 'g' (Linear) to [N, 3]"],
       ['an unknown key', { extra: 1 }, 'fathom.fromConfig: unknown key "extra" in a Model config'],
-      ['a huge input', { inputs: [{ name: 'x', shape: [1 << 20, 1 << 20] }] }, "inputs[0] ('x') has 1099511627776 values per sample; at most 67108864"],
+      ['a huge input', { inputs: [{ name: 'x', shape: [1 << 20, 1 << 20] }] }, "inputs[0] ('x') has 1099511627776 values per sample; at most 16777216"],
       ['a frozen name the layer lacks', { layers: [{ name: 'f', config: lin(2, 2), frozen: ['bias'] }, { name: 'g', config: lin(2, 2) }] }, "layer 'f' lists 'bias' as frozen, but its parameters are weight"],
     ];
     for (const [what, over, msg] of cases) {

@@ -18,7 +18,7 @@ type ParameterShapes = [string, number[], ('F32' | 'I32')?][];
 /** At most this many layers, nodes, inputs and outputs, and inputs per node (a hostile file's huge arrays are refused at once). */
 const MAX_ENTRIES = 100_000;
 /** The most values one input sample may have: load() runs each layer once on a zero batch of 2 of these. */
-const MAX_INPUT_SIZE = 2 ** 26;
+const MAX_INPUT_SIZE = 2 ** 24;
 
 interface Checked {
   name?: string;
