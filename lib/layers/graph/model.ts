@@ -89,7 +89,6 @@ export class Model extends Module implements MultiIOModule {
   readonly #inputSlots: number[];
   readonly #outputSlots: number[];
   readonly #slots: number;
-  readonly #slotOf: Map<SymbolicTensor, number>;
   readonly #calls: Map<GraphNode, number>;
 
   /**
@@ -216,7 +215,6 @@ export class Model extends Module implements MultiIOModule {
     this.#inputSlots = inputs.map((t) => slotOf.get(t)!);
     this.#outputSlots = outputs.map((t) => slotOf.get(t)!);
     this.#slots = slotOf.size;
-    this.#slotOf = slotOf;
     this.#calls = calls;
   }
 
@@ -361,11 +359,6 @@ export class Model extends Module implements MultiIOModule {
     c.nodes = g.nodes.map((n) => (n.list ? { layer: n.layer, inputs: n.inputs, list: true } : { layer: n.layer, inputs: n.inputs }));
     c.outputs = g.outputs;
     return c;
-  }
-
-  /** @internal The symbolic tensor's value slot (tests). */
-  slotOf(t: SymbolicTensor): number | undefined {
-    return this.#slotOf.get(t);
   }
 }
 fixedStructure.add(Model);

@@ -149,7 +149,7 @@ export function input(shape: readonly number[], options: InputOptions = {}): Sym
   return t;
 }
 
-/** Whether x is a SymbolicTensor or an array holding one. */
+/** @internal Whether x is a SymbolicTensor or an array holding one. */
 export function isSymbolic(x: unknown): boolean {
   return x instanceof SymbolicTensor || (Array.isArray(x) && x.some((e) => e instanceof SymbolicTensor));
 }
@@ -186,7 +186,7 @@ export function zeroBatch(shape: readonly number[], dtype: DType, n = PROBE_N): 
   return new Tensor(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [n, ...shape]);
 }
 
-/** How a layer is called on real tensors: forwardAll for a multi-input/-output model, else forward (with the array for a list call). */
+/** @internal How a layer is called on real tensors: forwardAll for a multi-input/-output model, else forward (with the array for a list call). */
 export function callLayer(layer: Module, xs: Tensor[], listCall: boolean): Tensor[] {
   if (isMultiIO(layer)) return layer.forwardAll(xs);
   const y = (layer.forward as (x: Tensor | Tensor[]) => Tensor)(listCall ? xs : xs[0]);
