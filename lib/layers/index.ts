@@ -32,3 +32,9 @@ export { MaskingNoise } from './noise.js';
 export { ActivityRegularization, KLSparsity } from './activity.js';
 export type { ActivityL1L2Options, KLSparsityOptions } from '../losses/sparsity.js';
 // --- end #12 ae ---
+// --- #12 graph ---
+// The functional API (Keras's): nn.input, layer.apply, nn.Model, merge layers.
+export { input, SymbolicTensor, type InputOptions, type ApplyOptions } from './graph/symbolic.js';
+export { Model, type ModelOptions } from './graph/model.js';
+export { Concatenate, Add, Multiply, Average } from './graph/merge.js';
+// --- end #12 graph ---

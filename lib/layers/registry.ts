@@ -32,6 +32,10 @@ import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, checkR
 import { MaskingNoise } from './noise.js';
 import { ActivityRegularization, KLSparsity } from './activity.js';
 // --- end #12 ae ---
+// --- #12 graph ---
+import { Add, Average, Concatenate, Multiply } from './graph/merge.js';
+import { modelFromConfig, modelParameterShapes } from './graph/config.js';
+// --- end #12 graph ---
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -119,6 +123,15 @@ factories.set('ActivityRegularization', (c) => new ActivityRegularization({ l1: 
 factories.set('KLSparsity', (c) => new KLSparsity({ rho: real(c, 'rho', 0.05), beta: real(c, 'beta', 3), eps: real(c, 'eps', 1e-6) }));
 // --- end #12 ae ---
 
+// --- #12 graph ---
+// nn.Model (nested models share the Sequential nesting limit) and the merge layers.
+factories.set('Model', (c) => nested(() => modelFromConfig(c, fromConfig)));
+factories.set('Concatenate', (c) => new Concatenate(c.axis === undefined ? -1 : c.axis as number));
+factories.set('Add', () => new Add());
+factories.set('Multiply', () => new Multiply());
+factories.set('Average', () => new Average());
+// --- end #12 graph ---
+
 /** A convolution layer's options from its config (values checked by the constructor). */
 function convOptions(c: ModuleConfig): ConvLayerOptions {
   return { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, groups: c.groups as number, bias: flag(c, 'bias', true) };
@@ -200,6 +213,10 @@ shapeFns.set('RBM', (c) => [['weight', [num(c, 'hidden'), num(c, 'visible')]], [
 // --- #12 ae ---
 for (const type of ['MaskingNoise', 'ActivityRegularization', 'KLSparsity']) shapeFns.set(type, noParameters);
 // --- end #12 ae ---
+// --- #12 graph ---
+shapeFns.set('Model', (c) => nested(() => modelParameterShapes(c, parameterShapes)));
+for (const t of ['Concatenate', 'Add', 'Multiply', 'Average']) shapeFns.set(t, noParameters);
+// --- end #12 graph ---
 
 // ---- normalisation layers ----
 function batchNormOptions(c: ModuleConfig): { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean } {
@@ -312,6 +329,11 @@ KEYS.MaskingNoise = ['type', 'p'];
 KEYS.ActivityRegularization = ['type', 'l1', 'l2'];
 KEYS.KLSparsity = ['type', 'rho', 'beta', 'eps'];
 // --- end #12 ae ---
+// --- #12 graph ---
+KEYS.Concatenate = ['type', 'axis'];
+// Model's keys are checked by graph/config.ts (with the rest of its structure).
+KEYS.Model = ['type', 'name', 'inputs', 'layers', 'nodes', 'outputs'];
+// --- end #12 graph ---
 
 function checkKeys(c: ModuleConfig): void {
   const allowed = KEYS[c.type] ?? (BUILT_IN.has(c.type) ? ['type'] : null);
