@@ -364,7 +364,13 @@ export abstract class Module {
     const kind = (n: string): string => (bufferNames.has(n) ? 'buffer' : 'parameter');
     const names = new Set(mine.map(([n]) => n));
     const unexpectedKeys = Object.keys(dict).filter((n) => !names.has(n));
-    if (strict && unexpectedKeys.length) throw new Error(`fathom.loadStateDict: unexpected parameters: ${unexpectedKeys.join(', ')} (options.strict: false loads the matching keys and returns these)`);
+    if (strict && unexpectedKeys.length) {
+      // A pruned model's state dict carries weight_mask buffers (lib/prune): say how to take them.
+      const masks = unexpectedKeys.some((k) => k === 'weight_mask' || k.endsWith('.weight_mask'))
+        ? '; the weight_mask entries are pruning masks: prune.magnitude(model, { sparsity: 0 }) first gives the model masks to load them into'
+        : '';
+      throw new Error(`fathom.loadStateDict: unexpected parameters: ${unexpectedKeys.join(', ')} (options.strict: false loads the matching keys and returns these${masks})`);
+    }
     const missingKeys: string[] = [];
     const load: [Tensor, Tensor][] = [];
     // Every entry is checked before any is copied: a refused dict leaves the module as it was.
