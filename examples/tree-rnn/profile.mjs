@@ -65,4 +65,4 @@ for (const [k, v] of Object.entries(time)) console.log(`  ${k.padEnd(8)} ${(v / 
 console.log(`  forward ${((1000 * time.forward) / tapeNodes).toFixed(1)} µs and backward ${((1000 * time.backward) / tapeNodes).toFixed(1)} µs per tape node; ${Math.round((32 * batches) / (total / 1000))} trees/s`);
 const rules = [...ruleTime].sort((a, b) => b[1].ms - a[1].ms);
 const inRules = rules.reduce((s, [, r]) => s + r.ms, 0);
-console.log(`  backward: ${((100 * inRules) / time.backward).toFixed(0)} % inside the gradient rules: ${rules.map(([op, r]) => `${op} ${r.n / batches}×${((1000 * r.ms) / r.n).toFixed(1)} µs`).join(', ')}`);
+console.log(`  backward: ${((100 * inRules) / time.backward).toFixed(0)} % inside the gradient rules: ${rules.map(([op, r]) => `${op} ${(r.n / batches).toFixed(1)}×${((1000 * r.ms) / r.n).toFixed(1)} µs`).join(', ')}`);
