@@ -306,9 +306,7 @@ for (const be of ['native', 'ts'] as const) {
       expect(unmoved(c0, bits(cnn), '')).toEqual(['2.weight', '2.bias']);
     });
 
-    // Known gaps, reported (not this helper's files): `it.fails` passes while the gap is there and
-    // fails once it is fixed — then turn it into a plain `it`.
-    it.fails('GAP (lib/layers/utils.ts): clipGradNorm counts the stale gradient of a module frozen after backward(), which step() then ignores', () => {
+    it('clipGradNorm skips the stale gradient of a module frozen after backward(), as step() does', () => {
       setBackend(be);
       const net = new Net();
       const { x, y } = data();
@@ -322,19 +320,14 @@ for (const be of ['native', 'ts'] as const) {
       expect(nn.utils.clipGradNorm(net.parameters(), 1e9)).toBeCloseTo(Math.sqrt(sq), 5);
     });
 
-    it.fails('GAP (lib/layers/rbm.ts): RBM.cdStep updates a frozen RBM (expected: refused with an error naming the freeze, or no change)', () => {
+    it('RBM.cdStep refuses a frozen RBM, naming the freeze, and changes nothing', () => {
       setBackend(be);
       manualSeed(4);
       const rbm = new nn.RBM(6, 4);
       rbm.freeze();
       const v = new Tensor(Float32Array.from({ length: 8 * 6 }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0), [8, 6]);
       const b0 = bits(rbm);
-      try {
-        rbm.cdStep(v, { lr: 0.1 });
-      } catch (e) {
-        expect((e as Error).message).toMatch(/frozen/);
-        return;
-      }
+      expect(() => rbm.cdStep(v, { lr: 0.1 })).toThrow(/frozen/);
       expect(bits(rbm)).toEqual(b0);
     });
 
