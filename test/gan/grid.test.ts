@@ -4,7 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rand, Tensor } from '../../lib/index.js';
 import { imageGrid } from '../../lib/image/grid.js';
 import { encodePng, writePng } from '../../lib/image/png.js';
@@ -90,5 +92,51 @@ describe('PNG files (pngjs)', () => {
     expect(missingMessage('train', 'writing PNG files', ['pngjs'])).toBe(
       'fathom.train: writing PNG files needs the optional package `pngjs`, which is not installed: npm install pngjs',
     );
+  });
+});
+
+describe('pngjs is an optional peer dependency', () => {
+  it('package.json: an optional peer (and a devDependency), never a dependency; the core import graph does not reach it', () => {
+    const root = resolve(dirname(new URL(import.meta.url).pathname), '../../lib');
+    const pkg = JSON.parse(readFileSync(join(root, '../package.json'), 'utf8'));
+    expect(pkg.peerDependenciesMeta.pngjs).toEqual({ optional: true });
+    expect(pkg.peerDependencies.pngjs).toBe(pkg.devDependencies.pngjs);
+    expect(pkg.dependencies?.pngjs).toBeUndefined();
+    const seen = new Set<string>();
+    const walk = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\()\s*'([^']+)'/g)) {
+        expect(spec).not.toMatch(/^pngjs/);
+        if (spec.startsWith('.')) walk(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    walk(join(root, 'index.ts'));
+    expect(seen.size).toBeGreaterThan(20);
+  });
+
+  it('a missing pngjs gives the install line, and fathom train --task gan stops before any work', async () => {
+    vi.resetModules();
+    vi.doMock('node:module', async (orig) => ({
+      ...(await orig<typeof import('node:module')>()),
+      createRequire: () => ({
+        resolve: (s: string) => {
+          throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'MODULE_NOT_FOUND' });
+        },
+      }),
+    }));
+    try {
+      const png = await import('../../lib/image/png.js');
+      await expect(png.encodePng({ width: 1, height: 1, data: new Uint8Array(1) }))
+        .rejects.toThrow('fathom.encodePng: writing PNG files needs the optional package `pngjs`, which is not installed: npm install pngjs');
+      const gan = await import('../../lib/cli/gan.js');
+      const out = join(dir, 'never');
+      await expect(gan.trainGan({ model: 'mlp', epochs: 1, batchSize: 64, lr: 2e-4, latent: 64, train: 64, out, seed: 1 }))
+        .rejects.toThrow('fathom.train: writing PNG files needs the optional package `pngjs`, which is not installed: npm install pngjs');
+      await expect(readFile(out)).rejects.toThrow(/ENOENT/); // the folder was not even created
+    } finally {
+      vi.doUnmock('node:module');
+      vi.resetModules();
+    }
   });
 });
