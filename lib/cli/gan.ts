@@ -257,8 +257,11 @@ export interface GanEpoch {
   dFake: number;
   confidence: number;
   entropy: number;
-  /** Training seconds of the epoch (steps only, not the scoring and the PNG). */
+  /** Training seconds of the epoch (steps only, not the scoring and the PNG), wall clock. */
   seconds: number;
+  /** CPU seconds of those steps (process.cpuUsage, all threads): the figure that a loaded machine distorts least. */
+  cpuSeconds: number;
+  /** Training digits per wall-clock second. */
   samplesPerSecond: number;
   /** The grid written. */
   file: string;
@@ -279,13 +282,13 @@ const f3 = (v: number): string => v.toFixed(3);
 /** The markdown table of the epochs, with the real test digits as the last line. */
 export function ganTable(rows: readonly GanEpoch[], reference: Quality): string {
   const lines = [
-    '| epoch | D loss | G loss | D(x) | D(G(z)) | confidence | class entropy (nats) | samples/s |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| epoch | D loss | G loss | D(x) | D(G(z)) | confidence | class entropy (nats) | samples/s | CPU s |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.epoch} | ${f3(r.dLoss)} | ${f3(r.gLoss)} | ${f3(r.dReal)} | ${f3(r.dFake)} | ${f3(r.confidence)} | ${f3(r.entropy)} | ${Math.round(r.samplesPerSecond)} |`);
+    lines.push(`| ${r.epoch} | ${f3(r.dLoss)} | ${f3(r.gLoss)} | ${f3(r.dReal)} | ${f3(r.dFake)} | ${f3(r.confidence)} | ${f3(r.entropy)} | ${Math.round(r.samplesPerSecond)} | ${r.cpuSeconds.toFixed(1)} |`);
   }
-  lines.push(`| real test digits | | | | | ${f3(reference.confidence)} | ${f3(reference.entropy)} | |`);
+  lines.push(`| real test digits | | | | | ${f3(reference.confidence)} | ${f3(reference.entropy)} | | |`);
   return lines.join('\n');
 }
 
@@ -355,6 +358,7 @@ export async function trainGan(o: GanOptions): Promise<GanResult> {
     const perm = Array.from({ length: n }, (_, k) => k).sort((a, b) => order[a] - order[b] || a - b);
     let dLoss = 0, gLoss = 0, dReal = 0, dFake = 0;
     const e0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const batch = new Float32Array(o.batchSize * 784);
     for (let s = 0; s < steps; s++) {
       for (let k = 0; k < o.batchSize; k++) {
@@ -368,10 +372,16 @@ export async function trainGan(o: GanOptions): Promise<GanResult> {
       if (!Number.isFinite(r.loss) || !Number.isFinite(r.gLoss)) {
         throw new Error(`fathom train --task gan: the losses became non-finite at epoch ${epoch}, step ${s + 1} (D ${r.loss}, G ${r.gLoss}); try a smaller --lr`);
       }
-      // Let the event loop breathe (a server, progress output).
-      if (s % 50 === 49) await new Promise((res) => setImmediate(res));
+      // Let the event loop breathe (a server, progress output); on a terminal, show the step.
+      if (s % 50 === 49) {
+        if (process.stderr.isTTY) process.stderr.write(`\repoch ${epoch}/${o.epochs} · step ${s + 1}/${steps} · D loss ${f3(dLoss / (s + 1))} · G loss ${f3(gLoss / (s + 1))}`);
+        await new Promise((res) => setImmediate(res));
+      }
     }
     const seconds = (performance.now() - e0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    if (process.stderr.isTTY && steps >= 50) process.stderr.write('\r\x1b[K');
     g.eval();
     samples = f.noGrad(() => g.forward(fixed)).reshape([GAN_GRID, 1, 28, 28]);
     const file = gridFile(o.out, epoch, join);
@@ -384,11 +394,11 @@ export async function trainGan(o: GanOptions): Promise<GanResult> {
     const q = quality(f, classifier, generated);
     const row: GanEpoch = {
       epoch, dLoss: dLoss / steps, gLoss: gLoss / steps, dReal: dReal / steps, dFake: dFake / steps,
-      confidence: q.confidence, entropy: q.entropy, seconds, samplesPerSecond: (steps * o.batchSize) / seconds, file,
+      confidence: q.confidence, entropy: q.entropy, seconds, cpuSeconds, samplesPerSecond: (steps * o.batchSize) / seconds, file,
     };
     rows.push(row);
     console.log(`epoch ${epoch}/${o.epochs}: D loss ${f3(row.dLoss)} · G loss ${f3(row.gLoss)} · D(x) ${f3(row.dReal)} · D(G(z)) ${f3(row.dFake)} · ` +
-      `confidence ${f3(q.confidence)} · class entropy ${f3(q.entropy)} nats [${q.histogram.join(' ')}] · ${seconds.toFixed(1)} s, ${Math.round(row.samplesPerSecond)} samples/s · ${file}`);
+      `confidence ${f3(q.confidence)} · class entropy ${f3(q.entropy)} nats [${q.histogram.join(' ')}] · ${seconds.toFixed(1)} s (${cpuSeconds.toFixed(1)} s of CPU), ${Math.round(row.samplesPerSecond)} samples/s · ${file}`);
   }
   console.log('');
   console.log(ganTable(rows, reference));

@@ -76,12 +76,12 @@ describe('fathom train --task gan: figures', () => {
   });
 
   it('ganTable: one row per epoch and the real digits as the reference line', () => {
-    const row = { epoch: 1, dLoss: 1.23456, gLoss: 0.5, dReal: 0.75, dFake: 0.25, confidence: 0.9, entropy: 2.2, seconds: 1, samplesPerSecond: 1234.4, file: 'f' };
+    const row = { epoch: 1, dLoss: 1.23456, gLoss: 0.5, dReal: 0.75, dFake: 0.25, confidence: 0.9, entropy: 2.2, seconds: 1, cpuSeconds: 1.96, samplesPerSecond: 1234.4, file: 'f' };
     expect(ganTable([row], { confidence: 0.95, entropy: 2.3, histogram: [] })).toBe(
-      '| epoch | D loss | G loss | D(x) | D(G(z)) | confidence | class entropy (nats) | samples/s |\n' +
-      '|---:|---:|---:|---:|---:|---:|---:|---:|\n' +
-      '| 1 | 1.235 | 0.500 | 0.750 | 0.250 | 0.900 | 2.200 | 1234 |\n' +
-      '| real test digits | | | | | 0.950 | 2.300 | |',
+      '| epoch | D loss | G loss | D(x) | D(G(z)) | confidence | class entropy (nats) | samples/s | CPU s |\n' +
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' +
+      '| 1 | 1.235 | 0.500 | 0.750 | 0.250 | 0.900 | 2.200 | 1234 | 2.0 |\n' +
+      '| real test digits | | | | | 0.950 | 2.300 | | |',
     );
   });
 });
