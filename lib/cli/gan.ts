@@ -58,7 +58,14 @@ export interface GanRecipe {
   train: number;
 }
 
-/** Defaults per model; every flag of the same name overrides its part. Measured in the README's GAN section. */
+/**
+ * Defaults per model; every flag of the same name overrides its part. Measured on the shared 2-core VM
+ * (seed 1, all 60,000 digits; see the README's GAN section): one training step of 64 costs 17.6 ms of
+ * CPU for the MLP GAN (16 CPU-s an epoch) and 87 ms for the DCGAN (81 CPU-s an epoch). After 10 MLP
+ * epochs the judge's confidence on generated digits is 0.825 and their class entropy 2.147 nats (real
+ * test digits: 0.963, 2.294); after 3 DCGAN epochs 0.791 and 2.191, with clean strokes where the MLP's
+ * digits are speckled.
+ */
 export const GAN_RECIPES: Record<GanModel, GanRecipe> = {
   mlp: { epochs: 10, batchSize: 64, lr: 2e-4, latent: 64, train: 60000 },
   dcgan: { epochs: 3, batchSize: 64, lr: 2e-4, latent: 64, train: 60000 },
