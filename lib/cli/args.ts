@@ -13,6 +13,9 @@ import {
   SEQUENCE_RECIPES, cnnSides, isSequence,
   type Activation, type CnnRecipe, type Dataset, type ModelName, type OptimizerName, type Recipe, type Schedule, type SequenceRecipe,
 } from './recipes.js';
+// --- #12 gan ---
+import { GAN_MODELS, GAN_RECIPES, type GanOptions } from './gan.js';
+// --- end #12 gan ---
 
 export const MAIN_HELP = `Usage: fathom <command> [options]
 
@@ -27,6 +30,23 @@ Options:
   -v, --version  print fathom's version
 `;
 
+// --- #12 gan ---
+const GAN_HELP = `
+Generative adversarial network (--task gan, MNIST):
+  fathom train --task gan [--model mlp|dcgan] [--epochs N] [--out DIR] [--seed S] [--train N]
+                     trains a GAN (two Adam optimizers, lr 2e-4, betas 0.5, 0.999; the
+                     non-saturating generator loss); after each epoch writes DIR/epoch-NN.png,
+                     an 8x8 grid of samples from a fixed noise batch, and prints D and G
+                     losses, D(x), D(G(z)), and the mean confidence and class-histogram
+                     entropy (nats; uniform = 2.303) of 1,000 generated digits under an MLP
+                     classifier trained first on the real training digits (the same figures
+                     on real test digits are the reference). Needs the optional package pngjs.
+  --model NAME       mlp (Goodfellow et al. 2014) | dcgan (ConvTranspose2d generator, conv
+                     discriminator, Radford et al. 2015) (default mlp)
+  --out DIR          folder of the grids, created if missing (default gan-<model>)
+  also: --epochs, --batch-size, --lr, --seed, --train, --test, --backend, --threads
+${Object.entries(GAN_RECIPES).map(([m, r]) => `  ${m.padEnd(8)} noise ${r.latent} · adam lr ${r.lr} · ${r.epochs} epochs of ${r.batchSize} · ${r.train} digits`).join('\n')}`;
+// --- end #12 gan ---
 export const TRAIN_HELP = `Usage: fathom train [options]
 
 Trains a network and prints what fits the task: test accuracy for
@@ -109,6 +129,7 @@ With --model cnn:
 ${Object.entries(CNN_RECIPES).map(([d, r]) => `  ${d.padEnd(8)} channels ${r.channels.join(',')} (${r.kernelSize}x${r.kernelSize} ${r.padding}) · dense ${r.hidden.join(',') || "''"} ${r.activation}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}`).join('\n')}
 Sequence tasks (--model lstm, gru or rnn):
 ${Object.entries(SEQUENCE_RECIPES).map(([d, r]) => `  ${d.padEnd(8)} ${r.embedding ? `embedding ${r.embedding} · ` : ''}hidden ${r.hidden.join(',')}${r.dropout ? `, dropout ${r.dropout}` : ''} · ${training(r)}${r.clip ? ` · clip ${r.clip}` : ''}`).join('\n')}
+${GAN_HELP}
 `;
 
 export const SAMPLE_HELP = `Usage: fathom sample --model PATH [options]
@@ -144,6 +165,9 @@ export type Command =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
   | { kind: 'train'; options: TrainOptions }
+  // --- #12 gan ---
+  | { kind: 'gan'; options: GanOptions }
+  // --- end #12 gan ---
   | { kind: 'sample'; options: SampleOptions };
 
 export interface SampleOptions {
@@ -202,6 +226,9 @@ const TRAIN_FLAGS = {
   backend: 'string', threads: 'string', seed: 'string', train: 'string', samples: 'string', noise: 'string',
   classes: 'string', 'validation-split': 'string', channels: 'string', plot: 'string', boundary: 'string', save: 'string', help: 'boolean',
   task: 'string', embedding: 'string', clip: 'string', test: 'string', prune: 'string', 'prune-epochs': 'string',
+  // --- #12 gan ---
+  out: 'string',
+  // --- end #12 gan ---
 } as const;
 
 const SAMPLE_FLAGS = { model: 'string', n: 'string', temperature: 'string', seed: 'string', backend: 'string', help: 'boolean' } as const;
@@ -227,6 +254,12 @@ export function parseCommand(argv: readonly string[]): Command {
   if (cmd !== 'train') throw new UsageError(`unknown command '${cmd}' (the commands are: train, sample)`, MAIN_HELP);
   const values = parseFlags('train', rest, TRAIN_FLAGS, TRAIN_HELP);
   if (values.help !== undefined) return { kind: 'help', text: TRAIN_HELP };
+  // --- #12 gan ---
+  if ((values.task === 'gan' && values.dataset === undefined) || (values.dataset === 'gan' && values.task === undefined)) {
+    return { kind: 'gan', options: ganOptions(values) };
+  }
+  if (values.out !== undefined) throw new UsageError('--out applies to --task gan only (the folder of its sample grids)', TRAIN_HELP);
+  // --- end #12 gan ---
   return { kind: 'train', options: trainOptions(values) };
 }
 
@@ -422,6 +455,46 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     ...(prune ? { prune, pruneEpochs: int('prune-epochs', v['prune-epochs'], 2, 1, 1000) } : {}),
   };
 }
+
+// --- #12 gan ---
+/** The flags --task gan takes; any other is refused by name. */
+const GAN_FLAGS: readonly string[] = ['task', 'dataset', 'model', 'epochs', 'batch-size', 'lr', 'out', 'seed', 'train', 'test', 'backend', 'threads', 'help'];
+
+/** The options of --task gan (lib/cli/gan.ts). */
+function ganOptions(v: Record<string, string | true>): GanOptions {
+  for (const k of Object.keys(v)) {
+    if (!GAN_FLAGS.includes(k)) throw new UsageError(`--${k} does not apply to --task gan (its flags: --model mlp|dcgan, --epochs, --batch-size, --lr, --out, --seed, --train, --test, --backend, --threads)`, TRAIN_HELP);
+  }
+  const model = choice('model', v.model, GAN_MODELS) ?? 'mlp';
+  const r = GAN_RECIPES[model];
+  let lr = r.lr;
+  if (v.lr !== undefined) {
+    lr = typeof v.lr === 'string' && FLOAT.test(v.lr) ? Number(v.lr) : NaN;
+    if (!(lr > 0 && Number.isFinite(Math.fround(lr)))) {
+      throw new UsageError(`--lr must be a positive number that float32 can hold (like 0.0002 or 2e-4), got '${String(v.lr)}'`, TRAIN_HELP);
+    }
+  }
+  const batchSize = int('batch-size', v['batch-size'], r.batchSize, 2, 60000);
+  const train = int('train', v.train, r.train, 1, 60000);
+  if (train < batchSize) {
+    throw new UsageError(`--train ${train} is fewer digits than one batch (--batch-size ${batchSize}); the GAN trains on whole batches only`, TRAIN_HELP);
+  }
+  if (v.out === '') throw new UsageError("--out needs a folder path, got ''", TRAIN_HELP);
+  return {
+    model,
+    epochs: int('epochs', v.epochs, r.epochs, 1, 1_000_000),
+    batchSize,
+    lr,
+    latent: r.latent,
+    train,
+    ...(v.test !== undefined ? { test: int('test', v.test, 1, 1, 10000) } : {}),
+    out: typeof v.out === 'string' ? v.out : `gan-${model}`,
+    seed: int('seed', v.seed, 1, 0, Number.MAX_SAFE_INTEGER, '2^53-1'),
+    ...(v.backend !== undefined ? { backend: choice('backend', v.backend, ['native', 'ts'] as const)! } : {}),
+    ...(v.threads !== undefined ? { threads: int('threads', v.threads, 1, 1, 256) } : {}),
+  };
+}
+// --- end #12 gan ---
 
 /** --prune LIST: comma-separated sparsities, each above 0 and below 1, no repeats. */
 function pruneList(text: string | true | undefined): number[] | undefined {

@@ -39,6 +39,11 @@ async function main(argv: string[]): Promise<number> {
     case 'sample':
       for (const name of await (await import('./sample.js')).sample(cmd.options)) process.stdout.write(`${name}\n`);
       return 0;
+    // --- #12 gan ---
+    case 'gan':
+      await (await import('./gan.js')).trainGan(cmd.options);
+      return 0;
+    // --- end #12 gan ---
   }
 }
 
