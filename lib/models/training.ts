@@ -356,6 +356,16 @@ function previousHeads(model: Module, k: number): Head[] | undefined {
   return f && [{ prefix: '', lossName: f.name, lossFn: f.loss, weight: lastHeads.get(model)?.[0]?.weight ?? 1, accuracy: f.accuracy, rule: f.rule, metrics: f.metrics, op: '' }];
 }
 
+/** lossByName; for one of several outputs, an unknown name is refused naming the op and the output. */
+function lossOf(op: string, l: LossName | LossFn, output: string | null): LossFn {
+  if (output === null) return lossByName(l);
+  try {
+    return lossByName(l);
+  } catch (e) {
+    throw new Error(`fathom.${op}: options.loss for output '${output}': ${(e as Error).message.replace(/^fathom: /, '')}`, { cause: e });
+  }
+}
+
 const oneLoss = (v: unknown): boolean => typeof v === 'string' || typeof v === 'function';
 
 /** options.loss as one loss per output. */
@@ -392,7 +402,7 @@ function metricLists(op: string, v: MetricsOption, names: readonly string[] | nu
 function fitHeads(op: string, opts: FitOptions, names: readonly string[] | null, previous: Head[] | undefined): Head[] {
   const multi = names !== null && names.length > 1;
   const lossNames = opts.loss === undefined ? previous!.map((h) => h.lossName) : lossList(op, opts.loss, names);
-  const lossFns = lossNames.map((l) => lossByName(l));
+  const lossFns = lossNames.map((l, i) => lossOf(op, l, multi ? names![i] : null));
   const weights = opts.lossWeights !== undefined
     ? weightList(op, opts.lossWeights, names)
     : lossNames.map((_, i) => (opts.loss === undefined ? previous![i].weight : 1));
@@ -885,7 +895,7 @@ function evaluateHeads(opts: EvaluateOptions, names: readonly string[] | null, f
   const multi = names !== null && names.length > 1;
   const threshold = checkThreshold(op, opts.accuracyThreshold);
   const lossNames = opts.loss !== undefined ? lossList(op, opts.loss, names) : ys.map((y, i) => fitted?.[i].lossName ?? (y.dtype === 'int32' ? 'crossEntropy' : 'mse'));
-  const lossFns = lossNames.map((l) => lossByName(l));
+  const lossFns = lossNames.map((l, i) => lossOf(op, l, multi ? names![i] : null));
   const weights = opts.lossWeights !== undefined ? weightList(op, opts.lossWeights, names) : lossNames.map((_, i) => fitted?.[i].weight ?? 1);
   const specs = opts.metrics !== undefined ? metricLists(op, opts.metrics, names) : lossNames.map((_, i) => (opts.loss === undefined ? fitted?.[i].metrics : undefined));
   return lossNames.map((lossName, i) => {
