@@ -69,7 +69,7 @@ describe.each(backends)('multi-input / multi-output fit on the %s backend', (bac
   it('metrics per output: a flat list for every output, a list of lists, single metrics by name', async () => {
     setBackend(backend);
     const d = twoHeadsData(16, 4);
-    const meanPred = (p: Tensor): number => p.data.reduce((s, v) => s + v, 0) / p.size;
+    const meanPred = (p: Tensor): number => { let s = 0; for (const v of p.data) s += v; return s / p.size; };
     const keys = async (metrics: unknown): Promise<string[]> => Object.keys(
       (await fit(twoHeads(1), [d.image, d.meta], [d.digit, d.size], { loss: ['crossEntropy', 'mse'], metrics: metrics as never, batchSize: 8, ...quiet })).history,
     ).sort();
