@@ -28,6 +28,10 @@ import { Embedding } from './embedding.js';
 import { RBM } from './rbm.js';
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, checkRecurrentSize, rnnParameterShapes, type Nonlinearity, type RNNOptions } from './rnn.js';
 // --- end #11 rnn ---
+// --- #12 graph ---
+import { Add, Average, Concatenate, Multiply } from './graph/merge.js';
+import { modelFromConfig, modelParameterShapes } from './graph/config.js';
+// --- end #12 graph ---
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -109,6 +113,15 @@ function recurrentShapes(c: ModuleConfig): ParameterShapes {
 }
 // --- end #11 rnn ---
 
+// --- #12 graph ---
+// nn.Model (nested models share the Sequential nesting limit) and the merge layers.
+factories.set('Model', (c) => nested(() => modelFromConfig(c, fromConfig)));
+factories.set('Concatenate', (c) => new Concatenate(c.axis === undefined ? -1 : c.axis as number));
+factories.set('Add', () => new Add());
+factories.set('Multiply', () => new Multiply());
+factories.set('Average', () => new Average());
+// --- end #12 graph ---
+
 /** A convolution layer's options from its config (values checked by the constructor). */
 function convOptions(c: ModuleConfig): ConvLayerOptions {
   return { stride: c.stride as number, padding: c.padding as number, dilation: c.dilation as number, groups: c.groups as number, bias: flag(c, 'bias', true) };
@@ -187,6 +200,10 @@ for (const type of Object.keys(RNN_GATES)) shapeFns.set(type, recurrentShapes);
 shapeFns.set('Embedding', (c) => [['weight', [num(c, 'numEmbeddings'), num(c, 'embeddingDim')]]]);
 shapeFns.set('RBM', (c) => [['weight', [num(c, 'hidden'), num(c, 'visible')]], ['visible_bias', [num(c, 'visible')]], ['hidden_bias', [num(c, 'hidden')]]]);
 // --- end #11 rnn ---
+// --- #12 graph ---
+shapeFns.set('Model', (c) => nested(() => modelParameterShapes(c, parameterShapes)));
+for (const t of ['Concatenate', 'Add', 'Multiply', 'Average']) shapeFns.set(t, noParameters);
+// --- end #12 graph ---
 
 // ---- normalisation layers ----
 function batchNormOptions(c: ModuleConfig): { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean } {
@@ -294,6 +311,11 @@ KEYS.RNNCell = [...KEYS.LSTMCell, 'nonlinearity'];
 KEYS.Embedding = ['type', 'numEmbeddings', 'embeddingDim', 'paddingIdx'];
 KEYS.RBM = ['type', 'visible', 'hidden'];
 // --- end #11 rnn ---
+// --- #12 graph ---
+KEYS.Concatenate = ['type', 'axis'];
+// Model's keys are checked by graph/config.ts (with the rest of its structure).
+KEYS.Model = ['type', 'name', 'inputs', 'layers', 'nodes', 'outputs'];
+// --- end #12 graph ---
 
 function checkKeys(c: ModuleConfig): void {
   const allowed = KEYS[c.type] ?? (BUILT_IN.has(c.type) ? ['type'] : null);
