@@ -15,6 +15,10 @@ import type { Module } from '../layers/module.js';
 import { fmt } from '../tensor/shape.js';
 import { closestName, show } from '../layers/options.js';
 import { describe } from '../ops/record.js';
+import { lossByName, type LossFn, type LossName } from '../losses/index.js';
+import { accuracyRule, isClassification, lastFit } from './compile.js';
+import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
+import type { EvaluateOptions, FitOptions, LossOption, MetricsOption } from './training.js';
 
 export interface MultiIOModule {
   readonly inputNames: readonly string[];   // unique; from nn.input({name}) or generated ('input_1', …)
@@ -171,4 +175,160 @@ export function perOutput<T>(
 /** @internal The log key of an output's metric: 'accuracy' of output 'digit' → 'digitAccuracy' (an empty prefix keeps the name). */
 export function outputKey(prefix: string, name: string): string {
   return prefix === '' ? name : `${prefix}${name[0].toUpperCase()}${name.slice(1)}`;
+}
+
+// ---------------------------------------------------------------------------
+// Per-output recipes: each output's loss, weight, accuracy rule and metrics.
+
+/** @internal */
+export /** @internal A hint after "x must be a Tensor" when a plain Module got a list or an object of tensors. */
+function multiHint(v: unknown): string {
+  return v !== null && typeof v === 'object'
+    ? '; a list or an object of tensors needs a model with several inputs or outputs (nn.Model, or a Module implementing MultiIOModule: inputNames, outputNames, forwardAll)'
+    : '';
+}
+
+export function checkThreshold(op: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !Number.isFinite(v)) throw new Error(`fathom.${op}: accuracyThreshold must be a finite number, got ${v}`);
+  return v;
+}
+
+/** One output's recipe (a plain Module has one). */
+export interface Head {
+  /** The prefix of its log keys: the output name for a model with several outputs, else ''. */
+  prefix: string;
+  lossName: LossName | LossFn;
+  lossFn: LossFn;
+  /** Its weight in the total loss Σ wᵢ·lossᵢ (Keras's loss_weights). */
+  weight: number;
+  accuracy: boolean;
+  rule: AccuracyRule;
+  metrics?: MetricSpec[];
+  /** The op metric errors name: 'fit (output 'digit')' for a model with several outputs. */
+  op: string;
+}
+
+/** The per-output recipe of each multi-output model's last fit (lastFit keeps single-output ones, as before). */
+export const lastHeads = new WeakMap<Module, Head[]>();
+
+/** The recipe of the model's last fit (or the training config loaded with it), for k outputs. */
+export function previousHeads(model: Module, k: number): Head[] | undefined {
+  if (k > 1) return lastHeads.get(model);
+  const f = lastFit.get(model);
+  return f && [{ prefix: '', lossName: f.name, lossFn: f.loss, weight: lastHeads.get(model)?.[0]?.weight ?? 1, accuracy: f.accuracy, rule: f.rule, metrics: f.metrics, op: '' }];
+}
+
+/** lossByName; for one of several outputs, an unknown name is refused naming the op and the output. */
+export function lossOf(op: string, l: LossName | LossFn, output: string | null): LossFn {
+  if (output === null) return lossByName(l);
+  try {
+    return lossByName(l);
+  } catch (e) {
+    throw new Error(`fathom.${op}: options.loss for output '${output}': ${(e as Error).message.replace(/^fathom: /, '')}`, { cause: e });
+  }
+}
+
+const oneLoss = (v: unknown): boolean => typeof v === 'string' || typeof v === 'function';
+
+/** options.loss as one loss per output. */
+export function lossList(op: string, v: LossOption, names: readonly string[] | null): (LossName | LossFn)[] {
+  if (names !== null) return perOutput(op, 'loss', v, names, oneLoss);
+  if (!oneLoss(v)) {
+    throw new Error(`fathom.${op}: options.loss must be a loss name or a function for a model with one output, got ${show(v)}${multiHint(v)}`);
+  }
+  return [v as LossName | LossFn];
+}
+
+/** options.lossWeights as one finite weight per output (missing names of an object: 1). */
+export function weightList(op: string, v: PerOutput<number>, names: readonly string[] | null): number[] {
+  if (names === null) throw new Error(`fathom.${op}: options.lossWeights weighs the losses of a model's outputs; this model has one output, got ${show(v)}`);
+  const w = perOutput(op, 'lossWeights', v, names, (e) => typeof e === 'number', 1);
+  for (const [i, e] of w.entries()) {
+    if (typeof e !== 'number' || !Number.isFinite(e)) throw new Error(`fathom.${op}: options.lossWeights for output '${names[i]}' must be a finite number, got ${show(e)}`);
+  }
+  return w;
+}
+
+/**
+ * options.metrics as one list per output: a flat list applies to every output (as Keras); a list of
+ * lists or an object by output name gives each its own (one metric may stand for a list of one).
+ */
+export function metricLists(op: string, v: MetricsOption, names: readonly string[] | null): (MetricSpec[] | undefined)[] {
+  if (names === null) return [v as MetricSpec[]];
+  const flat = (e: unknown): boolean => Array.isArray(e) && !e.some(Array.isArray);
+  const lists = perOutput<MetricSpec | MetricSpec[]>(op, 'metrics', v as PerOutput<MetricSpec | MetricSpec[]>, names, flat, []);
+  return lists.map((e) => (Array.isArray(e) ? e : [e]));
+}
+
+/** The heads of a fit: options.loss (or the previous fit's), weights, metrics and accuracy rules per output. */
+export function fitHeads(op: string, opts: FitOptions, names: readonly string[] | null, previous: Head[] | undefined): Head[] {
+  const multi = names !== null && names.length > 1;
+  const lossNames = opts.loss === undefined ? previous!.map((h) => h.lossName) : lossList(op, opts.loss, names);
+  const lossFns = lossNames.map((l, i) => lossOf(op, l, multi ? names![i] : null));
+  const weights = opts.lossWeights !== undefined
+    ? weightList(op, opts.lossWeights, names)
+    : lossNames.map((_, i) => (opts.loss === undefined ? previous![i].weight : 1));
+  const specs = opts.metrics !== undefined ? metricLists(op, opts.metrics, names) : lossNames.map((_, i) => (opts.loss === undefined ? previous![i].metrics : undefined));
+  const threshold = checkThreshold(op, opts.accuracyThreshold);
+  return lossNames.map((lossName, i) => {
+    const hop = multi ? `${op} (output '${names![i]}')` : op;
+    const listsAccuracy = specs[i]?.includes('accuracy') ?? false;
+    if (listsAccuracy && opts.accuracy === false) throw new Error(`fathom.${hop}: metrics lists 'accuracy' but options.accuracy is false; drop one`);
+    const accuracy = listsAccuracy || (opts.accuracy ?? (opts.loss === undefined ? previous![i].accuracy : isClassification(lossName)));
+    const rule = opts.loss === undefined && threshold === undefined ? previous![i].rule : accuracyRule(lossName, threshold);
+    return { prefix: multi ? names![i] : '', lossName, lossFn: lossFns[i], weight: weights[i], accuracy, rule, metrics: specs[i], op: hop };
+  });
+}
+
+/** Each head's metric accumulators. */
+export function headMetrics(heads: Head[]): Metric[][] {
+  return heads.map((h) => resolveMetrics(h.op, h.metrics, h.accuracy));
+}
+
+/** Refuses two outputs whose log keys would collide ('a' + 'bC' and 'aB' + 'c'), training or validation. */
+export function checkLogKeys(op: string, heads: Head[], metrics: Metric[][]): void {
+  if (heads.length < 2) return;
+  const seen = new Set(['loss', 'lr', 'valLoss']);
+  for (const [i, h] of heads.entries()) {
+    for (const name of ['loss', ...metrics[i].map((m) => m.name)]) {
+      for (const key of [outputKey(h.prefix, name), valKey(outputKey(h.prefix, name))]) {
+        if (seen.has(key)) throw new Error(`fathom.${op}: output '${h.prefix}' would log '${key}', a key already taken by another output or by fit; rename the output or the metric`);
+        seen.add(key);
+      }
+    }
+  }
+}
+
+/** Remembers the fit's recipe: lastFit for one output (what save() stores), the heads for several. */
+export function rememberHeads(model: Module, heads: Head[]): void {
+  if (heads.length === 1) {
+    const h = heads[0];
+    lastFit.set(model, { name: h.lossName, loss: h.lossFn, accuracy: h.accuracy, rule: h.rule, metrics: h.metrics });
+    if (h.weight !== 1) lastHeads.set(model, heads);
+    else lastHeads.delete(model);
+  } else {
+    // A single-loss training config would describe the model wrongly: save() stores none.
+    lastFit.delete(model);
+    lastHeads.set(model, heads);
+  }
+}
+
+/** The heads of an evaluate: options, else the last fit's, else crossEntropy for int32 targets and mse otherwise. */
+export function evaluateHeads(opts: EvaluateOptions, names: readonly string[] | null, fitted: Head[] | undefined, ys: Tensor[]): Head[] {
+  const op = 'evaluate';
+  const multi = names !== null && names.length > 1;
+  const threshold = checkThreshold(op, opts.accuracyThreshold);
+  const lossNames = opts.loss !== undefined ? lossList(op, opts.loss, names) : ys.map((y, i) => fitted?.[i].lossName ?? (y.dtype === 'int32' ? 'crossEntropy' : 'mse'));
+  const lossFns = lossNames.map((l, i) => lossOf(op, l, multi ? names![i] : null));
+  const weights = opts.lossWeights !== undefined ? weightList(op, opts.lossWeights, names) : lossNames.map((_, i) => fitted?.[i].weight ?? 1);
+  const specs = opts.metrics !== undefined ? metricLists(op, opts.metrics, names) : lossNames.map((_, i) => (opts.loss === undefined ? fitted?.[i].metrics : undefined));
+  return lossNames.map((lossName, i) => {
+    const hop = multi ? `${op} (output '${names![i]}')` : op;
+    const f = fitted?.[i];
+    const listsAccuracy = specs[i]?.includes('accuracy') ?? false;
+    if (listsAccuracy && opts.accuracy === false) throw new Error(`fathom.${hop}: metrics lists 'accuracy' but options.accuracy is false; drop one`);
+    const accuracy = listsAccuracy || (opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : f?.accuracy ?? ys[i].dtype === 'int32'));
+    const rule: AccuracyRule = opts.loss === undefined && f ? { ...f.rule, threshold: threshold ?? f.rule.threshold } : accuracyRule(lossName, threshold);
+    return { prefix: multi ? names![i] : '', lossName, lossFn: lossFns[i], weight: weights[i], accuracy, rule, metrics: specs[i], op: hop };
+  });
 }
