@@ -178,16 +178,16 @@ export function outputKey(prefix: string, name: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// Per-output recipes: each output's loss, weight, accuracy rule and metrics.
+// Per-output recipes: each output's loss, weight, accuracy rule and metrics (all @internal: for training.ts).
 
-/** @internal */
-export /** @internal A hint after "x must be a Tensor" when a plain Module got a list or an object of tensors. */
-function multiHint(v: unknown): string {
+/** @internal A hint after "x must be a Tensor" when a plain Module got a list or an object of tensors. */
+export function multiHint(v: unknown): string {
   return v !== null && typeof v === 'object'
     ? '; a list or an object of tensors needs a model with several inputs or outputs (nn.Model, or a Module implementing MultiIOModule: inputNames, outputNames, forwardAll)'
     : '';
 }
 
+/** @internal accuracyThreshold: undefined or finite. */
 export function checkThreshold(op: string, v: number | undefined): number | undefined {
   if (v !== undefined && !Number.isFinite(v)) throw new Error(`fathom.${op}: accuracyThreshold must be a finite number, got ${v}`);
   return v;
