@@ -71,6 +71,11 @@ export * as callbacks from './models/callbacks.js';
 export * as metrics from './models/metrics.js';
 export type { FitContext, BatchLogs, LRSchedulerLike } from './models/training.js';
 export type { ProgressSink, ProgressStream } from './models/progress.js';
+// --- #12 multifit ---
+// models with several inputs or outputs: fit, evaluate and predict take lists or name-keyed objects
+export { isMultiIO, type MultiIOModule, type Tensors, type PerOutput } from './models/multi.js';
+export type { LossOption, MetricsOption } from './models/training.js';
+// --- end #12 multifit ---
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 

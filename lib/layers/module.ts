@@ -30,6 +30,7 @@ import { describe } from '../ops/record.js';
 import { checkOptions } from '../ops/options.js';
 import type { FitOptions, History, EvaluateOptions, PredictOptions, EvalResult } from '../models/training.js';
 import { fit, evaluate, predict } from '../models/training.js';
+import type { Tensors } from '../models/multi.js';
 import { abs, add, mul, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { SymbolicTensor, applySymbolic, isSymbolic, type ApplyOptions } from './graph/symbolic.js';
@@ -460,19 +461,25 @@ export abstract class Module {
     return total;
   }
 
-  /** Keras-style training loop; see FitOptions (`loss` is required unless the model was fitted before). */
-  fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History> {
+  /**
+   * Keras-style training loop; see FitOptions (`loss` is required unless the model was fitted before).
+   * x and y are Tensors, or for a model with several inputs/outputs (nn.Model, MultiIOModule) lists in
+   * inputNames/outputNames order or objects keyed by name.
+   */
+  fit(x: Tensors, y: Tensors, opts?: FitOptions): Promise<History> {
     return fit(this, x, y, opts);
   }
 
-  /** Mean loss (and accuracy for classification) over a dataset, in inference mode. */
-  evaluate(x: Tensor, y: Tensor, opts?: EvaluateOptions): Promise<EvalResult> {
+  /** Mean loss (and accuracy for classification) over a dataset, in inference mode; x and y as for fit(). */
+  evaluate(x: Tensors, y: Tensors, opts?: EvaluateOptions): Promise<EvalResult> {
     return evaluate(this, x, y, opts);
   }
 
-  /** Batched forward pass in inference mode (no tape). */
-  predict(x: Tensor, opts?: PredictOptions): Tensor {
-    return predict(this, x, opts);
+  /** Batched forward pass in inference mode (no tape); one Tensor per output for a multi-output model. */
+  predict(x: Tensor, opts?: PredictOptions): Tensor;
+  predict(x: readonly Tensor[] | Readonly<Record<string, Tensor>>, opts?: PredictOptions): Tensor | Tensor[];
+  predict(x: Tensors, opts?: PredictOptions): Tensor | Tensor[] {
+    return predict(this, x as Tensor, opts);
   }
 }
 

@@ -54,6 +54,10 @@ function lowerIsBetter(monitor: string): boolean | null {
   const base = /^val[A-Z]/.test(monitor) ? monitor[3].toLowerCase() + monitor.slice(4) : monitor;
   if (LOWER_IS_BETTER.has(base) || /loss$/i.test(base)) return true;
   if (HIGHER_IS_BETTER.has(base)) return false;
+  // A multi-output model's keys: '<output><Metric>' (digitAccuracy, sizeMae).
+  const cap = (n: string): string => n[0].toUpperCase() + n.slice(1);
+  for (const n of LOWER_IS_BETTER) if (base.endsWith(cap(n))) return true;
+  for (const n of HIGHER_IS_BETTER) if (base.endsWith(cap(n))) return false;
   return null;
 }
 

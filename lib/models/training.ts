@@ -7,20 +7,25 @@
  * native addon is worker-safe).
  */
 import { Tensor, checkStorage } from '../tensor/tensor.js';
-import { add, rand } from '../ops/index.js';
+import { add, mul, rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
-import { LOSS_NAMES, binaryCrossEntropy, crossEntropy, lossByName, type LossFn, type LossName } from '../losses/index.js';
+import { LOSS_NAMES, type LossFn, type LossName } from '../losses/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import { consoleProgress, type ProgressSink } from './progress.js';
 import { Module, penaltyPlan, tapedPenalty } from '../layers/module.js';
 import { addPenaltyGradients, penaltyValue } from './penalties.js';
 import { checkCallbacks, combineCallbacks, type Callbacks, type FitContext } from './hooks.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
-import { resolveMetrics, valKey, type AccuracyRule, type Metric, type MetricSpec } from './metrics.js';
+import { valKey, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
-import { OPTIMIZERS, accuracyRule, closest, isClassification, lastFit, type OptimizerName } from './compile.js';
+import { OPTIMIZERS, closest, type OptimizerName } from './compile.js';
+import {
+  checkLogKeys, checkRows, evaluateHeads, fitHeads, headMetrics, ioNames, isMultiIO, multiHint, outputKey, previousHeads, rememberHeads, shapesText, tensorList,
+  type Head, type IONames, type MultiIOModule, type PerOutput, type Tensors,
+} from './multi.js';
+export { isMultiIO, type MultiIOModule, type PerOutput, type Tensors } from './multi.js';
 export { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type OptimizerName, type TrainingConfig } from './compile.js';
 export type { BatchLogs, Callbacks, FitContext } from './hooks.js';
 
@@ -45,13 +50,37 @@ export interface LRSchedulerLike {
   readonly optimizer?: unknown;
 }
 
+/**
+ * A loss: a name or a function (pred, target) → scalar Tensor; for a model with
+ * several outputs also a list of them (outputNames order) or an object by
+ * output name (Keras's loss list / dict).
+ */
+export type LossOption = PerOutput<LossName | LossFn>;
+/**
+ * Metrics: one list for every output; for a model with several outputs also a
+ * list of lists (outputNames order) or an object by output name whose entries
+ * are lists or single metrics (Keras's metrics list / dict).
+ */
+export type MetricsOption = MetricSpec[] | readonly (MetricSpec | MetricSpec[])[] | Readonly<Record<string, MetricSpec | MetricSpec[]>>;
+
 export interface FitOptions {
   /**
    * The loss: a name or a function (pred, target) → scalar Tensor. Required on
    * a model's first fit(); later fits default to the previous fit's loss (as
    * Keras keeps what compile() set).
+   * A model with several outputs takes one loss for every output, a list in
+   * outputNames order, or an object keyed by output name (every output needs one):
+   * `{ digit: 'crossEntropy', size: 'mse' }`.
    */
-  loss?: LossName | LossFn;
+  loss?: LossOption;
+  /**
+   * Multi-output models: each output's weight wᵢ in the minimised and reported
+   * loss Σ wᵢ·lossᵢ (+ penalties), Keras's loss_weights. A list in outputNames
+   * order, an object by output name (missing outputs: 1), or one number for all.
+   * Finite numbers; default 1 each; a later fit without loss and lossWeights keeps the previous ones.
+   * The logged `<output>Loss` values are unweighted (as Keras's).
+   */
+  lossWeights?: PerOutput<number>;
   /**
    * An Optimizer instance (its state carries over between fit() calls), or
    * a name (Keras's strings): a new one over model.parameters() with `lr` for
@@ -70,9 +99,12 @@ export interface FitOptions {
    * (computed on the fraction as written: 0.07 of 100 rows holds out 7).
    */
   validationSplit?: number;
-  /** [x, y] to validate on after each epoch (overrides validationSplit, as in Keras). */
-  validationData?: [Tensor, Tensor];
-  /** Shuffle the training rows each epoch (default true). */
+  /**
+   * [x, y] to validate on after each epoch (overrides validationSplit, as in Keras);
+   * x and y in any form fit takes (Tensor, list or object by name).
+   */
+  validationData?: [Tensors, Tensors];
+  /** Shuffle the training rows each epoch (default true); every input and target gets the same permutation. */
   shuffle?: boolean;
   /** Seed of the shuffle, an integer (default: drawn from the global random stream, see manualSeed). */
   seed?: number;
@@ -100,8 +132,13 @@ export interface FitOptions {
    * 'mae', 'r2', a function (pred, target) => number (named by fn.name) or
    * { name, fn }. See metrics.ts for each definition. Default: accuracy alone
    * for classification losses (the `accuracy` option).
+   * A model with several outputs logs each output's metrics as
+   * `<output><Metric>` (`digitAccuracy`, `valDigitAccuracy`) and its own loss as
+   * `<output>Loss`; a flat list applies to every output, a list of lists or an
+   * object `{ digit: ['accuracy', 'f1'], size: 'mae' }` to each its own. Accuracy
+   * is on by default for each output whose loss is a classification loss.
    */
-  metrics?: MetricSpec[];
+  metrics?: MetricsOption;
   /** Clip the gradients' total 2-norm to this before every step (nn.utils.clipGradNorm over the optimizer's parameters; PyTorch's global norm, Keras's global_clipnorm). */
   clipGradNorm?: number;
   /** Clamp every gradient element into [-v, v] before every step (nn.utils.clipGradValue; Keras's clipvalue). Applied after clipGradNorm when both are given. */
@@ -114,7 +151,7 @@ export interface FitOptions {
   lrScheduler?: LRSchedulerLike;
   /** 'epoch' (default) or 'batch' (per optimizer step; not for a scheduler that needs a metric). */
   lrSchedulerInterval?: 'epoch' | 'batch';
-  /** The logged value a metric-driven scheduler (ReduceLROnPlateau) gets: default valLoss when validating, else loss. */
+  /** The logged value a metric-driven scheduler (ReduceLROnPlateau) gets (any log key, e.g. 'valDigitLoss'): default valLoss when validating, else loss. */
   lrSchedulerMonitor?: string;
   /** 0 silent, 1 progress (bar on a TTY, a line per epoch otherwise). Default 1. */
   verbose?: 0 | 1;
@@ -124,7 +161,11 @@ export interface FitOptions {
 
 export interface History {
   epochs: number[];
-  /** Per epoch: loss (regularisation penalties included, as Keras), metrics, valLoss and val metrics, lr when scheduled. */
+  /**
+   * Per epoch: loss (regularisation penalties included, as Keras), metrics, valLoss and val metrics, lr when scheduled.
+   * A model with several outputs adds each output's unweighted loss and metrics: `digitLoss`,
+   * `digitAccuracy`, `valDigitLoss`, … (`loss` is the weighted total Σ wᵢ·lossᵢ).
+   */
   history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[]; lr?: number[]; [k: string]: number[] | undefined };
   /** Training throughput of the whole fit, samples per second. */
   samplesPerSecond: number;
@@ -135,17 +176,19 @@ export interface History {
 export interface EvaluateOptions {
   /** Samples per forward pass (default 256). */
   batchSize?: number;
-  /** Default: the loss of the model's last fit(), else crossEntropy for int32 targets and mse otherwise. */
-  loss?: LossName | LossFn;
+  /** Default: the loss of the model's last fit(), else crossEntropy for int32 targets and mse otherwise (per output; forms as FitOptions.loss). */
+  loss?: LossOption;
+  /** As in FitOptions (default: the last fit's, else 1 per output). */
+  lossWeights?: PerOutput<number>;
   /** Default: as the last fit() reported, else on for classification losses / int32 targets. */
   accuracy?: boolean;
   /** As in FitOptions (default: the last fit's, else by the loss). */
   accuracyThreshold?: number;
   /** As in FitOptions (default: the last fit's). */
-  metrics?: MetricSpec[];
+  metrics?: MetricsOption;
 }
 export interface EvalResult {
-  /** Mean loss, regularisation penalties included (as Keras). */
+  /** Mean loss, regularisation penalties included (as Keras); Σ wᵢ·lossᵢ for several outputs, each also as `<output>Loss`. */
   loss: number;
   accuracy?: number;
   /** Every other metric, by name. */
@@ -183,19 +226,22 @@ function gather(t: Tensor, idx: Int32Array, start: number, end: number): Tensor 
   return new Tensor(out, [end - start, ...t.shape.slice(1)]);
 }
 
-function checkModel(op: string, model: Module): void {
+/** Checks the model; returns its input and output names for a multi-IO model, null for a plain Module. */
+function checkModel(op: string, model: Module): IONames | null {
   if (!(model instanceof Module)) throw new Error(`fathom.${op}: model must be an nn.Module, got ${describe(model)}`);
+  if (isMultiIO(model)) return ioNames(op, model);
   if (typeof model.forward !== 'function') {
     throw new Error(`fathom.${op}: ${model.constructor.name} has no forward(x) method; a Module subclass must implement forward`);
   }
+  return null;
 }
 
 /** Samples are indexed with int32 (the shuffle order). */
 const MAX_SAMPLES = 2 ** 31 - 1;
 
-function checkData(op: string, x: Tensor, y: Tensor): number {
-  if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor, got ${describe(x)}`);
-  if (!(y instanceof Tensor)) throw new Error(`fathom.${op}: y must be a Tensor, got ${describe(y)}`);
+function checkData(op: string, x: Tensors, y: Tensors): number {
+  if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor, got ${describe(x)}${multiHint(x)}`);
+  if (!(y instanceof Tensor)) throw new Error(`fathom.${op}: y must be a Tensor, got ${describe(y)}${multiHint(y)}`);
   if (x.rank < 1 || y.rank < 1) throw new Error(`fathom.${op}: x and y need a batch dimension, got ${fmt(x.shape)} and ${fmt(y.shape)}`);
   if (x.shape[0] !== y.shape[0]) {
     throw new Error(`fathom.${op}: x has ${x.shape[0]} samples (shape ${fmt(x.shape)}) but y has ${y.shape[0]} (shape ${fmt(y.shape)})`);
@@ -211,15 +257,24 @@ function checkData(op: string, x: Tensor, y: Tensor): number {
   return x.shape[0];
 }
 
+/**
+ * x and y as lists (one entry each for a plain Module; inputNames / outputNames
+ * order for a multi-IO model), checked row-aligned; and their number of rows.
+ */
+function dataOf(op: string, io: IONames | null, x: Tensors, y: Tensors): [Tensor[], Tensor[], number] {
+  if (io === null) {
+    const n = checkData(op, x, y);
+    return [[x as Tensor], [y as Tensor], n];
+  }
+  const xs = tensorList(op, 'x', x, io.inputs, 'input');
+  const ys = tensorList(op, 'y', y, io.outputs, 'output');
+  return [xs, ys, checkRows(op, [{ what: 'x', ts: xs, names: io.inputs }, { what: 'y', ts: ys, names: io.outputs }], MAX_SAMPLES)];
+}
+
 function checkInt(op: string, name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
     throw new Error(`fathom.${op}: ${name} must be an integer >= ${min}, got ${show(v)}`);
   }
-  return v;
-}
-
-function checkThreshold(op: string, v: number | undefined): number | undefined {
-  if (v !== undefined && !Number.isFinite(v)) throw new Error(`fathom.${op}: accuracyThreshold must be a finite number, got ${v}`);
   return v;
 }
 
@@ -265,13 +320,35 @@ const fitting = new WeakMap<Module, FitState>();
 const busyParams = new WeakMap<Tensor, Module>();
 const evaluating = new WeakMap<Module, number>();
 
+/**
+ * The batch's total loss Σ wᵢ·lossᵢ on the tape; with several outputs each one's own
+ * (unweighted) loss value is added, times the batch's rows, to `sums`.
+ */
+function totalLoss(op: string, heads: Head[], preds: Tensor[], ys: Tensor[], sums: Float64Array | null, rowsN: number): Tensor {
+  if (heads.length === 1 && heads[0].weight === 1) return lossChecked(op, heads[0].lossFn, preds[0], ys[0]);
+  let total: Tensor | null = null;
+  for (const [i, h] of heads.entries()) {
+    const l = lossChecked(op, h.lossFn, preds[i], ys[i]);
+    if (sums) sums[i] += l.item() * rowsN;
+    const term = h.weight === 1 ? l : mul(l, h.weight);
+    total = total === null ? term : add(total, term);
+  }
+  return total!;
+}
+
 const FIT_OPTIONS: OptionSpec = {
-  loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
+  loss: ['string', 'function'], lossWeights: ['number', 'array', 'object'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
   validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', initialEpoch: 'number', accuracy: 'boolean',
   accuracyThreshold: 'number', callbacks: ['object', 'array'], verbose: 'number', progress: 'object',
   metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object', lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string',
 };
-const EVALUATE_OPTIONS: OptionSpec = { batchSize: 'number', loss: ['string', 'function'], accuracy: 'boolean', accuracyThreshold: 'number', metrics: 'array' };
+const EVALUATE_OPTIONS: OptionSpec = {
+  batchSize: 'number', loss: ['string', 'function'], lossWeights: ['number', 'array', 'object'], accuracy: 'boolean', accuracyThreshold: 'number', metrics: 'array',
+};
+/** A model with several outputs also takes a list or an object of losses and of metric lists. */
+const PER_OUTPUT: OptionSpec = { loss: ['string', 'function', 'array', 'object'], metrics: ['array', 'object'] };
+const FIT_OPTIONS_MULTI: OptionSpec = { ...FIT_OPTIONS, ...PER_OUTPUT };
+const EVALUATE_OPTIONS_MULTI: OptionSpec = { ...EVALUATE_OPTIONS, ...PER_OUTPUT };
 const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
 /**
@@ -284,35 +361,38 @@ const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
  * clipGradValue (if set), optimizer step, lrScheduler step (interval 'batch').
  * Per epoch: validation, lrScheduler step (interval 'epoch'), onEpochEnd hooks,
  * then the history records the logs.
+ *
+ * A model with several inputs or outputs (nn.Model, or any Module implementing
+ * MultiIOModule) takes x and y as lists in inputNames / outputNames order or as
+ * objects keyed by those names (a single Tensor where there is one), all with
+ * the same N rows; it is trained on Σ wᵢ·lossᵢ over its outputs (options.loss
+ * and options.lossWeights per output) and logs each output's loss and metrics
+ * as `<output>Loss`, `<output><Metric>` (see FitOptions; Keras's multi-output fit).
  * Defaults: see FitOptions.
  * @throws (rejects) for bad data or options (named), a model with no trainable
  *   parameters, an optimizer holding none of them, a second fit() of the same
  *   model (or of one sharing its parameters) while one runs, a loss that is not
- *   finite, and a forward or loss that does not return a Tensor.
+ *   finite, and a forward or loss that does not return a Tensor (forwardAll:
+ *   one Tensor per output); for multi-IO data, unknown or missing names (listing
+ *   the expected ones) and inputs or targets with different numbers of rows.
  */
-export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOptions): Promise<History> {
-  checkModel('fit', model);
-  const opts = checkOptions<FitOptions>('fit', options, FIT_OPTIONS);
-  const n = checkData('fit', x, y);
-  const previous = lastFit.get(model);
+export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOptions): Promise<History> {
+  const io = checkModel('fit', model);
+  const opts = checkOptions<FitOptions>('fit', options, io ? FIT_OPTIONS_MULTI : FIT_OPTIONS);
+  const [xs, ys, n] = dataOf('fit', io, x, y);
+  const names = io?.outputs ?? null;
+  const previous = previousHeads(model, names?.length ?? 1);
   if (opts.loss === undefined && !previous) {
-    throw new Error(`fathom.fit: options.loss is required on a model's first fit(), e.g. fit(x, y, { loss: 'crossEntropy', optimizer: 'adam' }) (losses: ${LOSS_NAMES.join(', ')} or a function)`);
+    throw new Error(`fathom.fit: options.loss is required on a model's first fit(), e.g. fit(x, y, { loss: 'crossEntropy', optimizer: 'adam' }) (losses: ${LOSS_NAMES.join(', ')} or a function${names && names.length > 1 ? `; one for every output, a list or an object by output name: ${names.join(', ')}` : ''})`);
   }
-  const lossName = opts.loss ?? previous!.name;
-  const lossFn = lossByName(lossName);
   const epochs = checkInt('fit', 'epochs', opts.epochs ?? 1, 0);
   const initialEpoch = checkInt('fit', 'initialEpoch', opts.initialEpoch ?? 0, 0);
   if (initialEpoch > epochs) throw new Error(`fathom.fit: initialEpoch must be at most epochs (${epochs}), got ${initialEpoch}`);
   const batchSize = checkInt('fit', 'batchSize', opts.batchSize ?? 32, 1);
-  const metricSpecs = opts.metrics ?? (opts.loss === undefined ? previous!.metrics : undefined);
-  const listsAccuracy = metricSpecs?.includes('accuracy') ?? false;
-  if (listsAccuracy && opts.accuracy === false) throw new Error(`fathom.fit: metrics lists 'accuracy' but options.accuracy is false; drop one`);
-  const withAcc = listsAccuracy || (opts.accuracy ?? (opts.loss === undefined ? previous!.accuracy : isClassification(lossName)));
-  const rule: AccuracyRule = opts.loss === undefined && opts.accuracyThreshold === undefined
-    ? previous!.rule
-    : accuracyRule(lossName, checkThreshold('fit', opts.accuracyThreshold));
-  const trainMetrics = resolveMetrics('fit', metricSpecs, withAcc);
-  const valMetrics = resolveMetrics('fit', metricSpecs, withAcc);
+  const heads = fitHeads('fit', opts, names, previous);
+  const trainMetrics = headMetrics(heads);
+  const valMetrics = headMetrics(heads);
+  checkLogKeys('fit', heads, trainMetrics);
   const clipNorm = checkClip('clipGradNorm', opts.clipGradNorm);
   const clipValue = checkClip('clipGradValue', opts.clipGradValue);
   const interval = opts.lrSchedulerInterval ?? 'epoch';
@@ -338,10 +418,12 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   if (opts.progress !== undefined && (typeof opts.progress.batch !== 'function' || typeof opts.progress.epoch !== 'function')) {
     throw new Error('fathom.fit: progress must be an object with batch() and epoch() methods');
   }
+  let valData: [Tensor[], Tensor[]] | null = null;
   if (opts.validationData !== undefined) {
     const v = opts.validationData;
     if (v.length !== 2) throw new Error(`fathom.fit: validationData must be [x, y], got an array of ${v.length}`);
-    checkData('fit (validationData)', v[0], v[1]);
+    const [vx, vy] = dataOf('fit (validationData)', io, v[0], v[1]);
+    valData = [vx, vy];
   }
 
   // Keras semantics: the validation split is the last fraction of the data, taken before shuffling.
@@ -389,11 +471,12 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
     throw new Error(`fathom.fit: the lrScheduler schedules another optimizer than this fit's ${optimizer.name}; pass that optimizer instance as options.optimizer`);
   }
 
-  const [xTrain, yTrain] = [rows(x, 0, nTrain), rows(y, 0, nTrain)];
-  const val = opts.validationData ?? (nVal > 0 ? [rows(x, nTrain, n), rows(y, nTrain, n)] : null);
-  warnSigmoidBeforeLogitsLoss(model, lossName);
+  const xTrain = xs.map((t) => rows(t, 0, nTrain));
+  const yTrain = ys.map((t) => rows(t, 0, nTrain));
+  const val: [Tensor[], Tensor[]] | null = valData ?? (nVal > 0 ? [xs.map((t) => rows(t, nTrain, n)), ys.map((t) => rows(t, nTrain, n))] : null);
+  if (io === null) warnSigmoidBeforeLogitsLoss(model, heads[0].lossName);
   // validationData that does not fit the model fails now, not after an epoch of training.
-  if (opts.validationData) probe(model, lossFn, lossName, 'validationData', val![0], val![1]);
+  if (valData) probe(model, io, heads, 'validationData', valData[0], valData[1]);
   const sink = opts.verbose === 0 ? null : opts.progress ?? consoleProgress(process.stderr, epochs);
   // Without a seed every fit() call shuffles differently (reproducibly after manualSeed).
   const pick = shuffler(opts.seed ?? Math.floor(randomSeed()));
@@ -407,7 +490,7 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
   const state: FitState = { inCallback: 0, evals: new Set() };
   fitting.set(model, state);
   for (const p of trainable) busyParams.set(p, model);
-  lastFit.set(model, { name: lossName, loss: lossFn, accuracy: withAcc, rule, metrics: metricSpecs });
+  rememberHeads(model, heads);
   const context: FitContext = { model, optimizer, epochs, batches, stopTraining: false };
   const wasTraining = model.training;
   try {
@@ -450,15 +533,19 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         idx[j] = tmp;
       }
     };
+    // Several outputs: each one's own loss summed over the epoch's rows.
+    const headSums = heads.length > 1 ? new Float64Array(heads.length) : null;
+    const anyMetrics = trainMetrics.some((ms) => ms.length > 0);
     for (let epoch = 0; epoch < initialEpoch; epoch++) shuffleRows(); // the skipped epochs' shuffles
     for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
       await callback(() => cb.onEpochBegin?.(epoch));
       // A callback may have transferred the data's buffers (postMessage) since the last epoch.
-      checkStorage('fit', 'x', xTrain);
-      checkStorage('fit', 'y', yTrain);
+      for (const [i, t] of xTrain.entries()) checkStorage('fit', io ? `x.${io.inputs[i]}` : 'x', t);
+      for (const [i, t] of yTrain.entries()) checkStorage('fit', io ? `y.${io.outputs[i]}` : 'y', t);
       model.train();
       shuffleRows();
-      for (const m of trainMetrics) m.reset();
+      for (const ms of trainMetrics) for (const m of ms) m.reset();
+      headSums?.fill(0);
       const t0 = performance.now();
       let lossSum = 0;
       let seen = 0;
@@ -467,18 +554,19 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         await callback(() => cb.onBatchBegin?.(b));
         const start = b * batchSize;
         const end = Math.min(nTrain, start + batchSize);
-        const xb = gather(xTrain, idx, start, end);
-        const yb = gather(yTrain, idx, start, end);
-        let pred: Tensor, loss: Tensor;
+        // One permutation for every input and target: rows stay aligned.
+        const xb = xTrain.map((t) => gather(t, idx, start, end));
+        const yb = yTrain.map((t) => gather(t, idx, start, end));
+        let preds: Tensor[], loss: Tensor;
         if (epoch === 0 && b === 0) {
           // The first batch names the whole data set's shapes when they do not fit.
-          [pred, loss] = inContext(model, lossName, 'the training data', xTrain, yTrain, () => {
-            const p = forwardChecked('fit', model, xb);
-            return [p, lossChecked('fit', lossFn, p, yb)];
+          [preds, loss] = inContext(model, io, heads, 'the training data', xTrain, yTrain, () => {
+            const p = forwardAll('fit', model, io, xb);
+            return [p, totalLoss('fit', heads, p, yb, headSums, end - start)];
           });
         } else {
-          pred = forwardChecked('fit', model, xb);
-          loss = lossChecked('fit', lossFn, pred, yb);
+          preds = forwardAll('fit', model, io, xb);
+          loss = totalLoss('fit', heads, preds, yb, headSums, end - start);
         }
         // Keras adds the layers' regularisation losses to the loss it minimises and reports:
         // L1/L2 penalties directly (value now, gradient after backward), custom ones on the tape.
@@ -508,7 +596,11 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
         lastLr = optimizer.lr;
         optimizer.step();
         if (scheduler && interval === 'batch') scheduler.step();
-        if (trainMetrics.length) noGrad(() => { for (const m of trainMetrics) m.update(pred, yb, rule); });
+        if (anyMetrics) {
+          noGrad(() => {
+            for (const [i, ms] of trainMetrics.entries()) for (const m of ms) m.update(preds[i], yb[i], heads[i].rule);
+          });
+        }
         sink?.batch(epoch, b + 1, batches, lossSum / end);
         const go = await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
         await tick();
@@ -522,11 +614,17 @@ export async function fit(model: Module, x: Tensor, y: Tensor, options?: FitOpti
       trainSeconds += seconds;
       trainSamples += seen;
       const logs: Logs = { loss: lossSum / seen };
-      for (const m of trainMetrics) logs[m.name] = m.result();
+      for (const [i, h] of heads.entries()) {
+        if (headSums) logs[outputKey(h.prefix, 'loss')] = headSums[i] / seen;
+        for (const m of trainMetrics[i]) logs[outputKey(h.prefix, m.name)] = m.result();
+      }
       if (val) {
-        const r = await evaluateRows(model, val[0], val[1], Math.max(batchSize, 256), lossFn, valMetrics, rule, 'fit (validation)');
+        const r = await evaluateRows(model, io, val[0], val[1], Math.max(batchSize, 256), heads, valMetrics, 'fit (validation)');
         logs.valLoss = r.loss;
-        for (const m of valMetrics) logs[valKey(m.name)] = r[m.name];
+        for (const [i, h] of heads.entries()) {
+          if (headSums) logs[valKey(outputKey(h.prefix, 'loss'))] = r[outputKey(h.prefix, 'loss')];
+          for (const m of valMetrics[i]) logs[valKey(outputKey(h.prefix, m.name))] = r[outputKey(h.prefix, m.name)];
+        }
       }
       if (scheduler) {
         logs.lr = lastLr;
@@ -590,26 +688,33 @@ function warnSigmoidBeforeLogitsLoss(model: Module, lossName: LossName | LossFn)
  * without recording (no optimizer step, no running statistics touched), and
  * re-throws a failure with the data set's shapes in front.
  */
-function probe(model: Module, lossFn: LossFn, lossName: LossName | LossFn, what: string, x: Tensor, y: Tensor): void {
-  const k = Math.min(2, x.shape[0]);
+function probe(model: Module, io: IONames | null, heads: Head[], what: string, xs: Tensor[], ys: Tensor[]): void {
+  const k = Math.min(2, xs[0].shape[0]);
   if (k === 0) return;
   const wasTraining = model.training;
   model.train(false);
   try {
-    inContext(model, lossName, what, x, y, () =>
-      noGrad(() => lossChecked('fit', lossFn, forwardChecked('fit', model, rows(x, 0, k)), rows(y, 0, k))));
+    inContext(model, io, heads, what, xs, ys, () =>
+      noGrad(() => totalLoss('fit', heads, forwardAll('fit', model, io, xs.map((t) => rows(t, 0, k))), ys.map((t) => rows(t, 0, k)), null, k)));
   } finally {
     model.train(wasTraining);
   }
 }
 
+function lossText(lossName: LossName | LossFn): string {
+  return typeof lossName === 'function' ? `${lossName.name || 'custom'} loss function` : `${lossName} loss`;
+}
+
 /** Runs f; an Error from it is re-thrown with the data set's shapes in front (the original as cause). */
-function inContext<T>(model: Module, lossName: LossName | LossFn, what: string, x: Tensor, y: Tensor, f: () => T): T {
+function inContext<T>(model: Module, io: IONames | null, heads: Head[], what: string, xs: Tensor[], ys: Tensor[], f: () => T): T {
   try {
     return f();
   } catch (e) {
+    const losses = heads.length === 1
+      ? `the ${lossText(heads[0].lossName)}`
+      : `its losses (${heads.map((h) => `${h.prefix}: ${lossText(h.lossName)}`).join(', ')})`;
     throw new Error(
-      `fathom.fit: ${what} (x ${fmt(x.shape)}, y ${fmt(y.shape)}) does not fit ${model.constructor.name} and the ${typeof lossName === 'function' ? `${lossName.name || 'custom'} loss function` : `${lossName} loss`}: ${e instanceof Error ? e.message : String(e)}`,
+      `fathom.fit: ${what} (x ${shapesText(xs, io?.inputs ?? ['x'])}, y ${shapesText(ys, io?.outputs ?? ['y'])}) does not fit ${model.constructor.name} and ${losses}: ${e instanceof Error ? e.message : String(e)}`,
       { cause: e },
     );
   }
@@ -628,6 +733,23 @@ function forwardChecked(op: string, model: Module, x: Tensor): Tensor {
   return pred;
 }
 
+/** The model's outputs for a batch: [forward(x)] for a plain Module, forwardAll(xs) (checked: one Tensor per output) for a multi-IO one. */
+function forwardAll(op: string, model: Module, io: IONames | null, xs: Tensor[]): Tensor[] {
+  if (io === null) return [forwardChecked(op, model, xs[0])];
+  let out: unknown;
+  try {
+    out = (model as Module & MultiIOModule).forwardAll(xs);
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.startsWith('fathom.')) throw e;
+    throw new Error(`${e.message} (in ${op}, on a batch ${shapesText(xs, io.inputs)})`, { cause: e });
+  }
+  if (!Array.isArray(out) || out.length !== io.outputs.length || !out.every((t) => t instanceof Tensor)) {
+    const got = Array.isArray(out) ? `[${out.map((t) => (t instanceof Tensor ? fmt(t.shape) : describe(t))).join(', ')}]` : describe(out);
+    throw new Error(`fathom.${op}: ${model.constructor.name}.forwardAll returned ${got}, expected a list of ${io.outputs.length} Tensors (outputs ${io.outputs.join(', ')})`);
+  }
+  return out as Tensor[];
+}
+
 function lossChecked(op: string, lossFn: LossFn, pred: Tensor, y: Tensor): Tensor {
   const loss = lossFn(pred, y);
   if (!(loss instanceof Tensor) || loss.size !== 1) {
@@ -638,13 +760,16 @@ function lossChecked(op: string, lossFn: LossFn, pred: Tensor, y: Tensor): Tenso
 
 /**
  * Mean loss (and accuracy) over x and y in inference mode, without recording.
+ * x and y take the forms fit() takes; a model with several outputs reports the
+ * total loss Σ wᵢ·lossᵢ (`loss`), each output's own loss (`<output>Loss`) and
+ * its metrics (`<output><Metric>`).
  * Defaults: see EvaluateOptions.
  * @throws (rejects) for bad data or options (named), zero samples, and when
  *   called during a fit() of the same model outside its callbacks.
  */
-export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: EvaluateOptions): Promise<EvalResult> {
-  checkModel('evaluate', model);
-  const opts = checkOptions<EvaluateOptions>('evaluate', options, EVALUATE_OPTIONS);
+export async function evaluate(model: Module, x: Tensors, y: Tensors, options?: EvaluateOptions): Promise<EvalResult> {
+  const io = checkModel('evaluate', model);
+  const opts = checkOptions<EvaluateOptions>('evaluate', options, io ? EVALUATE_OPTIONS_MULTI : EVALUATE_OPTIONS);
   const st = fitting.get(model);
   if (st && st.inCallback === 0) {
     throw new Error(
@@ -652,22 +777,13 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: Ev
       'Call evaluate() from a fit() callback (e.g. onEpochEnd: fit waits for it) or after fit() resolves; predict() is allowed at any time',
     );
   }
-  checkData('evaluate', x, y);
+  const [xs, ys] = dataOf('evaluate', io, x, y);
   const batchSize = checkInt('evaluate', 'batchSize', opts.batchSize ?? 256, 1);
-  const threshold = checkThreshold('evaluate', opts.accuracyThreshold);
-  const fitted = lastFit.get(model);
-  // Default: the loss the model was last fitted with, else crossEntropy for int labels and mse otherwise.
-  const lossName: LossName | LossFn = opts.loss ?? fitted?.name ?? (y.dtype === 'int32' ? 'crossEntropy' : 'mse');
-  const lossFn = lossByName(lossName);
-  const metricSpecs = opts.metrics ?? (opts.loss === undefined ? fitted?.metrics : undefined);
-  const listsAccuracy = metricSpecs?.includes('accuracy') ?? false;
-  if (listsAccuracy && opts.accuracy === false) throw new Error(`fathom.evaluate: metrics lists 'accuracy' but options.accuracy is false; drop one`);
-  const withAcc = listsAccuracy || (opts.accuracy ?? (opts.loss !== undefined ? isClassification(lossName) : fitted?.accuracy ?? y.dtype === 'int32'));
-  const rule: AccuracyRule = opts.loss === undefined && fitted
-    ? { ...fitted.rule, threshold: threshold ?? fitted.rule.threshold }
-    : accuracyRule(lossName, threshold);
-  const metrics = resolveMetrics('evaluate', metricSpecs, withAcc);
-  const run = evaluateRows(model, x, y, batchSize, lossFn, metrics, rule, 'evaluate');
+  const names = io?.outputs ?? null;
+  const heads = evaluateHeads(opts, names, previousHeads(model, names?.length ?? 1), ys);
+  const metrics = headMetrics(heads);
+  checkLogKeys('evaluate', heads, metrics);
+  const run = evaluateRows(model, io, xs, ys, batchSize, heads, metrics, 'evaluate');
   if (st) {
     // Started from a fit() callback: fit waits for it before its next step.
     st.evals.add(run);
@@ -683,14 +799,15 @@ export async function evaluate(model: Module, x: Tensor, y: Tensor, options?: Ev
   }
 }
 
-/** Mean loss (regularisation penalties included) and each metric over x and y, in inference mode. */
+/** Mean loss (regularisation penalties included), each output's loss when several, and each metric over xs and ys, in inference mode. */
 async function evaluateRows(
-  model: Module, x: Tensor, y: Tensor, batchSize: number, lossFn: LossFn, metrics: Metric[], rule: AccuracyRule, op: string,
+  model: Module, io: IONames | null, xs: Tensor[], ys: Tensor[], batchSize: number, heads: Head[], metrics: Metric[][], op: string,
 ): Promise<EvalResult> {
-  const n = checkData(op, x, y);
+  const n = io === null ? checkData(op, xs[0], ys[0]) : checkRows(op, [{ what: 'x', ts: xs, names: io.inputs }, { what: 'y', ts: ys, names: io.outputs }], MAX_SAMPLES);
   const wasTraining = model.training;
   let lossSum = 0;
-  for (const m of metrics) m.reset();
+  const headSums = heads.length > 1 ? new Float64Array(heads.length) : null;
+  for (const ms of metrics) for (const m of ms) m.reset();
   // L1/L2 penalties depend on the weights only: once per evaluation (Keras adds them to every batch's loss).
   // Taped ones (custom, activity regularisers) may depend on the batch: read after each batch's forward.
   const plan = penaltyPlan(model);
@@ -698,16 +815,16 @@ async function evaluateRows(
   try {
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      const xb = rows(x, start, end);
-      const yb = rows(y, start, end);
+      const xb = xs.map((t) => rows(t, start, end));
+      const yb = ys.map((t) => rows(t, start, end));
       // Set per batch: a predict() between two batches restores its own mode.
       model.eval();
       noGrad(() => {
-        const pred = forwardChecked(op, model, xb);
-        let lv = lossChecked(op, lossFn, pred, yb).item();
+        const preds = forwardAll(op, model, io, xb);
+        let lv = totalLoss(op, heads, preds, yb, headSums, end - start).item();
         for (const m of plan.taped) lv += tapedPenalty(m)?.item() ?? 0;
         lossSum += lv * (end - start);
-        for (const m of metrics) m.update(pred, yb, rule);
+        for (const [i, ms] of metrics.entries()) for (const m of ms) m.update(preds[i], yb[i], heads[i].rule);
       });
       model.train(wasTraining);
       await tick();
@@ -716,7 +833,10 @@ async function evaluateRows(
     model.train(wasTraining);
   }
   const out: EvalResult = { loss: lossSum / n + penalty };
-  for (const m of metrics) out[m.name] = m.result();
+  for (const [i, h] of heads.entries()) {
+    if (headSums) out[outputKey(h.prefix, 'loss')] = headSums[i] / n;
+    for (const m of metrics[i]) out[outputKey(h.prefix, m.name)] = m.result();
+  }
   return out;
 }
 
@@ -724,14 +844,21 @@ async function evaluateRows(
  * The model's output for x, in batches, in inference mode and without
  * recording (Keras's predict). Synchronous, so allowed at any time, also while
  * a fit() of the model runs (it sees the weights between two steps).
- * @returns a new Tensor [n, ...output shape] (never x itself).
+ * A multi-IO model takes x as fit() does (a list in inputNames order, an
+ * object by input name, or a Tensor for one input) and returns one Tensor per
+ * output in outputNames order (a Tensor for a model with one output).
+ * @returns a new Tensor [n, ...output shape] (never x itself), or a list of them.
  * @throws for a non-Tensor x, x without a batch dimension, bad options (named),
- *   and a forward that does not return a Tensor.
+ *   and a forward that does not return a Tensor; for a multi-IO model, unknown
+ *   or missing input names and inputs with different numbers of rows.
  */
-export function predict(model: Module, x: Tensor, options?: PredictOptions): Tensor {
-  checkModel('predict', model);
+export function predict(model: Module & MultiIOModule, x: Tensors, options?: PredictOptions): Tensor | Tensor[];
+export function predict(model: Module, x: Tensor, options?: PredictOptions): Tensor;
+export function predict(model: Module, x: Tensors, options?: PredictOptions): Tensor | Tensor[] {
+  const io = checkModel('predict', model);
   const opts = checkOptions<PredictOptions>('predict', options, PREDICT_OPTIONS);
-  if (!(x instanceof Tensor)) throw new Error(`fathom.predict: x must be a Tensor, got ${describe(x)}`);
+  if (io !== null) return predictAll(model as Module & MultiIOModule, io, x, opts);
+  if (!(x instanceof Tensor)) throw new Error(`fathom.predict: x must be a Tensor, got ${describe(x)}${multiHint(x)}`);
   if (x.rank < 1) throw new Error(`fathom.predict: x needs a batch dimension, got a scalar ${fmt(x.shape)}`);
   checkStorage('predict', 'x', x);
   const batchSize = checkInt('predict', 'batchSize', opts.batchSize ?? 256, 1);
@@ -749,27 +876,66 @@ export function predict(model: Module, x: Tensor, options?: PredictOptions): Ten
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
         const p = forwardChecked('predict', model, rows(x, start, end));
-        // Batching is only sound for a model that maps rows to rows: each batch's output must
-        // have its batch's row count and the first batch's row shape and dtype.
-        const first = parts[0] ?? p;
-        if (p.rank < 1 || p.shape[0] !== end - start || p.dtype !== first.dtype || !sameShape(p.shape.slice(1), first.shape.slice(1))) {
-          throw new Error(
-            `fathom.predict: ${model.constructor.name}.forward on rows ${start}..${end} of x gave ${p.dtype} ${fmt(p.shape)}; batched predict needs ` +
-            `[${end - start}, ...] (one output row per input row${parts.length ? `, like the first batch's ${first.dtype} ${fmt(first.shape)}` : ''}); ` +
-            `call forward(x) directly, or pass { batchSize: ${n} } to predict in one batch`,
-          );
-        }
+        checkPart(model, p, parts[0], start, end, n, '');
         parts.push(p);
       }
-      const per = sizeOf(parts[0].shape.slice(1));
-      const out = parts[0].dtype === 'int32' ? new Int32Array(n * per) : new Float32Array(n * per);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p.data, at);
-        at += p.size;
-      }
-      return new Tensor(out, [n, ...parts[0].shape.slice(1)]);
+      return joinRows(parts, n);
     });
+  } finally {
+    if (wasTraining) model.train(true);
+  }
+}
+
+/**
+ * Batching is only sound for a model that maps rows to rows: each batch's output must
+ * have its batch's row count and the first batch's row shape and dtype.
+ */
+function checkPart(model: Module, p: Tensor, first: Tensor | undefined, start: number, end: number, n: number, output: string): void {
+  const f = first ?? p;
+  if (p.rank < 1 || p.shape[0] !== end - start || p.dtype !== f.dtype || !sameShape(p.shape.slice(1), f.shape.slice(1))) {
+    throw new Error(
+      `fathom.predict: ${model.constructor.name}.${output ? `forwardAll (output '${output}')` : 'forward'} on rows ${start}..${end} of x gave ${p.dtype} ${fmt(p.shape)}; batched predict needs ` +
+      `[${end - start}, ...] (one output row per input row${first ? `, like the first batch's ${f.dtype} ${fmt(f.shape)}` : ''}); ` +
+      `call ${output ? 'forwardAll' : 'forward(x)'} directly, or pass { batchSize: ${n} } to predict in one batch`,
+    );
+  }
+}
+
+/** Batches' outputs stacked into one [n, …] tensor. */
+function joinRows(parts: Tensor[], n: number): Tensor {
+  const per = sizeOf(parts[0].shape.slice(1));
+  const out = parts[0].dtype === 'int32' ? new Int32Array(n * per) : new Float32Array(n * per);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data, at);
+    at += p.size;
+  }
+  return new Tensor(out, [n, ...parts[0].shape.slice(1)]);
+}
+
+/** predict() of a multi-IO model: forwardAll per batch, each output's batches stacked. */
+function predictAll(model: Module & MultiIOModule, io: IONames, x: Tensors, opts: PredictOptions): Tensor | Tensor[] {
+  const xs = tensorList('predict', 'x', x, io.inputs, 'input');
+  const n = checkRows('predict', [{ what: 'x', ts: xs, names: io.inputs }], Number.MAX_SAFE_INTEGER);
+  const batchSize = checkInt('predict', 'batchSize', opts.batchSize ?? 256, 1);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const outs = noGrad(() => {
+      const own = (ys: Tensor[]): Tensor[] => ys.map((y) => (xs.includes(y) ? y.clone() : y)); // never hand back the caller's own tensor
+      if (n <= batchSize) return own(forwardAll('predict', model, io, xs));
+      const parts: Tensor[][] = io.outputs.map(() => []);
+      for (let start = 0; start < n; start += batchSize) {
+        const end = Math.min(n, start + batchSize);
+        const ps = forwardAll('predict', model, io, xs.map((t) => rows(t, start, end)));
+        for (const [i, p] of ps.entries()) {
+          checkPart(model, p, parts[i][0], start, end, n, io.outputs[i]);
+          parts[i].push(p);
+        }
+      }
+      return parts.map((ps) => joinRows(ps, n));
+    });
+    return outs.length === 1 ? outs[0] : outs;
   } finally {
     if (wasTraining) model.train(true);
   }
