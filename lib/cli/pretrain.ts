@@ -141,6 +141,12 @@ function listFlag<T extends string>(usage: Usage, name: string, v: string | true
   return parts as T[];
 }
 
+function oneOf<T extends string>(usage: Usage, name: string, v: string | true | undefined, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!(allowed as readonly unknown[]).includes(v)) usage(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
+  return v as T;
+}
+
 /**
  * The options of `fathom train --task pretrain` from the parsed flags
  * (name → value). Flags of other tasks are refused by name.
@@ -165,8 +171,7 @@ export function pretrainOptions(v: Record<string, string | true>, usage: Usage):
     }
     seeds = list;
   }
-  const activation = v.activation === undefined ? D.activation : listFlag(usage, 'activation', v.activation, PRETRAIN_ACTIVATIONS, [])[0];
-  if (typeof v.activation === 'string' && v.activation.includes(',')) usage(`--activation must be one of ${PRETRAIN_ACTIVATIONS.join(', ')}, got '${v.activation}'`);
+  const activation: Activation = oneOf(usage, 'activation', v.activation, PRETRAIN_ACTIVATIONS, 'sigmoid');
   const methods = listFlag(usage, 'pretrain', v.pretrain, PRETRAIN_METHODS,
     activation === 'sigmoid' ? [...PRETRAIN_METHODS] : ['none', 'autoencoder']);
   if (methods.includes('rbm') && activation !== 'sigmoid') {
@@ -185,8 +190,7 @@ export function pretrainOptions(v: Record<string, string | true>, usage: Usage):
   }
   if (v['early-stopping'] !== undefined && validationSplit === 0) usage('--early-stopping watches the validation loss: it needs --validation-split above 0');
   if (v.corruption !== undefined && !methods.includes('autoencoder')) usage('--corruption sets the autoencoder pre-training: --pretrain must include autoencoder');
-  const optimizer = v.optimizer === undefined ? D.optimizer : listFlag(usage, 'optimizer', v.optimizer, OPTIMIZERS, [])[0];
-  if (typeof v.optimizer === 'string' && v.optimizer.includes(',')) usage(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${v.optimizer}'`);
+  const optimizer = oneOf(usage, 'optimizer', v.optimizer, OPTIMIZERS, D.optimizer);
   const lr = floatFlag(usage, 'lr', v.lr, optimizer === D.optimizer ? D.lr : DEFAULT_LR[optimizer], (x) => x > 0 && Number.isFinite(Math.fround(x)), 'a positive number that float32 can hold (like 0.001 or 1e-3)');
   const train = v.train !== undefined ? intFlag(usage, 'train', v.train, 1, 1, 60000) : undefined;
   if (train !== undefined && train < labels) usage(`--train ${train} leaves fewer training digits than --labels ${labels}`);
@@ -203,7 +207,7 @@ export function pretrainOptions(v: Record<string, string | true>, usage: Usage):
     dropout: 0,
     validationSplit,
     ...(validationSplit > 0 ? { earlyStopping: intFlag(usage, 'early-stopping', v['early-stopping'], D.earlyStopping, 1, 100_000) } : {}),
-    ...(v.backend !== undefined ? { backend: listFlag(usage, 'backend', v.backend, ['native', 'ts'] as const, [])[0] } : {}),
+    ...(v.backend !== undefined ? { backend: oneOf(usage, 'backend', v.backend, ['native', 'ts'] as const, 'native') } : {}),
     ...(v.threads !== undefined ? { threads: intFlag(usage, 'threads', v.threads, 1, 1, 256) } : {}),
     seed: seeds[0],
     ...(train !== undefined ? { train } : {}),
@@ -330,6 +334,7 @@ const RELU_FAMILY: readonly Activation[] = ['relu', 'leakyRelu', 'elu', 'gelu', 
 export async function pretrainExperiment(f: Fathom, o: TrainOptions): Promise<TrainResult> {
   const p = o.pretrain!;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const ds = await f.data.mnist({ ...(o.train !== undefined ? { train: o.train } : {}), ...(o.test !== undefined ? { test: o.test } : {}) });
   const x = ds.train.x, y = ds.train.y;
   const perClass = p.labels / 10;
@@ -403,10 +408,11 @@ export async function pretrainExperiment(f: Fathom, o: TrainOptions): Promise<Tr
     };
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   console.log('');
   console.log(pretrainTable(rows));
   console.log('');
-  console.log(`${runs.length} runs in ${seconds.toFixed(1)} s`);
+  console.log(`${runs.length} runs in ${seconds.toFixed(1)} s (${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU), data loading included`);
   return {
     epochs: runs.reduce((a, r) => a + r.epochs, 0), trainSeconds: runs.reduce((a, r) => a + r.pretrainSeconds + r.fineTuneSeconds, 0),
     pretrain: { rows, runs },
