@@ -38,7 +38,7 @@ export const PRETRAIN_DEFAULTS = {
   seeds: [1, 2, 3],
   hidden: [500, 500, 500],
   activation: 'sigmoid' as Activation,
-  pretrainEpochs: 2,
+  pretrainEpochs: 1,
   pretrainBatchSize: 64,
   corruption: 0.2,
   optimizer: 'adam' as OptimizerName,
@@ -80,8 +80,8 @@ mean ± sample standard deviation over the seeds, and min–max.
   --labels N          labelled digits, drawn at random per seed, class-balanced (N/10 of
                       each digit): a multiple of 10 from 20 to 60000 (default ${D.labels})
   --seeds LIST        comma-separated seeds, each 0 to 2^53-1, none twice (default
-                      ${D.seeds.join(',')}); a seed draws the labelled digits and every
-                      initial weight, shuffle and noise of its runs
+                      ${D.seeds.join(',')}); a seed draws the labelled digits and every initial
+                      weight, shuffle and noise of its runs
   --pretrain LIST     methods, comma separated, none twice: none (no pre-training),
                       autoencoder (each layer a denoising autoencoder: masking noise
                       --corruption, sigmoid/cross-entropy reconstruction of inputs in
@@ -104,7 +104,8 @@ mean ± sample standard deviation over the seeds, and min–max.
                       stopping, 0 <= X < 1 (default ${D.validationSplit}; 0: no early stopping,
                       every run fine-tunes --epochs epochs)
   --batch-size N      fine-tuning batch size, 1 to 100000 (default ${D.batchSize})
-  --optimizer NAME    fine-tuning optimizer: ${OPTIMIZERS.join(' | ')} (default ${D.optimizer})
+  --optimizer NAME    fine-tuning optimizer: ${OPTIMIZERS.slice(0, 4).join(' | ')} |
+                      ${OPTIMIZERS.slice(4).join(' | ')} (default ${D.optimizer}; sgd: Nesterov momentum 0.9)
   --lr X              fine-tuning learning rate (default ${D.lr}, or the optimizer's own)
   --train N           use only the first N training digits (pre-training and labels), 1 to 60000
   --test N            use only the first N test digits, 1 to 10000
@@ -347,7 +348,7 @@ export async function pretrainExperiment(f: Fathom, o: TrainOptions): Promise<Tr
   );
   console.log(`network: MLP ${arch} · pre-training ${p.methods.filter((m) => m !== 'none').map((m) => (m === 'autoencoder' && p.corruption > 0 ? `denoising autoencoder (masking ${p.corruption})` : m)).join(', ') || 'none'}, ${p.pretrainEpochs} epoch${p.pretrainEpochs === 1 ? '' : 's'} per layer, batch ${PRETRAIN_DEFAULTS.pretrainBatchSize}`);
   console.log(
-    `fine-tuning (every method alike): ${o.optimizer} lr ${o.lr}, batch ${o.batchSize}, ` +
+    `fine-tuning (every method alike): ${o.optimizer}${o.optimizer === 'sgd' ? ' (Nesterov momentum 0.9)' : ''} lr ${o.lr}, batch ${o.batchSize}, ` +
     `${o.earlyStopping !== undefined ? `at most ${o.epochs} epochs, early stopping on the validation loss (patience ${o.earlyStopping}, best weights restored)` : `${o.epochs} epochs`}`,
   );
   const { nn } = f;
@@ -380,8 +381,12 @@ export async function pretrainExperiment(f: Fathom, o: TrainOptions): Promise<Tr
       const model = new nn.Sequential(encoder, head);
       const stop = o.earlyStopping !== undefined ? new f.callbacks.EarlyStopping({ monitor: 'valLoss', patience: o.earlyStopping, restoreBestWeights: true }) : undefined;
       const ft0 = performance.now();
+      // As fathom train's other tasks: sgd with Nesterov momentum 0.9, the others with their defaults but lr.
+      const optimizer = o.optimizer === 'sgd'
+        ? { optimizer: new f.optim.SGD(model.parameters(), { lr: o.lr, momentum: 0.9, nesterov: true }) }
+        : { optimizer: o.optimizer, lr: o.lr };
       const history = await model.fit(xFit, yFit, {
-        loss: 'crossEntropy', optimizer: o.optimizer, lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, seed, verbose: 0,
+        loss: 'crossEntropy', ...optimizer, epochs: o.epochs, batchSize: o.batchSize, seed, verbose: 0,
         ...(validation ? { validationData: validation } : {}), ...(stop ? { callbacks: [stop] } : {}),
       });
       const fineTuneSeconds = (performance.now() - ft0) / 1000;
@@ -394,7 +399,7 @@ export async function pretrainExperiment(f: Fathom, o: TrainOptions): Promise<Tr
       const rec = reconstruction.length ? ` · reconstruction per layer ${reconstruction.map((q) => `${q.before.toFixed(3)}→${q.after.toFixed(3)}`).join(', ')} (${reconstruction[0].loss}${reconstruction.some((q) => q.loss !== reconstruction[0].loss) ? '/mse' : ''})` : '';
       console.log(
         `seed ${seed} · ${method.padEnd(11)} · test accuracy ${pct(run.testAccuracy)} · fine-tuned ${run.epochs} epochs (best ${run.bestEpoch}) in ${fineTuneSeconds.toFixed(1)} s` +
-        `${method === 'none' ? '' : ` · pre-trained in ${pretrainSeconds.toFixed(1)} s`}${rec}`,
+        `${method === 'none' ? '' : ` · pre-trained in ${pretrainSeconds.toFixed(1)} s`}${rec} · RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
       );
     }
   }
@@ -412,7 +417,7 @@ export async function pretrainExperiment(f: Fathom, o: TrainOptions): Promise<Tr
   console.log('');
   console.log(pretrainTable(rows));
   console.log('');
-  console.log(`${runs.length} runs in ${seconds.toFixed(1)} s (${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU), data loading included`);
+  console.log(`${runs.length} runs in ${seconds.toFixed(1)} s (${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU), data loading included; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   return {
     epochs: runs.reduce((a, r) => a + r.epochs, 0), trainSeconds: runs.reduce((a, r) => a + r.pretrainSeconds + r.fineTuneSeconds, 0),
     pretrain: { rows, runs },

@@ -5,9 +5,9 @@
  * autoencoders; Vincent et al. 2008 for the denoising variant).
  *
  * Stage k is trained, unsupervised, on the codes of stages 0..k-1 after
- * their own training (stage 0 on x), then frozen in place while the stages
- * above it train, and never touched again here: fine-tuning the whole stack
- * with a classifier head is the caller's fit().
+ * their own training (stage 0 on x), and is not changed again while the
+ * stages above it train (its codes are computed once, in eval mode):
+ * fine-tuning the whole stack with a classifier head is the caller's fit().
  *
  *   method 'autoencoder'  the stage + a new decoder (or tied weights) learns to
  *                         reconstruct its clean input from an optionally
