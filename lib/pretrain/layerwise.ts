@@ -295,6 +295,7 @@ export async function layerwise(layers: Module[], x: Tensor, options?: Layerwise
       c.out?.write(`${head}: epoch ${epoch + 1}/${c.epochs} · ${c.method === 'rbm' ? 'CD reconstruction error' : 'loss'} ${fig(loss)} · ${secs.toFixed(1)} s\n`);
     };
     let report: LayerReport;
+    const wasTraining = stage.encoder.training;
     if (c.method === 'autoencoder') {
       const loss = c.losses[k] ?? (inUnitRange(input) ? 'binaryCrossEntropy' : 'mse');
       if (loss === 'binaryCrossEntropy' && !inUnitRange(input)) {
@@ -312,6 +313,8 @@ export async function layerwise(layers: Module[], x: Tensor, options?: Layerwise
         layer: k, method: 'autoencoder', inFeatures, outFeatures, loss, before: before.loss, after: after.loss,
         mseBefore: before.mse, mseAfter: after.mse, history, seconds, autoencoder: ae,
       };
+      // fit() leaves the autoencoder (and so the stage) in its own mode; give the stage back its own.
+      stage.encoder.train(wasTraining);
     } else {
       const rbm = new RBM(inFeatures, outFeatures, { seed });
       const before = measureRbm(rbm, probe);

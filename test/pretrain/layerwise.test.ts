@@ -251,3 +251,12 @@ describe('pretrain.layerwise: refusals (all but the last checked before any trai
     expect(arr(layers[0].weight)).toEqual(w);
   });
 });
+
+describe('pretrain.layerwise: the stages keep their mode', () => {
+  it('a stage in eval mode is in eval mode afterwards', async () => {
+    const layers = [new nn.Sequential(new nn.Linear(16, 8, { seed: 1 }), new nn.Dropout(0.5)).eval()];
+    await pretrain.layerwise(layers, prototypes(16), { ...quiet, epochs: 1, batchSize: 8, seed: 1, loss: 'mse' });
+    expect(layers[0].training).toBe(false);
+    expect((layers[0].layers[1] as nn.Dropout).training).toBe(false);
+  });
+});
