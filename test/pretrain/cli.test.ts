@@ -5,6 +5,8 @@
  * MNIST digits. The measured experiment (60,000 digits, three seeds) takes
  * minutes and runs outside CI (README).
  */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCommand, TRAIN_HELP, UsageError, type TrainOptions } from '../../lib/cli/args.js';
 import { PRETRAIN_DEFAULTS, PRETRAIN_HELP, drawLabelled, pretrainTable, spread } from '../../lib/cli/pretrain.js';
@@ -93,6 +95,13 @@ describe('fathom train --task pretrain: flags', () => {
     for (const flag of ['--labels', '--seeds', '--pretrain', '--pretrain-epochs', '--corruption']) {
       expect(usage(flag, '1').message).toBe(`${flag} applies to --task pretrain only`);
     }
+  });
+
+  it('the binary exits 2 on a bad flag and points to the task\'s help (dist/cli/main.js, built by npm test)', () => {
+    const bin = resolve(import.meta.dirname, '../../dist/cli/main.js');
+    const r = spawnSync(process.execPath, [bin, 'train', '--task', 'pretrain', '--labels', '7'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("fathom: --labels must be an integer from 20 to 60000, got '7'\n(see fathom train --task pretrain --help)\n");
   });
 
   it('--help with the task prints its own help; the general help points to it', () => {
