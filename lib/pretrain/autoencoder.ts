@@ -92,8 +92,6 @@ export class StageAutoencoder extends Module {
 
 export interface AutoencoderStageOptions {
   loss: ReconstructionLoss;
-  tied: boolean;
-  corruption: Corruption | undefined;
   optimizer: OptimizerName | ((params: Tensor[]) => Optimizer);
   lr: number | undefined;
   epochs: number;
@@ -126,7 +124,11 @@ export function measureAutoencoder(ae: StageAutoencoder, x: Tensor, loss: Recons
   }
 }
 
-/** Trains the stage (and a new decoder) to reconstruct x; returns the autoencoder and the per-epoch mean losses. */
+/**
+ * Trains the autoencoder (the stage and its decoder) to reconstruct x [N, D]
+ * with fit(), shuffled by o.seed, without accuracy or progress output.
+ * @returns the mean training loss of each epoch (on corrupted inputs when corruption is set).
+ */
 export async function trainAutoencoderStage(ae: StageAutoencoder, x: Tensor, o: AutoencoderStageOptions): Promise<number[]> {
   const optimizer = typeof o.optimizer === 'function' ? o.optimizer(ae.parameters()) : o.optimizer;
   let t0 = performance.now();

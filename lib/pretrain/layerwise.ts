@@ -305,7 +305,7 @@ export async function layerwise(layers: Module[], x: Tensor, options?: Layerwise
       const before = measureAutoencoder(ae, probe, loss);
       const s0 = performance.now();
       const history = await trainAutoencoderStage(ae, input, {
-        loss, tied: c.tied, corruption: c.corruption, optimizer: c.optimizer, lr: c.lr, epochs: c.epochs, batchSize: c.batchSize, seed, onEpoch,
+        loss, optimizer: c.optimizer, lr: c.lr, epochs: c.epochs, batchSize: c.batchSize, seed, onEpoch,
       });
       const seconds = (performance.now() - s0) / 1000;
       const after = measureAutoencoder(ae, probe, loss);
