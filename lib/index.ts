@@ -60,6 +60,11 @@ export * as losses from './losses/index.js';
 // magnitude pruning (torch.nn.utils.prune): prune.magnitude, prune.sparsity, prune.remove
 export * as prune from './prune/index.js';
 export type { MagnitudeOptions, PruneInclude, SparsityReport, LayerSparsity } from './prune/index.js';
+// --- #12 pretrain ---
+// greedy layer-wise pre-training (autoencoders, RBMs): pretrain.layerwise
+export * as pretrain from './pretrain/index.js';
+export type { LayerwiseOptions, LayerwiseResult, LayerReport, PretrainMethod } from './pretrain/index.js';
+// --- end #12 pretrain ---
 export * as data from './data/index.js';
 export { save, load, loadOptimizerState, loadCheckpoint, type SaveOptions } from './io/model.js';
 export type { FilePath, FileURLLike } from './io/paths.js';

@@ -16,6 +16,9 @@ import {
 // --- #12 gan ---
 import { GAN_MODELS, GAN_RECIPES, type GanOptions } from './gan.js';
 // --- end #12 gan ---
+// --- #12 pretrain ---
+import { PRETRAIN_FLAGS, PRETRAIN_HELP, pretrainOptions, type PretrainExperimentOptions } from './pretrain.js';
+// --- end #12 pretrain ---
 
 export const MAIN_HELP = `Usage: fathom <command> [options]
 
@@ -65,6 +68,8 @@ Data and model:
                             test accuracy and F1 (test split 0.2)
                      smnist sequential MNIST, 28 rows of 28 pixels: test accuracy
   --task NAME        the same as --dataset (either one, not both)
+                     pretrain: greedy layer-wise pre-training with 1,000 labelled MNIST
+                     digits, with and without it; see fathom train --task pretrain --help
   --model NAME       mlp | cnn (a convolutional network; image sets only: mnist) |
                      perceptron (the perceptron rule; two-class 2-D sets only) (default mlp) |
                      lstm | gru | rnn (sequence tasks only; default lstm)
@@ -218,6 +223,10 @@ export interface TrainOptions {
   prune?: number[];
   /** --prune-epochs: fine-tuning epochs of each pruned copy (default 2). */
   pruneEpochs?: number;
+  // --- #12 pretrain ---
+  /** --task pretrain: the pre-training experiment (lib/cli/pretrain.ts); the fields above then describe its fine-tuning. */
+  pretrain?: PretrainExperimentOptions;
+  // --- end #12 pretrain ---
 }
 
 const TRAIN_FLAGS = {
@@ -229,6 +238,9 @@ const TRAIN_FLAGS = {
   // --- #12 gan ---
   out: 'string',
   // --- end #12 gan ---
+  // --- #12 pretrain ---
+  labels: 'string', seeds: 'string', pretrain: 'string', 'pretrain-epochs': 'string', corruption: 'string',
+  // --- end #12 pretrain ---
 } as const;
 
 const SAMPLE_FLAGS = { model: 'string', n: 'string', temperature: 'string', seed: 'string', backend: 'string', help: 'boolean' } as const;
@@ -253,6 +265,9 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (cmd !== 'train') throw new UsageError(`unknown command '${cmd}' (the commands are: train, sample)`, MAIN_HELP);
   const values = parseFlags('train', rest, TRAIN_FLAGS, TRAIN_HELP);
+  // --- #12 pretrain ---
+  if (values.help !== undefined && (values.task === 'pretrain' || values.dataset === 'pretrain')) return { kind: 'help', text: PRETRAIN_HELP };
+  // --- end #12 pretrain ---
   if (values.help !== undefined) return { kind: 'help', text: TRAIN_HELP };
   // --- #12 gan ---
   if ((values.task === 'gan' && values.dataset === undefined) || (values.dataset === 'gan' && values.task === undefined)) {
@@ -350,6 +365,16 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
   if (v.task !== undefined && v.dataset !== undefined) {
     throw new UsageError(`--task and --dataset name the same thing; give one (got --dataset ${String(v.dataset)} --task ${String(v.task)})`, TRAIN_HELP);
   }
+  // --- #12 pretrain ---
+  if (v.task === 'pretrain' || v.dataset === 'pretrain') {
+    return pretrainOptions(v, (message) => {
+      throw new UsageError(message, PRETRAIN_HELP);
+    });
+  }
+  for (const flag of PRETRAIN_FLAGS) {
+    if (v[flag] !== undefined) throw new UsageError(`--${flag} applies to --task pretrain only`, TRAIN_HELP);
+  }
+  // --- end #12 pretrain ---
   const dataset = v.task !== undefined ? choice('task', v.task, DATASETS)! : choice('dataset', v.dataset, DATASETS) ?? 'mnist';
   if (isSequence(dataset)) return sequenceOptions(dataset, v);
   const model = choice('model', v.model, MODELS) ?? 'mlp';

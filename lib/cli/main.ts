@@ -20,6 +20,10 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof UsageError)) throw err;
     if (err.message === 'no command given') {
       process.stderr.write(err.help);
+    // --- #12 pretrain ---
+    } else if (err.help.startsWith('Usage: fathom train --task pretrain')) {
+      process.stderr.write(`fathom: ${err.message}\n(see fathom train --task pretrain --help)\n`);
+    // --- end #12 pretrain ---
     } else {
       const more = err.help.startsWith('Usage: fathom train') ? 'fathom train --help' : err.help.startsWith('Usage: fathom sample') ? 'fathom sample --help' : 'fathom --help';
       process.stderr.write(`fathom: ${err.message}\n(see ${more})\n`);

@@ -120,6 +120,10 @@ export interface TrainResult {
   perceptron?: { converged: boolean; epochs: number; errors: number };
   /** --prune: the table's rows, dense first (lib/cli/prune.ts). */
   prune?: import('./prune.js').PruneRow[];
+  // --- #12 pretrain ---
+  /** --task pretrain: the table's rows (one per method) and every run (lib/cli/pretrain.ts). */
+  pretrain?: { rows: import('./pretrain.js').PretrainRow[]; runs: import('./pretrain.js').PretrainRun[] };
+  // --- end #12 pretrain ---
 }
 
 const pct = (v: number | undefined) => `${((v ?? NaN) * 100).toFixed(2)}%`;
@@ -143,6 +147,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.threads !== undefined) f.setNumThreads(o.threads);
   const i = f.info();
   console.log(`fathom ${i.version} · backend ${i.backend} · isa ${i.isa} · threads ${i.threads}`);
+  // --- #12 pretrain ---
+  if (o.pretrain) return (await import('./pretrain.js')).pretrainExperiment(f, o);
+  // --- end #12 pretrain ---
   if (isSequence(o.dataset)) {
     const { trainSequence } = await import('./sequence.js');
     return trainSequence(f, o, {
