@@ -25,6 +25,7 @@ import type { TrainResult } from './train.js';
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DEFAULT_LR, OPTIMIZERS, type Activation, type OptimizerName } from './recipes.js';
+import { shuffler } from '../data/random.js';
 
 type Fathom = typeof import('../index.js');
 
@@ -252,17 +253,6 @@ export interface PretrainRow {
   epochs: number;
 }
 
-/** mulberry32 (the generator fit() shuffles with): deterministic from the seed. */
-function generator(seed: number): (n: number) => number {
-  let a = (seed % 4294967296) >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 /**
  * The labelled digits of one seed: perClass of each class 0..9 drawn at random
@@ -272,7 +262,7 @@ function generator(seed: number): (n: number) => number {
  * @throws naming the class when y holds fewer than perClass of it.
  */
 export function drawLabelled(y: Int32Array, perClass: number, val: number, seed: number): { fit: number[]; val: number[] } {
-  const next = generator(seed ^ 0x5bd1e995);
+  const next = shuffler(seed ^ 0x5bd1e995);
   const byClass: number[][] = Array.from({ length: 10 }, () => []);
   for (let i = 0; i < y.length; i++) byClass[y[i]].push(i);
   const fit: number[] = [];

@@ -36,3 +36,26 @@ export class Draws {
     return Int32Array.from(idx);
   }
 }
+
+/**
+ * mulberry32 (Tommy Ettinger's 32-bit generator): uniform numbers in [0, 1)
+ * from a 32-bit state seeded with `seed` (its low 32 bits). Small and fast; the
+ * seeded shuffles of fit(), pretrain and the CLI draw from it, so they are
+ * deterministic and backend independent.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Integers in [0, n) from mulberry32(seed): the draws of a seeded Fisher–Yates shuffle. */
+export function shuffler(seed: number): (n: number) => number {
+  const u = mulberry32(seed);
+  return (n) => Math.floor(u() * n);
+}

@@ -17,6 +17,7 @@ import { noGrad } from '../autograd/tape.js';
 import { RBM } from '../layers/rbm.js';
 import { binaryCrossEntropy } from '../losses/index.js';
 import type { Stage } from './stages.js';
+import { shuffler } from '../data/random.js';
 
 export interface RbmStageOptions {
   lr: number;
@@ -31,17 +32,6 @@ export interface RbmStageOptions {
   onEpoch: (epoch: number, reconstructionError: number, seconds: number) => void;
 }
 
-/** mulberry32: the same seeded shuffle generator fit() uses. */
-function shuffler(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 function gatherRows(x: Tensor, idx: Int32Array, start: number, end: number): Tensor {
   const D = x.shape[1];
