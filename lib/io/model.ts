@@ -91,10 +91,24 @@ interface OptimizerMeta {
  */
 export async function save(model: Module, path: FilePath, options?: SaveOptions): Promise<void> {
   const p = toPath(path, 'fathom.save');
-  if (!(model instanceof Module)) throw new Error('fathom.save: expected a Module');
-  const { optimizer } = checkOptions('save', options, ['optimizer']);
+  const { tensors, metadata } = modelTensorsAndMetadata('save', model, options);
+  try {
+    await saveSafetensors(p, tensors, metadata);
+  } catch (err) {
+    throw rethrow('fathom.save', err);
+  }
+}
+
+/**
+ * What save() writes (and serialize() encodes): the model's parameters and buffers as safetensors tensors
+ * (F32, int32 ones as I32), the optimizer's state when given, and the metadata (format, architecture,
+ * training config, optimizer). Errors start `fathom.<op>: `.
+ */
+export function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
+  if (!(model instanceof Module)) throw new Error(`fathom.${op}: expected a Module`);
+  const { optimizer } = checkOptions(op, options, ['optimizer']);
   if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
-    throw new Error(`fathom.save: options.optimizer must be an Optimizer (e.g. new optim.Adam(model.parameters())), got ${describeValue(optimizer)}`);
+    throw new Error(`fathom.${op}: options.optimizer must be an Optimizer (e.g. new optim.Adam(model.parameters())), got ${describeValue(optimizer)}`);
   }
   const tensors: Record<string, SafeTensor> = Object.create(null);
   const seen = new Map<Tensor, string>();
@@ -102,7 +116,7 @@ export async function save(model: Module, path: FilePath, options?: SaveOptions)
   for (const [name, t] of model.namedState()) {
     const first = seen.get(t);
     if (first !== undefined) {
-      throw new Error(`fathom.save: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
+      throw new Error(`fathom.${op}: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
     }
     seen.set(t, name);
     tensors[name] = t.dtype === 'int32'
@@ -113,12 +127,8 @@ export async function save(model: Module, path: FilePath, options?: SaveOptions)
   // The loss a model was fitted with (Keras saves its compile config too); not for a loss function.
   const training = trainingConfig(model);
   if (training) metadata['fathom.training'] = JSON.stringify(training);
-  if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(optimizer, seen, tensors));
-  try {
-    await saveSafetensors(p, tensors, metadata);
-  } catch (err) {
-    throw rethrow('fathom.save', err);
-  }
+  if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(op, optimizer, seen, tensors));
+  return { tensors, metadata };
 }
 
 /**
@@ -136,7 +146,7 @@ export async function load(path: FilePath): Promise<Module> {
 }
 
 /** What the header check learns before any tensor data is read. */
-interface Plan {
+export interface Plan {
   config?: ModuleConfig;
   expected?: ParameterShapes | null;
   training?: TrainingConfig;
@@ -150,15 +160,7 @@ async function readCheckpoint(p: string, where: string, op: string): Promise<{ f
   let file;
   try {
     file = await loadSafetensors(p, {
-      check: (header) => {
-        plan.config = architecture(header, where);
-        const t = header.metadata['fathom.training'];
-        if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
-        plan.expected = expectedShapes(plan.config, where);
-        const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
-        if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
-        plan.optimizer = optimizerMeta(header, plan.expected, where);
-      },
+      check: (header) => checkHeader(header, where, plan),
     });
   } catch (err) {
     throw rethrow(op, err);
@@ -166,8 +168,20 @@ async function readCheckpoint(p: string, where: string, op: string): Promise<{ f
   return { file, plan };
 }
 
+/** Checks a model file's header (architecture, training and optimizer metadata, every tensor) into `plan`, before any data is read. */
+export function checkHeader(header: SafetensorsHeader, where: string, plan: Plan = {}): Plan {
+  plan.config = architecture(header, where);
+  const t = header.metadata['fathom.training'];
+  if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
+  plan.expected = expectedShapes(plan.config, where);
+  const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
+  if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
+  plan.optimizer = optimizerMeta(header, plan.expected, where);
+  return plan;
+}
+
 /** Builds the model of a checked file and loads its weights. */
-function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
+export function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   let model: Module;
   try {
     model = fromConfig(plan.config!);
@@ -199,10 +213,10 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
 }
 
 /** The optimizer's metadata; its state buffers go into `tensors` (copies, taken now). */
-function optimizerPart(opt: Optimizer, names: Map<Tensor, string>, tensors: Record<string, SafeTensor>): OptimizerMeta {
+function optimizerPart(op: string, opt: Optimizer, names: Map<Tensor, string>, tensors: Record<string, SafeTensor>): OptimizerMeta {
   const paramNames = opt.params.map((t, i) => {
     const n = names.get(t);
-    if (n === undefined) throw new Error(`fathom.save: parameter ${i} of the ${opt.name} optimizer is not a parameter of this model; save the optimizer with the model it trains`);
+    if (n === undefined) throw new Error(`fathom.${op}: parameter ${i} of the ${opt.name} optimizer is not a parameter of this model; save the optimizer with the model it trains`);
     return n;
   });
   const sd = opt.stateDict();
