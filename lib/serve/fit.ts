@@ -58,7 +58,7 @@ import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize, deserialize } from '../io/serialize.js';
 import type { LossName } from '../losses/index.js';
 import type { OptimizerName } from '../models/compile.js';
-import type { History, Logs } from '../models/training.js';
+import type { FitOptions, History, Logs } from '../models/training.js';
 import { shareMemory } from './share.js';
 
 /** A learning-rate scheduler as data: the class name in optim.lrScheduler and its options (built in the worker over its optimizer). */
@@ -84,32 +84,19 @@ export interface WorkerBatchLogs {
   batches: number;
 }
 
-export interface FitInWorkerOptions {
+/**
+ * fit()'s options that are data (see FitOptions for each), with the loss, optimizer, metrics and
+ * scheduler given as data, plus what runs on the caller's thread (signal, onEpochEnd, onBatchEnd).
+ */
+export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer' | 'metrics' | 'lrScheduler' | 'callbacks' | 'progress' | 'verbose'> {
   /** The loss, by name (a function cannot cross threads). Required unless the model's bytes carry the loss it was fitted with. */
   loss?: LossName;
-  /** The optimizer, by name (default 'adam'); a new one over the worker's copy of the model. */
+  /** The optimizer, by name (default 'adam'), built over the worker's copy of the model; `lr` sets its rate. */
   optimizer?: OptimizerName;
-  /** Learning rate of the named optimizer (default: the class's). */
-  lr?: number;
-  epochs?: number;
-  batchSize?: number;
-  validationSplit?: number;
-  /** [x, y] to validate on after each epoch; shared as x and y are. */
-  validationData?: [Tensor, Tensor];
-  shuffle?: boolean;
-  /** Shuffle seed (default: drawn from the caller's global random stream). */
-  seed?: number;
-  initialEpoch?: number;
-  accuracy?: boolean;
-  accuracyThreshold?: number;
   /** Metric names, or { name: 'topK', k } (functions cannot cross threads). */
   metrics?: WorkerMetricSpec[];
-  clipGradNorm?: number;
-  clipGradValue?: number;
   /** A scheduler as data: `{ type: 'OneCycleLR', maxLr, totalSteps }` (see WORKER_SCHEDULERS). */
   lrScheduler?: LRSchedulerSpec;
-  lrSchedulerInterval?: 'epoch' | 'batch';
-  lrSchedulerMonitor?: string;
   /** 0 silent, 1 one line per epoch, written by the worker to the process's stderr. Default 0 (fit's default is 1). */
   verbose?: 0 | 1;
   /** Stops training at the next batch boundary (see the top of this file for what the promise does). */
