@@ -180,8 +180,9 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
   it('shares x and y: a tensor already in shared memory is sent as is, the caller\'s ordinary tensors stay usable', async () => {
     const { x, y } = data();
     const sx = shareMemory(x);
-    const r = await fitInWorker(mlp(), sx, y, { ...OPTS, epochs: 1 });
+    const r = await fitInWorker(mlp(), sx, y, { ...OPTS, epochs: 1, validationData: [x.slice(0, 20), y.slice(0, 20)] });
     expect(r.history.history.loss.length).toBe(1);
+    expect(r.history.history.valLoss?.length).toBe(1);
     expect(y.data.length).toBe(96); // not transferred away
     expect(x.data.length).toBe(96 * 4);
   });
