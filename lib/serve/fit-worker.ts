@@ -24,6 +24,7 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPor
 async function main(): Promise<void> {
   setBackend(input.backend);
   manualSeed(input.globalSeed);
+  for (const m of input.imports) await import(m); // e.g. the caller's registerModuleType calls
   const model = deserialize(input.bytes);
   const x = Tensor.from(input.x);
   const y = Tensor.from(input.y);

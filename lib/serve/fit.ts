@@ -49,7 +49,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Module } from '../layers/module.js';
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { rand } from '../ops/index.js';
@@ -99,6 +99,14 @@ export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer
   lrScheduler?: LRSchedulerSpec;
   /** 0 silent, 1 one line per epoch, written by the worker to the process's stderr. Default 0 (fit's default is 1). */
   verbose?: 0 | 1;
+  /**
+   * Modules the worker imports before it rebuilds the model: absolute `file:` URLs (e.g.
+   * `new URL('./layers.js', import.meta.url)`), absolute paths or package names. For custom
+   * layers: the worker is a fresh JS context, so the module that calls
+   * `nn.registerModuleType` for them must run there too (it must import the same fathom
+   * package the worker runs, i.e. `fathom` as installed).
+   */
+  imports?: (string | { href: string })[];
   /** Stops training at the next batch boundary (see the top of this file for what the promise does). */
   signal?: AbortSignal;
   /** Called on the caller's thread with each epoch's logs (the history's values for that epoch). */
@@ -133,6 +141,8 @@ export interface WorkerInput {
   backend: 'native' | 'ts';
   /** Seed of the worker's global random stream. */
   globalSeed: number;
+  /** Module specifiers (hrefs) imported before the model is rebuilt. */
+  imports: string[];
   /** [0] set to 1 by the caller to stop. */
   control: Int32Array;
   batchEvents: boolean;
@@ -158,7 +168,7 @@ const NOT_DATA: Record<string, string> = {
   progress: 'a progress sink has methods, which cannot cross threads; use verbose: 1 (the worker prints) or onEpochEnd / onBatchEnd',
 };
 const OPTIONS: OptionSpec = {
-  ...DATA_OPTIONS, callbacks: ['object', 'array'], progress: 'object', signal: 'object', onEpochEnd: 'function', onBatchEnd: 'function',
+  ...DATA_OPTIONS, callbacks: ['object', 'array'], progress: 'object', signal: 'object', onEpochEnd: 'function', onBatchEnd: 'function', imports: 'array',
 };
 
 const CROSS = 'cannot cross threads';
@@ -207,7 +217,13 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
   if (v !== undefined && v.length !== 2) throw new Error(`fathom.${op}: options.validationData must be [x, y], got an array of ${v.length}`);
   // The shuffle seed and the worker's global stream, drawn here: reproducible after manualSeed on this thread.
   const draws = rand([2]).data;
-  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, ...fitOptions } = opts;
+  const imports = (opts.imports ?? []).map((u, i) => {
+    const href = typeof u === 'string' ? u : u !== null && typeof u === 'object' && typeof u.href === 'string' ? u.href : undefined;
+    if (href === undefined || href === '') throw new Error(`fathom.${op}: options.imports[${i}] must be a module specifier or a URL, got ${show(u)}`);
+    if (/^\.\.?\//.test(href)) throw new Error(`fathom.${op}: options.imports[${i}] is relative (${show(href)}); the worker cannot know relative to what: pass new URL(${show(href)}, import.meta.url)`);
+    return href.startsWith('/') ? pathToFileURL(href).href : href;
+  });
+  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, ...fitOptions } = opts;
   const input: WorkerInput = {
     bytes,
     x: shared('x', x),
@@ -215,6 +231,7 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
     validationData: v && [shared('validationData[0]', v[0]), shared('validationData[1]', v[1])],
     options: { verbose: 0, ...fitOptions, seed: opts.seed ?? Math.floor(draws[0] * 2 ** 32) },
     backend: backend().name,
+    imports,
     globalSeed: Math.floor(draws[1] * 2 ** 31),
     control: new Int32Array(new SharedArrayBuffer(4)),
     batchEvents: onBatchEnd !== undefined,
@@ -269,7 +286,7 @@ function checkDataOptions(opts: Record<string, unknown>): void {
     }
   }
   // Anything else that holds a function (deep), e.g. a scheduler option, is named too.
-  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData']);
+  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports']);
   if (path) throw new Error(`${op}: options.${path} is a function, which ${CROSS}`);
 }
 

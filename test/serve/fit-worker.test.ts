@@ -6,7 +6,7 @@
 // The worker runs the compiled package: from the sources (vitest) that is this checkout's dist/, which
 // `npm test` builds first (`npx tsc -p tsconfig.json` when running this file alone).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deserialize, fitInWorker, manualSeed, nn, optim, randn, serialize, setBackend, shareMemory, Tensor } from '../../lib/index.js';
+import { deserialize, fitInWorker, manualSeed, nn, ones, optim, randn, serialize, setBackend, shareMemory, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import type { BatchLogs, Logs } from '../../lib/models/training.js';
@@ -185,6 +185,26 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
     expect(r.history.history.valLoss?.length).toBe(1);
     expect(y.data.length).toBe(96); // not transferred away
     expect(x.data.length).toBe(96 * 4);
+  });
+
+  it('custom layers: `imports` runs the module that registers them in the worker; without it, the worker says what is missing', async () => {
+    class Scale extends nn.Module {
+      scale: Tensor;
+      constructor(readonly features: number) { super(); this.scale = nn.parameter(ones([features])); }
+      forward(x: Tensor): Tensor { return x.mul(this.scale); }
+      override config() { return { type: 'Scale', features: this.features }; }
+    }
+    nn.registerModuleType('Scale', (c) => new Scale(c.features as number), (c) => [['scale', [c.features as number]]]);
+    manualSeed(3);
+    const model = new nn.Sequential(new nn.Linear(4, 16), new nn.Tanh(), new Scale(16), new nn.Linear(16, 3));
+    const { x, y } = data();
+    await expect(fitInWorker(model, x, y, { ...OPTS, epochs: 1 })).rejects.toThrow(/fathom\.deserialize: cannot rebuild the architecture: .*unknown module type 'Scale' \(register it with nn\.registerModuleType\)/);
+    await expect(fitInWorker(model, x, y, { ...OPTS, imports: ['./fixtures/scale-layer.mjs'] })).rejects.toThrow(/options\.imports\[0\] is relative/);
+    const r = await fitInWorker(model, x, y, { ...OPTS, epochs: 2, imports: [new URL('./fixtures/scale-layer.mjs', import.meta.url)] });
+    expect(r.model.stateDict()['2.scale'].data.some((v) => v !== 1)).toBe(true); // the custom layer's parameter trained
+    const here = deserialize(serialize(model));
+    await here.fit(x, y, { ...OPTS, epochs: 2, verbose: 0 });
+    expect(weights(r.model)).toEqual(weights(here));
   });
 
   it.runIf(process.platform === 'linux')('leaves no thread behind (the process\'s OS threads, before and after)', async () => {
