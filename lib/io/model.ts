@@ -40,7 +40,7 @@ import { Module, type ModuleConfig } from '../layers/module.js';
 import { fromConfig, parameterShapes, type ParameterShapes } from '../layers/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt, sameShape } from '../tensor/shape.js';
-import { decodedDtype, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
+import { decodeSafetensors, decodedDtype, encodeSafetensors, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
 import { attachMasks, maskNamesIn } from '../prune/index.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
@@ -100,11 +100,31 @@ export async function save(model: Module, path: FilePath, options?: SaveOptions)
 }
 
 /**
+ * The bytes save() would write, in memory (serialize(), lib/io/serialize.ts). Errors start `fathom.<op>: `;
+ * those of the encoder are not rethrown here.
+ */
+export function modelToBytes(op: string, model: Module, options?: SaveOptions): Uint8Array {
+  const { tensors, metadata } = modelTensorsAndMetadata(op, model, options);
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * The model of bytes save() wrote, with load()'s checks (deserialize(), lib/io/serialize.ts): the header
+ * first (checkHeader, on the decoded dtypes), then buildModel. Errors start `${where}: ` or `safetensors: `.
+ */
+export function modelFromBytes(bytes: Uint8Array, where: string): Module {
+  const file = decodeSafetensors(bytes, `${bytes.length} bytes`);
+  const header: SafetensorsHeader = { metadata: file.metadata, tensors: Object.create(null) };
+  for (const [name, t] of Object.entries(file.tensors)) header.tensors[name] = { dtype: t.dtype, shape: t.shape };
+  return buildModel(file, checkHeader(header, where), where);
+}
+
+/**
  * What save() writes (and serialize() encodes): the model's parameters and buffers as safetensors tensors
  * (F32, int32 ones as I32), the optimizer's state when given, and the metadata (format, architecture,
  * training config, optimizer). Errors start `fathom.<op>: `.
  */
-export function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
+function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
   if (!(model instanceof Module)) throw new Error(`fathom.${op}: expected a Module`);
   const { optimizer } = checkOptions(op, options, ['optimizer']);
   if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
@@ -146,7 +166,7 @@ export async function load(path: FilePath): Promise<Module> {
 }
 
 /** What the header check learns before any tensor data is read. */
-export interface Plan {
+interface Plan {
   config?: ModuleConfig;
   expected?: ParameterShapes | null;
   training?: TrainingConfig;
@@ -169,7 +189,7 @@ async function readCheckpoint(p: string, where: string, op: string): Promise<{ f
 }
 
 /** Checks a model file's header (architecture, training and optimizer metadata, every tensor) into `plan`, before any data is read. */
-export function checkHeader(header: SafetensorsHeader, where: string, plan: Plan = {}): Plan {
+function checkHeader(header: SafetensorsHeader, where: string, plan: Plan = {}): Plan {
   plan.config = architecture(header, where);
   const t = header.metadata['fathom.training'];
   if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
@@ -181,7 +201,7 @@ export function checkHeader(header: SafetensorsHeader, where: string, plan: Plan
 }
 
 /** Builds the model of a checked file and loads its weights. */
-export function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
+function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   let model: Module;
   try {
     model = fromConfig(plan.config!);

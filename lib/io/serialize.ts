@@ -11,16 +11,15 @@
  * The bytes are exactly a file save() would write (`fs.writeFileSync(path,
  * serialize(m))` then `load(path)` works, and `deserialize(readFileSync(path))`
  * reads a saved file). deserialize() treats them as hostile with load()'s own
- * checks (lib/io/model.ts: checkHeader, then buildModel): the header is
+ * checks (lib/io/model.ts: modelFromBytes runs checkHeader, then buildModel): the header is
  * bounded and every declared tensor checked against the buffer's length; the
  * architecture's parameter names, dtypes and shapes are compared with the
  * tensors before any layer is built, so a small buffer cannot make it build a
  * large model.
  */
-import { Module } from '../layers/module.js';
+import type { Module } from '../layers/module.js';
 import { describeValue } from '../tensor/shape.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsHeader } from './safetensors.js';
-import { buildModel, checkHeader, modelTensorsAndMetadata, rethrow, type SaveOptions } from './model.js';
+import { modelFromBytes, modelToBytes, rethrow, type SaveOptions } from './model.js';
 
 export type SerializeOptions = SaveOptions;
 
@@ -35,9 +34,8 @@ export type SerializeOptions = SaveOptions;
  *   parameters that are not the model's (as save()).
  */
 export function serialize(model: Module, options?: SerializeOptions): Uint8Array {
-  const { tensors, metadata } = modelTensorsAndMetadata('serialize', model, options);
   try {
-    return encodeSafetensors(tensors, metadata);
+    return modelToBytes('serialize', model, options);
   } catch (err) {
     throw rethrow('fathom.serialize', err);
   }
@@ -60,11 +58,7 @@ export function deserialize(bytes: Uint8Array | ArrayBuffer | SharedArrayBuffer)
   else if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && bytes instanceof SharedArrayBuffer)) buf = new Uint8Array(bytes);
   else throw new Error(`${where}: bytes must be a Uint8Array (what serialize() returns), an ArrayBuffer or a SharedArrayBuffer, got ${describeValue(bytes)}`);
   try {
-    const file = decodeSafetensors(buf, `${buf.length} bytes`);
-    // The header as a file's check hook sees it: decoded dtypes are what checkHeader compares (F16 → F32, …).
-    const header: SafetensorsHeader = { metadata: file.metadata, tensors: Object.create(null) };
-    for (const [name, t] of Object.entries(file.tensors)) header.tensors[name] = { dtype: t.dtype, shape: t.shape };
-    return buildModel(file, checkHeader(header, where), where);
+    return modelFromBytes(buf, where);
   } catch (err) {
     throw rethrow(where, err);
   }

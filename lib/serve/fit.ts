@@ -72,6 +72,17 @@ export type LRSchedulerType = (typeof WORKER_SCHEDULERS)[number];
 /** A metric by name (fit's MetricSpec without functions). */
 export type WorkerMetricSpec = 'accuracy' | 'topK' | 'precision' | 'recall' | 'f1' | 'mse' | 'mae' | 'r2' | { name: 'topK'; k?: number };
 
+/**
+ * An AbortSignal (AbortController's `signal`, `AbortSignal.timeout(ms)`), typed structurally so that the
+ * declarations need neither Node's nor the DOM's types; a real AbortSignal is required at run time.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** One batch's progress, posted by the worker after the batch's optimizer step. */
 export interface WorkerBatchLogs {
   /** The batch's loss (regularisation included), as fit's onBatchEnd gets it. */
@@ -107,8 +118,8 @@ export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer
    * package the worker runs, i.e. `fathom` as installed).
    */
   imports?: (string | { href: string })[];
-  /** Stops training at the next batch boundary (see the top of this file for what the promise does). */
-  signal?: AbortSignal;
+  /** Stops training at the next batch boundary (see the top of this file for what the promise does); an AbortSignal. */
+  signal?: AbortSignalLike;
   /** Called on the caller's thread with each epoch's logs (the history's values for that epoch). */
   onEpochEnd?: (epoch: number, logs: Logs) => void;
   /** Called on the caller's thread after each batch; given, it makes the worker post one message per batch. */
@@ -174,7 +185,7 @@ const OPTIONS: OptionSpec = {
 const CROSS = 'cannot cross threads';
 
 /** Live workers (a test checks none is left behind). @internal */
-export const liveWorkers = new Set<Worker>();
+export const liveWorkers = new Set<{ readonly threadId: number }>();
 
 /**
  * Trains a copy of `modelOrBytes` (a Module, or bytes from serialize()) on x
@@ -196,7 +207,7 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
   checkDataOptions(opts);
   const { signal, onEpochEnd, onBatchEnd } = opts;
   if (signal !== undefined && !isAbortSignal(signal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw signal.reason;
 
   let bytes: Uint8Array;
   let transfer: ArrayBuffer[] = [];
@@ -302,7 +313,7 @@ function functionIn(v: unknown, skip: string[] = [], path = ''): string | undefi
   return undefined;
 }
 
-function isAbortSignal(s: unknown): s is AbortSignal {
+function isAbortSignal(s: unknown): s is AbortSignalLike {
   return typeof AbortSignal === 'function' && s instanceof AbortSignal;
 }
 
