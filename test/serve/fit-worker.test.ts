@@ -44,10 +44,18 @@ describe.each(backends)('fitInWorker (%s)', (name) => {
     const { x, y } = data();
     const model = mlp();
     const before = weights(model);
-    const r = await fitInWorker(model, x, y, { ...OPTS, epochs: 6, validationSplit: 0.25, metrics: ['accuracy', { name: 'topK', k: 2 }] });
+    const predicted = Array.from(model.predict(x).data);
+    // The caller's model keeps serving while its copy trains: predict() during training gives the old weights' output.
+    const during: number[][] = [];
+    const r = await fitInWorker(model, x, y, {
+      ...OPTS, epochs: 6, validationSplit: 0.25, metrics: ['accuracy', { name: 'topK', k: 2 }],
+      onEpochEnd: () => { during.push(Array.from(model.predict(x).data)); },
+    });
     expect(r.aborted).toBe(false);
     expect(r.model).not.toBe(model);
     expect(weights(model)).toEqual(before);
+    expect(during.length).toBe(6);
+    for (const p of during) expect(p).toEqual(predicted);
     const loss = r.history.history.loss;
     expect(loss.length).toBe(6);
     expect(loss[5]).toBeLessThan(loss[0] * 0.8);
