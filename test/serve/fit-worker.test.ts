@@ -5,6 +5,11 @@
 //
 // The worker runs the compiled package: from the sources (vitest) that is this checkout's dist/, which
 // `npm test` builds first (`npx tsc -p tsconfig.json` when running this file alone).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deserialize, fitInWorker, manualSeed, nn, ones, optim, randn, serialize, setBackend, shareMemory, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
@@ -215,8 +220,26 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
     expect(weights(r.model)).toEqual(weights(here));
   });
 
+  it('runs from the compiled package as installed (dist/index.js finds dist/serve/fit-worker.js next to it)', () => {
+    const entry = pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', 'index.js')).href;
+    const script = `
+      const { fitInWorker, nn, manualSeed, randn, tensor } = await import(${JSON.stringify(entry)});
+      manualSeed(1);
+      const x = randn([32, 3]), y = tensor(Int32Array.from({ length: 32 }, (_, i) => i % 2));
+      const r = await fitInWorker(new nn.Linear(3, 2), x, y, { loss: 'crossEntropy', epochs: 2, batchSize: 8, seed: 1 });
+      console.log(JSON.stringify({ epochs: r.history.epochs, type: r.model.constructor.name }));`;
+    const dir = mkdtempSync(join(tmpdir(), 'fathom-fit-worker-'));
+    try {
+      writeFileSync(join(dir, 'main.mjs'), script);
+      const r = spawnSync(process.execPath, [join(dir, 'main.mjs')], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ epochs: [0, 1], type: 'Linear' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.runIf(process.platform === 'linux')('leaves no thread behind (the process\'s OS threads, before and after)', async () => {
-    const { readdirSync } = await import('node:fs');
     const threads = (): number => readdirSync('/proc/self/task').length;
     const { x, y } = data();
     await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 }); // warm-up: the native pool and V8's helpers exist now
