@@ -15,6 +15,10 @@
  * So what load() allocates is bounded by the file's real size: a small file
  * cannot make it build a large model.
  *
+ * Frozen parameters (requiresGrad false, e.g. `layer.trainable = false`) are
+ * listed in `fathom.frozen` and frozen again by load(), for any module (an
+ * nn.Model's architecture lists them too, per layer).
+ *
  * A model that was fitted with a named loss also keeps `fathom.training`
  * ({ loss, accuracy, accuracyThreshold }), so the loaded model's fit() and
  * evaluate() default to it, as Keras's load_model restores the compile config.
@@ -42,7 +46,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt, sameShape } from '../tensor/shape.js';
 import { decodeSafetensors, decodedDtype, encodeSafetensors, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
-import { attachMasks, maskNamesIn } from '../prune/index.js';
+import { attachMasks, maskNamesIn } from '../prune/masks.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
 import { checkOptions } from '../ops/options.js';
 import { Optimizer, type OptimizerStateDict, type ParamGroupInput, type ParamState } from '../optimizers/optimizer.js';
@@ -122,7 +126,7 @@ export function modelFromBytes(bytes: Uint8Array, where: string): Module {
 /**
  * What save() writes (and serialize() encodes): the model's parameters and buffers as safetensors tensors
  * (F32, int32 ones as I32), the optimizer's state when given, and the metadata (format, architecture,
- * training config, optimizer). Errors start `fathom.<op>: `.
+ * training config, frozen parameters, optimizer). Errors start `fathom.<op>: `.
  */
 function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
   if (!(model instanceof Module)) throw new Error(`fathom.${op}: expected a Module`);
@@ -147,6 +151,9 @@ function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOption
   // The loss a model was fitted with (Keras saves its compile config too); not for a loss function.
   const training = trainingConfig(model);
   if (training) metadata['fathom.training'] = JSON.stringify(training);
+  // Frozen parameters (requiresGrad false; Keras keeps `trainable`): load() freezes them again.
+  const frozen = model.namedParameters().filter(([, t]) => !t.requiresGrad).map(([n]) => n);
+  if (frozen.length) metadata['fathom.frozen'] = JSON.stringify(frozen);
   if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(op, optimizer, seen, tensors));
   return { tensors, metadata };
 }
@@ -168,6 +175,8 @@ export async function load(path: FilePath): Promise<Module> {
 /** What the header check learns before any tensor data is read. */
 interface Plan {
   config?: ModuleConfig;
+  /** Names of the parameters saved frozen. */
+  frozen?: string[];
   expected?: ParameterShapes | null;
   training?: TrainingConfig;
   optimizer?: OptimizerMeta | null;
@@ -188,12 +197,13 @@ async function readCheckpoint(p: string, where: string, op: string): Promise<{ f
   return { file, plan };
 }
 
-/** Checks a model file's header (architecture, training and optimizer metadata, every tensor) into `plan`, before any data is read. */
+/** Checks a model file's header (architecture, training, frozen and optimizer metadata, every tensor) into `plan`, before any data is read. */
 function checkHeader(header: SafetensorsHeader, where: string, plan: Plan = {}): Plan {
   plan.config = architecture(header, where);
   const t = header.metadata['fathom.training'];
   if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
   plan.expected = expectedShapes(plan.config, where);
+  plan.frozen = frozenNames(header, plan.expected, where);
   const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
   if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
   plan.optimizer = optimizerMeta(header, plan.expected, where);
@@ -229,7 +239,27 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   for (const [name] of built) dict[name] = new Tensor(file.tensors[name]!.data, file.tensors[name]!.shape);
   model.loadStateDict(dict);
   if (plan.training) restoreTrainingConfig(model, plan.training);
+  if (plan.frozen?.length) {
+    const params = new Map(model.namedParameters());
+    for (const n of plan.frozen) {
+      const p = params.get(n);
+      if (!p) throw new Error(`${where}: the frozen metadata names ${names5([n])}, which is not a parameter of the model`);
+      p.requiresGrad = false;
+    }
+  }
   return model;
+}
+
+/** The `fathom.frozen` metadata: names of the architecture's tensors (checked against it when its shapes are known). */
+function frozenNames(header: SafetensorsHeader, expected: ParameterShapes | null, where: string): string[] {
+  const text = header.metadata['fathom.frozen'];
+  if (text === undefined) return [];
+  const v = parseJson(text, `${where}: the frozen metadata`);
+  if (!Array.isArray(v) || v.some((n) => typeof n !== 'string')) throw new Error(`${where}: the frozen metadata must be an array of parameter names`);
+  const names = expected && new Set(expected.map(([n]) => n));
+  const bad = names ? v.filter((n) => !names.has(n)) : [];
+  if (bad.length) throw new Error(`${where}: the frozen metadata names ${names5(bad)}, which the architecture lacks`);
+  return v as string[];
 }
 
 /** The optimizer's metadata; its state buffers go into `tensors` (copies, taken now). */

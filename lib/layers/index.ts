@@ -27,3 +27,14 @@ export type { RNNOptions, SimpleRNNOptions, CellOptions, RNNCellOptions, RnnStat
 export { embedding } from '../ops/index.js';
 export { RBM, type RBMOptions, type CDStepOptions, type CDStepResult, type BernoulliSampler } from './rbm.js';
 // --- end #11 rnn ---
+// --- #12 ae ---
+export { MaskingNoise } from './noise.js';
+export { ActivityRegularization, KLSparsity } from './activity.js';
+export type { ActivityL1L2Options, KLSparsityOptions } from '../losses/sparsity.js';
+// --- end #12 ae ---
+// --- #12 graph ---
+// The functional API (Keras's): nn.input, layer.apply, nn.Model, merge layers.
+export { input, SymbolicTensor, type InputOptions, type ApplyOptions } from './graph/symbolic.js';
+export { Model, type ModelOptions } from './graph/model.js';
+export { Concatenate, Add, Multiply, Average } from './graph/merge.js';
+// --- end #12 graph ---

@@ -32,6 +32,8 @@ import type { FitOptions, History, EvaluateOptions, PredictOptions, EvalResult }
 import { fit, evaluate, predict } from '../models/training.js';
 import { abs, add, mul, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
+import { SymbolicTensor, applySymbolic, isSymbolic, type ApplyOptions } from './graph/symbolic.js';
+import { moduleSummary } from './graph/summary.js';
 
 /** An L1/L2 penalty on one parameter: l1·Σ|p| + l2·Σp² (Keras's L1L2, no ½ on l2). */
 /** Options of Module.loadStateDict. */
@@ -137,6 +139,8 @@ export const fixedStructure = new WeakSet<abstract new (...args: never[]) => Mod
 const PARAMS = Symbol('fathom.Module.params');
 const CHILDREN = Symbol('fathom.Module.children');
 const BUFFERS = Symbol('fathom.Module.buffers');
+/** Set by freeze(): what `trainable` reports for a module without parameters. */
+const FROZEN = Symbol('fathom.Module.frozen');
 
 /** Containers (arrays, plain objects) are searched this deep for modules and parameters. */
 const MAX_CONTAINER_DEPTH = 4;
@@ -152,6 +156,8 @@ export abstract class Module {
   readonly [CHILDREN] = new Map<string, Module>();
   /** @internal */
   readonly [BUFFERS] = new Map<string, Tensor>();
+  /** @internal */
+  [FROZEN] = false;
 
   /** The module's computation. x is a Tensor; shapes are the subclass's contract. */
   abstract forward(x: Tensor): Tensor;
@@ -190,6 +196,68 @@ export abstract class Module {
   /** Same as forward(x). */
   call(x: Tensor): Tensor {
     return this.forward(x);
+  }
+
+  /**
+   * Calls the layer (Keras's `layer(x)`). On symbolic tensors (nn.input, or
+   * another layer's apply) it builds a graph for nn.Model: it records this
+   * layer's call and returns its output's SymbolicTensor, whose shape
+   * (without N) is inferred by running the layer once on a zero batch of 2 in
+   * eval mode without the tape (every module's mode is restored). Applying one
+   * layer several times shares it (one set of weights). An array of symbolic
+   * tensors is for merge layers (nn.Concatenate, nn.Add, …) and models of
+   * several inputs; a model of several outputs is applied with applyAll.
+   * `options.name` names the layer (see ApplyOptions).
+   * On real Tensors it is forward(x) (an array goes to forward as it is).
+   * @throws `fathom.<Type>.apply: cannot apply <layer> to <shapes>: <the layer's
+   *   error>` when the layer refuses the inputs' shapes; for a mix of real and
+   *   symbolic tensors, a bad or second different name, a layer whose output
+   *   has no batch dimension, or a model of several outputs.
+   */
+  apply(x: Tensor): Tensor;
+  apply(x: readonly Tensor[]): Tensor;
+  apply(x: SymbolicTensor | readonly SymbolicTensor[], options?: ApplyOptions): SymbolicTensor;
+  apply(x: Tensor | readonly Tensor[] | SymbolicTensor | readonly SymbolicTensor[], options?: ApplyOptions): Tensor | SymbolicTensor {
+    if (isSymbolic(x)) {
+      const ys = applySymbolic(this, x as SymbolicTensor | readonly SymbolicTensor[], options);
+      if (ys.length !== 1) {
+        throw new Error(`fathom.${this.constructor.name}.apply: the layer has ${ys.length} outputs; use applyAll(x), which returns them all`);
+      }
+      return ys[0];
+    }
+    if (options !== undefined) throw new Error(`fathom.${this.constructor.name}.apply: options (a layer name) apply to symbolic tensors only; on real Tensors apply is forward(x)`);
+    return (this.forward as (x: unknown) => Tensor)(x);
+  }
+
+  /**
+   * Keras's `layer.trainable`: false when every parameter of this module and
+   * its children is frozen (requiresGrad false), true when any trains; for a
+   * module without parameters, the last freeze()/unfreeze() (default true).
+   * Setting it is freeze(!value): fit() and every optimizer leave frozen
+   * parameters as they are (they get no gradient).
+   */
+  get trainable(): boolean {
+    const ps = this.parameters();
+    return ps.length ? ps.some((p) => p.requiresGrad) : !this[FROZEN];
+  }
+
+  set trainable(value: boolean) {
+    if (typeof value !== 'boolean') throw new Error(`fathom.Module.trainable: expected a boolean, got ${describe(value)}`);
+    this.freeze(!value);
+  }
+
+  /**
+   * A text table of the module (Keras's model.summary()): a row per direct
+   * child (name, type, parameter count), then the totals: parameters, trainable
+   * and non-trainable (frozen) ones, each shared tensor once; buffers are not
+   * counted. With `inputShape` (one sample's shape, without N) output shapes
+   * are shown too (by running the module once on a zero batch of 2 in eval
+   * mode, no tape): per layer for a Sequential, of the whole module otherwise.
+   * nn.Model prints its graph (one row per layer call, with what it is connected to).
+   * @throws for a bad inputShape, or the layer that refuses it.
+   */
+  summary(inputShape?: readonly number[]): string {
+    return moduleSummary(this, inputShape);
   }
 
   /**
@@ -296,7 +364,13 @@ export abstract class Module {
     const kind = (n: string): string => (bufferNames.has(n) ? 'buffer' : 'parameter');
     const names = new Set(mine.map(([n]) => n));
     const unexpectedKeys = Object.keys(dict).filter((n) => !names.has(n));
-    if (strict && unexpectedKeys.length) throw new Error(`fathom.loadStateDict: unexpected parameters: ${unexpectedKeys.join(', ')} (options.strict: false loads the matching keys and returns these)`);
+    if (strict && unexpectedKeys.length) {
+      // A pruned model's state dict carries weight_mask buffers (lib/prune): say how to take them.
+      const masks = unexpectedKeys.some((k) => k === 'weight_mask' || k.endsWith('.weight_mask'))
+        ? '; the weight_mask entries are pruning masks: prune.magnitude(model, { sparsity: 0 }) first gives the model masks to load them into'
+        : '';
+      throw new Error(`fathom.loadStateDict: unexpected parameters: ${unexpectedKeys.join(', ')} (options.strict: false loads the matching keys and returns these${masks})`);
+    }
     const missingKeys: string[] = [];
     const load: [Tensor, Tensor][] = [];
     // Every entry is checked before any is copied: a refused dict leaves the module as it was.
@@ -336,6 +410,7 @@ export abstract class Module {
   freeze(frozen = true): this {
     if (typeof frozen !== 'boolean') throw new Error(`fathom.Module.freeze: expected a boolean, got ${describe(frozen)}`);
     for (const t of this.parameters()) t.requiresGrad = !frozen;
+    for (const m of subtree(this)) m[FROZEN] = frozen;
     return this;
   }
 

@@ -1,6 +1,6 @@
-/** Regularising noise layers, active in training mode only: Dropout and GaussianNoise. */
+/** Regularising noise layers, active in training mode only: Dropout, GaussianNoise and MaskingNoise. */
 import { Tensor } from '../tensor/tensor.js';
-import { add, dropout, randn } from '../ops/index.js';
+import { add, dropout, ge, rand, randn, where } from '../ops/index.js';
 import { checkDropP } from '../ops/dropout.js';
 import { describe } from '../ops/record.js';
 import { fmt } from '../tensor/shape.js';
@@ -60,5 +60,42 @@ export class GaussianNoise extends Module {
   }
 }
 
+/**
+ * Masking noise, the corruption of denoising autoencoders (Vincent, Larochelle,
+ * Bengio & Manzagol 2008, "Extracting and composing robust features with
+ * denoising autoencoders", §2.3 and §4: a fixed fraction of the input's
+ * components "is chosen at random, and their value forced to 0"): in training
+ * mode each element becomes 0 with probability p, independently (the paper's
+ * ν), and the others are kept AS THEY ARE; in eval() mode (predict, evaluate)
+ * y = x. Any input shape; the gradient passes where an element was kept.
+ *
+ * Not Dropout: Dropout scales the kept values by 1/(1 − p) so the expected
+ * activation stays the same for the next layer; masking noise corrupts an
+ * input that the network must learn to restore (the target is the clean x),
+ * so a kept pixel must keep its value. Put it first, on the input only:
+ * `new nn.Sequential(new nn.MaskingNoise(0.3), encoder, decoder).fit(x, x, …)`.
+ * The masks come from the global random stream (`manualSeed(s)` makes a run
+ * reproducible; the same seed gives the same mask on both backends).
+ * @throws if p is not a number in [0, 1]; in forward, for a non-float32 input.
+ */
+export class MaskingNoise extends Module {
+  readonly p: number;
+  constructor(p: number) {
+    super();
+    this.p = checkDropP('MaskingNoise', p);
+  }
+  forward(x: Tensor): Tensor {
+    checkInput('MaskingNoise', x);
+    if (!this.training || this.p === 0) return x;
+    // u ~ U[0, 1): u >= p keeps the element (probability 1 − p). where() sets a masked element to
+    // exactly 0 (x·0 would leave NaN for NaN or ±Inf inputs).
+    return where(ge(rand(x.shape), this.p), x, 0);
+  }
+  override config(): ModuleConfig {
+    return { type: 'MaskingNoise', p: this.p };
+  }
+}
+
 fixedStructure.add(Dropout);
 fixedStructure.add(GaussianNoise);
+fixedStructure.add(MaskingNoise);

@@ -28,6 +28,14 @@ import { Embedding } from './embedding.js';
 import { RBM } from './rbm.js';
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, cellParameterShapes, checkRecurrentSize, rnnParameterShapes, type Nonlinearity, type RNNOptions } from './rnn.js';
 // --- end #11 rnn ---
+// --- #12 ae ---
+import { MaskingNoise } from './noise.js';
+import { ActivityRegularization, KLSparsity } from './activity.js';
+// --- end #12 ae ---
+// --- #12 graph ---
+import { Add, Average, Concatenate, Multiply } from './graph/merge.js';
+import { modelFromConfig, modelParameterShapes } from './graph/config.js';
+// --- end #12 graph ---
 
 type Factory = (c: ModuleConfig) => Module;
 /**
@@ -108,6 +116,21 @@ function recurrentShapes(c: ModuleConfig): ParameterShapes {
   return rnnParameterShapes(g, num(c, 'inputSize'), num(c, 'hiddenSize'), o.numLayers!, o.bias!, o.bidirectional!);
 }
 // --- end #11 rnn ---
+// --- #12 ae ---
+// (the constructors check the values again and name the layer)
+factories.set('MaskingNoise', (c) => new MaskingNoise(inRange(c, 'p', 0, 1)));
+factories.set('ActivityRegularization', (c) => new ActivityRegularization({ l1: real(c, 'l1', 0), l2: real(c, 'l2', 0) }));
+factories.set('KLSparsity', (c) => new KLSparsity({ rho: real(c, 'rho', 0.05), beta: real(c, 'beta', 3), eps: real(c, 'eps', 1e-6) }));
+// --- end #12 ae ---
+
+// --- #12 graph ---
+// nn.Model (nested models share the Sequential nesting limit) and the merge layers.
+factories.set('Model', (c) => nested(() => modelFromConfig(c, fromConfig)));
+factories.set('Concatenate', (c) => new Concatenate(c.axis === undefined ? -1 : c.axis as number));
+factories.set('Add', () => new Add());
+factories.set('Multiply', () => new Multiply());
+factories.set('Average', () => new Average());
+// --- end #12 graph ---
 
 /** A convolution layer's options from its config (values checked by the constructor). */
 function convOptions(c: ModuleConfig): ConvLayerOptions {
@@ -187,6 +210,13 @@ for (const type of Object.keys(RNN_GATES)) shapeFns.set(type, recurrentShapes);
 shapeFns.set('Embedding', (c) => [['weight', [num(c, 'numEmbeddings'), num(c, 'embeddingDim')]]]);
 shapeFns.set('RBM', (c) => [['weight', [num(c, 'hidden'), num(c, 'visible')]], ['visible_bias', [num(c, 'visible')]], ['hidden_bias', [num(c, 'hidden')]]]);
 // --- end #11 rnn ---
+// --- #12 ae ---
+for (const type of ['MaskingNoise', 'ActivityRegularization', 'KLSparsity']) shapeFns.set(type, noParameters);
+// --- end #12 ae ---
+// --- #12 graph ---
+shapeFns.set('Model', (c) => nested(() => modelParameterShapes(c, parameterShapes)));
+for (const t of ['Concatenate', 'Add', 'Multiply', 'Average']) shapeFns.set(t, noParameters);
+// --- end #12 graph ---
 
 // ---- normalisation layers ----
 function batchNormOptions(c: ModuleConfig): { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean } {
@@ -294,6 +324,16 @@ KEYS.RNNCell = [...KEYS.LSTMCell, 'nonlinearity'];
 KEYS.Embedding = ['type', 'numEmbeddings', 'embeddingDim', 'paddingIdx'];
 KEYS.RBM = ['type', 'visible', 'hidden'];
 // --- end #11 rnn ---
+// --- #12 ae ---
+KEYS.MaskingNoise = ['type', 'p'];
+KEYS.ActivityRegularization = ['type', 'l1', 'l2'];
+KEYS.KLSparsity = ['type', 'rho', 'beta', 'eps'];
+// --- end #12 ae ---
+// --- #12 graph ---
+KEYS.Concatenate = ['type', 'axis'];
+// Model's keys are checked by graph/config.ts (with the rest of its structure).
+KEYS.Model = ['type', 'name', 'inputs', 'layers', 'nodes', 'outputs'];
+// --- end #12 graph ---
 
 function checkKeys(c: ModuleConfig): void {
   const allowed = KEYS[c.type] ?? (BUILT_IN.has(c.type) ? ['type'] : null);

@@ -22,7 +22,7 @@ export interface ClipGradNormOptions {
   errorIfNonfinite?: boolean;
 }
 
-/** The gradient buffers to clip: one Tensor or an iterable of them; parameters without a live gradient are left out. */
+/** The gradient buffers to clip: one Tensor or an iterable of them; parameters without a live gradient, and frozen ones (requiresGrad false, which step() skips), are left out. */
 function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Float32Array[] {
   const list = params instanceof Tensor ? [params] : params;
   if (list === null || typeof list !== 'object' || typeof (list as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
@@ -33,7 +33,7 @@ function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Float32Array[] 
   for (const p of list) {
     if (!(p instanceof Tensor)) throw new Error(`fathom.nn.utils.${op}: params[${i}] must be a Tensor, got ${describe(p)}`);
     const g = p.gradBuffer();
-    if (g !== null && !p.gradIsZero && g.size > 0) {
+    if (g !== null && p.requiresGrad && !p.gradIsZero && g.size > 0) {
       checkStorage(`nn.utils.${op}`, `the gradient of params[${i}]`, g);
       out.push(g.data as Float32Array);
     }

@@ -10,6 +10,7 @@
  *   probabilistic   crossEntropy (logits), nll (log-probabilities),
  *                   binaryCrossEntropy (logits, or probabilities with fromLogits: false), klDiv
  *   margin          hinge, squaredHinge, perceptron      scores and ±1 (or 0/1) labels
+ *   activity        klSparsity, activityL1L2             a penalty on activations alone (sparse autoencoders)
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { describe } from '../ops/record.js';
@@ -21,6 +22,8 @@ export { binaryCrossEntropy, crossEntropy, klDiv, nll, type BceOptions, type KlD
 export { huber, l1, mse, type HuberOptions } from './regression.js';
 export { hinge, perceptron, squaredHinge } from './margin.js';
 export { REDUCTIONS, type LossOptions, type Reduction } from './common.js';
+// activity penalties of sparse autoencoders (issue #12); not losses of (pred, target), so not in LOSS_NAMES
+export { klSparsity, activityL1L2, type KLSparsityOptions, type ActivityL1L2Options } from './sparsity.js';
 
 export type LossName =
   | 'crossEntropy' | 'mse' | 'binaryCrossEntropy'

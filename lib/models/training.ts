@@ -691,8 +691,10 @@ async function evaluateRows(
   const wasTraining = model.training;
   let lossSum = 0;
   for (const m of metrics) m.reset();
-  // The penalty depends on the weights only: once per evaluation (Keras adds it to every batch's loss).
-  const penalty = noGrad(() => model.regularizationLoss()?.item() ?? 0);
+  // L1/L2 penalties depend on the weights only: once per evaluation (Keras adds them to every batch's loss).
+  // Taped ones (custom, activity regularisers) may depend on the batch: read after each batch's forward.
+  const plan = penaltyPlan(model);
+  const penalty = penaltyValue(plan.direct);
   try {
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
@@ -702,7 +704,9 @@ async function evaluateRows(
       model.eval();
       noGrad(() => {
         const pred = forwardChecked(op, model, xb);
-        lossSum += lossChecked(op, lossFn, pred, yb).item() * (end - start);
+        let lv = lossChecked(op, lossFn, pred, yb).item();
+        for (const m of plan.taped) lv += tapedPenalty(m)?.item() ?? 0;
+        lossSum += lv * (end - start);
         for (const m of metrics) m.update(pred, yb, rule);
       });
       model.train(wasTraining);
