@@ -74,6 +74,20 @@ describe.each(backends)('fitInWorker (%s)', (name) => {
     expect((await r.model.evaluate(x, y)).loss).toBeCloseTo((await here.evaluate(x, y)).loss, 6);
   });
 
+  it('frozen parameters stay frozen in the worker: they come back unchanged, the rest trained as fit() trains them', async () => {
+    const { x, y } = data();
+    const model = mlp();
+    (model.layers[0] as nn.Linear).trainable = false;
+    const r = await fitInWorker(model, x, y, { ...OPTS, epochs: 2 });
+    const sd = r.model.stateDict();
+    expect(Array.from(sd['0.weight'].data)).toEqual(Array.from(model.stateDict()['0.weight'].data));
+    expect(r.model.parameters()[0].requiresGrad).toBe(false);
+    expect(Array.from(sd['2.weight'].data)).not.toEqual(Array.from(model.stateDict()['2.weight'].data));
+    const here = deserialize(serialize(model));
+    await here.fit(x, y, { ...OPTS, epochs: 2, verbose: 0 });
+    expect(weights(r.model)).toEqual(weights(here));
+  });
+
   it('a scheduler given as data matches the scheduler instance on this thread; bytes work as the model', async () => {
     const { x, y } = data();
     const model = mlp();

@@ -94,6 +94,22 @@ describe.each(backends)('serialize / deserialize (%s)', (name) => {
     sd['0.weight_mask'].data.forEach((keep, i) => { if (keep === 0) expect(Math.abs(w[i])).toBe(0); });
   });
 
+  it('a functional nn.Model (shared layer, merge, frozen layer) round-trips: outputs equal, frozen flags kept', () => {
+    manualSeed(9);
+    const a = nn.input([4], { name: 'a' });
+    const shared = new nn.Linear(4, 3);
+    const head = new nn.Linear(6, 2);
+    head.trainable = false;
+    const y = head.apply(new nn.Concatenate().apply([shared.apply(a), new nn.Tanh().apply(shared.apply(a))]));
+    const m = new nn.Model({ inputs: a, outputs: y });
+    const again = deserialize(serialize(m));
+    const x = randn([3, 4]);
+    expect(again.config()).toEqual(m.config());
+    expect(bits(again.forward(x))).toEqual(bits(m.forward(x)));
+    expect(again.namedParameters().map(([n, t]) => [n, t.requiresGrad])).toEqual(m.namedParameters().map(([n, t]) => [n, t.requiresGrad]));
+    expect(again.namedParameters().filter(([, t]) => !t.requiresGrad).length).toBe(2);
+  });
+
   it('the bytes are a save() file: load() reads them, deserialize() reads a saved file; the optimizer part is loadCheckpoint()\'s', async () => {
     manualSeed(8);
     const m = new nn.Sequential(new nn.Linear(3, 4), new nn.Tanh(), new nn.Linear(4, 2));
