@@ -99,11 +99,13 @@ export interface WorkerBatchLogs {
  * fit()'s options that are data (see FitOptions for each), with the loss, optimizer, metrics and
  * scheduler given as data, plus what runs on the caller's thread (signal, onEpochEnd, onBatchEnd).
  */
-export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer' | 'metrics' | 'lrScheduler' | 'callbacks' | 'progress' | 'verbose'> {
+export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'lossWeights' | 'optimizer' | 'metrics' | 'validationData' | 'lrScheduler' | 'callbacks' | 'progress' | 'verbose'> {
   /** The loss, by name (a function cannot cross threads). Required unless the model's bytes carry the loss it was fitted with. */
   loss?: LossName;
   /** The optimizer, by name (default 'adam'), built over the worker's copy of the model; `lr` sets its rate. */
   optimizer?: OptimizerName;
+  /** [x, y] to validate on after each epoch (overrides validationSplit); shared as x and y are. */
+  validationData?: [Tensor, Tensor];
   /** Metric names, or { name: 'topK', k } (functions cannot cross threads). */
   metrics?: WorkerMetricSpec[];
   /** A scheduler as data: `{ type: 'OneCycleLR', maxLr, totalSteps }` (see WORKER_SCHEDULERS). */
