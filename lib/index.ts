@@ -81,6 +81,12 @@ export type { ProgressSink, ProgressStream } from './models/progress.js';
 export { isMultiIO, type MultiIOModule, type Tensors, type PerOutput } from './models/multi.js';
 export type { LossOption, MetricsOption } from './models/training.js';
 // --- end #12 multifit ---
+// --- #13 worker ---
+// models as bytes (safetensors + architecture, as save/load) and training in a worker thread
+export { serialize, deserialize, type SerializeOptions } from './io/serialize.js';
+export { fitInWorker, shareMemory, isShared, WORKER_SCHEDULERS } from './serve/index.js';
+export type { AbortSignalLike, FitInWorkerOptions, FitInWorkerResult, LRSchedulerSpec, LRSchedulerType, WorkerBatchLogs, WorkerMetricSpec } from './serve/index.js';
+// --- end #13 worker ---
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 

@@ -44,7 +44,7 @@ import { Module, type ModuleConfig } from '../layers/module.js';
 import { fromConfig, parameterShapes, type ParameterShapes } from '../layers/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, fmt, sameShape } from '../tensor/shape.js';
-import { decodedDtype, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
+import { decodeSafetensors, decodedDtype, encodeSafetensors, loadSafetensors, saveSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsFileDtype, type SafetensorsHeader } from './safetensors.js';
 import { toPath, type FilePath } from './paths.js';
 import { attachMasks, maskNamesIn } from '../prune/masks.js';
 import { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type TrainingConfig } from '../models/training.js';
@@ -95,10 +95,44 @@ interface OptimizerMeta {
  */
 export async function save(model: Module, path: FilePath, options?: SaveOptions): Promise<void> {
   const p = toPath(path, 'fathom.save');
-  if (!(model instanceof Module)) throw new Error('fathom.save: expected a Module');
-  const { optimizer } = checkOptions('save', options, ['optimizer']);
+  const { tensors, metadata } = modelTensorsAndMetadata('save', model, options);
+  try {
+    await saveSafetensors(p, tensors, metadata);
+  } catch (err) {
+    throw rethrow('fathom.save', err);
+  }
+}
+
+/**
+ * The bytes save() would write, in memory (serialize(), lib/io/serialize.ts). Errors start `fathom.<op>: `;
+ * those of the encoder are not rethrown here.
+ */
+export function modelToBytes(op: string, model: Module, options?: SaveOptions): Uint8Array {
+  const { tensors, metadata } = modelTensorsAndMetadata(op, model, options);
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * The model of bytes save() wrote, with load()'s checks (deserialize(), lib/io/serialize.ts): the header
+ * first (checkHeader, on the decoded dtypes), then buildModel. Errors start `${where}: ` or `safetensors: `.
+ */
+export function modelFromBytes(bytes: Uint8Array, where: string): Module {
+  const file = decodeSafetensors(bytes, `${bytes.length} bytes`);
+  const header: SafetensorsHeader = { metadata: file.metadata, tensors: Object.create(null) };
+  for (const [name, t] of Object.entries(file.tensors)) header.tensors[name] = { dtype: t.dtype, shape: t.shape };
+  return buildModel(file, checkHeader(header, where), where);
+}
+
+/**
+ * What save() writes (and serialize() encodes): the model's parameters and buffers as safetensors tensors
+ * (F32, int32 ones as I32), the optimizer's state when given, and the metadata (format, architecture,
+ * training config, frozen parameters, optimizer). Errors start `fathom.<op>: `.
+ */
+function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
+  if (!(model instanceof Module)) throw new Error(`fathom.${op}: expected a Module`);
+  const { optimizer } = checkOptions(op, options, ['optimizer']);
   if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
-    throw new Error(`fathom.save: options.optimizer must be an Optimizer (e.g. new optim.Adam(model.parameters())), got ${describeValue(optimizer)}`);
+    throw new Error(`fathom.${op}: options.optimizer must be an Optimizer (e.g. new optim.Adam(model.parameters())), got ${describeValue(optimizer)}`);
   }
   const tensors: Record<string, SafeTensor> = Object.create(null);
   const seen = new Map<Tensor, string>();
@@ -106,7 +140,7 @@ export async function save(model: Module, path: FilePath, options?: SaveOptions)
   for (const [name, t] of model.namedState()) {
     const first = seen.get(t);
     if (first !== undefined) {
-      throw new Error(`fathom.save: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
+      throw new Error(`fathom.${op}: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
     }
     seen.set(t, name);
     tensors[name] = t.dtype === 'int32'
@@ -120,12 +154,8 @@ export async function save(model: Module, path: FilePath, options?: SaveOptions)
   // Frozen parameters (requiresGrad false; Keras keeps `trainable`): load() freezes them again.
   const frozen = model.namedParameters().filter(([, t]) => !t.requiresGrad).map(([n]) => n);
   if (frozen.length) metadata['fathom.frozen'] = JSON.stringify(frozen);
-  if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(optimizer, seen, tensors));
-  try {
-    await saveSafetensors(p, tensors, metadata);
-  } catch (err) {
-    throw rethrow('fathom.save', err);
-  }
+  if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(op, optimizer, seen, tensors));
+  return { tensors, metadata };
 }
 
 /**
@@ -159,21 +189,25 @@ async function readCheckpoint(p: string, where: string, op: string): Promise<{ f
   let file;
   try {
     file = await loadSafetensors(p, {
-      check: (header) => {
-        plan.config = architecture(header, where);
-        const t = header.metadata['fathom.training'];
-        if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
-        plan.expected = expectedShapes(plan.config, where);
-        plan.frozen = frozenNames(header, plan.expected, where);
-        const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
-        if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
-        plan.optimizer = optimizerMeta(header, plan.expected, where);
-      },
+      check: (header) => checkHeader(header, where, plan),
     });
   } catch (err) {
     throw rethrow(op, err);
   }
   return { file, plan };
+}
+
+/** Checks a model file's header (architecture, training, frozen and optimizer metadata, every tensor) into `plan`, before any data is read. */
+function checkHeader(header: SafetensorsHeader, where: string, plan: Plan = {}): Plan {
+  plan.config = architecture(header, where);
+  const t = header.metadata['fathom.training'];
+  if (t !== undefined) plan.training = checkTrainingConfig(parseJson(t, `${where}: the training metadata`), where);
+  plan.expected = expectedShapes(plan.config, where);
+  plan.frozen = frozenNames(header, plan.expected, where);
+  const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
+  if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
+  plan.optimizer = optimizerMeta(header, plan.expected, where);
+  return plan;
 }
 
 /** Builds the model of a checked file and loads its weights. */
@@ -229,10 +263,10 @@ function frozenNames(header: SafetensorsHeader, expected: ParameterShapes | null
 }
 
 /** The optimizer's metadata; its state buffers go into `tensors` (copies, taken now). */
-function optimizerPart(opt: Optimizer, names: Map<Tensor, string>, tensors: Record<string, SafeTensor>): OptimizerMeta {
+function optimizerPart(op: string, opt: Optimizer, names: Map<Tensor, string>, tensors: Record<string, SafeTensor>): OptimizerMeta {
   const paramNames = opt.params.map((t, i) => {
     const n = names.get(t);
-    if (n === undefined) throw new Error(`fathom.save: parameter ${i} of the ${opt.name} optimizer is not a parameter of this model; save the optimizer with the model it trains`);
+    if (n === undefined) throw new Error(`fathom.${op}: parameter ${i} of the ${opt.name} optimizer is not a parameter of this model; save the optimizer with the model it trains`);
     return n;
   });
   const sd = opt.stateDict();

@@ -82,6 +82,47 @@ export class Tensor {
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
   }
 
+  /**
+   * Revives a tensor that crossed a thread: `postMessage` and `structuredClone`
+   * turn a Tensor into a plain object `{ data, shape, dtype, … }` (the class and
+   * its methods are lost; the typed array survives, and one over a
+   * SharedArrayBuffer still shares its memory). Returns a Tensor over
+   * `obj.data` itself — not a copy — so a tensor in a SharedArrayBuffer stays
+   * shared; it is cut from the tape (requiresGrad false, no gradient), as
+   * detach(). A real Tensor gives t.detach().
+   *
+   *   // sender:   port.postMessage(t.detach())        (detach: or the clone carries the tape)
+   *   // receiver: port.on('message', (m) => use(Tensor.from(m)))
+   *
+   * @throws `fathom.Tensor.from: ...` when obj is not an object, its data is not
+   *   a Float32Array or Int32Array, its dtype (when present) is not the data's,
+   *   its shape is not at most 8 non-negative integers, or the data's length is
+   *   not the shape's size (e.g. a buffer transferred away, which leaves it empty).
+   */
+  static from(obj: Tensor | { data: TensorData; shape: readonly number[]; dtype?: DType }): Tensor {
+    if (obj instanceof Tensor) return obj.detach();
+    if (obj === null || typeof obj !== 'object') {
+      throw new Error(`fathom.Tensor.from: expected a Tensor or a structured clone of one ({ data, shape, dtype }), got ${describeValue(obj)}`);
+    }
+    const { data, shape, dtype } = obj as { data: unknown; shape: unknown; dtype?: unknown };
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
+      throw new Error(`fathom.Tensor.from: data must be a Float32Array or an Int32Array, got ${describeValue(data)} (tensor() converts other arrays)`);
+    }
+    const kind: DType = data instanceof Int32Array ? 'int32' : 'float32';
+    if (dtype !== undefined && dtype !== kind) {
+      throw new Error(`fathom.Tensor.from: dtype is ${describeValue(dtype)} but data is a ${data.constructor.name} (${kind})`);
+    }
+    checkShape('Tensor.from', shape);
+    const size = sizeOf(shape);
+    if (data.length !== size) {
+      throw new Error(
+        `fathom.Tensor.from: shape ${fmt(shape)} needs ${size} values, but data holds ${data.length}` +
+          (data.length === 0 && size > 0 ? ' (its buffer was transferred or detached: post a copy, or a tensor over a SharedArrayBuffer)' : ''),
+      );
+    }
+    return new Tensor(data, shape);
+  }
+
   get rank(): number {
     return this.shape.length;
   }

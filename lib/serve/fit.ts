@@ -1,0 +1,341 @@
+/**
+ * fitInWorker: fit() in a worker_threads Worker, so the JS thread that calls
+ * it stays free (a server keeps answering while a model trains beside it).
+ *
+ * What crosses the thread boundary, and how:
+ *   - the model: serialize()d bytes (safetensors + architecture) go in, the
+ *     trained model's bytes come back and are deserialize()d: the caller gets a
+ *     NEW Module. The caller's model object is never touched (the worker trains
+ *     a copy), so it can keep serving predict() during training, with its old
+ *     weights; swap in the result when it arrives.
+ *   - x, y (and validationData): shared, not copied. A tensor already in a
+ *     SharedArrayBuffer is sent as is (the worker reads the caller's memory: do
+ *     not write to it while training runs); any other is copied ONCE into a new
+ *     SharedArrayBuffer (shareMemory), since postMessage would copy an ordinary
+ *     ArrayBuffer anyway and transferring it would take it away from the caller.
+ *   - options: only data crosses threads. The fit options that are data pass
+ *     through (loss and optimizer by name, lr, epochs, batchSize,
+ *     validationSplit, seed, metric names, clipping, verbose…); an lrScheduler
+ *     is given as data too, `{ type: 'OneCycleLR', maxLr: 2e-3, totalSteps }`,
+ *     and built in the worker over its optimizer. Functions cannot cross
+ *     threads: a loss or metric function, callbacks, a progress sink, an
+ *     Optimizer or scheduler instance are refused with an error naming the option.
+ *   - progress: the worker posts each epoch's logs and (only when onBatchEnd
+ *     is given) each batch's loss; onEpochEnd / onBatchEnd run on the caller's
+ *     thread as the messages arrive (their return value is ignored: stop with
+ *     the signal).
+ *   - abort: the signal sets a flag in shared memory that the worker reads
+ *     after every batch, so training stops at the next batch boundary: the
+ *     batch in progress completes, its epoch ends as fit() ends an epoch a
+ *     callback stopped (validation, logs), and the promise RESOLVES with the
+ *     model trained so far and `aborted: true` (as a stopped fit() resolves in
+ *     Keras: the weights are a result). A signal already aborted when
+ *     fitInWorker is called rejects at once with `signal.reason` (an
+ *     AbortError unless the caller gave a reason), as Node's APIs do, and no
+ *     worker starts.
+ *   - errors: anything the worker throws (a bad option, shapes that do not fit
+ *     the model, a NaN loss) rejects the promise with the worker's message
+ *     (and its stack as the error's `cause`).
+ * The worker is terminated before the promise settles, whatever happened.
+ *
+ * Determinism: with the same `seed`, training in the worker gives the same
+ * weights, bit for bit, as fit() on the calling thread (same backend, ISA and
+ * thread count: the native pool is one per process). Without a seed, the
+ * shuffle seed is drawn from the caller's global random stream (reproducible
+ * after manualSeed), and so is the seed of the worker's own global stream
+ * (dropout, noise layers): those draws differ from the ones fit() on the
+ * calling thread would make, so a model with dropout trains reproducibly but
+ * not identically to fit() on the calling thread.
+ */
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Module } from '../layers/module.js';
+import { Tensor, checkStorage } from '../tensor/tensor.js';
+import { rand } from '../ops/index.js';
+import { backend } from '../backend/index.js';
+import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { serialize, deserialize } from '../io/serialize.js';
+import type { LossName } from '../losses/index.js';
+import type { OptimizerName } from '../models/compile.js';
+import type { FitOptions, History, Logs } from '../models/training.js';
+import { shareMemory } from './share.js';
+
+/** A learning-rate scheduler as data: the class name in optim.lrScheduler and its options (built in the worker over its optimizer). */
+export type LRSchedulerSpec = { type: LRSchedulerType } & Record<string, unknown>;
+/** The schedulers whose options are plain data (LambdaLR takes a function; SequentialLR and ChainedScheduler take schedulers). */
+export const WORKER_SCHEDULERS = [
+  'StepLR', 'MultiStepLR', 'ConstantLR', 'LinearLR', 'ExponentialLR', 'CosineAnnealingLR', 'CosineAnnealingWarmRestarts', 'OneCycleLR', 'ReduceLROnPlateau',
+] as const;
+export type LRSchedulerType = (typeof WORKER_SCHEDULERS)[number];
+
+/** A metric by name (fit's MetricSpec without functions). */
+export type WorkerMetricSpec = 'accuracy' | 'topK' | 'precision' | 'recall' | 'f1' | 'mse' | 'mae' | 'r2' | { name: 'topK'; k?: number };
+
+/**
+ * An AbortSignal (AbortController's `signal`, `AbortSignal.timeout(ms)`), typed structurally so that the
+ * declarations need neither Node's nor the DOM's types; a real AbortSignal is required at run time.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** One batch's progress, posted by the worker after the batch's optimizer step. */
+export interface WorkerBatchLogs {
+  /** The batch's loss (regularisation included), as fit's onBatchEnd gets it. */
+  loss: number;
+  /** Samples in the batch. */
+  size: number;
+  /** The epoch (from 0). */
+  epoch: number;
+  /** Batches per epoch. */
+  batches: number;
+}
+
+/**
+ * fit()'s options that are data (see FitOptions for each), with the loss, optimizer, metrics and
+ * scheduler given as data, plus what runs on the caller's thread (signal, onEpochEnd, onBatchEnd).
+ */
+export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'lossWeights' | 'optimizer' | 'metrics' | 'validationData' | 'lrScheduler' | 'callbacks' | 'progress' | 'verbose'> {
+  /** The loss, by name (a function cannot cross threads). Required unless the model's bytes carry the loss it was fitted with. */
+  loss?: LossName;
+  /** The optimizer, by name (default 'adam'), built over the worker's copy of the model; `lr` sets its rate. */
+  optimizer?: OptimizerName;
+  /** [x, y] to validate on after each epoch (overrides validationSplit); shared as x and y are. */
+  validationData?: [Tensor, Tensor];
+  /** Metric names, or { name: 'topK', k } (functions cannot cross threads). */
+  metrics?: WorkerMetricSpec[];
+  /** A scheduler as data: `{ type: 'OneCycleLR', maxLr, totalSteps }` (see WORKER_SCHEDULERS). */
+  lrScheduler?: LRSchedulerSpec;
+  /** 0 silent, 1 one line per epoch, written by the worker to the process's stderr. Default 0 (fit's default is 1). */
+  verbose?: 0 | 1;
+  /**
+   * Modules the worker imports before it rebuilds the model: absolute `file:` URLs (e.g.
+   * `new URL('./layers.js', import.meta.url)`), absolute paths or package names. For custom
+   * layers: the worker is a fresh JS context, so the module that calls
+   * `nn.registerModuleType` for them must run there too (it must import the same fathom
+   * package the worker runs, i.e. `fathom` as installed).
+   */
+  imports?: (string | { href: string })[];
+  /** Stops training at the next batch boundary (see the top of this file for what the promise does); an AbortSignal. */
+  signal?: AbortSignalLike;
+  /** Called on the caller's thread with each epoch's logs (the history's values for that epoch). */
+  onEpochEnd?: (epoch: number, logs: Logs) => void;
+  /** Called on the caller's thread after each batch; given, it makes the worker post one message per batch. */
+  onBatchEnd?: (batch: number, logs: WorkerBatchLogs) => void;
+}
+
+export interface FitInWorkerResult {
+  /** The trained model: a new Module (the caller's model is not touched). */
+  model: Module;
+  /** fit()'s history, from the worker. */
+  history: History;
+  /** True when the signal stopped training (history.stopReason says where). */
+  aborted: boolean;
+}
+
+/** A tensor as it crosses to the worker (revived there with Tensor.from). */
+export interface SharedTensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+}
+
+/** @internal What the worker gets. */
+export interface WorkerInput {
+  bytes: Uint8Array;
+  x: SharedTensor;
+  y: SharedTensor;
+  validationData?: [SharedTensor, SharedTensor];
+  /** fit options (data only), lrScheduler a spec. */
+  options: Record<string, unknown>;
+  backend: 'native' | 'ts';
+  /** Seed of the worker's global random stream. */
+  globalSeed: number;
+  /** Module specifiers (hrefs) imported before the model is rebuilt. */
+  imports: string[];
+  /** [0] set to 1 by the caller to stop. */
+  control: Int32Array;
+  batchEvents: boolean;
+}
+
+/** @internal What the worker posts. */
+export type WorkerMessage =
+  | { type: 'batch'; batch: number; logs: WorkerBatchLogs }
+  | { type: 'epoch'; epoch: number; logs: Logs }
+  | { type: 'done'; bytes: Uint8Array; history: History; aborted: boolean }
+  | { type: 'error'; name: string; message: string; stack?: string };
+
+/** The fit options that are data and pass through to the worker's fit(). */
+const DATA_OPTIONS: OptionSpec = {
+  loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
+  validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', initialEpoch: 'number', accuracy: 'boolean',
+  accuracyThreshold: 'number', metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object',
+  lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string', verbose: 'number',
+};
+/** fit options that hold functions or objects with methods: refused by name. */
+const NOT_DATA: Record<string, string> = {
+  callbacks: 'callbacks are functions, which cannot cross threads; use onEpochEnd / onBatchEnd (called on this thread as the worker reports) and signal (to stop)',
+  progress: 'a progress sink has methods, which cannot cross threads; use verbose: 1 (the worker prints) or onEpochEnd / onBatchEnd',
+};
+const OPTIONS: OptionSpec = {
+  ...DATA_OPTIONS, callbacks: ['object', 'array'], progress: 'object', signal: 'object', onEpochEnd: 'function', onBatchEnd: 'function', imports: 'array',
+};
+
+const CROSS = 'cannot cross threads';
+
+/** Live workers (a test checks none is left behind). @internal */
+export const liveWorkers = new Set<{ readonly threadId: number }>();
+
+/**
+ * Trains a copy of `modelOrBytes` (a Module, or bytes from serialize()) on x
+ * and y in a worker thread, as fit() would on this thread, and resolves with
+ * the trained model (a new Module), fit's history and whether the signal
+ * stopped it. See the top of this file for what crosses threads and how.
+ * Options: FitInWorkerOptions (fit's data options, plus signal, onEpochEnd,
+ * onBatchEnd); verbose defaults to 0.
+ * @throws (rejects) `fathom.fitInWorker: ...` on this thread for a bad model,
+ *   x or y, an unknown option, an option that cannot cross threads (a function,
+ *   callbacks, an Optimizer or scheduler instance: named), or a bad signal;
+ *   with `signal.reason` for a signal already aborted; with the worker's own
+ *   error (e.g. `fathom.fit: ...`) for what fails there.
+ */
+export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, y: Tensor, options?: FitInWorkerOptions): Promise<FitInWorkerResult> {
+  const op = 'fitInWorker';
+  const opts = checkOptions<FitInWorkerOptions & Record<string, unknown>>(op, options as FitInWorkerOptions & Record<string, unknown>, OPTIONS);
+  for (const k of Object.keys(NOT_DATA)) if (opts[k] !== undefined) throw new Error(`fathom.${op}: options.${k}: ${NOT_DATA[k]}`);
+  checkDataOptions(opts);
+  const { signal, onEpochEnd, onBatchEnd } = opts;
+  if (signal !== undefined && !isAbortSignal(signal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
+  if (signal?.aborted) throw signal.reason;
+
+  let bytes: Uint8Array;
+  let transfer: ArrayBuffer[] = [];
+  if (modelOrBytes instanceof Module) {
+    bytes = serialize(modelOrBytes);
+    transfer = [bytes.buffer as ArrayBuffer]; // our own copy: moved, not copied again
+  } else if (modelOrBytes instanceof Uint8Array) {
+    bytes = modelOrBytes; // the caller's: copied by postMessage, never taken away
+  } else {
+    throw new Error(`fathom.${op}: modelOrBytes must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
+  }
+  const shared = (name: string, t: unknown): SharedTensor => {
+    if (!(t instanceof Tensor)) throw new Error(`fathom.${op}: ${name} must be a Tensor, got ${show(t)}`);
+    const s = shareMemory(checkStorage(op, name, t));
+    return { data: s.data, shape: [...s.shape] };
+  };
+  const v = opts.validationData;
+  if (v !== undefined && v.length !== 2) throw new Error(`fathom.${op}: options.validationData must be [x, y], got an array of ${v.length}`);
+  // The shuffle seed and the worker's global stream, drawn here: reproducible after manualSeed on this thread.
+  const draws = rand([2]).data;
+  const imports = (opts.imports ?? []).map((u, i) => {
+    const href = typeof u === 'string' ? u : u !== null && typeof u === 'object' && typeof u.href === 'string' ? u.href : undefined;
+    if (href === undefined || href === '') throw new Error(`fathom.${op}: options.imports[${i}] must be a module specifier or a URL, got ${show(u)}`);
+    if (/^\.\.?\//.test(href)) throw new Error(`fathom.${op}: options.imports[${i}] is relative (${show(href)}); the worker cannot know relative to what: pass new URL(${show(href)}, import.meta.url)`);
+    return href.startsWith('/') ? pathToFileURL(href).href : href;
+  });
+  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, ...fitOptions } = opts;
+  const input: WorkerInput = {
+    bytes,
+    x: shared('x', x),
+    y: shared('y', y),
+    validationData: v && [shared('validationData[0]', v[0]), shared('validationData[1]', v[1])],
+    options: { verbose: 0, ...fitOptions, seed: opts.seed ?? Math.floor(draws[0] * 2 ** 32) },
+    backend: backend().name,
+    imports,
+    globalSeed: Math.floor(draws[1] * 2 ** 31),
+    control: new Int32Array(new SharedArrayBuffer(4)),
+    batchEvents: onBatchEnd !== undefined,
+  };
+
+  const worker = new Worker(workerScript(), { workerData: input, transferList: transfer });
+  liveWorkers.add(worker);
+  worker.once('exit', () => liveWorkers.delete(worker));
+  const stop = (): void => void Atomics.store(input.control, 0, 1);
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const done = await new Promise<Extract<WorkerMessage, { type: 'done' }>>((resolve, reject) => {
+      worker.on('message', (m: WorkerMessage) => {
+        try {
+          if (m.type === 'batch') onBatchEnd?.(m.batch, m.logs);
+          else if (m.type === 'epoch') onEpochEnd?.(m.epoch, m.logs);
+          else if (m.type === 'done') resolve(m);
+          else reject(workerError(m));
+        } catch (e) {
+          reject(e); // a throwing onEpochEnd / onBatchEnd: the worker is terminated below
+        }
+      });
+      worker.once('error', reject); // uncaught in the worker (its own code is wrapped; e.g. out of memory)
+      worker.once('exit', (code) => reject(new Error(`fathom.${op}: the worker exited (code ${code}) before it finished`)));
+    });
+    return { model: deserialize(done.bytes), history: done.history, aborted: done.aborted };
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    await worker.terminate();
+  }
+}
+
+/** Refuses what cannot cross threads among fit's data options, naming the option. */
+function checkDataOptions(opts: Record<string, unknown>): void {
+  const op = 'fathom.fitInWorker';
+  if (typeof opts.loss === 'function') throw new Error(`${op}: options.loss: a loss function ${CROSS}; give the loss by name (e.g. 'crossEntropy'), or call fit() on this thread`);
+  if (opts.optimizer !== undefined && typeof opts.optimizer !== 'string') {
+    throw new Error(`${op}: options.optimizer: an Optimizer instance holds this thread's parameters and ${CROSS}; give its name and lr (e.g. optimizer: 'adam', lr: 1e-3)`);
+  }
+  (opts.metrics as unknown[] | undefined)?.forEach((m, i) => {
+    if (typeof m === 'function' || (m !== null && typeof m === 'object' && typeof (m as { fn?: unknown }).fn === 'function')) {
+      throw new Error(`${op}: options.metrics[${i}]: a metric function ${CROSS}; use the built-in names ('accuracy', 'topK', 'f1', …)`);
+    }
+  });
+  const s = opts.lrScheduler as Record<string, unknown> | undefined;
+  if (s !== undefined) {
+    if (typeof s.step === 'function' || Object.getPrototypeOf(s) !== Object.prototype) {
+      throw new Error(`${op}: options.lrScheduler: a scheduler instance holds this thread's optimizer and ${CROSS}; describe it as data, e.g. { type: 'OneCycleLR', maxLr: 2e-3, totalSteps: 1000 }`);
+    }
+    if (typeof s.type !== 'string' || !(WORKER_SCHEDULERS as readonly string[]).includes(s.type)) {
+      throw new Error(`${op}: options.lrScheduler.type must be one of ${WORKER_SCHEDULERS.join(', ')}, got ${show(s.type)}`);
+    }
+  }
+  // Anything else that holds a function (deep), e.g. a scheduler option, is named too.
+  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports']);
+  if (path) throw new Error(`${op}: options.${path} is a function, which ${CROSS}`);
+}
+
+/** The path of the first function inside v (skipping the top-level keys in `skip`), if any. */
+function functionIn(v: unknown, skip: string[] = [], path = ''): string | undefined {
+  if (typeof v === 'function') return path;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (skip.includes(k)) continue;
+    const p = functionIn(x, [], path ? (Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`) : k);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
+function isAbortSignal(s: unknown): s is AbortSignalLike {
+  return typeof AbortSignal === 'function' && s instanceof AbortSignal;
+}
+
+/** The worker's error, with its message; its stack (the worker's) as the cause. */
+function workerError(m: Extract<WorkerMessage, { type: 'error' }>): Error {
+  const e = new Error(m.message, m.stack ? { cause: Object.assign(new Error(m.message), { name: m.name, stack: m.stack }) } : undefined);
+  if (m.name && m.name !== 'Error') e.name = m.name;
+  return e;
+}
+
+/**
+ * The compiled worker script next to this module (dist/serve/fit-worker.js, as
+ * installed). Run from the TypeScript sources (vitest), this folder holds
+ * fit-worker.ts, which a Worker cannot load: the checkout's compiled dist/
+ * is used instead (`npm test` builds it first; `npx tsc -p tsconfig.json`).
+ */
+function workerScript(): URL {
+  const own = new URL('./fit-worker.js', import.meta.url);
+  if (existsSync(own)) return own;
+  const built = new URL('../../dist/serve/fit-worker.js', import.meta.url);
+  if (existsSync(built)) return built;
+  throw new Error(`fathom.fitInWorker: the worker script ${fileURLToPath(own)} is missing; build the package (npm run build:ts)`);
+}

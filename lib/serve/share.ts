@@ -1,0 +1,33 @@
+/**
+ * Tensors in shared memory: a Float32Array or Int32Array over a
+ * SharedArrayBuffer is an ordinary tensor's storage (every op and kernel takes
+ * it, on both backends), and postMessage / structuredClone share it instead of
+ * copying it: the receiving thread sees the same memory (Tensor.from(msg)
+ * revives the tensor around it).
+ */
+import { Tensor, checkStorage } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/shape.js';
+
+/** Whether t's storage lives in a SharedArrayBuffer (crosses threads without a copy). */
+export function isShared(t: Tensor): boolean {
+  return typeof SharedArrayBuffer === 'function' && t.data.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * t itself when its storage is already in a SharedArrayBuffer, else a copy of
+ * t in a new SharedArrayBuffer (one copy, cut from the tape): sending it to a
+ * worker then shares it instead of copying it again. PyTorch's
+ * `share_memory_()` moves a tensor's storage in place; a fathom tensor's
+ * storage is fixed, so this returns the shared tensor instead.
+ * @throws `fathom.shareMemory: ...` for a non-Tensor or a tensor whose buffer
+ *   was transferred away.
+ */
+export function shareMemory(t: Tensor): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`fathom.shareMemory: expected a Tensor, got ${describeValue(t)}`);
+  checkStorage('shareMemory', 'the tensor', t);
+  if (isShared(t)) return t;
+  const buf = new SharedArrayBuffer(t.data.byteLength);
+  const data = t.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
+  data.set(t.data);
+  return new Tensor(data, t.shape);
+}
