@@ -19,6 +19,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
+    if (value === undefined && flag.startsWith('--')) throw new Error(`autoencoders: ${flag} needs a value`);
     const int = (lo, hi) => {
       const v = Number(value);
       if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`autoencoders: ${flag} must be an integer from ${lo} to ${hi}, got ${value}`);

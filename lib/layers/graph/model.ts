@@ -312,8 +312,17 @@ export class Model extends Module implements MultiIOModule {
    * the totals: parameters (a shared layer's counted once), trainable and
    * non-trainable (frozen). Buffers (BatchNorm's running statistics) are not
    * parameters and are not counted (as PyTorch's parameters()).
+   * `inputShape`, which Module.summary takes, is not needed: the graph knows
+   * its shapes. It is accepted when it is the (only) input's shape.
+   * @throws for an inputShape other than the model's input shape.
    */
-  override summary(): string {
+  override summary(inputShape?: readonly number[]): string {
+    if (inputShape !== undefined) {
+      const own = this.inputs.length === 1 ? this.inputs[0].shape : null;
+      if (!own || !Array.isArray(inputShape) || inputShape.length !== own.length || own.some((d, i) => inputShape[i] !== d)) {
+        throw new Error(`fathom.Model.summary: an nn.Model knows its input shapes (${this.inputs.map((t) => `${this.inputNames[this.inputs.indexOf(t)]} ${t.batchShape}`).join(', ')}); call summary() without inputShape, got ${Array.isArray(inputShape) ? fmt(inputShape) : describe(inputShape)}`);
+      }
+    }
     return graphSummary(this, this.#graphView());
   }
 
