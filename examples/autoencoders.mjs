@@ -182,7 +182,7 @@ for (const kind of opts.only) {
   console.error(`${kind}: ${seconds.toFixed(1)} s`);
 }
 
-console.log(`\nTest reconstruction error, ${xTest.shape[0]} test digits (per pixel; the output is sigmoid(logits)), after ${opts.epochs} epochs on ${xTrain.shape[0]} training digits:\n`);
+console.log(`\nTest reconstruction error, ${xTest.shape[0]} test digits (per pixel; the output is sigmoid(logits)), after ${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} on ${xTrain.shape[0]} training digits:\n`);
 console.log('| autoencoder | code | parameters | MSE before | MSE after | BCE before | BCE after | training seconds |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);

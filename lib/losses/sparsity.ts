@@ -58,9 +58,9 @@ export const MAX_WEIGHT = 3.4028234663852886e38;
 
 /** A weight in [0, MAX_WEIGHT], else a named Error. */
 function checkWeight(op: string, name: string, v: unknown): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_WEIGHT;
-  if (!ok) throw new Error(`fathom.${op}: ${name} must be a finite number >= 0 and at most 3.4e38 (float32's largest), got ${typeof v === 'number' ? String(v) : describe(v)}`);
-  return v as number;
+  const w = checkReal(op, name, v, 0, Infinity);
+  if (w > MAX_WEIGHT) throw new Error(`fathom.${op}: ${name} must be at most 3.4e38 (float32's largest; a larger weight is Infinity in float32), got ${w}`);
+  return w;
 }
 
 /** The checked settings of klSparsity (shared with nn.KLSparsity). */

@@ -25,7 +25,9 @@ const MAX_INPUT_SIZE = 2 ** 24;
  * few seconds of work. Without it a small crafted file (say 100,000 ReLU nodes
  * on a 4096 × 4096 input) would keep load() busy for hours.
  */
-const MAX_PROBE_VALUES = 2 ** 30;
+export const MAX_PROBE_VALUES = 2 ** 30;
+/** @internal The budget in force (tests lower it to check the accounting on small graphs). */
+export const probeLimit = { values: MAX_PROBE_VALUES };
 
 interface Checked {
   name?: string;
@@ -265,7 +267,7 @@ function buildModel(c: ModuleConfig, build: (c: ModuleConfig) => Module): Model 
   };
   const budget = (i: number, layer: string, more: number): void => {
     load.probed += more;
-    if (load.probed > MAX_PROBE_VALUES) fail(`nodes[${i}] ('${layer}'): inferring the graph's shapes would run its layers on more than ${MAX_PROBE_VALUES} values in all (zero batches of N = 2, nested models included); a graph this large is refused on load`);
+    if (load.probed > probeLimit.values) fail(`nodes[${i}] ('${layer}'): inferring the graph's shapes would run its layers on more than ${probeLimit.values} values in all (zero batches of N = 2, nested models included); a graph this large is refused on load`);
   };
   return replay(g, layers, values, inputs, resolve, budget);
 }
