@@ -127,7 +127,7 @@ describe('shared layers', () => {
       sum(m.forward(xs)).backward();
       const g = [...lin.weight.grad!.data];
       lin.weight.grad = null;
-      lin.bias.grad = null;
+      lin.bias!.grad = null;
       sum(lin.forward(xs)).backward();
       const g1 = [...lin.weight.grad!.data];
       lin.weight.grad = null;
