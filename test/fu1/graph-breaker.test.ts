@@ -137,3 +137,18 @@ describe('shared layers', () => {
     }
   });
 });
+
+describe('wide graphs', () => {
+  it('summary of a node with thousands of inputs stays short (rows are not padded to the widest "Connected to")', () => {
+    const inputs = Array.from({ length: 3000 }, (_, i) => nn.input([1], { name: `x${i}` }));
+    const m = new nn.Model({ inputs, outputs: new nn.Concatenate().apply(inputs, { name: 'cat' }) });
+    const s = m.summary();
+    // before: 3,001 rows each padded to the 22,000-character cell, 66 MB (a 50,000-input model ran out of memory)
+    expect(s.length).toBeLessThan(200_000);
+    expect(s).toMatch(/^cat \(Concatenate\) +\[N, 3000\] +0 {3}x0, x1, x2, x3, x4, x5, x6, x7, … \(3000 in all\)$/m);
+    expect(s).toMatch(/^x2999 \(Input\) +\[N, 1\] +0$/m);
+    // output names of one tensor listed many times stay unique
+    const r = new nn.ReLU().apply(inputs[0]);
+    expect(new nn.Model({ inputs: inputs[0], outputs: [r, r, r, inputs[0], inputs[0]] }).outputNames).toEqual(['relu_1', 'relu_1_2', 'relu_1_3', 'x0', 'x0_2']);
+  });
+});

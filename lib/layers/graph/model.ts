@@ -110,9 +110,12 @@ export class Model extends Module implements MultiIOModule {
       setExplicitName(op, this, options.name);
     }
     this.name = options.name ?? 'model';
+    const firstAt = new Map<SymbolicTensor, number>();
     inputs.forEach((t, i) => {
       if (t.node.layer !== null) throw new Error(`fathom.Model: inputs[${i}] must be an nn.input() tensor, got the output of a ${t.node.layer.constructor.name} (${t.batchShape})`);
-      if (inputs.indexOf(t) !== i) throw new Error(`fathom.Model: inputs[${i}] is inputs[${inputs.indexOf(t)}] again; each input once`);
+      const j = firstAt.get(t);
+      if (j !== undefined) throw new Error(`fathom.Model: inputs[${i}] is inputs[${j}] again; each input once`);
+      firstAt.set(t, i);
     });
 
     // The nodes the outputs depend on (iteratively: a deep graph must not overflow the stack).
@@ -142,8 +145,9 @@ export class Model extends Module implements MultiIOModule {
       taken.set(name, what);
     };
     for (const t of inputs) if (t.node.inputName !== undefined) claim(t.node.inputName, `input ${t.batchShape}`), inputNames.set(t.node, t.node.inputName);
-    const layers: Module[] = [];
-    for (const n of nodes) if (!names.has(n.layer!) && !layers.includes(n.layer!)) layers.push(n.layer!);
+    const layerSet = new Set<Module>();
+    for (const n of nodes) layerSet.add(n.layer!);
+    const layers = [...layerSet]; // first-use order
     for (const m of layers) {
       const e = explicitName(m);
       if (e !== undefined) {
@@ -151,8 +155,15 @@ export class Model extends Module implements MultiIOModule {
         names.set(m, e);
       }
     }
+    // The next free `<base>_<k>`; k is remembered per base, so naming L layers of one type is O(L), not O(L²).
+    const nextK = new Map<string, number>();
     const fresh = (base: string): string => {
-      for (let k = 1; ; k++) if (!taken.has(`${base}_${k}`)) return `${base}_${k}`;
+      for (let k = nextK.get(base) ?? 1; ; k++) {
+        if (!taken.has(`${base}_${k}`)) {
+          nextK.set(base, k + 1);
+          return `${base}_${k}`;
+        }
+      }
     };
     for (const t of inputs) {
       if (!inputNames.has(t.node)) {
@@ -198,12 +209,18 @@ export class Model extends Module implements MultiIOModule {
 
     // Output names: the producing layer's (or input's) name; `_<i>` for output i of a multi-output layer; made unique.
     const outNames: string[] = [];
+    const usedOut = new Set<string>();
+    const nextOut = new Map<string, number>(); // per base, the next k to try (O(outputs), also for one tensor listed many times)
     for (const t of outputs) {
       let base = t.node.layer === null ? inputNames.get(t.node)! : names.get(t.node.layer)!;
       if (t.node.outputs.length > 1) base = `${base}_${t.index}`;
       let n = base;
-      for (let k = 2; outNames.includes(n); k++) n = `${base}_${k}`;
+      for (let k = nextOut.get(base) ?? 2; usedOut.has(n); k++) {
+        n = `${base}_${k}`;
+        nextOut.set(base, k + 1);
+      }
       outNames.push(n);
+      usedOut.add(n);
     }
 
     this.inputs = Object.freeze([...inputs]);
@@ -328,8 +345,9 @@ export class Model extends Module implements MultiIOModule {
 
   /** @internal What summary and config read: inputs, steps (name, call index), refs. */
   #graphView(): GraphView {
+    const inputAt = new Map(this.inputs.map((t, i) => [t, i]));
     const ref = (t: SymbolicTensor): Ref => {
-      if (t.node.layer === null) return [this.inputNames[this.inputs.indexOf(t)], 0, 0];
+      if (t.node.layer === null) return [this.inputNames[inputAt.get(t)!], 0, 0];
       return [this.#names.get(t.node.layer)!, this.#calls.get(t.node)!, t.index];
     };
     return {
