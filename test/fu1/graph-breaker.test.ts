@@ -152,3 +152,22 @@ describe('wide graphs', () => {
     expect(new nn.Model({ inputs: inputs[0], outputs: [r, r, r, inputs[0], inputs[0]] }).outputNames).toEqual(['relu_1', 'relu_1_2', 'relu_1_3', 'x0', 'x0_2']);
   });
 });
+
+describe('replacing a layer of a built model', () => {
+  it('model.<layer> reads it; assigning one (PyTorch\'s model.fc = …) is refused instead of training a layer forward never uses', () => {
+    for (const b of backends) {
+      setBackend(b);
+      const x = nn.input([4]);
+      const lin = new nn.Linear(4, 2);
+      const m = new nn.Model({ inputs: x, outputs: lin.apply(x, { name: 'fc' }), name: 'net' });
+      expect((m as unknown as Record<string, unknown>).fc).toBe(lin);
+      expect(() => { (m as unknown as Record<string, unknown>).fc = new nn.Linear(4, 2); }).toThrow(/fathom\.Model: layer 'fc' of net cannot be replaced by assignment: the graph is fixed when the model is built\. Build a new nn\.Model instead/);
+      expect(m.parameters()).toEqual([lin.weight, lin.bias]);
+      const xs = randn([3, 4]);
+      expect([...m.forward(xs).data]).toEqual([...lin.forward(xs).data]);
+      // a layer named like a member of Model keeps the member
+      const o = new nn.Model({ inputs: x, outputs: new nn.ReLU().apply(x, { name: 'inputs' }) });
+      expect(o.inputs).toEqual([x]);
+    }
+  });
+});

@@ -205,7 +205,21 @@ export class Model extends Module implements MultiIOModule {
     });
     fuseActivations(steps, outputs.map((t) => slotOf.get(t)!));
 
-    for (const m of layers) this.registerModule(names.get(m)!, m);
+    for (const m of layers) {
+      const name = names.get(m)!;
+      this.registerModule(name, m);
+      // model.<layer> reads the layer; assigning it (PyTorch's `model.fc = new nn.Linear(…)`) would swap the
+      // parameters that train while forward kept the old layer: refused. Names the class already has are left alone.
+      if (!(name in this)) {
+        Object.defineProperty(this, name, {
+          enumerable: false, configurable: false,
+          get: () => m,
+          set: () => {
+            throw new Error(`fathom.Model: layer '${name}' of ${this.name} cannot be replaced by assignment: the graph is fixed when the model is built. Build a new nn.Model instead (apply the new layer to the symbolic tensor it should take, e.g. new nn.Model({ inputs: base.inputs, outputs: head.apply(base.outputs[0]) }))`);
+          },
+        });
+      }
+    }
 
     // Output names: the producing layer's (or input's) name; `_<i>` for output i of a multi-output layer; made unique.
     const outNames: string[] = [];
