@@ -171,3 +171,13 @@ describe('replacing a layer of a built model', () => {
     }
   });
 });
+
+describe('type confusion in a saved graph', () => {
+  it('an input dtype of null is refused, not read as float32', () => {
+    const c: ModuleConfig = {
+      type: 'Model', inputs: [{ name: 'x', shape: [4], dtype: null }], layers: [{ name: 'r', config: { type: 'ReLU' } }],
+      nodes: [{ layer: 'r', inputs: [['x', 0, 0]] }], outputs: [['r', 0, 0]],
+    };
+    expect(() => fromConfig(c)).toThrow(/fathom\.fromConfig: Model inputs\[0\] \('x'\)\.dtype must be "float32" or "int32", got null/);
+  });
+});

@@ -103,7 +103,7 @@ export function checkModelConfig(c: ModuleConfig): Checked {
     if (!Array.isArray(shape) || shape.length > 7 || shape.some((d) => !Number.isSafeInteger(d) || d < 1)) fail(`inputs[${i}] ('${n}').shape must be an array of at most 7 positive integers, got ${show(shape)}`);
     const size = (shape as number[]).reduce((p, q) => p * q, 1);
     if (size > MAX_INPUT_SIZE) fail(`inputs[${i}] ('${n}') has ${size} values per sample; at most ${MAX_INPUT_SIZE}`);
-    const dtype = e.dtype ?? 'float32';
+    const dtype = e.dtype === undefined ? 'float32' : e.dtype; // null is not a dtype
     if (dtype !== 'float32' && dtype !== 'int32') fail(`inputs[${i}] ('${n}').dtype must be "float32" or "int32", got ${show(dtype)}`);
     out.inputs.push({ name: n, shape: shape as number[], dtype });
   }
