@@ -131,7 +131,9 @@ export function setExplicitName(op: string, m: Module, name: string): void {
  * the batch dimension N: `nn.input([784])` stands for [N, 784]), the start of
  * a functional model.
  * @throws `fathom.input: …` for a shape that is not an array of 0 to 7
- *   positive integers, a bad name or dtype, or an unknown option.
+ *   positive integers, one of more than 2^30 − 1 values (a zero batch of 2 of
+ *   them, what apply runs layers on, must fit in a tensor), a bad name or
+ *   dtype, or an unknown option.
  */
 export function input(shape: readonly number[], options: InputOptions = {}): SymbolicTensor {
   if (!Array.isArray(shape) || shape.length > MAX_RANK || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
