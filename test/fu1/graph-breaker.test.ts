@@ -81,6 +81,13 @@ describe('the cost of shape inference', () => {
       });
       expect(fromConfig(outer(1))).toBeInstanceOf(nn.Model);
       expect(() => fromConfig(outer(2))).toThrow(/Model nodes\[1\] \('m'\): inferring the graph's shapes/);
+      // the same with the inner model wrapped in a Sequential
+      const wrapped = (k: number): ModuleConfig => ({
+        type: 'Model', inputs: [{ name: 'x', shape: [1000] }], layers: [{ name: 's', config: { type: 'Sequential', layers: [inner] } }],
+        nodes: Array.from({ length: k }, (_, i) => ({ layer: 's', inputs: [i ? ['s', i - 1, 0] : ['x', 0, 0]] })), outputs: [['s', k - 1, 0]],
+      });
+      expect(fromConfig(wrapped(1))).toBeInstanceOf(nn.Model);
+      expect(() => fromConfig(wrapped(2))).toThrow(/Model nodes\[1\] \('s'\): inferring the graph's shapes/);
     } finally {
       probeLimit.values = saved;
     }

@@ -229,6 +229,22 @@ const load = { depth: 0, probed: 0 };
 /** What building each loaded Model cost in probe values: applying it in an outer graph runs its whole graph again. */
 const probeCost = new WeakMap<Module, number>();
 
+/**
+ * What running `m` once in shape inference costs beyond its own input and
+ * output: the graphs of the loaded Models in it (itself, or inside a
+ * Sequential), each as much as building it cost. Cached per module.
+ */
+function runCost(m: Module): number {
+  let c = probeCost.get(m);
+  if (c === undefined) {
+    c = 0;
+    probeCost.set(m, 0); // a module reached twice under itself counts once
+    for (const [, child] of m.modules()) c += runCost(child);
+    probeCost.set(m, c);
+  }
+  return c;
+}
+
 function buildModel(c: ModuleConfig, build: (c: ModuleConfig) => Module): Model {
   const g = checkModelConfig(c);
   const layers = new Map<string, Module>();
@@ -287,7 +303,7 @@ function replay(
   for (const i of g.order) {
     const n = g.nodes[i];
     const xs = n.inputs.map((r, j) => resolve(r, `nodes[${i}] ('${n.layer}').inputs[${j}]`));
-    budget(i, n.layer, probeSize(xs) + (probeCost.get(layers.get(n.layer)!) ?? 0));
+    budget(i, n.layer, probeSize(xs) + runCost(layers.get(n.layer)!));
     let ys: SymbolicTensor[];
     try {
       ys = applySymbolic(layers.get(n.layer)!, n.list ? xs : xs[0], undefined);
