@@ -28,6 +28,12 @@ describe('example flags', () => {
     expect(ok.stdout).toMatch(/\| 4 \(not trained on\) \|\s+1 \|/);
   });
 
+  it('tree-rnn/profile.mjs: a bad backend is a usage line', () => {
+    const r = spawnSync(process.execPath, [join(root, 'examples', 'tree-rnn', 'profile.mjs'), 'gpu'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('profile: usage: node examples/tree-rnn/profile.mjs [native|ts], got gpu\n');
+  });
+
   it('autoencoders.mjs: a flag without its value is named', () => {
     const r = run('autoencoders.mjs', ['--epochs']);
     expect(r.status).toBe(2);
