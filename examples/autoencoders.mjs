@@ -19,6 +19,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
+    if (value === undefined && flag.startsWith('--')) throw new Error(`autoencoders: ${flag} needs a value`);
     const int = (lo, hi) => {
       const v = Number(value);
       if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`autoencoders: ${flag} must be an integer from ${lo} to ${hi}, got ${value}`);
@@ -181,7 +182,7 @@ for (const kind of opts.only) {
   console.error(`${kind}: ${seconds.toFixed(1)} s`);
 }
 
-console.log(`\nTest reconstruction error, ${xTest.shape[0]} test digits (per pixel; the output is sigmoid(logits)), after ${opts.epochs} epochs on ${xTrain.shape[0]} training digits:\n`);
+console.log(`\nTest reconstruction error, ${xTest.shape[0]} test digits (per pixel; the output is sigmoid(logits)), after ${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} on ${xTrain.shape[0]} training digits:\n`);
 console.log('| autoencoder | code | parameters | MSE before | MSE after | BCE before | BCE after | training seconds |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);

@@ -16,22 +16,40 @@ import { parseArgs } from 'node:util';
 import * as fm from 'fathom';
 import * as T from './tree-rnn/lib.mjs';
 
-const { values: a } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '40' },
-    'per-epoch': { type: 'string', default: '5000' },
-    dim: { type: 'string', default: '64' },
-    seed: { type: 'string', default: '1' },
-    backend: { type: 'string', default: 'native' },
-    test: { type: 'string', default: '3000' },
-  },
-});
-const int = (name) => {
+const FLAGS = '--epochs --per-epoch --dim --seed --test --backend';
+let a;
+try {
+  ({ values: a } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '40' },
+      'per-epoch': { type: 'string', default: '5000' },
+      dim: { type: 'string', default: '64' },
+      seed: { type: 'string', default: '1' },
+      backend: { type: 'string', default: 'native' },
+      test: { type: 'string', default: '3000' },
+    },
+  }));
+} catch (e) {
+  console.error(`tree-rnn: ${e.message} (flags: ${FLAGS})`);
+  process.exit(2);
+}
+// Bounds keep a typo from asking for gigabytes: D = 4096 is already 100 M weights in the three composition layers.
+const int = (name, lo, hi) => {
   const v = Number(a[name]);
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`tree-rnn: --${name} must be a positive integer, got ${a[name]}`);
+  if (!/^\d+$/.test(a[name]) || !Number.isSafeInteger(v) || v < lo || v > hi) {
+    console.error(`tree-rnn: --${name} must be an integer from ${lo} to ${hi}, got ${a[name]}`);
+    process.exit(2);
+  }
   return v;
 };
-const epochs = int('epochs'), perEpoch = int('per-epoch'), dim = int('dim'), seed = int('seed'), nTest = int('test');
+const epochs = int('epochs', 1, 10_000), perEpoch = int('per-epoch', 1, 1_000_000), dim = int('dim', 1, 4096);
+const seed = int('seed', 0, 2 ** 31 - 1);
+// 3 test trees at least: one per trained depth (and one of depth 4).
+const nTest = int('test', 3, 1_000_000);
+if (a.backend !== 'native' && a.backend !== 'ts') {
+  console.error(`tree-rnn: --backend must be native or ts, got ${a.backend}`);
+  process.exit(2);
+}
 fm.setBackend(a.backend);
 const DEPTHS = [1, 2, 3];
 

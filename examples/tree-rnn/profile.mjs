@@ -6,7 +6,12 @@
 import * as fm from 'fathom';
 import * as T from './lib.mjs';
 
-fm.setBackend(process.argv[2] ?? 'native');
+const backend = process.argv[2] ?? 'native';
+if ((backend !== 'native' && backend !== 'ts') || process.argv.length > 3) {
+  console.error(`profile: usage: node examples/tree-rnn/profile.mjs [native|ts], got ${process.argv.slice(2).join(' ')}`);
+  process.exit(2);
+}
+fm.setBackend(backend);
 const model = T.createTreeRnn(fm, { dim: 64, seed: 1 });
 const opt = new fm.optim.Adam(model.parameters(), { lr: 5e-3 });
 const data = T.makeDataset(3, 32 * 200, [1, 2, 3]);

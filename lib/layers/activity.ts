@@ -50,7 +50,7 @@ function checkInput(layer: string, x: unknown, minRank: number): Tensor {
  * Defaults l1 = l2 = 0 (no penalty), as Keras. Put it after the layer whose
  * output is to be sparse: `Linear(784, 256), ReLU(), ActivityRegularization({ l1: 1e-4 })`.
  * See the file comment for how fit() and evaluate() add the penalty.
- * @throws if l1 or l2 is negative or not finite, for an unknown option; in
+ * @throws if l1 or l2 is negative, not finite or above 3.4e38 (float32's largest), for an unknown option; in
  *   forward, for a non-float32 input.
  */
 export class ActivityRegularization extends Module {
@@ -89,7 +89,7 @@ export class ActivityRegularization extends Module {
  * The notes add the term to ½‖ĥ − x‖² summed over pixels and averaged over
  * samples; against a per-pixel mean loss (mse, binaryCrossEntropy) scale β
  * down accordingly. See the file comment for how fit() and evaluate() add it.
- * @throws if rho is outside (0, 1), beta < 0, eps outside (0, 0.5), for an
+ * @throws if rho is outside (0, 1), beta < 0 or above 3.4e38, eps outside (0, 0.5), for an
  *   unknown option; in forward, for a non-float32 input or one without a batch dimension.
  */
 export class KLSparsity extends Module {

@@ -213,7 +213,9 @@ export abstract class Module {
    * @throws `fathom.<Type>.apply: cannot apply <layer> to <shapes>: <the layer's
    *   error>` when the layer refuses the inputs' shapes; for a mix of real and
    *   symbolic tensors, a bad or second different name, a layer whose output
-   *   has no batch dimension, or a model of several outputs.
+   *   has no batch dimension, a model of several outputs, or a recurrent layer
+   *   (RNN, LSTM, GRU; also inside a Sequential or Model) with batchFirst false
+   *   (a graph's tensors are [N, T, features]; it would read N as time).
    */
   apply(x: Tensor): Tensor;
   apply(x: readonly Tensor[]): Tensor;

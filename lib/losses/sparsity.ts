@@ -49,12 +49,26 @@ export function checkReal(op: string, name: string, v: unknown, lo: number, hi: 
   return v as number;
 }
 
+/**
+ * The largest weight (beta, l1, l2): float32's largest finite value. A larger
+ * one rounds to Infinity in float32, and 0·Infinity would make the penalty of
+ * a unit at its target (or of zero activations) NaN.
+ */
+export const MAX_WEIGHT = 3.4028234663852886e38;
+
+/** A weight in [0, MAX_WEIGHT], else a named Error. */
+function checkWeight(op: string, name: string, v: unknown): number {
+  const w = checkReal(op, name, v, 0, Infinity);
+  if (w > MAX_WEIGHT) throw new Error(`fathom.${op}: ${name} must be at most 3.4e38 (float32's largest; a larger weight is Infinity in float32), got ${w}`);
+  return w;
+}
+
 /** The checked settings of klSparsity (shared with nn.KLSparsity). */
 export function klSparsitySettings(op: string, options: KLSparsityOptions | undefined): Required<KLSparsityOptions> {
   const o = checkOptions(op, options, ['rho', 'beta', 'eps']);
   return {
     rho: checkReal(op, 'rho', o.rho ?? 0.05, 0, 1, true),
-    beta: checkReal(op, 'beta', o.beta ?? 3, 0, Infinity),
+    beta: checkWeight(op, 'beta', o.beta ?? 3),
     eps: checkReal(op, 'eps', o.eps ?? 1e-6, 0, 0.5, true),
   };
 }
@@ -62,7 +76,7 @@ export function klSparsitySettings(op: string, options: KLSparsityOptions | unde
 /** The checked settings of activityL1L2 (shared with nn.ActivityRegularization). */
 export function activityL1L2Settings(op: string, options: ActivityL1L2Options | undefined): Required<ActivityL1L2Options> {
   const o = checkOptions(op, options, ['l1', 'l2']);
-  return { l1: checkReal(op, 'l1', o.l1 ?? 0, 0, Infinity), l2: checkReal(op, 'l2', o.l2 ?? 0, 0, Infinity) };
+  return { l1: checkWeight(op, 'l1', o.l1 ?? 0), l2: checkWeight(op, 'l2', o.l2 ?? 0) };
 }
 
 function checkActivations(op: string, a: unknown, minRank: number): Tensor {
@@ -82,12 +96,12 @@ function checkActivations(op: string, a: unknown, minRank: number): Tensor {
  *
  * `a` is [N, ...]: N samples of activations in [0, 1] (a sigmoid layer's
  * output); every position of a sample is one unit j ([N, D]: D units, as in
- * the notes; [N, C, H, W]: C·H·W units). An empty batch (N = 0) gives 0.
+ * the notes; [N, C, H, W]: C·H·W units). An empty batch (N = 0) gives 0 (on the tape: a zero gradient).
  * Activations outside [0, 1] are not refused, but ρ̂ then leaves the range
  * the divergence is defined on and is clamped.
  * @returns a scalar Tensor (recorded on the tape).
  * @throws for a non-Tensor, non-float32 or rank-0 `a`, rho outside (0, 1),
- *   beta < 0, eps outside (0, 0.5), an unknown option.
+ *   beta < 0 or above 3.4e38 (float32's largest), eps outside (0, 0.5), an unknown option.
  */
 export function klSparsity(a: Tensor, options?: KLSparsityOptions): Tensor {
   const op = 'klSparsity';
@@ -97,7 +111,8 @@ export function klSparsity(a: Tensor, options?: KLSparsityOptions): Tensor {
 
 /** @internal klSparsity on checked arguments. */
 export function klSparsityChecked(a: Tensor, rho: number, beta: number, eps: number): Tensor {
-  if (a.shape[0] === 0) return new Tensor(new Float32Array(1), []);
+  // An empty batch: 0, on the tape (a zero gradient of a's shape, as PyTorch's sum of nothing).
+  if (a.shape[0] === 0) return mul(sum(a), 0);
   const rhoHat = clamp(mean(a, 0), eps, 1 - eps);
   // ρ·log(ρ/ρ̂) rather than ρ·log ρ − ρ·log ρ̂: exactly 0 where ρ̂ = ρ (no cancellation).
   const kl = add(mul(log(div(rho, rhoHat)), rho), mul(log(div(1 - rho, sub(1, rhoHat))), 1 - rho));
@@ -110,9 +125,11 @@ export function klSparsityChecked(a: Tensor, rho: number, beta: number, eps: num
  * keras-team/keras#22021 divide by the batch size "to make the strength
  * batch-agnostic"):
  *   (l1·Σ|a| + l2·Σa²) / N,   a [N, ...] (a rank-0 `a` is not divided).
- * @returns a scalar Tensor (recorded on the tape); 0 for an empty batch.
- * @throws for a non-Tensor or non-float32 `a`, l1 or l2 negative or not
- *   finite, an unknown option.
+ * @returns a scalar Tensor (recorded on the tape); 0 for an empty batch (on
+ *   the tape: its gradient is zeros of a's shape); a constant 0 for l1 = l2 = 0.
+ * @throws for a non-Tensor or non-float32 `a`, l1 or l2 negative, not
+ *   finite or above 3.4e38 (float32's largest; a larger weight is Infinity in
+ *   float32), an unknown option.
  */
 export function activityL1L2(a: Tensor, options?: ActivityL1L2Options): Tensor {
   const op = 'activityL1L2';
@@ -123,7 +140,9 @@ export function activityL1L2(a: Tensor, options?: ActivityL1L2Options): Tensor {
 /** @internal activityL1L2 on checked arguments. */
 export function activityL1L2Checked(a: Tensor, l1: number, l2: number): Tensor {
   const n = a.rank > 0 ? a.shape[0] : 1;
-  if (n === 0 || (l1 === 0 && l2 === 0)) return new Tensor(new Float32Array(1), []);
+  // An empty batch: 0, on the tape (a zero gradient of a's shape, as PyTorch's sum of nothing).
+  if (n === 0) return mul(sum(a), 0);
+  if (l1 === 0 && l2 === 0) return new Tensor(new Float32Array(1), []);
   let total: Tensor | null = null;
   if (l1 !== 0) total = mul(sum(abs(a)), l1 / n);
   if (l2 !== 0) {

@@ -11,7 +11,7 @@
 import type { DType } from '../../tensor/tensor.js';
 import type { Module, ModuleConfig } from '../module.js';
 import { Model, type Ref } from './model.js';
-import { SymbolicTensor, applySymbolic, checkName, input, setExplicitName } from './symbolic.js';
+import { SymbolicTensor, applySymbolic, checkName, input, probeSize, setExplicitName } from './symbolic.js';
 
 type ParameterShapes = [string, number[], ('F32' | 'I32')?][];
 
@@ -19,6 +19,15 @@ type ParameterShapes = [string, number[], ('F32' | 'I32')?][];
 const MAX_ENTRIES = 100_000;
 /** The most values one input sample may have: load() runs each layer once on a zero batch of 2 of these. */
 const MAX_INPUT_SIZE = 2 ** 24;
+/**
+ * The most values the shape inference of one loaded graph may allocate in all
+ * (each node's zero-batch inputs and its outputs, summed over the nodes): a
+ * few seconds of work. Without it a small crafted file (say 100,000 ReLU nodes
+ * on a 4096 × 4096 input) would keep load() busy for hours.
+ */
+export const MAX_PROBE_VALUES = 2 ** 30;
+/** @internal The budget in force (tests lower it to check the accounting on small graphs). */
+export const probeLimit = { values: MAX_PROBE_VALUES };
 
 interface Checked {
   name?: string;
@@ -94,7 +103,7 @@ export function checkModelConfig(c: ModuleConfig): Checked {
     if (!Array.isArray(shape) || shape.length > 7 || shape.some((d) => !Number.isSafeInteger(d) || d < 1)) fail(`inputs[${i}] ('${n}').shape must be an array of at most 7 positive integers, got ${show(shape)}`);
     const size = (shape as number[]).reduce((p, q) => p * q, 1);
     if (size > MAX_INPUT_SIZE) fail(`inputs[${i}] ('${n}') has ${size} values per sample; at most ${MAX_INPUT_SIZE}`);
-    const dtype = e.dtype ?? 'float32';
+    const dtype = e.dtype === undefined ? 'float32' : e.dtype; // null is not a dtype
     if (dtype !== 'float32' && dtype !== 'int32') fail(`inputs[${i}] ('${n}').dtype must be "float32" or "int32", got ${show(dtype)}`);
     out.inputs.push({ name: n, shape: shape as number[], dtype });
   }
@@ -206,6 +215,37 @@ export function modelParameterShapes(c: ModuleConfig, shapes: (c: ModuleConfig) 
 
 /** Builds the Model a config describes (see the file comment). */
 export function modelFromConfig(c: ModuleConfig, build: (c: ModuleConfig) => Module): Model {
+  if (load.depth === 0) load.probed = 0;
+  load.depth++;
+  try {
+    return buildModel(c, build);
+  } finally {
+    load.depth--;
+  }
+}
+
+/** The shape-inference work of the load under way (nested models add to the outermost one's budget). */
+const load = { depth: 0, probed: 0 };
+/** What building each loaded Model cost in probe values: applying it in an outer graph runs its whole graph again. */
+const probeCost = new WeakMap<Module, number>();
+
+/**
+ * What running `m` once in shape inference costs beyond its own input and
+ * output: the graphs of the loaded Models in it (itself, or inside a
+ * Sequential), each as much as building it cost. Cached per module.
+ */
+function runCost(m: Module): number {
+  let c = probeCost.get(m);
+  if (c === undefined) {
+    c = 0;
+    probeCost.set(m, 0); // a module reached twice under itself counts once
+    for (const [, child] of m.modules()) c += runCost(child);
+    probeCost.set(m, c);
+  }
+  return c;
+}
+
+function buildModel(c: ModuleConfig, build: (c: ModuleConfig) => Module): Model {
   const g = checkModelConfig(c);
   const layers = new Map<string, Module>();
   for (const l of g.layers) {
@@ -236,30 +276,46 @@ export function modelFromConfig(c: ModuleConfig, build: (c: ModuleConfig) => Mod
     values.set(`${i.name}\u00000`, [t]);
     return t;
   });
+  const resolve = ([from, call, index]: Ref, what: string): SymbolicTensor => {
+    const outs = values.get(`${from}\u0000${call}`)!;
+    if (index >= outs.length) fail(`${what} takes output ${index} of '${from}', which has ${outs.length} output(s)`);
+    return outs[index];
+  };
+  const budget = (i: number, layer: string, more: number): void => {
+    load.probed += more;
+    if (load.probed > probeLimit.values) fail(`nodes[${i}] ('${layer}'): inferring the graph's shapes would run its layers on more than ${probeLimit.values} values in all (zero batches of N = 2, nested models included); a graph this large is refused on load`);
+  };
+  return replay(g, layers, values, inputs, resolve, budget);
+}
+
+/** Replays the nodes of a checked config with apply and builds the Model. */
+function replay(
+  g: Checked, layers: Map<string, Module>, values: Map<string, SymbolicTensor[]>, inputs: SymbolicTensor[],
+  resolve: (r: Ref, what: string) => SymbolicTensor, budget: (i: number, layer: string, more: number) => void,
+): Model {
+  const start = load.probed;
   const calls = new Map<string, number>();
   const callOf = g.nodes.map((n) => {
     const k = calls.get(n.layer) ?? 0;
     calls.set(n.layer, k + 1);
     return k;
   });
-  const resolve = ([from, call, index]: Ref, what: string): SymbolicTensor => {
-    const outs = values.get(`${from}\u0000${call}`)!;
-    if (index >= outs.length) fail(`${what} takes output ${index} of '${from}', which has ${outs.length} output(s)`);
-    return outs[index];
-  };
   for (const i of g.order) {
     const n = g.nodes[i];
     const xs = n.inputs.map((r, j) => resolve(r, `nodes[${i}] ('${n.layer}').inputs[${j}]`));
+    budget(i, n.layer, probeSize(xs) + runCost(layers.get(n.layer)!));
     let ys: SymbolicTensor[];
     try {
       ys = applySymbolic(layers.get(n.layer)!, n.list ? xs : xs[0], undefined);
     } catch (e) {
       fail(`nodes[${i}] ('${n.layer}'): ${(e as Error).message}`);
     }
+    budget(i, n.layer, probeSize(ys));
     values.set(`${n.layer}\u0000${callOf[i]}`, ys);
   }
   const outputs = g.outputs.map((r, j) => resolve(r, `outputs[${j}]`));
   const model = new Model({ inputs, outputs, ...(g.name === undefined ? {} : { name: g.name }) });
+  probeCost.set(model, load.probed - start);
   const order = model.layers.map((m) => model.layerName(m));
   const listed = g.layers.map((l) => l.name);
   if (order.join('\u0000') !== listed.join('\u0000')) {

@@ -110,9 +110,12 @@ export class Model extends Module implements MultiIOModule {
       setExplicitName(op, this, options.name);
     }
     this.name = options.name ?? 'model';
+    const firstAt = new Map<SymbolicTensor, number>();
     inputs.forEach((t, i) => {
       if (t.node.layer !== null) throw new Error(`fathom.Model: inputs[${i}] must be an nn.input() tensor, got the output of a ${t.node.layer.constructor.name} (${t.batchShape})`);
-      if (inputs.indexOf(t) !== i) throw new Error(`fathom.Model: inputs[${i}] is inputs[${inputs.indexOf(t)}] again; each input once`);
+      const j = firstAt.get(t);
+      if (j !== undefined) throw new Error(`fathom.Model: inputs[${i}] is inputs[${j}] again; each input once`);
+      firstAt.set(t, i);
     });
 
     // The nodes the outputs depend on (iteratively: a deep graph must not overflow the stack).
@@ -142,8 +145,9 @@ export class Model extends Module implements MultiIOModule {
       taken.set(name, what);
     };
     for (const t of inputs) if (t.node.inputName !== undefined) claim(t.node.inputName, `input ${t.batchShape}`), inputNames.set(t.node, t.node.inputName);
-    const layers: Module[] = [];
-    for (const n of nodes) if (!names.has(n.layer!) && !layers.includes(n.layer!)) layers.push(n.layer!);
+    const layerSet = new Set<Module>();
+    for (const n of nodes) layerSet.add(n.layer!);
+    const layers = [...layerSet]; // first-use order
     for (const m of layers) {
       const e = explicitName(m);
       if (e !== undefined) {
@@ -151,8 +155,15 @@ export class Model extends Module implements MultiIOModule {
         names.set(m, e);
       }
     }
+    // The next free `<base>_<k>`; k is remembered per base, so naming L layers of one type is O(L), not O(L²).
+    const nextK = new Map<string, number>();
     const fresh = (base: string): string => {
-      for (let k = 1; ; k++) if (!taken.has(`${base}_${k}`)) return `${base}_${k}`;
+      for (let k = nextK.get(base) ?? 1; ; k++) {
+        if (!taken.has(`${base}_${k}`)) {
+          nextK.set(base, k + 1);
+          return `${base}_${k}`;
+        }
+      }
     };
     for (const t of inputs) {
       if (!inputNames.has(t.node)) {
@@ -194,16 +205,36 @@ export class Model extends Module implements MultiIOModule {
     });
     fuseActivations(steps, outputs.map((t) => slotOf.get(t)!));
 
-    for (const m of layers) this.registerModule(names.get(m)!, m);
+    for (const m of layers) {
+      const name = names.get(m)!;
+      this.registerModule(name, m);
+      // model.<layer> reads the layer; assigning it (PyTorch's `model.fc = new nn.Linear(…)`) would swap the
+      // parameters that train while forward kept the old layer: refused. Names the class already has are left alone.
+      if (!(name in this)) {
+        Object.defineProperty(this, name, {
+          enumerable: false, configurable: false,
+          get: () => m,
+          set: () => {
+            throw new Error(`fathom.Model: layer '${name}' of ${this.name} cannot be replaced by assignment: the graph is fixed when the model is built. Build a new nn.Model instead (apply the new layer to the symbolic tensor it should take, e.g. new nn.Model({ inputs: base.inputs, outputs: head.apply(base.outputs[0]) }))`);
+          },
+        });
+      }
+    }
 
     // Output names: the producing layer's (or input's) name; `_<i>` for output i of a multi-output layer; made unique.
     const outNames: string[] = [];
+    const usedOut = new Set<string>();
+    const nextOut = new Map<string, number>(); // per base, the next k to try (O(outputs), also for one tensor listed many times)
     for (const t of outputs) {
       let base = t.node.layer === null ? inputNames.get(t.node)! : names.get(t.node.layer)!;
       if (t.node.outputs.length > 1) base = `${base}_${t.index}`;
       let n = base;
-      for (let k = 2; outNames.includes(n); k++) n = `${base}_${k}`;
+      for (let k = nextOut.get(base) ?? 2; usedOut.has(n); k++) {
+        n = `${base}_${k}`;
+        nextOut.set(base, k + 1);
+      }
       outNames.push(n);
+      usedOut.add(n);
     }
 
     this.inputs = Object.freeze([...inputs]);
@@ -312,15 +343,25 @@ export class Model extends Module implements MultiIOModule {
    * the totals: parameters (a shared layer's counted once), trainable and
    * non-trainable (frozen). Buffers (BatchNorm's running statistics) are not
    * parameters and are not counted (as PyTorch's parameters()).
+   * `inputShape`, which Module.summary takes, is not needed: the graph knows
+   * its shapes. It is accepted when it is the (only) input's shape.
+   * @throws for an inputShape other than the model's input shape.
    */
-  override summary(): string {
+  override summary(inputShape?: readonly number[]): string {
+    if (inputShape !== undefined) {
+      const own = this.inputs.length === 1 ? this.inputs[0].shape : null;
+      if (!own || !Array.isArray(inputShape) || inputShape.length !== own.length || own.some((d, i) => inputShape[i] !== d)) {
+        throw new Error(`fathom.Model.summary: an nn.Model knows its input shapes (${this.inputs.map((t) => `${this.inputNames[this.inputs.indexOf(t)]} ${t.batchShape}`).join(', ')}); call summary() without inputShape, got ${Array.isArray(inputShape) ? fmt(inputShape) : describe(inputShape)}`);
+      }
+    }
     return graphSummary(this, this.#graphView());
   }
 
   /** @internal What summary and config read: inputs, steps (name, call index), refs. */
   #graphView(): GraphView {
+    const inputAt = new Map(this.inputs.map((t, i) => [t, i]));
     const ref = (t: SymbolicTensor): Ref => {
-      if (t.node.layer === null) return [this.inputNames[this.inputs.indexOf(t)], 0, 0];
+      if (t.node.layer === null) return [this.inputNames[inputAt.get(t)!], 0, 0];
       return [this.#names.get(t.node.layer)!, this.#calls.get(t.node)!, t.index];
     };
     return {

@@ -15,10 +15,22 @@ const shapeN = (s: readonly number[]): string => `[N${s.map((d) => `, ${d}`).joi
 /** 1234567 → 1,234,567 (Keras's totals). */
 const num = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
-/** Rows as aligned columns under a header, `=` rules around the body, then the totals. */
+/** The widest the last column counts for the rule (a node of thousands of inputs must not widen every row). */
+const MAX_LAST_WIDTH = 100;
+
+/**
+ * Rows as aligned columns under a header, `=` rules around the body, then the
+ * totals. The last column is not padded (each row's text ends where it ends),
+ * so one very long cell costs its own length only.
+ */
 function table(title: string, header: string[], rows: string[][], right: Set<number>, params: Tensor[], extra: string[] = []): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
+  const last = header.length - 1;
+  const widths = header.map((h, i) => {
+    let w = h.length;
+    for (const r of rows) if (r[i].length > w) w = r[i].length; // a loop: Math.max(...rows) overflows the stack for a huge model
+    return i === last && !right.has(i) ? Math.min(w, MAX_LAST_WIDTH) : w;
+  });
+  const line = (r: string[]): string => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : i === last ? c : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = '='.repeat(widths.reduce((s, w) => s + w, 0) + 3 * (widths.length - 1));
   const trainable = count(params.filter((p) => p.requiresGrad));
   const total = count(params);
@@ -27,6 +39,9 @@ function table(title: string, header: string[], rows: string[][], right: Set<num
     `Total params: ${num(total)}`, `Trainable params: ${num(trainable)}`, `Non-trainable params: ${num(total - trainable)}`, ...extra,
   ].join('\n');
 }
+
+/** The most inputs a row's "Connected to" lists (then `… (k in all)`). */
+const MAX_SHOWN = 8;
 
 /** @internal nn.Model's summary: one row per input and per layer call. */
 export function graphSummary(model: Module & { name: string }, g: GraphView): string {
@@ -41,7 +56,8 @@ export function graphSummary(model: Module & { name: string }, g: GraphView): st
   const rows: string[][] = g.inputs.map((i) => [`${i.name} (Input${i.dtype === 'int32' ? ', int32' : ''})`, shapeN(i.shape), '0', '']);
   for (const n of g.nodes) {
     const type = n.module.constructor.name || 'Module';
-    rows.push([`${n.layer} (${type})`, n.shapes.map(shapeN).join(', '), n.call === 0 ? num(count(n.module.parameters())) : '(shared)', n.inputs.map(show).join(', ')]);
+    const from = n.inputs.length <= MAX_SHOWN ? n.inputs.map(show).join(', ') : `${n.inputs.slice(0, MAX_SHOWN).map(show).join(', ')}, … (${n.inputs.length} in all)`;
+    rows.push([`${n.layer} (${type})`, n.shapes.map(shapeN).join(', '), n.call === 0 ? num(count(n.module.parameters())) : '(shared)', from]);
   }
   const outputs = (model as unknown as { outputNames: readonly string[] }).outputNames;
   return table(`Model: "${model.name}"`, ['Layer (type)', 'Output shape', 'Param #', 'Connected to'], rows, new Set([2]), model.parameters(), [`Outputs: ${outputs.join(', ')}`]);

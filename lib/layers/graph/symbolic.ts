@@ -131,11 +131,17 @@ export function setExplicitName(op: string, m: Module, name: string): void {
  * the batch dimension N: `nn.input([784])` stands for [N, 784]), the start of
  * a functional model.
  * @throws `fathom.input: …` for a shape that is not an array of 0 to 7
- *   positive integers, a bad name or dtype, or an unknown option.
+ *   positive integers, one of more than 2^30 − 1 values (a zero batch of 2 of
+ *   them, what apply runs layers on, must fit in a tensor), a bad name or
+ *   dtype, or an unknown option.
  */
 export function input(shape: readonly number[], options: InputOptions = {}): SymbolicTensor {
   if (!Array.isArray(shape) || shape.length > MAX_RANK || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
     throw new Error(`fathom.input: shape must be an array of at most ${MAX_RANK} positive integers (one sample's shape, without the batch dimension N), got ${Array.isArray(shape) ? `[${shape.map((d) => (typeof d === 'number' ? String(d) : describe(d))).join(', ')}]` : describe(shape)}`);
+  }
+  const size = shape.reduce((p, q) => p * q, 1);
+  if (PROBE_N * size > MAX_TENSOR_SIZE) {
+    throw new Error(`fathom.input: shape ${fmt(shape)} has ${size} values per sample; a batch of ${PROBE_N} (what apply runs each layer on to infer shapes) would exceed the ${MAX_TENSOR_SIZE} values a tensor may hold, so at most ${Math.floor(MAX_TENSOR_SIZE / PROBE_N)} per sample`);
   }
   if (options === null || typeof options !== 'object') throw new Error(`fathom.input: options must be an object, got ${describe(options)}`);
   const extra = Object.keys(options).filter((k) => k !== 'name' && k !== 'dtype');
@@ -180,10 +186,57 @@ export function probe<T>(m: Module, fn: () => T): T {
   }
 }
 
-/** @internal A zero batch of PROBE_N samples like `t`. */
+/** The most values one tensor may hold (as lib/tensor). */
+const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
+/** @internal A zero batch of PROBE_N samples like `t`. @throws (before allocating) when it would exceed a tensor's size limit. */
 export function zeroBatch(shape: readonly number[], dtype: DType, n = PROBE_N): Tensor {
   const size = n * shape.reduce((p, q) => p * q, 1);
+  if (size > MAX_TENSOR_SIZE) {
+    throw new Error(`a batch of N = ${n} samples of shape ${fmt(shape)} holds ${size} values, more than the ${MAX_TENSOR_SIZE} a tensor may hold`);
+  }
   return new Tensor(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [n, ...shape]);
+}
+
+/** @internal The values one probe of shape inference allocates for these inputs (each distinct tensor once). */
+export function probeSize(ts: readonly SymbolicTensor[]): number {
+  let total = 0;
+  for (const t of new Set(ts)) total += PROBE_N * t.shape.reduce((p, q) => p * q, 1);
+  return total;
+}
+
+/** `[a, b, c, … (k in all)]`: a list shown in an error, cut after `max` entries. */
+function listShown(items: readonly string[], max = 8): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')}, … (${items.length} in all)`;
+}
+
+/** Whether m is an nn.Sequential (by its class chain: importing Sequential here would be an import cycle). */
+function isSequential(m: Module): boolean {
+  for (let p = Object.getPrototypeOf(m); p && p.constructor.name !== 'Module'; p = Object.getPrototypeOf(p)) if (p.constructor.name === 'Sequential') return true;
+  return false;
+}
+
+/**
+ * A recurrent layer (RNN, LSTM, GRU: those with a `batchFirst` flag) with
+ * batchFirst false that gets the graph's tensors as they are: `m` itself, or
+ * one inside a Sequential or Model `m` (no built-in layer transposes, so it
+ * gets [N, …] too). It reads [T, N, …], so it would run over the batch as if
+ * it were time. A custom module is not searched: it may permute its input.
+ */
+function seqFirstRecurrent(m: Module): Module | null {
+  const seen = new Set<Module>();
+  const walk = (x: Module): Module | null => {
+    if (seen.has(x)) return null;
+    seen.add(x);
+    if ((x as { batchFirst?: unknown }).batchFirst === false) return x;
+    if (!isSequential(x) && !isMultiIO(x)) return null;
+    for (const [, c] of x.modules()) {
+      const r = walk(c);
+      if (r) return r;
+    }
+    return null;
+  };
+  return walk(m);
 }
 
 /** @internal How a layer is called on real tensors: forwardAll for a multi-input/-output model, else forward (with the array for a list call). */
@@ -216,13 +269,21 @@ export function applySymbolic(layer: Module, x: SymbolicTensor | readonly Symbol
     if (options.name !== undefined) setExplicitName(op, layer, checkName(op, 'options.name', options.name));
   }
   const label = explicitNames.get(layer) ? `'${explicitNames.get(layer)}' (${type})` : type;
-  const got = ins.map((t) => `${t.dtype === 'int32' ? 'int32 ' : ''}${t.batchShape}`).join(', ');
+  const got = listShown(ins.map((t) => `${t.dtype === 'int32' ? 'int32 ' : ''}${t.batchShape}`));
+  const rnn = seqFirstRecurrent(layer);
+  if (rnn) {
+    const where = rnn === layer ? '' : ` (a ${rnn.constructor.name} inside it)`;
+    throw new Error(`fathom.${op}: cannot apply ${label}${where} to ${listCall ? `[${got}]` : got}: a recurrent layer in a graph needs batchFirst: true (input [N, T, features]); with batchFirst false it reads [T, N, features] and would run over the batch as if it were time`);
+  }
   let ys: Tensor[];
   try {
-    ys = probe(layer, () => callLayer(layer, ins.map((t) => zeroBatch(t.shape, t.dtype)), listCall));
+    // One zero batch per distinct input (a tensor passed k times is allocated once).
+    const zeros = new Map<SymbolicTensor, Tensor>();
+    const xs = ins.map((t) => zeros.get(t) ?? zeros.set(t, zeroBatch(t.shape, t.dtype)).get(t)!);
+    ys = probe(layer, () => callLayer(layer, xs, listCall));
   } catch (e) {
     if (!(e instanceof Error)) throw e;
-    throw new Error(`fathom.${op}: cannot apply ${label} to ${listCall ? `[${got}]` : got}: ${e.message}`, { cause: e });
+    throw new Error(`fathom.${op}: cannot apply ${label} to ${listCall ? `[${got}]` : got}: ${e.message} (the layer ran on a zero batch of N = ${PROBE_N} to infer shapes: a leading ${PROBE_N} there is N)`, { cause: e });
   }
   const node = new GraphNode(layer, [...ins], listCall);
   node.outputs = ys.map((y, i) => {
