@@ -35,6 +35,7 @@ import { abs, add, mul, square } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { SymbolicTensor, applySymbolic, isSymbolic, type ApplyOptions } from './graph/symbolic.js';
 import { moduleSummary } from './graph/summary.js';
+import { subtree } from './walk.js';
 
 /** An L1/L2 penalty on one parameter: l1·Σ|p| + l2·Σp² (Keras's L1L2, no ½ on l2). */
 /** Options of Module.loadStateDict. */
@@ -483,20 +484,6 @@ export abstract class Module {
   predict(x: Tensors, opts?: PredictOptions): Tensor | Tensor[] {
     return predict(this, x as Tensor, opts);
   }
-}
-
-/** This module and every module under it, each once, parents first. */
-function subtree(root: Module): Module[] {
-  const out: Module[] = [];
-  const seen = new Set<Module>();
-  const walk = (m: Module): void => {
-    if (seen.has(m)) return;
-    seen.add(m);
-    out.push(m);
-    for (const [, c] of m.modules()) walk(c);
-  };
-  walk(root);
-  return out;
 }
 
 function ownPenaltyChecked(m: Module): Tensor | null {

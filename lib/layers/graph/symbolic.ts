@@ -17,6 +17,7 @@ import { noGrad } from '../../autograd/tape.js';
 import { describe } from '../../ops/record.js';
 import { isMultiIO } from '../../models/multi.js';
 import type { Module } from '../module.js';
+import { subtree } from '../walk.js';
 
 /** The batch size of the zero batch a layer is run on to infer its output shape. */
 const PROBE_N = 2;
@@ -160,23 +161,9 @@ export function isSymbolic(x: unknown): boolean {
   return x instanceof SymbolicTensor || (Array.isArray(x) && x.some((e) => e instanceof SymbolicTensor));
 }
 
-/** This module and every module under it, each once. */
-function subtreeOf(root: Module): Module[] {
-  const out: Module[] = [];
-  const seen = new Set<Module>();
-  const walk = (m: Module): void => {
-    if (seen.has(m)) return;
-    seen.add(m);
-    out.push(m);
-    for (const [, c] of m.modules()) walk(c);
-  };
-  walk(root);
-  return out;
-}
-
 /** @internal Runs fn with `m` (and every module under it) in eval mode and no tape, then restores each module's flag. */
 export function probe<T>(m: Module, fn: () => T): T {
-  const mods = subtreeOf(m);
+  const mods = subtree(m);
   const modes = mods.map((x) => x.training);
   m.eval();
   try {
