@@ -125,6 +125,7 @@ export class BatchingPredictor {
   private poolVersion = 0;
   private swaps: { version: number; bytes: Uint8Array }[] = [];
   private closing?: Promise<void>;
+  private closed = false;
   private drained?: () => void;
   private counts = { completed: 0, rejected: 0, cancelled: 0, failed: 0, batches: 0, rows: 0 };
   private sizes: number[];
@@ -253,6 +254,7 @@ export class BatchingPredictor {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.closed = true;
       this.schedule();
       if (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((r) => { this.drained = r; });
       if (this.timer) clearTimeout(this.timer);
@@ -265,7 +267,7 @@ export class BatchingPredictor {
   private schedule(): void {
     while (this.queue.length > 0 && this.inFlight < this.pool.workers) {
       const head = this.queue[0];
-      const due = this.closing !== undefined || head.version < this.version || this.queuedRows >= this.maxBatchSize || performance.now() - head.t0 >= this.maxDelayMs;
+      const due = this.closed || head.version < this.version || this.queuedRows >= this.maxBatchSize || performance.now() - head.t0 >= this.maxDelayMs;
       if (!due) break;
       this.runBatch();
     }
