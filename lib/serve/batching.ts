@@ -12,11 +12,13 @@
  * larger than maxBatchSize is split over several batches (and a request may
  * share a batch with its neighbours), and resolves when all its rows are in.
  *
- * When a batch runs: as soon as a worker is free and either maxBatchSize rows
- * are waiting, the oldest request has waited maxDelayMs, or close() was
- * called. One batch runs per pool worker at a time; while it runs, new
- * requests gather into the next batch, so under load batches fill up by
- * themselves and an idle server answers a lone request after maxDelayMs.
+ * When a batch is sent: as soon as fewer than two batches per pool worker are
+ * outstanding (one running, the next waiting in the worker's port, so the
+ * worker never idles while this thread splits results) and either
+ * maxBatchSize rows are waiting, the oldest request has waited maxDelayMs,
+ * or close() was called. While batches run, new requests gather into the
+ * next one, so under load batches fill up by themselves and an idle server
+ * answers a lone request after maxDelayMs.
  *
  * Backpressure: at most maxQueue requests wait (not yet fully handed to a
  * batch); one more rejects at once with an Error saying so. Cancellation:
@@ -118,6 +120,8 @@ export class BatchingPredictor {
   private queue: Request[] = [];
   private queuedRows = 0;
   private inFlight = 0;
+  /** Batches sent and not answered, at most: two per worker (one running, the next already waiting in its port). */
+  private maxInFlight: number;
   private timer?: ReturnType<typeof setTimeout>;
   private sample?: { shape: number[]; dtype: string };
   /** Version of the newest snapshot (setModel) and of the one the pool holds. */
@@ -163,6 +167,7 @@ export class BatchingPredictor {
     } else {
       throw new Error(`fathom.${op}: model must be an nn.Module, the bytes of serialize(model) or a serve.InferencePool, got ${show(modelOrPool)}`);
     }
+    this.maxInFlight = 2 * this.pool.workers;
   }
 
   /**
@@ -265,7 +270,7 @@ export class BatchingPredictor {
 
   /** Runs batches while a worker is free and a batch is due; otherwise sets the timer for the oldest request. */
   private schedule(): void {
-    while (this.queue.length > 0 && this.inFlight < this.pool.workers) {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const head = this.queue[0];
       const due = this.closed || head.version < this.version || this.queuedRows >= this.maxBatchSize || performance.now() - head.t0 >= this.maxDelayMs;
       if (!due) break;
@@ -275,7 +280,7 @@ export class BatchingPredictor {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.queue.length > 0 && this.inFlight < this.pool.workers) {
+    if (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const wait = Math.max(0, this.maxDelayMs - (performance.now() - this.queue[0].t0));
       this.timer = setTimeout(() => { this.timer = undefined; this.schedule(); }, wait);
     }
