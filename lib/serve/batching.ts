@@ -232,6 +232,11 @@ export class BatchingPredictor {
     this.schedule(); // the waiting requests of the old snapshot need not wait for newer ones
   }
 
+  /** Resolves when the pool's workers can answer (InferencePool.ready). */
+  ready(): Promise<void> {
+    return this.pool.ready();
+  }
+
   /** Queue depth, batch sizes, latencies: see BatchingStats. */
   stats(): BatchingStats {
     const c = this.counts;

@@ -322,16 +322,16 @@ export function workerError(m: Extract<WorkerMessage, { type: 'error' }>): Error
 }
 
 /**
- * The compiled worker script next to this module (dist/serve/fit-worker.js, as
- * installed). Run from the TypeScript sources (vitest), this folder holds
+ * The path of a compiled worker script next to this module (dist/serve/fit-worker.js, or
+ * `file`, as installed). @internal Run from the TypeScript sources (vitest), this folder holds
  * fit-worker.ts, which a Worker cannot load: the checkout's compiled dist/
  * is used instead (`npm test` builds it first; `npx tsc -p tsconfig.json`).
  */
-export function workerScript(file = 'fit-worker.js', op = 'fitInWorker'): URL {
+export function workerScript(file = 'fit-worker.js', op = 'fitInWorker'): string {
   const own = new URL(`./${file}`, import.meta.url);
-  if (existsSync(own)) return own;
+  if (existsSync(own)) return fileURLToPath(own);
   const built = new URL(`../../dist/serve/${file}`, import.meta.url);
-  if (existsSync(built)) return built;
+  if (existsSync(built)) return fileURLToPath(built);
   throw new Error(`fathom.${op}: the worker script ${fileURLToPath(own)} is missing; build the package (npm run build:ts)`);
 }
 

@@ -88,6 +88,8 @@ interface Slot {
   worker: Worker;
   outstanding: number;
   dead?: Error;
+  up: Promise<void>;
+  started: () => void;
 }
 
 const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array' };
@@ -103,6 +105,7 @@ export class InferencePool {
   private slots: Slot[] = [];
   private pending = new Map<number, Pending>();
   private nextId = 1;
+  private failStart = new WeakMap<Slot, (e: Error) => void>();
   private closing?: Promise<void>;
   private drained?: () => void;
 
@@ -121,7 +124,12 @@ export class InferencePool {
     const url = workerScript('infer-worker.js', op);
     for (let i = 0; i < n; i++) {
       const worker = new Worker(url, { workerData: init });
-      const slot: Slot = { worker, outstanding: 0 };
+      let started!: () => void;
+      let failed!: (e: Error) => void;
+      const up = new Promise<void>((res, rej) => { started = res; failed = rej; });
+      up.catch(() => {}); // a failed start also rejects the requests; ready() reports it to whoever asks
+      const slot: Slot = { worker, outstanding: 0, up, started: () => started() };
+      this.failStart.set(slot, failed);
       liveWorkers.add(worker);
       worker.unref();
       worker.on('message', (m: InferOut) => this.onMessage(slot, m));
@@ -132,6 +140,15 @@ export class InferencePool {
       });
       this.slots.push(slot);
     }
+  }
+
+  /**
+   * Resolves when every worker has rebuilt the model and can answer (requests made earlier simply wait
+   * for it; a server may await this before it listens). Rejects with the reason a worker failed to start
+   * (e.g. a module in `imports` that cannot be loaded).
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.up));
   }
 
   /** Requests sent and not yet answered. */
@@ -205,7 +222,10 @@ export class InferencePool {
   }
 
   private onMessage(slot: Slot, m: InferOut): void {
-    if (m.type === 'ready') return;
+    if (m.type === 'ready') {
+      slot.started();
+      return;
+    }
     if (m.type === 'fatal') {
       this.kill(slot, workerError({ type: 'error', name: m.name, message: m.message, stack: m.stack }));
       void slot.worker.terminate();
@@ -231,6 +251,7 @@ export class InferencePool {
   private kill(slot: Slot, err: Error): void {
     if (slot.dead) return;
     slot.dead = err;
+    this.failStart.get(slot)?.(err);
     for (const [id, p] of [...this.pending]) {
       if (p.slot !== slot) continue;
       this.settle(id, p);

@@ -137,6 +137,23 @@ describe.each(backends)('InferencePool (%s)', (name) => {
   });
 });
 
+describe('InferencePool: start-up', () => {
+  it('ready() resolves once the workers can answer; a worker that cannot start rejects ready() and the requests', async () => {
+    const model = mlp(13);
+    const pool = new serve.InferencePool(model, { workers: 2 });
+    await pool.ready();
+    const x = randn([2, 6]);
+    expect(Array.from((await pool.predict(x)).data)).toEqual(Array.from(model.predict(x).data));
+    await pool.close();
+    const broken = new serve.InferencePool(model, { imports: ['/nonexistent/fathom-layers.mjs'] });
+    const p = broken.predict(x);
+    await expect(broken.ready()).rejects.toThrow(/fathom-layers\.mjs/);
+    await expect(p).rejects.toThrow(/fathom-layers\.mjs/);
+    await expect(broken.predict(x)).rejects.toThrow(/^fathom\.InferencePool\.predict: no worker is left \(.*fathom-layers\.mjs/);
+    await broken.close();
+  });
+});
+
 describe('InferencePool: bad arguments', () => {
   it('refuses them on this thread, naming the argument, before starting a worker', async () => {
     const model = mlp(12);
