@@ -13,8 +13,10 @@
  * (perf_hooks.monitorEventLoopDelay, 1 ms resolution, over the measured window). For batching, the mean
  * batch size. Rounds interleave the variants (the order rotates each round) so load from other processes
  * hits them alike; the last table gives the medians over rounds. Needs dist/ (`npx tsc -p tsconfig.json`).
+ * The native kernels' thread count is the process's (FATHOM_NUM_THREADS): on a small machine,
+ * FATHOM_NUM_THREADS=1 leaves a core to the JS thread while the worker computes.
  *
- *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1]
+ *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1] [--max-batch 64] [--max-delay 2]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -115,6 +117,15 @@ async function measure(name) {
     name, rps: lat.length / (wall / 1000), p50: q(lat, 0.5), p99: q(lat, 0.99),
     loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6, extra: v.extra(),
   };
+}
+
+// The JS thread's event-loop delay with nothing to do, for scale (1 ms resolution: ~1 ms is the floor).
+{
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, 1000));
+  h.disable();
+  console.log(`idle event-loop delay: p50 ${(h.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
 }
 
 const names = Object.keys(variants);
