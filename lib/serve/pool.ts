@@ -185,6 +185,8 @@ export class InferencePool {
   /**
    * Replaces the model every worker answers with, between requests: requests made before this call get
    * the old weights, those after it the new ones; none is dropped. The model is serialized now (a snapshot).
+   * Bytes are checked by the workers (deserialize), not on this thread: bytes it refuses make the requests
+   * after them reject with its error (`fathom.deserialize: ...`) until the next setModel.
    * @throws `fathom.InferencePool.setModel: ...` for a non-Module, a model serialize() refuses, or after close().
    */
   setModel(modelOrBytes: Module | Uint8Array): void {

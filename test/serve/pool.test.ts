@@ -101,6 +101,11 @@ describe.each(backends)('InferencePool (%s)', (name) => {
       await expect(pool.predict(randn([2, 5]))).rejects.toThrow(/^fathom\.Sequential: layer 0 \(Linear\): fathom\.Linear: expected input \[\*, 6\].*got \[2, 5\]/);
       const x = randn([2, 6]);
       expect(Array.from((await pool.predict(x)).data)).toEqual(Array.from(model.predict(x).data));
+      // Bytes the worker cannot rebuild: the requests after them reject with deserialize's error until the next setModel.
+      pool.setModel(new Uint8Array([1, 2, 3]));
+      await expect(pool.predict(x)).rejects.toThrow(/^fathom\.deserialize: /);
+      pool.setModel(model);
+      expect(Array.from((await pool.predict(x)).data)).toEqual(Array.from(model.predict(x).data));
     } finally {
       await pool.close();
     }
