@@ -87,6 +87,11 @@ export { serialize, deserialize, type SerializeOptions } from './io/serialize.js
 export { fitInWorker, shareMemory, isShared, WORKER_SCHEDULERS } from './serve/index.js';
 export type { AbortSignalLike, FitInWorkerOptions, FitInWorkerResult, LRSchedulerSpec, LRSchedulerType, WorkerBatchLogs, WorkerMetricSpec } from './serve/index.js';
 // --- end #13 worker ---
+// --- #13 batching ---
+// inference off the JS thread (a worker pool holding a snapshot of the model) and dynamic batching
+export * as serve from './serve/index.js';
+export { predictAsync } from './serve/index.js';
+// --- end #13 batching ---
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 

@@ -230,12 +230,7 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
   if (v !== undefined && v.length !== 2) throw new Error(`fathom.${op}: options.validationData must be [x, y], got an array of ${v.length}`);
   // The shuffle seed and the worker's global stream, drawn here: reproducible after manualSeed on this thread.
   const draws = rand([2]).data;
-  const imports = (opts.imports ?? []).map((u, i) => {
-    const href = typeof u === 'string' ? u : u !== null && typeof u === 'object' && typeof u.href === 'string' ? u.href : undefined;
-    if (href === undefined || href === '') throw new Error(`fathom.${op}: options.imports[${i}] must be a module specifier or a URL, got ${show(u)}`);
-    if (/^\.\.?\//.test(href)) throw new Error(`fathom.${op}: options.imports[${i}] is relative (${show(href)}); the worker cannot know relative to what: pass new URL(${show(href)}, import.meta.url)`);
-    return href.startsWith('/') ? pathToFileURL(href).href : href;
-  });
+  const imports = workerImports(op, opts.imports);
   const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, ...fitOptions } = opts;
   const input: WorkerInput = {
     bytes,
@@ -320,22 +315,32 @@ function isAbortSignal(s: unknown): s is AbortSignalLike {
 }
 
 /** The worker's error, with its message; its stack (the worker's) as the cause. */
-function workerError(m: Extract<WorkerMessage, { type: 'error' }>): Error {
+export function workerError(m: Extract<WorkerMessage, { type: 'error' }>): Error {
   const e = new Error(m.message, m.stack ? { cause: Object.assign(new Error(m.message), { name: m.name, stack: m.stack }) } : undefined);
   if (m.name && m.name !== 'Error') e.name = m.name;
   return e;
 }
 
 /**
- * The compiled worker script next to this module (dist/serve/fit-worker.js, as
- * installed). Run from the TypeScript sources (vitest), this folder holds
+ * The path of a compiled worker script next to this module (dist/serve/fit-worker.js, or
+ * `file`, as installed). @internal Run from the TypeScript sources (vitest), this folder holds
  * fit-worker.ts, which a Worker cannot load: the checkout's compiled dist/
  * is used instead (`npm test` builds it first; `npx tsc -p tsconfig.json`).
  */
-function workerScript(): URL {
-  const own = new URL('./fit-worker.js', import.meta.url);
-  if (existsSync(own)) return own;
-  const built = new URL('../../dist/serve/fit-worker.js', import.meta.url);
-  if (existsSync(built)) return built;
-  throw new Error(`fathom.fitInWorker: the worker script ${fileURLToPath(own)} is missing; build the package (npm run build:ts)`);
+export function workerScript(file = 'fit-worker.js', op = 'fitInWorker'): string {
+  const own = new URL(`./${file}`, import.meta.url);
+  if (existsSync(own)) return fileURLToPath(own);
+  const built = new URL(`../../dist/serve/${file}`, import.meta.url);
+  if (existsSync(built)) return fileURLToPath(built);
+  throw new Error(`fathom.${op}: the worker script ${fileURLToPath(own)} is missing; build the package (npm run build:ts)`);
+}
+
+/** The `imports` option (module specifiers, URLs or absolute paths) as hrefs a worker can import. @internal */
+export function workerImports(op: string, list: readonly unknown[] | undefined): string[] {
+  return (list ?? []).map((u, i) => {
+    const href = typeof u === 'string' ? u : u !== null && typeof u === 'object' && typeof (u as { href?: unknown }).href === 'string' ? (u as { href: string }).href : undefined;
+    if (href === undefined || href === '') throw new Error(`fathom.${op}: options.imports[${i}] must be a module specifier or a URL, got ${show(u)}`);
+    if (/^\.\.?\//.test(href)) throw new Error(`fathom.${op}: options.imports[${i}] is relative (${show(href)}); the worker cannot know relative to what: pass new URL(${show(href)}, import.meta.url)`);
+    return href.startsWith('/') ? pathToFileURL(href).href : href;
+  });
 }

@@ -1,0 +1,151 @@
+/**
+ * bench/serve/batching.mjs — 200 concurrent batch-1 callers of the MNIST MLP (784-256-256-10, ReLU,
+ * untrained: the weights do not change the cost), answered three ways:
+ *
+ *   predict   one model.predict(x) per request on the JS thread (each request a macrotask, as an
+ *             HTTP handler would run it): the baseline a new user writes
+ *   pool      one InferencePool.predict(x) per request (worker thread, one hand-off per request)
+ *   batching  serve.BatchingPredictor (maxBatchSize 64, maxDelayMs 2, one worker): requests merged
+ *
+ * Closed loop: each of the `--clients` callers sends a request, awaits its answer, sends the next, for
+ * `--seconds` per variant (after a short warm-up). Reported per variant and round: requests/s, request
+ * latency p50 / p99 (ms, from the call to the answer) and the JS thread's event-loop delay p99 / max
+ * (perf_hooks.monitorEventLoopDelay, 1 ms resolution, over the measured window). For batching, the mean
+ * batch size. Rounds interleave the variants (the order rotates each round) so load from other processes
+ * hits them alike; the last table gives the medians over rounds. Needs dist/ (`npx tsc -p tsconfig.json`).
+ * The native kernels' thread count is the process's (FATHOM_NUM_THREADS): on a small machine,
+ * FATHOM_NUM_THREADS=1 leaves a core to the JS thread while the worker computes.
+ *
+ *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1] [--max-batch 64] [--max-delay 2]
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import * as fathom from '../../dist/index.js';
+
+const { manualSeed, nn, randn, serve } = fathom;
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '1' },
+    'max-batch': { type: 'string', default: '64' },
+    'max-delay': { type: 'string', default: '2' },
+  },
+});
+const clients = Number(values.clients);
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const workers = Number(values.workers);
+const maxBatchSize = Number(values['max-batch']);
+const maxDelayMs = Number(values['max-delay']);
+
+manualSeed(1);
+const model = new nn.Sequential(
+  new nn.Linear(784, 256, { init: 'he' }), new nn.ReLU(),
+  new nn.Linear(256, 256, { init: 'he' }), new nn.ReLU(),
+  new nn.Linear(256, 10),
+);
+model.eval();
+// 256 distinct inputs, one row each, reused round-robin (a real server would decode each request's image).
+const inputs = Array.from({ length: 256 }, () => randn([1, 784]));
+
+const info = fathom.info();
+console.log(`backend ${info.backend} (${info.isa}, ${info.threads} threads) · MLP 784-256-256-10 · ${clients} concurrent batch-1 callers · ` +
+  `${seconds} s per variant · ${rounds} rounds · pool/batching: ${workers} worker(s), maxBatchSize ${maxBatchSize}, maxDelayMs ${maxDelayMs}`);
+
+const variants = {
+  predict: async () => ({
+    call: (x) => new Promise((resolve, reject) => setImmediate(() => {
+      try { resolve(model.predict(x)); } catch (e) { reject(e); }
+    })),
+    close: async () => {},
+    extra: () => '',
+  }),
+  pool: async () => {
+    const pool = new serve.InferencePool(model, { workers });
+    await pool.predict(inputs[0]); // the workers are up
+    return { call: (x) => pool.predict(x), close: () => pool.close(), extra: () => '' };
+  },
+  batching: async () => {
+    const bp = new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, workers });
+    await bp.predict(inputs[0]);
+    let base = bp.stats();
+    return {
+      call: (x) => bp.predict(x),
+      close: () => bp.close(),
+      reset: () => { base = bp.stats(); },
+      extra: () => {
+        const s = bp.stats();
+        return `mean batch ${((s.meanBatchSize * s.batches - base.meanBatchSize * base.batches) / (s.batches - base.batches)).toFixed(1)}`;
+      },
+    };
+  },
+};
+
+/** Runs `clients` closed-loop callers for `ms`; returns latencies (ms) of the requests answered in the window. */
+async function drive(call, ms) {
+  const lat = [];
+  const end = performance.now() + ms;
+  let next = 0;
+  const client = async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call(inputs[next++ % inputs.length]);
+      lat.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return lat;
+}
+
+const q = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+
+async function measure(name) {
+  const v = await variants[name]();
+  await drive(v.call, 300); // warm-up
+  v.reset?.();
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const t0 = performance.now();
+  const lat = await drive(v.call, seconds * 1000);
+  const wall = performance.now() - t0;
+  h.disable();
+  await v.close();
+  lat.sort((a, b) => a - b);
+  return {
+    name, rps: lat.length / (wall / 1000), p50: q(lat, 0.5), p99: q(lat, 0.99),
+    loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6, extra: v.extra(),
+  };
+}
+
+// The JS thread's event-loop delay with nothing to do, for scale (1 ms resolution: ~1 ms is the floor).
+{
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, 1000));
+  h.disable();
+  console.log(`idle event-loop delay: p50 ${(h.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
+}
+
+const names = Object.keys(variants);
+const results = Object.fromEntries(names.map((n) => [n, []]));
+const row = (r) => `${r.name.padEnd(9)} ${r.rps.toFixed(0).padStart(8)} req/s   latency p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms   ` +
+  `event-loop delay p99 ${r.loopP99.toFixed(2).padStart(6)} ms  max ${r.loopMax.toFixed(1).padStart(6)} ms   ${r.extra}`;
+for (let round = 0; round < rounds; round++) {
+  const order = names.map((_, i) => names[(i + round) % names.length]);
+  console.log(`round ${round + 1}`);
+  for (const name of order) {
+    const r = await measure(name);
+    results[name].push(r);
+    console.log(`  ${row(r)}`);
+  }
+}
+const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+console.log(`median of ${rounds} rounds`);
+for (const name of names) {
+  const rs = results[name];
+  console.log(`  ${row({ name, rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), loopP99: med(rs.map((r) => r.loopP99)), loopMax: med(rs.map((r) => r.loopMax)), extra: '' })}`);
+}
+const b = med(results.batching.map((r) => r.rps)) / med(results.predict.map((r) => r.rps));
+console.log(`batching / predict: ${b.toFixed(1)}× the requests per second`);

@@ -1,0 +1,395 @@
+/**
+ * BatchingPredictor: dynamic batching for a server answering many small
+ * requests (the Triton / TorchServe idea).
+ *
+ *   const bp = new serve.BatchingPredictor(model, { maxBatchSize: 64, maxDelayMs: 2 });
+ *   const y = await bp.predict(x);          // x (N, …), N ≥ 1 rows; y: its own N rows
+ *
+ * Concurrent requests wait in a FIFO queue and are merged (their rows
+ * concatenated on the batch axis) into one batch of at most maxBatchSize
+ * rows, run in an InferencePool worker (lib/serve/pool.ts: never on the JS
+ * thread) as ONE forward pass; each caller gets its own rows back. A request
+ * larger than maxBatchSize is split over several batches (and a request may
+ * share a batch with its neighbours), and resolves when all its rows are in.
+ *
+ * When a batch is sent: as soon as fewer than two batches per pool worker are
+ * outstanding (one running, the next waiting in the worker's port, so the
+ * worker never idles while this thread splits results) and either
+ * maxBatchSize rows are waiting, the oldest request has waited maxDelayMs,
+ * or close() was called. While batches run, new requests gather into the
+ * next one, so under load batches fill up by themselves and an idle server
+ * answers a lone request after maxDelayMs.
+ *
+ * Backpressure: at most maxQueue requests wait (not yet fully handed to a
+ * batch); one more rejects at once with an Error saying so. Cancellation:
+ * `predict(x, { signal })` — aborting the signal while the request still waits
+ * removes it and rejects with `signal.reason`; once any of its rows is in a
+ * running batch the request completes normally (a running forward pass is
+ * not interrupted). Every request must have the same shape after the batch
+ * dimension (and dtype) as the first one accepted; another is refused with an
+ * error naming both shapes, before it can spoil a batch.
+ *
+ * Snapshot and hot swap: the predictor computes with a snapshot of the model
+ * (serialized at construction; see InferencePool). `setModel(m)` takes a new
+ * snapshot: requests made before it are answered with the old weights
+ * (batches never mix the two), requests made after it with the new ones, and
+ * no request is dropped.
+ *
+ * Given an InferencePool instead of a model, the predictor uses it (and its
+ * worker count) and leaves it open at close(); given a model, it creates a
+ * one-worker pool of its own (`workers` option) and closes it at close().
+ */
+import { Module } from '../layers/module.js';
+import { Tensor, checkStorage } from '../tensor/tensor.js';
+import { fmt } from '../tensor/shape.js';
+import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { serialize } from '../io/serialize.js';
+import type { AbortSignalLike } from './fit.js';
+import { InferencePool, type InferencePoolOptions } from './pool.js';
+
+export interface BatchingPredictorOptions extends InferencePoolOptions {
+  /** Most rows in one batch. Default 64. */
+  maxBatchSize?: number;
+  /** Longest a request waits for others to fill its batch, in milliseconds (0: run as soon as a worker is free). Default 2. */
+  maxDelayMs?: number;
+  /** Most requests waiting; one more is rejected at once. Default 1024. */
+  maxQueue?: number;
+}
+
+export interface BatchPredictOptions {
+  /** Cancels the request while it waits in the queue (rejects with signal.reason). */
+  signal?: AbortSignalLike;
+}
+
+export interface BatchingStats {
+  /** Requests waiting (not yet wholly handed to a batch). */
+  queueDepth: number;
+  /** Rows those requests still have waiting. */
+  queuedRows: number;
+  /** Batches running now. */
+  inFlight: number;
+  /** Requests answered. */
+  completed: number;
+  /** Requests refused because the queue was full. */
+  rejected: number;
+  /** Requests cancelled by their signal. */
+  cancelled: number;
+  /** Requests that failed (the worker's error). */
+  failed: number;
+  /** Batches run (completed or failed). */
+  batches: number;
+  /** Mean rows per batch (0 before the first batch). */
+  meanBatchSize: number;
+  /** batchSizes[k] = batches of k rows run so far (length maxBatchSize + 1). */
+  batchSizes: number[];
+  /** Request latency (from predict() to its result), milliseconds, over the last 4096 answered requests (0 before any). */
+  latencyMs: { p50: number; p99: number; mean: number; max: number };
+}
+
+interface Request {
+  data: Float32Array | Int32Array; // the caller's rows, copied at the call
+  n: number;
+  next: number; // rows handed to batches
+  done: number; // rows answered
+  version: number; // the model snapshot it is answered with
+  t0: number;
+  out?: Float32Array | Int32Array;
+  outRow?: number[];
+  failed?: boolean;
+  resolve: (y: Tensor) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignalLike;
+  onAbort?: () => void;
+}
+interface Segment {
+  r: Request;
+  from: number; // first row of r
+  k: number; // rows
+}
+
+const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', workers: 'number', imports: 'array' };
+const PREDICT_OPTIONS: OptionSpec = { signal: 'object' };
+const LATENCIES = 4096;
+
+export class BatchingPredictor {
+  readonly maxBatchSize: number;
+  readonly maxDelayMs: number;
+  readonly maxQueue: number;
+  private readonly pool: InferencePool;
+  private readonly ownsPool: boolean;
+  private queue: Request[] = [];
+  private queuedRows = 0;
+  private inFlight = 0;
+  /** Batches sent and not answered, at most: two per worker (one running, the next already waiting in its port). */
+  private maxInFlight: number;
+  private timer?: ReturnType<typeof setTimeout>;
+  private sample?: { shape: number[]; dtype: string };
+  /** Version of the newest snapshot (setModel) and of the one the pool holds. */
+  private version = 0;
+  private poolVersion = 0;
+  private swaps: { version: number; bytes: Uint8Array }[] = [];
+  private closing?: Promise<void>;
+  private closed = false;
+  private drained?: () => void;
+  private counts = { completed: 0, rejected: 0, cancelled: 0, failed: 0, batches: 0, rows: 0 };
+  private sizes: number[];
+  private latencies = new Float64Array(LATENCIES);
+  private latencyCount = 0;
+
+  /**
+   * @param modelOrPool a Module (serialized now; a one-worker pool of its own, or `workers`), the bytes of
+   *   serialize(model), or an InferencePool to share.
+   * @throws `fathom.BatchingPredictor: ...` for a bad model or option (each an integer ≥ 1, maxDelayMs ≥ 0).
+   */
+  constructor(modelOrPool: Module | Uint8Array | InferencePool, options?: BatchingPredictorOptions) {
+    const op = 'BatchingPredictor';
+    const opts = checkOptions<BatchingPredictorOptions>(op, options, OPTIONS);
+    const int = (name: keyof BatchingPredictorOptions, d: number): number => {
+      const v = opts[name] ?? d;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`fathom.${op}: options.${name} must be an integer ≥ 1, got ${show(v)}`);
+      return v;
+    };
+    this.maxBatchSize = int('maxBatchSize', 64);
+    this.maxQueue = int('maxQueue', 1024);
+    this.maxDelayMs = opts.maxDelayMs ?? 2;
+    if (typeof this.maxDelayMs !== 'number' || !(this.maxDelayMs >= 0) || !Number.isFinite(this.maxDelayMs)) {
+      throw new Error(`fathom.${op}: options.maxDelayMs must be a finite number ≥ 0, got ${show(this.maxDelayMs)}`);
+    }
+    this.sizes = new Array<number>(this.maxBatchSize + 1).fill(0);
+    if (modelOrPool instanceof InferencePool) {
+      if (opts.workers !== undefined || opts.imports !== undefined) throw new Error(`fathom.${op}: options.workers and options.imports are the pool's: give them to new InferencePool(), not with a pool`);
+      if (modelOrPool.closed) throw new Error(`fathom.${op}: the InferencePool is closed`);
+      this.pool = modelOrPool;
+      this.ownsPool = false;
+    } else if (modelOrPool instanceof Module || modelOrPool instanceof Uint8Array) {
+      this.pool = new InferencePool(modelOrPool, { workers: opts.workers, imports: opts.imports });
+      this.ownsPool = true;
+    } else {
+      throw new Error(`fathom.${op}: model must be an nn.Module, the bytes of serialize(model) or a serve.InferencePool, got ${show(modelOrPool)}`);
+    }
+    this.maxInFlight = 2 * this.pool.workers;
+  }
+
+  /**
+   * The model's output for x's rows, computed in a batch with other requests: a Tensor (N, …) with x's N
+   * rows, in order, as predict(model, x) gives them (one forward pass may hold rows of several requests:
+   * exact for models whose rows are independent, i.e. any model in eval mode). x is copied at the call.
+   * @throws (rejects) `fathom.BatchingPredictor.predict: ...` at once for a bad x (a non-Tensor, no rows, a
+   *   per-sample shape or dtype other than the first request's: both named), a full queue or a closed
+   *   predictor; with `signal.reason` when cancelled; with the worker's error when the batch fails.
+   */
+  predict(x: Tensor, options?: BatchPredictOptions): Promise<Tensor> {
+    const op = 'BatchingPredictor.predict';
+    try {
+      const { signal } = checkOptions<BatchPredictOptions>(op, options, PREDICT_OPTIONS);
+      if (signal !== undefined && !(typeof AbortSignal === 'function' && signal instanceof AbortSignal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
+      if (this.closing) throw new Error(`fathom.${op}: the predictor is closed (close() was called); no new requests are taken`);
+      if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor (N, …) with at least one row, got ${show(x)}`);
+      checkStorage(op, 'x', x);
+      if (x.rank < 1 || x.shape[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(x.shape)}`);
+      const shape = x.shape.slice(1);
+      if (!this.sample) this.sample = { shape, dtype: x.dtype };
+      else if (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i])) {
+        throw new Error(
+          `fathom.${op}: x has per-sample shape ${fmt(shape)} (${x.dtype}), but requests to this predictor have ${fmt(this.sample.shape)} ` +
+            `(${this.sample.dtype}, set by the first request): rows of different shapes cannot share a batch`,
+        );
+      }
+      if (this.queue.length >= this.maxQueue) {
+        this.counts.rejected++;
+        throw new Error(`fathom.${op}: the queue is full (${this.queue.length} requests waiting, maxQueue = ${this.maxQueue}); retry later or raise maxQueue`);
+      }
+      if (signal?.aborted) throw signal.reason;
+      return new Promise<Tensor>((resolve, reject) => {
+        const r: Request = { data: x.data.slice(), n: x.shape[0], next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
+        if (signal) {
+          r.onAbort = () => this.cancel(r);
+          signal.addEventListener('abort', r.onAbort, { once: true });
+        }
+        this.queue.push(r);
+        this.queuedRows += r.n;
+        this.schedule();
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Answers later requests with `modelOrBytes` (serialized now: a snapshot): requests made before this call
+   * get the old weights, those after it the new ones (a batch never mixes them); none is dropped.
+   * @throws `fathom.BatchingPredictor.setModel: ...` for a non-Module or after close().
+   */
+  setModel(modelOrBytes: Module | Uint8Array): void {
+    const op = 'BatchingPredictor.setModel';
+    if (this.closing) throw new Error(`fathom.${op}: the predictor is closed`);
+    let bytes: Uint8Array;
+    if (modelOrBytes instanceof Module) bytes = serialize(modelOrBytes);
+    else if (modelOrBytes instanceof Uint8Array) bytes = modelOrBytes.slice();
+    else throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
+    this.swaps.push({ version: ++this.version, bytes });
+    if (this.queue.length === 0) this.applySwaps(this.version);
+    this.schedule(); // the waiting requests of the old snapshot need not wait for newer ones
+  }
+
+  /** Resolves when the pool's workers can answer (InferencePool.ready). */
+  ready(): Promise<void> {
+    return this.pool.ready();
+  }
+
+  /** Queue depth, batch sizes, latencies: see BatchingStats. */
+  stats(): BatchingStats {
+    const c = this.counts;
+    const n = Math.min(this.latencyCount, LATENCIES);
+    const lat = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
+    const q = (p: number): number => (n === 0 ? 0 : lat[Math.min(n - 1, Math.ceil(p * n) - 1)]);
+    return {
+      queueDepth: this.queue.length,
+      queuedRows: this.queuedRows,
+      inFlight: this.inFlight,
+      completed: c.completed,
+      rejected: c.rejected,
+      cancelled: c.cancelled,
+      failed: c.failed,
+      batches: c.batches,
+      meanBatchSize: c.batches === 0 ? 0 : c.rows / c.batches,
+      batchSizes: [...this.sizes],
+      latencyMs: { p50: q(0.5), p99: q(0.99), mean: n === 0 ? 0 : lat.reduce((a, b) => a + b, 0) / n, max: n === 0 ? 0 : lat[n - 1] },
+    };
+  }
+
+  /**
+   * Refuses new requests, runs every waiting one (without waiting maxDelayMs) and resolves when all are
+   * answered; then closes the pool if the predictor created it. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      this.schedule();
+      if (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((r) => { this.drained = r; });
+      if (this.timer) clearTimeout(this.timer);
+      if (this.ownsPool) await this.pool.close();
+    })();
+    return this.closing;
+  }
+
+  /** Runs batches while a worker is free and a batch is due; otherwise sets the timer for the oldest request. */
+  private schedule(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const head = this.queue[0];
+      const due = this.closed || head.version < this.version || this.queuedRows >= this.maxBatchSize || performance.now() - head.t0 >= this.maxDelayMs;
+      if (!due) break;
+      this.runBatch();
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const wait = Math.max(0, this.maxDelayMs - (performance.now() - this.queue[0].t0));
+      this.timer = setTimeout(() => { this.timer = undefined; this.schedule(); }, wait);
+    }
+    if (this.queue.length === 0 && this.inFlight === 0) this.drained?.();
+  }
+
+  /** Takes up to maxBatchSize rows from the head of the queue (one snapshot version) and runs them as one batch. */
+  private runBatch(): void {
+    const version = this.queue[0].version;
+    const segs: Segment[] = [];
+    let rows = 0;
+    while (rows < this.maxBatchSize && this.queue.length > 0 && this.queue[0].version === version) {
+      const r = this.queue[0];
+      const k = Math.min(r.n - r.next, this.maxBatchSize - rows);
+      if (r.next === 0 && r.onAbort) r.signal!.removeEventListener('abort', r.onAbort); // started: no longer cancellable
+      segs.push({ r, from: r.next, k });
+      r.next += k;
+      rows += k;
+      this.queuedRows -= k;
+      if (r.next === r.n) this.queue.shift();
+    }
+    this.applySwaps(version);
+    const row = this.sample!.shape.reduce((a, b) => a * b, 1);
+    const buf = new SharedArrayBuffer(rows * row * 4);
+    const data = this.sample!.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
+    let at = 0;
+    for (const s of segs) {
+      data.set(s.r.data.subarray(s.from * row, (s.from + s.k) * row), at);
+      at += s.k * row;
+    }
+    this.inFlight++;
+    this.counts.batches++;
+    this.counts.rows += rows;
+    this.sizes[rows]++;
+    this.pool.run({ data, shape: [rows, ...this.sample!.shape] }).then(
+      (y) => this.deliver(segs, rows, y),
+      (e: unknown) => this.fail(segs, e),
+    ).finally(() => {
+      this.inFlight--;
+      this.schedule();
+    });
+  }
+
+  /** Posts the snapshots up to `version` to the pool (in order): they apply before the next batch sent. */
+  private applySwaps(version: number): void {
+    while (this.swaps.length > 0 && this.swaps[0].version <= version) {
+      const s = this.swaps.shift()!;
+      if (s.version > this.poolVersion) {
+        this.pool.setModel(s.bytes);
+        this.poolVersion = s.version;
+      }
+    }
+  }
+
+  private deliver(segs: Segment[], rows: number, y: Tensor | Tensor[]): void {
+    if (!(y instanceof Tensor) || y.rank < 1 || y.shape[0] !== rows) {
+      const got = y instanceof Tensor ? `a tensor of shape ${fmt(y.shape)}` : `${y.length} outputs`;
+      this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}`));
+      return;
+    }
+    const outRow = y.shape.slice(1);
+    const row = y.size / rows;
+    let at = 0;
+    for (const { r, from, k } of segs) {
+      if (r.failed) { at += k * row; continue; }
+      if (!r.out) {
+        r.out = y.dtype === 'int32' ? new Int32Array(r.n * row) : new Float32Array(r.n * row);
+        r.outRow = outRow;
+      }
+      r.out.set(y.data.subarray(at, at + k * row), from * row);
+      at += k * row;
+      r.done += k;
+      if (r.done === r.n) {
+        this.counts.completed++;
+        this.latencies[this.latencyCount++ % LATENCIES] = performance.now() - r.t0;
+        r.resolve(new Tensor(r.out, [r.n, ...r.outRow!]));
+      }
+    }
+  }
+
+  /** A batch failed: each of its requests rejects with the error (and its rows still waiting are dropped). */
+  private fail(segs: Segment[], e: unknown): void {
+    for (const { r } of segs) {
+      if (r.failed) continue;
+      r.failed = true;
+      this.counts.failed++;
+      const i = this.queue.indexOf(r);
+      if (i >= 0) {
+        this.queue.splice(i, 1);
+        this.queuedRows -= r.n - r.next;
+      }
+      r.reject(e);
+    }
+  }
+
+  /** The signal fired: a request that has not started leaves the queue and rejects with the reason. */
+  private cancel(r: Request): void {
+    if (r.next > 0 || r.failed) return;
+    const i = this.queue.indexOf(r);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    this.queuedRows -= r.n;
+    this.counts.cancelled++;
+    r.reject(r.signal!.reason);
+    this.schedule();
+  }
+}

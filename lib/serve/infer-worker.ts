@@ -1,0 +1,75 @@
+/**
+ * The worker side of InferencePool (lib/serve/pool.ts): holds one
+ * deserialize()d copy of the model and answers each 'predict' message with one
+ * whole predict() (every kernel runs on this thread or the native pool, never
+ * on the caller's JS thread). Messages are handled in the order they arrive,
+ * so a 'model' message (setModel) takes effect between two requests: those
+ * posted before it use the old weights, those after it the new ones.
+ * Loaded as dist/serve/infer-worker.js by `new Worker(url)`; not part of the API.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Tensor } from '../tensor/tensor.js';
+import { setBackend } from '../backend/index.js';
+import { deserialize } from '../io/serialize.js';
+import { predict } from '../models/training.js';
+import type { Module } from '../layers/module.js';
+import type { InferIn, InferInit, InferOut, OutTensor } from './pool.js';
+// Registers the module types the package registers on import (as importing 'fathom' would).
+import '../index.js';
+
+const init = workerData as InferInit;
+const port = parentPort!;
+
+let model: Module | undefined;
+let modelError: Error | undefined;
+
+function load(bytes: Uint8Array): void {
+  try {
+    model = deserialize(bytes);
+    modelError = undefined;
+  } catch (e) {
+    model = undefined;
+    modelError = e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/** The output as it crosses back: its own buffer is transferred (no copy); a view into a larger buffer is copied once. */
+function out(t: Tensor, transfer: ArrayBuffer[]): OutTensor {
+  let data = t.data;
+  if (!(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || transfer.includes(data.buffer)) {
+    data = data.slice();
+  }
+  transfer.push(data.buffer as ArrayBuffer);
+  return { data, shape: [...t.shape] };
+}
+
+async function main(): Promise<void> {
+  setBackend(init.backend);
+  for (const m of init.imports) await import(m); // e.g. the caller's registerModuleType calls
+  load(init.bytes);
+  port.on('message', (m: InferIn) => {
+    if (m.type === 'model') {
+      load(m.bytes);
+      return;
+    }
+    try {
+      if (!model) throw modelError ?? new Error('fathom.InferencePool: no model');
+      const x = Tensor.from(m.x);
+      const y = predict(model, x, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
+      const transfer: ArrayBuffer[] = [];
+      const outputs = Array.isArray(y) ? y.map((t) => out(t, transfer)) : [out(y, transfer)];
+      const reply: InferOut = { type: 'result', id: m.id, outputs, list: Array.isArray(y) };
+      port.postMessage(reply, transfer);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const reply: InferOut = { type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack };
+      port.postMessage(reply);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies InferOut);
+}
+
+main().catch((e: unknown) => {
+  const err = e instanceof Error ? e : new Error(String(e));
+  port.postMessage({ type: 'fatal', name: err.name, message: err.message, stack: err.stack } satisfies InferOut);
+});

@@ -1,0 +1,289 @@
+/**
+ * InferencePool and predictAsync: inference off the JS thread.
+ *
+ *   const pool = new serve.InferencePool(model, { workers: 1 });
+ *   const y = await pool.predict(x);        // the JS thread runs no kernel
+ *   pool.setModel(retrained);               // hot swap between requests
+ *   await pool.close();                     // drains, then ends the workers
+ *
+ * Design: a small pool of worker_threads workers, each holding its own copy of
+ * the model (rebuilt from serialize()d bytes: the model is serialized ONCE, at
+ * creation and at each setModel). A call is one hand-off: the input is copied
+ * into a new SharedArrayBuffer on the calling thread (one copy; the worker
+ * reads it without another), the worker runs the whole predict() (every layer,
+ * on its thread and the native kernel pool) and transfers the output's buffer
+ * back (no copy). The caller gets ordinary Tensors.
+ *
+ * Concurrency rule (issue #13): the pool reads a SNAPSHOT of the model, the
+ * bytes taken when the pool was created or setModel was called. Training or
+ * otherwise changing the caller's model object meanwhile (fit() on this thread,
+ * or swapping in a fitInWorker result) never affects what the pool computes,
+ * until the caller hands it over with setModel. Likewise the caller may mutate,
+ * reuse or transfer its input buffer as soon as predict() returns its promise:
+ * the copy was taken before.
+ *
+ * Ordering: each worker handles its messages in order, so setModel takes
+ * effect between requests: every request made before setModel is answered
+ * with the old weights, every request made after with the new ones, and none
+ * is dropped. Requests go to the worker with the fewest outstanding ones.
+ *
+ * Threads: the native kernels' thread pool is one per process (jobs from
+ * different threads are serialised there), so more workers help when
+ * requests are small (each runs on one thread) or on the TS backend; for large
+ * batches one worker already uses every core. Idle workers do not keep the
+ * process alive (they are unref()'d while no request is outstanding), but
+ * close() is the way to end them.
+ */
+import { Worker } from 'node:worker_threads';
+import { Module } from '../layers/module.js';
+import { Tensor, checkStorage } from '../tensor/tensor.js';
+import { backend } from '../backend/index.js';
+import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { serialize } from '../io/serialize.js';
+import { liveWorkers, workerError, workerImports, workerScript } from './fit.js';
+
+/** A tensor as it crosses threads. @internal */
+export interface OutTensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+}
+/** What a worker is started with. @internal */
+export interface InferInit {
+  bytes: Uint8Array;
+  backend: 'native' | 'ts';
+  imports: string[];
+}
+/** Messages to a worker. @internal */
+export type InferIn =
+  | { type: 'predict'; id: number; x: OutTensor; batchSize?: number }
+  | { type: 'model'; bytes: Uint8Array };
+/** Messages from a worker. @internal */
+export type InferOut =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; outputs: OutTensor[]; list: boolean }
+  | { type: 'error'; id: number; name: string; message: string; stack?: string }
+  | { type: 'fatal'; name: string; message: string; stack?: string };
+
+export interface InferencePoolOptions {
+  /** Worker threads, each with its own copy of the model. Default 1. */
+  workers?: number;
+  /**
+   * Modules each worker imports before it rebuilds the model (custom layers' registerModuleType),
+   * as fitInWorker's `imports`: absolute `file:` URLs, absolute paths or package names.
+   */
+  imports?: (string | { href: string })[];
+}
+
+export interface PoolPredictOptions {
+  /** Rows per forward pass inside the worker (predict's batchSize). Default 256. */
+  batchSize?: number;
+}
+
+interface Pending {
+  resolve: (y: Tensor | Tensor[]) => void;
+  reject: (e: unknown) => void;
+  slot: Slot;
+}
+interface Slot {
+  worker: Worker;
+  outstanding: number;
+  dead?: Error;
+  up: Promise<void>;
+  started: () => void;
+}
+
+const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array' };
+const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
+
+/**
+ * A pool of worker threads that answer predict() for a snapshot of a model.
+ * See the top of this file for the design and the concurrency rule.
+ */
+export class InferencePool {
+  /** Number of worker threads. */
+  readonly workers: number;
+  private slots: Slot[] = [];
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failStart = new WeakMap<Slot, (e: Error) => void>();
+  private closing?: Promise<void>;
+  private drained?: () => void;
+
+  /**
+   * Serializes `modelOrBytes` once (a Module, or the bytes of serialize(model)) and starts
+   * `workers` threads that each rebuild it.
+   * @throws `fathom.InferencePool: ...` for a non-Module, bad options, or a model serialize() refuses.
+   */
+  constructor(modelOrBytes: Module | Uint8Array, options?: InferencePoolOptions) {
+    const op = 'InferencePool';
+    const opts = checkOptions<InferencePoolOptions>(op, options, POOL_OPTIONS);
+    const n = opts.workers ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`fathom.${op}: options.workers must be an integer in 1..64, got ${show(n)}`);
+    this.workers = n;
+    const init: InferInit = { bytes: snapshot(op, modelOrBytes), backend: backend().name, imports: workerImports(op, opts.imports) };
+    const url = workerScript('infer-worker.js', op);
+    for (let i = 0; i < n; i++) {
+      const worker = new Worker(url, { workerData: init });
+      let started!: () => void;
+      let failed!: (e: Error) => void;
+      const up = new Promise<void>((res, rej) => { started = res; failed = rej; });
+      up.catch(() => {}); // a failed start also rejects the requests; ready() reports it to whoever asks
+      const slot: Slot = { worker, outstanding: 0, up, started: () => started() };
+      this.failStart.set(slot, failed);
+      liveWorkers.add(worker);
+      worker.unref();
+      worker.on('message', (m: InferOut) => this.onMessage(slot, m));
+      worker.once('error', (e) => this.kill(slot, e instanceof Error ? e : new Error(String(e))));
+      worker.once('exit', (code) => {
+        liveWorkers.delete(worker);
+        this.kill(slot, new Error(`fathom.InferencePool: a worker exited (code ${code}) with requests outstanding`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  /**
+   * Resolves when every worker has rebuilt the model and can answer (requests made earlier simply wait
+   * for it; a server may await this before it listens). Rejects with the reason a worker failed to start
+   * (e.g. a module in `imports` that cannot be loaded).
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.up));
+  }
+
+  /** Requests sent and not yet answered. */
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * The model's output for x (N, …), computed in a worker as predict(model, x) would compute it on this
+   * thread: a Tensor (a Tensor[] for a multi-output model: `pool.predict<Tensor[]>(x)`). x is copied at the call.
+   * @throws (rejects) `fathom.InferencePool.predict: ...` for a bad x or options, after close(), and with
+   *   the worker's own error (e.g. `fathom.predict: ...` for x that does not fit the model).
+   */
+  predict<T extends Tensor | Tensor[] = Tensor>(x: Tensor, options?: PoolPredictOptions): Promise<T> {
+    const op = 'InferencePool.predict';
+    try {
+      const opts = checkOptions<PoolPredictOptions>(op, options, PREDICT_OPTIONS);
+      if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor, got ${show(x)}`);
+      checkStorage(op, 'x', x);
+      const buf = new SharedArrayBuffer(x.data.byteLength);
+      const data = x.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
+      data.set(x.data);
+      return this.run({ data, shape: [...x.shape] }, opts.batchSize) as Promise<T>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Replaces the model every worker answers with, between requests: requests made before this call get
+   * the old weights, those after it the new ones; none is dropped. The model is serialized now (a snapshot).
+   * Bytes are checked by the workers (deserialize), not on this thread: bytes it refuses make the requests
+   * after them reject with its error (`fathom.deserialize: ...`) until the next setModel.
+   * @throws `fathom.InferencePool.setModel: ...` for a non-Module, a model serialize() refuses, or after close().
+   */
+  setModel(modelOrBytes: Module | Uint8Array): void {
+    const op = 'InferencePool.setModel';
+    if (this.closing) throw new Error(`fathom.${op}: the pool is closed`);
+    const bytes = snapshot(op, modelOrBytes);
+    for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'model', bytes } satisfies InferIn);
+  }
+
+  /**
+   * Refuses new requests, waits for the outstanding ones to be answered, then terminates the workers.
+   * Resolves when every worker has exited. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.pending.size > 0) await new Promise<void>((r) => { this.drained = r; });
+      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    })();
+    return this.closing;
+  }
+
+  /** @internal One request, x already in shared memory (BatchingPredictor builds its batches there). */
+  run(x: OutTensor, batchSize?: number): Promise<Tensor | Tensor[]> {
+    if (this.closing) return Promise.reject(new Error('fathom.InferencePool.predict: the pool is closed'));
+    let slot: Slot | undefined;
+    for (const s of this.slots) if (!s.dead && (!slot || s.outstanding < slot.outstanding)) slot = s;
+    if (!slot) return Promise.reject(new Error(`fathom.InferencePool.predict: no worker is left (${this.slots[0]?.dead?.message ?? 'all exited'})`));
+    const id = this.nextId++;
+    const s = slot;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot: s });
+      if (s.outstanding++ === 0) s.worker.ref();
+      s.worker.postMessage({ type: 'predict', id, x, batchSize } satisfies InferIn);
+    });
+  }
+
+  private onMessage(slot: Slot, m: InferOut): void {
+    if (m.type === 'ready') {
+      slot.started();
+      return;
+    }
+    if (m.type === 'fatal') {
+      this.kill(slot, workerError({ type: 'error', name: m.name, message: m.message, stack: m.stack }));
+      void slot.worker.terminate();
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.settle(m.id, p);
+    if (m.type === 'error') p.reject(workerError(m));
+    else {
+      const ts = m.outputs.map((o) => Tensor.from(o));
+      p.resolve(m.list ? ts : ts[0]);
+    }
+  }
+
+  private settle(id: number, p: Pending): void {
+    this.pending.delete(id);
+    if (--p.slot.outstanding === 0) p.slot.worker.unref();
+    if (this.pending.size === 0) this.drained?.();
+  }
+
+  /** A worker failed for good: its outstanding requests reject with the reason; the others go on. */
+  private kill(slot: Slot, err: Error): void {
+    if (slot.dead) return;
+    slot.dead = err;
+    this.failStart.get(slot)?.(err);
+    for (const [id, p] of [...this.pending]) {
+      if (p.slot !== slot) continue;
+      this.settle(id, p);
+      p.reject(err);
+    }
+  }
+}
+
+/** The model as bytes: serialize(model) now, or the caller's bytes (copied when posted). */
+function snapshot(op: string, m: Module | Uint8Array): Uint8Array {
+  if (m instanceof Module) return serialize(m);
+  if (m instanceof Uint8Array) return m;
+  throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(m)}`);
+}
+
+/**
+ * The model's output for x, computed in a worker thread: a one-off InferencePool (one worker, the
+ * model serialized at this call) that closes after answering; given a pool, pool.predict(x).
+ * Starting a worker costs milliseconds: for repeated calls create an InferencePool (or a
+ * BatchingPredictor) once. Resolves with what predict(model, x, options) returns on this thread.
+ * @throws (rejects) as InferencePool and its predict.
+ */
+export async function predictAsync<T extends Tensor | Tensor[] = Tensor>(modelOrPool: Module | InferencePool, x: Tensor, options?: PoolPredictOptions): Promise<T> {
+  if (modelOrPool instanceof InferencePool) return modelOrPool.predict<T>(x, options);
+  if (!(modelOrPool instanceof Module)) throw new Error(`fathom.predictAsync: model must be an nn.Module or a serve.InferencePool, got ${show(modelOrPool)}`);
+  if (!(x instanceof Tensor)) throw new Error(`fathom.predictAsync: x must be a Tensor, got ${show(x)}`);
+  const pool = new InferencePool(modelOrPool);
+  try {
+    return await pool.predict<T>(x, options);
+  } finally {
+    await pool.close();
+  }
+}
