@@ -305,17 +305,44 @@ export const gridFile = (out: string, epoch: number, join: (a: string, b: string
 /** Far from the global stream's positions (blocks of 4 numbers) that training reaches. */
 const NOISE_OFFSET = 1n << 48n;
 
+/**
+ * mkdir -p without Node's `recursive: true`, which loops forever where mkdir answers ENOENT for a
+ * folder whose parent exists (/proc/x on Linux): each missing level is made in turn, and an error
+ * after the parent exists is thrown. An existing file at `dir` is refused as not a folder.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  const { mkdir, stat } = await import('node:fs/promises');
+  const { dirname, resolve } = await import('node:path');
+  const path = resolve(dir);
+  const once = async (): Promise<'made' | 'missing'> => {
+    try {
+      await mkdir(path);
+      return 'made';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return 'missing';
+      if (code === 'EEXIST' && (await stat(path)).isDirectory()) return 'made';
+      if (code === 'EEXIST') throw new Error(`${dir} exists and is not a folder`, { cause: err });
+      throw err;
+    }
+  };
+  if ((await once()) === 'made') return;
+  const parent = dirname(path);
+  if (parent === path) throw new Error(`cannot create the folder ${dir}`);
+  await makeFolder(parent);
+  if ((await once()) === 'missing') throw new Error(`cannot create the folder ${dir} (its parent exists, mkdir answers ENOENT)`);
+}
+
 /** Trains the GAN and writes the grids (see the file comment); prints progress and the table. */
 export async function trainGan(o: GanOptions): Promise<GanResult> {
   const { join } = await import('node:path');
-  const { mkdir } = await import('node:fs/promises');
   const { checkWritable } = await import('../io/atomic.js');
   const { checkPngjs, writePng } = await import('../image/png.js');
   const { imageGrid } = await import('../image/grid.js');
   // pngjs and the folder are checked before anything is trained.
   await checkPngjs('train');
   try {
-    await mkdir(o.out, { recursive: true });
+    await makeFolder(o.out);
     await checkWritable(gridFile(o.out, 1, join));
   } catch (err) {
     throw new Error(`--out: ${(err as Error).message}; nothing was trained`, { cause: err });
@@ -377,7 +404,7 @@ export async function trainGan(o: GanOptions): Promise<GanResult> {
       const r = ganStep(f, pair, optD, optG, x, z);
       dLoss += r.loss; gLoss += r.gLoss; dReal += r.dReal; dFake += r.dFake;
       if (!Number.isFinite(r.loss) || !Number.isFinite(r.gLoss)) {
-        throw new Error(`fathom train --task gan: the losses became non-finite at epoch ${epoch}, step ${s + 1} (D ${r.loss}, G ${r.gLoss}); try a smaller --lr`);
+        throw new Error(`--task gan: the losses became non-finite at epoch ${epoch}, step ${s + 1} (D ${r.loss}, G ${r.gLoss}); try a smaller --lr`);
       }
       // Let the event loop breathe (a server, progress output); on a terminal, show the step.
       if (s % 50 === 49) {
