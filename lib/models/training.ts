@@ -17,7 +17,7 @@ import { consoleProgress, type ProgressSink } from './progress.js';
 import { Module, penaltyPlan, tapedPenalty } from '../layers/module.js';
 import { addPenaltyGradients, penaltyValue } from './penalties.js';
 import { checkCallbacks, combineCallbacks, type Callbacks, type FitContext } from './hooks.js';
-import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
 import { valKey, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
 import { OPTIMIZERS, closest, type OptimizerName } from './compile.js';
@@ -498,6 +498,18 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
   const xTrain = xs.map((t) => rows(t, 0, nTrain));
   const yTrain = ys.map((t) => rows(t, 0, nTrain));
   const val: [Tensor[], Tensor[]] | null = valData ?? (nVal > 0 ? [xs.map((t) => rows(t, nTrain, n)), ys.map((t) => rows(t, nTrain, n))] : null);
+  if (needsMetric && opts.lrSchedulerMonitor !== undefined) {
+    // The scheduler steps before the onEpochEnd hooks, so it sees fit's own keys only: known now, not after an epoch.
+    const keys = ['loss', ...heads.flatMap((h, i) => [...(heads.length > 1 ? [outputKey(h.prefix, 'loss')] : []), ...trainMetrics[i].map((m) => outputKey(h.prefix, m.name))])];
+    const all = [...keys, ...(val ? keys.map(valKey) : []), 'lr'];
+    if (!all.includes(opts.lrSchedulerMonitor)) {
+      const near = closestName(opts.lrSchedulerMonitor, all);
+      throw new Error(
+        `fathom.fit: lrSchedulerMonitor '${opts.lrSchedulerMonitor}' is not in the logs; available: ${all.join(', ')}${near ? ` (did you mean '${near}'?)` : ''}` +
+        (!val && opts.lrSchedulerMonitor.startsWith('val') ? ' (validation keys need validationData or validationSplit)' : ''),
+      );
+    }
+  }
   if (io === null) warnSigmoidBeforeLogitsLoss(model, heads[0].lossName);
   // validationData that does not fit the model fails now, not after an epoch of training.
   if (valData) probe(model, io, heads, 'validationData', valData[0], valData[1]);

@@ -2,7 +2,7 @@
 // an evaluate() it started still runs; NaN / overflowing losses named per output; lossWeights < 0 or
 // all 0; Keras's sampleWeight / classWeight refused by name. Both backends.
 import { describe, expect, it } from 'vitest';
-import { Tensor, setBackend } from '../../lib/index.js';
+import { Tensor, optim, setBackend } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { evaluate, fit } from '../../lib/models/training.js';
 import { twoHeads, twoHeadsData } from '../multifit/models.js';
@@ -81,6 +81,24 @@ describe.each(backends)('multi-output fit, breaker cases, on the %s backend', (b
     expect(Array.from(m.cls.weight.data)).not.toEqual(Array.from(cls.data));
     expect(h.history.sizeLoss![0]).toBeGreaterThan(0);
     expect(h.history.loss[0]).toBeCloseTo(h.history.digitLoss![0], 5);
+  });
+
+  it('lrSchedulerMonitor naming no key of the fit: refused before the first batch, not after an epoch', async () => {
+    setBackend(backend);
+    const m = twoHeads(1);
+    const opt = new optim.SGD(m.parameters(), { lr: 0.01 });
+    let batches = 0;
+    const go = (monitor: string, validationSplit?: number) => fit(m, x, y, {
+      loss, optimizer: opt, lrScheduler: new optim.lrScheduler.ReduceLROnPlateau(opt), lrSchedulerMonitor: monitor, validationSplit,
+      callbacks: { onBatchBegin: () => { batches++; } }, ...quiet,
+    });
+    await expect(go('valSizeLos', 0.25))
+      .rejects.toThrow(/^fathom.fit: lrSchedulerMonitor 'valSizeLos' is not in the logs; available: loss, digitLoss, digitAccuracy, sizeLoss, valLoss, valDigitLoss, valDigitAccuracy, valSizeLoss, lr \(did you mean 'valSizeLoss'\?\)$/);
+    await expect(go('valSizeLoss')).rejects.toThrow(/is not in the logs; available: loss, digitLoss, digitAccuracy, sizeLoss, lr \(did you mean 'sizeLoss'\?\) \(validation keys need validationData or validationSplit\)$/);
+    expect(batches).toBe(0);
+    const h = await go('valSizeLoss', 0.25);
+    expect(h.history.valSizeLoss).toHaveLength(1);
+    expect(batches).toBeGreaterThan(0);
   });
 
   it("Keras's sampleWeight / classWeight: refused by name with what to do instead", async () => {
