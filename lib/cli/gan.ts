@@ -305,40 +305,13 @@ export const gridFile = (out: string, epoch: number, join: (a: string, b: string
 /** Far from the global stream's positions (blocks of 4 numbers) that training reaches. */
 const NOISE_OFFSET = 1n << 48n;
 
-/**
- * mkdir -p without Node's `recursive: true`, which loops forever where mkdir answers ENOENT for a
- * folder whose parent exists (/proc/x on Linux): each missing level is made in turn, and an error
- * after the parent exists is thrown. An existing file at `dir` is refused as not a folder.
- */
-export async function makeFolder(dir: string): Promise<void> {
-  const { mkdir, stat } = await import('node:fs/promises');
-  const { dirname, resolve } = await import('node:path');
-  const path = resolve(dir);
-  const once = async (): Promise<'made' | 'missing'> => {
-    try {
-      await mkdir(path);
-      return 'made';
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return 'missing';
-      if (code === 'EEXIST' && (await stat(path)).isDirectory()) return 'made';
-      if (code === 'EEXIST') throw new Error(`${dir} exists and is not a folder`, { cause: err });
-      throw err;
-    }
-  };
-  if ((await once()) === 'made') return;
-  const parent = dirname(path);
-  if (parent === path) throw new Error(`cannot create the folder ${dir}`);
-  await makeFolder(parent);
-  if ((await once()) === 'missing') throw new Error(`cannot create the folder ${dir} (its parent exists, mkdir answers ENOENT)`);
-}
-
 /** Trains the GAN and writes the grids (see the file comment); prints progress and the table. */
 export async function trainGan(o: GanOptions): Promise<GanResult> {
   const { join } = await import('node:path');
   const { checkWritable } = await import('../io/atomic.js');
   const { checkPngjs, writePng } = await import('../image/png.js');
   const { imageGrid } = await import('../image/grid.js');
+  const { makeFolder } = await import('../models/folder.js');
   // pngjs and the folder are checked before anything is trained.
   await checkPngjs('train');
   try {

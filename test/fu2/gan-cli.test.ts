@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from '../../lib/cli/args.js';
-import { makeFolder, trainGan } from '../../lib/cli/gan.js';
+import { trainGan } from '../../lib/cli/gan.js';
+import { makeFolder } from '../../lib/models/folder.js';
+import { callbacks, nn, randn } from '../../lib/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fathom-fu2-gan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +29,13 @@ describe('fathom train --task gan: the --out folder', () => {
     await expect(makeFolder('/proc/fathom-no-such/x')).rejects.toThrow(/^cannot create the folder \/proc\/fathom-no-such/);
     await expect(trainGan({ model: 'mlp', epochs: 1, batchSize: 64, lr: 2e-4, latent: 64, train: 64, out: '/proc/fathom-no-such', seed: 1 }))
       .rejects.toThrow(/^--out: cannot create the folder \/proc\/fathom-no-such \(its parent exists, mkdir answers ENOENT\); nothing was trained$/);
+  });
+
+  it.runIf(existsSync('/proc/self'))('ModelCheckpoint into a folder under /proc: fit rejects, naming the path (it hung before)', async () => {
+    const m = new nn.Linear(2, 1);
+    await expect(m.fit(randn([4, 2]), randn([4, 1]), {
+      loss: 'mse', verbose: 0, callbacks: new callbacks.ModelCheckpoint({ path: '/proc/fathom-no-such/m.safetensors', monitor: 'loss' }),
+    })).rejects.toThrow(/^fathom.callbacks.ModelCheckpoint: cannot save to \/proc\/fathom-no-such\/m.safetensors: cannot create the folder \/proc\/fathom-no-such/);
   });
 
   it('--out naming a file: refused before training, as not a folder', async () => {
