@@ -274,6 +274,7 @@ export function parseCommand(argv: readonly string[]): Command {
     return { kind: 'gan', options: ganOptions(values) };
   }
   if (values.out !== undefined) throw new UsageError('--out applies to --task gan only (the folder of its sample grids)', TRAIN_HELP);
+  if (values.model === 'dcgan') throw new UsageError('--model dcgan is a model of --task gan: fathom train --task gan --model dcgan', TRAIN_HELP);
   // --- end #12 gan ---
   return { kind: 'train', options: trainOptions(values) };
 }

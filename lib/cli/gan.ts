@@ -308,14 +308,14 @@ const NOISE_OFFSET = 1n << 48n;
 /** Trains the GAN and writes the grids (see the file comment); prints progress and the table. */
 export async function trainGan(o: GanOptions): Promise<GanResult> {
   const { join } = await import('node:path');
-  const { mkdir } = await import('node:fs/promises');
   const { checkWritable } = await import('../io/atomic.js');
   const { checkPngjs, writePng } = await import('../image/png.js');
   const { imageGrid } = await import('../image/grid.js');
+  const { makeFolder } = await import('../models/folder.js');
   // pngjs and the folder are checked before anything is trained.
   await checkPngjs('train');
   try {
-    await mkdir(o.out, { recursive: true });
+    await makeFolder(o.out);
     await checkWritable(gridFile(o.out, 1, join));
   } catch (err) {
     throw new Error(`--out: ${(err as Error).message}; nothing was trained`, { cause: err });
@@ -377,7 +377,7 @@ export async function trainGan(o: GanOptions): Promise<GanResult> {
       const r = ganStep(f, pair, optD, optG, x, z);
       dLoss += r.loss; gLoss += r.gLoss; dReal += r.dReal; dFake += r.dFake;
       if (!Number.isFinite(r.loss) || !Number.isFinite(r.gLoss)) {
-        throw new Error(`fathom train --task gan: the losses became non-finite at epoch ${epoch}, step ${s + 1} (D ${r.loss}, G ${r.gLoss}); try a smaller --lr`);
+        throw new Error(`--task gan: the losses became non-finite at epoch ${epoch}, step ${s + 1} (D ${r.loss}, G ${r.gLoss}); try a smaller --lr`);
       }
       // Let the event loop breathe (a server, progress output); on a terminal, show the step.
       if (s % 50 === 49) {

@@ -9,7 +9,8 @@
  * `lr`, where Keras writes `learning_rate`). Epochs count from 0 in hooks and
  * from 1 in file names and messages, as in Keras.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { makeFolder } from './folder.js';
 import { dirname } from 'node:path';
 import { describe } from '../ops/record.js';
 import { Module } from '../layers/module.js';
@@ -330,7 +331,11 @@ export class ModelCheckpoint extends Callback {
       this.best = v;
     }
     const p = formatPath(this.path, epoch, logs);
-    await mkdir(dirname(p), { recursive: true });
+    try {
+      await makeFolder(dirname(p));
+    } catch (err) {
+      throw new Error(`fathom.callbacks.ModelCheckpoint: cannot save to ${p}: ${(err as Error).message}`, { cause: err });
+    }
     await save(this.model!, p, this.saveWeightsOnly ? undefined : { optimizer: this.context!.optimizer });
     this.lastPath = p;
   }

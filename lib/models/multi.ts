@@ -239,12 +239,18 @@ export function lossList(op: string, v: LossOption, names: readonly string[] | n
   return [v as LossName | LossFn];
 }
 
-/** options.lossWeights as one finite weight per output (missing names of an object: 1). */
+/** options.lossWeights as one finite weight >= 0 per output (missing names of an object: 1); for fit, not all 0. */
 export function weightList(op: string, v: PerOutput<number>, names: readonly string[] | null): number[] {
   if (names === null) throw new Error(`fathom.${op}: options.lossWeights weighs the losses of a model's outputs; this model has one output, got ${show(v)}`);
   const w = perOutput(op, 'lossWeights', v, names, (e) => typeof e === 'number', 1);
   for (const [i, e] of w.entries()) {
     if (typeof e !== 'number' || !Number.isFinite(e)) throw new Error(`fathom.${op}: options.lossWeights for output '${names[i]}' must be a finite number, got ${show(e)}`);
+    if (e < 0) {
+      throw new Error(`fathom.${op}: options.lossWeights for output '${names[i]}' must be >= 0, got ${e} (a negative weight maximises that loss, which usually has no upper bound: training diverges)`);
+    }
+  }
+  if (op === 'fit' && w.every((e) => e === 0)) {
+    throw new Error(`fathom.${op}: options.lossWeights are 0 for every output (${names.map((n) => `'${n}'`).join(', ')}): the total loss would be 0 and nothing would train; give at least one output a weight > 0`);
   }
   return w;
 }

@@ -17,7 +17,7 @@ import { consoleProgress, type ProgressSink } from './progress.js';
 import { Module, penaltyPlan, tapedPenalty } from '../layers/module.js';
 import { addPenaltyGradients, penaltyValue } from './penalties.js';
 import { checkCallbacks, combineCallbacks, type Callbacks, type FitContext } from './hooks.js';
-import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
 import { valKey, type Metric, type MetricSpec } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
 import { OPTIMIZERS, closest, type OptimizerName } from './compile.js';
@@ -77,7 +77,9 @@ export interface FitOptions {
    * Multi-output models: each output's weight wᵢ in the minimised and reported
    * loss Σ wᵢ·lossᵢ (+ penalties), Keras's loss_weights. A list in outputNames
    * order, an object by output name (missing outputs: 1), or one number for all.
-   * Finite numbers; default 1 each; a later fit without loss and lossWeights keeps the previous ones.
+   * Finite numbers >= 0, not all 0 (Keras does not check; a negative weight would maximise a loss that is
+   * usually unbounded above, and all zeros train nothing); default 1 each; a later fit without loss and
+   * lossWeights keeps the previous ones. A weight of 0 logs an output's loss and metrics without training on it.
    * The logged `<output>Loss` values are unweighted (as Keras's).
    */
   lossWeights?: PerOutput<number>;
@@ -324,16 +326,37 @@ const evaluating = new WeakMap<Module, number>();
  * The batch's total loss Σ wᵢ·lossᵢ on the tape; with several outputs each one's own
  * (unweighted) loss value is added, times the batch's rows, to `sums`.
  */
-function totalLoss(op: string, heads: Head[], preds: Tensor[], ys: Tensor[], sums: Float64Array | null, rowsN: number): Tensor {
+function totalLoss(
+  op: string, heads: Head[], preds: Tensor[], ys: Tensor[], sums: Float64Array | null, rowsN: number, batch?: Float64Array,
+): Tensor {
   if (heads.length === 1 && heads[0].weight === 1) return lossChecked(op, heads[0].lossFn, preds[0], ys[0]);
   let total: Tensor | null = null;
   for (const [i, h] of heads.entries()) {
     const l = lossChecked(op, h.lossFn, preds[i], ys[i]);
-    if (sums) sums[i] += l.item() * rowsN;
+    if (sums || batch) {
+      const v = l.item();
+      if (sums) sums[i] += v * rowsN;
+      if (batch) batch[i] = v;
+    }
     const term = h.weight === 1 ? l : mul(l, h.weight);
     total = total === null ? term : add(total, term);
   }
   return total!;
+}
+
+/** Keras's per-sample and per-class weights (sample_weight, class_weight), which fathom does not have. */
+const SAMPLE_WEIGHT_KEYS = ['sampleWeight', 'sampleWeights', 'classWeight', 'classWeights', 'sample_weight', 'class_weight'];
+
+/** Refuses Keras's sample_weight / class_weight by name, with what to do instead (not just "unknown option"). */
+function refuseSampleWeights(op: string, options: unknown): void {
+  if (options === null || typeof options !== 'object') return;
+  const key = SAMPLE_WEIGHT_KEYS.find((k) => Object.hasOwn(options, k));
+  if (key === undefined) return;
+  throw new Error(
+    `fathom.${op}: options.${key} is not supported: fathom has no per-sample or per-class weights (Keras's sample_weight, class_weight). ` +
+    'Weigh whole outputs with lossWeights, classes with your own loss function (pred, target) => scalar Tensor, ' +
+    'or repeat the rows that should count more',
+  );
 }
 
 const FIT_OPTIONS: OptionSpec = {
@@ -378,6 +401,7 @@ const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
  */
 export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOptions): Promise<History> {
   const io = checkModel('fit', model);
+  refuseSampleWeights('fit', options);
   const opts = checkOptions<FitOptions>('fit', options, io ? FIT_OPTIONS_MULTI : FIT_OPTIONS);
   const [xs, ys, n] = dataOf('fit', io, x, y);
   const names = io?.outputs ?? null;
@@ -474,6 +498,18 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
   const xTrain = xs.map((t) => rows(t, 0, nTrain));
   const yTrain = ys.map((t) => rows(t, 0, nTrain));
   const val: [Tensor[], Tensor[]] | null = valData ?? (nVal > 0 ? [xs.map((t) => rows(t, nTrain, n)), ys.map((t) => rows(t, nTrain, n))] : null);
+  if (needsMetric && opts.lrSchedulerMonitor !== undefined) {
+    // The scheduler steps before the onEpochEnd hooks, so it sees fit's own keys only: known now, not after an epoch.
+    const keys = ['loss', ...heads.flatMap((h, i) => [...(heads.length > 1 ? [outputKey(h.prefix, 'loss')] : []), ...trainMetrics[i].map((m) => outputKey(h.prefix, m.name))])];
+    const all = [...keys, ...(val ? keys.map(valKey) : []), 'lr'];
+    if (!all.includes(opts.lrSchedulerMonitor)) {
+      const near = closestName(opts.lrSchedulerMonitor, all);
+      throw new Error(
+        `fathom.fit: lrSchedulerMonitor '${opts.lrSchedulerMonitor}' is not in the logs; available: ${all.join(', ')}${near ? ` (did you mean '${near}'?)` : ''}` +
+        (!val && opts.lrSchedulerMonitor.startsWith('val') ? ' (validation keys need validationData or validationSplit)' : ''),
+      );
+    }
+  }
   if (io === null) warnSigmoidBeforeLogitsLoss(model, heads[0].lossName);
   // validationData that does not fit the model fails now, not after an epoch of training.
   if (valData) probe(model, io, heads, 'validationData', valData[0], valData[1]);
@@ -516,8 +552,10 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
       r = v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function' ? await v : (v as T);
     } finally {
       state.inCallback--;
+      // Also when the hook threw: fit must not release the model (mode, the busy marks) while an
+      // evaluate() it started still runs batches, or a next fit() would interleave with it.
+      while (state.evals.size) await Promise.allSettled([...state.evals]);
     }
-    while (state.evals.size) await Promise.allSettled([...state.evals]);
     return r;
   }
 
@@ -535,6 +573,8 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
     };
     // Several outputs: each one's own loss summed over the epoch's rows.
     const headSums = heads.length > 1 ? new Float64Array(heads.length) : null;
+    // Each output's own loss on the current batch (named when the total is not finite).
+    const headBatch = heads.length > 1 ? new Float64Array(heads.length) : undefined;
     const anyMetrics = trainMetrics.some((ms) => ms.length > 0);
     for (let epoch = 0; epoch < initialEpoch; epoch++) shuffleRows(); // the skipped epochs' shuffles
     for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
@@ -562,11 +602,11 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
           // The first batch names the whole data set's shapes when they do not fit.
           [preds, loss] = inContext(model, io, heads, 'the training data', xTrain, yTrain, () => {
             const p = forwardAll('fit', model, io, xb);
-            return [p, totalLoss('fit', heads, p, yb, headSums, end - start)];
+            return [p, totalLoss('fit', heads, p, yb, headSums, end - start, headBatch)];
           });
         } else {
           preds = forwardAll('fit', model, io, xb);
-          loss = totalLoss('fit', heads, preds, yb, headSums, end - start);
+          loss = totalLoss('fit', heads, preds, yb, headSums, end - start, headBatch);
         }
         // Keras adds the layers' regularisation losses to the loss it minimises and reports:
         // L1/L2 penalties directly (value now, gradient after backward), custom ones on the tape.
@@ -582,7 +622,7 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
           // Not applied: the weights stay those of the previous step. A hook (TerminateOnNaN) may stop here.
           const go = await callback(() => cb.onBatchEnd?.(b, { loss: lv, size: end - start }));
           if (go !== false && !context.stopTraining) {
-            throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}; lower the learning rate or check the data (callbacks.TerminateOnNaN() stops training instead)`);
+            throw new Error(`fathom.fit: the loss became ${lv} at epoch ${epoch + 1}, batch ${b + 1}${nonFiniteCause(heads, headBatch)}; lower the learning rate or check the data (callbacks.TerminateOnNaN() stops training instead)`);
           }
           context.stopTraining = true;
           break;
@@ -654,6 +694,21 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
       }
     }
   }
+}
+
+/**
+ * For a model with several outputs, which output's loss was not finite on the batch, or that
+ * the weighted sum Σ wᵢ·lossᵢ overflowed although every loss was finite (huge lossWeights).
+ */
+function nonFiniteCause(heads: Head[], batch: Float64Array | undefined): string {
+  if (!batch) return '';
+  const bad = heads.filter((_, i) => !Number.isFinite(batch[i]));
+  if (bad.length > 0) return ` (${heads.map((h, i) => `${h.prefix}Loss ${batch[i]}`).join(', ')}: the ${bad.length === 1 ? 'output' : 'outputs'} ${bad.map((h) => `'${h.prefix}'`).join(', ')})`;
+  const weighted = heads.reduce((a, h, i) => a + h.weight * batch[i], 0);
+  if (!Number.isFinite(Math.fround(weighted))) {
+    return ` (every output's loss is finite: ${heads.map((h, i) => `${h.prefix}Loss ${batch[i]} × ${h.weight}`).join(', ')}; the weighted sum overflows float32: lower lossWeights)`;
+  }
+  return '';
 }
 
 /** A clipping option: undefined, or a finite number >= 0. */
@@ -769,6 +824,7 @@ function lossChecked(op: string, lossFn: LossFn, pred: Tensor, y: Tensor): Tenso
  */
 export async function evaluate(model: Module, x: Tensors, y: Tensors, options?: EvaluateOptions): Promise<EvalResult> {
   const io = checkModel('evaluate', model);
+  refuseSampleWeights('evaluate', options);
   const opts = checkOptions<EvaluateOptions>('evaluate', options, io ? EVALUATE_OPTIONS_MULTI : EVALUATE_OPTIONS);
   const st = fitting.get(model);
   if (st && st.inCallback === 0) {
