@@ -376,7 +376,9 @@ function trainOptions(v: Record<string, string | true>): TrainOptions {
     if (v[flag] !== undefined) throw new UsageError(`--${flag} applies to --task pretrain only`, TRAIN_HELP);
   }
   // --- end #12 pretrain ---
-  const dataset = v.task !== undefined ? choice('task', v.task, DATASETS)! : choice('dataset', v.dataset, DATASETS) ?? 'mnist';
+  // gan and pretrain were dispatched above: an unknown name is told about them too.
+  if (v.task !== undefined) choice('task', v.task, [...DATASETS, 'gan', 'pretrain']);
+  const dataset = v.task !== undefined ? (v.task as (typeof DATASETS)[number]) : choice('dataset', v.dataset, DATASETS) ?? 'mnist';
   if (isSequence(dataset)) return sequenceOptions(dataset, v);
   const model = choice('model', v.model, MODELS) ?? 'mlp';
   if ((RECURRENT as readonly string[]).includes(model)) {

@@ -10,6 +10,7 @@ import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { add, mul, rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { noGrad } from '../autograd/tape.js';
+import { shuffler } from '../data/random.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
 import { LOSS_NAMES, type LossFn, type LossName } from '../losses/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
@@ -199,18 +200,6 @@ export interface EvalResult {
 export interface PredictOptions {
   /** Samples per forward pass (default 256). */
   batchSize?: number;
-}
-
-/** A seeded generator for shuffling (mulberry32): deterministic, backend independent. */
-function shuffler(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
 }
 
 /** Rows [start, end) of t (a view: shares storage). */

@@ -70,7 +70,7 @@ describe('fathom train: the sequence tasks parse and refuse contradictions', () 
 
   const cases: [string[], string][] = [
     [['train', '--task', 'names', '--dataset', 'names'], '--task and --dataset name the same thing; give one (got --dataset names --task names)'],
-    [['train', '--task', 'nams'], "--task must be one of mnist, iris, cars, moons, circles, spirals, names, spam, smnist, got 'nams' (did you mean 'names'?)"],
+    [['train', '--task', 'nams'], "--task must be one of mnist, iris, cars, moons, circles, spirals, names, spam, smnist, gan, pretrain, got 'nams' (did you mean 'names'?)"],
     [['train', '--dataset', 'names', '--model', 'mlp'], '--dataset names is a sequence task: use --model lstm, gru or rnn, not mlp'],
     [['train', '--dataset', 'smnist', '--model', 'cnn'], '--dataset smnist is a sequence task: use --model lstm, gru or rnn, not cnn'],
     [['train', '--dataset', 'iris', '--model', 'lstm'], '--model lstm reads sequences: it applies to the sequence tasks names, spam, smnist only, not iris (use --model mlp)'],
