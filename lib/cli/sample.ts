@@ -16,6 +16,7 @@
  */
 import type { SampleOptions } from './args.js';
 import { VOCABULARY_KEY, type CharVocabularyMeta } from './sequence.js';
+import { mulberry32 } from '../data/random.js';
 
 /**
  * mulberry32: uniform draws in [0, 1) from `seed` (its low 32 bits mixed with
@@ -23,14 +24,7 @@ import { VOCABULARY_KEY, type CharVocabularyMeta } from './sequence.js';
  * names of --n 20 are those of --n 3).
  */
 export function uniforms(seed: number, stream = 0): () => number {
-  let a = ((seed >>> 0) ^ Math.floor(seed / 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(((seed >>> 0) ^ Math.floor(seed / 4294967296) ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0);
 }
 
 /** Reads the vocabulary a names model carries; a clear error for any other file. */
