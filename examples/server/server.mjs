@@ -48,6 +48,12 @@ const { values: flags } = parseArgs({
   },
 });
 const log = (msg) => console.log(`[server] ${msg}`);
+const flag = (name, min, max) => {
+  const v = Number(flags[name]);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`server: --${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
+  return v;
+};
+const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000);
 
 // ---- the model ---------------------------------------------------------------------------------
 
@@ -88,11 +94,11 @@ async function loadOrTrain(path, epochs) {
   return model;
 }
 
-let model = await loadOrTrain(flags.model, Number(flags.epochs));
+let model = await loadOrTrain(flags.model, epochs);
 model.eval();
 
 // --direct: model.predict on the JS thread; otherwise a BatchingPredictor (one worker thread holding a copy).
-const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize: Number(flags['max-batch']), maxDelayMs: Number(flags['max-delay']) });
+const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs });
 await bp?.ready();
 const predict = bp ? (x) => bp.predict(x) : async (x) => model.predict(x);
 
@@ -221,10 +227,10 @@ async function route(req, res) {
   if (is('POST', '/train')) {
     if (training.state === 'running') throw new HttpError(409, 'a training run is already going on (DELETE /train stops it)');
     const body = (await readJson(req)) ?? {};
-    const epochs = body.epochs ?? 1;
-    if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100) throw new HttpError(400, `epochs must be an integer from 1 to 100, got ${JSON.stringify(epochs)}`);
-    startTraining(epochs).catch(() => {}); // its outcome shows in /stats
-    return [202, { training: 'started', epochs }];
+    const n = body.epochs ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw new HttpError(400, `epochs must be an integer from 1 to 100, got ${JSON.stringify(n)}`);
+    startTraining(n).catch(() => {}); // its outcome shows in /stats
+    return [202, { training: 'started', epochs: n }];
   }
   if (is('DELETE', '/train')) {
     if (!trainAbort) throw new HttpError(409, 'no training run is going on');
@@ -252,10 +258,9 @@ function send(res, status, body) {
   res.writeHead(status, headers).end(text);
 }
 
-server.listen(Number(flags.port), flags.host, () => {
-  const { port } = server.address();
-  log(`listening on http://${flags.host}:${port} (${bp ? 'batching' : 'direct'}, backend ${info().backend})`);
-  if (flags.train) startTraining(Number(flags.epochs)).catch(() => {});
+server.listen(port, flags.host, () => {
+  log(`listening on http://${flags.host}:${server.address().port} (${bp ? 'batching' : 'direct'}, backend ${info().backend})`);
+  if (flags.train) startTraining(epochs).catch(() => {});
 });
 
 // ---- graceful shutdown -------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 // loopback port with a tiny untrained model file (Linear 784→10), once per backend (FATHOM_BACKEND):
 // /health, a /predict round trip checked row by row against model.predict here, 400s on bad input with
 // their messages, /stats fields, and graceful shutdown on SIGTERM: requests the server has received
-// (proved by its `100 Continue`) are all answered after the signal, new connections are refused, exit 0.
+// (proved by its `100 Continue`) are all answered after the signal, new connections are refused, exit 0;
+// the --direct mode; POST /train (fitInWorker on MNIST beside serving, then the hot swap).
 //
 // The server imports the compiled package (dist/, which `npm test` builds first).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -189,6 +190,35 @@ describe('examples/server --direct', () => {
       expect(st.json.mode).toBe('direct');
       expect(st.json.predictor).toBeNull();
       s.child.kill('SIGINT');
+      expect(await s.exit).toBe(0);
+    } finally {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('examples/server POST /train', () => {
+  it('trains beside serving (fitInWorker), then hot-swaps the model: later answers come from new weights', async () => {
+    setBackend(backends[0]);
+    const s = await start(modelPath, backends[0]);
+    try {
+      manualSeed(13);
+      const x = rows(rand([2, 784]));
+      const before = await call(s.port, 'POST', '/predict', x);
+      expect((await call(s.port, 'DELETE', '/train')).status).toBe(409); // nothing to stop
+      expect((await call(s.port, 'POST', '/train', { epochs: 0 })).json.error).toMatch(/epochs must be an integer from 1 to 100, got 0/);
+      expect(await call(s.port, 'POST', '/train', { epochs: 1 })).toEqual({ status: 202, json: { training: 'started', epochs: 1 } });
+      expect((await call(s.port, 'POST', '/train', { epochs: 1 })).status).toBe(409); // one run at a time
+      let st;
+      while ((st = (await call(s.port, 'GET', '/stats')).json).training.state === 'running') {
+        expect((await call(s.port, 'POST', '/predict', x)).status).toBe(200); // serving goes on
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(st.training).toMatchObject({ state: 'done', runs: 1, swaps: 1, epoch: 1 });
+      const after = await call(s.port, 'POST', '/predict', x);
+      expect(after.status).toBe(200);
+      expect(after.json.probabilities).not.toEqual(before.json.probabilities);
+      s.child.kill('SIGTERM');
       expect(await s.exit).toBe(0);
     } finally {
       if (s.child.exitCode === null) s.child.kill('SIGKILL');
