@@ -103,6 +103,7 @@ class Addon : public Napi::Addon<Addon> {
     DefineAddon(exports, {
         InstanceMethod("info", &Addon::InfoFn),
         InstanceMethod("setNumThreads", &Addon::SetNumThreads),
+        InstanceMethod("poolJobsStarted", &Addon::PoolJobsStarted),  // #13 rawinfer
         InstanceMethod("unaryOpNames", &Addon::UnaryOpNames),
         InstanceMethod("unary", &Addon::UnaryFn),
         InstanceMethod("unaryBackward", &Addon::UnaryBackward),
@@ -172,6 +173,10 @@ class Addon : public Napi::Addon<Addon> {
     set_num_threads((int)std::min<int64_t>(n, 1 << 16));
     return Napi::Number::New(info.Env(), num_threads());
   }
+
+  // #13 rawinfer: poolJobsStarted(): jobs handed to the pool's workers so far (runtime/pool.h),
+  // for benchmarks and tests that check small problems stay on the calling thread.
+  Napi::Value PoolJobsStarted(Info info) { return Napi::Number::New(info.Env(), (double)pool_jobs_started()); }
 
   // unaryOpNames(): the op list's names in id order (unary_ops.h), so the TS
   // table can check it agrees.

@@ -21,6 +21,8 @@ export interface NativeInfo {
 export interface NativeBinding {
   info(): NativeInfo;
   setNumThreads(n: number): number;
+  /** #13 rawinfer: jobs handed to the thread pool's workers so far (0 growth: work stayed on the calling thread). Absent in addons built before #13. */
+  poolJobsStarted?(): number;
   /** The unary op list's names in id order (native/kernels/unary_ops.h). */
   unaryOpNames(): string[];
   unary(op: number, x: Float32Array, y: Float32Array, p: number, q: number): void;
