@@ -15,6 +15,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ActOp, Backend } from '../../lib/backend/backend.js';
 import { getBackendByName, nativeBinding } from '../../lib/backend/index.js';
 import { tsBackend as T } from '../../lib/backend/ts/index.js';
+import { nativeBackend } from '../../lib/backend/native/index.js';
+import type { NativeBinding } from '../../lib/backend/native/binding.js';
 import { manualSeed, nn, noGrad, rand, randn, setBackend, setNumThreads, type Tensor } from '../../lib/index.js';
 import { compareArrays, EXACT, type Tolerance } from '../helpers/parity.js';
 
@@ -83,6 +85,22 @@ describe('linearForward kernel', () => {
       const buf = f(20);
       expect(() => B.linearForward(1, 4, 4, buf.subarray(0, 4), f(16), null, 'none', buf.subarray(2, 6)), B.name).toThrow(/fathom\.backend\.linearForward: y overlaps x/);
       expect(() => B.linearForward(-1, 3, 4, f(0), f(12), null, 'none', f(0)), B.name).toThrow(/fathom\.backend\.linearForward: n must be/);
+    }
+  });
+
+  it.skipIf(!binding)('an addon without linearForward (a prebuild from before #13) gets the same bits from gemm + biasAct', () => {
+    const old: Record<string, unknown> = {};
+    for (const k of Object.getOwnPropertyNames(binding)) {
+      const v = (binding as unknown as Record<string, unknown>)[k];
+      if (k !== 'linearForward') old[k] = typeof v === 'function' ? v.bind(binding) : v;
+    }
+    const B = nativeBackend(old as unknown as NativeBinding);
+    for (const act of ACTS) {
+      const x = floats(3 * 33, 1), w = floats(7 * 33, 2), b = floats(7, 3);
+      const y1 = new Float32Array(21), y2 = new Float32Array(21);
+      B.linearForward(3, 7, 33, x, w, b, act, y1);
+      N.linearForward(3, 7, 33, x, w, b, act, y2);
+      compareArrays(`fallback act=${act}`, y1, y2, EXACT);
     }
   });
 
