@@ -178,6 +178,15 @@ export interface Backend {
    * dbias[j] = sum over rows of dz[:, j] when dbias is given.
    */
   biasActBackward(n: number, d: number, y: Float32Array, dy: Float32Array, dz: Float32Array, dbias: Float32Array | null, act: ActOp): void;
+  // --- #13 rawinfer ---
+  /**
+   * Fused inference layer in one call: y [n, out] = act(x [n, in] · wᵀ + bias), w [out, in]
+   * (PyTorch's layout), bias [out] or null. The same arithmetic as gemm(false, true, n, out, in,
+   * 1, x, w, 0, y) then, when bias or act is given, biasAct(n, out, y, bias, act): bitwise the
+   * same values. y is written (never read) and must not overlap x, w or bias.
+   */
+  linearForward(n: number, out: number, inF: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: ActOp, y: Float32Array): void;
+  // --- end #13 rawinfer ---
 
   /**
    * One SGD step over a parameter (PyTorch semantics). `v` is the momentum buffer.

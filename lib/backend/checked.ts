@@ -374,6 +374,27 @@ export function checked(inner: Backend): Backend {
       k.biasAct(n, d, y, bias, act);
     },
 
+    // --- #13 rawinfer ---
+    linearForward(n, out, inF, x, w, bias, act, y) {
+      const o = 'linearForward';
+      args(o, arguments, 8);
+      size(o, 'n', n);
+      size(o, 'out', out);
+      size(o, 'in', inF);
+      const nk = product(o, 'n * in', n, inF), dk = product(o, 'out * in', out, inF), nd = product(o, 'n * out', n, out);
+      f32(o, 'x', x, nk);
+      f32(o, 'w', w, dk);
+      if (bias !== null) f32(o, 'bias', bias, out);
+      enumName(o, 'act', act, Act);
+      f32(o, 'y', y, nd);
+      apart(o, 'y', y, 'x', x);
+      apart(o, 'y', y, 'w', w);
+      apart(o, 'y', y, 'bias', bias);
+      if (nd === 0) return;
+      k.linearForward(n, out, inF, x, w, bias, act, y);
+    },
+    // --- end #13 rawinfer ---
+
     biasActBackward(n, d, y, dy, dz, dbias, act) {
       const o = 'biasActBackward';
       args(o, arguments, 7);

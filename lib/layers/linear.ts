@@ -1,9 +1,13 @@
 /** Linear (fully connected) layer: y = x Wᵀ + b, W is [out, in] as in PyTorch. */
 import { Tensor } from '../tensor/tensor.js';
 import { linear, rand, randn, zeros } from '../ops/index.js';
-import type { ActOp } from '../backend/backend.js';
+import { Act, type ActOp } from '../backend/backend.js';
 import { fmt } from '../tensor/shape.js';
-import { describe } from '../ops/record.js';
+import { checkStorage, describe, empty } from '../ops/record.js';
+// --- #13 rawinfer ---
+import { needsGrad } from '../autograd/tape.js';
+import { kernels } from '../backend/index.js';
+// --- end #13 rawinfer ---
 import { Module, fixedStructure, type ModuleConfig, type ParameterPenalty } from './module.js';
 import { checkOptions, show } from './options.js';
 
@@ -120,6 +124,17 @@ export class Linear extends Module {
       throw new Error(`fathom.Linear: expected input [*, ${this.inFeatures}] (any rank >= 1, last axis ${this.inFeatures}), got ${fmt(x.shape)}`);
     }
     if (x.dtype !== 'float32') throw new Error(`fathom.Linear: expected a float32 input [*, ${this.inFeatures}], got ${x.dtype} ${fmt(x.shape)}`);
+    // --- #13 rawinfer --- inference (nothing to record: noGrad, or no input needs a gradient) on
+    // [n, in]: one fused kernel call, no tape, the result allocated once. Bitwise the same values as
+    // the linear op (the same gemm + biasAct kernels in the same order); anything else goes through it.
+    if (x.rank === 2 && !needsGrad(x, this.weight, this.bias ?? undefined) && Object.hasOwn(Act, activation)) {
+      checkStorage('Linear', 'x', x);
+      const n = x.shape[0], out = this.outFeatures;
+      const y = empty([n, out], 'Linear');
+      if (y.size > 0) kernels().linearForward(n, out, this.inFeatures, x.f32(), this.weight.f32(), this.bias ? this.bias.f32() : null, activation, y.f32());
+      return y;
+    }
+    // --- end #13 rawinfer ---
     return linear(x, this.weight, this.bias, activation);
   }
 

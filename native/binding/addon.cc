@@ -103,6 +103,7 @@ class Addon : public Napi::Addon<Addon> {
     DefineAddon(exports, {
         InstanceMethod("info", &Addon::InfoFn),
         InstanceMethod("setNumThreads", &Addon::SetNumThreads),
+        InstanceMethod("poolJobsStarted", &Addon::PoolJobsStarted),  // #13 rawinfer
         InstanceMethod("unaryOpNames", &Addon::UnaryOpNames),
         InstanceMethod("unary", &Addon::UnaryFn),
         InstanceMethod("unaryBackward", &Addon::UnaryBackward),
@@ -128,6 +129,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("maxout", &Addon::Maxout),
         InstanceMethod("maxoutBackward", &Addon::MaxoutBackward),
         InstanceMethod("biasAct", &Addon::BiasAct),
+        InstanceMethod("linearForward", &Addon::LinearForward),  // #13 rawinfer
         InstanceMethod("biasActBackward", &Addon::BiasActBackward),
         InstanceMethod("sgdStep", &Addon::SgdStep),
         InstanceMethod("optimStep", &Addon::OptimStep),
@@ -171,6 +173,10 @@ class Addon : public Napi::Addon<Addon> {
     set_num_threads((int)std::min<int64_t>(n, 1 << 16));
     return Napi::Number::New(info.Env(), num_threads());
   }
+
+  // #13 rawinfer: poolJobsStarted(): jobs handed to the pool's workers so far (runtime/pool.h),
+  // for benchmarks and tests that check small problems stay on the calling thread.
+  Napi::Value PoolJobsStarted(Info info) { return Napi::Number::New(info.Env(), (double)pool_jobs_started()); }
 
   // unaryOpNames(): the op list's names in id order (unary_ops.h), so the TS
   // table can check it agrees.
@@ -583,6 +589,27 @@ class Addon : public Napi::Addon<Addon> {
     ops::bias_act(r.n, r.d, y, bias, act);
     return Undefined(info);
   }
+  // ---- #13 rawinfer ----
+  // linearForward(n, out, in, x, w, bias | null, act, y): y = act(x wᵀ + bias), one call
+  // (ops::linear_fwd); x [n, in], w [out, in], bias [out], y [n, out] overlapping none of them.
+  Napi::Value LinearForward(Info info) {
+    Args a(info, "linearForward", 8);
+    const int64_t n = a.dim(0, "n"), d = a.dim(1, "out"), k = a.dim(2, "in");
+    const int64_t lim = INT64_C(1) << 40;
+    if (n > lim || d > lim || k > lim || (n && k > lim / n) || (k && d > lim / k) || (n && d > lim / n))
+      a.fail("matrix too large");
+    const float* x = a.f32(3, "x", n * k);
+    const float* w = a.f32(4, "w", d * k);
+    const float* bias = a.f32_or_null(5, "bias", d);
+    const Act act = (Act)a.enumv(6, "act", (int32_t)Act::Count);
+    float* y = a.f32(7, "y", n * d);
+    a.apart("y", y, 4 * n * d, "x", x, 4 * n * k);
+    a.apart("y", y, 4 * n * d, "w", w, 4 * d * k);
+    a.apart("y", y, 4 * n * d, "bias", bias, 4 * d);
+    ops::linear_fwd(n, d, k, x, w, bias, act, y);
+    return Undefined(info);
+  }
+  // ---- end #13 rawinfer ----
   // biasActBackward(n, d, y, dy, dz, dbias | null, act)
   Napi::Value BiasActBackward(Info info) {
     Args a(info, "biasActBackward", 7);

@@ -293,6 +293,15 @@ void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float*
         [&](int64_t b, int64_t e) { k.bias_act(e - b, D, y + b * D, bias, act); });
 }
 
+// ---- #13 rawinfer ----
+void linear_fwd(const KernelTable& k, int64_t N, int64_t D, int64_t K, const float* x,
+                const float* w, const float* bias, Act act, float* y) {
+  if (N <= 0 || D <= 0) return;
+  gemm(k, false, true, N, D, K, 1.0f, x, K, w, K, 0.0f, y, D);
+  if (bias || act != Act::None) bias_act(k, N, D, y, bias, act);
+}
+// ---- end #13 rawinfer ----
+
 void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
                   float* dz, float* dbias, Act act) {
   // No rows: dbias (D values, bounded by its buffer) is zeros; never a walk over D
@@ -465,6 +474,10 @@ void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act) {
 void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dz, float* dbias,
                   Act act) {
   bias_act_bwd(active(), N, D, y, dy, dz, dbias, act);
+}
+void linear_fwd(int64_t N, int64_t D, int64_t K, const float* x, const float* w, const float* bias,
+                Act act, float* y) {
+  linear_fwd(active(), N, D, K, x, w, bias, act, y);  // #13 rawinfer
 }
 void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
               float dampening, float weight_decay, bool nesterov, bool first) {

@@ -70,6 +70,16 @@ void ln_bwd(int64_t R, int64_t D, const float* x, const float* dy, const float* 
 void maxout(int64_t N, int64_t K, const float* x, float* y);
 void maxout_bwd(int64_t N, int64_t K, const float* x, const float* dy, float* dx);
 void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act);
+// ---- #13 rawinfer ----
+// Fused inference layer (nn.Linear + its activation without autograd), one call:
+//   x (N x K), w (D x K, PyTorch's [out, in]), bias (D) or null -> y (N x D)
+//   y = act(x · wᵀ + bias)
+// The GEMM (alpha 1, beta 0: y is not read) then, when bias or act is given,
+// the bias + activation epilogue over y: the same kernels in the same order as
+// gemm + bias_act, so bitwise the same values. y must not overlap x, w, bias.
+void linear_fwd(int64_t N, int64_t D, int64_t K, const float* x, const float* w, const float* bias,
+                Act act, float* y);
+// ---- end #13 rawinfer ----
 void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dz, float* dbias,
                   Act act);
 void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
@@ -120,6 +130,8 @@ void maxout(const KernelTable& k, int64_t N, int64_t K, const float* x, float* y
 void maxout_bwd(const KernelTable& k, int64_t N, int64_t K, const float* x, const float* dy,
                 float* dx);
 void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act);
+void linear_fwd(const KernelTable& k, int64_t N, int64_t D, int64_t K, const float* x,
+                const float* w, const float* bias, Act act, float* y);  // #13 rawinfer
 void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
                   float* dz, float* dbias, Act act);
 void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* v, float lr,

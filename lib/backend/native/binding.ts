@@ -21,6 +21,8 @@ export interface NativeInfo {
 export interface NativeBinding {
   info(): NativeInfo;
   setNumThreads(n: number): number;
+  /** #13 rawinfer: jobs handed to the thread pool's workers so far (0 growth: work stayed on the calling thread). Absent in addons built before #13. */
+  poolJobsStarted?(): number;
   /** The unary op list's names in id order (native/kernels/unary_ops.h). */
   unaryOpNames(): string[];
   unary(op: number, x: Float32Array, y: Float32Array, p: number, q: number): void;
@@ -55,6 +57,9 @@ export interface NativeBinding {
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
   ): Promise<void>;
   biasAct(n: number, d: number, y: Float32Array, bias: Float32Array | null, act: number): void;
+  // --- #13 rawinfer --- (native/kernels/ops.h linear_fwd)
+  linearForward(n: number, out: number, inF: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
+  // --- end #13 rawinfer ---
   maxout(n: number, k: number, x: Float32Array, y: Float32Array): void;
   maxoutBackward(n: number, k: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   biasActBackward(

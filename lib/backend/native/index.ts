@@ -41,6 +41,15 @@ export function nativeBackend(b: NativeBinding): Backend {
     randNormal: (y, seed, offset, mean, std) => b.randNormal(y, seed, offset, mean, std),
     gemm: (ta, tb, m, n, k, alpha, a, c, beta, out) => b.gemm(ta, tb, m, n, k, alpha, a, c, beta, out),
     biasAct: (n, d, y, bias, act: ActOp) => b.biasAct(n, d, y, bias, Act[act]),
+    // --- #13 rawinfer ---
+    // An addon built before #13 (an old prebuild) lacks it: the same two kernels, two calls.
+    linearForward: typeof b.linearForward === 'function'
+      ? (n, out, inF, x, w, bias, act: ActOp, y) => b.linearForward(n, out, inF, x, w, bias, Act[act], y)
+      : (n, out, inF, x, w, bias, act: ActOp, y) => {
+        b.gemm(false, true, n, out, inF, 1, x, w, 0, y);
+        if (bias || act !== 'none') b.biasAct(n, out, y, bias, Act[act]);
+      },
+    // --- end #13 rawinfer ---
     maxout: (n, k, x, y) => b.maxout(n, k, x, y),
     maxoutBackward: (n, k, x, dy, dx) => b.maxoutBackward(n, k, x, dy, dx),
     biasActBackward: (n, d, y, dy, dz, dbias, act: ActOp) => b.biasActBackward(n, d, y, dy, dz, dbias, Act[act]),

@@ -30,6 +30,9 @@ import { rnnBackward, rnnForward } from './kernels/rnn.js';
 // --- #11 natops ---
 import { cumsum, gather, gatherBackward, indexSelect, indexSelectBackward, whereBroadcast } from './kernels/tensorops.js';
 // --- end #11 natops ---
+// --- #13 rawinfer ---
+import { linearForward } from './kernels/linear.js';
+// --- end #13 rawinfer ---
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
 export const tsKernels: Backend = {
@@ -90,6 +93,9 @@ export const tsKernels: Backend = {
   cumsum,
   whereBroadcast,
   // --- end #11 natops ---
+  // --- #13 rawinfer ---
+  linearForward,
+  // --- end #13 rawinfer ---
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

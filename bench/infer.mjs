@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/**
+ * Raw inference of the MLP 784-256-256-10 (issue #13): batch-1 latency and batch-256 throughput per
+ * ISA and thread count, and where the batch-1 time goes. Outside CI; prints markdown tables.
+ *
+ *   node bench/infer.mjs [--calls 20000] [--rounds 3] [--isa avx2,avx512]
+ *
+ * Each ISA runs in its own child process (FATHOM_ISA=<isa>; the kernel table is chosen once per
+ * process); children run one after the other, `--rounds` times interleaved, and the tables show the
+ * median over rounds of each figure. Per child and thread count (1 and 2):
+ *   predict p50/p99   model.predict(x) on one row, `--calls` timed calls (µs)
+ *   forward p50/p99   model.forward(x) inside noGrad (no predict bookkeeping: mode switch, checks)
+ *   kernels p50       the same three layers as raw addon calls (gemm + biasAct per layer, preallocated
+ *                     outputs, no tensors): the floor the JS layers sit on
+ *   napi p50          one empty-ish addon call (gemm with M = N = K = 1): the N-API crossing alone
+ *   pool jobs         thread-pool jobs started per batch-1 forward (0: the pool was not woken)
+ *   batch 256         predict on 256 rows: samples/s, GFLOP/s (537,600 FLOP per sample) and % of the
+ *                     FP32 peak of the cores used (--peak GFLOP/s per core, default 115: Zen 4 at
+ *                     3.6 GHz, 2 x 256-bit FMA per cycle)
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const FLOP = 2 * (784 * 256 + 256 * 256 + 256 * 10);
+const PEAK = Number(arg('peak', '115'));
+
+if (argv.includes('--child')) {
+  await child(Number(arg('calls', '20000')));
+} else {
+  await parent();
+}
+
+function quantiles(fn, calls) {
+  for (let i = 0; i < Math.max(200, calls / 10); i++) fn();
+  const t = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    t[i] = Number(process.hrtime.bigint() - t0) / 1e3;
+  }
+  t.sort();
+  const q = (p) => t[Math.min(calls - 1, Math.floor(p * (calls - 1) + 0.5))];
+  return { p50: q(0.5), p99: q(0.99) };
+}
+
+function rate(fn, seconds) {
+  fn();
+  const rates = [];
+  const end = performance.now() + seconds * 1e3;
+  while (rates.length < 5 || performance.now() < end) {
+    const t0 = performance.now();
+    let n = 0;
+    do {
+      fn();
+      n++;
+    } while (performance.now() - t0 < 50);
+    rates.push((n * 1e3) / (performance.now() - t0));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[rates.length >> 1];
+}
+
+async function child(calls) {
+  const fathom = await import('../dist/index.js');
+  const { nativeBinding } = await import('../dist/backend/index.js');
+  const { nn, noGrad } = fathom;
+  const b = nativeBinding();
+  fathom.setBackend('native');
+  const model = new nn.Sequential(
+    new nn.Linear(784, 256, { init: 'he', seed: 7 }), new nn.ReLU(),
+    new nn.Linear(256, 256, { init: 'he', seed: 8 }), new nn.ReLU(),
+    new nn.Linear(256, 10, { seed: 9 }),
+  );
+  model.eval();
+  const x1 = fathom.rand([1, 784], { seed: 1 });
+  const x256 = fathom.rand([256, 784], { seed: 2 });
+  const lin = model.layers.filter((m) => m instanceof nn.Linear);
+  const W = lin.map((l) => l.weight.f32());
+  const B = lin.map((l) => l.bias.f32());
+  const h1 = new Float32Array(256), h2 = new Float32Array(256), y = new Float32Array(10);
+  const xin = x1.f32();
+  const RELU = 1; // Act id of 'relu' in the binding (lib/backend/native/index.ts)
+  const kernels = () => {
+    b.gemm(false, true, 1, 256, 784, 1, xin, W[0], 0, h1);
+    b.biasAct(1, 256, h1, B[0], RELU);
+    b.gemm(false, true, 1, 256, 256, 1, h1, W[1], 0, h2);
+    b.biasAct(1, 256, h2, B[1], RELU);
+    b.gemm(false, true, 1, 10, 256, 1, h2, W[2], 0, y);
+    b.biasAct(1, 10, y, B[2], 0);
+  };
+  const fused = b.linearForward ? () => {
+    b.linearForward(1, 256, 784, xin, W[0], B[0], RELU, h1);
+    b.linearForward(1, 256, 256, h1, W[1], B[1], RELU, h2);
+    b.linearForward(1, 10, 256, h2, W[2], B[2], 0, y);
+  } : null;
+  const o1 = new Float32Array(1), o2 = new Float32Array(1), o3 = new Float32Array(1);
+  const napi = () => b.gemm(false, true, 1, 1, 1, 1, o1, o2, 0, o3);
+  const info = b.info();
+  const out = { isa: info.isa, rows: {} };
+  for (const th of info.maxThreads > 1 ? [1, 2] : [1]) {
+    b.setNumThreads(th);
+    const r = {};
+    const p = quantiles(() => model.predict(x1), calls);
+    const f = quantiles(() => noGrad(() => model.forward(x1)), calls);
+    r.predict50 = p.p50; r.predict99 = p.p99;
+    r.forward50 = f.p50; r.forward99 = f.p99;
+    r.kernels50 = quantiles(kernels, calls).p50;
+    r.fused50 = fused ? quantiles(fused, calls).p50 : NaN;
+    r.napi50 = quantiles(napi, calls).p50;
+    const j0 = b.poolJobsStarted ? b.poolJobsStarted() : NaN;
+    for (let i = 0; i < 100; i++) noGrad(() => model.forward(x1));
+    r.poolJobs = b.poolJobsStarted ? (b.poolJobsStarted() - j0) / 100 : NaN;
+    const s = rate(() => model.predict(x256), 1.5) * 256;
+    r.sps256 = s;
+    r.gflops256 = (s * FLOP) / 1e9;
+    r.peak256 = (100 * r.gflops256) / (PEAK * th);
+    out.rows[th] = r;
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
+async function parent() {
+  const self = fileURLToPath(import.meta.url);
+  const rounds = Number(arg('rounds', '3'));
+  const calls = arg('calls', '20000');
+  const { nativeInfo } = await import('../dist/backend/index.js');
+  const info = nativeInfo();
+  if (!info) throw new Error('bench/infer.mjs: the native addon did not load');
+  const isas = (arg('isa', '') || info.isas.filter((i) => i !== 'scalar').join(',')).split(',');
+  const res = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const isa of isas) {
+      const c = spawnSync(process.execPath, [self, '--child', '--calls', calls], {
+        env: { ...process.env, FATHOM_ISA: isa }, encoding: 'utf8', maxBuffer: 1 << 24,
+      });
+      if (c.status !== 0) throw new Error(`bench/infer.mjs: child ${isa} failed: ${c.stderr}`);
+      const o = JSON.parse(c.stdout);
+      for (const [th, row] of Object.entries(o.rows)) {
+        const key = `${isa} ${th}T`;
+        res[key] ??= {};
+        for (const [k, v] of Object.entries(row)) (res[key][k] ??= []).push(v ?? NaN);
+      }
+      process.stderr.write(`round ${r + 1}/${rounds} ${isa} done\n`);
+    }
+  }
+  const med = (v) => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const f1 = (v) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(1));
+  const f0 = (v) => Math.round(v).toLocaleString('en-US');
+  const keys = Object.keys(res);
+  const row = (label, fn) => `| ${label} | ${keys.map((k) => fn(Object.fromEntries(Object.entries(res[k]).map(([n, v]) => [n, med(v)])))).join(' | ')} |`;
+  console.log(`MLP 784-256-256-10, ${calls} timed batch-1 calls per figure, median of ${rounds} interleaved rounds; peak ${PEAK} GFLOP/s per core\n`);
+  console.log(`| | ${keys.join(' | ')} |`);
+  console.log(`| --- |${keys.map(() => ' ---: |').join('')}`);
+  console.log(row('predict, batch 1: p50 / p99 (µs)', (m) => `${f1(m.predict50)} / ${f1(m.predict99)}`));
+  console.log(row('forward under noGrad, batch 1: p50 / p99 (µs)', (m) => `${f1(m.forward50)} / ${f1(m.forward99)}`));
+  console.log(row('raw kernels (3 gemm + 3 biasAct calls), p50 (µs)', (m) => f1(m.kernels50)));
+  console.log(row('raw fused linearForward (3 calls), p50 (µs)', (m) => f1(m.fused50)));
+  console.log(row('one N-API call (1×1×1 gemm), p50 (µs)', (m) => f1(m.napi50)));
+  console.log(row('pool jobs per batch-1 forward', (m) => f1(m.poolJobs)));
+  console.log(row('predict, batch 256 (samples/s)', (m) => f0(m.sps256)));
+  console.log(row('batch 256: GFLOP/s, % of the peak of the cores used', (m) => `${f1(m.gflops256)}, ${f1(m.peak256)} %`));
+}
