@@ -34,7 +34,7 @@ export type SerializeOptions = SaveOptions;
  *   parameters that are not the model's (as save()).
  */
 export function serialize(model: Module, options?: SerializeOptions): Uint8Array {
-  if (!(model instanceof Module)) throw new Error(`fathom.serialize: model must be an nn.Module, got ${describeValue(model)}`);
+  if (!(model instanceof Module)) throw new Error(`fathom.serialize: expected a Module (the model to serialize, an nn.Module), got ${describeValue(model)}`);
   try {
     return modelToBytes('serialize', model, options);
   } catch (err) {

@@ -82,6 +82,6 @@ describe('serve: refusals name the op and the option', () => {
   });
 
   it('serialize(non-Module) names what it got', () => {
-    expect(() => serialize({} as nn.Module)).toThrow(/fathom\.serialize: model must be an nn\.Module, got/);
+    expect(() => serialize({} as nn.Module)).toThrow(/fathom\.serialize: expected a Module \(the model to serialize, an nn\.Module\), got an object/);
   });
 });
