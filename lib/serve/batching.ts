@@ -105,7 +105,6 @@ interface Request {
   resolve: (y: Tensor) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignalLike;
-  onAbort?: () => void;
 }
 interface Segment {
   r: Request;
@@ -217,10 +216,7 @@ export class BatchingPredictor {
       if (signal?.aborted) throw signal.reason;
       return new Promise<Tensor>((resolve, reject) => {
         const r: Request = { data: x.data.slice(), n: x.shape[0], shape, dtype: x.dtype, next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
-        if (signal) {
-          r.onAbort = () => this.cancel(r);
-          signal.addEventListener('abort', r.onAbort, { once: true });
-        }
+        if (signal) this.watch(r, signal);
         this.queue.push(r);
         this.queuedRows += r.n;
         this.schedule();
@@ -318,7 +314,7 @@ export class BatchingPredictor {
     while (rows < this.maxBatchSize && this.queue.length > 0 && same(this.queue[0])) {
       const r = this.queue[0];
       const k = Math.min(r.n - r.next, this.maxBatchSize - rows);
-      if (r.next === 0 && r.onAbort) r.signal!.removeEventListener('abort', r.onAbort); // started: no longer cancellable
+      if (r.next === 0 && r.signal) this.unwatch(r, r.signal); // started: no longer cancellable
       segs.push({ r, from: r.next, k });
       r.next += k;
       rows += k;
@@ -406,6 +402,34 @@ export class BatchingPredictor {
       }
       r.reject(e);
     }
+  }
+
+  /**
+   * One 'abort' listener per distinct signal, however many waiting requests share it (a server's one
+   * shutdown signal for every request would otherwise add a listener per request: Node warns past 10).
+   */
+  private watchers = new Map<AbortSignalLike, { requests: Set<Request>; listener: () => void }>();
+
+  private watch(r: Request, signal: AbortSignalLike): void {
+    let w = this.watchers.get(signal);
+    if (!w) {
+      const requests = new Set<Request>();
+      const listener = (): void => {
+        this.watchers.delete(signal);
+        for (const q of requests) this.cancel(q);
+      };
+      w = { requests, listener };
+      this.watchers.set(signal, w);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    w.requests.add(r);
+  }
+
+  private unwatch(r: Request, signal: AbortSignalLike): void {
+    const w = this.watchers.get(signal);
+    if (!w || !w.requests.delete(r) || w.requests.size > 0) return;
+    this.watchers.delete(signal);
+    signal.removeEventListener('abort', w.listener);
   }
 
   /** The signal fired: a request that has not started leaves the queue and rejects with the reason. */

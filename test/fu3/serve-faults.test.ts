@@ -2,9 +2,12 @@
 // - BatchingPredictor fixed the per-sample shape at the first request for its whole life: one bad first
 //   request (a width the model refuses) made every later, correct request fail, and after setModel with a
 //   model of another input width no request could ever reach the new model.
+// - every waiting request added its own 'abort' listener to its signal: 11 requests sharing one signal (a
+//   server's shutdown signal) made Node print MaxListenersExceededWarning; now one listener per signal.
 // - maxBatchSize had no upper bound: a huge one threw a bare RangeError ('Invalid array length').
 // - a module in `imports` that failed to load rejected with its bare message, naming neither the option
 //   nor fathom; serialize(non-Module) said only 'expected a Module'.
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fitInWorker, manualSeed, nn, randn, serialize, serve, setBackend, tensor, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
@@ -58,6 +61,40 @@ describe.each(backends)('BatchingPredictor shapes (%s)', (name) => {
       await expect(bp.predict(randn([1, 4]))).rejects.toThrow(/per-sample shape \[4\].*have \[7\]/);
     } finally {
       await bp.close();
+    }
+  });
+});
+
+describe.each(backends)('BatchingPredictor: one signal shared by many requests (%s)', (name) => {
+  it('adds one abort listener, removes it when they have started, and cancels every waiting one on abort', async () => {
+    setBackend(name);
+    const m = mlp(6, 4);
+    const WAIT = 10_000; // requests wait until close() or a full batch: which ones wait is known without timing
+    const bp = new serve.BatchingPredictor(m, { maxDelayMs: WAIT, maxBatchSize: 64 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const shared = new AbortController();
+      const xs = Array.from({ length: 20 }, () => randn([1, 4]));
+      const answered = xs.map((x) => bp.predict(x, { signal: shared.signal }));
+      expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+      await bp.close(); // runs them all: none is cancellable any more, the listener is gone
+      const ys = await Promise.all(answered);
+      ys.forEach((y, i) => expectClose(y, m.predict(xs[i])));
+      expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+
+      const bp2 = new serve.BatchingPredictor(m, { maxDelayMs: WAIT, maxBatchSize: 64 });
+      const stop = new AbortController();
+      const waiting = Array.from({ length: 15 }, () => bp2.predict(randn([1, 4]), { signal: stop.signal }));
+      stop.abort(new Error('shutting down'));
+      for (const p of waiting) await expect(p).rejects.toThrow('shutting down');
+      expect(bp2.stats().cancelled).toBe(15);
+      await bp2.close();
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
     }
   });
 });
