@@ -6,7 +6,8 @@
 //   server's shutdown signal) made Node print MaxListenersExceededWarning; now one listener per signal.
 // - maxBatchSize had no upper bound: a huge one threw a bare RangeError ('Invalid array length').
 // - a module in `imports` that failed to load rejected with its bare message, naming neither the option
-//   nor fathom; serialize(non-Module) said only 'expected a Module'.
+//   nor fathom; an InferencePool closed before its workers were up made ready() reject with 'a worker
+//   exited (code 0) with requests outstanding' (there were none); serialize(non-Module) said only 'expected a Module'.
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fitInWorker, manualSeed, nn, randn, serialize, serve, setBackend, tensor, Tensor } from '../../lib/index.js';
@@ -116,6 +117,14 @@ describe('serve: refusals name the op and the option', () => {
     await expect(pool.ready()).rejects.toThrow(/fathom\.InferencePool: options\.imports\[0\] .* failed to load in the worker: this module refuses to load/);
     await expect(pool.predict(x)).rejects.toThrow(/no worker is left|failed to load/);
     await pool.close();
+  });
+
+  it('ready() on a pool closed before its workers were up says so (no request was outstanding)', async () => {
+    const pool = new serve.InferencePool(mlp(7, 4), { workers: 2 });
+    const up = pool.ready();
+    await pool.close();
+    await expect(up).rejects.toThrow(/^fathom\.InferencePool: the pool was closed \(close\(\)\) before this worker was ready$/);
+    await expect(pool.predict(randn([1, 4]))).rejects.toThrow(/fathom\.InferencePool\.predict: the pool is closed/);
   });
 
   it('serialize(non-Module) names what it got', () => {
