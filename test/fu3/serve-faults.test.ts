@@ -121,9 +121,10 @@ describe('serve: refusals name the op and the option', () => {
 
   it('ready() on a pool closed before its workers were up says so (no request was outstanding)', async () => {
     const pool = new serve.InferencePool(mlp(7, 4), { workers: 2 });
-    const up = pool.ready();
+    // The handler is attached before close(): the workers' exit may reject ready() before close() resolves.
+    const up = expect(pool.ready()).rejects.toThrow(/^fathom\.InferencePool: the pool was closed \(close\(\)\) before this worker was ready$/);
     await pool.close();
-    await expect(up).rejects.toThrow(/^fathom\.InferencePool: the pool was closed \(close\(\)\) before this worker was ready$/);
+    await up;
     await expect(pool.predict(randn([1, 4]))).rejects.toThrow(/fathom\.InferencePool\.predict: the pool is closed/);
   });
 
