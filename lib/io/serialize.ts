@@ -17,7 +17,7 @@
  * tensors before any layer is built, so a small buffer cannot make it build a
  * large model.
  */
-import type { Module } from '../layers/module.js';
+import { Module } from '../layers/module.js';
 import { describeValue } from '../tensor/shape.js';
 import { modelFromBytes, modelToBytes, rethrow, type SaveOptions } from './model.js';
 
@@ -34,6 +34,7 @@ export type SerializeOptions = SaveOptions;
  *   parameters that are not the model's (as save()).
  */
 export function serialize(model: Module, options?: SerializeOptions): Uint8Array {
+  if (!(model instanceof Module)) throw new Error(`fathom.serialize: expected a Module (the model to serialize, an nn.Module), got ${describeValue(model)}`);
   try {
     return modelToBytes('serialize', model, options);
   } catch (err) {

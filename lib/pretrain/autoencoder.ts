@@ -20,9 +20,10 @@ import { Module, parameter } from '../layers/module.js';
 import { Linear } from '../layers/linear.js';
 import { binaryCrossEntropy } from '../losses/index.js';
 import { fit } from '../models/training.js';
-import type { Optimizer } from '../optimizers/optimizer.js';
+import { Optimizer as OptimizerBase, type Optimizer } from '../optimizers/optimizer.js';
+import { describeValue } from '../tensor/shape.js';
 import type { OptimizerName } from '../models/compile.js';
-import type { Stage } from './stages.js';
+import { MEASURE_BATCH, tick, type Stage } from './stages.js';
 
 /** Corruption of a denoising autoencoder's input, in training only (Vincent et al. 2008). */
 export type Corruption =
@@ -102,23 +103,24 @@ export interface AutoencoderStageOptions {
 }
 
 /** The reconstruction figures of a trained or untrained stage autoencoder on rows x (eval mode, clean input). */
-export function measureAutoencoder(ae: StageAutoencoder, x: Tensor, loss: ReconstructionLoss, batch = 1000): { loss: number; mse: number } {
+export async function measureAutoencoder(ae: StageAutoencoder, x: Tensor, loss: ReconstructionLoss, batch = MEASURE_BATCH): Promise<{ loss: number; mse: number }> {
   const was = ae.training;
   ae.eval();
   try {
-    return noGrad(() => {
-      let l = 0, e = 0;
-      const n = x.shape[0];
-      for (let s = 0; s < n; s += batch) {
-        const xb = x.slice(s, Math.min(n, s + batch), 0);
+    let l = 0, e = 0;
+    const n = x.shape[0];
+    for (let s = 0; s < n; s += batch) {
+      const xb = x.slice(s, Math.min(n, s + batch), 0);
+      noGrad(() => {
         const z = ae.forward(xb);
         const r = loss === 'binaryCrossEntropy' ? sigmoid(z) : z;
         const se = mean(square(sub(r, xb))).item();
         e += se * xb.shape[0];
         l += (loss === 'binaryCrossEntropy' ? binaryCrossEntropy(z, xb).item() : se) * xb.shape[0];
-      }
-      return { loss: l / n, mse: e / n };
-    });
+      });
+      await tick(); // the caller's event loop runs between chunks
+    }
+    return { loss: l / n, mse: e / n };
   } finally {
     ae.train(was);
   }
@@ -131,6 +133,9 @@ export function measureAutoencoder(ae: StageAutoencoder, x: Tensor, loss: Recons
  */
 export async function trainAutoencoderStage(ae: StageAutoencoder, x: Tensor, o: AutoencoderStageOptions): Promise<number[]> {
   const optimizer = typeof o.optimizer === 'function' ? o.optimizer(ae.parameters()) : o.optimizer;
+  if (typeof o.optimizer === 'function' && !(optimizer instanceof OptimizerBase)) {
+    throw new Error(`fathom.pretrain.layerwise: options.optimizer, a function, must return an Optimizer for the parameters it is given (e.g. (p) => new optim.SGD(p, { lr: 0.1 })), got ${describeValue(optimizer)}`);
+  }
   let t0 = performance.now();
   const history = await fit(ae, x, x, {
     loss: o.loss, optimizer, ...(o.lr !== undefined && typeof o.optimizer !== 'function' ? { lr: o.lr } : {}),

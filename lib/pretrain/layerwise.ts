@@ -16,7 +16,7 @@
  *                         input, and its weight and hidden bias are copied into
  *                         the stage's Linear (sigmoid stages only)
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { rand } from '../ops/index.js';
 import { describe } from '../ops/record.js';
 import { fmt } from '../tensor/shape.js';
@@ -25,11 +25,10 @@ import { Sequential } from '../layers/sequential.js';
 import { RBM } from '../layers/rbm.js';
 import { Linear } from '../layers/linear.js';
 import { checkOptions, show } from '../layers/options.js';
-import { predict } from '../models/training.js';
 import { OPTIMIZERS, closest, type OptimizerName } from '../models/compile.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { ProgressStream } from '../models/progress.js';
-import { STAGE_ACTIVATIONS, readStages, type Stage, type StageActivation } from './stages.js';
+import { STAGE_ACTIVATIONS, codesOf, readStages, type Stage, type StageActivation } from './stages.js';
 import { StageAutoencoder, measureAutoencoder, trainAutoencoderStage, type Corruption, type ReconstructionLoss } from './autoencoder.js';
 import { measureRbm, trainRbmStage } from './rbm.js';
 
@@ -193,6 +192,17 @@ function checkAll(layers: unknown, x: unknown, options: LayerwiseOptions | undef
   const stages = readStages(OP, layers, o.activation);
 
   if (!(x instanceof Tensor)) throw new Error(`fathom.${OP}: x must be a float32 Tensor [N, ${stages[0].linear.inFeatures}], got ${describe(x)}`);
+  checkStorage(OP, 'x', x); // a buffer transferred away is refused here, naming layerwise, not deep inside a stage
+  stages.forEach((st, k) => {
+    // A frozen stage would be silently left as it is by the autoencoder's fit (only its decoder would train),
+    // and overwritten by the rbm's copy: neither is what freezing means, so it is refused.
+    if (st.layer.parameters().some((q) => !q.requiresGrad)) {
+      throw new Error(
+        `fathom.${OP}: layers[${k}] (${st.text}) has frozen parameters (trainable = false), which pre-training would ${method === 'rbm' ? 'overwrite' : 'leave untrained'}; ` +
+          `unfreeze it, or pre-train only the stages above it on its codes: pretrain.layerwise(upper, predict(lower, x))`,
+      );
+    }
+  });
   if (x.dtype !== 'float32' || x.rank !== 2 || x.shape[1] !== stages[0].linear.inFeatures || x.shape[0] < 1) {
     throw new Error(`fathom.${OP}: x must be a float32 Tensor [N, ${stages[0].linear.inFeatures}] with N >= 1 (the first stage's inFeatures), got ${x.dtype} ${fmt(x.shape)}`);
   }
@@ -302,13 +312,13 @@ export async function layerwise(layers: Module[], x: Tensor, options?: Layerwise
         throw new Error(`fathom.${OP}: the binaryCrossEntropy reconstruction of layers[${k}] needs its input in [0, 1], but ${k === 0 ? 'x' : `the codes of layers[${k - 1}] (${c.stages[k - 1].text})`} leave it; use loss 'mse' for this stage`);
       }
       const ae = new StageAutoencoder(stage, c.tied, c.corruption, seed);
-      const before = measureAutoencoder(ae, probe, loss);
+      const before = await measureAutoencoder(ae, probe, loss);
       const s0 = performance.now();
       const history = await trainAutoencoderStage(ae, input, {
         loss, optimizer: c.optimizer, lr: c.lr, epochs: c.epochs, batchSize: c.batchSize, seed, onEpoch,
       });
       const seconds = (performance.now() - s0) / 1000;
-      const after = measureAutoencoder(ae, probe, loss);
+      const after = await measureAutoencoder(ae, probe, loss);
       report = {
         layer: k, method: 'autoencoder', inFeatures, outFeatures, loss, before: before.loss, after: after.loss,
         mseBefore: before.mse, mseAfter: after.mse, history, seconds, autoencoder: ae,
@@ -317,14 +327,14 @@ export async function layerwise(layers: Module[], x: Tensor, options?: Layerwise
       stage.encoder.train(wasTraining);
     } else {
       const rbm = new RBM(inFeatures, outFeatures, { seed });
-      const before = measureRbm(rbm, probe);
+      const before = await measureRbm(rbm, probe);
       const s0 = performance.now();
       const history = await trainRbmStage(stage, rbm, input, {
         lr: c.lr ?? 0.1, k: c.k, persistent: c.persistent, momentum: c.momentum, weightDecay: c.weightDecay,
         epochs: c.epochs, batchSize: c.batchSize, seed, onEpoch,
       });
       const seconds = (performance.now() - s0) / 1000;
-      const after = measureRbm(rbm, probe);
+      const after = await measureRbm(rbm, probe);
       report = {
         layer: k, method: 'rbm', inFeatures, outFeatures, loss: 'binaryCrossEntropy', before: before.loss, after: after.loss,
         mseBefore: before.mse, mseAfter: after.mse, history, seconds, rbm,
@@ -334,7 +344,7 @@ export async function layerwise(layers: Module[], x: Tensor, options?: Layerwise
     c.out?.write(`${head}: reconstruction ${report.loss} ${fig(report.before)} → ${fig(report.after)} (MSE ${fig(report.mseBefore)} → ${fig(report.mseAfter)}) in ${report.seconds.toFixed(1)} s\n`);
     if (k + 1 < L) {
       // The next stage reads this one's codes, computed once after its training (eval mode, no tape).
-      const codes = predict(stage.encoder, input, { batchSize: 1024 });
+      const codes = await codesOf(stage.encoder, input); // in chunks, yielding between them
       if (codes.rank !== 2 || codes.shape[1] !== c.stages[k + 1].linear.inFeatures) {
         throw new Error(`fathom.${OP}: layers[${k}] (${stage.text}) gives codes ${fmt(codes.shape)} but layers[${k + 1}] takes [N, ${c.stages[k + 1].linear.inFeatures}]`);
       }

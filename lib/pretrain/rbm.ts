@@ -16,7 +16,7 @@ import { add, matmul, mean, sigmoid, square, sub } from '../ops/index.js';
 import { noGrad } from '../autograd/tape.js';
 import { RBM } from '../layers/rbm.js';
 import { binaryCrossEntropy } from '../losses/index.js';
-import type { Stage } from './stages.js';
+import { MEASURE_BATCH, tick, type Stage } from './stages.js';
 import { shuffler } from '../data/random.js';
 
 export interface RbmStageOptions {
@@ -41,24 +41,24 @@ function gatherRows(x: Tensor, idx: Int32Array, start: number, end: number): Ten
   return new Tensor(out, [end - start, D]);
 }
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * The mean-field reconstruction figures of an RBM on rows x: z = σ(x Wᵀ + c) W + b,
  * loss = binary cross-entropy of the logits z against x, mse = mean (σ(z) − x)².
  */
-export function measureRbm(rbm: RBM, x: Tensor, batch = 1000): { loss: number; mse: number } {
-  return noGrad(() => {
-    let l = 0, e = 0;
-    const n = x.shape[0];
-    for (let s = 0; s < n; s += batch) {
-      const xb = x.slice(s, Math.min(n, s + batch), 0);
+export async function measureRbm(rbm: RBM, x: Tensor, batch = MEASURE_BATCH): Promise<{ loss: number; mse: number }> {
+  let l = 0, e = 0;
+  const n = x.shape[0];
+  for (let s = 0; s < n; s += batch) {
+    const xb = x.slice(s, Math.min(n, s + batch), 0);
+    noGrad(() => {
       const z = add(matmul(rbm.hiddenProbs(xb), rbm.weight), rbm.visibleBias);
       l += binaryCrossEntropy(z, xb).item() * xb.shape[0];
       e += mean(square(sub(sigmoid(z), xb))).item() * xb.shape[0];
-    }
-    return { loss: l / n, mse: e / n };
-  });
+    });
+    await tick(); // the caller's event loop runs between chunks
+  }
+  return { loss: l / n, mse: e / n };
 }
 
 /**

@@ -11,6 +11,41 @@ import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
 import { ReLU, Sigmoid, Tanh } from '../layers/activations.js';
 import { describe } from '../ops/record.js';
+import { Tensor } from '../tensor/tensor.js';
+import { predict } from '../models/training.js';
+
+/**
+ * Rows per chunk of the work pre-training does outside fit (the before/after figures, the codes for the
+ * next stage): the event loop runs between chunks, so no call blocks it for more than one chunk's
+ * forward pass (a few ms natively), whatever N is.
+ */
+export const MEASURE_BATCH = 256;
+
+/** Lets the caller's event loop run (timers, I/O) before the next chunk. */
+export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * module's output for every row of x [N, D] in eval mode without the tape (as predict), computed in
+ * chunks of MEASURE_BATCH rows with a yield to the event loop after each; rank-2 outputs only.
+ */
+export async function codesOf(module: Module, x: Tensor): Promise<Tensor> {
+  const n = x.shape[0];
+  let out: Float32Array | undefined;
+  let width = 0;
+  let shape: number[] = [];
+  for (let s = 0; s < n; s += MEASURE_BATCH) {
+    const y = predict(module, x.slice(s, Math.min(n, s + MEASURE_BATCH), 0)) as Tensor;
+    if (!out) {
+      shape = [...y.shape];
+      if (y.rank !== 2) return y; // the caller refuses it, naming the stages
+      width = y.shape[1];
+      out = new Float32Array(n * width);
+    }
+    out.set(y.f32(), s * width);
+    await tick();
+  }
+  return new Tensor(out ?? new Float32Array(0), [n, shape[1] ?? 0]);
+}
 
 /** The activation after a bare nn.Linear stage. */
 export type StageActivation = 'sigmoid' | 'relu' | 'tanh';

@@ -27,7 +27,11 @@
  * running batch the request completes normally (a running forward pass is
  * not interrupted). Every request must have the same shape after the batch
  * dimension (and dtype) as the first one accepted; another is refused with an
- * error naming both shapes, before it can spoil a batch.
+ * error naming both shapes, before it can spoil a batch. The first request
+ * after setModel sets the shape anew (the new model may take another input),
+ * and so does the next request after the first shape's batch failed without
+ * any batch of that shape ever answered (a bad first request does not lock
+ * the predictor); a batch only ever holds rows of one shape and one snapshot.
  *
  * Snapshot and hot swap: the predictor computes with a snapshot of the model
  * (serialized at construction; see InferencePool). `setModel(m)` takes a new
@@ -48,7 +52,7 @@ import type { AbortSignalLike } from './fit.js';
 import { InferencePool, type InferencePoolOptions } from './pool.js';
 
 export interface BatchingPredictorOptions extends InferencePoolOptions {
-  /** Most rows in one batch. Default 64. */
+  /** Most rows in one batch: an integer in 1..2^20. Default 64. */
   maxBatchSize?: number;
   /** Longest a request waits for others to fill its batch, in milliseconds (0: run as soon as a worker is free). Default 2. */
   maxDelayMs?: number;
@@ -89,6 +93,8 @@ export interface BatchingStats {
 interface Request {
   data: Float32Array | Int32Array; // the caller's rows, copied at the call
   n: number;
+  shape: number[]; // per-sample shape (after N)
+  dtype: string;
   next: number; // rows handed to batches
   done: number; // rows answered
   version: number; // the model snapshot it is answered with
@@ -99,7 +105,6 @@ interface Request {
   resolve: (y: Tensor) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignalLike;
-  onAbort?: () => void;
 }
 interface Segment {
   r: Request;
@@ -110,6 +115,8 @@ interface Segment {
 const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', workers: 'number', imports: 'array' };
 const PREDICT_OPTIONS: OptionSpec = { signal: 'object' };
 const LATENCIES = 4096;
+/** Largest maxBatchSize: stats() keeps a histogram entry per batch size. */
+const MAX_BATCH = 1 << 20;
 
 export class BatchingPredictor {
   readonly maxBatchSize: number;
@@ -123,7 +130,13 @@ export class BatchingPredictor {
   /** Batches sent and not answered, at most: two per worker (one running, the next already waiting in its port). */
   private maxInFlight: number;
   private timer?: ReturnType<typeof setTimeout>;
-  private sample?: { shape: number[]; dtype: string };
+  /**
+   * The per-sample shape and dtype requests must have: set by the first request after construction or
+   * setModel; `confirmed` once a batch of that shape has been answered. Until then a failing batch of
+   * that shape (e.g. a first request with the wrong width) clears it, so one bad request cannot lock
+   * the predictor to a shape the model refuses.
+   */
+  private sample?: { shape: number[]; dtype: string; version: number; confirmed: boolean };
   /** Version of the newest snapshot (setModel) and of the one the pool holds. */
   private version = 0;
   private poolVersion = 0;
@@ -150,6 +163,7 @@ export class BatchingPredictor {
       return v;
     };
     this.maxBatchSize = int('maxBatchSize', 64);
+    if (this.maxBatchSize > MAX_BATCH) throw new Error(`fathom.${op}: options.maxBatchSize must be at most ${MAX_BATCH} rows, got ${show(this.maxBatchSize)}`);
     this.maxQueue = int('maxQueue', 1024);
     this.maxDelayMs = opts.maxDelayMs ?? 2;
     if (typeof this.maxDelayMs !== 'number' || !(this.maxDelayMs >= 0) || !Number.isFinite(this.maxDelayMs)) {
@@ -188,11 +202,11 @@ export class BatchingPredictor {
       checkStorage(op, 'x', x);
       if (x.rank < 1 || x.shape[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(x.shape)}`);
       const shape = x.shape.slice(1);
-      if (!this.sample) this.sample = { shape, dtype: x.dtype };
+      if (!this.sample) this.sample = { shape, dtype: x.dtype, version: this.version, confirmed: false };
       else if (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i])) {
         throw new Error(
           `fathom.${op}: x has per-sample shape ${fmt(shape)} (${x.dtype}), but requests to this predictor have ${fmt(this.sample.shape)} ` +
-            `(${this.sample.dtype}, set by the first request): rows of different shapes cannot share a batch`,
+            `(${this.sample.dtype}, set by the first request${this.sample.confirmed ? ' and answered by the model' : ''}${this.version > 0 ? ' since the last setModel' : ''}): rows of different shapes cannot share a batch`,
         );
       }
       if (this.queue.length >= this.maxQueue) {
@@ -201,11 +215,8 @@ export class BatchingPredictor {
       }
       if (signal?.aborted) throw signal.reason;
       return new Promise<Tensor>((resolve, reject) => {
-        const r: Request = { data: x.data.slice(), n: x.shape[0], next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
-        if (signal) {
-          r.onAbort = () => this.cancel(r);
-          signal.addEventListener('abort', r.onAbort, { once: true });
-        }
+        const r: Request = { data: x.data.slice(), n: x.shape[0], shape, dtype: x.dtype, next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
+        if (signal) this.watch(r, signal);
         this.queue.push(r);
         this.queuedRows += r.n;
         this.schedule();
@@ -228,6 +239,7 @@ export class BatchingPredictor {
     else if (modelOrBytes instanceof Uint8Array) bytes = modelOrBytes.slice();
     else throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
     this.swaps.push({ version: ++this.version, bytes });
+    this.sample = undefined; // the new model may take another input shape: the next request sets it
     if (this.queue.length === 0) this.applySwaps(this.version);
     this.schedule(); // the waiting requests of the old snapshot need not wait for newer ones
   }
@@ -292,15 +304,17 @@ export class BatchingPredictor {
     if (this.queue.length === 0 && this.inFlight === 0) this.drained?.();
   }
 
-  /** Takes up to maxBatchSize rows from the head of the queue (one snapshot version) and runs them as one batch. */
+  /** Takes up to maxBatchSize rows from the head of the queue (one snapshot version, one per-sample shape) and runs them as one batch. */
   private runBatch(): void {
-    const version = this.queue[0].version;
+    const head = this.queue[0];
+    const { version, shape, dtype } = head;
+    const same = (r: Request): boolean => r.version === version && r.dtype === dtype && r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]);
     const segs: Segment[] = [];
     let rows = 0;
-    while (rows < this.maxBatchSize && this.queue.length > 0 && this.queue[0].version === version) {
+    while (rows < this.maxBatchSize && this.queue.length > 0 && same(this.queue[0])) {
       const r = this.queue[0];
       const k = Math.min(r.n - r.next, this.maxBatchSize - rows);
-      if (r.next === 0 && r.onAbort) r.signal!.removeEventListener('abort', r.onAbort); // started: no longer cancellable
+      if (r.next === 0 && r.signal) this.unwatch(r, r.signal); // started: no longer cancellable
       segs.push({ r, from: r.next, k });
       r.next += k;
       rows += k;
@@ -308,9 +322,9 @@ export class BatchingPredictor {
       if (r.next === r.n) this.queue.shift();
     }
     this.applySwaps(version);
-    const row = this.sample!.shape.reduce((a, b) => a * b, 1);
+    const row = shape.reduce((a, b) => a * b, 1);
     const buf = new SharedArrayBuffer(rows * row * 4);
-    const data = this.sample!.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
+    const data = dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
     let at = 0;
     for (const s of segs) {
       data.set(s.r.data.subarray(s.from * row, (s.from + s.k) * row), at);
@@ -320,9 +334,16 @@ export class BatchingPredictor {
     this.counts.batches++;
     this.counts.rows += rows;
     this.sizes[rows]++;
-    this.pool.run({ data, shape: [rows, ...this.sample!.shape] }).then(
-      (y) => this.deliver(segs, rows, y),
-      (e: unknown) => this.fail(segs, e),
+    const sample = this.sample;
+    const ofSample = sample !== undefined && sample.version === version && sample.dtype === dtype && sample.shape.length === shape.length && sample.shape.every((d, i) => d === shape[i]);
+    this.pool.run({ data, shape: [rows, ...shape] }).then(
+      (y) => {
+        if (this.deliver(segs, rows, y) && ofSample && this.sample === sample) sample.confirmed = true;
+      },
+      (e: unknown) => {
+        if (ofSample && this.sample === sample && !sample.confirmed) this.sample = undefined; // never answered: let the next request set the shape
+        this.fail(segs, e);
+      },
     ).finally(() => {
       this.inFlight--;
       this.schedule();
@@ -340,11 +361,12 @@ export class BatchingPredictor {
     }
   }
 
-  private deliver(segs: Segment[], rows: number, y: Tensor | Tensor[]): void {
+  /** Hands each request its rows of y; false (and the requests rejected) when y is not one tensor of `rows` rows. */
+  private deliver(segs: Segment[], rows: number, y: Tensor | Tensor[]): boolean {
     if (!(y instanceof Tensor) || y.rank < 1 || y.shape[0] !== rows) {
       const got = y instanceof Tensor ? `a tensor of shape ${fmt(y.shape)}` : `${y.length} outputs`;
       this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}`));
-      return;
+      return false;
     }
     const outRow = y.shape.slice(1);
     const row = y.size / rows;
@@ -364,6 +386,7 @@ export class BatchingPredictor {
         r.resolve(new Tensor(r.out, [r.n, ...r.outRow!]));
       }
     }
+    return true;
   }
 
   /** A batch failed: each of its requests rejects with the error (and its rows still waiting are dropped). */
@@ -379,6 +402,34 @@ export class BatchingPredictor {
       }
       r.reject(e);
     }
+  }
+
+  /**
+   * One 'abort' listener per distinct signal, however many waiting requests share it (a server's one
+   * shutdown signal for every request would otherwise add a listener per request: Node warns past 10).
+   */
+  private watchers = new Map<AbortSignalLike, { requests: Set<Request>; listener: () => void }>();
+
+  private watch(r: Request, signal: AbortSignalLike): void {
+    let w = this.watchers.get(signal);
+    if (!w) {
+      const requests = new Set<Request>();
+      const listener = (): void => {
+        this.watchers.delete(signal);
+        for (const q of requests) this.cancel(q);
+      };
+      w = { requests, listener };
+      this.watchers.set(signal, w);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    w.requests.add(r);
+  }
+
+  private unwatch(r: Request, signal: AbortSignalLike): void {
+    const w = this.watchers.get(signal);
+    if (!w || !w.requests.delete(r) || w.requests.size > 0) return;
+    this.watchers.delete(signal);
+    signal.removeEventListener('abort', w.listener);
   }
 
   /** The signal fired: a request that has not started leaves the queue and rejects with the reason. */

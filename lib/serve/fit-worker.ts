@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../ops/index.js';
 import { setBackend } from '../backend/index.js';
+import { importAll } from './share.js';
 import { serialize, deserialize } from '../io/serialize.js';
 import { fit, type FitOptions, type History } from '../models/training.js';
 import { OPTIMIZERS, type OptimizerName } from '../models/compile.js';
@@ -24,7 +25,7 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPor
 async function main(): Promise<void> {
   setBackend(input.backend);
   manualSeed(input.globalSeed);
-  for (const m of input.imports) await import(m); // e.g. the caller's registerModuleType calls
+  await importAll('fitInWorker', input.imports); // e.g. the caller's registerModuleType calls
   const model = deserialize(input.bytes);
   const x = Tensor.from(input.x);
   const y = Tensor.from(input.y);

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { setBackend } from '../backend/index.js';
+import { importAll } from './share.js';
 import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
@@ -45,7 +46,7 @@ function out(t: Tensor, transfer: ArrayBuffer[]): OutTensor {
 
 async function main(): Promise<void> {
   setBackend(init.backend);
-  for (const m of init.imports) await import(m); // e.g. the caller's registerModuleType calls
+  await importAll('InferencePool', init.imports); // e.g. the caller's registerModuleType calls
   load(init.bytes);
   port.on('message', (m: InferIn) => {
     if (m.type === 'model') {

@@ -136,7 +136,12 @@ export class InferencePool {
       worker.once('error', (e) => this.kill(slot, e instanceof Error ? e : new Error(String(e))));
       worker.once('exit', (code) => {
         liveWorkers.delete(worker);
-        this.kill(slot, new Error(`fathom.InferencePool: a worker exited (code ${code}) with requests outstanding`));
+        // After close(): the pool ended it (its requests were answered first); ready() then says so.
+        const left = [...this.pending.values()].filter((p) => p.slot === slot).length;
+        const why = this.closing && left === 0
+          ? 'the pool was closed (close()) before this worker was ready'
+          : `a worker exited (code ${code})${left > 0 ? ` with ${left} request${left === 1 ? '' : 's'} outstanding` : ''}`;
+        this.kill(slot, new Error(`fathom.InferencePool: ${why}`));
       });
       this.slots.push(slot);
     }

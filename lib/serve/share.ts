@@ -31,3 +31,19 @@ export function shareMemory(t: Tensor): Tensor {
   data.set(t.data);
   return new Tensor(data, t.shape);
 }
+
+/**
+ * Imports a worker's `imports` in order (the caller's registerModuleType modules); a module that cannot
+ * be loaded or throws is reported naming the op, the option and the module, its own error as the cause.
+ * @internal
+ */
+export async function importAll(op: string, specifiers: readonly string[]): Promise<void> {
+  for (const [i, m] of specifiers.entries()) {
+    try {
+      await import(m);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`fathom.${op}: options.imports[${i}] (${m}) failed to load in the worker: ${msg}`, { cause: e });
+    }
+  }
+}
