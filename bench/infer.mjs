@@ -20,6 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { percentiles } from './isa-common.js';
 
 const argv = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -35,18 +36,6 @@ if (argv.includes('--child')) {
   await parent();
 }
 
-function quantiles(fn, calls) {
-  for (let i = 0; i < Math.max(200, calls / 10); i++) fn();
-  const t = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    t[i] = Number(process.hrtime.bigint() - t0) / 1e3;
-  }
-  t.sort();
-  const q = (p) => t[Math.min(calls - 1, Math.floor(p * (calls - 1) + 0.5))];
-  return { p50: q(0.5), p99: q(0.99) };
-}
 
 function rate(fn, seconds) {
   fn();
@@ -105,13 +94,13 @@ async function child(calls) {
   for (const th of info.maxThreads > 1 ? [1, 2] : [1]) {
     b.setNumThreads(th);
     const r = {};
-    const p = quantiles(() => model.predict(x1), calls);
-    const f = quantiles(() => noGrad(() => model.forward(x1)), calls);
+    const p = percentiles(() => model.predict(x1), calls);
+    const f = percentiles(() => noGrad(() => model.forward(x1)), calls);
     r.predict50 = p.p50; r.predict99 = p.p99;
     r.forward50 = f.p50; r.forward99 = f.p99;
-    r.kernels50 = quantiles(kernels, calls).p50;
-    r.fused50 = fused ? quantiles(fused, calls).p50 : NaN;
-    r.napi50 = quantiles(napi, calls).p50;
+    r.kernels50 = percentiles(kernels, calls).p50;
+    r.fused50 = fused ? percentiles(fused, calls).p50 : NaN;
+    r.napi50 = percentiles(napi, calls).p50;
     const j0 = b.poolJobsStarted ? b.poolJobsStarted() : NaN;
     for (let i = 0; i < 100; i++) noGrad(() => model.forward(x1));
     r.poolJobs = b.poolJobsStarted ? (b.poolJobsStarted() - j0) / 100 : NaN;

@@ -10,25 +10,14 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Tensor, noGrad, nn, pretrain, setBackend, tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
+import { mulberry32 } from '../../lib/data/random.js';
 
 const backends = nativeBinding() ? (['ts', 'native'] as const) : (['ts'] as const);
 afterAll(() => setBackend(nativeBinding() ? 'native' : 'ts'));
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n rows of D = 16 binary pixels: one of 4 random prototypes with 5 % of the pixels flipped. */
 function prototypes(n: number, seed = 7): Tensor {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const D = 16;
   const protos = Array.from({ length: 4 }, () => Array.from({ length: D }, () => (r() < 0.5 ? 1 : 0)));
   const out = new Float32Array(n * D);
