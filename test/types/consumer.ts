@@ -81,3 +81,41 @@ async function fromPyTorch(): Promise<void> {
   await writeStateDict(model, 'out.safetensors', { epoch: 3 });
 }
 void fromPyTorch;
+
+// ---- issue #12: the functional API, multi-input/-output fit, pre-training
+import { pretrain, type MultiIOModule } from 'fathom';
+const left = nn.input([784], { name: 'left' });
+const right = nn.input([784], { name: 'right' });
+const enc = new nn.Sequential(new nn.Linear(784, 64), new nn.ReLU());
+const joined = new nn.Concatenate().apply([enc.apply(left), enc.apply(right)]);
+const pair = new nn.Model({ inputs: [left, right], outputs: [new nn.Linear(128, 10).apply(joined, { name: 'digit' }), new nn.Linear(128, 1).apply(joined, { name: 'sum' })] });
+const io: MultiIOModule = pair;
+enc.trainable = false;
+const summary: string = pair.summary();
+async function twoHeads(a: Tensor, b: Tensor, d: Tensor, s: Tensor): Promise<number> {
+  const h = await pair.fit({ left: a, right: b }, [d, s], { loss: { digit: 'crossEntropy', sum: 'mse' }, lossWeights: { sum: 0.1 }, epochs: 1 });
+  const outs = pair.predict([a, b]);
+  const one: Tensor = new nn.Linear(784, 10).predict(a);
+  const { encoder, reports } = await pretrain.layerwise([new nn.Linear(784, 64)], a, { method: 'rbm', epochs: 1 });
+  return h.history.loss.length + (Array.isArray(outs) ? outs.length : 1) + one.size + reports.length + encoder.parameters().length;
+}
+void io; void summary; void twoHeads;
+// @ts-expect-error apply takes symbolic tensors (or Tensors), not numbers
+enc.apply(3);
+
+// ---- issue #13: training and inference off the JS thread
+import { fitInWorker, serialize, deserialize, serve, predictAsync, Tensor as TensorClass } from 'fathom';
+async function offThread(x: Tensor, y: Tensor): Promise<number> {
+  const { model: trained, history, aborted } = await fitInWorker(model, x, y, { loss: 'crossEntropy', epochs: 1, onEpochEnd: (epoch, logs) => void [epoch, logs.loss] });
+  const bytes: Uint8Array = serialize(trained);
+  const back = deserialize(bytes);
+  const bp = new serve.BatchingPredictor(back, { maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024 });
+  const row: Tensor = await bp.predict(x);
+  const stats = bp.stats();
+  await bp.close();
+  const once: Tensor = await predictAsync(back, x);
+  return history.history.loss.length + (aborted ? 1 : 0) + row.size + stats.queueDepth + once.size + TensorClass.from(x).size;
+}
+void offThread;
+// @ts-expect-error functions cannot cross threads: fitInWorker's loss is a name
+void fitInWorker(model, tensor([1]), tensor([1]), { loss: (p: Tensor) => p });
