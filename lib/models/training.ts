@@ -14,12 +14,12 @@ import { shuffler } from '../data/random.js';
 import { fmt, sameShape, sizeOf } from '../tensor/shape.js';
 import { LOSS_NAMES, type LossFn, type LossName } from '../losses/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
-import { consoleProgress, type ProgressSink } from './progress.js';
+import { consoleProgress } from './progress.js';
 import { Module, penaltyPlan, tapedPenalty } from '../layers/module.js';
 import { addPenaltyGradients, penaltyValue } from './penalties.js';
 import { checkCallbacks, combineCallbacks, type Callbacks, type FitContext } from './hooks.js';
 import { checkOptions, closestName, show, type OptionSpec } from '../layers/options.js';
-import { valKey, type Metric, type MetricSpec } from './metrics.js';
+import { valKey, type Metric } from './metrics.js';
 import { clipGradNorm, clipGradValue } from '../layers/utils.js';
 import { OPTIMIZERS, closest, type OptimizerName } from './compile.js';
 import {
@@ -29,193 +29,10 @@ import {
 export { isMultiIO, type MultiIOModule, type PerOutput, type Tensors } from './multi.js';
 export { checkTrainingConfig, restoreTrainingConfig, trainingConfig, type OptimizerName, type TrainingConfig } from './compile.js';
 export type { BatchLogs, Callbacks, FitContext } from './hooks.js';
-
-export interface Logs {
-  loss: number;
-  accuracy?: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  [k: string]: number | undefined;
-}
-
-/**
- * A learning-rate scheduler fit() can step (optim.lrScheduler's classes, or
- * any object of this shape). One with `needsMetric` true (ReduceLROnPlateau)
- * gets the monitored value: step(metric).
- */
-export interface LRSchedulerLike {
-  step(metric?: number): void;
-  getLastLr(): number[];
-  readonly needsMetric?: boolean;
-  /** The optimizer it schedules: must be the fit's when present. */
-  readonly optimizer?: unknown;
-}
-
-/**
- * A loss: a name or a function (pred, target) → scalar Tensor; for a model with
- * several outputs also a list of them (outputNames order) or an object by
- * output name (Keras's loss list / dict).
- */
-export type LossOption = PerOutput<LossName | LossFn>;
-/**
- * Metrics: one list for every output; for a model with several outputs also a
- * list of lists (outputNames order) or an object by output name whose entries
- * are lists or single metrics (Keras's metrics list / dict).
- */
-export type MetricsOption = MetricSpec[] | readonly (MetricSpec | MetricSpec[])[] | Readonly<Record<string, MetricSpec | MetricSpec[]>>;
-
-export interface FitOptions {
-  /**
-   * The loss: a name or a function (pred, target) → scalar Tensor. Required on
-   * a model's first fit(); later fits default to the previous fit's loss (as
-   * Keras keeps what compile() set).
-   * A model with several outputs takes one loss for every output, a list in
-   * outputNames order, or an object keyed by output name (every output needs one):
-   * `{ digit: 'crossEntropy', size: 'mse' }`.
-   */
-  loss?: LossOption;
-  /**
-   * Multi-output models: each output's weight wᵢ in the minimised and reported
-   * loss Σ wᵢ·lossᵢ (+ penalties), Keras's loss_weights. A list in outputNames
-   * order, an object by output name (missing outputs: 1), or one number for all.
-   * Finite numbers >= 0, not all 0 (Keras does not check; a negative weight would maximise a loss that is
-   * usually unbounded above, and all zeros train nothing); default 1 each; a later fit without loss and
-   * lossWeights keeps the previous ones. A weight of 0 logs an output's loss and metrics without training on it.
-   * The logged `<output>Loss` values are unweighted (as Keras's).
-   */
-  lossWeights?: PerOutput<number>;
-  /**
-   * An Optimizer instance (its state carries over between fit() calls), or
-   * a name (Keras's strings): a new one over model.parameters() with `lr` for
-   * this call and the class's other defaults. Default 'adam'.
-   */
-  optimizer?: Optimizer | OptimizerName;
-  /** Learning rate for a named optimizer (default: the class's, e.g. 1e-3 for 'adam', 0.01 for 'sgd'); refused with an Optimizer instance, which has its own. */
-  lr?: number;
-  /** Passes over the data (default 1). */
-  epochs?: number;
-  /** Samples per step (default 32). */
-  batchSize?: number;
-  /**
-   * Fraction in [0, 1) of the data (taken from the end, before shuffling) held
-   * out for validation: the first ⌊n·(1 − split)⌋ rows train, Keras's rule computed exactly
-   * (computed on the fraction as written: 0.07 of 100 rows holds out 7).
-   */
-  validationSplit?: number;
-  /**
-   * [x, y] to validate on after each epoch (overrides validationSplit, as in Keras);
-   * x and y in any form fit takes (Tensor, list or object by name).
-   */
-  validationData?: [Tensors, Tensors];
-  /** Shuffle the training rows each epoch (default true); every input and target gets the same permutation. */
-  shuffle?: boolean;
-  /** Seed of the shuffle, an integer (default: drawn from the global random stream, see manualSeed). */
-  seed?: number;
-  /**
-   * Epoch to start at (Keras's initialEpoch), an integer in [0, epochs]: epochs
-   * initialEpoch..epochs-1 are trained. The shuffles of the skipped epochs are
-   * drawn (not trained) first, so resuming a checkpoint with the same seed sees
-   * the same batches as the uninterrupted run. Default 0.
-   */
-  initialEpoch?: number;
-  /** Report accuracy (default: on for crossEntropy and binaryCrossEntropy). See metrics.ts for its rules. */
-  accuracy?: boolean;
-  /** Binary accuracy counts pred > threshold as 1 (default 0 for binaryCrossEntropy, which takes logits; else 0.5). */
-  accuracyThreshold?: number;
-  /**
-   * Hooks called during training, or a list of them (Keras's `callbacks=[...]`):
-   * each hook of a list runs in order, and training stops after an epoch when
-   * any onEpochEnd returns false.
-   */
-  callbacks?: Callbacks | Callbacks[];
-  /**
-   * Metrics reported per epoch for training and validation (`f1`, `valF1`):
-   * 'accuracy', 'topK' (k = 5) or { name: 'topK', k }, 'precision', 'recall',
-   * 'f1' (macro for several classes, binary for one output column), 'mse',
-   * 'mae', 'r2', a function (pred, target) => number (named by fn.name) or
-   * { name, fn }. See metrics.ts for each definition. Default: accuracy alone
-   * for classification losses (the `accuracy` option).
-   * A model with several outputs logs each output's metrics as
-   * `<output><Metric>` (`digitAccuracy`, `valDigitAccuracy`) and its own loss as
-   * `<output>Loss`; a flat list applies to every output, a list of lists or an
-   * object `{ digit: ['accuracy', 'f1'], size: 'mae' }` to each its own. Accuracy
-   * is on by default for each output whose loss is a classification loss.
-   */
-  metrics?: MetricsOption;
-  /** Clip the gradients' total 2-norm to this before every step (nn.utils.clipGradNorm over the optimizer's parameters; PyTorch's global norm, Keras's global_clipnorm). */
-  clipGradNorm?: number;
-  /** Clamp every gradient element into [-v, v] before every step (nn.utils.clipGradValue; Keras's clipvalue). Applied after clipGradNorm when both are given. */
-  clipGradValue?: number;
-  /**
-   * A scheduler over the fit's optimizer, stepped after every epoch (default)
-   * or every batch (lrSchedulerInterval). The history then logs `lr`, the
-   * rate the epoch's last step used (Keras logs it as learning_rate).
-   */
-  lrScheduler?: LRSchedulerLike;
-  /** 'epoch' (default) or 'batch' (per optimizer step; not for a scheduler that needs a metric). */
-  lrSchedulerInterval?: 'epoch' | 'batch';
-  /** The logged value a metric-driven scheduler (ReduceLROnPlateau) gets (any log key, e.g. 'valDigitLoss'): default valLoss when validating, else loss. */
-  lrSchedulerMonitor?: string;
-  /** 0 silent, 1 progress (bar on a TTY, a line per epoch otherwise). Default 1. */
-  verbose?: 0 | 1;
-  /** Where progress goes (default stderr). */
-  progress?: ProgressSink;
-}
-
-export interface History {
-  epochs: number[];
-  /**
-   * Per epoch: loss (regularisation penalties included, as Keras), metrics, valLoss and val metrics, lr when scheduled.
-   * A model with several outputs adds each output's unweighted loss and metrics: `digitLoss`,
-   * `digitAccuracy`, `valDigitLoss`, … (`loss` is the weighted total Σ wᵢ·lossᵢ).
-   */
-  history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[]; lr?: number[]; [k: string]: number[] | undefined };
-  /** Training throughput of the whole fit, samples per second. */
-  samplesPerSecond: number;
-  /** Why training stopped before `epochs` (a callback's reason, e.g. TerminateOnNaN's epoch and batch). */
-  stopReason?: string;
-}
-
-export interface EvaluateOptions {
-  /** Samples per forward pass (default 256). */
-  batchSize?: number;
-  /** Default: the loss of the model's last fit(), else crossEntropy for int32 targets and mse otherwise (per output; forms as FitOptions.loss). */
-  loss?: LossOption;
-  /** As in FitOptions (default: the last fit's, else 1 per output). */
-  lossWeights?: PerOutput<number>;
-  /** Default: as the last fit() reported, else on for classification losses / int32 targets. */
-  accuracy?: boolean;
-  /** As in FitOptions (default: the last fit's, else by the loss). */
-  accuracyThreshold?: number;
-  /** As in FitOptions (default: the last fit's). */
-  metrics?: MetricsOption;
-}
-export interface EvalResult {
-  /** Mean loss, regularisation penalties included (as Keras); Σ wᵢ·lossᵢ for several outputs, each also as `<output>Loss`. */
-  loss: number;
-  accuracy?: number;
-  /** Every other metric, by name. */
-  [metric: string]: number | undefined;
-}
-export interface PredictOptions {
-  /** Samples per forward pass (default 256). */
-  batchSize?: number;
-}
-
-/** Rows [start, end) of t (a view: shares storage). */
-function rows(t: Tensor, start: number, end: number): Tensor {
-  const per = t.rank === 0 ? 1 : sizeOf(t.shape.slice(1));
-  const data = t.data.subarray(start * per, end * per);
-  return new Tensor(data, [end - start, ...t.shape.slice(1)]);
-}
-
-/** Gathers rows idx[start..end) of t into a new tensor. */
-function gather(t: Tensor, idx: Int32Array, start: number, end: number): Tensor {
-  const per = sizeOf(t.shape.slice(1));
-  const out = t.dtype === 'int32' ? new Int32Array((end - start) * per) : new Float32Array((end - start) * per);
-  for (let i = start; i < end; i++) out.set(t.data.subarray(idx[i] * per, (idx[i] + 1) * per), (i - start) * per);
-  return new Tensor(out, [end - start, ...t.shape.slice(1)]);
-}
+export type { EvalResult, EvaluateOptions, FitOptions, History, LRSchedulerLike, Logs, LossOption, MetricsOption, PredictOptions } from './types.js';
+import type { EvalResult, EvaluateOptions, FitOptions, History, Logs, PredictOptions } from './types.js';
+export { validationSplitPoint } from './rows.js';
+import { MAX_SAMPLES, checkData, dataOf, gatherRows, rows, validationSplitPoint } from './rows.js';
 
 /** Checks the model; returns its input and output names for a multi-IO model, null for a plain Module. */
 function checkModel(op: string, model: Module): IONames | null {
@@ -227,61 +44,11 @@ function checkModel(op: string, model: Module): IONames | null {
   return null;
 }
 
-/** Samples are indexed with int32 (the shuffle order). */
-const MAX_SAMPLES = 2 ** 31 - 1;
-
-function checkData(op: string, x: Tensors, y: Tensors): number {
-  if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor, got ${describe(x)}${multiHint(x)}`);
-  if (!(y instanceof Tensor)) throw new Error(`fathom.${op}: y must be a Tensor, got ${describe(y)}${multiHint(y)}`);
-  if (x.rank < 1 || y.rank < 1) throw new Error(`fathom.${op}: x and y need a batch dimension, got ${fmt(x.shape)} and ${fmt(y.shape)}`);
-  if (x.shape[0] !== y.shape[0]) {
-    throw new Error(`fathom.${op}: x has ${x.shape[0]} samples (shape ${fmt(x.shape)}) but y has ${y.shape[0]} (shape ${fmt(y.shape)})`);
-  }
-  if (x.shape[0] === 0) throw new Error(`fathom.${op}: x and y have no samples (shapes ${fmt(x.shape)} and ${fmt(y.shape)})`);
-  checkStorage(op, 'x', x);
-  checkStorage(op, 'y', y);
-  // Samples without values ([n, 0]) would make the batch loop walk n empty rows for nothing.
-  if (x.size === 0 || y.size === 0) {
-    throw new Error(`fathom.${op}: the samples hold no values (x ${fmt(x.shape)}, y ${fmt(y.shape)}); every sample needs at least one feature and one target value`);
-  }
-  if (x.shape[0] > MAX_SAMPLES) throw new Error(`fathom.${op}: x has ${x.shape[0]} samples; at most ${MAX_SAMPLES}`);
-  return x.shape[0];
-}
-
-/**
- * x and y as lists (one entry each for a plain Module; inputNames / outputNames
- * order for a multi-IO model), checked row-aligned; and their number of rows.
- */
-function dataOf(op: string, io: IONames | null, x: Tensors, y: Tensors): [Tensor[], Tensor[], number] {
-  if (io === null) {
-    const n = checkData(op, x, y);
-    return [[x as Tensor], [y as Tensor], n];
-  }
-  const xs = tensorList(op, 'x', x, io.inputs, 'input');
-  const ys = tensorList(op, 'y', y, io.outputs, 'output');
-  return [xs, ys, checkRows(op, [{ what: 'x', ts: xs, names: io.inputs }, { what: 'y', ts: ys, names: io.outputs }], MAX_SAMPLES)];
-}
-
 function checkInt(op: string, name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
     throw new Error(`fathom.${op}: ${name} must be an integer >= ${min}, got ${show(v)}`);
   }
   return v;
-}
-
-/**
- * The split point ⌊n·(1 − split)⌋ training rows (Keras's rule), computed on the
- * fraction as written: 100·(1 − 0.07) is 92.99999999999999 in binary floating
- * point, so a product within a relative 1e-12 of an integer is taken as that
- * integer. Keras floors the float product itself, so it differs where the
- * product lands just below an integer (0.9 of 100 rows: Keras trains on 9,
- * fathom on 10; 57 of 1,287 tested (n, split) pairs).
- * @internal (exported for tests)
- */
-export function validationSplitPoint(n: number, split: number): number {
-  const v = n * (1 - split);
-  const r = Math.round(v);
-  return Math.abs(v - r) <= 1e-12 * Math.max(1, v) ? r : Math.floor(v);
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -584,8 +351,8 @@ export async function fit(model: Module, x: Tensors, y: Tensors, options?: FitOp
         const start = b * batchSize;
         const end = Math.min(nTrain, start + batchSize);
         // One permutation for every input and target: rows stay aligned.
-        const xb = xTrain.map((t) => gather(t, idx, start, end));
-        const yb = yTrain.map((t) => gather(t, idx, start, end));
+        const xb = xTrain.map((t) => gatherRows(t, idx, start, end));
+        const yb = yTrain.map((t) => gatherRows(t, idx, start, end));
         let preds: Tensor[], loss: Tensor;
         if (epoch === 0 && b === 0) {
           // The first batch names the whole data set's shapes when they do not fit.
