@@ -31,12 +31,7 @@ import { Act, Binary, OPTIM_STATES, Optim, Reduce, Unary, type Backend, type Con
 import {
   F32_MAX, describe, isDetached, NORMAL_REACH, fail, size, product, f32, i32, bool, unaryParams, num32, enumName, u64, ints, shapeSize, reach, apart, channels, normEps, normRows, disjoint, rows, groups, sgdOptions, optimOptions, labels, convSizes, args, I32_MAX, poolGeom,
 } from './validate.js';
-// --- #11 cells ---
-import { rnnSizes } from './validate.js';
-// --- end #11 cells ---
-// --- #11 natops ---
-import { selectIndices, selectSizes } from './validate.js';
-// --- end #11 natops ---
+import { sequenceSpecs } from './checked_seq.js';
 
 export { F32_MAX, describe, isDetached };
 
@@ -663,142 +658,8 @@ export function checked(inner: Backend): Backend {
       k.adaptiveAvgPool2dBackward(g, dy, dx);
     },
     // ---- end pooling ----
-    // --- #11 cells ---
-    rnnForward(g, xProj, h0, c0, wHh, bHh, output, hN, cN, ws) {
-      const o = 'rnnForward';
-      args(o, arguments, 10);
-      const z = rnnSizes(o, g);
-      const lstm = g.mode === 'lstm';
-      f32(o, 'xProj', xProj, z.ntgh);
-      f32(o, 'h0', h0, z.nh);
-      if (lstm) f32(o, 'c0', c0, z.nh);
-      else if (c0 !== null) fail(o, `c0 must be null for mode '${g.mode}', got ${describe(c0)}`);
-      f32(o, 'wHh', wHh, z.ghh);
-      if (bHh !== null) f32(o, 'bHh', bHh, z.gh);
-      f32(o, 'output', output, z.nth);
-      f32(o, 'hN', hN, z.nh);
-      if (lstm) f32(o, 'cN', cN, z.nh);
-      else if (cN !== null) fail(o, `cN must be null for mode '${g.mode}', got ${describe(cN)}`);
-      if (ws !== null) f32(o, 'ws', ws, z.ws);
-      disjoint(o, [['output', output], ['hN', hN], ['cN', cN], ['ws', ws]],
-        [['xProj', xProj], ['h0', h0], ['c0', c0], ['wHh', wHh], ['bHh', bHh]]);
-      if (z.nth === 0) return;
-      k.rnnForward(g, xProj, h0, c0, wHh, bHh, output, hN, cN, ws);
-    },
-    rnnBackward(g, wHh, ws, c0, dOutput, dhN, dcN, dxProj, dh0, dc0, dwHh, dbHh) {
-      const o = 'rnnBackward';
-      args(o, arguments, 12);
-      const z = rnnSizes(o, g);
-      const lstm = g.mode === 'lstm';
-      f32(o, 'wHh', wHh, z.ghh);
-      f32(o, 'ws', ws, z.ws);
-      for (const [name, v] of [['c0', c0], ['dcN', dcN], ['dc0', dc0]] as const) {
-        if (lstm) f32(o, name, v, z.nh);
-        else if (v !== null) fail(o, `${name} must be null for mode '${g.mode}', got ${describe(v)}`);
-      }
-      f32(o, 'dOutput', dOutput, z.nth);
-      f32(o, 'dhN', dhN, z.nh);
-      f32(o, 'dxProj', dxProj, z.ntgh);
-      f32(o, 'dh0', dh0, z.nh);
-      f32(o, 'dwHh', dwHh, z.ghh);
-      if (dbHh !== null) f32(o, 'dbHh', dbHh, z.gh);
-      disjoint(o, [['dxProj', dxProj], ['dh0', dh0], ['dc0', dc0], ['dwHh', dwHh], ['dbHh', dbHh]],
-        [['wHh', wHh], ['ws', ws], ['c0', c0], ['dOutput', dOutput], ['dhN', dhN], ['dcN', dcN]]);
-      if (z.ghh === 0) return;
-      if (z.nth === 0) { dxProj.fill(0); dh0.set(dhN); if (dc0) dc0.set(dcN!); dwHh.fill(0); if (dbHh) dbHh.fill(0); return; }
-      k.rnnBackward(g, wHh, ws, c0, dOutput, dhN, dcN, dxProj, dh0, dc0, dwHh, dbHh);
-    },
-    // --- end #11 cells ---
-    // --- #11 natops ---
-    indexSelect(outer, n, inner, x, idx, m, y) {
-      const o = 'indexSelect';
-      args(o, arguments, 7);
-      const [xl, yl] = selectSizes(o, outer, n, inner, m);
-      f32(o, 'x', x, xl);
-      i32(o, 'idx', idx, m);
-      f32(o, 'y', y, yl);
-      apart(o, 'y', y, 'x', x);
-      apart(o, 'y', y, 'idx', idx);
-      selectIndices(o, idx, n);
-      if (yl === 0) return;
-      k.indexSelect(outer, n, inner, x, idx, m, y);
-    },
-    indexSelectBackward(outer, n, inner, dy, idx, m, dx) {
-      const o = 'indexSelectBackward';
-      args(o, arguments, 7);
-      const [xl, yl] = selectSizes(o, outer, n, inner, m);
-      f32(o, 'dy', dy, yl);
-      i32(o, 'idx', idx, m);
-      f32(o, 'dx', dx, xl);
-      apart(o, 'dx', dx, 'dy', dy);
-      apart(o, 'dx', dx, 'idx', idx);
-      selectIndices(o, idx, n);
-      if (xl === 0) return;
-      k.indexSelectBackward(outer, n, inner, dy, idx, m, dx);
-    },
-    gather(outer, n, inner, x, idx, m, y) {
-      const o = 'gather';
-      args(o, arguments, 7);
-      const [xl, yl] = selectSizes(o, outer, n, inner, m);
-      f32(o, 'x', x, xl);
-      i32(o, 'idx', idx, yl);
-      f32(o, 'y', y, yl);
-      apart(o, 'y', y, 'x', x);
-      apart(o, 'y', y, 'idx', idx);
-      selectIndices(o, idx, n);
-      if (yl === 0) return;
-      k.gather(outer, n, inner, x, idx, m, y);
-    },
-    gatherBackward(outer, n, inner, dy, idx, m, dx) {
-      const o = 'gatherBackward';
-      args(o, arguments, 7);
-      const [xl, yl] = selectSizes(o, outer, n, inner, m);
-      f32(o, 'dy', dy, yl);
-      i32(o, 'idx', idx, yl);
-      f32(o, 'dx', dx, xl);
-      apart(o, 'dx', dx, 'dy', dy);
-      apart(o, 'dx', dx, 'idx', idx);
-      selectIndices(o, idx, n);
-      if (xl === 0) return;
-      k.gatherBackward(outer, n, inner, dy, idx, m, dx);
-    },
-    cumsum(outer, n, inner, x, reverse, y) {
-      const o = 'cumsum';
-      args(o, arguments, 6);
-      const len = product(o, 'outer * n * inner', product(o, 'outer * n', size(o, 'outer', outer), size(o, 'n', n)), size(o, 'inner', inner));
-      f32(o, 'x', x, len);
-      bool(o, 'reverse', reverse);
-      f32(o, 'y', y, len);
-      apart(o, 'y', y, 'x', x);
-      if (len === 0) return;
-      k.cumsum(outer, n, inner, x, reverse, y);
-    },
-    whereBroadcast(shape, c, cs, x, xs, y, ys, out) {
-      const o = 'whereBroadcast';
-      args(o, arguments, 8);
-      ints(o, 'shape', shape);
-      ints(o, 'condStrides', cs);
-      ints(o, 'aStrides', xs);
-      ints(o, 'bStrides', ys);
-      if (cs.length !== shape.length || xs.length !== shape.length || ys.length !== shape.length) {
-        fail(o, `shape, condStrides, aStrides and bStrides must have the same length, got ${shape.length}, ${cs.length}, ${xs.length}, ${ys.length}`);
-      }
-      const n = shapeSize(o, shape);
-      f32(o, 'cond', c);
-      f32(o, 'a', x);
-      f32(o, 'b', y);
-      f32(o, 'out', out, n);
-      const cr = reach(o, 'condStrides', shape, cs), ar = reach(o, 'aStrides', shape, xs), br = reach(o, 'bStrides', shape, ys);
-      if (n > 0 && (cr >= c.length || ar >= x.length || br >= y.length)) {
-        fail(o, `strides reach past the operands: cond needs ${cr + 1} values (has ${c.length}), a needs ${ar + 1} (has ${x.length}), b needs ${br + 1} (has ${y.length})`);
-      }
-      apart(o, 'out', out, 'cond', c);
-      apart(o, 'out', out, 'a', x);
-      apart(o, 'out', out, 'b', y);
-      if (n === 0) return;
-      k.whereBroadcast(shape, c, cs, x, xs, y, ys, out);
-    },
-    // --- end #11 natops ---
+    // the sequence kernels (#11): recurrences, index/gather, cumsum, where
+    ...sequenceSpecs(k),
   };
   innerOf.set(b, inner);
   return b;
