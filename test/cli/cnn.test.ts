@@ -11,26 +11,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCommand, TRAIN_HELP, UsageError, type TrainOptions } from '../../lib/cli/args.js';
+import { parseCommand, TRAIN_HELP } from '../../lib/cli/args.js';
 import { CNN_RECIPES, cnnSides } from '../../lib/cli/recipes.js';
 import { train } from '../../lib/cli/train.js';
 import { data, load, nn } from '../../lib/index.js';
+import { trainOptions, usageError } from '../helpers/cli.js';
 
-function options(...argv: string[]): TrainOptions {
-  const c = parseCommand(['train', ...argv]);
-  if (c.kind !== 'train') throw new Error('expected a train command');
-  return c.options;
-}
+const options = trainOptions;
 
-function usage(...argv: string[]): string {
-  try {
-    parseCommand(['train', ...argv]);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error(`expected a usage error for ${JSON.stringify(argv)}`);
-}
+const usage = (...argv: string[]): string => usageError(['train', ...argv]).message;
 
 describe('fathom train --model cnn: recipe and flags', () => {
   it('takes the mnist CNN recipe; the MLP stays the default', () => {

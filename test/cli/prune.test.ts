@@ -1,14 +1,11 @@
 // fathom train --prune: flags and the experiment, in-process on a 2-D set (about a second).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCommand, UsageError, type TrainOptions } from '../../lib/cli/args.js';
+import { UsageError } from '../../lib/cli/args.js';
 import { train } from '../../lib/cli/train.js';
 import { pruneTable } from '../../lib/cli/prune.js';
+import { trainOptions } from '../helpers/cli.js';
 
-function options(...argv: string[]): TrainOptions {
-  const c = parseCommand(['train', ...argv]);
-  if (c.kind !== 'train') throw new Error('expected a train command');
-  return c.options;
-}
+const options = trainOptions;
 
 let log: ReturnType<typeof vi.spyOn>;
 const printed: string[] = [];

@@ -6,14 +6,11 @@
  * split, spirals ≥ 98 % training accuracy. Each run takes about a second.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCommand, type TrainOptions } from '../../lib/cli/args.js';
+import { parseCommand } from '../../lib/cli/args.js';
 import { train } from '../../lib/cli/train.js';
+import { trainOptions } from '../helpers/cli.js';
 
-function options(...argv: string[]): TrainOptions {
-  const c = parseCommand(['train', ...argv]);
-  if (c.kind !== 'train') throw new Error('expected a train command');
-  return c.options;
-}
+const options = trainOptions;
 
 let log: ReturnType<typeof vi.spyOn>;
 let err: ReturnType<typeof vi.spyOn>;

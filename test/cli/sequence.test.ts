@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCommand, SAMPLE_HELP, UsageError, type SampleOptions, type TrainOptions } from '../../lib/cli/args.js';
+import { parseCommand, SAMPLE_HELP, type SampleOptions } from '../../lib/cli/args.js';
 import { SEQUENCE_RECIPES } from '../../lib/cli/recipes.js';
 import { train } from '../../lib/cli/train.js';
 import { sample } from '../../lib/cli/sample.js';
@@ -18,6 +18,7 @@ import { maskedCrossEntropy, padLengths, RecurrentNet } from '../../lib/cli/seqm
 import { VOCABULARY_KEY } from '../../lib/cli/sequence.js';
 import { Tensor, data, load, noGrad } from '../../lib/index.js';
 import { loadSafetensors } from '../../lib/io/safetensors.js';
+import { trainOptions, usageError } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fathom-cli-sequence-'));
 let log: ReturnType<typeof vi.spyOn>;
@@ -32,11 +33,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function options(...argv: string[]): TrainOptions {
-  const c = parseCommand(['train', ...argv]);
-  if (c.kind !== 'train') throw new Error('expected a train command');
-  return c.options;
-}
+const options = trainOptions;
 
 function sampleOptions(...argv: string[]): SampleOptions {
   const c = parseCommand(['sample', ...argv]);
@@ -44,15 +41,7 @@ function sampleOptions(...argv: string[]): SampleOptions {
   return c.options;
 }
 
-function usage(argv: string[]): string {
-  try {
-    parseCommand(argv);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error(`expected a usage error for ${JSON.stringify(argv)}`);
-}
+const usage = (argv: string[]): string => usageError(argv).message;
 
 describe('fathom train: the sequence tasks parse and refuse contradictions', () => {
   it('--dataset names (or --task names) takes the recipe, lstm by default', () => {

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCommand, TRAIN_HELP, UsageError } from '../../lib/cli/args.js';
+import { parseCommand, TRAIN_HELP } from '../../lib/cli/args.js';
 import { GAN_RECIPES, ganTable, histogramEntropy, trainGan, type GanOptions } from '../../lib/cli/gan.js';
 import { imageGrid } from '../../lib/image/grid.js';
 import { backend, setBackend } from '../../lib/index.js';
+import { usageError } from '../helpers/cli.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'fathom-gan-cli-'));
@@ -29,15 +30,7 @@ function gan(...argv: string[]): GanOptions {
   return c.options;
 }
 
-function usage(...argv: string[]): string {
-  try {
-    parseCommand(['train', ...argv]);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error(`expected a usage error for ${JSON.stringify(argv)}`);
-}
+const usage = (...argv: string[]): string => usageError(['train', ...argv]).message;
 
 describe('fathom train --task gan: flags', () => {
   it('defaults per model, and each flag overrides its part', () => {

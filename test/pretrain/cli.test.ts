@@ -13,22 +13,11 @@ import { PRETRAIN_DEFAULTS, PRETRAIN_HELP, drawLabelled, pretrainTable, spread }
 import { train } from '../../lib/cli/train.js';
 import { setBackend } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
+import { trainOptions, usageError } from '../helpers/cli.js';
 
-function options(...argv: string[]): TrainOptions {
-  const c = parseCommand(['train', '--task', 'pretrain', ...argv]);
-  if (c.kind !== 'train') throw new Error('expected a train command');
-  return c.options;
-}
+const options = (...argv: string[]): TrainOptions => trainOptions('--task', 'pretrain', ...argv);
 
-function usage(...argv: string[]): UsageError {
-  try {
-    parseCommand(['train', ...argv]);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`expected a usage error for ${JSON.stringify(argv)}`);
-}
+const usage = (...argv: string[]): UsageError => usageError(['train', ...argv]);
 
 let log: ReturnType<typeof vi.spyOn>;
 const printed: string[] = [];
