@@ -92,6 +92,10 @@ export type { AbortSignalLike, FitInWorkerOptions, FitInWorkerResult, LRSchedule
 export * as serve from './serve/index.js';
 export { predictAsync } from './serve/index.js';
 // --- end #13 batching ---
+// --- #13 api ---
+// model.predictAsync (lib/serve/snapshot.ts): its options type; serve.closePredictWorkers ends its workers
+export type { PredictAsyncOptions } from './serve/index.js';
+// --- end #13 api ---
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 

@@ -36,6 +36,8 @@ import { sum } from '../ops/reduce.js';
 import { SymbolicTensor, applySymbolic, isSymbolic, type ApplyOptions } from './graph/symbolic.js';
 import { moduleSummary } from './graph/summary.js';
 import { subtree } from './walk.js';
+import { asyncPredict } from '../serve/hook.js';
+import type { PredictAsyncOptions } from '../serve/snapshot.js';
 
 /** An L1/L2 penalty on one parameter: l1·Σ|p| + l2·Σp² (Keras's L1L2, no ½ on l2). */
 /** Options of Module.loadStateDict. */
@@ -483,6 +485,18 @@ export abstract class Module {
   predict(x: readonly Tensor[] | Readonly<Record<string, Tensor>>, opts?: PredictOptions): Tensor | Tensor[];
   predict(x: Tensors, opts?: PredictOptions): Tensor | Tensor[] {
     return predict(this, x as Tensor, opts);
+  }
+
+  /**
+   * predict() off the JS thread (issue #13): resolves with what `predict(x, options)` returns here, computed
+   * in a worker thread kept for this model, with the weights as they are at this call (x is copied now).
+   * See lib/serve/snapshot.ts for the semantics, the cost and `options` (batchSize, imports, idleTimeoutMs).
+   * @throws (rejects) `fathom.predictAsync: ...` for a bad x or options or a model serialize() refuses;
+   *   with the worker's own error (e.g. `fathom.predict: ...` for x that does not fit the model).
+   */
+  predictAsync<T extends Tensor | Tensor[] = Tensor>(x: Tensors, options?: PredictAsyncOptions): Promise<T> {
+    if (!asyncPredict.run) return Promise.reject(new Error('fathom.predictAsync: the serve module is not loaded (import \'fathom\', which loads it)'));
+    return asyncPredict.run(this, x, options) as Promise<T>;
   }
 }
 

@@ -3,3 +3,6 @@ export { fitInWorker, WORKER_SCHEDULERS, type AbortSignalLike, type FitInWorkerO
 export { shareMemory, isShared } from './share.js';
 export { InferencePool, predictAsync, type InferencePoolOptions, type PoolPredictOptions } from './pool.js';
 export { BatchingPredictor, type BatchingPredictorOptions, type BatchPredictOptions, type BatchingStats } from './batching.js';
+// --- #13 api ---
+export { closePredictWorkers, type PredictAsyncOptions } from './snapshot.js';
+// --- end #13 api ---

@@ -1,0 +1,103 @@
+/**
+ * The worker side of model.predictAsync (lib/serve/snapshot.ts): holds one deserialize()d copy of
+ * the model and handles messages strictly in order — a whole new model, the bytes of the tensors
+ * that changed (written into its copy), modules to import, the backend, and requests (one predict()
+ * each, its output's buffer transferred back). So a request sees exactly the updates posted before it.
+ * Loaded as dist/serve/predict-worker.js by `new Worker(url)`; not part of the API.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Tensor } from '../tensor/tensor.js';
+import { setBackend } from '../backend/index.js';
+import { importAll } from './share.js';
+import { deserialize } from '../io/serialize.js';
+import { predict } from '../models/training.js';
+import type { Module } from '../layers/module.js';
+import type { PredictIn, PredictInit, PredictOut, WireInput, WireTensor } from './snapshot.js';
+// Registers the module types the package registers on import (as importing 'fathom' would).
+import '../index.js';
+
+const init = workerData as PredictInit;
+const port = parentPort!;
+
+let model: Module | undefined;
+let modelError: Error | undefined;
+/** The model's parameters and buffers by name, as byte views (where 'update' writes). */
+let state = new Map<string, Uint8Array>();
+/** The last model bytes: rebuilt after an 'imports' message when they failed (a custom layer registered since). */
+let lastBytes: Uint8Array | undefined;
+
+function load(bytes: Uint8Array): void {
+  lastBytes = bytes;
+  try {
+    model = deserialize(bytes);
+    modelError = undefined;
+    state = new Map(model.namedState().map(([n, t]) => [n, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
+  } catch (e) {
+    model = undefined;
+    modelError = e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/** The output as it crosses back: its own buffer is transferred (no copy); a view into a larger buffer is copied once. */
+function out(t: Tensor, transfer: ArrayBuffer[]): WireTensor {
+  let data = t.data;
+  if (!(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || transfer.includes(data.buffer)) {
+    data = data.slice();
+  }
+  transfer.push(data.buffer as ArrayBuffer);
+  return { data, shape: [...t.shape] };
+}
+
+function revive(x: WireInput): Tensor | Tensor[] | Record<string, Tensor> {
+  if (Array.isArray(x)) return x.map((t) => Tensor.from(t));
+  if ('data' in x && ArrayBuffer.isView(x.data)) return Tensor.from(x as WireTensor);
+  const o: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(x as Record<string, WireTensor>)) o[k] = Tensor.from(t);
+  return o;
+}
+
+async function handle(m: PredictIn): Promise<void> {
+  if (m.type === 'model') return load(m.bytes);
+  if (m.type === 'update') {
+    m.names.forEach((n, i) => {
+      const dst = state.get(n);
+      if (dst && dst.length === m.bytes[i].length) dst.set(m.bytes[i]);
+      else modelError = new Error(`fathom.predictAsync: internal: the worker's model has no tensor '${n}' of ${m.bytes[i].length} bytes`);
+    });
+    return;
+  }
+  if (m.type === 'imports') {
+    await importAll('predictAsync', m.imports);
+    if (!model && lastBytes) load(lastBytes);
+    return;
+  }
+  if (m.type === 'backend') return setBackend(m.backend);
+  try {
+    if (!model || modelError) throw modelError ?? new Error('fathom.predictAsync: no model');
+    const y = predict(model, revive(m.x) as Tensor, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
+    const transfer: ArrayBuffer[] = [];
+    const outputs = Array.isArray(y) ? y.map((t) => out(t, transfer)) : [out(y, transfer)];
+    port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y) } satisfies PredictOut, transfer);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    port.postMessage({ type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack } satisfies PredictOut);
+  }
+}
+
+function fatal(e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  port.postMessage({ type: 'fatal', name: err.name, message: err.message, stack: err.stack } satisfies PredictOut);
+}
+
+async function main(): Promise<void> {
+  setBackend(init.backend);
+  await importAll('predictAsync', init.imports); // e.g. the caller's registerModuleType calls
+  load(init.bytes);
+  // In order: an 'imports' message is awaited before the next message is handled.
+  let queue = Promise.resolve();
+  port.on('message', (m: PredictIn) => {
+    queue = queue.then(() => handle(m)).catch(fatal);
+  });
+}
+
+main().catch(fatal);
