@@ -107,7 +107,7 @@ describe.each(backends)('model.predictAsync (%s)', (name) => {
       // Freezing alone changes no output: frozen, then its weight written (a new model goes to the worker).
       ['freeze, then a write', () => { (model.layers[0] as nn.Linear).trainable = false; (model.layers[0] as nn.Linear).weight.data[0] += 0.5; }],
       ['pruning (masks and zeroed weights)', () => { prune.magnitude(model, { sparsity: 0.5 }); }],
-      ['a reassigned parameter', () => { (model.layers[2] as nn.Linear).bias = nn.parameter(ones([3])); }],
+      ['a reassigned parameter', () => { (model.layers[2] as unknown as { bias: Tensor }).bias = nn.parameter(ones([3])); }],
       ['prune.remove (the masks go), then a write', () => { prune.remove(model); (model.layers[2] as nn.Linear).weight.data[0] += 0.5; }],
     ];
     for (const [what, change] of changes) {
