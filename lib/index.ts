@@ -95,6 +95,8 @@ export { predictAsync } from './serve/index.js';
 // --- #13 api ---
 // model.predictAsync (lib/serve/snapshot.ts): its options type; serve.closePredictWorkers ends its workers
 export type { PredictAsyncOptions } from './serve/index.js';
+// fitInWorker resumes: the in-memory twin of loadCheckpoint (a model and its optimizer from serialize(model, { optimizer }))
+export { deserializeCheckpoint } from './io/serialize.js';
 // --- end #13 api ---
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -10,43 +10,82 @@ import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../ops/index.js';
 import { setBackend } from '../backend/index.js';
 import { importAll } from './share.js';
-import { serialize, deserialize } from '../io/serialize.js';
+import { serialize, deserialize, deserializeCheckpoint, hasOptimizerState } from '../io/serialize.js';
 import { fit, type FitOptions, type History } from '../models/training.js';
 import { OPTIMIZERS, type OptimizerName } from '../models/compile.js';
 import * as lrScheduler from '../optimizers/lr_scheduler.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import type { Module } from '../layers/module.js';
 import type { Callbacks, FitContext } from '../models/hooks.js';
-import type { LRSchedulerSpec, WorkerInput, WorkerMessage } from './fit.js';
+import type { LRSchedulerSpec, SharedTensor, SharedTensors, WorkerInput, WorkerMessage } from './fit.js';
 // Registers the module types the package registers on import (as importing 'fathom' would).
 import '../index.js';
 
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 
+/** x, y as fit() takes them: a Tensor, or a list / an object of Tensors (several inputs or outputs). */
+function revive(t: SharedTensors): Tensor | Tensor[] | Record<string, Tensor> {
+  if (Array.isArray(t)) return t.map((e) => Tensor.from(e));
+  if (ArrayBuffer.isView((t as SharedTensor).data)) return Tensor.from(t as SharedTensor);
+  const o: Record<string, Tensor> = {};
+  for (const [k, e] of Object.entries(t as Record<string, SharedTensor>)) o[k] = Tensor.from(e);
+  return o;
+}
+
 async function main(): Promise<void> {
   setBackend(input.backend);
   manualSeed(input.globalSeed);
   await importAll('fitInWorker', input.imports); // e.g. the caller's registerModuleType calls
-  const model = deserialize(input.bytes);
-  const x = Tensor.from(input.x);
-  const y = Tensor.from(input.y);
+  type Options = FitOptions & { lrScheduler?: LRSchedulerSpec; optimizer?: OptimizerName; lrSchedulerState?: lrScheduler.SchedulerState };
+  const { lrScheduler: spec, optimizer: name, lr, lrSchedulerState, ...rest } = input.options as Options;
+  // Bytes with an optimizer part (a checkpoint): the optimizer is rebuilt with its state and training resumes it.
+  let model: Module;
+  let optimizer: Optimizer | undefined;
+  const resumed = hasOptimizerState(input.bytes);
+  if (resumed) {
+    ({ model, optimizer } = deserializeCheckpoint(input.bytes));
+    const Named = name !== undefined && Object.hasOwn(OPTIMIZERS, name) ? OPTIMIZERS[name as OptimizerName] : undefined;
+    if (name !== undefined && Named?.name !== optimizer.name) {
+      throw new Error(`fathom.fitInWorker: options.optimizer is ${JSON.stringify(name)}, but the model's bytes hold the state of a ${optimizer.name} optimizer to resume; leave optimizer out (or name it '${optimizer.name.toLowerCase()}')`);
+    }
+    if (lr !== undefined) throw new Error(`fathom.fitInWorker: lr applies to a new, named optimizer; the ${optimizer.name} optimizer resumed here has its own (its groups' lr, as saved)`);
+  } else {
+    model = deserialize(input.bytes);
+  }
+  const x = revive(input.x);
+  const y = revive(input.y);
   const stopped = (): boolean => Atomics.load(input.control, 0) !== 0;
   let history: History = { epochs: [], history: { loss: [] }, samplesPerSecond: 0 };
   let aborted = stopped();
+  let scheduler: FitOptions['lrScheduler'] & { stateDict?: () => lrScheduler.SchedulerState } | undefined;
   if (!aborted) {
-    const { lrScheduler: spec, optimizer: name, lr, ...rest } = input.options as FitOptions & { lrScheduler?: LRSchedulerSpec; optimizer?: OptimizerName };
-    const options: FitOptions = { ...rest, optimizer: name, lr };
-    if (input.validationData) options.validationData = [Tensor.from(input.validationData[0]), Tensor.from(input.validationData[1])];
+    const options: FitOptions = { ...rest, optimizer: optimizer ?? name, lr };
+    if (input.validationData) options.validationData = [revive(input.validationData[0]), revive(input.validationData[1])];
     if (spec) {
       // A scheduler needs the optimizer instance: build the named one here, as fit() would.
-      const key: string = name ?? 'adam';
-      const Opt = Object.hasOwn(OPTIMIZERS, key) ? OPTIMIZERS[key as OptimizerName] : undefined;
-      if (!Opt) throw new Error(`fathom.fit: optimizer must be one of ${Object.keys(OPTIMIZERS).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(name)}`);
-      const optimizer = new Opt(model.parameters(), lr === undefined ? undefined : { lr });
+      if (!optimizer) {
+        const key: string = name ?? 'adam';
+        const Opt = Object.hasOwn(OPTIMIZERS, key) ? OPTIMIZERS[key as OptimizerName] : undefined;
+        if (!Opt) throw new Error(`fathom.fit: optimizer must be one of ${Object.keys(OPTIMIZERS).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(name)}`);
+        optimizer = new Opt(model.parameters(), lr === undefined ? undefined : { lr });
+      }
+      // PyTorch's order when resuming: build the scheduler (which writes the groups' lr and momentum),
+      // then restore the optimizer's groups as they were, then the scheduler's counters.
+      const groups = optimizer.stateDict();
       const { type, ...schedOptions } = spec;
-      const Sched = lrScheduler[type] as unknown as new (opt: typeof optimizer, o: object) => FitOptions['lrScheduler'];
+      const Sched = lrScheduler[type] as unknown as new (opt: Optimizer, o: object) => NonNullable<typeof scheduler>;
+      scheduler = new Sched(optimizer, schedOptions);
+      if (resumed) optimizer.loadStateDict(groups);
+      if (lrSchedulerState !== undefined) {
+        if (typeof (scheduler as { loadStateDict?: unknown }).loadStateDict !== 'function') throw new Error(`fathom.fitInWorker: options.lrSchedulerState: ${type} has no state to load`);
+        (scheduler as unknown as { loadStateDict(s: unknown): void }).loadStateDict(lrSchedulerState);
+      }
       options.optimizer = optimizer;
       delete options.lr;
-      options.lrScheduler = new Sched(optimizer, schedOptions);
+      options.lrScheduler = scheduler;
+    } else if (optimizer) {
+      delete options.lr;
     }
     let epoch = 0;
     let context: FitContext | undefined;
@@ -63,12 +102,20 @@ async function main(): Promise<void> {
       onEpochEnd: (e, logs) => { post({ type: 'epoch', epoch: e, logs: { ...logs } }); },
     };
     options.callbacks = callbacks;
-    history = await fit(model, x, y, options);
+    history = await fit(model, x as Tensor, y as Tensor, options);
+    optimizer = context?.optimizer ?? optimizer;
   } else {
     history.stopReason = 'aborted by the signal before training started';
+    // The optimizer fit() would have built, untouched (the result always carries one).
+    if (!optimizer) {
+      const key: string = name ?? 'adam';
+      if (Object.hasOwn(OPTIMIZERS, key)) optimizer = new OPTIMIZERS[key as OptimizerName](model.parameters(), lr === undefined ? undefined : { lr });
+    }
   }
-  const bytes = serialize(model);
-  post({ type: 'done', bytes, history, aborted }, [bytes.buffer as ArrayBuffer]);
+  // The model and its optimizer's state (a checkpoint's bytes), so the caller can resume.
+  const bytes = serialize(model, optimizer ? { optimizer } : undefined);
+  const lrSchedulerStateOut = scheduler?.stateDict?.();
+  post({ type: 'done', bytes, history, aborted, ...(lrSchedulerStateOut ? { lrSchedulerState: lrSchedulerStateOut } : {}) }, [bytes.buffer as ArrayBuffer]);
 }
 
 main().catch((e: unknown) => {

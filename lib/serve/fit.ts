@@ -14,12 +14,24 @@
  *     SharedArrayBuffer (shareMemory), since postMessage would copy an ordinary
  *     ArrayBuffer anyway and transferring it would take it away from the caller.
  *   - options: only data crosses threads. The fit options that are data pass
- *     through (loss and optimizer by name, lr, epochs, batchSize,
- *     validationSplit, seed, metric names, clipping, verbose…); an lrScheduler
- *     is given as data too, `{ type: 'OneCycleLR', maxLr: 2e-3, totalSteps }`,
- *     and built in the worker over its optimizer. Functions cannot cross
- *     threads: a loss or metric function, callbacks, a progress sink, an
- *     Optimizer or scheduler instance are refused with an error naming the option.
+ *     through (loss(es) and optimizer by name, lossWeights, lr, epochs,
+ *     batchSize, validationSplit, seed, metric names, clipping, verbose…); an
+ *     lrScheduler is given as data too, `{ type: 'OneCycleLR', maxLr: 2e-3,
+ *     totalSteps }`, and built in the worker over its optimizer. Functions
+ *     cannot cross threads: a loss or metric function, callbacks, a progress
+ *     sink, a scheduler instance are refused with an error naming the option.
+ *   - resuming: an Optimizer over the model's parameters (options.optimizer)
+ *     crosses as its state (serialize(model, { optimizer })), as do the bytes of
+ *     such a checkpoint given as the model; the worker rebuilds it, builds the
+ *     scheduler over it, restores the optimizer's groups and then
+ *     `lrSchedulerState` (PyTorch's order), and trains on. The result carries
+ *     the trained `optimizer` (over the returned model's parameters) and the
+ *     scheduler's `lrSchedulerState`: two fitInWorker calls (the second with
+ *     initialEpoch, the same seed, the returned optimizer and scheduler state)
+ *     train exactly what one fit() of all the epochs trains.
+ *   - several inputs / outputs (nn.Model, MultiIOModule): x, y and
+ *     validationData as lists or objects by name of tensors (each shared), a
+ *     loss per output (by name) and lossWeights, as fit() takes them.
  *   - progress: the worker posts each epoch's logs and (only when onBatchEnd
  *     is given) each batch's loss; onEpochEnd / onBatchEnd run on the caller's
  *     thread as the messages arrive (their return value is ignored: stop with
@@ -55,10 +67,13 @@ import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { rand } from '../ops/index.js';
 import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
-import { serialize, deserialize } from '../io/serialize.js';
+import { serialize, deserializeCheckpoint } from '../io/serialize.js';
 import type { LossName } from '../losses/index.js';
 import type { OptimizerName } from '../models/compile.js';
 import type { FitOptions, History, Logs } from '../models/training.js';
+import type { PerOutput, Tensors } from '../models/multi.js';
+import { Optimizer } from '../optimizers/optimizer.js';
+import type { SchedulerState } from '../optimizers/lr_scheduler.js';
 import { shareMemory } from './share.js';
 
 /** A learning-rate scheduler as data: the class name in optim.lrScheduler and its options (built in the worker over its optimizer). */
@@ -99,17 +114,33 @@ export interface WorkerBatchLogs {
  * fit()'s options that are data (see FitOptions for each), with the loss, optimizer, metrics and
  * scheduler given as data, plus what runs on the caller's thread (signal, onEpochEnd, onBatchEnd).
  */
-export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'lossWeights' | 'optimizer' | 'metrics' | 'validationData' | 'lrScheduler' | 'callbacks' | 'progress' | 'verbose'> {
-  /** The loss, by name (a function cannot cross threads). Required unless the model's bytes carry the loss it was fitted with. */
-  loss?: LossName;
-  /** The optimizer, by name (default 'adam'), built over the worker's copy of the model; `lr` sets its rate. */
-  optimizer?: OptimizerName;
-  /** [x, y] to validate on after each epoch (overrides validationSplit); shared as x and y are. */
-  validationData?: [Tensor, Tensor];
-  /** Metric names, or { name: 'topK', k } (functions cannot cross threads). */
-  metrics?: WorkerMetricSpec[];
+export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer' | 'metrics' | 'validationData' | 'lrScheduler' | 'callbacks' | 'progress' | 'verbose'> {
+  /**
+   * The loss, by name (a function cannot cross threads); for a model of several outputs one name for
+   * every output, a list in outputNames order or an object by output name (with `lossWeights`, as
+   * fit()). Required unless the model's bytes carry the loss it was fitted with.
+   */
+  loss?: PerOutput<LossName>;
+  /**
+   * The optimizer: a name (default 'adam', a new one over the worker's copy, `lr` its rate), or an
+   * Optimizer over the model's parameters — e.g. the `optimizer` a previous fitInWorker returned — whose
+   * state (step counts, moments, groups' hyper-parameters) goes to the worker with the model, so
+   * training resumes exactly (as fit() with an Optimizer instance; `lr` is refused with it). Bytes of
+   * serialize(model, { optimizer }) given as the model resume their optimizer the same way.
+   */
+  optimizer?: OptimizerName | Optimizer;
+  /** [x, y] to validate on after each epoch (overrides validationSplit), in the forms x and y take; shared as x and y are. */
+  validationData?: [Tensors, Tensors];
+  /** Metric names, or { name: 'topK', k } (functions cannot cross threads); per output as fit() takes them. */
+  metrics?: WorkerMetricSpec[] | readonly (WorkerMetricSpec | WorkerMetricSpec[])[] | Readonly<Record<string, WorkerMetricSpec | WorkerMetricSpec[]>>;
   /** A scheduler as data: `{ type: 'OneCycleLR', maxLr, totalSteps }` (see WORKER_SCHEDULERS). */
   lrScheduler?: LRSchedulerSpec;
+  /**
+   * The scheduler's state to resume from (the `lrSchedulerState` a previous fitInWorker returned, or
+   * a scheduler's stateDict()): loaded after the scheduler is built over the (resumed) optimizer,
+   * in PyTorch's order. Needs `lrScheduler` of the same type.
+   */
+  lrSchedulerState?: SchedulerState;
   /** 0 silent, 1 one line per epoch, written by the worker to the process's stderr. Default 0 (fit's default is 1). */
   verbose?: 0 | 1;
   /**
@@ -131,6 +162,14 @@ export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'lossWeigh
 export interface FitInWorkerResult {
   /** The trained model: a new Module (the caller's model is not touched). */
   model: Module;
+  /**
+   * The worker's optimizer after training, rebuilt over `model`'s parameters (its class, groups,
+   * hyper-parameters, state and step count): pass it as `optimizer` to the next fitInWorker (or
+   * fit()) to resume, or save it with `serialize(model, { optimizer })`.
+   */
+  optimizer: Optimizer;
+  /** The scheduler's stateDict() after training, when an lrScheduler was given (pass it as lrSchedulerState to resume). */
+  lrSchedulerState?: SchedulerState;
   /** fit()'s history, from the worker. */
   history: History;
   /** True when the signal stopped training (history.stopReason says where). */
@@ -142,13 +181,16 @@ export interface SharedTensor {
   data: Float32Array | Int32Array;
   shape: number[];
 }
+/** x, y as they cross: one tensor, or a list / an object of them (a model of several inputs or outputs). */
+export type SharedTensors = SharedTensor | SharedTensor[] | Record<string, SharedTensor>;
 
 /** @internal What the worker gets. */
 export interface WorkerInput {
+  /** The model's bytes; with an optimizer part when training resumes an optimizer. */
   bytes: Uint8Array;
-  x: SharedTensor;
-  y: SharedTensor;
-  validationData?: [SharedTensor, SharedTensor];
+  x: SharedTensors;
+  y: SharedTensors;
+  validationData?: [SharedTensors, SharedTensors];
   /** fit options (data only), lrScheduler a spec. */
   options: Record<string, unknown>;
   backend: 'native' | 'ts';
@@ -165,15 +207,15 @@ export interface WorkerInput {
 export type WorkerMessage =
   | { type: 'batch'; batch: number; logs: WorkerBatchLogs }
   | { type: 'epoch'; epoch: number; logs: Logs }
-  | { type: 'done'; bytes: Uint8Array; history: History; aborted: boolean }
+  | { type: 'done'; bytes: Uint8Array; history: History; aborted: boolean; lrSchedulerState?: SchedulerState }
   | { type: 'error'; name: string; message: string; stack?: string };
 
 /** The fit options that are data and pass through to the worker's fit(). */
 const DATA_OPTIONS: OptionSpec = {
-  loss: ['string', 'function'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
+  loss: ['string', 'function', 'array', 'object'], lossWeights: ['number', 'array', 'object'], optimizer: ['string', 'object'], lr: 'number', epochs: 'number', batchSize: 'number',
   validationSplit: 'number', validationData: 'array', shuffle: 'boolean', seed: 'number', initialEpoch: 'number', accuracy: 'boolean',
-  accuracyThreshold: 'number', metrics: 'array', clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object',
-  lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string', verbose: 'number',
+  accuracyThreshold: 'number', metrics: ['array', 'object'], clipGradNorm: 'number', clipGradValue: 'number', lrScheduler: 'object',
+  lrSchedulerInterval: 'string', lrSchedulerMonitor: 'string', lrSchedulerState: 'object', verbose: 'number',
 };
 /** fit options that hold functions or objects with methods: refused by name. */
 const NOT_DATA: Record<string, string> = {
@@ -202,7 +244,7 @@ export const liveWorkers = new Set<{ readonly threadId: number }>();
  *   with `signal.reason` for a signal already aborted; with the worker's own
  *   error (e.g. `fathom.fit: ...`) for what fails there.
  */
-export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, y: Tensor, options?: FitInWorkerOptions): Promise<FitInWorkerResult> {
+export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors, y: Tensors, options?: FitInWorkerOptions): Promise<FitInWorkerResult> {
   const op = 'fitInWorker';
   const opts = checkOptions<FitInWorkerOptions & Record<string, unknown>>(op, options as FitInWorkerOptions & Record<string, unknown>, OPTIONS);
   for (const k of Object.keys(NOT_DATA)) if (opts[k] !== undefined) throw new Error(`fathom.${op}: options.${k}: ${NOT_DATA[k]}`);
@@ -213,31 +255,49 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
 
   let bytes: Uint8Array;
   let transfer: ArrayBuffer[] = [];
+  const optimizer = opts.optimizer instanceof Optimizer ? opts.optimizer : undefined;
   if (modelOrBytes instanceof Module) {
-    bytes = serialize(modelOrBytes);
+    try {
+      // With an Optimizer, its state goes along (a checkpoint's bytes): the worker resumes it.
+      bytes = serialize(modelOrBytes, optimizer ? { optimizer } : undefined);
+    } catch (e) {
+      throw new Error(`fathom.${op}: ${(e as Error).message.replace(/^fathom\.serialize: /, '')}`, { cause: e });
+    }
     transfer = [bytes.buffer as ArrayBuffer]; // our own copy: moved, not copied again
   } else if (modelOrBytes instanceof Uint8Array) {
+    if (optimizer) throw new Error(`fathom.${op}: options.optimizer: an Optimizer goes with its model: pass the Module, or bytes of serialize(model, { optimizer })`);
     bytes = modelOrBytes; // the caller's: copied by postMessage, never taken away
   } else {
     throw new Error(`fathom.${op}: modelOrBytes must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
   }
-  const shared = (name: string, t: unknown): SharedTensor => {
+  const one = (name: string, t: unknown): SharedTensor => {
     if (!(t instanceof Tensor)) throw new Error(`fathom.${op}: ${name} must be a Tensor, got ${show(t)}`);
     const s = shareMemory(checkStorage(op, name, t));
     return { data: s.data, shape: [...s.shape] };
   };
+  // A tensor, or a model's several inputs / targets as a list or an object by name (fit() checks the names).
+  const shared = (name: string, ts: unknown): SharedTensors => {
+    if (Array.isArray(ts)) return ts.map((t, i) => one(`${name}[${i}]`, t));
+    if (ts !== null && typeof ts === 'object' && !(ts instanceof Tensor) && Object.getPrototypeOf(ts) === Object.prototype) {
+      const out: Record<string, SharedTensor> = {};
+      for (const [k, t] of Object.entries(ts)) out[k] = one(`${name}.${k}`, t);
+      return out;
+    }
+    return one(name, ts);
+  };
   const v = opts.validationData;
   if (v !== undefined && v.length !== 2) throw new Error(`fathom.${op}: options.validationData must be [x, y], got an array of ${v.length}`);
+  if (opts.lrSchedulerState !== undefined && opts.lrScheduler === undefined) throw new Error(`fathom.${op}: options.lrSchedulerState was given without an lrScheduler (give the scheduler as data, e.g. { type: 'OneCycleLR', maxLr, totalSteps })`);
   // The shuffle seed and the worker's global stream, drawn here: reproducible after manualSeed on this thread.
   const draws = rand([2]).data;
   const imports = workerImports(op, opts.imports);
-  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, ...fitOptions } = opts;
+  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, optimizer: _o, ...fitOptions } = opts;
   const input: WorkerInput = {
     bytes,
     x: shared('x', x),
     y: shared('y', y),
     validationData: v && [shared('validationData[0]', v[0]), shared('validationData[1]', v[1])],
-    options: { verbose: 0, ...fitOptions, seed: opts.seed ?? Math.floor(draws[0] * 2 ** 32) },
+    options: { verbose: 0, ...fitOptions, ...(optimizer ? {} : { optimizer: opts.optimizer }), seed: opts.seed ?? Math.floor(draws[0] * 2 ** 32) },
     backend: backend().name,
     imports,
     globalSeed: Math.floor(draws[1] * 2 ** 31),
@@ -265,7 +325,10 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
       worker.once('error', reject); // uncaught in the worker (its own code is wrapped; e.g. out of memory)
       worker.once('exit', (code) => reject(new Error(`fathom.${op}: the worker exited (code ${code}) before it finished`)));
     });
-    return { model: deserialize(done.bytes), history: done.history, aborted: done.aborted };
+    const back = deserializeCheckpoint(done.bytes);
+    const result: FitInWorkerResult = { model: back.model, optimizer: back.optimizer, history: done.history, aborted: done.aborted };
+    if (done.lrSchedulerState) result.lrSchedulerState = done.lrSchedulerState;
+    return result;
   } finally {
     signal?.removeEventListener('abort', stop);
     await worker.terminate();
@@ -275,11 +338,17 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensor, 
 /** Refuses what cannot cross threads among fit's data options, naming the option. */
 function checkDataOptions(opts: Record<string, unknown>): void {
   const op = 'fathom.fitInWorker';
-  if (typeof opts.loss === 'function') throw new Error(`${op}: options.loss: a loss function ${CROSS}; give the loss by name (e.g. 'crossEntropy'), or call fit() on this thread`);
-  if (opts.optimizer !== undefined && typeof opts.optimizer !== 'string') {
-    throw new Error(`${op}: options.optimizer: an Optimizer instance holds this thread's parameters and ${CROSS}; give its name and lr (e.g. optimizer: 'adam', lr: 1e-3)`);
+  const lossFn = `a loss function ${CROSS}; give the loss by name (e.g. 'crossEntropy'), or call fit() on this thread`;
+  if (typeof opts.loss === 'function') throw new Error(`${op}: options.loss: ${lossFn}`);
+  if (opts.loss !== null && typeof opts.loss === 'object') {
+    for (const [k, l] of Object.entries(opts.loss)) {
+      if (typeof l === 'function') throw new Error(`${op}: options.loss${Array.isArray(opts.loss) ? `[${k}]` : `.${k}`}: ${lossFn}`);
+    }
   }
-  (opts.metrics as unknown[] | undefined)?.forEach((m, i) => {
+  if (opts.optimizer !== undefined && typeof opts.optimizer !== 'string' && !(opts.optimizer instanceof Optimizer)) {
+    throw new Error(`${op}: options.optimizer must be an optimizer's name (e.g. 'adam') or an Optimizer over the model's parameters, got ${show(opts.optimizer)}`);
+  }
+  if (Array.isArray(opts.metrics)) (opts.metrics as unknown[]).forEach((m, i) => {
     if (typeof m === 'function' || (m !== null && typeof m === 'object' && typeof (m as { fn?: unknown }).fn === 'function')) {
       throw new Error(`${op}: options.metrics[${i}]: a metric function ${CROSS}; use the built-in names ('accuracy', 'topK', 'f1', …)`);
     }
@@ -294,7 +363,7 @@ function checkDataOptions(opts: Record<string, unknown>): void {
     }
   }
   // Anything else that holds a function (deep), e.g. a scheduler option, is named too.
-  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports']);
+  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports', 'optimizer']);
   if (path) throw new Error(`${op}: options.${path} is a function, which ${CROSS}`);
 }
 

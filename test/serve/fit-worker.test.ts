@@ -189,7 +189,9 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
       [{ loss: (p: Tensor) => p.sum() }, /^fathom\.fitInWorker: options\.loss: a loss function cannot cross threads; give the loss by name/],
       [{ callbacks: { onEpochEnd: () => {} } }, /^fathom\.fitInWorker: options\.callbacks: callbacks are functions, which cannot cross threads; use onEpochEnd/],
       [{ progress: { batch() {}, epoch() {} } }, /^fathom\.fitInWorker: options\.progress: /],
-      [{ optimizer: opt }, /^fathom\.fitInWorker: options\.optimizer: an Optimizer instance .* cannot cross threads; give its name and lr/],
+      // An Optimizer crosses as its state, with its model: one over another model's parameters is refused.
+      [{ optimizer: new optim.Adam(mlp().parameters()) }, /^fathom\.fitInWorker: parameter 0 of the Adam optimizer is not a parameter of this model/],
+      [{ optimizer: {} }, /^fathom\.fitInWorker: options\.optimizer must be an optimizer's name \(e\.g\. 'adam'\) or an Optimizer over the model's parameters, got/],
       [{ lrScheduler: new optim.lrScheduler.StepLR(opt, { stepSize: 1 }) }, /^fathom\.fitInWorker: options\.lrScheduler: a scheduler instance/],
       [{ lrScheduler: { type: 'LambdaLR', lrLambda: () => 1 } }, /^fathom\.fitInWorker: options\.lrScheduler\.type must be one of StepLR, .*got "LambdaLR"/],
       [{ metrics: ['accuracy', (p: Tensor) => p.sum().item()] }, /^fathom\.fitInWorker: options\.metrics\[1\]: a metric function cannot cross threads/],
