@@ -203,7 +203,8 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
     ];
     for (const [o, re] of cases) await expect(fitInWorker(model, x, y, { ...OPTS, ...o } as object)).rejects.toThrow(re);
     await expect(fitInWorker({} as nn.Module, x, y, OPTS)).rejects.toThrow(/^fathom\.fitInWorker: modelOrBytes must be an nn\.Module or the bytes of serialize\(model\)/);
-    await expect(fitInWorker(model, [1] as unknown as Tensor, y, OPTS)).rejects.toThrow(/^fathom\.fitInWorker: x must be a Tensor/);
+    await expect(fitInWorker(model, 1 as unknown as Tensor, y, OPTS)).rejects.toThrow(/^fathom\.fitInWorker: x must be a Tensor/);
+    await expect(fitInWorker(model, [1] as unknown as Tensor, y, OPTS)).rejects.toThrow(/^fathom\.fitInWorker: x\[0\] must be a Tensor/);
   });
 
   it('shares x and y: a tensor already in shared memory is sent as is, the caller\'s ordinary tensors stay usable', async () => {
