@@ -93,7 +93,7 @@ export * as serve from './serve/index.js';
 export { predictAsync } from './serve/index.js';
 // --- end #13 batching ---
 // --- #13 api ---
-// model.predictAsync (lib/serve/snapshot.ts): its options type; serve.closePredictWorkers ends its workers
+// model.predictAsync (lib/serve/snapshot.ts): its options type; serve.closeWorkers ends the idle workers
 export type { PredictAsyncOptions } from './serve/index.js';
 // fitInWorker resumes: the in-memory twin of loadCheckpoint (a model and its optimizer from serialize(model, { optimizer }))
 export { deserializeCheckpoint } from './io/serialize.js';

@@ -3,6 +3,9 @@
  * the shared tensors, runs fit() with the caller's data options, posts epoch
  * (and batch) progress, stops at a batch boundary when the caller's flag is
  * set, and posts the trained model's bytes back (transferred, not copied).
+ * The first job comes as workerData; later ones as 'job' messages, when
+ * fitInWorker reuses this worker while it is idle (its imports and compiled
+ * code stay warm; each job sets its own backend and seeds).
  * Loaded as dist/serve/fit-worker.js by `new Worker(url)`; not part of the API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -21,7 +24,6 @@ import type { LRSchedulerSpec, SharedTensor, SharedTensors, WorkerInput, WorkerM
 // Registers the module types the package registers on import (as importing 'fathom' would).
 import '../index.js';
 
-const input = workerData as WorkerInput;
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 
 /** x, y as fit() takes them: a Tensor, or a list / an object of Tensors (several inputs or outputs). */
@@ -33,7 +35,7 @@ function revive(t: SharedTensors): Tensor | Tensor[] | Record<string, Tensor> {
   return o;
 }
 
-async function main(): Promise<void> {
+async function main(input: WorkerInput): Promise<void> {
   setBackend(input.backend);
   manualSeed(input.globalSeed);
   await importAll('fitInWorker', input.imports); // e.g. the caller's registerModuleType calls
@@ -118,7 +120,15 @@ async function main(): Promise<void> {
   post({ type: 'done', bytes, history, aborted, ...(lrSchedulerStateOut ? { lrSchedulerState: lrSchedulerStateOut } : {}) }, [bytes.buffer as ArrayBuffer]);
 }
 
-main().catch((e: unknown) => {
-  const err = e instanceof Error ? e : new Error(String(e));
-  post({ type: 'error', name: err.name, message: err.message, stack: err.stack });
+/** One job; the worker then waits for the next (fitInWorker keeps an idle worker warm between calls). */
+function run(input: WorkerInput): void {
+  main(input).catch((e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ type: 'error', name: err.name, message: err.message, stack: err.stack });
+  });
+}
+
+run(workerData as WorkerInput);
+parentPort!.on('message', (m: { type: 'job'; input: WorkerInput }) => {
+  if (m?.type === 'job') run(m.input);
 });

@@ -48,7 +48,12 @@
  *   - errors: anything the worker throws (a bad option, shapes that do not fit
  *     the model, a NaN loss) rejects the promise with the worker's message
  *     (and its stack as the error's `cause`).
- * The worker is terminated before the promise settles, whatever happened.
+ * Workers: a call takes an idle worker left by an earlier call, or starts one.
+ * After a call that ended as planned (trained, aborted, or an error the worker
+ * reported) the worker stays idle and warm for `idleTimeoutMs` (default 5 s;
+ * at most two are kept; unref'd, so they never keep the process alive), then
+ * ends; a worker that died or was still running (a progress callback threw) is
+ * terminated before the promise settles. serve.closeWorkers() ends idle ones now.
  *
  * Determinism: with the same `seed`, training in the worker gives the same
  * weights, bit for bit, as fit() on the calling thread (same backend, ISA and
@@ -157,6 +162,13 @@ export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer
   onEpochEnd?: (epoch: number, logs: Logs) => void;
   /** Called on the caller's thread after each batch; given, it makes the worker post one message per batch. */
   onBatchEnd?: (batch: number, logs: WorkerBatchLogs) => void;
+  /**
+   * Milliseconds the worker stays up, idle and warm, after this call, for the next fitInWorker call
+   * (which then skips starting a thread and importing fathom there, ~100-250 ms, and runs already
+   * compiled code). It never keeps the process alive (unref'd); `serve.closeWorkers()` ends it now.
+   * 0: the worker is terminated before the promise settles. Default 5000.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface FitInWorkerResult {
@@ -224,7 +236,10 @@ const NOT_DATA: Record<string, string> = {
 };
 const OPTIONS: OptionSpec = {
   ...DATA_OPTIONS, callbacks: ['object', 'array'], progress: 'object', signal: 'object', onEpochEnd: 'function', onBatchEnd: 'function', imports: 'array',
+  idleTimeoutMs: 'number',
 };
+/** How long a finished worker waits, warm, for the next fitInWorker call. */
+const DEFAULT_IDLE_MS = 5000;
 
 const CROSS = 'cannot cross threads';
 
@@ -287,11 +302,13 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
   };
   const v = opts.validationData;
   if (v !== undefined && v.length !== 2) throw new Error(`fathom.${op}: options.validationData must be [x, y], got an array of ${v.length}`);
+  const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  if (!(Number.isFinite(idleMs) && idleMs >= 0 && idleMs <= 2 ** 31 - 1)) throw new Error(`fathom.${op}: options.idleTimeoutMs must be a number of milliseconds in [0, 2^31 - 1], got ${show(idleMs)}`);
   if (opts.lrSchedulerState !== undefined && opts.lrScheduler === undefined) throw new Error(`fathom.${op}: options.lrSchedulerState was given without an lrScheduler (give the scheduler as data, e.g. { type: 'OneCycleLR', maxLr, totalSteps })`);
   // The shuffle seed and the worker's global stream, drawn here: reproducible after manualSeed on this thread.
   const draws = rand([2]).data;
   const imports = workerImports(op, opts.imports);
-  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, optimizer: _o, ...fitOptions } = opts;
+  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, optimizer: _o, idleTimeoutMs: _t, ...fitOptions } = opts;
   const input: WorkerInput = {
     bytes,
     x: shared('x', x),
@@ -305,25 +322,37 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
     batchEvents: onBatchEnd !== undefined,
   };
 
-  const worker = new Worker(workerScript(), { workerData: input, transferList: transfer });
-  liveWorkers.add(worker);
-  worker.once('exit', () => liveWorkers.delete(worker));
+  const worker = takeWorker(input, transfer);
   const stop = (): void => void Atomics.store(input.control, 0, 1);
   signal?.addEventListener('abort', stop, { once: true });
+  // Kept for the next call when the job ended as the worker planned it (done, or its own error);
+  // terminated when it died or is still running (a progress callback threw).
+  let reusable = false;
+  let onMessage: (m: WorkerMessage) => void = () => {};
+  let onError: (e: unknown) => void = () => {};
+  let onExit: (code: number) => void = () => {};
   try {
     const done = await new Promise<Extract<WorkerMessage, { type: 'done' }>>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
+      onMessage = (m) => {
         try {
           if (m.type === 'batch') onBatchEnd?.(m.batch, m.logs);
           else if (m.type === 'epoch') onEpochEnd?.(m.epoch, m.logs);
-          else if (m.type === 'done') resolve(m);
-          else reject(workerError(m));
+          else if (m.type === 'done') {
+            reusable = true;
+            resolve(m);
+          } else {
+            reusable = true;
+            reject(workerError(m));
+          }
         } catch (e) {
           reject(e); // a throwing onEpochEnd / onBatchEnd: the worker is terminated below
         }
-      });
-      worker.once('error', reject); // uncaught in the worker (its own code is wrapped; e.g. out of memory)
-      worker.once('exit', (code) => reject(new Error(`fathom.${op}: the worker exited (code ${code}) before it finished`)));
+      };
+      onError = reject; // uncaught in the worker (its own code is wrapped; e.g. out of memory)
+      onExit = (code) => reject(new Error(`fathom.${op}: the worker exited (code ${code}) before it finished`));
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
     });
     const back = deserializeCheckpoint(done.bytes);
     const result: FitInWorkerResult = { model: back.model, optimizer: back.optimizer, history: done.history, aborted: done.aborted };
@@ -331,8 +360,70 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
     return result;
   } finally {
     signal?.removeEventListener('abort', stop);
-    await worker.terminate();
+    worker.off('message', onMessage);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+    await release(worker, reusable, idleMs);
   }
+}
+
+/** Idle fit workers, warm (imports loaded, code compiled), newest last; each closes itself after its idle timeout. */
+const idleWorkers: { worker: Worker; timer: ReturnType<typeof setTimeout> }[] = [];
+/** At most this many idle workers are kept. */
+const MAX_IDLE = 2;
+/** Workers started by fitInWorker (the bench reports whether a call started one). @internal */
+export const fitWorkerStats = { started: 0, reused: 0 };
+
+/** An idle worker given this job, or a new worker started with it. */
+function takeWorker(input: WorkerInput, transfer: ArrayBuffer[]): Worker {
+  const idle = idleWorkers.pop();
+  if (idle) {
+    clearTimeout(idle.timer);
+    idle.worker.ref();
+    idle.worker.postMessage({ type: 'job', input }, transfer);
+    fitWorkerStats.reused++;
+    return idle.worker;
+  }
+  const worker = new Worker(workerScript(), { workerData: input, transferList: transfer });
+  fitWorkerStats.started++;
+  liveWorkers.add(worker);
+  worker.once('exit', () => {
+    liveWorkers.delete(worker);
+    const i = idleWorkers.findIndex((w) => w.worker === worker);
+    if (i >= 0) {
+      clearTimeout(idleWorkers[i].timer);
+      idleWorkers.splice(i, 1);
+    }
+  });
+  return worker;
+}
+
+/** After a job: kept idle for the next call (unref'd: it never keeps the process alive), or terminated. */
+async function release(worker: Worker, reusable: boolean, idleMs: number): Promise<void> {
+  if (!reusable || idleMs === 0 || idleWorkers.length >= MAX_IDLE) {
+    await worker.terminate();
+    return;
+  }
+  worker.unref();
+  const timer = setTimeout(() => {
+    const i = idleWorkers.findIndex((w) => w.worker === worker);
+    if (i >= 0) idleWorkers.splice(i, 1);
+    void worker.terminate();
+  }, idleMs);
+  timer.unref();
+  idleWorkers.push({ worker, timer });
+}
+
+/** How many idle fit workers are kept now (tests). @internal */
+export function idleFitWorkers(): number {
+  return idleWorkers.length;
+}
+
+/** Ends the idle fitInWorker workers now (serve.closeWorkers). @internal */
+export async function closeIdleFitWorkers(): Promise<void> {
+  const all = idleWorkers.splice(0);
+  for (const w of all) clearTimeout(w.timer);
+  await Promise.all(all.map((w) => w.worker.terminate()));
 }
 
 /** Refuses what cannot cross threads among fit's data options, naming the option. */
@@ -363,7 +454,7 @@ function checkDataOptions(opts: Record<string, unknown>): void {
     }
   }
   // Anything else that holds a function (deep), e.g. a scheduler option, is named too.
-  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports', 'optimizer']);
+  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports', 'optimizer', 'idleTimeoutMs']);
   if (path) throw new Error(`${op}: options.${path} is a function, which ${CROSS}`);
 }
 

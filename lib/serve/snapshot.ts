@@ -34,7 +34,7 @@
  *
  * Lifetime: the worker does not keep the process alive while it has no request outstanding
  * (unref), and it is closed after `idleTimeoutMs` without requests (default 5000 ms; the next call
- * starts a new one), so a script ends by itself without any close(). `serve.closePredictWorkers()`
+ * starts a new one), so a script ends by itself without any close(). `serve.closeWorkers()`
  * ends them at once (e.g. at shutdown, or in tests). A worker that dies rejects its outstanding
  * requests; the next call starts a new one.
  */
@@ -46,7 +46,7 @@ import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import type { Tensors } from '../models/multi.js';
-import { liveWorkers, workerError, workerImports, workerScript } from './fit.js';
+import { closeIdleFitWorkers, liveWorkers, workerError, workerImports, workerScript } from './fit.js';
 import { asyncPredict } from './hook.js';
 
 export interface PredictAsyncOptions {
@@ -289,7 +289,7 @@ class Entry {
 }
 
 const entries = new WeakMap<Module, Entry>();
-/** Every open worker (closePredictWorkers ends them; an idle one removes itself). */
+/** Every open worker (closeWorkers ends them; an idle one removes itself). */
 const open = new Set<Entry>();
 
 /** x copied now, as it crosses to the worker (each tensor's copy transferred, not copied again). */
@@ -356,14 +356,17 @@ function serializeChecked(model: Module): Uint8Array {
 }
 
 /**
- * Ends the predictAsync workers at once: `model`'s, or every one. Each finishes the requests it has
- * already received first. Not needed for a process to exit (idle workers are unref'd and close
- * themselves after idleTimeoutMs); for shutting down now, and for tests that count threads.
+ * Ends fathom's idle worker threads at once: `model`'s predictAsync worker, or (no argument) every
+ * predictAsync worker and the idle fitInWorker workers kept warm between calls. A predictAsync worker
+ * first answers the requests it has already received. Never needed for a process to exit (idle
+ * workers are unref'd and close themselves after their idleTimeoutMs); for shutting down now, and
+ * for tests that count threads.
+ * @throws (rejects) `fathom.closeWorkers: ...` for a model that is not an nn.Module.
  */
-export async function closePredictWorkers(model?: Module): Promise<void> {
-  if (model !== undefined && !(model instanceof Module)) throw new Error(`fathom.closePredictWorkers: model must be an nn.Module or undefined, got ${show(model)}`);
+export async function closeWorkers(model?: Module): Promise<void> {
+  if (model !== undefined && !(model instanceof Module)) throw new Error(`fathom.closeWorkers: model must be an nn.Module or undefined, got ${show(model)}`);
   const list = model === undefined ? [...open] : [entries.get(model)].filter((e): e is Entry => e !== undefined);
-  await Promise.all(list.map((e) => e.close()));
+  await Promise.all([...list.map((e) => e.close()), model === undefined ? closeIdleFitWorkers() : undefined]);
 }
 
 /** Whether `model` has a predictAsync worker now (tests). @internal */

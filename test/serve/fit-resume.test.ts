@@ -10,7 +10,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deserialize, deserializeCheckpoint, fitInWorker, manualSeed, nn, optim, serialize, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
-import { liveWorkers } from '../../lib/serve/fit.js';
+import { fitWorkerStats, idleFitWorkers, liveWorkers } from '../../lib/serve/fit.js';
+import { closeWorkers } from '../../lib/serve/snapshot.js';
 import { twoHeadsData } from '../multifit/models.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
@@ -42,7 +43,9 @@ function graph(): nn.Model {
   return new nn.Model({ inputs: [image, meta], outputs: [new nn.Linear(8, 3).apply(h, { name: 'digit' }), new nn.Linear(8, 1).apply(h, { name: 'size' })] });
 }
 
-afterEach(() => {
+afterEach(async () => {
+  expect(liveWorkers.size).toBe(idleFitWorkers()); // only idle workers, kept warm for the next call
+  await closeWorkers();
   expect(liveWorkers.size).toBe(0);
 });
 

@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deserialize, fitInWorker, manualSeed, nn, ones, optim, randn, serialize, setBackend, shareMemory, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
-import { liveWorkers } from '../../lib/serve/fit.js';
+import { fitWorkerStats, idleFitWorkers, liveWorkers } from '../../lib/serve/fit.js';
+import { closeWorkers } from '../../lib/serve/snapshot.js';
 import type { BatchLogs, Logs } from '../../lib/models/training.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
@@ -38,8 +39,11 @@ function mlp(): nn.Sequential {
 const weights = (m: nn.Module): number[] => m.parameters().flatMap((p) => Array.from(p.data));
 const OPTS = { loss: 'crossEntropy', optimizer: 'adam', lr: 0.02, batchSize: 16, seed: 7 } as const;
 
-afterEach(() => {
-  expect(liveWorkers.size).toBe(0); // every worker terminated before fitInWorker settled
+afterEach(async () => {
+  // Every worker left is an idle one kept warm for the next call (none still running); closeWorkers ends them.
+  expect(liveWorkers.size).toBe(idleFitWorkers());
+  await closeWorkers();
+  expect(liveWorkers.size).toBe(0);
 });
 
 describe.each(backends)('fitInWorker (%s)', (name) => {
@@ -256,13 +260,34 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
     }
   });
 
-  it.runIf(process.platform === 'linux')('leaves no thread behind (the process\'s OS threads, before and after)', async () => {
+  it.runIf(process.platform === 'linux')('reuses one idle worker between calls and leaves no thread behind (the process\'s OS threads)', async () => {
     const threads = (): number => readdirSync('/proc/self/task').length;
     const { x, y } = data();
-    await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 }); // warm-up: the native pool and V8's helpers exist now
-    const base = threads();
+    await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1, idleTimeoutMs: 0 }); // warm-up: the native pool and V8's helpers exist now
+    const none = threads();
+    expect(liveWorkers.size).toBe(0); // idleTimeoutMs 0: terminated before the promise settled
+    const started = fitWorkerStats.started;
+    await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 });
+    const base = threads(); // one idle worker
+    expect(base).toBeGreaterThan(none);
+    expect(idleFitWorkers()).toBe(1);
     for (let i = 0; i < 3; i++) await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 });
-    await fitInWorker(mlp(), x, y, { ...OPTS, loss: 'nope' as 'mse' }).catch(() => {});
+    await fitInWorker(mlp(), x, y, { ...OPTS, loss: 'nope' as 'mse' }).catch(() => {}); // an error the worker reports: it stays usable
+    expect(fitWorkerStats.started - started).toBe(1); // the same worker every time
     expect(threads()).toBe(base);
+    // Two at once: two workers; both kept idle (at most two), then ended by closeWorkers.
+    await Promise.all([fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 }), fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 })]);
+    expect(fitWorkerStats.started - started).toBe(2);
+    expect(idleFitWorkers()).toBe(2);
+    await closeWorkers();
+    expect(threads()).toBe(none);
+  });
+
+  it('an idle worker ends by itself after idleTimeoutMs', async () => {
+    const { x, y } = data();
+    await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1, idleTimeoutMs: 1 });
+    while (liveWorkers.size > 0) await new Promise((r) => setTimeout(r, 5));
+    expect(idleFitWorkers()).toBe(0);
+    await expect(fitInWorker(mlp(), x, y, { ...OPTS, idleTimeoutMs: -1 })).rejects.toThrow(/^fathom\.fitInWorker: options\.idleTimeoutMs must be a number of milliseconds in \[0, 2\^31 - 1\], got -1/);
   });
 });

@@ -42,7 +42,7 @@ function same(got: Tensor, want: Tensor): void {
 }
 
 afterEach(async () => {
-  await serve.closePredictWorkers();
+  await serve.closeWorkers();
   expect(liveWorkers.size).toBe(0);
 });
 
