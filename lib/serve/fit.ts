@@ -414,6 +414,16 @@ async function release(worker: Worker, reusable: boolean, idleMs: number): Promi
   idleWorkers.push({ worker, timer });
 }
 
+/** Runs `f` with the idle workers set aside, so that its fitInWorker calls start new ones (bench/serve/fit-worker.mjs's cold runs). @internal */
+export async function withoutIdleWorkers<T>(f: () => Promise<T>): Promise<T> {
+  const aside = idleWorkers.splice(0);
+  try {
+    return await f();
+  } finally {
+    idleWorkers.push(...aside);
+  }
+}
+
 /** How many idle fit workers are kept now (tests). @internal */
 export function idleFitWorkers(): number {
   return idleWorkers.length;
