@@ -15,8 +15,9 @@
  * Design (measured, see the README): one worker thread per model, kept in a WeakMap and reused by
  * every call. The worker holds its own copy of the model; this thread keeps a second copy (the
  * snapshot: every parameter and buffer's bytes) to know exactly what the worker holds. Each call
- *   1. checks the architecture: JSON of model.config(), and the state's names, dtypes, shapes and
- *      frozen flags (a model walk, a few µs); any difference sends the whole model (serialize());
+ *   1. checks the architecture: JSON of model.config(), and the state's names, dtypes and shapes
+ *      (a model walk, a few µs); any difference sends the whole model (serialize()). Frozen flags
+ *      change no prediction and are not compared;
  *   2. compares every parameter and buffer with the snapshot byte for byte (Buffer.equals: memcmp,
  *      ~25 µs per MB; 1 MB for the MNIST MLP) and, for each one that differs, copies it into the
  *      snapshot and sends its bytes (transferred) to the worker, which writes them into its copy;
@@ -147,7 +148,10 @@ export class Snapshot {
   }
 }
 
-/** What forces a whole new model: the architecture, and each state tensor's name, dtype, shape and frozen flag. */
+/**
+ * What forces a whole new model: the architecture, and each state tensor's name, dtype and shape.
+ * Frozen flags are left out: they change no output of predict() (freezing costs nothing here).
+ */
 function archKey(model: Module, state: [string, Tensor][]): string {
   let config: unknown;
   try {
@@ -156,7 +160,7 @@ function archKey(model: Module, state: [string, Tensor][]): string {
     throw new Error(`fathom.${OP}: ${(e as Error).message}`, { cause: e });
   }
   let key = JSON.stringify(config);
-  for (const [n, t] of state) key += `\n${n} ${t.dtype} ${t.shape.join(',')}${t.requiresGrad ? '' : ' frozen'}`;
+  for (const [n, t] of state) key += `\n${n} ${t.dtype} ${t.shape.join(',')}`;
   return key;
 }
 

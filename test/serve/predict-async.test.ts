@@ -104,7 +104,7 @@ describe.each(backends)('model.predictAsync (%s)', (name) => {
       }],
       ['loadStateDict', () => { model.loadStateDict(mlp(9).stateDict()); }],
       ['a write into .data', () => { (model.layers[2] as nn.Linear).bias!.data[1] += 0.25; }],
-      // Freezing alone changes no output: frozen, then its weight written (a new model goes to the worker).
+      // Freezing alone changes no output: frozen, then its weight written.
       ['freeze, then a write', () => { (model.layers[0] as nn.Linear).trainable = false; (model.layers[0] as nn.Linear).weight.data[0] += 0.5; }],
       ['pruning (masks and zeroed weights)', () => { prune.magnitude(model, { sparsity: 0.5 }); }],
       ['a reassigned parameter', () => { (model.layers[2] as unknown as { bias: Tensor }).bias = nn.parameter(ones([3])); }],
@@ -198,7 +198,10 @@ describe('model.predictAsync: errors, custom layers, lifetime', () => {
     (model.layers[2] as nn.Linear).bias!.data[0] = -0;
     const z = s.diff(model);
     expect(z.type === 'update' && z.names).toEqual(['2.bias']);
+    // Freezing changes no prediction: nothing to send. New state keys (pruning masks) send the whole model.
     (model.layers[0] as nn.Linear).trainable = false;
+    expect(s.diff(model).type).toBe('same');
+    prune.magnitude(model, { sparsity: 0.25 });
     expect(s.diff(model).type).toBe('model');
   });
 
