@@ -49,11 +49,12 @@
  *     the model, a NaN loss) rejects the promise with the worker's message
  *     (and its stack as the error's `cause`).
  * Workers: a call takes an idle worker left by an earlier call, or starts one.
- * After a call that ended as planned (trained, aborted, or an error the worker
- * reported) the worker stays idle and warm for `idleTimeoutMs` (default 5 s;
- * at most two are kept; unref'd, so they never keep the process alive), then
- * ends; a worker that died or was still running (a progress callback threw) is
- * terminated before the promise settles. serve.closeWorkers() ends idle ones now.
+ * After a call that resolved (trained, or aborted) the worker stays idle and
+ * warm for `idleTimeoutMs` (default 5 s; at most two are kept; unref'd, so
+ * they never keep the process alive), then ends; after a call that rejected
+ * (an error in the worker, a worker that died, a progress callback that
+ * threw) it is terminated before the promise settles. serve.closeWorkers()
+ * ends idle ones now.
  *
  * Determinism: with the same `seed`, training in the worker gives the same
  * weights, bit for bit, as fit() on the calling thread (same backend, ISA and
@@ -325,8 +326,8 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
   const worker = takeWorker(input, transfer);
   const stop = (): void => void Atomics.store(input.control, 0, 1);
   signal?.addEventListener('abort', stop, { once: true });
-  // Kept for the next call when the job ended as the worker planned it (done, or its own error);
-  // terminated when it died or is still running (a progress callback threw).
+  // Kept for the next call when the job finished (trained or aborted); terminated when it failed (an
+  // error it reported: e.g. a module in imports half loaded), died, or is still running (a progress callback threw).
   let reusable = false;
   let onMessage: (m: WorkerMessage) => void = () => {};
   let onError: (e: unknown) => void = () => {};
@@ -341,7 +342,6 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
             reusable = true;
             resolve(m);
           } else {
-            reusable = true;
             reject(workerError(m));
           }
         } catch (e) {

@@ -272,12 +272,15 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
     expect(base).toBeGreaterThan(none);
     expect(idleFitWorkers()).toBe(1);
     for (let i = 0; i < 3; i++) await fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 });
-    await fitInWorker(mlp(), x, y, { ...OPTS, loss: 'nope' as 'mse' }).catch(() => {}); // an error the worker reports: it stays usable
     expect(fitWorkerStats.started - started).toBe(1); // the same worker every time
     expect(threads()).toBe(base);
+    // A call that rejects ends its worker (its state is unknown): no thread is left.
+    await fitInWorker(mlp(), x, y, { ...OPTS, loss: 'nope' as 'mse' }).catch(() => {});
+    expect(idleFitWorkers()).toBe(0);
+    expect(threads()).toBe(none);
     // Two at once: two workers; both kept idle (at most two), then ended by closeWorkers.
     await Promise.all([fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 }), fitInWorker(mlp(), x, y, { ...OPTS, epochs: 1 })]);
-    expect(fitWorkerStats.started - started).toBe(2);
+    expect(fitWorkerStats.started - started).toBe(3);
     expect(idleFitWorkers()).toBe(2);
     await closeWorkers();
     expect(threads()).toBe(none);
