@@ -13,8 +13,10 @@ import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
 import type { PredictIn, PredictInit, PredictOut, WireInput, WireTensor } from './snapshot.js';
-// Registers the module types the package registers on import (as importing 'fathom' would).
-import '../index.js';
+// The module types the package registers on import (lib/index.ts's side-effect imports: the built-in
+// layers register in lib/layers/registry.ts, which deserialize imports; RecurrentNet here). Not the
+// whole of lib/index.ts: a worker's start imports ~1/3 fewer modules (~90 ms less per new worker).
+import '../cli/seqmodels.js';
 
 const init = workerData as PredictInit;
 const port = parentPort!;
