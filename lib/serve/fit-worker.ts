@@ -74,13 +74,14 @@ async function main(input: WorkerInput): Promise<void> {
         if (!Opt) throw new Error(`fathom.fit: optimizer must be one of ${Object.keys(OPTIMIZERS).map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(name)}`);
         optimizer = new Opt(model.parameters(), lr === undefined ? undefined : { lr });
       }
-      // PyTorch's order when resuming: build the scheduler (which writes the groups' lr and momentum),
-      // then restore the optimizer's groups as they were, then the scheduler's counters.
+      // PyTorch's order when resuming a schedule: build the scheduler (which writes the groups' lr and
+      // momentum), then restore the optimizer's groups as they were, then the scheduler's counters.
+      // Without a scheduler state it is a new schedule over the optimizer, as on the calling thread.
       const groups = optimizer.stateDict();
       const { type, ...schedOptions } = spec;
       const Sched = lrScheduler[type] as unknown as new (opt: Optimizer, o: object) => NonNullable<typeof scheduler>;
       scheduler = new Sched(optimizer, schedOptions);
-      if (resumed) optimizer.loadStateDict(groups);
+      if (resumed && lrSchedulerState !== undefined) optimizer.loadStateDict(groups);
       if (lrSchedulerState !== undefined) {
         if (typeof (scheduler as { loadStateDict?: unknown }).loadStateDict !== 'function') throw new Error(`fathom.fitInWorker: options.lrSchedulerState: ${type} has no state to load`);
         (scheduler as unknown as { loadStateDict(s: unknown): void }).loadStateDict(lrSchedulerState);

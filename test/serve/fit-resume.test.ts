@@ -99,6 +99,21 @@ describe.each(backends)('fitInWorker resumes (%s)', (name) => {
     expect(r.optimizer.stateDict()).toEqual(opt.stateDict());
   });
 
+  it('an Optimizer of the caller (not stepped yet) with a scheduler given as data: a new schedule over it, as fit() with both instances', async () => {
+    const { x, y } = data();
+    const model = mlp();
+    const here = deserialize(serialize(model));
+    const opt = new optim.AdamW(here.parameters(), { lr: 0.03, weightDecay: 0.05 });
+    const schedule = { maxLr: 0.05, totalSteps: 2 * 3 };
+    await here.fit(x, y, { loss: 'crossEntropy', optimizer: opt, epochs: 2, batchSize: 32, seed: 4, verbose: 0, lrScheduler: new optim.lrScheduler.OneCycleLR(opt, schedule), lrSchedulerInterval: 'batch' });
+    const r = await fitInWorker(model, x, y, {
+      loss: 'crossEntropy', optimizer: new optim.AdamW(model.parameters(), { lr: 0.03, weightDecay: 0.05 }), epochs: 2, batchSize: 32, seed: 4,
+      lrScheduler: { type: 'OneCycleLR', ...schedule }, lrSchedulerInterval: 'batch',
+    });
+    expect(bits(r.model)).toEqual(bits(here));
+    expect(r.optimizer.stateDict()).toEqual(opt.stateDict());
+  });
+
   it('a model of two inputs and two outputs: a loss per output, lossWeights and per-output metrics, as fit() bit for bit', async () => {
     const d = twoHeadsData(48, 3);
     const model = graph();
