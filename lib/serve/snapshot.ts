@@ -125,19 +125,22 @@ export class Snapshot {
       });
       return { type: 'model', bytes };
     }
-    const names: string[] = [];
-    const bytes: Uint8Array[] = [];
+    // First every view (what can throw: a tensor whose storage was transferred), then the copies: a
+    // refused call changes no copy, so the snapshot never runs ahead of what the worker was sent.
     for (let i = 0; i < state.length; i++) {
       const s = this.slots[i];
       const t = state[i][1];
-      if (t !== s.tensor || t.data !== s.data) {
-        // Another tensor of the same name, dtype and shape (a reassigned parameter), or new storage.
+      if (t !== s.tensor || t.data !== s.data || s.view.length !== t.data.byteLength) {
+        // Another tensor of the same name, dtype and shape (a reassigned parameter), new storage, or detached.
+        const view = bytesOf(t, s.name);
         s.tensor = t;
         s.data = t.data;
-        s.view = bytesOf(t, s.name);
-      } else if (s.view.length !== t.data.byteLength) {
-        s.view = bytesOf(t, s.name); // detached since: refused here
+        s.view = view;
       }
+    }
+    const names: string[] = [];
+    const bytes: Uint8Array[] = [];
+    for (const s of this.slots) {
       if (!s.view.equals(s.copy)) {
         s.copy.set(s.view);
         names.push(s.name);
@@ -204,9 +207,10 @@ class Entry {
 
   /** Posts what the worker needs before this request (imports, backend, weights), then the request. */
   request(model: Module, x: Tensors, batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
-    // Everything that can throw happens before anything is posted.
-    const change = this.snapshot.diff(model);
+    // Everything that can throw happens before anything is posted, and x first: once diff() has
+    // updated the snapshot, what it returns must reach the worker.
     const [wire, transfer] = copyInput(x);
+    const change = this.snapshot.diff(model);
     const newImports = imports.filter((i) => !this.imported.has(i));
     if (newImports.length) {
       for (const i of newImports) this.imported.add(i);

@@ -154,8 +154,12 @@ describe('model.predictAsync: errors, custom layers, lifetime', () => {
     const lin = new nn.Linear(3, 3);
     const tied = new nn.Sequential(lin, new nn.ReLU(), lin);
     await expect(tied.predictAsync(randn([1, 3]))).rejects.toThrow(/^fathom\.predictAsync: parameter '2\.weight' is the same tensor as '0\.weight'/);
-    // The worker goes on answering after errors.
+    // The worker goes on answering after errors; a call refused here after a weight changed sends nothing,
+    // and the next call still sends the change (never a stale answer).
     const x = randn([2, 6]);
+    same(await model.predictAsync(x), model.predict(x));
+    (model.layers[0] as nn.Linear).weight.data[3] += 1;
+    await expect(model.predictAsync([x, 'y'] as never)).rejects.toThrow(/^fathom\.predictAsync: x\[1\] must be a Tensor/);
     same(await model.predictAsync(x), model.predict(x));
   });
 
