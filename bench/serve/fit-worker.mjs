@@ -125,7 +125,7 @@ console.log('');
 const ratio = (key, which, inverse = false) => med(results[which].map((m, i) => (inverse ? results.main[i][key] / m[key] : m[key] / results.main[i][key])));
 for (const which of ['cold', 'warm']) {
   console.log(`${labels[which]} / fit(), medians of the per-round ratios: steady-state ${ratio('steady', which).toFixed(3)}, batch loop ${ratio('loop', which).toFixed(3)}, ` +
-    `whole call (wall, startup included) ${ratio('wall', which, true).toFixed(3)} (target ≥ 0.90)`);
+    `whole call (wall, startup included) ${ratio('wall', which, true).toFixed(3)} (target ≥ 0.90); CPU time of fit() / its own ${ratio('cpu', which, true).toFixed(3)} (less sensitive to other load)`);
 }
 console.log(`same weights after training (round 1): ${same ? 'yes, bit for bit' : 'NO'}`);
 console.log(`final val accuracy: ${['main', 'cold', 'warm'].map((w) => `${w} ${(results[w][0].valAccuracy * 100).toFixed(2)} %`).join(', ')}`);
