@@ -123,6 +123,14 @@ export function modelFromBytes(bytes: Uint8Array, where: string): Module {
   return buildModel(file, checkHeader(header, where), where);
 }
 
+/** The model and optimizer of bytes save(model, path, { optimizer }) wrote (deserializeCheckpoint), with loadCheckpoint's checks. */
+export function checkpointFromBytes(bytes: Uint8Array, where: string): { model: Module; optimizer: Optimizer } {
+  const file = decodeSafetensors(bytes, `${bytes.length} bytes`);
+  const header: SafetensorsHeader = { metadata: file.metadata, tensors: Object.create(null) };
+  for (const [name, t] of Object.entries(file.tensors)) header.tensors[name] = { dtype: t.dtype, shape: t.shape };
+  return checkpointFromFile(file, checkHeader(header, where), where, 'the bytes hold no optimizer state (serialize(model) without { optimizer }); read the model with deserialize(bytes)');
+}
+
 /**
  * What save() writes (and serialize() encodes): the model's parameters and buffers as safetensors tensors
  * (F32, int32 ones as I32), the optimizer's state when given, and the metadata (format, architecture,
@@ -395,8 +403,17 @@ export async function loadCheckpoint(path: FilePath): Promise<{ model: Module; o
   const p = toPath(path, 'fathom.loadCheckpoint');
   const where = `fathom.loadCheckpoint: ${p}`;
   const { file, plan } = await readCheckpoint(p, where, 'fathom.loadCheckpoint');
+  return checkpointFromFile(file, plan, where, 'the file holds no optimizer state (it was saved without { optimizer }); load the model with load(path)');
+}
+
+/**
+ * The model and the rebuilt optimizer of a checkpoint whose header passed checkHeader into `plan`
+ * (loadCheckpoint from a file, deserializeCheckpoint from bytes). `instead` ends the error for a
+ * checkpoint without an optimizer (what it holds and what to call instead).
+ */
+function checkpointFromFile(file: SafetensorsFile, plan: Plan, where: string, instead: string): { model: Module; optimizer: Optimizer } {
   const m = plan.optimizer;
-  if (!m) throw new Error(`${where}: the file holds no optimizer state (it was saved without { optimizer }); load the model with load(path)`);
+  if (!m) throw new Error(`${where}: ${instead}`);
   const model = buildModel(file, plan, where);
   const byName = new Map(model.namedParameters());
   const params = m.paramNames.map((n) => {

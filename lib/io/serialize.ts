@@ -18,17 +18,10 @@
  * large model.
  */
 import { Module } from '../layers/module.js';
-import { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/shape.js';
 import { decodeSafetensors } from './safetensors.js';
-import { modelFromBytes, modelToBytes, rethrow, type SaveOptions } from './model.js';
-import type { Optimizer, OptimizerStateDict, ParamGroupInput, ParamState } from '../optimizers/optimizer.js';
-import { SGD } from '../optimizers/sgd.js';
-import { Adam, AdamW } from '../optimizers/adam.js';
-import { Adagrad } from '../optimizers/adagrad.js';
-import { RMSprop } from '../optimizers/rmsprop.js';
-import { Adadelta } from '../optimizers/adadelta.js';
-import { Adamax } from '../optimizers/adamax.js';
+import { checkpointFromBytes, modelFromBytes, modelToBytes, rethrow, type SaveOptions } from './model.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
 
 export type SerializeOptions = SaveOptions;
 
@@ -77,12 +70,6 @@ function asBytes(where: string, bytes: unknown): Uint8Array {
   throw new Error(`${where}: bytes must be a Uint8Array (what serialize() returns), an ArrayBuffer or a SharedArrayBuffer, got ${describeValue(bytes)}`);
 }
 
-/** The optimizer classes a checkpoint names (its `name`). */
-const OPTIMIZER_CLASSES: Record<string, new (params: Iterable<ParamGroupInput>, cfg?: object) => Optimizer> = {
-  SGD, Adam, AdamW, Adagrad, RMSprop, Adadelta, Adamax,
-};
-const OPT_TENSOR = /^optimizer\.state\.(0|[1-9]\d{0,8})\.([A-Za-z][A-Za-z0-9]{0,63})$/;
-
 /** Whether bytes of serialize(model, { optimizer }) hold an optimizer's state. @internal (fitInWorker) */
 export function hasOptimizerState(bytes: Uint8Array): boolean {
   try {
@@ -105,47 +92,7 @@ export function deserializeCheckpoint(bytes: Uint8Array | ArrayBuffer | SharedAr
   const where = 'fathom.deserializeCheckpoint';
   const buf = asBytes(where, bytes);
   try {
-    const model = modelFromBytes(buf, where); // checks the optimizer part's form, names and shapes too
-    const file = decodeSafetensors(buf, `${buf.length} bytes`);
-    const text = file.metadata['fathom.optimizer'];
-    if (text === undefined) throw new Error(`${where}: the bytes hold no optimizer state (serialize(model) without { optimizer }); read the model with deserialize(bytes)`);
-    const m = JSON.parse(text) as { type: string; steps: number; defaults: Record<string, unknown>; paramNames: string[]; paramGroups: OptimizerStateDict['paramGroups']; state: Record<string, Record<string, number>> };
-    const byName = new Map(model.namedParameters());
-    const params = m.paramNames.map((n) => {
-      const p = byName.get(n);
-      if (!p) throw new Error(`${where}: the optimizer metadata names ${JSON.stringify(n)}, which is not a parameter of the model (a buffer?)`);
-      return p;
-    });
-    let optimizer: Optimizer;
-    try {
-      const groups = m.paramGroups.map((g, gi) => {
-        if (g === null || typeof g !== 'object' || !Array.isArray(g.params)) throw new Error(`paramGroups[${gi}] must be an object with params, got ${describeValue(g)}`);
-        const { params: idx, ...hyper } = g;
-        return {
-          ...hyper,
-          params: idx.map((i, j) => {
-            if (!Number.isSafeInteger(i) || i < 0 || i >= params.length) throw new Error(`paramGroups[${gi}].params[${j}] must be a parameter index in [0, ${params.length}), got ${describeValue(i)}`);
-            return params[i];
-          }),
-        };
-      });
-      optimizer = new OPTIMIZER_CLASSES[m.type](groups, m.defaults);
-    } catch (e) {
-      throw new Error(`${where}: cannot rebuild the ${m.type} optimizer: ${(e as Error).message}`, { cause: e });
-    }
-    const state: Record<string, ParamState> = Object.create(null);
-    for (const [i, nums] of Object.entries(m.state)) state[i] = { ...nums };
-    for (const [name, t] of Object.entries(file.tensors)) {
-      const hit = OPT_TENSOR.exec(name);
-      if (hit) (state[hit[1]] ??= {})[hit[2]] = new Tensor(t.data, t.shape);
-    }
-    try {
-      optimizer.loadStateDict({ state, paramGroups: m.paramGroups });
-    } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
-    }
-    optimizer.steps = m.steps;
-    return { model, optimizer };
+    return checkpointFromBytes(buf, where);
   } catch (err) {
     throw rethrow(where, err);
   }
