@@ -50,6 +50,7 @@ import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import type { AbortSignalLike } from './fit.js';
 import { InferencePool, type InferencePoolOptions } from './pool.js';
+import { checkNice } from './priority.js';
 
 export interface BatchingPredictorOptions extends InferencePoolOptions {
   /** Most rows in one batch: an integer in 1..2^20. Default 64. */
@@ -181,6 +182,7 @@ export class BatchingPredictor {
     if (typeof this.maxDelayMs !== 'number' || !(this.maxDelayMs >= 0) || !Number.isFinite(this.maxDelayMs)) {
       throw new Error(`fathom.${op}: options.maxDelayMs must be a finite number ≥ 0, got ${show(this.maxDelayMs)}`);
     }
+    if (opts.nice !== undefined) checkNice(op, opts.nice);
     this.sizes = new Array<number>(this.maxBatchSize + 1).fill(0);
     if (modelOrPool instanceof InferencePool) {
       if (opts.workers !== undefined || opts.imports !== undefined || opts.nice !== undefined) throw new Error(`fathom.${op}: options.workers, options.imports and options.nice are the pool's: give them to new InferencePool(), not with a pool`);
