@@ -16,7 +16,13 @@
  * The native kernels' thread count is the process's (FATHOM_NUM_THREADS): on a small machine,
  * FATHOM_NUM_THREADS=1 leaves a core to the JS thread while the worker computes.
  *
+ * The last line gives the bound on batching / predict: R · t1 (R: rows/s of batch-maxBatchSize forward passes
+ * on every core, t1: one-by-one predict's time per request), before the JS thread's own share of the cores.
+ * `--nice N` lowers the worker and kernel threads (InferencePool's `nice`); `--answers-per-turn` is the
+ * predictor's option (Infinity: every answer of a batch in one turn).
+ *
  *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1] [--max-batch 64] [--max-delay 2]
+ *     [--nice 0] [--answers-per-turn 16]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -31,6 +37,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     'max-batch': { type: 'string', default: '64' },
     'max-delay': { type: 'string', default: '2' },
+    nice: { type: 'string', default: '0' },
+    'answers-per-turn': { type: 'string', default: '16' },
   },
 });
 const clients = Number(values.clients);
@@ -39,6 +47,8 @@ const rounds = Number(values.rounds);
 const workers = Number(values.workers);
 const maxBatchSize = Number(values['max-batch']);
 const maxDelayMs = Number(values['max-delay']);
+const nice = Number(values.nice);
+const answersPerTurn = values['answers-per-turn'] === 'Infinity' ? Infinity : Number(values['answers-per-turn']);
 
 manualSeed(1);
 const model = new nn.Sequential(
@@ -52,7 +62,7 @@ const inputs = Array.from({ length: 256 }, () => randn([1, 784]));
 
 const info = fathom.info();
 console.log(`backend ${info.backend} (${info.isa}, ${info.threads} threads) · MLP 784-256-256-10 · ${clients} concurrent batch-1 callers · ` +
-  `${seconds} s per variant · ${rounds} rounds · pool/batching: ${workers} worker(s), maxBatchSize ${maxBatchSize}, maxDelayMs ${maxDelayMs}`);
+  `${seconds} s per variant · ${rounds} rounds · pool/batching: ${workers} worker(s), maxBatchSize ${maxBatchSize}, maxDelayMs ${maxDelayMs}, nice ${nice}, answersPerTurn ${answersPerTurn}`);
 
 const variants = {
   predict: async () => ({
@@ -63,12 +73,12 @@ const variants = {
     extra: () => '',
   }),
   pool: async () => {
-    const pool = new serve.InferencePool(model, { workers });
+    const pool = new serve.InferencePool(model, { workers, nice });
     await pool.predict(inputs[0]); // the workers are up
     return { call: (x) => pool.predict(x), close: () => pool.close(), extra: () => '' };
   },
   batching: async () => {
-    const bp = new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, workers });
+    const bp = new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, workers, nice, answersPerTurn });
     await bp.predict(inputs[0]);
     let base = bp.stats();
     return {
@@ -149,3 +159,24 @@ for (const name of names) {
 }
 const b = med(results.batching.map((r) => r.rps)) / med(results.predict.map((r) => r.rps));
 console.log(`batching / predict: ${b.toFixed(1)}× the requests per second`);
+
+// The bound on that ratio: one-by-one predict costs t1 per request on the JS thread (the req/s measured
+// above, i.e. a batch-1 forward plus the per-request overhead); batching can at best answer R rows/s, R the
+// rate of batch-B forward passes on the kernel threads. So batching / predict ≤ R · t1 — with the JS
+// thread's own per-request work taking a share of the same cores on top. R measured here, on this thread,
+// with every kernel thread, B = maxBatchSize.
+{
+  const xb = randn([maxBatchSize, 784]);
+  for (let i = 0; i < 20; i++) model.predict(xb);
+  const reps = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    for (let i = 0; i < 50; i++) model.predict(xb);
+    reps.push((performance.now() - t) / 50);
+  }
+  const tb = med(reps); // ms per batch-B forward
+  const R = maxBatchSize / (tb / 1000);
+  const t1 = 1 / med(results.predict.map((r) => r.rps));
+  console.log(`bound: batch-${maxBatchSize} forward ${(tb * 1000).toFixed(0)} µs → R = ${Math.round(R).toLocaleString('en-US')} rows/s (${info.threads} kernel threads, the whole machine); ` +
+    `one-by-one predict t1 = ${(t1 * 1e6).toFixed(1)} µs per request → R · t1 = ${(R * t1).toFixed(1)}× at most`);
+}

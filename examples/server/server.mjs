@@ -190,6 +190,7 @@ function toImages(body) {
  * a pixel 0..255 (scaled to [0, 1] as byte / 255) → a Tensor [N, 784]. 784 bytes per image instead of ~4 KB
  * of JSON, and no JSON.parse on the server's JS thread.
  */
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, b) => b / 255);
 function toImagesBinary(buf) {
   if (buf.length === 0 || buf.length % PIXELS !== 0) {
     throw new HttpError(400, `an application/octet-stream body must be 1 to ${MAX_IMAGES} images of ${PIXELS} bytes (pixels 0..255), got ${buf.length} bytes`);
@@ -197,7 +198,7 @@ function toImagesBinary(buf) {
   const n = buf.length / PIXELS;
   if (n > MAX_IMAGES) throw new HttpError(400, `at most ${MAX_IMAGES} images per request, got ${n}`);
   const x = new Float32Array(buf.length);
-  for (let i = 0; i < buf.length; i++) x[i] = buf[i] / 255;
+  for (let i = 0; i < buf.length; i++) x[i] = BYTE_TO_UNIT[buf[i]];
   return new Tensor(x, [n, PIXELS]);
 }
 
