@@ -32,7 +32,14 @@
  * requests are small (each runs on one thread) or on the TS backend; for large
  * batches one worker already uses every core. Idle workers do not keep the
  * process alive (they are unref()'d while no request is outstanding), but
- * close() is the way to end them.
+ * close() is the way to end them. `nice` lowers the OS priority of the workers
+ * and the kernel threads (lib/serve/priority.ts), for a server's JS thread.
+ *
+ * A worker that dies after it started (a custom layer calling process.exit, an
+ * uncaught error) is replaced by a new one rebuilt from the current snapshot
+ * (the bytes of the last setModel); the requests it held reject with the
+ * reason (one of them may be what killed it: none is retried). A worker that
+ * fails to start is not replaced (its replacement would fail alike).
  */
 import { Worker } from 'node:worker_threads';
 import { Module } from '../layers/module.js';

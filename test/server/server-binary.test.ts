@@ -44,7 +44,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function post(body: Uint8Array | string, type: string): Promise<{ status: number; json: any }> {
+async function post(body: Uint8Array<ArrayBuffer> | string, type: string): Promise<{ status: number; json: any }> {
   const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', body, headers: { 'content-type': type } });
   return { status: res.status, json: await res.json() };
 }
