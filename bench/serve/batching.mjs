@@ -18,8 +18,8 @@
  *
  * Each variant also reports the JS thread's CPU time per request (Linux). The last line gives the bound on
  * batching / predict: t1 · P / (c + w), t1 one-by-one predict's time per request, c the JS thread's CPU per
- * batched request, w one core's time per row of a batch-maxBatchSize forward, P the kernel thread count
- * (the cores); and the looser R · t1 (R: rows/s of batch-maxBatchSize forwards on every core).
+ * batched request, w one core's time per row of a batch-maxBatchSize forward, P the core count
+ * (os.availableParallelism(): the cores); and the looser R · t1 (R: rows/s of batch-maxBatchSize forwards on every core).
  * `--nice N` lowers the worker and kernel threads (InferencePool's `nice`); `--answers-per-turn` is the
  * predictor's option (Infinity: every answer of a batch in one turn).
  *
@@ -27,6 +27,7 @@
  *     [--nice 0] [--answers-per-turn 16]
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import * as fathom from '../../dist/index.js';
@@ -179,11 +180,12 @@ console.log(`batching / predict: ${b.toFixed(1)}× the requests per second`);
 // The bound on that ratio. One-by-one predict costs t1 per request (1 / its req/s: a batch-1 forward plus
 // the per-request overhead, on one core). Batching costs, per request, c µs of the JS thread (measured
 // above: the caller's side, the predictor, the hand-off) plus w µs of kernel time per row (a batch-B
-// forward on ONE thread, the most CPU-efficient way to run it, divided by B). With P cores in all,
+// forward on ONE thread, the most CPU-efficient way to run it, divided by B). With P cores in all
+// (os.availableParallelism()),
 // batching answers at most P / (c + w) requests/s, so batching / predict ≤ t1 · P / (c + w). The
 // looser R · t1 (R: rows/s of batch-B forwards on every core) ignores the JS thread's share.
 {
-  const P = info.threads;
+  const P = availableParallelism(); // the cores
   const xb = randn([maxBatchSize, 784]);
   const forwardMs = () => {
     for (let i = 0; i < 20; i++) model.predict(xb);
@@ -198,12 +200,12 @@ console.log(`batching / predict: ${b.toFixed(1)}× the requests per second`);
   const tAll = forwardMs();
   fathom.setNumThreads(1);
   const tOne = forwardMs();
-  fathom.setNumThreads(P);
+  fathom.setNumThreads(info.threads);
   const R = maxBatchSize / (tAll / 1000);
   const w = (tOne * 1000) / maxBatchSize; // µs of one core per row
   const t1 = 1e6 / med(results.predict.map((r) => r.rps)); // µs per one-by-one request
   const c = med(results.batching.map((r) => r.jsUs));
-  console.log(`bound: one-by-one predict t1 = ${t1.toFixed(1)} µs per request; batch-${maxBatchSize} forward ${(tAll * 1000).toFixed(0)} µs on ${P} threads ` +
+  console.log(`bound: one-by-one predict t1 = ${t1.toFixed(1)} µs per request; batch-${maxBatchSize} forward ${(tAll * 1000).toFixed(0)} µs on ${info.threads} kernel thread(s) ` +
     `(R = ${Math.round(R).toLocaleString('en-US')} rows/s: R · t1 = ${(R * t1 / 1e6).toFixed(1)}×), ${(tOne * 1000).toFixed(0)} µs on 1 thread (w = ${w.toFixed(2)} µs per row); ` +
     `the JS thread's c = ${c.toFixed(1)} µs per batched request → at most ${P} / (c + w) = ${Math.round(P / (c + w) * 1e6).toLocaleString('en-US')} req/s = ` +
     `${(t1 * P / (c + w)).toFixed(1)}× one-by-one predict on ${P} cores`);
