@@ -50,6 +50,7 @@ import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import type { AbortSignalLike } from './fit.js';
 import { InferencePool, type InferencePoolOptions } from './pool.js';
+import { checkNice } from './priority.js';
 
 export interface BatchingPredictorOptions extends InferencePoolOptions {
   /** Most rows in one batch: an integer in 1..2^20. Default 64. */
@@ -58,6 +59,12 @@ export interface BatchingPredictorOptions extends InferencePoolOptions {
   maxDelayMs?: number;
   /** Most requests waiting; one more is rejected at once. Default 1024. */
   maxQueue?: number;
+  /**
+   * Most requests answered (their promises resolved) in one event-loop turn; the rest of a batch's answers
+   * follow in later turns (setImmediate), so timers and I/O run between them: a server answering a batch
+   * of 64 requests then never spends one turn on all 64 responses. Infinity: all at once. Default 16.
+   */
+  answersPerTurn?: number;
 }
 
 export interface BatchPredictOptions {
@@ -112,7 +119,7 @@ interface Segment {
   k: number; // rows
 }
 
-const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', workers: 'number', imports: 'array' };
+const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', answersPerTurn: 'number', workers: 'number', imports: 'array', nice: 'number' };
 const PREDICT_OPTIONS: OptionSpec = { signal: 'object' };
 const LATENCIES = 4096;
 /** Largest maxBatchSize: stats() keeps a histogram entry per batch size. */
@@ -122,11 +129,14 @@ export class BatchingPredictor {
   readonly maxBatchSize: number;
   readonly maxDelayMs: number;
   readonly maxQueue: number;
+  readonly answersPerTurn: number;
   private readonly pool: InferencePool;
   private readonly ownsPool: boolean;
   private queue: Request[] = [];
   private queuedRows = 0;
   private inFlight = 0;
+  /** Batches whose answers are being handed out (answersPerTurn at a time). */
+  private delivering = 0;
   /** Batches sent and not answered, at most: two per worker (one running, the next already waiting in its port). */
   private maxInFlight: number;
   private timer?: ReturnType<typeof setTimeout>;
@@ -165,18 +175,22 @@ export class BatchingPredictor {
     this.maxBatchSize = int('maxBatchSize', 64);
     if (this.maxBatchSize > MAX_BATCH) throw new Error(`fathom.${op}: options.maxBatchSize must be at most ${MAX_BATCH} rows, got ${show(this.maxBatchSize)}`);
     this.maxQueue = int('maxQueue', 1024);
+    const apt = opts.answersPerTurn ?? 16;
+    if (apt !== Infinity && (typeof apt !== 'number' || !Number.isInteger(apt) || apt < 1)) throw new Error(`fathom.${op}: options.answersPerTurn must be an integer ≥ 1 or Infinity, got ${show(apt)}`);
+    this.answersPerTurn = apt;
     this.maxDelayMs = opts.maxDelayMs ?? 2;
     if (typeof this.maxDelayMs !== 'number' || !(this.maxDelayMs >= 0) || !Number.isFinite(this.maxDelayMs)) {
       throw new Error(`fathom.${op}: options.maxDelayMs must be a finite number ≥ 0, got ${show(this.maxDelayMs)}`);
     }
+    if (opts.nice !== undefined) checkNice(op, opts.nice);
     this.sizes = new Array<number>(this.maxBatchSize + 1).fill(0);
     if (modelOrPool instanceof InferencePool) {
-      if (opts.workers !== undefined || opts.imports !== undefined) throw new Error(`fathom.${op}: options.workers and options.imports are the pool's: give them to new InferencePool(), not with a pool`);
+      if (opts.workers !== undefined || opts.imports !== undefined || opts.nice !== undefined) throw new Error(`fathom.${op}: options.workers, options.imports and options.nice are the pool's: give them to new InferencePool(), not with a pool`);
       if (modelOrPool.closed) throw new Error(`fathom.${op}: the InferencePool is closed`);
       this.pool = modelOrPool;
       this.ownsPool = false;
     } else if (modelOrPool instanceof Module || modelOrPool instanceof Uint8Array) {
-      this.pool = new InferencePool(modelOrPool, { workers: opts.workers, imports: opts.imports });
+      this.pool = new InferencePool(modelOrPool, { workers: opts.workers, imports: opts.imports, nice: opts.nice });
       this.ownsPool = true;
     } else {
       throw new Error(`fathom.${op}: model must be an nn.Module, the bytes of serialize(model) or a serve.InferencePool, got ${show(modelOrPool)}`);
@@ -278,7 +292,7 @@ export class BatchingPredictor {
     this.closing ??= (async () => {
       this.closed = true;
       this.schedule();
-      if (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((r) => { this.drained = r; });
+      if (this.queue.length > 0 || this.inFlight > 0 || this.delivering > 0) await new Promise<void>((r) => { this.drained = r; });
       if (this.timer) clearTimeout(this.timer);
       if (this.ownsPool) await this.pool.close();
     })();
@@ -301,7 +315,7 @@ export class BatchingPredictor {
       const wait = Math.max(0, this.maxDelayMs - (performance.now() - this.queue[0].t0));
       this.timer = setTimeout(() => { this.timer = undefined; this.schedule(); }, wait);
     }
-    if (this.queue.length === 0 && this.inFlight === 0) this.drained?.();
+    if (this.queue.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
   }
 
   /** Takes up to maxBatchSize rows from the head of the queue (one snapshot version, one per-sample shape) and runs them as one batch. */
@@ -361,7 +375,12 @@ export class BatchingPredictor {
     }
   }
 
-  /** Hands each request its rows of y; false (and the requests rejected) when y is not one tensor of `rows` rows. */
+  /**
+   * Hands each request its rows of y; false (and the requests rejected) when y is not one tensor of `rows`
+   * rows. At most answersPerTurn requests are resolved now; the rest of the batch follow in later event-loop
+   * turns (setImmediate), so the callers' continuations (an HTTP answer each) are spread over several turns
+   * and timers and I/O run between them.
+   */
   private deliver(segs: Segment[], rows: number, y: Tensor | Tensor[]): boolean {
     if (!(y instanceof Tensor) || y.rank < 1 || y.shape[0] !== rows) {
       const got = y instanceof Tensor ? `a tensor of shape ${fmt(y.shape)}` : `${y.length} outputs`;
@@ -370,22 +389,39 @@ export class BatchingPredictor {
     }
     const outRow = y.shape.slice(1);
     const row = y.size / rows;
-    let at = 0;
-    for (const { r, from, k } of segs) {
-      if (r.failed) { at += k * row; continue; }
-      if (!r.out) {
-        r.out = y.dtype === 'int32' ? new Int32Array(r.n * row) : new Float32Array(r.n * row);
-        r.outRow = outRow;
-      }
-      r.out.set(y.data.subarray(at, at + k * row), from * row);
-      at += k * row;
-      r.done += k;
-      if (r.done === r.n) {
-        this.counts.completed++;
-        this.latencies[this.latencyCount++ % LATENCIES] = performance.now() - r.t0;
-        r.resolve(new Tensor(r.out, [r.n, ...r.outRow!]));
-      }
+    const offsets = new Array<number>(segs.length);
+    for (let i = 0, at = 0; i < segs.length; i++) {
+      offsets[i] = at;
+      at += segs[i].k * row;
     }
+    const slice = (from: number): void => {
+      let answered = 0;
+      let i = from;
+      for (; i < segs.length && answered < this.answersPerTurn; i++) {
+        const { r, from: first, k } = segs[i];
+        if (r.failed) continue;
+        if (!r.out) {
+          r.out = y.dtype === 'int32' ? new Int32Array(r.n * row) : new Float32Array(r.n * row);
+          r.outRow = outRow;
+        }
+        r.out.set(y.data.subarray(offsets[i], offsets[i] + k * row), first * row);
+        r.done += k;
+        if (r.done === r.n) {
+          this.counts.completed++;
+          this.latencies[this.latencyCount++ % LATENCIES] = performance.now() - r.t0;
+          r.resolve(new Tensor(r.out, [r.n, ...r.outRow!]));
+          answered++;
+        }
+      }
+      if (i < segs.length) {
+        setImmediate(slice, i);
+        return;
+      }
+      this.delivering--;
+      if (this.queue.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
+    };
+    this.delivering++;
+    slice(0);
     return true;
   }
 

@@ -15,6 +15,7 @@ import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
 import type { InferIn, InferInit, InferOut, OutTensor } from './pool.js';
+import { lowerKernelThreadsPriority, lowerThreadPriority } from './priority.js';
 // Registers the module types the package registers on import (as importing 'fathom' would).
 import '../index.js';
 
@@ -46,6 +47,10 @@ function out(t: Tensor, transfer: ArrayBuffer[]): OutTensor {
 
 async function main(): Promise<void> {
   setBackend(init.backend);
+  if (init.nice > 0) {
+    lowerThreadPriority(init.nice); // this thread: it no longer preempts the serving thread when a batch wakes it
+    if (init.backend === 'native') lowerKernelThreadsPriority(init.nice);
+  }
   await importAll('InferencePool', init.imports); // e.g. the caller's registerModuleType calls
   load(init.bytes);
   port.on('message', (m: InferIn) => {

@@ -32,7 +32,14 @@
  * requests are small (each runs on one thread) or on the TS backend; for large
  * batches one worker already uses every core. Idle workers do not keep the
  * process alive (they are unref()'d while no request is outstanding), but
- * close() is the way to end them.
+ * close() is the way to end them. `nice` lowers the OS priority of the workers
+ * and the kernel threads (lib/serve/priority.ts), for a server's JS thread.
+ *
+ * A worker that dies after it started (a custom layer calling process.exit, an
+ * uncaught error) is replaced by a new one rebuilt from the current snapshot
+ * (the bytes of the last setModel); the requests it held reject with the
+ * reason (one of them may be what killed it: none is retried). A worker that
+ * fails to start is not replaced (its replacement would fail alike).
  */
 import { Worker } from 'node:worker_threads';
 import { Module } from '../layers/module.js';
@@ -41,6 +48,7 @@ import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import { liveWorkers, workerError, workerImports, workerScript } from './fit.js';
+import { checkNice } from './priority.js';
 
 /** A tensor as it crosses threads. @internal */
 export interface OutTensor {
@@ -52,6 +60,8 @@ export interface InferInit {
   bytes: Uint8Array;
   backend: 'native' | 'ts';
   imports: string[];
+  /** Nice value the worker lowers its thread (and the kernel pool's threads) to; 0: unchanged. */
+  nice: number;
 }
 /** Messages to a worker. @internal */
 export type InferIn =
@@ -72,6 +82,15 @@ export interface InferencePoolOptions {
    * as fitInWorker's `imports`: absolute `file:` URLs, absolute paths or package names.
    */
   imports?: (string | { href: string })[];
+  /**
+   * Lower OS scheduling priority for the computing threads, as a nice value 0..19 (higher: lower priority;
+   * default 0, unchanged): each worker thread lowers its own, and the native kernel pool's threads (one
+   * pool per process: they then compute at that priority for every thread). The JS thread that serves
+   * keeps its priority, so a worker woken with a batch no longer preempts it (a server's event-loop delay
+   * is lower; see lib/serve/priority.ts). Linux only (per-thread setpriority); elsewhere ignored. Only ever
+   * lowers: a thread already at a higher nice value keeps it (raising needs privilege).
+   */
+  nice?: number;
 }
 
 export interface PoolPredictOptions {
@@ -87,12 +106,14 @@ interface Pending {
 interface Slot {
   worker: Worker;
   outstanding: number;
+  /** Rebuilt the model and answered 'ready'. */
+  ready?: boolean;
   dead?: Error;
   up: Promise<void>;
   started: () => void;
 }
 
-const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array' };
+const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array', nice: 'number' };
 const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
 /**
@@ -106,6 +127,9 @@ export class InferencePool {
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private failStart = new WeakMap<Slot, (e: Error) => void>();
+  private readonly init: InferInit;
+  private readonly url: string;
+  private replaced = 0;
   private closing?: Promise<void>;
   private drained?: () => void;
 
@@ -120,31 +144,37 @@ export class InferencePool {
     const n = opts.workers ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`fathom.${op}: options.workers must be an integer in 1..64, got ${show(n)}`);
     this.workers = n;
-    const init: InferInit = { bytes: snapshot(op, modelOrBytes), backend: backend().name, imports: workerImports(op, opts.imports) };
-    const url = workerScript('infer-worker.js', op);
-    for (let i = 0; i < n; i++) {
-      const worker = new Worker(url, { workerData: init });
-      let started!: () => void;
-      let failed!: (e: Error) => void;
-      const up = new Promise<void>((res, rej) => { started = res; failed = rej; });
-      up.catch(() => {}); // a failed start also rejects the requests; ready() reports it to whoever asks
-      const slot: Slot = { worker, outstanding: 0, up, started: () => started() };
-      this.failStart.set(slot, failed);
-      liveWorkers.add(worker);
-      worker.unref();
-      worker.on('message', (m: InferOut) => this.onMessage(slot, m));
-      worker.once('error', (e) => this.kill(slot, e instanceof Error ? e : new Error(String(e))));
-      worker.once('exit', (code) => {
-        liveWorkers.delete(worker);
-        // After close(): the pool ended it (its requests were answered first); ready() then says so.
-        const left = [...this.pending.values()].filter((p) => p.slot === slot).length;
-        const why = this.closing && left === 0
-          ? 'the pool was closed (close()) before this worker was ready'
-          : `a worker exited (code ${code})${left > 0 ? ` with ${left} request${left === 1 ? '' : 's'} outstanding` : ''}`;
-        this.kill(slot, new Error(`fathom.InferencePool: ${why}`));
-      });
-      this.slots.push(slot);
-    }
+    this.init = {
+      bytes: snapshot(op, modelOrBytes), backend: backend().name, imports: workerImports(op, opts.imports),
+      nice: opts.nice === undefined ? 0 : checkNice(op, opts.nice),
+    };
+    this.url = workerScript('infer-worker.js', op);
+    for (let i = 0; i < n; i++) this.slots.push(this.spawn());
+  }
+
+  /** Starts one worker holding the current snapshot (init.bytes: the model of the last setModel). */
+  private spawn(): Slot {
+    const worker = new Worker(this.url, { workerData: this.init });
+    let started!: () => void;
+    let failed!: (e: Error) => void;
+    const up = new Promise<void>((res, rej) => { started = res; failed = rej; });
+    up.catch(() => {}); // a failed start also rejects the requests; ready() reports it to whoever asks
+    const slot: Slot = { worker, outstanding: 0, up, started: () => { slot.ready = true; started(); } };
+    this.failStart.set(slot, failed);
+    liveWorkers.add(worker);
+    worker.unref();
+    worker.on('message', (m: InferOut) => this.onMessage(slot, m));
+    worker.once('error', (e) => this.kill(slot, e instanceof Error ? e : new Error(String(e))));
+    worker.once('exit', (code) => {
+      liveWorkers.delete(worker);
+      // After close(): the pool ended it (its requests were answered first); ready() then says so.
+      const left = [...this.pending.values()].filter((p) => p.slot === slot).length;
+      const why = this.closing && left === 0
+        ? 'the pool was closed (close()) before this worker was ready'
+        : `a worker exited (code ${code})${left > 0 ? ` with ${left} request${left === 1 ? '' : 's'} outstanding` : ''}`;
+      this.kill(slot, new Error(`fathom.InferencePool: ${why}`));
+    });
+    return slot;
   }
 
   /**
@@ -198,6 +228,7 @@ export class InferencePool {
     const op = 'InferencePool.setModel';
     if (this.closing) throw new Error(`fathom.${op}: the pool is closed`);
     const bytes = snapshot(op, modelOrBytes);
+    this.init.bytes = bytes; // what a replacement worker starts from
     for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'model', bytes } satisfies InferIn);
   }
 
@@ -254,7 +285,12 @@ export class InferencePool {
     if (this.pending.size === 0) this.drained?.();
   }
 
-  /** A worker failed for good: its outstanding requests reject with the reason; the others go on. */
+  /**
+   * A worker failed for good: its outstanding requests reject with the reason (a request may have been what
+   * killed it: it is not retried); the others go on. A worker that had started (answered 'ready') is
+   * replaced by a new one holding the current snapshot, unless the pool is closing; one that never started
+   * is not (its replacement would fail alike: a bad `imports` module, bytes the worker refuses).
+   */
   private kill(slot: Slot, err: Error): void {
     if (slot.dead) return;
     slot.dead = err;
@@ -264,6 +300,19 @@ export class InferencePool {
       this.settle(id, p);
       p.reject(err);
     }
+    if (slot.ready && !this.closing) {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) {
+        void slot.worker.terminate(); // the thread may still be running (an 'error' event); a no-op once it exited
+        this.slots[i] = this.spawn();
+        this.replaced++;
+      }
+    }
+  }
+
+  /** Workers replaced after they died (see kill). */
+  get replacedWorkers(): number {
+    return this.replaced;
   }
 }
 

@@ -104,6 +104,9 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("info", &Addon::InfoFn),
         InstanceMethod("setNumThreads", &Addon::SetNumThreads),
         InstanceMethod("poolJobsStarted", &Addon::PoolJobsStarted),  // #13 rawinfer
+        // --- #13 server ---
+        InstanceMethod("poolThreadIds", &Addon::PoolThreadIds),
+        // --- end #13 server ---
         InstanceMethod("unaryOpNames", &Addon::UnaryOpNames),
         InstanceMethod("unary", &Addon::UnaryFn),
         InstanceMethod("unaryBackward", &Addon::UnaryBackward),
@@ -177,6 +180,17 @@ class Addon : public Napi::Addon<Addon> {
   // #13 rawinfer: poolJobsStarted(): jobs handed to the pool's workers so far (runtime/pool.h),
   // for benchmarks and tests that check small problems stay on the calling thread.
   Napi::Value PoolJobsStarted(Info info) { return Napi::Number::New(info.Env(), (double)pool_jobs_started()); }
+
+  // --- #13 server ---
+  // poolThreadIds(): the OS thread ids of the kernel pool's worker threads (runtime/pool.h; 0 where
+  // unknown), for lib/serve/priority.ts to lower their scheduling priority.
+  Napi::Value PoolThreadIds(Info info) {
+    std::vector<int> ids = pool_thread_ids();
+    Napi::Array a = Napi::Array::New(info.Env(), ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) a.Set((uint32_t)i, Napi::Number::New(info.Env(), ids[i]));
+    return a;
+  }
+  // --- end #13 server ---
 
   // unaryOpNames(): the op list's names in id order (unary_ops.h), so the TS
   // table can check it agrees.

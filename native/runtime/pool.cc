@@ -9,6 +9,11 @@
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define FATHOM_CPU_RELAX() _mm_pause()
@@ -27,8 +32,8 @@ constexpr int kSpin = 30000;
 
 class Pool {
  public:
-  explicit Pool(int size) : size_(size), active_(size) {
-    for (int i = 1; i < size; ++i) threads_.emplace_back([this] { loop(); });
+  explicit Pool(int size) : size_(size), active_(size), tids_(size > 1 ? size - 1 : 0) {
+    for (int i = 1; i < size; ++i) threads_.emplace_back([this, i] { loop(i - 1); });
   }
   // Never destroyed: joining threads from a static destructor at process exit
   // can deadlock, and the OS reclaims the threads at exit.
@@ -36,6 +41,13 @@ class Pool {
   int size() const { return size_; }
   int active() const { return active_.load(std::memory_order_relaxed); }
   uint64_t jobs_started() const { return jobs_started_.load(std::memory_order_relaxed); }
+  // The OS thread ids of the workers that have started (0 for one not yet running; elsewhere than Linux, 0).
+  std::vector<int> thread_ids() const {
+    std::vector<int> ids;
+    for (const auto& t : tids_) ids.push_back(t.load(std::memory_order_acquire));
+    return ids;
+  }
+
   void set_active(int n) { active_.store(std::clamp(n, 1, size_), std::memory_order_relaxed); }
 
   void run(int nth, const TaskFn& fn) {
@@ -86,7 +98,12 @@ class Pool {
     }
   };
 
-  void loop() {
+  void loop(int k) {
+#if defined(__linux__)
+    tids_[k].store((int)syscall(SYS_gettid), std::memory_order_release);
+#else
+    (void)k;
+#endif
     t_in_pool = true;
     uint64_t seen = 0;
     for (;;) {
@@ -113,6 +130,7 @@ class Pool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> jobs_started_{0};
   std::shared_ptr<Job> job_;
+  std::vector<std::atomic<int>> tids_;
 };
 
 Pool& pool() {
@@ -135,6 +153,7 @@ void set_num_threads(int n) { pool().set_active(n); }
 
 void parallel_run(int nth, const TaskFn& fn) { pool().run(nth, fn); }
 uint64_t pool_jobs_started() { return pool().jobs_started(); }
+std::vector<int> pool_thread_ids() { return pool().thread_ids(); }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace fathom {
 
@@ -33,6 +34,11 @@ void parallel_run(int nth, const TaskFn& fn);
 // outside a pool task): lets tests check that small problems stay on the
 // calling thread.
 uint64_t pool_jobs_started();
+
+// The OS thread ids (Linux gettid) of the pool's worker threads, the calling
+// thread not included; 0 for a thread not yet started and everywhere off Linux.
+// lib/serve/priority.ts lowers their scheduling priority with them (#13).
+std::vector<int> pool_thread_ids();
 
 // Static partition of [0, n) into contiguous chunks, one per thread, using
 // at most n / grain threads. fn(begin, end) is called for each non-empty chunk.
