@@ -87,13 +87,18 @@ function defaultModel() {
   );
 }
 
-/** Trains `model` in a worker thread on MNIST (fathom train's recipe: Adam, one-cycle, batch 128). */
-async function train(model, epochs, signal, onEpochEnd) {
+/**
+ * Trains `model` in a worker thread on MNIST (fathom train's recipe: Adam, one-cycle, batch 128). Beside
+ * serving (`background`), the training threads run 5 nice levels below the inference worker's, so the
+ * event loop comes first, then answering requests, then training.
+ */
+async function train(model, epochs, signal, onEpochEnd, background = false) {
   const { x, y } = await trainingSet();
   const steps = Math.ceil(x.shape[0] / 128);
   return fitInWorker(model, x, y, {
     loss: 'crossEntropy', optimizer: 'adam', lr: 2e-3, epochs, batchSize: 128, seed: 1, signal, onEpochEnd,
     lrScheduler: { type: 'OneCycleLR', maxLr: 2e-3, totalSteps: epochs * steps }, lrSchedulerInterval: 'batch',
+    nice: background ? Math.min(19, nice + 5) : 0,
   });
 }
 
@@ -127,7 +132,7 @@ let trainAbort, trainDone; // the running training's AbortController and promise
 function startTraining(epochs) {
   trainAbort = new AbortController();
   Object.assign(training, { state: 'running', runs: training.runs + 1, epoch: 0, epochs, error: null });
-  const done = train(model, epochs, trainAbort.signal, (e, logs) => { training.epoch = e + 1; training.lastLoss = logs.loss; });
+  const done = train(model, epochs, trainAbort.signal, (e, logs) => { training.epoch = e + 1; training.lastLoss = logs.loss; }, true);
   done.then(({ model: trained, aborted }) => {
     if (aborted) { training.state = 'aborted'; return; }
     trained.eval();

@@ -13,6 +13,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../ops/index.js';
 import { setBackend } from '../backend/index.js';
 import { importAll } from './share.js';
+import { lowerKernelThreadsPriority, lowerThreadPriority } from './priority.js';
 import { serialize, deserialize, deserializeCheckpoint, hasOptimizerState } from '../io/serialize.js';
 import { fit, type FitOptions, type History } from '../models/training.js';
 import { OPTIMIZERS, type OptimizerName } from '../models/compile.js';
@@ -39,6 +40,10 @@ function revive(t: SharedTensors): Tensor | Tensor[] | Record<string, Tensor> {
 
 async function main(input: WorkerInput): Promise<void> {
   setBackend(input.backend);
+  if (input.nice > 0) {
+    lowerThreadPriority(input.nice); // this thread, then the kernel pool's (one per process)
+    if (input.backend === 'native') lowerKernelThreadsPriority(input.nice);
+  }
   manualSeed(input.globalSeed);
   await importAll('fitInWorker', input.imports); // e.g. the caller's registerModuleType calls
   type Options = FitOptions & { lrScheduler?: LRSchedulerSpec; optimizer?: OptimizerName; lrSchedulerState?: lrScheduler.SchedulerState };

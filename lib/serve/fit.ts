@@ -73,6 +73,7 @@ import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { rand } from '../ops/index.js';
 import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
+import { checkNice } from './priority.js';
 import { serialize, deserializeCheckpoint } from '../io/serialize.js';
 import type { LossName } from '../losses/index.js';
 import type { OptimizerName } from '../models/compile.js';
@@ -170,6 +171,14 @@ export interface FitInWorkerOptions extends Omit<FitOptions, 'loss' | 'optimizer
    * 0: the worker is terminated before the promise settles. Default 5000.
    */
   idleTimeoutMs?: number;
+  /**
+   * Lower OS priority for the training: a nice value 0..19 (higher: lower priority; Linux only, ignored
+   * elsewhere) for the worker thread and the native kernel pool's threads (one pool per process, shared with
+   * every thread's kernels), so that training beside a server leaves the cores to its event loop first.
+   * Priorities are only ever lowered (raising needs privilege): a reused worker keeps the lowest it was
+   * given. Default 0 (unchanged). See serve.InferencePool's `nice`.
+   */
+  nice?: number;
 }
 
 export interface FitInWorkerResult {
@@ -214,6 +223,8 @@ export interface WorkerInput {
   /** [0] set to 1 by the caller to stop. */
   control: Int32Array;
   batchEvents: boolean;
+  /** Nice value for the worker and kernel threads (0: unchanged). */
+  nice: number;
 }
 
 /** @internal What the worker posts. */
@@ -237,7 +248,7 @@ const NOT_DATA: Record<string, string> = {
 };
 const OPTIONS: OptionSpec = {
   ...DATA_OPTIONS, callbacks: ['object', 'array'], progress: 'object', signal: 'object', onEpochEnd: 'function', onBatchEnd: 'function', imports: 'array',
-  idleTimeoutMs: 'number',
+  idleTimeoutMs: 'number', nice: 'number',
 };
 /** How long a finished worker waits, warm, for the next fitInWorker call. */
 const DEFAULT_IDLE_MS = 5000;
@@ -305,11 +316,12 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
   if (v !== undefined && v.length !== 2) throw new Error(`fathom.${op}: options.validationData must be [x, y], got an array of ${v.length}`);
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   if (!(Number.isFinite(idleMs) && idleMs >= 0 && idleMs <= 2 ** 31 - 1)) throw new Error(`fathom.${op}: options.idleTimeoutMs must be a number of milliseconds in [0, 2^31 - 1], got ${show(idleMs)}`);
+  const nice = opts.nice === undefined ? 0 : checkNice(op, opts.nice);
   if (opts.lrSchedulerState !== undefined && opts.lrScheduler === undefined) throw new Error(`fathom.${op}: options.lrSchedulerState was given without an lrScheduler (give the scheduler as data, e.g. { type: 'OneCycleLR', maxLr, totalSteps })`);
   // The shuffle seed and the worker's global stream, drawn here: reproducible after manualSeed on this thread.
   const draws = rand([2]).data;
   const imports = workerImports(op, opts.imports);
-  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, optimizer: _o, idleTimeoutMs: _t, ...fitOptions } = opts;
+  const { signal: _s, onEpochEnd: _e, onBatchEnd: _b, validationData: _v, imports: _i, optimizer: _o, idleTimeoutMs: _t, nice: _n, ...fitOptions } = opts;
   const input: WorkerInput = {
     bytes,
     x: shared('x', x),
@@ -321,6 +333,7 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
     globalSeed: Math.floor(draws[1] * 2 ** 31),
     control: new Int32Array(new SharedArrayBuffer(4)),
     batchEvents: onBatchEnd !== undefined,
+    nice,
   };
 
   const worker = takeWorker(input, transfer);
@@ -464,7 +477,7 @@ function checkDataOptions(opts: Record<string, unknown>): void {
     }
   }
   // Anything else that holds a function (deep), e.g. a scheduler option, is named too.
-  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports', 'optimizer', 'idleTimeoutMs']);
+  const path = functionIn(opts, ['signal', 'onEpochEnd', 'onBatchEnd', 'validationData', 'imports', 'optimizer', 'idleTimeoutMs', 'nice']);
   if (path) throw new Error(`${op}: options.${path} is a function, which ${CROSS}`);
 }
 

@@ -48,6 +48,7 @@ import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import { liveWorkers, workerError, workerImports, workerScript } from './fit.js';
+import type { PredictAsyncOptions } from './snapshot.js';
 import { checkNice } from './priority.js';
 
 /** A tensor as it crosses threads. @internal */
@@ -324,20 +325,19 @@ function snapshot(op: string, m: Module | Uint8Array): Uint8Array {
 }
 
 /**
- * The model's output for x, computed in a worker thread: a one-off InferencePool (one worker, the
- * model serialized at this call) that closes after answering; given a pool, pool.predict(x).
- * Starting a worker costs milliseconds: for repeated calls create an InferencePool (or a
- * BatchingPredictor) once. Resolves with what predict(model, x, options) returns on this thread.
- * @throws (rejects) as InferencePool and its predict.
+ * The model's output for x, computed in a worker thread: `model.predictAsync(x, options)` (the model's own
+ * worker, kept between calls, reading the model as it is at this call: lib/serve/snapshot.ts); given a
+ * pool, pool.predict(x) (the pool's snapshot). Resolves with what predict(model, x, options) returns on
+ * this thread. For many small concurrent requests a BatchingPredictor is faster.
+ * @throws (rejects) as Module.predictAsync, or as InferencePool.predict given a pool.
  */
-export async function predictAsync<T extends Tensor | Tensor[] = Tensor>(modelOrPool: Module | InferencePool, x: Tensor, options?: PoolPredictOptions): Promise<T> {
-  if (modelOrPool instanceof InferencePool) return modelOrPool.predict<T>(x, options);
+export async function predictAsync<T extends Tensor | Tensor[] = Tensor>(modelOrPool: Module | InferencePool, x: Tensor, options?: PredictAsyncOptions): Promise<T> {
+  if (modelOrPool instanceof InferencePool) {
+    const { batchSize, ...rest } = options ?? {};
+    if (Object.keys(rest).length > 0) throw new Error(`fathom.predictAsync: options ${Object.keys(rest).join(', ')} apply to a model's own worker, not to an InferencePool (give imports to new InferencePool())`);
+    return modelOrPool.predict<T>(x, batchSize === undefined ? undefined : { batchSize });
+  }
   if (!(modelOrPool instanceof Module)) throw new Error(`fathom.predictAsync: model must be an nn.Module or a serve.InferencePool, got ${show(modelOrPool)}`);
   if (!(x instanceof Tensor)) throw new Error(`fathom.predictAsync: x must be a Tensor, got ${show(x)}`);
-  const pool = new InferencePool(modelOrPool);
-  try {
-    return await pool.predict<T>(x, options);
-  } finally {
-    await pool.close();
-  }
+  return modelOrPool.predictAsync<T>(x, options);
 }

@@ -17,7 +17,8 @@ function mlp(seed: number): nn.Sequential {
   return new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3));
 }
 
-afterEach(() => {
+afterEach(async () => {
+  await serve.closeWorkers(); // the models' own predictAsync workers (kept warm between calls)
   expect(liveWorkers.size).toBe(0); // every pool closed its workers
 });
 
@@ -127,15 +128,19 @@ describe.each(backends)('InferencePool (%s)', (name) => {
     expect(liveWorkers.size).toBe(0);
   });
 
-  it('predictAsync: a one-off worker for a model (closed after), or a pool\'s predict', async () => {
+  it('predictAsync: the model\'s own worker (model.predictAsync: kept warm, closed by serve.closeWorkers), or a pool\'s predict', async () => {
     const model = mlp(11);
     const x = randn([3, 6]);
     const want = Array.from(model.predict(x).data);
     expect(Array.from((await predictAsync(model, x)).data)).toEqual(want);
+    expect(Array.from((await model.predictAsync(x)).data)).toEqual(want);
+    expect(liveWorkers.size).toBe(1); // one worker for the model, reused by both calls
+    await serve.closeWorkers();
     expect(liveWorkers.size).toBe(0);
     const pool = new serve.InferencePool(model);
     try {
       expect(Array.from((await predictAsync(pool, x)).data)).toEqual(want);
+      await expect(predictAsync(pool, x, { idleTimeoutMs: 5 })).rejects.toThrow(/^fathom\.predictAsync: options idleTimeoutMs apply to a model's own worker, not to an InferencePool/);
     } finally {
       await pool.close();
     }
