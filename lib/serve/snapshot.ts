@@ -109,6 +109,12 @@ export class Snapshot {
   private key = '';
   private slots: Slot[] = [];
 
+  /** Forgets what the worker holds: the next diff() sends the whole model. */
+  reset(): void {
+    this.key = '';
+    this.slots = [];
+  }
+
   /**
    * Brings the snapshot up to `model` and returns what the worker needs to match it: nothing, the
    * bytes of the tensors that changed, or the whole model (architecture or state keys changed).
@@ -210,8 +216,12 @@ class Entry {
     // Everything that can throw happens before anything is posted, and x first: once diff() has
     // updated the snapshot, what it returns must reach the worker.
     const [wire, transfer] = copyInput(x);
-    const change = this.snapshot.diff(model);
     const newImports = imports.filter((i) => !this.imported.has(i));
+    // New imports (e.g. the module that registers a custom layer the worker could not rebuild) go
+    // with the whole model, rebuilt after them: the worker's copy may have failed to load, and
+    // the updates sent since then were not applied to anything.
+    if (newImports.length) this.snapshot.reset();
+    const change = this.snapshot.diff(model);
     if (newImports.length) {
       for (const i of newImports) this.imported.add(i);
       this.post({ type: 'imports', imports: newImports });
