@@ -200,7 +200,6 @@ class Entry {
     this.imported = new Set(imports);
     const init: PredictInit = { bytes, backend: this.backendName, imports };
     this.worker = new Worker(workerScript('predict-worker.js', OP), { workerData: init, transferList: [bytes.buffer as ArrayBuffer] });
-    this.worker.unref();
     liveWorkers.add(this.worker);
     open.add(this);
     this.worker.on('message', (m: PredictOut) => this.onMessage(m));
@@ -209,13 +208,15 @@ class Entry {
       liveWorkers.delete(this.worker);
       this.fail(new Error(`fathom.${OP}: the model's worker exited (code ${code})${this.pending.size ? ` with ${this.pending.size} request(s) outstanding` : ''}`));
     });
+    // After the 'message' listener: adding one refs the worker's port again (Node 20), and a worker
+    // ref'd with no request outstanding would keep the process alive for ever.
+    this.worker.unref();
   }
 
   /** Posts what the worker needs before this request (imports, backend, weights), then the request. */
-  request(model: Module, x: Tensors, batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
-    // Everything that can throw happens before anything is posted, and x first: once diff() has
-    // updated the snapshot, what it returns must reach the worker.
-    const [wire, transfer] = copyInput(x);
+  request(model: Module, [wire, transfer]: [WireInput, ArrayBuffer[]], batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
+    // Everything that can throw happens before anything is posted, x (copied by the caller) first:
+    // once diff() has updated the snapshot, what it returns must reach the worker.
     const newImports = imports.filter((i) => !this.imported.has(i));
     // New imports (e.g. the module that registers a custom layer the worker could not rebuild) go
     // with the whole model, rebuilt after them: the worker's copy may have failed to load, and
@@ -348,6 +349,7 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
       throw new Error(`fathom.${OP}: options.idleTimeoutMs must be a number of milliseconds in [0, 2^31 - 1], got ${show(idleTimeoutMs)}`);
     }
     const imports = workerImports(OP, opts.imports);
+    const input = copyInput(x); // before any worker starts: a refused x starts none
     let entry = entries.get(model);
     if (!entry || entry.dead) {
       // The first call: the whole model goes with the worker's start (the snapshot starts from it).
@@ -359,7 +361,7 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
       entry = fresh;
     }
     if (idleTimeoutMs !== undefined) entry.idleMs = idleTimeoutMs;
-    return entry.request(model, x, batchSize, imports);
+    return entry.request(model, input, batchSize, imports);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -3,6 +3,7 @@
 //
 // The worker runs the compiled package: from the sources (vitest) that is this checkout's dist/, which
 // `npm test` builds first (`npx tsc -p tsconfig.json` when running this file alone).
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, ones, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
@@ -10,6 +11,7 @@ import { liveWorkers } from '../../lib/serve/fit.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.size));
+const dist = new URL('../../dist/index.js', import.meta.url).href;
 const scaleLayer = new URL('../serve/fixtures/scale-layer.mjs', import.meta.url);
 
 /** The fixture's layer, for this thread (the worker registers its own from the fixture). */
@@ -46,5 +48,22 @@ describe.each(backends)('predictAsync after a failed load (%s)', (name) => {
     await expect(model.predictAsync(x)).rejects.toThrow(/cannot rebuild the model: .*unknown module type 'Scale'/);
     const y = await model.predictAsync(x, { imports: [scaleLayer] });
     expect(bits(y)).toEqual(bits(model.predict(x)));
+  });
+});
+
+describe('predictAsync: a refused first call', () => {
+  it('starts no worker (in process), and the process still exits by itself (child process)', async () => {
+    const model = new nn.Sequential(new nn.Linear(4, 2));
+    await expect(model.predictAsync(null as unknown as Tensor)).rejects.toThrow(/fathom\.predictAsync: x must be a Tensor.*got null/);
+    expect(liveWorkers.size).toBe(0);
+    // Before the fix a worker started, stayed ref'd (its 'message' listener re-refs it) and the
+    // process never ended: spawnSync's timeout kills it (r.signal 'SIGTERM').
+    const src = `import { nn } from ${JSON.stringify(dist)};
+const m = new nn.Sequential(new nn.Linear(4, 2));
+await m.predictAsync(null).catch((e) => console.log(e.message.split(':')[0]));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', src], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('fathom.predictAsync');
   });
 });
