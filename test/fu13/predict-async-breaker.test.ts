@@ -24,7 +24,7 @@ class Scale extends nn.Module {
   forward(x: Tensor): Tensor {
     return x.mul(this.scale);
   }
-  config(): nn.ModuleConfig {
+  override config(): nn.ModuleConfig {
     return { type: 'Scale', features: this.features };
   }
 }
