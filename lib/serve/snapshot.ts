@@ -35,7 +35,9 @@
  *
  * Lifetime: the worker does not keep the process alive while it has no request outstanding
  * (unref), and it is closed after `idleTimeoutMs` without requests (default 5000 ms; the next call
- * starts a new one), so a script ends by itself without any close(). `serve.closeWorkers()`
+ * starts a new one), so a script ends by itself without any close() (a call refused on this thread —
+ * a bad x or option, a model serialize() refuses — starts no worker). Each model has its own worker (a
+ * thread and a V8 heap: ~15-20 MB of RSS while it lives). `serve.closeWorkers()`
  * ends them at once (e.g. at shutdown, or in tests). A worker that dies rejects its outstanding
  * requests; the next call starts a new one.
  */
@@ -55,10 +57,16 @@ export interface PredictAsyncOptions {
   batchSize?: number;
   /**
    * Modules the worker imports before it answers (custom layers' registerModuleType), as fitInWorker's
-   * `imports`: absolute `file:` URLs, absolute paths or package names. Each is imported once per worker.
+   * `imports`: absolute `file:` URLs, absolute paths or package names. Each is imported once per worker
+   * and stays imported for the worker's life (later calls need not repeat it); a call that adds new ones
+   * sends the whole model again, rebuilt after them (so a model the worker could not rebuild before
+   * — "unknown module type" — is rebuilt with the weights as they are at that call).
    */
   imports?: (string | { href: string })[];
-  /** Milliseconds without a request after which this model's worker is closed (>= 0; default 5000). */
+  /**
+   * Milliseconds without a request after which this model's worker is closed (>= 0; default 5000).
+   * Kept for the model's worker: later calls without it keep the last value given.
+   */
   idleTimeoutMs?: number;
 }
 
