@@ -76,7 +76,7 @@ import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { checkNice } from './priority.js';
 import { serialize, deserializeCheckpoint } from '../io/serialize.js';
 import type { LossName } from '../losses/index.js';
-import type { OptimizerName } from '../models/compile.js';
+import { OPTIMIZERS, closest, type OptimizerName } from '../models/compile.js';
 import type { FitOptions, History, Logs } from '../models/training.js';
 import type { PerOutput, Tensors } from '../models/multi.js';
 import { Optimizer } from '../optimizers/optimizer.js';
@@ -461,6 +461,11 @@ function checkDataOptions(opts: Record<string, unknown>): void {
   }
   if (opts.optimizer !== undefined && typeof opts.optimizer !== 'string' && !(opts.optimizer instanceof Optimizer)) {
     throw new Error(`${op}: options.optimizer must be an optimizer's name (e.g. 'adam') or an Optimizer over the model's parameters, got ${show(opts.optimizer)}`);
+  }
+  // A name is checked here, before a worker starts (and before checkpoint bytes are compared with it).
+  if (typeof opts.optimizer === 'string' && !Object.hasOwn(OPTIMIZERS, opts.optimizer)) {
+    const names = Object.keys(OPTIMIZERS);
+    throw new Error(`${op}: options.optimizer must be one of ${names.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(opts.optimizer)}${closest(opts.optimizer, names)}`);
   }
   if (Array.isArray(opts.metrics)) (opts.metrics as unknown[]).forEach((m, i) => {
     if (typeof m === 'function' || (m !== null && typeof m === 'object' && typeof (m as { fn?: unknown }).fn === 'function')) {

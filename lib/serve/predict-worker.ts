@@ -25,18 +25,18 @@ let model: Module | undefined;
 let modelError: Error | undefined;
 /** The model's parameters and buffers by name, as byte views (where 'update' writes). */
 let state = new Map<string, Uint8Array>();
-/** The last model bytes: rebuilt after an 'imports' message when they failed (a custom layer registered since). */
-let lastBytes: Uint8Array | undefined;
-
 function load(bytes: Uint8Array): void {
-  lastBytes = bytes;
   try {
     model = deserialize(bytes);
     modelError = undefined;
     state = new Map(model.namedState().map(([n, t]) => [n, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
   } catch (e) {
+    // Every request fails with this until the next whole model (the caller sends one after new imports).
     model = undefined;
-    modelError = e instanceof Error ? e : new Error(String(e));
+    state = new Map();
+    const msg = e instanceof Error ? e.message : String(e);
+    const hint = /unknown module type/.test(msg) ? ' (a custom layer: give the module that registers it in options.imports)' : '';
+    modelError = new Error(`fathom.predictAsync: the worker cannot rebuild the model: ${msg}${hint}`, { cause: e });
   }
 }
 
@@ -61,6 +61,7 @@ function revive(x: WireInput): Tensor | Tensor[] | Record<string, Tensor> {
 async function handle(m: PredictIn): Promise<void> {
   if (m.type === 'model') return load(m.bytes);
   if (m.type === 'update') {
+    if (!model) return; // the load failed: its error stands, and the next whole model carries these bytes
     m.names.forEach((n, i) => {
       const dst = state.get(n);
       if (dst && dst.length === m.bytes[i].length) dst.set(m.bytes[i]);
@@ -69,8 +70,7 @@ async function handle(m: PredictIn): Promise<void> {
     return;
   }
   if (m.type === 'imports') {
-    await importAll('predictAsync', m.imports);
-    if (!model && lastBytes) load(lastBytes);
+    await importAll('predictAsync', m.imports); // the whole model follows (snapshot.ts)
     return;
   }
   if (m.type === 'backend') return setBackend(m.backend);

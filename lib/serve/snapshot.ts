@@ -35,7 +35,9 @@
  *
  * Lifetime: the worker does not keep the process alive while it has no request outstanding
  * (unref), and it is closed after `idleTimeoutMs` without requests (default 5000 ms; the next call
- * starts a new one), so a script ends by itself without any close(). `serve.closeWorkers()`
+ * starts a new one), so a script ends by itself without any close() (a call refused on this thread —
+ * a bad x or option, a model serialize() refuses — starts no worker). Each model has its own worker (a
+ * thread and a V8 heap: ~15-20 MB of RSS while it lives). `serve.closeWorkers()`
  * ends them at once (e.g. at shutdown, or in tests). A worker that dies rejects its outstanding
  * requests; the next call starts a new one.
  */
@@ -55,10 +57,16 @@ export interface PredictAsyncOptions {
   batchSize?: number;
   /**
    * Modules the worker imports before it answers (custom layers' registerModuleType), as fitInWorker's
-   * `imports`: absolute `file:` URLs, absolute paths or package names. Each is imported once per worker.
+   * `imports`: absolute `file:` URLs, absolute paths or package names. Each is imported once per worker
+   * and stays imported for the worker's life (later calls need not repeat it); a call that adds new ones
+   * sends the whole model again, rebuilt after them (so a model the worker could not rebuild before
+   * — "unknown module type" — is rebuilt with the weights as they are at that call).
    */
   imports?: (string | { href: string })[];
-  /** Milliseconds without a request after which this model's worker is closed (>= 0; default 5000). */
+  /**
+   * Milliseconds without a request after which this model's worker is closed (>= 0; default 5000).
+   * Kept for the model's worker: later calls without it keep the last value given.
+   */
   idleTimeoutMs?: number;
 }
 
@@ -108,6 +116,12 @@ interface Slot {
 export class Snapshot {
   private key = '';
   private slots: Slot[] = [];
+
+  /** Forgets what the worker holds: the next diff() sends the whole model. */
+  reset(): void {
+    this.key = '';
+    this.slots = [];
+  }
 
   /**
    * Brings the snapshot up to `model` and returns what the worker needs to match it: nothing, the
@@ -194,7 +208,6 @@ class Entry {
     this.imported = new Set(imports);
     const init: PredictInit = { bytes, backend: this.backendName, imports };
     this.worker = new Worker(workerScript('predict-worker.js', OP), { workerData: init, transferList: [bytes.buffer as ArrayBuffer] });
-    this.worker.unref();
     liveWorkers.add(this.worker);
     open.add(this);
     this.worker.on('message', (m: PredictOut) => this.onMessage(m));
@@ -203,15 +216,21 @@ class Entry {
       liveWorkers.delete(this.worker);
       this.fail(new Error(`fathom.${OP}: the model's worker exited (code ${code})${this.pending.size ? ` with ${this.pending.size} request(s) outstanding` : ''}`));
     });
+    // After the 'message' listener: adding one refs the worker's port again (Node 20), and a worker
+    // ref'd with no request outstanding would keep the process alive for ever.
+    this.worker.unref();
   }
 
   /** Posts what the worker needs before this request (imports, backend, weights), then the request. */
-  request(model: Module, x: Tensors, batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
-    // Everything that can throw happens before anything is posted, and x first: once diff() has
-    // updated the snapshot, what it returns must reach the worker.
-    const [wire, transfer] = copyInput(x);
-    const change = this.snapshot.diff(model);
+  request(model: Module, [wire, transfer]: [WireInput, ArrayBuffer[]], batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
+    // Everything that can throw happens before anything is posted, x (copied by the caller) first:
+    // once diff() has updated the snapshot, what it returns must reach the worker.
     const newImports = imports.filter((i) => !this.imported.has(i));
+    // New imports (e.g. the module that registers a custom layer the worker could not rebuild) go
+    // with the whole model, rebuilt after them: the worker's copy may have failed to load, and
+    // the updates sent since then were not applied to anything.
+    if (newImports.length) this.snapshot.reset();
+    const change = this.snapshot.diff(model);
     if (newImports.length) {
       for (const i of newImports) this.imported.add(i);
       this.post({ type: 'imports', imports: newImports });
@@ -338,6 +357,7 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
       throw new Error(`fathom.${OP}: options.idleTimeoutMs must be a number of milliseconds in [0, 2^31 - 1], got ${show(idleTimeoutMs)}`);
     }
     const imports = workerImports(OP, opts.imports);
+    const input = copyInput(x); // before any worker starts: a refused x starts none
     let entry = entries.get(model);
     if (!entry || entry.dead) {
       // The first call: the whole model goes with the worker's start (the snapshot starts from it).
@@ -349,7 +369,7 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
       entry = fresh;
     }
     if (idleTimeoutMs !== undefined) entry.idleMs = idleTimeoutMs;
-    return entry.request(model, x, batchSize, imports);
+    return entry.request(model, input, batchSize, imports);
   } catch (e) {
     return Promise.reject(e);
   }
