@@ -56,7 +56,7 @@ async function main(input: WorkerInput): Promise<void> {
     ({ model, optimizer } = deserializeCheckpoint(input.bytes));
     const Named = name !== undefined && Object.hasOwn(OPTIMIZERS, name) ? OPTIMIZERS[name as OptimizerName] : undefined;
     if (name !== undefined && Named?.name !== optimizer.name) {
-      throw new Error(`fathom.fitInWorker: options.optimizer is ${JSON.stringify(name)}, but the model's bytes hold the state of a ${optimizer.name} optimizer to resume; leave optimizer out (or name it '${optimizer.name.toLowerCase()}')`);
+      throw new Error(`fathom.fitInWorker: options.optimizer is ${JSON.stringify(name)}, but the model's bytes hold ${optimizer.name} optimizer state to resume; leave optimizer out (or name it '${optimizer.name.toLowerCase()}')`);
     }
     if (lr !== undefined) throw new Error(`fathom.fitInWorker: lr applies to a new, named optimizer; the ${optimizer.name} optimizer resumed here has its own (its groups' lr, as saved)`);
   } else {

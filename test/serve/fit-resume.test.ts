@@ -139,7 +139,7 @@ describe('fitInWorker resume: refusals', () => {
     const { x, y } = data();
     const model = mlp();
     const ckpt = serialize(model, { optimizer: new optim.Adam(model.parameters()) });
-    await expect(fitInWorker(ckpt, x, y, { loss: 'crossEntropy', optimizer: 'sgd' })).rejects.toThrow(/^fathom\.fitInWorker: options\.optimizer is "sgd", but the model's bytes hold the state of a Adam optimizer to resume/);
+    await expect(fitInWorker(ckpt, x, y, { loss: 'crossEntropy', optimizer: 'sgd' })).rejects.toThrow(/^fathom\.fitInWorker: options\.optimizer is "sgd", but the model's bytes hold Adam optimizer state to resume/);
     await expect(fitInWorker(ckpt, x, y, { loss: 'crossEntropy', lr: 0.1 })).rejects.toThrow(/^fathom\.fitInWorker: lr applies to a new, named optimizer; the Adam optimizer resumed here has its own/);
     await expect(fitInWorker(ckpt, x, y, { loss: 'crossEntropy', optimizer: new optim.Adam(model.parameters()) })).rejects.toThrow(/^fathom\.fitInWorker: options\.optimizer: an Optimizer goes with its model/);
     await expect(fitInWorker(model, x, y, { loss: 'crossEntropy', lrSchedulerState: { type: 'StepLR' } })).rejects.toThrow(/^fathom\.fitInWorker: options\.lrSchedulerState was given without an lrScheduler/);
