@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "args.h"
+#include "chain.h"  // #13 infer
 #include "layers.h"
 // --- #11 cells ---
 #include "rnn.h"
@@ -142,6 +143,9 @@ class Addon : public Napi::Addon<Addon> {
     // --- #11 natops ---
     define_tensorop_entries(env, exports);
     // --- end #11 natops ---
+    // --- #13 infer ---
+    define_chain_entries(env, exports);
+    // --- end #13 infer ---
   }
 
  private:

@@ -50,6 +50,28 @@ export function nativeBackend(b: NativeBinding): Backend {
         if (bias || act !== 'none') b.biasAct(n, out, y, bias, Act[act]);
       },
     // --- end #13 rawinfer ---
+    // --- #13 infer ---
+    linearChain: typeof b.linearChain === 'function'
+      ? (n, dims, ws, biases, acts, x, y) => {
+        const L = ws.length;
+        const meta = new Int32Array(1 + 2 * L);
+        meta[0] = dims[0];
+        for (let l = 0; l < L; l++) {
+          meta[1 + 2 * l] = dims[l + 1];
+          meta[2 + 2 * l] = Act[acts[l]];
+        }
+        b.linearChain!(n, meta, ws as Float32Array[], biases as (Float32Array | null)[], x, y);
+      }
+      // An addon built before it (an old prebuild): linearForward layer after layer.
+      : (n, dims, ws, biases, acts, x, y) => {
+        let cur = x;
+        for (let l = 0; l < ws.length; l++) {
+          const next = l === ws.length - 1 ? y : new Float32Array(n * dims[l + 1]);
+          b.linearForward(n, dims[l + 1], dims[l], cur, ws[l], biases[l], Act[acts[l]], next);
+          cur = next;
+        }
+      },
+    // --- end #13 infer ---
     maxout: (n, k, x, y) => b.maxout(n, k, x, y),
     maxoutBackward: (n, k, x, dy, dx) => b.maxoutBackward(n, k, x, dy, dx),
     biasActBackward: (n, d, y, dy, dz, dbias, act: ActOp) => b.biasActBackward(n, d, y, dy, dz, dbias, Act[act]),

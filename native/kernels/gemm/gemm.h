@@ -102,6 +102,19 @@ void gemm_prepacked_b(const Config& cfg, bool transA, int64_t M, int64_t N, int6
                       const float* A, int64_t lda, const float* Bp, float beta, float* C, int64_t ldc);
 // ---- end #11 lstmperf ----
 
+// ---- #13 infer: what linear_chain (chain.cc) needs of the driver ----
+// The configuration behind a table's gemm entry (the avx512 table may run the
+// AVX2 driver: avx512/fill.cc); nullptr for a gemm this file did not make.
+const Config* config_of(GemmFn gemm);
+// The K block gemm_run uses for this K (the sum of an element of C is split
+// the same way by every entry point: bitwise equal results).
+int64_t kc_block(const Config& cfg, int64_t K);
+// Threading thresholds of gemm_run: a job below min_parallel_fma() multiply-
+// adds stays on the calling thread; each thread used gets >= min_fma_per_thread().
+double min_parallel_fma();
+double min_fma_per_thread();
+// ---- end #13 infer ----
+
 // Micro-kernels and ISA packing routines (one translation unit each).
 void ukernel_ref_4x8(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
                      float alpha, float beta, int64_t m, int64_t n);
