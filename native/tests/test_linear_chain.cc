@@ -3,6 +3,7 @@
 // batch sizes 0, 1, 2, 3, 7, 33, 257 (the gemv path, the packed path, thread shares with
 // a partial MR tile, row chunks) and layer widths around the tiles; batch 1 and 2 of the
 // MNIST MLP never wake the pool and a batch-256 forward is at most one pool job.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,7 @@ TEST(linear_chain_every_table_matches_linear_fwd_layer_by_layer) {
       Net({33, 16, 31, 7}, {Act::Tanh, Act::Sigmoid, Act::Relu}, false, 2),
       Net({40, 257, 1}, {Act::Sigmoid, Act::Tanh}, true, 3),
       Net({7, 3}, {Act::Relu}, true, 4),
+      Net({130, 200, 67}, {Act::Relu, Act::Tanh}, true, 5),  // several gemv column blocks of 64
   };
   for (const KernelTable* t : all_tables())
     for (int th : {1, max_threads()}) {
@@ -75,10 +77,14 @@ TEST(linear_chain_every_table_matches_linear_fwd_layer_by_layer) {
           const std::vector<float> want = net.layered(*t, n, x);
           std::vector<float> got((size_t)(n * net.dims.back()), kNaN);
           const std::vector<ops::LinearLayer> layers = net.layers();
-          ops::linear_chain(*t, n, (int)layers.size(), layers.data(), x.data(), got.data());
-          check_all(std::string(t->isa) + " linear_chain n=" + std::to_string(n) + " in=" + std::to_string(net.dims[0]) +
-                        " layers=" + std::to_string(net.acts.size()) + " threads=" + std::to_string(th),
-                    got.data(), want.data(), (int64_t)got.size(), 0, 0);
+          for (int call = 0; call < 2; ++call) {  // batch 1 and 2 alternate the column order from call to call
+            std::fill(got.begin(), got.end(), kNaN);
+            ops::linear_chain(*t, n, (int)layers.size(), layers.data(), x.data(), got.data());
+            check_all(std::string(t->isa) + " linear_chain n=" + std::to_string(n) + " in=" + std::to_string(net.dims[0]) +
+                          " layers=" + std::to_string(net.acts.size()) + " threads=" + std::to_string(th) +
+                          " call " + std::to_string(call),
+                      got.data(), want.data(), (int64_t)got.size(), 0, 0);
+          }
         }
     }
   set_num_threads(saved);

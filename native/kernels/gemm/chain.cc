@@ -10,8 +10,9 @@
 //
 // Bitwise the same values as ops::linear_fwd layer after layer (the taped
 // forward's gemm + bias_act):
-//   - N <= kGemvMaxM (batch 1 and 2) runs exactly that, on the calling thread
-//     (the gemv path; it never wakes the pool for the MNIST MLP);
+//   - N <= kGemvMaxM (batch 1 and 2) runs gemm_run's gemv path on the calling
+//     thread (it never wakes the pool for the MNIST MLP), its column blocks in
+//     alternating order from call to call (gemv_layers);
 //   - larger N packs every layer's weights once per call, the threads sharing
 //     the packing (no thread packs what another packed), then each thread runs
 //     ALL layers on its own rows (a row of an MLP depends on that row only), in
@@ -116,6 +117,50 @@ void chain_layers(const KernelTable& k, int64_t N, int L, const LinearLayer* lay
   }
 }
 
+// Batch 1 and 2 when every layer's weights stay below gemm_run's gemv split
+// size: gemm_run's gemv path (the table's gemv over blocks of 64 columns, each
+// c[j] the same arithmetic whatever the block) layer after layer on the calling
+// thread, then the epilogue. The blocks run in ascending order on one call and
+// descending on the next: the MNIST MLP's weights (1.07 MB) overflow a 1 MiB
+// L2, and streaming them cyclically in one order evicts each line just before
+// it is needed again, while alternating the order finds the last call's most
+// recent lines still cached (measured: 12.5 -> 11.5 us for the three layers on
+// Zen 4, best of 41 rounds of 2,000 calls, interleaved).
+thread_local unsigned t_calls = 0;
+constexpr int64_t kGemvBlock = 64;  // a multiple of every gemv's column group (4) and of gemm_run's split (16)
+
+bool gemv_layers(const KernelTable& k, const Config* cfg, int64_t N, int L, const LinearLayer* layers,
+                 const float* x, float* y) {
+  if (!cfg || !cfg->gemv || N > gemm_detail::kGemvMaxM) return false;
+  int64_t mid = 0;
+  for (int l = 0; l < L; ++l) {
+    const LinearLayer& c = layers[l];
+    if (c.out < 1 || c.in < 1 || (double)c.out * (double)c.in * 4.0 >= gemm_detail::gemv_min_split_bytes()) return false;
+    if (l + 1 < L) mid = std::max(mid, c.out);
+  }
+  float* buf[2] = {nullptr, nullptr};
+  if (L > 1) {
+    buf[0] = t_mid[0].get((size_t)(N * mid));
+    buf[1] = t_mid[1].get((size_t)(N * mid));
+  }
+  const bool down = (++t_calls & 1) == 0;
+  const float* src = x;
+  for (int l = 0; l < L; ++l) {
+    const LinearLayer& c = layers[l];
+    float* dst = l == L - 1 ? y : buf[l & 1];
+    const int64_t nb = ceil_div(c.out, kGemvBlock);
+    for (int64_t i = 0; i < N; ++i)
+      for (int64_t q = 0; q < nb; ++q) {
+        const int64_t b = down ? nb - 1 - q : q, j0 = b * kGemvBlock, j1 = std::min(c.out, j0 + kGemvBlock);
+        // op(B)(k, j) = w[j * in + k]: rows of op(B) stride 1, columns stride in.
+        cfg->gemv(j0, j1, c.in, 1.0f, src + i * c.in, 1, c.w, 1, c.in, 0.0f, dst + i * c.out);
+      }
+    if (c.bias || c.act != Act::None) k.bias_act(N, c.out, dst, c.bias, c.act);
+    src = dst;
+  }
+  return true;
+}
+
 }  // namespace
 
 void linear_chain(const KernelTable& k, int64_t N, int L, const LinearLayer* layers, const float* x,
@@ -132,6 +177,7 @@ void linear_chain(const KernelTable& k, int64_t N, int L, const LinearLayer* lay
     if (cfg) packed += gemm_detail::packed_b_floats(*cfg, c.in, c.out);
     fma += (double)N * (double)c.out * (double)c.in;
   }
+  if (N <= gemm_detail::kGemvMaxM && gemv_layers(k, cfg, N, L, layers, x, y)) return;
   if (!cfg || !dims_ok || N <= gemm_detail::kGemvMaxM || packed > kMaxPackedFloats)
     return chain_layers(k, N, L, layers, x, y);
 

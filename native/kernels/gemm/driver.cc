@@ -290,6 +290,7 @@ void gemm_prepacked_b(const Config& cfg, bool transA, int64_t M, int64_t N, int6
 int64_t kc_block(const Config& cfg, int64_t K) { return even_block(std::max<int64_t>(K, 1), cfg.kc, 1); }
 double min_parallel_fma() { return kMinParallelFma; }
 double min_fma_per_thread() { return kMinFmaPerThread; }
+double gemv_min_split_bytes() { return kGemvMinSplitBytes; }
 // ---- end #13 infer ----
 
 // ---- per-ISA configurations and entry points -------------------------------

@@ -113,6 +113,9 @@ int64_t kc_block(const Config& cfg, int64_t K);
 // adds stays on the calling thread; each thread used gets >= min_fma_per_thread().
 double min_parallel_fma();
 double min_fma_per_thread();
+// gemm_run's small-M path splits N across threads only when op(B) has at
+// least this many bytes (below it the gemv runs on the calling thread).
+double gemv_min_split_bytes();
 // ---- end #13 infer ----
 
 // Micro-kernels and ISA packing routines (one translation unit each).
