@@ -23,6 +23,7 @@
 // --- end #11 cells ---
 #include "cpu/cpu.h"
 #include "kernels/dispatch.h"
+#include "kernels/gemm/gemm.h"  // #13 infer: driver_name
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
 #include "runtime/pool.h"
@@ -167,6 +168,7 @@ class Addon : public Napi::Addon<Addon> {
     cpu.Set("avx512", f.avx512);
     cpu.Set("neon", f.neon);
     o.Set("cpu", cpu);
+    o.Set("gemm", gemm_detail::driver_name(active().gemm));  // #13 infer: which GEMM driver the table runs
     return o;
   }
 

@@ -16,6 +16,8 @@ export interface NativeInfo {
   /** ISA variants compiled into this binary that this CPU can run. */
   isas: string[];
   cpu: { avx2: boolean; avx512: boolean; neon: boolean };
+  /** #13 infer: the GEMM driver the active table runs, e.g. 'avx2 6x16' (absent in addons built before it). */
+  gemm?: string;
 }
 
 export interface NativeBinding {

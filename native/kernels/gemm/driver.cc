@@ -349,6 +349,19 @@ const Config* config_of(GemmFn gemm) {
   return nullptr;
 }
 
+const char* driver_name(GemmFn gemm) {
+  const Config* c = config_of(gemm);
+  if (c == &kRefConfig) return "scalar 4x8";
+#if defined(__x86_64__) || defined(_M_X64)
+  if (c == &kAvx2Config) return "avx2 6x16";
+  if (c == &kAvx512Config) return "avx512 14x32";
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+  if (c == &kNeonConfig) return "neon 8x12";
+#endif
+  return "unknown";
+}
+
 const Config* config_for(const char* isa) {
   if (std::strcmp(isa, "scalar") == 0) return &kRefConfig;
 #if defined(__x86_64__) || defined(_M_X64)

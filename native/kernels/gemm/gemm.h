@@ -116,6 +116,9 @@ double min_fma_per_thread();
 // gemm_run's small-M path splits N across threads only when op(B) has at
 // least this many bytes (below it the gemv runs on the calling thread).
 double gemv_min_split_bytes();
+// The driver behind a table's gemm entry, e.g. "avx2 6x16" (the avx512 table
+// on AMD Zen 4 runs it); "unknown" for a gemm not made here.
+const char* driver_name(GemmFn gemm);
 // ---- end #13 infer ----
 
 // Micro-kernels and ISA packing routines (one translation unit each).
