@@ -95,8 +95,9 @@ async function child(calls) {
     b.linearForward(1, 256, 256, h1, W[1], B[1], RELU, h2);
     b.linearForward(1, 10, 256, h2, W[2], B[2], 0, y);
   } : null;
-  const meta = Int32Array.from([784, 256, RELU, 256, RELU, 10, 0]);
-  const chain = b.linearChain ? () => b.linearChain(1, meta, W, B, xin, y) : null;
+  const chain = b.linearChain
+    ? () => b.linearChain(1, xin, y, 784, 256, RELU, W[0], B[0], 256, RELU, W[1], B[1], 10, 0, W[2], B[2])
+    : null;
   const layered = (x) => noGrad(() => lin[2].forwardWith(lin[1].forwardWith(lin[0].forwardWith(x, 'relu'), 'relu'), 'none'));
   const o1 = new Float32Array(1), o2 = new Float32Array(1), o3 = new Float32Array(1);
   const napi = () => b.gemm(false, true, 1, 1, 1, 1, o1, o2, 0, o3);

@@ -17,61 +17,62 @@ namespace {
 
 // The most layers one call takes (a bound for the argument arrays, not a limit of the kernel).
 constexpr uint32_t kMaxLayers = 4096;
+constexpr uint32_t kNoIndex = UINT32_MAX;
 
-// Element i of a JS array: a Float32Array of want values (or null when nullable).
-// (Names are built only on failure: this runs per layer on every batch-1 call.)
-const float* elem_f32(const Args& a, const Napi::Array& arr, uint32_t i, const char* base, int64_t want,
-                      bool nullable) {
-  Napi::Value v = arr.Get(i);
-  const auto name = [&] { return std::string(base) + "[" + std::to_string(i) + "]"; };
-  if (nullable && v.IsNull()) return nullptr;
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    a.fail(name() + " must be a Float32Array" + (nullable ? " or null" : "") + ", got " + Args::describe(v));
-  Napi::Float32Array t = v.As<Napi::Float32Array>();
-  if (t.ElementLength() == 0 && t.ArrayBuffer().IsDetached()) a.fail(name() + " is backed by a detached ArrayBuffer");
-  if ((int64_t)t.ElementLength() != want)
-    a.fail(name() + " must hold " + std::to_string(want) + " float32 values, got " + std::to_string(t.ElementLength()));
-  return t.Data();
+// Argument i: a Float32Array of want values (or null when nullable), read with ONE
+// napi_get_typedarray_info call (names are built only on failure: this runs
+// for every layer of every batch-1 call).
+const float* f32_arg(const Args& a, const Napi::CallbackInfo& info, size_t i, const char* base, uint32_t l,
+                     int64_t want, bool nullable) {
+  const auto name = [&] { return std::string(base) + (l == kNoIndex ? "" : "[" + std::to_string(l) + "]"); };
+  napi_value v = info[i];
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value ab;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, &ab, &offset) != napi_ok ||
+      type != napi_float32_array) {
+    if (nullable && info[i].IsNull()) return nullptr;
+    a.fail(name() + " must be a Float32Array" + (nullable ? " or null" : "") + ", got " + Args::describe(info[i]));
+  }
+  if (length == 0 && Napi::ArrayBuffer(info.Env(), ab).IsDetached()) a.fail(name() + " is backed by a detached ArrayBuffer");
+  if ((int64_t)length != want)
+    a.fail(name() + " must hold " + std::to_string(want) + " float32 values, got " + std::to_string(length));
+  return static_cast<const float*>(data);
 }
 
-Napi::Array array_arg(const Args& a, const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsArray()) a.fail(std::string(name) + " must be an Array, got " + Args::describe(info[i]));
-  return info[i].As<Napi::Array>();
-}
-
-// linearChain(n, meta, ws, biases, x, y): meta = Int32Array [in_0, out_0, act_0, out_1, act_1, ...]
-// (1 + 2L values), ws / biases: Arrays of L Float32Arrays (biases: or null). y = the chain's output.
+// linearChain(n, x, y, in_0, then per layer l: out_l, act_l, w_l, bias_l | null): y = the chain's
+// output (positional arguments: no JS arrays to walk, one call per batch-1 forward).
 Napi::Value LinearChain(const Napi::CallbackInfo& info) {
-  Args a(info, "linearChain", 6);
+  Args a(info, "linearChain", 8);
+  const size_t argc = info.Length();
+  if ((argc - 4) % 4 != 0)
+    a.fail("expected n, x, y, in and 4 arguments per layer (out, act, w, bias), got " + std::to_string(argc) + " arguments");
+  const uint32_t L = (uint32_t)((argc - 4) / 4);
+  if (L > kMaxLayers) a.fail("at most " + std::to_string(kMaxLayers) + " layers, got " + std::to_string(L));
   const int64_t n = a.dim(0, "n");
-  Napi::Array ws = array_arg(a, info, 2, "ws"), bs = array_arg(a, info, 3, "biases");
-  const uint32_t L = ws.Length();
-  if (L < 1 || L > kMaxLayers)
-    a.fail("ws must hold 1 to " + std::to_string(kMaxLayers) + " weights, got " + std::to_string(L));
-  if (bs.Length() != L)
-    a.fail("biases must hold one entry per layer (" + std::to_string(L) + "), got " + std::to_string(bs.Length()));
-  const int32_t* meta = a.i32(1, "meta", 1 + 2 * (int64_t)L);
   const int64_t lim = INT64_C(1) << 40;
   if (n > lim) a.fail("n = " + std::to_string(n) + " is too large");
   ops::LinearLayer small[16];
   std::vector<ops::LinearLayer> heap(L > 16 ? L : 0);
   ops::LinearLayer* layers = L > 16 ? heap.data() : small;
-  int64_t in = meta[0];
+  int64_t in = a.dim(3, "in");
   const int64_t in0 = in;
   for (uint32_t l = 0; l < L; ++l) {
-    const int64_t out = meta[1 + 2 * l];
-    const int32_t act = meta[2 + 2 * l];
+    const size_t at = 4 + 4 * (size_t)l;
+    const int64_t out = a.dim(at, "out");
+    const int64_t act = a.dim(at + 1, "act");
     if (in < 1 || out < 1)
       a.fail("layer " + std::to_string(l) + " must have in, out >= 1, got in = " + std::to_string(in) + ", out = " + std::to_string(out));
-    if (act < 0 || act >= (int32_t)Act::Count)
-      a.fail("act of layer " + std::to_string(l) + " out of range: " + std::to_string(act));
-    if ((n && in > lim / n) || out > lim / in || (n && out > lim / n)) a.fail("matrix too large");
-    layers[l] = {out, in, elem_f32(a, ws, l, "ws", out * in, false), elem_f32(a, bs, l, "biases", out, true),
+    if (act >= (int64_t)Act::Count) a.fail("act of layer " + std::to_string(l) + " out of range: " + std::to_string(act));
+    if (in > lim || out > lim || (n && in > lim / n) || out > lim / in || (n && out > lim / n)) a.fail("matrix too large");
+    layers[l] = {out, in, f32_arg(a, info, at + 2, "w", l, out * in, false), f32_arg(a, info, at + 3, "bias", l, out, true),
                  (Act)act};
     in = out;
   }
-  const float* x = a.f32(4, "x", n * in0);
-  float* y = a.f32(5, "y", n * in);
+  const float* x = f32_arg(a, info, 1, "x", kNoIndex, n * in0, false);
+  float* y = const_cast<float*>(f32_arg(a, info, 2, "y", kNoIndex, n * in, false));
   a.apart("y", y, 4 * n * in, "x", x, 4 * n * in0);
   const auto y0 = (uintptr_t)y, y1 = y0 + (uintptr_t)(4 * n * in);
   const auto overlaps = [&](const void* p, int64_t bytes) {
@@ -81,9 +82,9 @@ Napi::Value LinearChain(const Napi::CallbackInfo& info) {
   for (uint32_t l = 0; l < L; ++l) {
     const int64_t wb = 4 * layers[l].out * layers[l].in, bb = 4 * layers[l].out;
     if (overlaps(layers[l].w, wb))
-      a.apart("y", y, 4 * n * in, ("ws[" + std::to_string(l) + "]").c_str(), layers[l].w, wb);
+      a.apart("y", y, 4 * n * in, ("w[" + std::to_string(l) + "]").c_str(), layers[l].w, wb);
     if (overlaps(layers[l].bias, bb))
-      a.apart("y", y, 4 * n * in, ("biases[" + std::to_string(l) + "]").c_str(), layers[l].bias, bb);
+      a.apart("y", y, 4 * n * in, ("bias[" + std::to_string(l) + "]").c_str(), layers[l].bias, bb);
   }
   ops::linear_chain(n, (int)L, layers, x, y);
   return info.Env().Undefined();

@@ -119,18 +119,21 @@ describe('linearChain kernel', () => {
 
   it.skipIf(!binding)('the addon re-checks what could crash (counts, sizes, lengths, overlap)', () => {
     const f = (n: number) => new Float32Array(n);
-    const meta = Int32Array.from([4, 3, 1, 2, 0]);
     const chain = binding!.linearChain!.bind(binding);
-    expect(() => chain(2, meta, [f(12), f(6)], [f(3), null], f(8), f(4))).not.toThrow();
-    expect(() => chain(2, Int32Array.from([4, 3, 1]), [f(12), f(6)], [f(3), null], f(8), f(4))).toThrow(/linearChain: meta must hold 5 int32 values/);
-    expect(() => chain(2, meta, [f(12)], [f(3), null], f(8), f(4))).toThrow(/linearChain: meta must hold 3|biases must hold one entry per layer/);
-    expect(() => chain(2, meta, [f(12), f(7)], [f(3), null], f(8), f(4))).toThrow(/linearChain: ws\[1\] must hold 6 float32 values, got 7/);
-    expect(() => chain(2, meta, [f(12), 'x' as unknown as Float32Array], [f(3), null], f(8), f(4))).toThrow(/linearChain: ws\[1\] must be a Float32Array, got string/);
-    expect(() => chain(2, Int32Array.from([4, 3, 9, 2, 0]), [f(12), f(6)], [f(3), null], f(8), f(4))).toThrow(/linearChain: act of layer 0 out of range/);
-    expect(() => chain(2, Int32Array.from([4, 0, 1, 2, 0]), [f(0), f(0)], [null, null], f(8), f(4))).toThrow(/linearChain: layer 0 must have in, out >= 1/);
-    expect(() => chain(2, meta, [f(12), f(6)], [f(3), null], f(8), f(3))).toThrow(/linearChain: y must hold 4 float32 values/);
+    // linearChain(n, x, y, in, then per layer: out, act, w, bias | null)
+    expect(() => chain(2, f(8), f(4), 4, 3, 1, f(12), f(3), 2, 0, f(6), null)).not.toThrow();
+    expect(() => chain(2, f(8), f(4), 4, 3, 1, f(12), f(3), 2, 0, f(6))).toThrow(/linearChain: expected n, x, y, in and 4 arguments per layer/);
+    expect(() => chain(2, f(8), f(4), 4)).toThrow(/linearChain: expected 8 arguments, got 4/);
+    expect(() => chain(2, f(8), f(4), 4, 3, 1, f(12), f(3), 2, 0, f(7), null)).toThrow(/linearChain: w\[1\] must hold 6 float32 values, got 7/);
+    expect(() => chain(2, f(8), f(4), 4, 3, 1, f(12), f(3), 2, 0, 'x' as unknown as Float32Array, null)).toThrow(/linearChain: w\[1\] must be a Float32Array, got string/);
+    expect(() => chain(2, f(8), f(4), 4, 3, 1, f(12), new Int32Array(3) as unknown as Float32Array, 2, 0, f(6), null)).toThrow(/linearChain: bias\[0\] must be a Float32Array or null, got Int32Array/);
+    expect(() => chain(2, f(8), f(4), 4, 3, 9, f(12), f(3), 2, 0, f(6), null)).toThrow(/linearChain: act of layer 0 out of range/);
+    expect(() => chain(2, f(8), f(4), 4, 0, 1, f(0), null, 2, 0, f(0), null)).toThrow(/linearChain: layer 0 must have in, out >= 1/);
+    expect(() => chain(2, f(8), f(3), 4, 3, 1, f(12), f(3), 2, 0, f(6), null)).toThrow(/linearChain: y must hold 4 float32 values/);
+    expect(() => chain(2, f(7), f(4), 4, 3, 1, f(12), f(3), 2, 0, f(6), null)).toThrow(/linearChain: x must hold 8 float32 values/);
     const buf = f(40);
-    expect(() => chain(2, meta, [f(12), buf.subarray(0, 6)], [f(3), null], f(8), buf.subarray(4, 8))).toThrow(/linearChain: y overlaps ws\[1\]/);
+    expect(() => chain(2, f(8), buf.subarray(4, 8), 4, 3, 1, f(12), f(3), 2, 0, buf.subarray(0, 6), null)).toThrow(/linearChain: y overlaps w\[1\]/);
+    expect(() => chain(2, buf.subarray(10, 18), buf.subarray(16, 20), 4, 3, 1, f(12), f(3), 2, 0, f(6), null)).toThrow(/linearChain: y overlaps x/);
   });
 
   it.skipIf(!binding)('an addon without linearChain (a prebuild from before it) gets the same bits from linearForward', () => {

@@ -63,8 +63,8 @@ export interface NativeBinding {
   linearForward(n: number, out: number, inF: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
   // --- end #13 rawinfer ---
   // --- #13 infer --- (native/kernels/ops.h linear_chain; absent from an addon built before it)
-  /** meta = [in, out_0, act_0, out_1, act_1, ...] (1 + 2L values), ws / biases one entry per layer. */
-  linearChain?(n: number, meta: Int32Array, ws: Float32Array[], biases: (Float32Array | null)[], x: Float32Array, y: Float32Array): void;
+  /** linearChain(n, x, y, in, then per layer: out, act, w, bias | null): positional, no arrays to walk. */
+  linearChain?(n: number, x: Float32Array, y: Float32Array, inF: number, ...layers: (number | Float32Array | null)[]): void;
   // --- end #13 infer ---
   maxout(n: number, k: number, x: Float32Array, y: Float32Array): void;
   maxoutBackward(n: number, k: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;

@@ -53,14 +53,20 @@ export function nativeBackend(b: NativeBinding): Backend {
     // --- #13 infer ---
     linearChain: typeof b.linearChain === 'function'
       ? (n, dims, ws, biases, acts, x, y) => {
-        const L = ws.length;
-        const meta = new Int32Array(1 + 2 * L);
-        meta[0] = dims[0];
-        for (let l = 0; l < L; l++) {
-          meta[1 + 2 * l] = dims[l + 1];
-          meta[2 + 2 * l] = Act[acts[l]];
+        const f = b.linearChain!;
+        // Positional arguments (the addon reads no arrays); the common depths without a spread.
+        switch (ws.length) {
+          case 2:
+            return f(n, x, y, dims[0], dims[1], Act[acts[0]], ws[0], biases[0], dims[2], Act[acts[1]], ws[1], biases[1]);
+          case 3:
+            return f(n, x, y, dims[0], dims[1], Act[acts[0]], ws[0], biases[0], dims[2], Act[acts[1]], ws[1], biases[1],
+              dims[3], Act[acts[2]], ws[2], biases[2]);
+          default: {
+            const rest: (number | Float32Array | null)[] = [];
+            for (let l = 0; l < ws.length; l++) rest.push(dims[l + 1], Act[acts[l]], ws[l], biases[l]);
+            return f(n, x, y, dims[0], ...rest);
+          }
         }
-        b.linearChain!(n, meta, ws as Float32Array[], biases as (Float32Array | null)[], x, y);
       }
       // An addon built before it (an old prebuild): linearForward layer after layer.
       : (n, dims, ws, biases, acts, x, y) => {
