@@ -6,8 +6,8 @@
  *   node bench/infer.mjs [--calls 20000] [--rounds 3] [--isa avx2,avx512]
  *
  * Each ISA runs in its own child process (FATHOM_ISA=<isa>; the kernel table is chosen once per
- * process); children run one after the other, `--rounds` times interleaved, and the tables show the
- * median over rounds of each figure. Per child and thread count (1 and 2):
+ * process); children run one after the other, `--rounds` times interleaved (the order reversed every
+ * other round), and the tables show the median over rounds of each figure. Per child and thread count (1 and 2):
  *   predict p50/p99   model.predict(x) on one row, `--calls` timed calls (µs)
  *   forward p50/p99   model.forward(x) inside noGrad (no predict bookkeeping: mode switch, checks)
  *   chain p50         the whole MLP as ONE raw addon call (linearChain, what Sequential runs under
@@ -145,7 +145,8 @@ async function parent() {
   const load0 = loadavg();
   const t0 = new Date();
   for (let r = 0; r < rounds; r++) {
-    for (const isa of isas) {
+    // Alternate the order from round to round: no ISA always runs first (after the previous child).
+    for (const isa of r % 2 ? [...isas].reverse() : isas) {
       const c = spawnSync(process.execPath, [self, '--child', '--calls', calls], {
         env: { ...process.env, FATHOM_ISA: isa }, encoding: 'utf8', maxBuffer: 1 << 24,
       });
