@@ -187,6 +187,21 @@ export interface Backend {
    */
   linearForward(n: number, out: number, inF: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: ActOp, y: Float32Array): void;
   // --- end #13 rawinfer ---
+  // --- #13 infer ---
+  /**
+   * A chain of L fully connected layers in one call (a Sequential of nn.Linear + activation,
+   * inference only): dims = [in, out_0, ..., out_{L-1}] (each >= 1), layer l takes
+   * [n, dims[l]] to [n, dims[l + 1]] with ws[l] [dims[l + 1], dims[l]] (PyTorch's layout),
+   * biases[l] [dims[l + 1]] or null and acts[l]; x is [n, dims[0]], y [n, dims[L]].
+   * Bitwise the same values as linearForward layer after layer (intermediates are not kept).
+   * The native kernel runs batch 1 and 2 on the calling thread and a larger batch as one
+   * thread-pool job. y is written (never read) and must not overlap x or any weight or bias.
+   */
+  linearChain(
+    n: number, dims: readonly number[], ws: readonly Float32Array[], biases: readonly (Float32Array | null)[],
+    acts: readonly ActOp[], x: Float32Array, y: Float32Array,
+  ): void;
+  // --- end #13 infer ---
 
   /**
    * One SGD step over a parameter (PyTorch semantics). `v` is the momentum buffer.

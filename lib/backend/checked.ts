@@ -389,6 +389,36 @@ export function checked(inner: Backend): Backend {
       k.linearForward(n, out, inF, x, w, bias, act, y);
     },
     // --- end #13 rawinfer ---
+    // --- #13 infer ---
+    linearChain(n, dims, ws, biases, acts, x, y) {
+      const o = 'linearChain';
+      args(o, arguments, 7);
+      size(o, 'n', n);
+      if (!Array.isArray(ws) || ws.length < 1 || ws.length > 4096) fail(o, `ws must be an Array of 1 to 4096 Float32Arrays, got ${Array.isArray(ws) ? `${ws.length} entries` : describe(ws)}`);
+      const L = ws.length;
+      if (!Array.isArray(dims) || dims.length !== L + 1) fail(o, `dims must be an Array of ${L + 1} sizes (in, then each layer's out), got ${Array.isArray(dims) ? `${dims.length} entries` : describe(dims)}`);
+      if (!Array.isArray(biases) || biases.length !== L) fail(o, `biases must be an Array of ${L} entries (Float32Array or null), got ${Array.isArray(biases) ? `${biases.length} entries` : describe(biases)}`);
+      if (!Array.isArray(acts) || acts.length !== L) fail(o, `acts must be an Array of ${L} activation names, got ${Array.isArray(acts) ? `${acts.length} entries` : describe(acts)}`);
+      for (let i = 0; i <= L; i++) {
+        size(o, `dims[${i}]`, dims[i]);
+        if (dims[i] < 1 || dims[i] > 2 ** 31 - 1) fail(o, `dims[${i}] must be in [1, 2^31 - 1], got ${dims[i]}`);
+      }
+      f32(o, 'x', x, product(o, 'n * dims[0]', n, dims[0]));
+      const nd = product(o, `n * dims[${L}]`, n, dims[L]);
+      f32(o, 'y', y, nd);
+      apart(o, 'y', y, 'x', x);
+      for (let l = 0; l < L; l++) {
+        product(o, `n * dims[${l + 1}]`, n, dims[l + 1]);
+        f32(o, `ws[${l}]`, ws[l], product(o, `dims[${l + 1}] * dims[${l}]`, dims[l + 1], dims[l]));
+        if (biases[l] !== null) f32(o, `biases[${l}]`, biases[l], dims[l + 1]);
+        enumName(o, `acts[${l}]`, acts[l], Act);
+        apart(o, 'y', y, `ws[${l}]`, ws[l]);
+        apart(o, 'y', y, `biases[${l}]`, biases[l]);
+      }
+      if (n === 0) return;
+      k.linearChain(n, dims, ws, biases, acts, x, y);
+    },
+    // --- end #13 infer ---
 
     biasActBackward(n, d, y, dy, dz, dbias, act) {
       const o = 'biasActBackward';

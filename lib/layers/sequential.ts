@@ -6,6 +6,69 @@ import { fmt } from '../tensor/shape.js';
 import { Linear } from './linear.js';
 import { Conv1d, Conv2d } from './conv.js';
 import { fusableActivation as fusable } from './activations.js';
+// --- #13 infer ---
+import type { ActOp } from '../backend/backend.js';
+import { kernels } from '../backend/index.js';
+import { isGradEnabled } from '../autograd/tape.js';
+import { empty } from '../ops/record.js';
+
+// Linear's own methods: a run of layers goes through linearChain only when none is overridden
+// on the instance or patched on the prototype (what the chain computes is what they compute).
+const LINEAR_FORWARD = Linear.prototype.forward;
+const LINEAR_FORWARD_WITH = Linear.prototype.forwardWith;
+
+/**
+ * The run of plain nn.Linear layers (each optionally followed by ReLU, Sigmoid or Tanh) that
+ * starts at layers[i]: how many modules it spans, and its layers and activations.
+ */
+interface LinearRun {
+  span: number;
+  lin: Linear[];
+  acts: ActOp[];
+}
+function linearRun(layers: readonly Module[], i: number): LinearRun {
+  const lin: Linear[] = [], acts: ActOp[] = [];
+  let j = i;
+  while (j < layers.length) {
+    const m = layers[j];
+    if (m.constructor !== Linear || (m as Linear).forward !== LINEAR_FORWARD || (m as Linear).forwardWith !== LINEAR_FORWARD_WITH) break;
+    const act = fusable(layers[j + 1]);
+    lin.push(m as Linear);
+    acts.push(act ?? 'none');
+    j += act ? 2 : 1;
+  }
+  return { span: j - i, lin, acts };
+}
+
+/**
+ * x through a run of >= 2 Linear layers in ONE kernel call (kernels().linearChain: batch 1 and 2
+ * on the calling thread, larger batches one thread-pool job, no intermediate tensors), when
+ * nothing is recorded and every shape fits; null otherwise (the caller then runs the layers
+ * one by one, which also gives each layer's own error for a bad input). Bitwise the same
+ * values as the layers' forwardWith one after another.
+ */
+function chainForward(x: Tensor, run: LinearRun): Tensor | null {
+  const { lin, acts } = run;
+  if (x.rank !== 2 || x.dtype !== 'float32' || x.data.length !== x.size || x.shape[1] !== lin[0].inFeatures) return null;
+  const record = isGradEnabled();
+  if (record && x.requiresGrad) return null;
+  const dims = [lin[0].inFeatures];
+  const ws: Float32Array[] = [], biases: (Float32Array | null)[] = [];
+  for (let l = 0; l < lin.length; l++) {
+    const m = lin[l], w = m.weight, b = m.bias;
+    if (l > 0 && m.inFeatures !== lin[l - 1].outFeatures) return null;
+    if (record && (w.requiresGrad || (b !== null && b.requiresGrad))) return null;
+    if (w.data.length !== w.size || (b !== null && b.data.length !== b.size)) return null;
+    ws.push(w.f32());
+    biases.push(b ? b.f32() : null);
+    dims.push(m.outFeatures);
+  }
+  const n = x.shape[0];
+  const y = empty([n, dims[dims.length - 1]], 'Linear');
+  if (y.size > 0) kernels().linearChain(n, dims, ws, biases, acts, x.data as Float32Array, y.data as Float32Array);
+  return y;
+}
+// --- end #13 infer ---
 
 export class Sequential extends Module {
   readonly layers: Module[];
@@ -31,6 +94,17 @@ export class Sequential extends Module {
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
+      // --- #13 infer --- two or more Linear layers in a row, nothing to record: one kernel call.
+      if (m.constructor === Linear && layers[i + 1] !== undefined) {
+        const run = linearRun(layers, i);
+        const c = run.lin.length >= 2 ? chainForward(y, run) : null;
+        if (c) {
+          y = c;
+          i += run.span - 1;
+          continue;
+        }
+      }
+      // --- end #13 infer ---
       const fuses = m.constructor === Linear || m.constructor === Conv2d || m.constructor === Conv1d;
       const act = fuses ? fusable(layers[i + 1]) : null;
       try {

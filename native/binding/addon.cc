@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "args.h"
+#include "chain.h"  // #13 infer
 #include "layers.h"
 // --- #11 cells ---
 #include "rnn.h"
@@ -22,6 +23,7 @@
 // --- end #11 cells ---
 #include "cpu/cpu.h"
 #include "kernels/dispatch.h"
+#include "kernels/gemm/gemm.h"  // #13 infer: driver_name
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
 #include "runtime/pool.h"
@@ -145,6 +147,9 @@ class Addon : public Napi::Addon<Addon> {
     // --- #11 natops ---
     define_tensorop_entries(env, exports);
     // --- end #11 natops ---
+    // --- #13 infer ---
+    define_chain_entries(env, exports);
+    // --- end #13 infer ---
   }
 
  private:
@@ -166,6 +171,7 @@ class Addon : public Napi::Addon<Addon> {
     cpu.Set("avx512", f.avx512);
     cpu.Set("neon", f.neon);
     o.Set("cpu", cpu);
+    o.Set("gemm", gemm_detail::driver_name(active().gemm));  // #13 infer: which GEMM driver the table runs
     return o;
   }
 

@@ -80,6 +80,24 @@ void bias_act(int64_t N, int64_t D, float* y, const float* bias, Act act);
 void linear_fwd(int64_t N, int64_t D, int64_t K, const float* x, const float* w, const float* bias,
                 Act act, float* y);
 // ---- end #13 rawinfer ----
+// ---- #13 infer ----
+// A chain of fully connected layers (a Sequential of nn.Linear + activation,
+// inference only), one call (gemm/chain.cc):
+//   x (N x layers[0].in), layer l: w (out x in), bias (out) or null, act;
+//   layers[l + 1].in == layers[l].out; y (N x layers[L-1].out)
+// Bitwise the same values as linear_fwd layer after layer, for any thread
+// count. N <= 2 stays on the calling thread; larger N is one pool job (the
+// threads share the weight packing, then each runs every layer on its rows).
+// Intermediate activations live in native scratch. y must not overlap x or
+// any w / bias.
+struct LinearLayer {
+  int64_t out, in;
+  const float* w;
+  const float* bias;  // or nullptr
+  Act act;
+};
+void linear_chain(int64_t N, int L, const LinearLayer* layers, const float* x, float* y);
+// ---- end #13 infer ----
 void bias_act_bwd(int64_t N, int64_t D, const float* y, const float* dy, float* dz, float* dbias,
                   Act act);
 void sgd_step(int64_t n, float* w, const float* g, float* v, float lr, float momentum,
@@ -132,6 +150,8 @@ void maxout_bwd(const KernelTable& k, int64_t N, int64_t K, const float* x, cons
 void bias_act(const KernelTable& k, int64_t N, int64_t D, float* y, const float* bias, Act act);
 void linear_fwd(const KernelTable& k, int64_t N, int64_t D, int64_t K, const float* x,
                 const float* w, const float* bias, Act act, float* y);  // #13 rawinfer
+void linear_chain(const KernelTable& k, int64_t N, int L, const LinearLayer* layers, const float* x,
+                  float* y);  // #13 infer
 void bias_act_bwd(const KernelTable& k, int64_t N, int64_t D, const float* y, const float* dy,
                   float* dz, float* dbias, Act act);
 void sgd_step(const KernelTable& k, int64_t n, float* w, const float* g, float* v, float lr,

@@ -16,6 +16,8 @@ export interface NativeInfo {
   /** ISA variants compiled into this binary that this CPU can run. */
   isas: string[];
   cpu: { avx2: boolean; avx512: boolean; neon: boolean };
+  /** #13 infer: the GEMM driver the active table runs, e.g. 'avx2 6x16' (absent in addons built before it). */
+  gemm?: string;
 }
 
 export interface NativeBinding {
@@ -60,6 +62,10 @@ export interface NativeBinding {
   // --- #13 rawinfer --- (native/kernels/ops.h linear_fwd)
   linearForward(n: number, out: number, inF: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, act: number, y: Float32Array): void;
   // --- end #13 rawinfer ---
+  // --- #13 infer --- (native/kernels/ops.h linear_chain; absent from an addon built before it)
+  /** linearChain(n, x, y, in, then per layer: out, act, w, bias | null): positional, no arrays to walk. */
+  linearChain?(n: number, x: Float32Array, y: Float32Array, inF: number, ...layers: (number | Float32Array | null)[]): void;
+  // --- end #13 infer ---
   maxout(n: number, k: number, x: Float32Array, y: Float32Array): void;
   maxoutBackward(n: number, k: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   biasActBackward(

@@ -50,6 +50,34 @@ export function nativeBackend(b: NativeBinding): Backend {
         if (bias || act !== 'none') b.biasAct(n, out, y, bias, Act[act]);
       },
     // --- end #13 rawinfer ---
+    // --- #13 infer ---
+    linearChain: typeof b.linearChain === 'function'
+      ? (n, dims, ws, biases, acts, x, y) => {
+        const f = b.linearChain!;
+        // Positional arguments (the addon reads no arrays); the common depths without a spread.
+        switch (ws.length) {
+          case 2:
+            return f(n, x, y, dims[0], dims[1], Act[acts[0]], ws[0], biases[0], dims[2], Act[acts[1]], ws[1], biases[1]);
+          case 3:
+            return f(n, x, y, dims[0], dims[1], Act[acts[0]], ws[0], biases[0], dims[2], Act[acts[1]], ws[1], biases[1],
+              dims[3], Act[acts[2]], ws[2], biases[2]);
+          default: {
+            const rest: (number | Float32Array | null)[] = [];
+            for (let l = 0; l < ws.length; l++) rest.push(dims[l + 1], Act[acts[l]], ws[l], biases[l]);
+            return f(n, x, y, dims[0], ...rest);
+          }
+        }
+      }
+      // An addon built before it (an old prebuild): linearForward layer after layer.
+      : (n, dims, ws, biases, acts, x, y) => {
+        let cur = x;
+        for (let l = 0; l < ws.length; l++) {
+          const next = l === ws.length - 1 ? y : new Float32Array(n * dims[l + 1]);
+          b.linearForward(n, dims[l + 1], dims[l], cur, ws[l], biases[l], Act[acts[l]], next);
+          cur = next;
+        }
+      },
+    // --- end #13 infer ---
     maxout: (n, k, x, y) => b.maxout(n, k, x, y),
     maxoutBackward: (n, k, x, dy, dx) => b.maxoutBackward(n, k, x, dy, dx),
     biasActBackward: (n, d, y, dy, dz, dbias, act: ActOp) => b.biasActBackward(n, d, y, dy, dz, dbias, Act[act]),

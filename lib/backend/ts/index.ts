@@ -31,7 +31,7 @@ import { rnnBackward, rnnForward } from './kernels/rnn.js';
 import { cumsum, gather, gatherBackward, indexSelect, indexSelectBackward, whereBroadcast } from './kernels/tensorops.js';
 // --- end #11 natops ---
 // --- #13 rawinfer ---
-import { linearForward } from './kernels/linear.js';
+import { linearChain, linearForward } from './kernels/linear.js'; // linearChain: #13 infer
 // --- end #13 rawinfer ---
 
 /** The raw loops, unchecked (tests of the kernels themselves use this). */
@@ -96,6 +96,9 @@ export const tsKernels: Backend = {
   // --- #13 rawinfer ---
   linearForward,
   // --- end #13 rawinfer ---
+  // --- #13 infer ---
+  linearChain,
+  // --- end #13 infer ---
 };
 
 /** The TS backend as handed out: every kernel validates its arguments first (checked.ts). */

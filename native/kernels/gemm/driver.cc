@@ -286,6 +286,13 @@ void gemm_prepacked_b(const Config& cfg, bool transA, int64_t M, int64_t N, int6
 }
 // ---- end #11 lstmperf ----
 
+// ---- #13 infer (gemm.h) ----
+int64_t kc_block(const Config& cfg, int64_t K) { return even_block(std::max<int64_t>(K, 1), cfg.kc, 1); }
+double min_parallel_fma() { return kMinParallelFma; }
+double min_fma_per_thread() { return kMinFmaPerThread; }
+double gemv_min_split_bytes() { return kGemvMinSplitBytes; }
+// ---- end #13 infer ----
+
 // ---- per-ISA configurations and entry points -------------------------------
 namespace {
 
@@ -328,6 +335,32 @@ void gemm_neon(bool tA, bool tB, int64_t M, int64_t N, int64_t K, float alpha, c
 #endif
 
 }  // namespace
+
+// #13 infer: the configuration behind a table's gemm entry.
+const Config* config_of(GemmFn gemm) {
+  if (gemm == gemm_ref) return &kRefConfig;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (gemm == gemm_avx2) return &kAvx2Config;
+  if (gemm == gemm_avx512) return &kAvx512Config;
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+  if (gemm == gemm_neon) return &kNeonConfig;
+#endif
+  return nullptr;
+}
+
+const char* driver_name(GemmFn gemm) {
+  const Config* c = config_of(gemm);
+  if (c == &kRefConfig) return "scalar 4x8";
+#if defined(__x86_64__) || defined(_M_X64)
+  if (c == &kAvx2Config) return "avx2 6x16";
+  if (c == &kAvx512Config) return "avx512 14x32";
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+  if (c == &kNeonConfig) return "neon 8x12";
+#endif
+  return "unknown";
+}
 
 const Config* config_for(const char* isa) {
   if (std::strcmp(isa, "scalar") == 0) return &kRefConfig;

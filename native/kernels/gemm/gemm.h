@@ -102,6 +102,25 @@ void gemm_prepacked_b(const Config& cfg, bool transA, int64_t M, int64_t N, int6
                       const float* A, int64_t lda, const float* Bp, float beta, float* C, int64_t ldc);
 // ---- end #11 lstmperf ----
 
+// ---- #13 infer: what linear_chain (chain.cc) needs of the driver ----
+// The configuration behind a table's gemm entry (the avx512 table may run the
+// AVX2 driver: avx512/fill.cc); nullptr for a gemm this file did not make.
+const Config* config_of(GemmFn gemm);
+// The K block gemm_run uses for this K (the sum of an element of C is split
+// the same way by every entry point: bitwise equal results).
+int64_t kc_block(const Config& cfg, int64_t K);
+// Threading thresholds of gemm_run: a job below min_parallel_fma() multiply-
+// adds stays on the calling thread; each thread used gets >= min_fma_per_thread().
+double min_parallel_fma();
+double min_fma_per_thread();
+// gemm_run's small-M path splits N across threads only when op(B) has at
+// least this many bytes (below it the gemv runs on the calling thread).
+double gemv_min_split_bytes();
+// The driver behind a table's gemm entry, e.g. "avx2 6x16" (the avx512 table
+// on AMD Zen 4 runs it); "unknown" for a gemm not made here.
+const char* driver_name(GemmFn gemm);
+// ---- end #13 infer ----
+
 // Micro-kernels and ISA packing routines (one translation unit each).
 void ukernel_ref_4x8(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc,
                      float alpha, float beta, int64_t m, int64_t n);
