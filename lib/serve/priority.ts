@@ -66,8 +66,7 @@ export function lowerThreadPriority(nice: number, tid: number | undefined = thre
  * @returns the number of threads changed (0 off Linux, on the TS backend, or with a one-thread pool)
  */
 export function lowerKernelThreadsPriority(nice: number): number {
-  const b = nativeBinding() as { poolThreadIds?: () => number[] } | undefined;
-  const ids = b?.poolThreadIds?.() ?? [];
+  const ids = nativeBinding()?.poolThreadIds?.() ?? [];
   let n = 0;
   for (const tid of ids) if (lowerThreadPriority(nice, tid) !== undefined) n++;
   return n;

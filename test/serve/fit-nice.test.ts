@@ -45,7 +45,7 @@ describe.runIf(process.platform === 'linux')('fitInWorker { nice } (Linux)', () 
       onEpochEnd: () => { during.push(at(target) - before); },
     });
     expect(r.history.epochs.length).toBe(2);
-    const kernelThreads = backend === 'native' ? (nativeBinding() as unknown as { poolThreadIds(): number[] }).poolThreadIds().length : 0;
+    const kernelThreads = backend === 'native' ? nativeBinding()!.poolThreadIds!().length : 0;
     // The worker thread is at `target` while it trains (the kernel pool's threads too, and they stay so: one pool per process).
     expect(during.length).toBe(2);
     if (mine < target) for (const d of during) expect(d).toBeGreaterThanOrEqual(1 + kernelThreads);

@@ -134,7 +134,7 @@ describe.runIf(process.platform === 'linux')('InferencePool { nice } (Linux)', (
     try {
       const x = randn([3, 4]);
       same(await pool.predict(x), m.predict(x));
-      const kernelThreads = backends[0] === 'native' ? (nativeBinding() as unknown as { poolThreadIds(): number[] }).poolThreadIds().length : 0;
+      const kernelThreads = backends[0] === 'native' ? nativeBinding()!.poolThreadIds!().length : 0;
       if (mine < target) expect([...nices()].filter(([, n]) => n === target).length - before).toBe(1 + kernelThreads);
       expect(nices().get(threadId()!)).toBe(mine);
     } finally {

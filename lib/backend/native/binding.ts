@@ -25,6 +25,8 @@ export interface NativeBinding {
   setNumThreads(n: number): number;
   /** #13 rawinfer: jobs handed to the thread pool's workers so far (0 growth: work stayed on the calling thread). Absent in addons built before #13. */
   poolJobsStarted?(): number;
+  /** #13: the OS thread ids of the kernel pool's worker threads (Linux; [] elsewhere or with one thread). Absent in older addons. */
+  poolThreadIds?(): number[];
   /** The unary op list's names in id order (native/kernels/unary_ops.h). */
   unaryOpNames(): string[];
   unary(op: number, x: Float32Array, y: Float32Array, p: number, q: number): void;
