@@ -31,7 +31,9 @@
  * after setModel sets the shape anew (the new model may take another input),
  * and so does the next request after the first shape's batch failed without
  * any batch of that shape ever answered (a bad first request does not lock
- * the predictor); a batch only ever holds rows of one shape and one snapshot.
+ * the predictor), and so does the next request after every request of the
+ * first shape was cancelled (or refused at the call) before any batch of it
+ * ran; a batch only ever holds rows of one shape and one snapshot.
  *
  * Snapshot and hot swap: the predictor computes with a snapshot of the model
  * (serialized at construction; see InferencePool). `setModel(m)` takes a new
@@ -146,7 +148,7 @@ export class BatchingPredictor {
    * that shape (e.g. a first request with the wrong width) clears it, so one bad request cannot lock
    * the predictor to a shape the model refuses.
    */
-  private sample?: { shape: number[]; dtype: string; version: number; confirmed: boolean };
+  private sample?: { shape: number[]; dtype: string; version: number; confirmed: boolean; running: number };
   /** Version of the newest snapshot (setModel) and of the one the pool holds. */
   private version = 0;
   private poolVersion = 0;
@@ -216,8 +218,7 @@ export class BatchingPredictor {
       checkStorage(op, 'x', x);
       if (x.rank < 1 || x.shape[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(x.shape)}`);
       const shape = x.shape.slice(1);
-      if (!this.sample) this.sample = { shape, dtype: x.dtype, version: this.version, confirmed: false };
-      else if (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i])) {
+      if (this.sample && (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i]))) {
         throw new Error(
           `fathom.${op}: x has per-sample shape ${fmt(shape)} (${x.dtype}), but requests to this predictor have ${fmt(this.sample.shape)} ` +
             `(${this.sample.dtype}, set by the first request${this.sample.confirmed ? ' and answered by the model' : ''}${this.version > 0 ? ' since the last setModel' : ''}): rows of different shapes cannot share a batch`,
@@ -228,6 +229,8 @@ export class BatchingPredictor {
         throw new Error(`fathom.${op}: the queue is full (${this.queue.length} requests waiting, maxQueue = ${this.maxQueue}); retry later or raise maxQueue`);
       }
       if (signal?.aborted) throw signal.reason;
+      // Only a request that is accepted sets the shape (one refused or already cancelled must not lock it).
+      this.sample ??= { shape, dtype: x.dtype, version: this.version, confirmed: false, running: 0 };
       return new Promise<Tensor>((resolve, reject) => {
         const r: Request = { data: x.data.slice(), n: x.shape[0], shape, dtype: x.dtype, next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
         if (signal) this.watch(r, signal);
@@ -349,7 +352,8 @@ export class BatchingPredictor {
     this.counts.rows += rows;
     this.sizes[rows]++;
     const sample = this.sample;
-    const ofSample = sample !== undefined && sample.version === version && sample.dtype === dtype && sample.shape.length === shape.length && sample.shape.every((d, i) => d === shape[i]);
+    const ofSample = sample !== undefined && this.ofSample(sample, { version, dtype, shape });
+    if (ofSample) sample.running++;
     this.pool.run({ data, shape: [rows, ...shape] }).then(
       (y) => {
         if (this.deliver(segs, rows, y) && ofSample && this.sample === sample) sample.confirmed = true;
@@ -359,6 +363,7 @@ export class BatchingPredictor {
         this.fail(segs, e);
       },
     ).finally(() => {
+      if (ofSample) sample.running--;
       this.inFlight--;
       this.schedule();
     });
@@ -468,6 +473,11 @@ export class BatchingPredictor {
     signal.removeEventListener('abort', w.listener);
   }
 
+  /** Whether requests of this snapshot version, per-sample shape and dtype are of `s` (the shape requests must have). */
+  private ofSample(s: { shape: number[]; dtype: string; version: number }, r: { shape: number[]; dtype: string; version: number }): boolean {
+    return r.version === s.version && r.dtype === s.dtype && r.shape.length === s.shape.length && r.shape.every((d, i) => d === s.shape[i]);
+  }
+
   /** The signal fired: a request that has not started leaves the queue and rejects with the reason. */
   private cancel(r: Request): void {
     if (r.next > 0 || r.failed) return;
@@ -476,6 +486,9 @@ export class BatchingPredictor {
     this.queue.splice(i, 1);
     this.queuedRows -= r.n;
     this.counts.cancelled++;
+    // The shape was set by requests that were all cancelled before any batch of it ran: the next request sets it anew.
+    const s = this.sample;
+    if (s && !s.confirmed && s.running === 0 && this.ofSample(s, r) && !this.queue.some((q) => this.ofSample(s, q))) this.sample = undefined;
     r.reject(r.signal!.reason);
     this.schedule();
   }
