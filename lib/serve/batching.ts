@@ -356,7 +356,11 @@ export class BatchingPredictor {
     if (ofSample) sample.running++;
     this.pool.run({ data, shape: [rows, ...shape] }).then(
       (y) => {
-        if (this.deliver(segs, rows, y) && ofSample && this.sample === sample) sample.confirmed = true;
+        const ok = this.deliver(segs, rows, y);
+        if (ofSample && this.sample === sample) {
+          if (ok) sample.confirmed = true;
+          else if (!sample.confirmed) this.sample = undefined; // the model refused this shape's batch (an output of other rows): as a failed batch
+        }
       },
       (e: unknown) => {
         if (ofSample && this.sample === sample && !sample.confirmed) this.sample = undefined; // never answered: let the next request set the shape
@@ -389,7 +393,9 @@ export class BatchingPredictor {
   private deliver(segs: Segment[], rows: number, y: Tensor | Tensor[]): boolean {
     if (!(y instanceof Tensor) || y.rank < 1 || y.shape[0] !== rows) {
       const got = y instanceof Tensor ? `a tensor of shape ${fmt(y.shape)}` : `${y.length} outputs`;
-      this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}`));
+      // A rank-1 x is N rows of one value each; the usual slip is one sample of D features given as [D].
+      const hint = segs[0].r.shape.length === 0 ? ` (the requests' x were rank 1, [N]: N rows of one value each; one sample of D features is [1, D])` : '';
+      this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}${hint}`));
       return false;
     }
     const outRow = y.shape.slice(1);
