@@ -48,8 +48,14 @@ const PIXELS = 784;
 const MAX_IMAGES = 256;
 const MAX_BODY = 4 * 2 ** 20;
 
-const { values: flags } = parseArgs({
-  options: {
+/** A usage error: one line on stderr, exit code 2 (no stack). */
+const usage = (msg) => {
+  console.error(`server: ${msg}`);
+  process.exit(2);
+};
+let flags;
+try {
+  ({ values: flags } = parseArgs({ options: {
     model: { type: 'string', default: process.env.MODEL ?? 'mnist-mlp.safetensors' },
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
@@ -61,12 +67,14 @@ const { values: flags } = parseArgs({
     threads: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
     direct: { type: 'boolean', default: false },
     train: { type: 'boolean', default: false },
-  },
-});
+  } }));
+} catch (e) {
+  usage(e.message); // an unknown flag, a missing value
+}
 const log = (msg) => console.log(`[server] ${msg}`);
 const flag = (name, min, max) => {
   const v = Number(flags[name]);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`server: --${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
+  if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
   return v;
 };
 const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256);
