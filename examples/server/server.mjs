@@ -100,8 +100,9 @@ function defaultModel() {
 
 /**
  * Trains `model` in a worker thread on MNIST (fathom train's recipe: Adam, one-cycle, batch 128). Beside
- * serving (`background`), the training threads run 5 nice levels below the inference worker's, so the
- * event loop comes first, then answering requests, then training.
+ * serving (`background`), the training worker thread runs 5 nice levels below the inference worker's, so
+ * the event loop comes first, then answering requests, then training. (The native kernel threads are one
+ * pool per process, shared by both workers: they keep the inference worker's nice value.)
  */
 async function train(model, epochs, signal, onEpochEnd, background = false) {
   const { x, y } = await trainingSet();
