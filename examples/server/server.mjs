@@ -3,11 +3,14 @@
 //
 //   POST /predict       body: one image (784 numbers in [0, 1], row by row) or a list of them, as JSON;
 //                       or content-type application/octet-stream: 1 to 256 images of 784 bytes each
-//                       (pixels 0..255, read as byte / 255), ~5× smaller and no JSON.parse
+//                       (pixels 0..255, read as byte / 255), ~5× smaller and no JSON.parse (the content type
+//                       is matched case-insensitively; any other content type is read as JSON)
 //                       → 200 { classes: [7, …], probabilities: [[p0 … p9], …] } (one entry per image)
 //                       → 400 { error } for bad input, 413 for a body over 4 MiB, 503 when the queue is full
 //   GET  /health        → 200 { status: 'ok', model, mode }
-//   GET  /stats         → predictor stats (queue, batch sizes, latencies), process memory, event-loop delay
+//   GET  /stats         → predictor stats (queue, batch sizes, latencies), process memory, event-loop delay,
+//                       request counts (requests.clientGone: clients that hung up before their answer; neither
+//                       logged nor counted as errors)
 //   POST /stats/reset   → clears the event-loop delay histogram (a load test calls it between scenarios)
 //   POST /train         body (optional): { epochs } → 202: trains the model on MNIST in a worker thread
 //                       (fitInWorker) while serving goes on, then hot-swaps it in (bp.setModel)
@@ -45,8 +48,14 @@ const PIXELS = 784;
 const MAX_IMAGES = 256;
 const MAX_BODY = 4 * 2 ** 20;
 
-const { values: flags } = parseArgs({
-  options: {
+/** A usage error: one line on stderr, exit code 2 (no stack). */
+const usage = (msg) => {
+  console.error(`server: ${msg}`);
+  process.exit(2);
+};
+let flags;
+try {
+  ({ values: flags } = parseArgs({ options: {
     model: { type: 'string', default: process.env.MODEL ?? 'mnist-mlp.safetensors' },
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
@@ -58,12 +67,14 @@ const { values: flags } = parseArgs({
     threads: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
     direct: { type: 'boolean', default: false },
     train: { type: 'boolean', default: false },
-  },
-});
+  } }));
+} catch (e) {
+  usage(e.message); // an unknown flag, a missing value
+}
 const log = (msg) => console.log(`[server] ${msg}`);
 const flag = (name, min, max) => {
   const v = Number(flags[name]);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`server: --${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
+  if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
   return v;
 };
 const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256);
@@ -89,8 +100,9 @@ function defaultModel() {
 
 /**
  * Trains `model` in a worker thread on MNIST (fathom train's recipe: Adam, one-cycle, batch 128). Beside
- * serving (`background`), the training threads run 5 nice levels below the inference worker's, so the
- * event loop comes first, then answering requests, then training.
+ * serving (`background`), the training worker thread runs 5 nice levels below the inference worker's, so
+ * the event loop comes first, then answering requests, then training. (The native kernel threads are one
+ * pool per process, shared by both workers: they keep the inference worker's nice value.)
  */
 async function train(model, epochs, signal, onEpochEnd, background = false) {
   const { x, y } = await trainingSet();
@@ -152,6 +164,8 @@ function startTraining(epochs) {
 class HttpError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
+/** The client closed its connection before its answer was written (nothing to send; not a server error). */
+class ClientGone extends Error {}
 
 /**
  * The request body as one Buffer, at most MAX_BODY bytes (413 past that). Plain 'data' / 'end' listeners:
@@ -170,7 +184,8 @@ function readBody(req) {
       }
     });
     req.on('end', () => { if (size <= MAX_BODY) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)); });
-    req.on('error', reject);
+    // 'error' here is the client hanging up mid-body (ECONNRESET 'aborted'): not a server error.
+    req.on('error', (e) => reject(req.socket.destroyed ? new ClientGone(e.message) : e));
   });
 }
 
@@ -252,7 +267,7 @@ class Json {
 
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
-const counts = { requests: 0, predictions: 0, errors4xx: 0, errors5xx: 0 };
+const counts = { requests: 0, predictions: 0, errors4xx: 0, errors5xx: 0, clientGone: 0 };
 const ms = (ns) => Math.round(ns / 1e4) / 100;
 
 function stats() {
@@ -276,8 +291,9 @@ async function route(req, res) {
   const path = q < 0 ? req.url : req.url.slice(0, q); // no URL object per request
   const is = (method, p) => req.method === method && path === p;
   if (is('POST', '/predict')) {
-    const binary = req.headers['content-type']?.startsWith('application/octet-stream') ?? false;
+    const binary = /^application\/octet-stream\b/i.test(req.headers['content-type'] ?? ''); // media types are case-insensitive
     const x = binary ? toImagesBinary(await readBody(req)) : toImages(await readJson(req));
+    if (req.socket.destroyed) throw new ClientGone('the client closed the connection'); // no forward pass for nobody
     let y;
     try {
       y = await predict(x);
@@ -294,6 +310,7 @@ async function route(req, res) {
   if (is('POST', '/train')) {
     if (training.state === 'running') throw new HttpError(409, 'a training run is already going on (DELETE /train stops it)');
     const body = (await readJson(req)) ?? {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, `the body must be empty or a JSON object { epochs }, got ${JSON.stringify(body).slice(0, 40)}`);
     const n = body.epochs ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 100) throw new HttpError(400, `epochs must be an integer from 1 to 100, got ${JSON.stringify(n)}`);
     startTraining(n).catch(() => {}); // its outcome shows in /stats
@@ -311,6 +328,7 @@ async function route(req, res) {
 const server = createServer((req, res) => {
   counts.requests++;
   route(req, res).then(([status, body]) => send(res, status, body), (e) => {
+    if (e instanceof ClientGone) { counts.clientGone++; return; } // nobody to answer
     const status = e instanceof HttpError ? e.status : 500;
     if (status >= 500) counts.errors5xx++; else counts.errors4xx++;
     if (status === 500) log(`error: ${e.stack}`);

@@ -31,7 +31,9 @@
  * after setModel sets the shape anew (the new model may take another input),
  * and so does the next request after the first shape's batch failed without
  * any batch of that shape ever answered (a bad first request does not lock
- * the predictor); a batch only ever holds rows of one shape and one snapshot.
+ * the predictor), and so does the next request after every request of the
+ * first shape was cancelled (or refused at the call) before any batch of it
+ * ran; a batch only ever holds rows of one shape and one snapshot.
  *
  * Snapshot and hot swap: the predictor computes with a snapshot of the model
  * (serialized at construction; see InferencePool). `setModel(m)` takes a new
@@ -146,7 +148,7 @@ export class BatchingPredictor {
    * that shape (e.g. a first request with the wrong width) clears it, so one bad request cannot lock
    * the predictor to a shape the model refuses.
    */
-  private sample?: { shape: number[]; dtype: string; version: number; confirmed: boolean };
+  private sample?: { shape: number[]; dtype: string; version: number; confirmed: boolean; running: number };
   /** Version of the newest snapshot (setModel) and of the one the pool holds. */
   private version = 0;
   private poolVersion = 0;
@@ -216,8 +218,7 @@ export class BatchingPredictor {
       checkStorage(op, 'x', x);
       if (x.rank < 1 || x.shape[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(x.shape)}`);
       const shape = x.shape.slice(1);
-      if (!this.sample) this.sample = { shape, dtype: x.dtype, version: this.version, confirmed: false };
-      else if (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i])) {
+      if (this.sample && (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i]))) {
         throw new Error(
           `fathom.${op}: x has per-sample shape ${fmt(shape)} (${x.dtype}), but requests to this predictor have ${fmt(this.sample.shape)} ` +
             `(${this.sample.dtype}, set by the first request${this.sample.confirmed ? ' and answered by the model' : ''}${this.version > 0 ? ' since the last setModel' : ''}): rows of different shapes cannot share a batch`,
@@ -228,6 +229,8 @@ export class BatchingPredictor {
         throw new Error(`fathom.${op}: the queue is full (${this.queue.length} requests waiting, maxQueue = ${this.maxQueue}); retry later or raise maxQueue`);
       }
       if (signal?.aborted) throw signal.reason;
+      // Only a request that is accepted sets the shape (one refused or already cancelled must not lock it).
+      this.sample ??= { shape, dtype: x.dtype, version: this.version, confirmed: false, running: 0 };
       return new Promise<Tensor>((resolve, reject) => {
         const r: Request = { data: x.data.slice(), n: x.shape[0], shape, dtype: x.dtype, next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
         if (signal) this.watch(r, signal);
@@ -349,16 +352,22 @@ export class BatchingPredictor {
     this.counts.rows += rows;
     this.sizes[rows]++;
     const sample = this.sample;
-    const ofSample = sample !== undefined && sample.version === version && sample.dtype === dtype && sample.shape.length === shape.length && sample.shape.every((d, i) => d === shape[i]);
+    const ofSample = sample !== undefined && this.ofSample(sample, { version, dtype, shape });
+    if (ofSample) sample.running++;
     this.pool.run({ data, shape: [rows, ...shape] }).then(
       (y) => {
-        if (this.deliver(segs, rows, y) && ofSample && this.sample === sample) sample.confirmed = true;
+        const ok = this.deliver(segs, rows, y);
+        if (ofSample && this.sample === sample) {
+          if (ok) sample.confirmed = true;
+          else if (!sample.confirmed) this.sample = undefined; // the model refused this shape's batch (an output of other rows): as a failed batch
+        }
       },
       (e: unknown) => {
         if (ofSample && this.sample === sample && !sample.confirmed) this.sample = undefined; // never answered: let the next request set the shape
         this.fail(segs, e);
       },
     ).finally(() => {
+      if (ofSample) sample.running--;
       this.inFlight--;
       this.schedule();
     });
@@ -384,7 +393,9 @@ export class BatchingPredictor {
   private deliver(segs: Segment[], rows: number, y: Tensor | Tensor[]): boolean {
     if (!(y instanceof Tensor) || y.rank < 1 || y.shape[0] !== rows) {
       const got = y instanceof Tensor ? `a tensor of shape ${fmt(y.shape)}` : `${y.length} outputs`;
-      this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}`));
+      // A rank-1 x is N rows of one value each; the usual slip is one sample of D features given as [D].
+      const hint = segs[0].r.shape.length === 0 ? ` (the requests' x were rank 1, [N]: N rows of one value each; one sample of D features is [1, D])` : '';
+      this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}${hint}`));
       return false;
     }
     const outRow = y.shape.slice(1);
@@ -468,6 +479,11 @@ export class BatchingPredictor {
     signal.removeEventListener('abort', w.listener);
   }
 
+  /** Whether requests of this snapshot version, per-sample shape and dtype are of `s` (the shape requests must have). */
+  private ofSample(s: { shape: number[]; dtype: string; version: number }, r: { shape: number[]; dtype: string; version: number }): boolean {
+    return r.version === s.version && r.dtype === s.dtype && r.shape.length === s.shape.length && r.shape.every((d, i) => d === s.shape[i]);
+  }
+
   /** The signal fired: a request that has not started leaves the queue and rejects with the reason. */
   private cancel(r: Request): void {
     if (r.next > 0 || r.failed) return;
@@ -476,6 +492,9 @@ export class BatchingPredictor {
     this.queue.splice(i, 1);
     this.queuedRows -= r.n;
     this.counts.cancelled++;
+    // The shape was set by requests that were all cancelled before any batch of it ran: the next request sets it anew.
+    const s = this.sample;
+    if (s && !s.confirmed && s.running === 0 && this.ofSample(s, r) && !this.queue.some((q) => this.ofSample(s, q))) this.sample = undefined;
     r.reject(r.signal!.reason);
     this.schedule();
   }

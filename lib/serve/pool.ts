@@ -31,8 +31,9 @@
  * different threads are serialised there), so more workers help when
  * requests are small (each runs on one thread) or on the TS backend; for large
  * batches one worker already uses every core. Idle workers do not keep the
- * process alive (they are unref()'d while no request is outstanding), but
- * close() is the way to end them. `nice` lowers the OS priority of the workers
+ * process alive (they are unref()'d while no request is outstanding, once
+ * started: a starting worker does, so `await pool.ready()` holds), but close()
+ * is the way to end them. `nice` lowers the OS priority of the workers
  * and the kernel threads (lib/serve/priority.ts), for a server's JS thread.
  *
  * A worker that dies after it started (a custom layer calling process.exit, an
@@ -160,10 +161,16 @@ export class InferencePool {
     let failed!: (e: Error) => void;
     const up = new Promise<void>((res, rej) => { started = res; failed = rej; });
     up.catch(() => {}); // a failed start also rejects the requests; ready() reports it to whoever asks
-    const slot: Slot = { worker, outstanding: 0, up, started: () => { slot.ready = true; started(); } };
+    const slot: Slot = {
+      worker, outstanding: 0, up,
+      started: () => {
+        slot.ready = true;
+        if (slot.outstanding === 0) worker.unref();
+        started();
+      },
+    };
     this.failStart.set(slot, failed);
     liveWorkers.add(worker);
-    worker.unref();
     worker.on('message', (m: InferOut) => this.onMessage(slot, m));
     worker.once('error', (e) => this.kill(slot, e instanceof Error ? e : new Error(String(e))));
     worker.once('exit', (code) => {
@@ -175,6 +182,10 @@ export class InferencePool {
         : `a worker exited (code ${code})${left > 0 ? ` with ${left} request${left === 1 ? '' : 's'} outstanding` : ''}`;
       this.kill(slot, new Error(`fathom.InferencePool: ${why}`));
     });
+    // The worker keeps the process alive while it starts (someone may await ready()), then only while it has
+    // requests: slot.started unrefs it when idle. Not before the 'message' listener is added: adding one refs
+    // the worker's port again (Node), and a worker that never got a request (the second of two, a
+    // replacement, a pool never used) then kept the process alive for good.
     return slot;
   }
 
@@ -255,7 +266,7 @@ export class InferencePool {
     const s = slot;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot: s });
-      if (s.outstanding++ === 0) s.worker.ref();
+      if (s.outstanding++ === 0 && s.ready) s.worker.ref(); // (a starting worker is ref'd already)
       s.worker.postMessage({ type: 'predict', id, x, batchSize } satisfies InferIn);
     });
   }
@@ -282,7 +293,7 @@ export class InferencePool {
 
   private settle(id: number, p: Pending): void {
     this.pending.delete(id);
-    if (--p.slot.outstanding === 0) p.slot.worker.unref();
+    if (--p.slot.outstanding === 0 && p.slot.ready) p.slot.worker.unref();
     if (this.pending.size === 0) this.drained?.();
   }
 

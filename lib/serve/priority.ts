@@ -63,10 +63,27 @@ export function lowerThreadPriority(nice: number, tid: number | undefined = thre
  * process: its threads compute for every thread's kernels (a forward pass on the JS thread too), so this is
  * for processes whose JS thread leaves the computing to workers (a server). Threads the pool starts later
  * are not covered (it starts them all at its first use, before any kernel runs).
- * @returns the number of threads changed (0 off Linux, on the TS backend, or with a one-thread pool)
+ *
+ * First caller wins: when the kernel threads are already below the process's main thread (an InferencePool
+ * or a fitInWorker with `nice` lowered them), they are left as they are. A server's inference pool at nice
+ * 10 and a training run beside it at 15 share these threads: lowering them to 15 (for good: a priority is
+ * never raised back) would put every later forward pass of the server at the training's priority.
+ * @returns the number of threads changed (0 off Linux, on the TS backend, with a one-thread pool, or when
+ *   they were lowered already)
  */
 export function lowerKernelThreadsPriority(nice: number): number {
-  const ids = nativeBinding()?.poolThreadIds?.() ?? [];
+  const ids = (nativeBinding()?.poolThreadIds?.() ?? []).filter((tid) => tid > 0);
+  let main: number;
+  try {
+    main = getPriority(process.pid); // the main thread's (on Linux the process id is its thread id)
+  } catch {
+    return 0;
+  }
+  for (const tid of ids) {
+    try {
+      if (getPriority(tid) > main) return 0; // lowered by an earlier caller: theirs holds
+    } catch { /* the thread ended */ }
+  }
   let n = 0;
   for (const tid of ids) if (lowerThreadPriority(nice, tid) !== undefined) n++;
   return n;
