@@ -29,7 +29,7 @@
 // predictor, stop training, close the worker pool, exit 0.
 //
 //   node examples/server/server.mjs [--model mnist-mlp.safetensors] [--port 3000] [--host 127.0.0.1]
-//     [--epochs 2] [--max-batch 64] [--max-delay 0] [--nice 10] [--answers-per-turn 16] [--threads cores-1]
+//     [--epochs 2] [--max-batch 64] [--max-delay 2] [--nice 10] [--answers-per-turn 16] [--threads cores-1]
 //     [--direct] [--train]
 //
 // Flags may also come from the environment: MODEL, PORT, HOST. If the model file does not exist, the
@@ -61,7 +61,7 @@ try {
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     epochs: { type: 'string', default: '2' },
     'max-batch': { type: 'string', default: '64' },
-    'max-delay': { type: 'string', default: '0' },
+    'max-delay': { type: 'string', default: '2' },
     nice: { type: 'string', default: '10' },
     'answers-per-turn': { type: 'string', default: '16' },
     threads: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },

@@ -2,7 +2,7 @@
  * BatchingPredictor: dynamic batching for a server answering many small
  * requests (the Triton / TorchServe idea).
  *
- *   const bp = new serve.BatchingPredictor(model, { maxBatchSize: 64, maxDelayMs: 0 });
+ *   const bp = new serve.BatchingPredictor(model, { maxBatchSize: 64, maxDelayMs: 2 });
  *   const y = await bp.predict(x);          // x (N, …), N ≥ 1 rows; y: its own N rows
  *
  * Concurrent requests wait in a FIFO queue and are merged (their rows
@@ -57,13 +57,7 @@ import { checkNice } from './priority.js';
 export interface BatchingPredictorOptions extends InferencePoolOptions {
   /** Most rows in one batch: an integer in 1..2^20. Default 64. */
   maxBatchSize?: number;
-  /**
-   * Longest a request waits for others to fill its batch, in milliseconds. Default 0 (Triton's default
-   * max_queue_delay): a batch goes as soon as a worker has a free slot, and while the workers are busy the
-   * requests gather into the next batch by themselves. A wait only pays when requests come slower than a
-   * batch computes: under load (200 closed-loop callers, bench/serve/batching.mjs) 2 ms gave ~30 % fewer
-   * requests/s than 0.
-   */
+  /** Longest a request waits for others to fill its batch, in milliseconds (0: run as soon as a worker is free). Default 2. */
   maxDelayMs?: number;
   /** Most requests waiting; one more is rejected at once. Default 1024. */
   maxQueue?: number;
@@ -186,7 +180,7 @@ export class BatchingPredictor {
     const apt = opts.answersPerTurn ?? 16;
     if (apt !== Infinity && (typeof apt !== 'number' || !Number.isInteger(apt) || apt < 1)) throw new Error(`fathom.${op}: options.answersPerTurn must be an integer ≥ 1 or Infinity, got ${show(apt)}`);
     this.answersPerTurn = apt;
-    this.maxDelayMs = opts.maxDelayMs ?? 0;
+    this.maxDelayMs = opts.maxDelayMs ?? 2;
     if (typeof this.maxDelayMs !== 'number' || !(this.maxDelayMs >= 0) || !Number.isFinite(this.maxDelayMs)) {
       throw new Error(`fathom.${op}: options.maxDelayMs must be a finite number ≥ 0, got ${show(this.maxDelayMs)}`);
     }
