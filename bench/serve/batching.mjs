@@ -5,7 +5,7 @@
  *   predict   one model.predict(x) per request on the JS thread (each request a macrotask, as an
  *             HTTP handler would run it): the baseline a new user writes
  *   pool      one InferencePool.predict(x) per request (worker thread, one hand-off per request)
- *   batching  serve.BatchingPredictor (maxBatchSize 64, maxDelayMs 2, one worker): requests merged
+ *   batching  serve.BatchingPredictor (maxBatchSize 64, maxDelayMs 2, nice 10, one worker): requests merged
  *
  * Closed loop: each of the `--clients` callers sends a request, awaits its answer, sends the next, for
  * `--seconds` per variant (after a short warm-up). Reported per variant and round: requests/s, request
@@ -24,7 +24,7 @@
  * predictor's option (Infinity: every answer of a batch in one turn).
  *
  *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1] [--max-batch 64] [--max-delay 2]
- *     [--nice 0] [--answers-per-turn 16]
+ *     [--nice 10] [--answers-per-turn 16]
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -41,7 +41,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     'max-batch': { type: 'string', default: '64' },
     'max-delay': { type: 'string', default: '2' },
-    nice: { type: 'string', default: '0' },
+    nice: { type: 'string', default: '10' },
     'answers-per-turn': { type: 'string', default: '16' },
   },
 });
