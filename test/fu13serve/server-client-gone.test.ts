@@ -4,21 +4,19 @@
 // types are), and POST /train refuses a body that is not a JSON object (an array or a string used to start a
 // run). The server runs a tiny untrained model (Linear 784→10) on an ephemeral loopback port and imports the
 // compiled package (dist/).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, save, Tensor } from '../../lib/index.js';
-
-const SERVER = join(import.meta.dirname, '../../examples/server/server.mjs');
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 let dir: string;
 let model: nn.Sequential;
 let port: number;
-let child: ReturnType<typeof spawn>;
-let out = '';
+let child: RunningServer['child'];
+let printed: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fathom-fu13-server-'));
@@ -26,18 +24,7 @@ beforeAll(async () => {
   manualSeed(23);
   model = new nn.Sequential(new nn.Linear(784, 10));
   await save(model, path);
-  child = spawn(process.execPath, [SERVER, '--model', path, '--port', '0', '--nice', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8');
-    child.stderr!.on('data', (s) => { out += s; });
-    child.stdout!.on('data', (s: string) => {
-      out += s;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    exit.then((code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
-  });
+  ({ child, port, out: printed } = await startServer(path, ['--nice', '0']));
 });
 afterAll(() => {
   if (child.exitCode === null) child.kill('SIGKILL');
@@ -63,7 +50,7 @@ describe('examples/server: clients that misbehave', () => {
     }
     expect(st.requests.errors5xx).toBe(0);
     expect(st.requests.clientGone).toBe(1);
-    expect(out).not.toMatch(/error:/);
+    expect(printed.join("")).not.toMatch(/error:/);
     // The server still serves.
     const res = await fetch(`http://127.0.0.1:${port}/health`);
     expect(res.status).toBe(200);

@@ -1,24 +1,13 @@
 // fitInWorker's `nice` option (lib/serve/priority.ts): the training worker thread and the native kernel
 // pool's threads run at that nice value while it trains; the calling thread keeps its own; bad values are
 // refused before any worker starts.
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fitInWorker, manualSeed, nn, randn, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import { threadId } from '../../lib/serve/priority.js';
+import { nices } from '../helpers/threads.js';
 
-/** Nice values of this process's threads (Linux), by thread id. */
-function nices(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      out.set(Number(t), Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[16])); // field 19: nice
-    } catch { /* the thread ended */ }
-  }
-  return out;
-}
 
 const data = (): { x: Tensor; y: Tensor } => {
   manualSeed(2);

@@ -5,12 +5,12 @@
 //
 // The workers run the compiled package: this checkout's dist/ (`npx tsc -p tsconfig.json` first when running
 // this file alone). The custom layer test/serve/fixtures/exit-layer.mjs ends its worker on an input 777.
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import { lowerThreadPriority, threadId } from '../../lib/serve/priority.js';
+import { nices } from '../helpers/threads.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 const EXIT_LAYER = new URL('./fixtures/exit-layer.mjs', import.meta.url);
@@ -110,17 +110,6 @@ describe('InferencePool: what is not replaced', () => {
   });
 });
 
-/** Nice values of this process's threads (Linux), by thread id. */
-function nices(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      out.set(Number(t), Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[16])); // field 19: nice
-    } catch { /* the thread ended */ }
-  }
-  return out;
-}
 
 describe.runIf(process.platform === 'linux')('InferencePool { nice } (Linux)', () => {
   it('lowers the worker thread and the kernel pool threads to that nice value; this thread keeps its own', async () => {

@@ -4,20 +4,18 @@
 // number of images, an empty one, or more than 256 images gets a 400 naming what came; a body over 4 MiB
 // (JSON or binary) a 413, and the connection then still serves. The server runs with a tiny untrained model
 // file (Linear 784→10) on an ephemeral loopback port and imports the compiled package (dist/).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, save, Tensor } from '../../lib/index.js';
-
-const SERVER = join(import.meta.dirname, '../../examples/server/server.mjs');
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 let dir: string;
 let model: nn.Sequential;
 let port: number;
-let child: ReturnType<typeof spawn>;
-let exit: Promise<number | null>;
+let child: RunningServer['child'];
+let exit: RunningServer['exit'];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fathom-server-bin-'));
@@ -25,19 +23,7 @@ beforeAll(async () => {
   manualSeed(21);
   model = new nn.Sequential(new nn.Linear(784, 10));
   await save(model, path);
-  child = spawn(process.execPath, [SERVER, '--model', path, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  let out = '';
-  port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8');
-    child.stderr!.on('data', (s) => { out += s; });
-    child.stdout!.on('data', (s: string) => {
-      out += s;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    exit.then((code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
-  });
+  ({ child, port, exit } = await startServer(path));
 });
 afterAll(() => {
   if (child.exitCode === null) child.kill('SIGKILL');

@@ -6,7 +6,6 @@
 // the --direct mode; POST /train (fitInWorker on MNIST beside serving, then the hot swap).
 //
 // The server imports the compiled package (dist/, which `npm test` builds first).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,31 +13,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, rand, save, setBackend, type Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
-const SERVER = join(import.meta.dirname, '../../examples/server/server.mjs');
 
-interface Running { child: ChildProcessWithoutNullStreams; port: number; out: string[]; exit: Promise<number | null> }
+type Running = RunningServer;
 
 /** Starts the server and resolves once it prints its port. */
-function start(modelPath: string, backend: string, extra: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER, '--model', modelPath, '--port', '0', ...extra], {
-    env: { ...process.env, FATHOM_BACKEND: backend },
-  });
-  const out: string[] = [];
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => out.push(s));
-    child.stdout.on('data', (s: string) => {
-      out.push(s);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out.join(''));
-      if (m) resolve({ child, port: Number(m[1]), out, exit });
-    });
-    exit.then((code) => reject(new Error(`the server exited (${code}) before listening:\n${out.join('')}`)));
-  });
-}
+const start = (modelPath: string, backend: string, extra: string[] = []): Promise<Running> => startServer(modelPath, extra, backend);
 
 async function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
