@@ -6,7 +6,7 @@
 //                       (pixels 0..255, read as byte / 255), ~5× smaller and no JSON.parse (the content type
 //                       is matched case-insensitively; any other content type is read as JSON)
 //                       → 200 { classes: [7, …], probabilities: [[p0 … p9], …] } (one entry per image)
-//                       → 400 { error } for bad input, 413 for a body over 4 MiB, 503 when the queue is full
+//                       → 400 { error } for bad input, 413 for a body over 4 MiB, 503 when the queue is full (--max-queue requests waiting)
 //   GET  /health        → 200 { status: 'ok', model, mode }
 //   GET  /stats         → predictor stats (queue, batch sizes, latencies), process memory, event-loop delay,
 //                       request counts (requests.clientGone: clients that hung up before their answer; neither
@@ -29,7 +29,7 @@
 // predictor, stop training, close the worker pool, exit 0.
 //
 //   node examples/server/server.mjs [--model mnist-mlp.safetensors] [--port 3000] [--host 127.0.0.1]
-//     [--epochs 2] [--max-batch 64] [--max-delay 2] [--nice 10] [--answers-per-turn 16] [--threads cores-1]
+//     [--epochs 2] [--max-batch 64] [--max-delay 2] [--max-queue 1024] [--nice 10] [--answers-per-turn 16] [--threads cores-1]
 //     [--direct] [--train]
 //
 // Flags may also come from the environment: MODEL, PORT, HOST. If the model file does not exist, the
@@ -61,6 +61,7 @@ try {
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     epochs: { type: 'string', default: '2' },
     'max-batch': { type: 'string', default: '64' },
+    'max-queue': { type: 'string', default: '1024' },
     'max-delay': { type: 'string', default: '2' },
     nice: { type: 'string', default: '10' },
     'answers-per-turn': { type: 'string', default: '16' },
@@ -77,7 +78,7 @@ const flag = (name, min, max) => {
   if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
   return v;
 };
-const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256);
+const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), maxQueue = flag('max-queue', 1, 2 ** 20), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256);
 
 // ---- the model ---------------------------------------------------------------------------------
 
@@ -132,7 +133,7 @@ let model = await loadOrTrain(flags.model, epochs);
 model.eval();
 
 // --direct: model.predict on the JS thread; otherwise a BatchingPredictor (one worker thread holding a copy).
-const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, nice, answersPerTurn });
+const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, maxQueue, nice, answersPerTurn });
 await bp?.ready();
 const predict = bp ? (x) => bp.predict(x) : async (x) => model.predict(x);
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const SERVER = join(import.meta.dirname, '../../examples/server/server.mjs');
 
 describe('examples/server: bad flags', () => {
-  for (const [flag, value, range] of [['--nice', '20', '0 to 19'], ['--threads', '0', '1 to 256'], ['--answers-per-turn', 'x', '1 to 4096']]) {
+  for (const [flag, value, range] of [['--nice', '20', '0 to 19'], ['--threads', '0', '1 to 256'], ['--answers-per-turn', 'x', '1 to 4096'], ['--max-queue', '0', '1 to 1048576']]) {
     it(`${flag} ${value}`, () => {
       const r = spawnSync(process.execPath, [SERVER, flag, value, '--port', '0', '--model', join(import.meta.dirname, 'no-such-model.safetensors')], { encoding: 'utf8' });
       expect(r.status).toBe(2);
