@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../ops/index.js';
 import { setBackend } from '../backend/index.js';
-import { importAll } from './share.js';
+import { importAll, revive } from './share.js';
 import { lowerKernelThreadsPriority, lowerThreadPriority } from './priority.js';
 import { serialize, deserialize, deserializeCheckpoint, hasOptimizerState } from '../io/serialize.js';
 import { fit, type FitOptions, type History } from '../models/training.js';
@@ -21,22 +21,13 @@ import * as lrScheduler from '../optimizers/lr_scheduler.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { Module } from '../layers/module.js';
 import type { Callbacks, FitContext } from '../models/hooks.js';
-import type { LRSchedulerSpec, SharedTensor, SharedTensors, WorkerInput, WorkerMessage } from './fit.js';
+import type { LRSchedulerSpec, WorkerInput, WorkerMessage } from './fit.js';
 // The module types the package registers on import (lib/index.ts's side-effect imports: the built-in
 // layers register in lib/layers/registry.ts, which deserialize imports; RecurrentNet here). Not the
 // whole of lib/index.ts: a worker's start imports ~1/3 fewer modules (~90 ms less per new worker).
 import '../cli/seqmodels.js';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
-
-/** x, y as fit() takes them: a Tensor, or a list / an object of Tensors (several inputs or outputs). */
-function revive(t: SharedTensors): Tensor | Tensor[] | Record<string, Tensor> {
-  if (Array.isArray(t)) return t.map((e) => Tensor.from(e));
-  if (ArrayBuffer.isView((t as SharedTensor).data)) return Tensor.from(t as SharedTensor);
-  const o: Record<string, Tensor> = {};
-  for (const [k, e] of Object.entries(t as Record<string, SharedTensor>)) o[k] = Tensor.from(e);
-  return o;
-}
 
 async function main(input: WorkerInput): Promise<void> {
   setBackend(input.backend);

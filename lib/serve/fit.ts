@@ -81,7 +81,7 @@ import type { FitOptions, History, Logs } from '../models/training.js';
 import type { PerOutput, Tensors } from '../models/multi.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import type { SchedulerState } from '../optimizers/lr_scheduler.js';
-import { shareMemory } from './share.js';
+import { shareMemory, type WireTensor, type WireTensors } from './share.js';
 
 /** A learning-rate scheduler as data: the class name in optim.lrScheduler and its options (built in the worker over its optimizer). */
 export type LRSchedulerSpec = { type: LRSchedulerType } & Record<string, unknown>;
@@ -198,21 +198,14 @@ export interface FitInWorkerResult {
   aborted: boolean;
 }
 
-/** A tensor as it crosses to the worker (revived there with Tensor.from). */
-export interface SharedTensor {
-  data: Float32Array | Int32Array;
-  shape: number[];
-}
-/** x, y as they cross: one tensor, or a list / an object of them (a model of several inputs or outputs). */
-export type SharedTensors = SharedTensor | SharedTensor[] | Record<string, SharedTensor>;
 
 /** @internal What the worker gets. */
 export interface WorkerInput {
   /** The model's bytes; with an optimizer part when training resumes an optimizer. */
   bytes: Uint8Array;
-  x: SharedTensors;
-  y: SharedTensors;
-  validationData?: [SharedTensors, SharedTensors];
+  x: WireTensors;
+  y: WireTensors;
+  validationData?: [WireTensors, WireTensors];
   /** fit options (data only), lrScheduler a spec. */
   options: Record<string, unknown>;
   backend: 'native' | 'ts';
@@ -297,16 +290,16 @@ export async function fitInWorker(modelOrBytes: Module | Uint8Array, x: Tensors,
   } else {
     throw new Error(`fathom.${op}: modelOrBytes must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
   }
-  const one = (name: string, t: unknown): SharedTensor => {
+  const one = (name: string, t: unknown): WireTensor => {
     if (!(t instanceof Tensor)) throw new Error(`fathom.${op}: ${name} must be a Tensor, got ${show(t)}`);
     const s = shareMemory(checkStorage(op, name, t));
     return { data: s.data, shape: [...s.shape] };
   };
   // A tensor, or a model's several inputs / targets as a list or an object by name (fit() checks the names).
-  const shared = (name: string, ts: unknown): SharedTensors => {
+  const shared = (name: string, ts: unknown): WireTensors => {
     if (Array.isArray(ts)) return ts.map((t, i) => one(`${name}[${i}]`, t));
     if (ts !== null && typeof ts === 'object' && !(ts instanceof Tensor) && Object.getPrototypeOf(ts) === Object.prototype) {
-      const out: Record<string, SharedTensor> = {};
+      const out: Record<string, WireTensor> = {};
       for (const [k, t] of Object.entries(ts)) out[k] = one(`${name}.${k}`, t);
       return out;
     }

@@ -10,11 +10,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { setBackend } from '../backend/index.js';
-import { importAll } from './share.js';
+import { importAll, outgoing } from './share.js';
 import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
-import type { InferIn, InferInit, InferOut, OutTensor } from './pool.js';
+import type { InferIn, InferInit, InferOut } from './pool.js';
 import { lowerKernelThreadsPriority, lowerThreadPriority } from './priority.js';
 // Registers the module types the package registers on import (as importing 'fathom' would).
 import '../index.js';
@@ -35,16 +35,6 @@ function load(bytes: Uint8Array): void {
   }
 }
 
-/** The output as it crosses back: its own buffer is transferred (no copy); a view into a larger buffer is copied once. */
-function out(t: Tensor, transfer: ArrayBuffer[]): OutTensor {
-  let data = t.data;
-  if (!(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || transfer.includes(data.buffer)) {
-    data = data.slice();
-  }
-  transfer.push(data.buffer as ArrayBuffer);
-  return { data, shape: [...t.shape] };
-}
-
 async function main(): Promise<void> {
   setBackend(init.backend);
   if (init.nice > 0) {
@@ -63,7 +53,7 @@ async function main(): Promise<void> {
       const x = Tensor.from(m.x);
       const y = predict(model, x, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
       const transfer: ArrayBuffer[] = [];
-      const outputs = Array.isArray(y) ? y.map((t) => out(t, transfer)) : [out(y, transfer)];
+      const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
       const reply: InferOut = { type: 'result', id: m.id, outputs, list: Array.isArray(y) };
       port.postMessage(reply, transfer);
     } catch (e) {

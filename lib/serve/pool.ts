@@ -49,14 +49,10 @@ import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import { liveWorkers, workerError, workerImports, workerScript } from './fit.js';
+import type { WireTensor } from './share.js';
 import type { PredictAsyncOptions } from './snapshot.js';
 import { checkNice } from './priority.js';
 
-/** A tensor as it crosses threads. @internal */
-export interface OutTensor {
-  data: Float32Array | Int32Array;
-  shape: number[];
-}
 /** What a worker is started with. @internal */
 export interface InferInit {
   bytes: Uint8Array;
@@ -67,12 +63,12 @@ export interface InferInit {
 }
 /** Messages to a worker. @internal */
 export type InferIn =
-  | { type: 'predict'; id: number; x: OutTensor; batchSize?: number }
+  | { type: 'predict'; id: number; x: WireTensor; batchSize?: number }
   | { type: 'model'; bytes: Uint8Array };
 /** Messages from a worker. @internal */
 export type InferOut =
   | { type: 'ready' }
-  | { type: 'result'; id: number; outputs: OutTensor[]; list: boolean }
+  | { type: 'result'; id: number; outputs: WireTensor[]; list: boolean }
   | { type: 'error'; id: number; name: string; message: string; stack?: string }
   | { type: 'fatal'; name: string; message: string; stack?: string };
 
@@ -257,7 +253,7 @@ export class InferencePool {
   }
 
   /** @internal One request, x already in shared memory (BatchingPredictor builds its batches there). */
-  run(x: OutTensor, batchSize?: number): Promise<Tensor | Tensor[]> {
+  run(x: WireTensor, batchSize?: number): Promise<Tensor | Tensor[]> {
     if (this.closing) return Promise.reject(new Error('fathom.InferencePool.predict: the pool is closed'));
     let slot: Slot | undefined;
     for (const s of this.slots) if (!s.dead && (!slot || s.outstanding < slot.outstanding)) slot = s;

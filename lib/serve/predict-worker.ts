@@ -8,11 +8,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { setBackend } from '../backend/index.js';
-import { importAll } from './share.js';
+import { importAll, outgoing, revive } from './share.js';
 import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
-import type { PredictIn, PredictInit, PredictOut, WireInput, WireTensor } from './snapshot.js';
+import type { PredictIn, PredictInit, PredictOut } from './snapshot.js';
 // The module types the package registers on import (lib/index.ts's side-effect imports: the built-in
 // layers register in lib/layers/registry.ts, which deserialize imports; RecurrentNet here). Not the
 // whole of lib/index.ts: a worker's start imports ~1/3 fewer modules (~90 ms less per new worker).
@@ -40,23 +40,6 @@ function load(bytes: Uint8Array): void {
   }
 }
 
-/** The output as it crosses back: its own buffer is transferred (no copy); a view into a larger buffer is copied once. */
-function out(t: Tensor, transfer: ArrayBuffer[]): WireTensor {
-  let data = t.data;
-  if (!(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || transfer.includes(data.buffer)) {
-    data = data.slice();
-  }
-  transfer.push(data.buffer as ArrayBuffer);
-  return { data, shape: [...t.shape] };
-}
-
-function revive(x: WireInput): Tensor | Tensor[] | Record<string, Tensor> {
-  if (Array.isArray(x)) return x.map((t) => Tensor.from(t));
-  if ('data' in x && ArrayBuffer.isView(x.data)) return Tensor.from(x as WireTensor);
-  const o: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(x as Record<string, WireTensor>)) o[k] = Tensor.from(t);
-  return o;
-}
 
 async function handle(m: PredictIn): Promise<void> {
   if (m.type === 'model') return load(m.bytes);
@@ -78,7 +61,7 @@ async function handle(m: PredictIn): Promise<void> {
     if (!model || modelError) throw modelError ?? new Error('fathom.predictAsync: no model');
     const y = predict(model, revive(m.x) as Tensor, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
     const transfer: ArrayBuffer[] = [];
-    const outputs = Array.isArray(y) ? y.map((t) => out(t, transfer)) : [out(y, transfer)];
+    const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
     port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y) } satisfies PredictOut, transfer);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -32,6 +32,36 @@ export function shareMemory(t: Tensor): Tensor {
   return new Tensor(data, t.shape);
 }
 
+/** A tensor as it crosses threads (postMessage): its typed array (shared or transferred) and shape. @internal */
+export interface WireTensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+}
+/** Inputs or targets as they cross: one tensor, or a list / an object of them (a model of several inputs or outputs). @internal */
+export type WireTensors = WireTensor | WireTensor[] | Record<string, WireTensor>;
+
+/** A worker's side of WireTensors: Tensors over the same memory (Tensor.from checks each). @internal */
+export function revive(x: WireTensors): Tensor | Tensor[] | Record<string, Tensor> {
+  if (Array.isArray(x)) return x.map((t) => Tensor.from(t));
+  if (ArrayBuffer.isView((x as WireTensor).data)) return Tensor.from(x as WireTensor);
+  const o: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(x as Record<string, WireTensor>)) o[k] = Tensor.from(t);
+  return o;
+}
+
+/**
+ * An output as it crosses back: its own buffer is listed in `transfer` (moved, no copy); a view into a
+ * larger buffer, a shared one or one already listed is copied once. @internal
+ */
+export function outgoing(t: Tensor, transfer: ArrayBuffer[]): WireTensor {
+  let data = t.data;
+  if (!(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || transfer.includes(data.buffer)) {
+    data = data.slice();
+  }
+  transfer.push(data.buffer as ArrayBuffer);
+  return { data, shape: [...t.shape] };
+}
+
 /**
  * Imports a worker's `imports` in order (the caller's registerModuleType modules); a module that cannot
  * be loaded or throws is reported naming the op, the option and the module, its own error as the cause.

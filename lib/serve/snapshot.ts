@@ -51,6 +51,7 @@ import { serialize } from '../io/serialize.js';
 import type { Tensors } from '../models/multi.js';
 import { closeIdleFitWorkers, liveWorkers, workerError, workerImports, workerScript } from './fit.js';
 import { asyncPredict } from './hook.js';
+import type { WireTensor, WireTensors } from './share.js';
 
 export interface PredictAsyncOptions {
   /** Rows per forward pass inside the worker (predict's batchSize). Default 256. */
@@ -70,11 +71,6 @@ export interface PredictAsyncOptions {
   idleTimeoutMs?: number;
 }
 
-/** A tensor as it crosses threads. @internal */
-export interface WireTensor {
-  data: Float32Array | Int32Array;
-  shape: number[];
-}
 /** What the predict worker is started with. @internal */
 export interface PredictInit {
   bytes: Uint8Array;
@@ -87,9 +83,7 @@ export type PredictIn =
   | { type: 'update'; names: string[]; bytes: Uint8Array[] }
   | { type: 'imports'; imports: string[] }
   | { type: 'backend'; backend: 'native' | 'ts' }
-  | { type: 'predict'; id: number; x: WireInput; batchSize?: number };
-/** x as it crosses: a tensor, or a list / an object of them for a model of several inputs. @internal */
-export type WireInput = WireTensor | WireTensor[] | Record<string, WireTensor>;
+  | { type: 'predict'; id: number; x: WireTensors; batchSize?: number };
 /** Messages from the predict worker. @internal */
 export type PredictOut =
   | { type: 'result'; id: number; outputs: WireTensor[]; list: boolean }
@@ -222,7 +216,7 @@ class Entry {
   }
 
   /** Posts what the worker needs before this request (imports, backend, weights), then the request. */
-  request(model: Module, [wire, transfer]: [WireInput, ArrayBuffer[]], batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
+  request(model: Module, [wire, transfer]: [WireTensors, ArrayBuffer[]], batchSize: number | undefined, imports: string[]): Promise<Tensor | Tensor[]> {
     // Everything that can throw happens before anything is posted, x (copied by the caller) first:
     // once diff() has updated the snapshot, what it returns must reach the worker.
     const newImports = imports.filter((i) => !this.imported.has(i));
@@ -320,7 +314,7 @@ const entries = new WeakMap<Module, Entry>();
 const open = new Set<Entry>();
 
 /** x copied now, as it crosses to the worker (each tensor's copy transferred, not copied again). */
-function copyInput(x: Tensors): [WireInput, ArrayBuffer[]] {
+function copyInput(x: Tensors): [WireTensors, ArrayBuffer[]] {
   const transfer: ArrayBuffer[] = [];
   const one = (t: unknown, what: string): WireTensor => {
     if (!(t instanceof Tensor)) throw new Error(`fathom.${OP}: ${what} must be a Tensor, got ${show(t)}`);
