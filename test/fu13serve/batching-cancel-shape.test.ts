@@ -5,21 +5,16 @@
 // maxDelayMs 10_000: a batch goes only when full (or at close()), so the cancelled request is still waiting
 // when its signal fires, without timing.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
+import { manualSeed, nn, randn, serve, setBackend } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
+import { expectRows } from '../helpers/rows.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 
 function mlp(): nn.Sequential {
   manualSeed(5);
   return new nn.Sequential(new nn.Linear(5, 8), new nn.Tanh(), new nn.Linear(8, 3));
-}
-
-function expectRows(y: Tensor, model: nn.Module, x: Tensor): void {
-  const want = model.predict(x);
-  expect(y.shape).toEqual(want.shape);
-  y.data.forEach((v, i) => { if (!(Math.abs(v - want.data[i]) <= 1e-5)) throw new Error(`value ${i}: got ${v}, want ${want.data[i]}`); });
 }
 
 afterEach(() => {

@@ -4,17 +4,12 @@
 // (maxDelayMs 10_000: a batch goes only when full) with fresh inputs each wave, from requests of varying
 // rows, then batches of another size — each answer checked row by row against model.predict.
 import { afterEach, describe, expect, it } from 'vitest';
-import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
+import { manualSeed, nn, randn, serve, setBackend } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
+import { expectRows } from '../helpers/rows.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
-
-function expectRows(y: Tensor, model: nn.Module, x: Tensor): void {
-  const want = model.predict(x);
-  expect(y.shape).toEqual(want.shape);
-  y.data.forEach((v, i) => { if (!(Math.abs(v - want.data[i]) <= 1e-5)) throw new Error(`value ${i}: got ${v}, want ${want.data[i]}`); });
-}
 
 afterEach(() => {
   expect(liveWorkers.size).toBe(0);

@@ -6,19 +6,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
+import { expectRows } from '../helpers/rows.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 
 function mlp(seed: number): nn.Sequential {
   manualSeed(seed);
   return new nn.Sequential(new nn.Linear(5, 12), new nn.Tanh(), new nn.Linear(12, 4));
-}
-
-/** y against model.predict(x) row by row within 1e-5 (a batch's GEMM may differ from predict() alone in the last bits). */
-function expectRows(y: Tensor, model: nn.Module, x: Tensor): void {
-  const want = model.predict(x);
-  expect(y.shape).toEqual(want.shape);
-  y.data.forEach((v, i) => { if (!(Math.abs(v - want.data[i]) <= 1e-5)) throw new Error(`row ${Math.floor(i / 4)}, column ${i % 4}: got ${v}, want ${want.data[i]}`); });
 }
 
 /**

@@ -8,9 +8,10 @@
 // compared with a tight tolerance. maxDelayMs: 10_000 makes a request wait until its batch is full or
 // close() runs it, so which requests share a batch is known without timing.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { manualSeed, nn, randn, serve, setBackend, tensor, Tensor } from '../../lib/index.js';
+import { manualSeed, nn, randn, serve, setBackend, tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
+import { expectRows } from '../helpers/rows.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 const WAIT = 10_000;
@@ -18,19 +19,6 @@ const WAIT = 10_000;
 function mlp(seed: number): nn.Sequential {
   manualSeed(seed);
   return new nn.Sequential(new nn.Linear(5, 12), new nn.Tanh(), new nn.Linear(12, 4));
-}
-
-/** Checks y against model.predict(x) row by row, naming the row and column that differ. */
-function expectRows(y: Tensor, model: nn.Module, x: Tensor): void {
-  const want = model.predict(x);
-  expect(y.shape).toEqual(want.shape);
-  const cols = want.shape[1];
-  for (let i = 0; i < want.shape[0]; i++) {
-    for (let j = 0; j < cols; j++) {
-      const d = Math.abs(y.data[i * cols + j] - want.data[i * cols + j]);
-      if (!(d <= 1e-5)) throw new Error(`row ${i}, column ${j}: got ${y.data[i * cols + j]}, want ${want.data[i * cols + j]}`);
-    }
-  }
 }
 
 afterEach(() => {
