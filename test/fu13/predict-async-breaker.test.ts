@@ -8,26 +8,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, ones, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
+import { Scale } from '../helpers/scale.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.size));
 const dist = new URL('../../dist/index.js', import.meta.url).href;
 const scaleLayer = new URL('../serve/fixtures/scale-layer.mjs', import.meta.url);
 
-/** The fixture's layer, for this thread (the worker registers its own from the fixture). */
-class Scale extends nn.Module {
-  scale: Tensor;
-  constructor(readonly features: number) {
-    super();
-    this.scale = nn.parameter(ones([features]));
-  }
-  forward(x: Tensor): Tensor {
-    return x.mul(this.scale);
-  }
-  override config(): nn.ModuleConfig {
-    return { type: 'Scale', features: this.features };
-  }
-}
 
 afterEach(async () => {
   await serve.closeWorkers();

@@ -13,26 +13,10 @@ import { nativeBinding } from '../../lib/backend/index.js';
 import { fitWorkerStats, idleFitWorkers, liveWorkers } from '../../lib/serve/fit.js';
 import { closeWorkers } from '../../lib/serve/snapshot.js';
 import { twoHeadsData } from '../multifit/models.js';
+import { data, mlp } from '../helpers/classes.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 const bits = (m: nn.Module): number[] => m.namedState().flatMap(([, t]) => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.size)));
-
-/** 96 rows of 4 features, 3 classes. */
-function data(): { x: Tensor; y: Tensor } {
-  const n = 96;
-  const x = new Float32Array(n * 4);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < 4; j++) x[i * 4 + j] = Math.sin(1.3 * i + 0.7 * j * j + j);
-    y[i] = (x[i * 4] + 0.5 * x[i * 4 + 1] > 0.3 ? 1 : 0) + (x[i * 4 + 2] > 0.5 ? 1 : 0);
-  }
-  return { x: new Tensor(x, [n, 4]), y: new Tensor(y, [n]) };
-}
-
-function mlp(): nn.Sequential {
-  manualSeed(3);
-  return new nn.Sequential(new nn.Linear(4, 16), new nn.Tanh(), new nn.Linear(16, 3));
-}
 
 /** image [4] and meta [2] → a trunk → 'digit' logits [3] and 'size' [1]. */
 function graph(): nn.Model {

@@ -16,25 +16,10 @@ import { nativeBinding } from '../../lib/backend/index.js';
 import { fitWorkerStats, idleFitWorkers, liveWorkers } from '../../lib/serve/fit.js';
 import { closeWorkers } from '../../lib/serve/snapshot.js';
 import type { BatchLogs, Logs } from '../../lib/models/training.js';
+import { registerScale, Scale } from '../helpers/scale.js';
+import { data, mlp } from '../helpers/classes.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
-
-/** 96 rows of 4 features, 3 classes that an MLP learns. */
-function data(): { x: Tensor; y: Tensor } {
-  const n = 96;
-  const x = new Float32Array(n * 4);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < 4; j++) x[i * 4 + j] = Math.sin(1.3 * i + 0.7 * j * j + j);
-    y[i] = (x[i * 4] + 0.5 * x[i * 4 + 1] > 0.3 ? 1 : 0) + (x[i * 4 + 2] > 0.5 ? 1 : 0);
-  }
-  return { x: new Tensor(x, [n, 4]), y: new Tensor(y, [n]) };
-}
-
-function mlp(): nn.Sequential {
-  manualSeed(3);
-  return new nn.Sequential(new nn.Linear(4, 16), new nn.Tanh(), new nn.Linear(16, 3));
-}
 
 const weights = (m: nn.Module): number[] => m.parameters().flatMap((p) => Array.from(p.data));
 const OPTS = { loss: 'crossEntropy', optimizer: 'adam', lr: 0.02, batchSize: 16, seed: 7 } as const;
@@ -222,13 +207,7 @@ describe('fitInWorker: errors, refusals, and no worker left behind', () => {
   });
 
   it('custom layers: `imports` runs the module that registers them in the worker; without it, the worker says what is missing', async () => {
-    class Scale extends nn.Module {
-      scale: Tensor;
-      constructor(readonly features: number) { super(); this.scale = nn.parameter(ones([features])); }
-      forward(x: Tensor): Tensor { return x.mul(this.scale); }
-      override config() { return { type: 'Scale', features: this.features }; }
-    }
-    nn.registerModuleType('Scale', (c) => new Scale(c.features as number), (c) => [['scale', [c.features as number]]]);
+    registerScale();
     manualSeed(3);
     const model = new nn.Sequential(new nn.Linear(4, 16), new nn.Tanh(), new Scale(16), new nn.Linear(16, 3));
     const { x, y } = data();

@@ -16,6 +16,7 @@ import { manualSeed, nn, ones, optim, prune, randn, serve, setBackend, Tensor } 
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import { Snapshot, hasPredictWorker } from '../../lib/serve/snapshot.js';
+import { registerScale, Scale } from '../helpers/scale.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.size));
@@ -164,13 +165,7 @@ describe('model.predictAsync: errors, custom layers, lifetime', () => {
   });
 
   it('custom layers: without `imports` the worker says what is missing; with them it answers', async () => {
-    class Scale extends nn.Module {
-      scale: Tensor;
-      constructor(readonly features: number) { super(); this.scale = nn.parameter(ones([features])); }
-      forward(x: Tensor): Tensor { return x.mul(this.scale); }
-      override config() { return { type: 'Scale', features: this.features }; }
-    }
-    nn.registerModuleType('Scale', (c) => new Scale(c.features as number), (c) => [['scale', [c.features as number]]]);
+    registerScale();
     manualSeed(13);
     const model = new nn.Sequential(new nn.Linear(6, 4), new Scale(4));
     (model.layers[1] as Scale).scale.data[2] = 3;
