@@ -11,21 +11,14 @@ import { tsBackend as T } from '../../lib/backend/ts/index.js';
 import { index, cumsum, gather, where } from '../../lib/ops/index_ops.js';
 import { eq, ge, gt, le, lt, ne } from '../../lib/ops/compare.js';
 import { Tensor } from '../../lib/tensor/tensor.js';
+import { randomArray } from '../helpers/random.js';
 
 const binding = nativeBinding();
 const N: Backend = binding ? getBackendByName('native') : T;
 const SIZES = [0, 1, 7, 33, 257];
 
-/** Deterministic pseudo-random floats in [-2, 2) (an LCG; seeds differ per case). */
-function floats(len: number, seed: number): Float32Array {
-  const out = new Float32Array(len);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return out;
-}
+/** Seeded uniform floats in [-2, 2) (test/helpers/random.ts). */
+const floats = (len: number, seed: number): Float32Array => randomArray(len, seed, -2, 2);
 function ints(len: number, n: number, seed: number): Int32Array {
   const f = floats(len, seed);
   return Int32Array.from(f, (v) => Math.min(n - 1, Math.floor(((v + 2) / 4) * n)));

@@ -20,20 +20,14 @@ import { nativeBackend } from '../../lib/backend/native/index.js';
 import type { NativeBinding } from '../../lib/backend/native/binding.js';
 import { manualSeed, nn, noGrad, optim, randn, setBackend, setNumThreads, type Tensor } from '../../lib/index.js';
 import { compareArrays, EXACT, type Tolerance } from '../helpers/parity.js';
+import { randomArray } from '../helpers/random.js';
 
 const binding = nativeBinding();
 const N: Backend = binding ? getBackendByName('native') : T;
 const SIZES = [0, 1, 2, 3, 7, 33, 257];
 
-function floats(len: number, seed: number): Float32Array {
-  const out = new Float32Array(len);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+/** Seeded uniform floats in [-1, 1) (test/helpers/random.ts). */
+const floats = (len: number, seed: number): Float32Array => randomArray(len, seed, -1, 1);
 
 interface Net {
   dims: number[];

@@ -19,6 +19,7 @@ import { nativeBackend } from '../../lib/backend/native/index.js';
 import type { NativeBinding } from '../../lib/backend/native/binding.js';
 import { manualSeed, nn, noGrad, rand, randn, setBackend, setNumThreads, type Tensor } from '../../lib/index.js';
 import { compareArrays, EXACT, type Tolerance } from '../helpers/parity.js';
+import { randomArray } from '../helpers/random.js';
 
 const binding = nativeBinding();
 const N: Backend = binding ? getBackendByName('native') : T;
@@ -27,15 +28,8 @@ const ACTS: ActOp[] = ['none', 'relu', 'sigmoid', 'tanh'];
 /** Inputs in [-1, 1]: |acc| <= in; float accumulation error grows with in (the parity suite's GEMM_TOL). */
 const tol = (k: number): Tolerance => ({ rtol: 1e-5, atol: 1e-6 * (k + 1) });
 
-function floats(len: number, seed: number): Float32Array {
-  const out = new Float32Array(len);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+/** Seeded uniform floats in [-1, 1) (test/helpers/random.ts). */
+const floats = (len: number, seed: number): Float32Array => randomArray(len, seed, -1, 1);
 
 function cases(): [number, number, number][] {
   const out: [number, number, number][] = [];
