@@ -94,8 +94,9 @@ export class Sequential extends Module {
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
-      // --- #13 infer --- two or more Linear layers in a row, nothing to record: one kernel call.
-      if (m.constructor === Linear && layers[i + 1] !== undefined) {
+      // --- #13 infer --- two or more Linear layers in a row, nothing to record: one kernel call. (A
+      // training forward, whose first weight is recorded, skips the attempt: chainForward would refuse it.)
+      if (m.constructor === Linear && layers[i + 1] !== undefined && !((m as Linear).weight.requiresGrad && isGradEnabled())) {
         const run = linearRun(layers, i);
         const c = run.lin.length >= 2 ? chainForward(y, run) : null;
         if (c) {
