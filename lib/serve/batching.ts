@@ -5,12 +5,14 @@
  *   const bp = new serve.BatchingPredictor(model, { maxBatchSize: 64, maxDelayMs: 2 });
  *   const y = await bp.predict(x);          // x (N, …), N ≥ 1 rows; y: its own N rows
  *
- * Concurrent requests wait in a FIFO queue and are merged (their rows
- * concatenated on the batch axis) into one batch of at most maxBatchSize
- * rows, run in an InferencePool worker (lib/serve/pool.ts: never on the JS
- * thread) as ONE forward pass; each caller gets its own rows back. A request
- * larger than maxBatchSize is split over several batches (and a request may
- * share a batch with its neighbours), and resolves when all its rows are in.
+ * Concurrent requests are merged, in the order they come (their rows
+ * concatenated on the batch axis), into batches of at most maxBatchSize rows,
+ * each run in an InferencePool worker (lib/serve/pool.ts: never on the JS
+ * thread) as ONE forward pass; each caller gets its own rows back. A request's
+ * rows are copied once, at the call, straight into the shared memory of the
+ * batch they join (the worker reads them there). A request larger than
+ * maxBatchSize is split over several batches (and a request may share a batch
+ * with its neighbours), and resolves when all its rows are in.
  *
  * When a batch is sent: as soon as fewer than two batches per pool worker are
  * outstanding (one running, the next waiting in the worker's port, so the
@@ -99,17 +101,25 @@ export interface BatchingStats {
   latencyMs: { p50: number; p99: number; mean: number; max: number };
 }
 
-interface Request {
-  data: Float32Array | Int32Array; // the caller's rows, copied at the call
-  n: number;
-  shape: number[]; // per-sample shape (after N)
+/** The per-sample shape and dtype requests must have (see BatchingPredictor.sample). */
+interface Sample {
+  shape: number[];
   dtype: string;
-  next: number; // rows handed to batches
-  done: number; // rows answered
+  version: number;
+  confirmed: boolean;
+  /** Batches of this sample sent and not answered. */
+  running: number;
+}
+interface Request {
+  n: number;
+  /** The sample it was accepted under: its batches hold rows of that sample only. */
+  sample: Sample;
   version: number; // the model snapshot it is answered with
+  /** Rows still in batches not sent (n at the call; 0 once all are handed to the pool). */
+  unsent: number;
+  done: number; // rows answered
   t0: number;
   out?: Float32Array | Int32Array;
-  outRow?: number[];
   failed?: boolean;
   resolve: (y: Tensor) => void;
   reject: (e: unknown) => void;
@@ -120,12 +130,29 @@ interface Segment {
   from: number; // first row of r
   k: number; // rows
 }
+/**
+ * A batch being filled or waiting to be sent: requests' rows are copied into its shared buffer at the
+ * call (one copy per row, straight into the memory the worker reads). Only the newest batch takes rows;
+ * the ones before it are full, or closed by a setModel or a new sample shape, and are due.
+ */
+interface Batch {
+  buf: SharedArrayBuffer;
+  data: Float32Array | Int32Array; // over all of buf
+  capacity: number; // rows buf holds
+  rows: number; // rows in it
+  row: number; // values per row
+  segs: Segment[];
+  sample: Sample;
+  version: number;
+}
 
 const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', answersPerTurn: 'number', workers: 'number', imports: 'array', nice: 'number' };
 const PREDICT_OPTIONS: OptionSpec = { signal: 'object' };
 const LATENCIES = 4096;
 /** Largest maxBatchSize: stats() keeps a histogram entry per batch size. */
 const MAX_BATCH = 1 << 20;
+/** A batch's buffer holds maxBatchSize rows when that is at most this many bytes; larger rows grow it as they come. */
+const BATCH_BYTES = 8 << 20;
 
 export class BatchingPredictor {
   readonly maxBatchSize: number;
@@ -134,7 +161,10 @@ export class BatchingPredictor {
   readonly answersPerTurn: number;
   private readonly pool: InferencePool;
   private readonly ownsPool: boolean;
-  private queue: Request[] = [];
+  /** Batches not sent yet, oldest first; only the last one takes new rows (see Batch). */
+  private batches: Batch[] = [];
+  /** Requests with rows in those batches (the queue depth maxQueue bounds), and their rows. */
+  private waiting = 0;
   private queuedRows = 0;
   private inFlight = 0;
   /** Batches whose answers are being handed out (answersPerTurn at a time). */
@@ -144,13 +174,15 @@ export class BatchingPredictor {
   /** Shared buffers of answered batches, for the next ones (batchBuffer). */
   private spare: SharedArrayBuffer[] = [];
   private timer?: ReturnType<typeof setTimeout>;
+  /** When the timer fires (performance.now() ms): it is only re-armed for another deadline. */
+  private timerAt = -1;
   /**
    * The per-sample shape and dtype requests must have: set by the first request after construction or
    * setModel; `confirmed` once a batch of that shape has been answered. Until then a failing batch of
    * that shape (e.g. a first request with the wrong width) clears it, so one bad request cannot lock
    * the predictor to a shape the model refuses.
    */
-  private sample?: { shape: number[]; dtype: string; version: number; confirmed: boolean; running: number };
+  private sample?: Sample;
   /** Version of the newest snapshot (setModel) and of the one the pool holds. */
   private version = 0;
   private poolVersion = 0;
@@ -213,31 +245,34 @@ export class BatchingPredictor {
   predict(x: Tensor, options?: BatchPredictOptions): Promise<Tensor> {
     const op = 'BatchingPredictor.predict';
     try {
-      const { signal } = checkOptions<BatchPredictOptions>(op, options, PREDICT_OPTIONS);
-      if (signal !== undefined && !(typeof AbortSignal === 'function' && signal instanceof AbortSignal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
+      let signal: AbortSignalLike | undefined;
+      if (options !== undefined) {
+        signal = checkOptions<BatchPredictOptions>(op, options, PREDICT_OPTIONS).signal;
+        if (signal !== undefined && !(typeof AbortSignal === 'function' && signal instanceof AbortSignal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
+      }
       if (this.closing) throw new Error(`fathom.${op}: the predictor is closed (close() was called); no new requests are taken`);
       if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor (N, …) with at least one row, got ${show(x)}`);
       checkStorage(op, 'x', x);
-      if (x.rank < 1 || x.shape[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(x.shape)}`);
-      const shape = x.shape.slice(1);
-      if (this.sample && (x.dtype !== this.sample.dtype || shape.length !== this.sample.shape.length || shape.some((d, i) => d !== this.sample!.shape[i]))) {
+      const xs = x.shape;
+      if (xs.length < 1 || xs[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(xs)}`);
+      const s = this.sample;
+      if (s && !fits(s, x)) {
         throw new Error(
-          `fathom.${op}: x has per-sample shape ${fmt(shape)} (${x.dtype}), but requests to this predictor have ${fmt(this.sample.shape)} ` +
-            `(${this.sample.dtype}, set by the first request${this.sample.confirmed ? ' and answered by the model' : ''}${this.version > 0 ? ' since the last setModel' : ''}): rows of different shapes cannot share a batch`,
+          `fathom.${op}: x has per-sample shape ${fmt(xs.slice(1))} (${x.dtype}), but requests to this predictor have ${fmt(s.shape)} ` +
+            `(${s.dtype}, set by the first request${s.confirmed ? ' and answered by the model' : ''}${this.version > 0 ? ' since the last setModel' : ''}): rows of different shapes cannot share a batch`,
         );
       }
-      if (this.queue.length >= this.maxQueue) {
+      if (this.waiting >= this.maxQueue) {
         this.counts.rejected++;
-        throw new Error(`fathom.${op}: the queue is full (${this.queue.length} requests waiting, maxQueue = ${this.maxQueue}); retry later or raise maxQueue`);
+        throw new Error(`fathom.${op}: the queue is full (${this.waiting} requests waiting, maxQueue = ${this.maxQueue}); retry later or raise maxQueue`);
       }
       if (signal?.aborted) throw signal.reason;
       // Only a request that is accepted sets the shape (one refused or already cancelled must not lock it).
-      this.sample ??= { shape, dtype: x.dtype, version: this.version, confirmed: false, running: 0 };
+      const sample = s ?? (this.sample = { shape: xs.slice(1), dtype: x.dtype, version: this.version, confirmed: false, running: 0 });
       return new Promise<Tensor>((resolve, reject) => {
-        const r: Request = { data: x.data.slice(), n: x.shape[0], shape, dtype: x.dtype, next: 0, done: 0, version: this.version, t0: performance.now(), resolve, reject, signal };
+        const r: Request = { n: xs[0], sample, version: this.version, unsent: xs[0], done: 0, t0: performance.now(), resolve, reject, signal };
+        this.enqueue(r, x.data);
         if (signal) this.watch(r, signal);
-        this.queue.push(r);
-        this.queuedRows += r.n;
         this.schedule();
       });
     } catch (e) {
@@ -259,7 +294,7 @@ export class BatchingPredictor {
     else throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
     this.swaps.push({ version: ++this.version, bytes });
     this.sample = undefined; // the new model may take another input shape: the next request sets it
-    if (this.queue.length === 0) this.applySwaps(this.version);
+    if (this.batches.length === 0) this.applySwaps(this.version);
     this.schedule(); // the waiting requests of the old snapshot need not wait for newer ones
   }
 
@@ -275,7 +310,7 @@ export class BatchingPredictor {
     const lat = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
     const q = (p: number): number => (n === 0 ? 0 : lat[Math.min(n - 1, Math.ceil(p * n) - 1)]);
     return {
-      queueDepth: this.queue.length,
+      queueDepth: this.waiting,
       queuedRows: this.queuedRows,
       inFlight: this.inFlight,
       completed: c.completed,
@@ -297,68 +332,109 @@ export class BatchingPredictor {
     this.closing ??= (async () => {
       this.closed = true;
       this.schedule();
-      if (this.queue.length > 0 || this.inFlight > 0 || this.delivering > 0) await new Promise<void>((r) => { this.drained = r; });
-      if (this.timer) clearTimeout(this.timer);
+      if (this.batches.length > 0 || this.inFlight > 0 || this.delivering > 0) await new Promise<void>((r) => { this.drained = r; });
+      this.disarm();
       if (this.ownsPool) await this.pool.close();
     })();
     return this.closing;
   }
 
-  /** Runs batches while a worker is free and a batch is due; otherwise sets the timer for the oldest request. */
-  private schedule(): void {
-    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
-      const head = this.queue[0];
-      const due = this.closed || head.version < this.version || this.queuedRows >= this.maxBatchSize || performance.now() - head.t0 >= this.maxDelayMs;
-      if (!due) break;
-      this.runBatch();
+  /**
+   * Copies r's rows (`data`, n · row values) into the newest batch while it has room and is of r's sample
+   * and snapshot, then into new batches: a request larger than maxBatchSize spans several, and a request
+   * may share a batch with its neighbours.
+   */
+  private enqueue(r: Request, data: Float32Array | Int32Array): void {
+    const row = data.length / r.n;
+    let from = 0;
+    while (from < r.n) {
+      let b = this.batches.length > 0 ? this.batches[this.batches.length - 1] : undefined;
+      if (!b || b.rows === this.maxBatchSize || b.sample !== r.sample || b.version !== r.version) {
+        b = this.newBatch(r, row, r.n - from);
+        this.batches.push(b);
+      } else if (b.rows === b.capacity) {
+        this.grow(b, r.n - from);
+      }
+      const k = Math.min(r.n - from, b.capacity - b.rows);
+      b.data.set(k === r.n ? data : data.subarray(from * row, (from + k) * row), b.rows * row);
+      b.segs.push({ r, from, k });
+      b.rows += k;
+      from += k;
     }
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
-      const wait = Math.max(0, this.maxDelayMs - (performance.now() - this.queue[0].t0));
-      this.timer = setTimeout(() => { this.timer = undefined; this.schedule(); }, wait);
-    }
-    if (this.queue.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
+    this.waiting++;
+    this.queuedRows += r.n;
   }
 
-  /** Takes up to maxBatchSize rows from the head of the queue (one snapshot version, one per-sample shape) and runs them as one batch. */
-  private runBatch(): void {
-    const head = this.queue[0];
-    const { version, shape, dtype } = head;
-    const same = (r: Request): boolean => r.version === version && r.dtype === dtype && r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]);
-    const segs: Segment[] = [];
-    let rows = 0;
-    while (rows < this.maxBatchSize && this.queue.length > 0 && same(this.queue[0])) {
-      const r = this.queue[0];
-      const k = Math.min(r.n - r.next, this.maxBatchSize - rows);
-      if (r.next === 0 && r.signal) this.unwatch(r, r.signal); // started: no longer cancellable
-      segs.push({ r, from: r.next, k });
-      r.next += k;
-      rows += k;
-      this.queuedRows -= k;
-      if (r.next === r.n) this.queue.shift();
+  /**
+   * A batch for r's sample, with room for `want` rows at least up to maxBatchSize: maxBatchSize rows when
+   * that is at most BATCH_BYTES, else what `want` needs (grown when more rows come: grow).
+   */
+  private newBatch(r: Request, row: number, want: number): Batch {
+    const bytesPerRow = row * 4;
+    const capacity = this.maxBatchSize * bytesPerRow <= BATCH_BYTES ? this.maxBatchSize : Math.min(this.maxBatchSize, Math.max(want, Math.floor(BATCH_BYTES / Math.max(1, bytesPerRow))));
+    const buf = this.batchBuffer(capacity * bytesPerRow);
+    return { buf, data: r.sample.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf), capacity, rows: 0, row, segs: [], sample: r.sample, version: r.version };
+  }
+
+  /** More room in a batch whose rows are large (newBatch): double it, up to maxBatchSize rows. */
+  private grow(b: Batch, want: number): void {
+    const capacity = Math.min(this.maxBatchSize, Math.max(2 * b.capacity, b.rows + want));
+    const buf = this.batchBuffer(capacity * b.row * 4);
+    const data = b.data instanceof Int32Array ? new Int32Array(buf) : new Float32Array(buf);
+    data.set(b.data.subarray(0, b.rows * b.row));
+    this.recycle(b.buf);
+    Object.assign(b, { buf, data, capacity });
+  }
+
+  /** Sends due batches while the pool has room; otherwise arms the timer for the oldest waiting row. */
+  private schedule(): void {
+    while (this.batches.length > 0 && this.inFlight < this.maxInFlight) {
+      const head = this.batches[0];
+      // Not the newest batch: full, or closed by a setModel or a new sample, so it goes now.
+      const due = this.closed || this.batches.length > 1 || head.rows >= this.maxBatchSize || head.version < this.version ||
+        performance.now() - head.segs[0].r.t0 >= this.maxDelayMs;
+      if (!due) break;
+      this.runBatch(this.batches.shift()!);
     }
+    if (this.batches.length > 0 && this.inFlight < this.maxInFlight) {
+      const at = this.batches[0].segs[0].r.t0 + this.maxDelayMs;
+      if (at !== this.timerAt) {
+        this.disarm();
+        this.timerAt = at;
+        this.timer = setTimeout(() => { this.timer = undefined; this.timerAt = -1; this.schedule(); }, Math.max(0, at - performance.now()));
+      }
+    } else {
+      this.disarm();
+    }
+    if (this.batches.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = -1;
+  }
+
+  /** Hands batch b (one snapshot version, one per-sample shape) to the pool as one forward pass. */
+  private runBatch(b: Batch): void {
+    const { segs, rows, sample, version } = b;
+    for (const { r, k } of segs) {
+      if (r.unsent === r.n && r.signal) this.unwatch(r, r.signal); // started: no longer cancellable
+      r.unsent -= k;
+      if (r.unsent === 0) this.waiting--;
+    }
+    this.queuedRows -= rows;
     this.applySwaps(version);
-    const row = shape.reduce((a, b) => a * b, 1);
-    const buf = this.batchBuffer(rows * row * 4);
-    const data = dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
-    let at = 0;
-    for (const s of segs) {
-      data.set(s.r.data.subarray(s.from * row, (s.from + s.k) * row), at);
-      at += s.k * row;
-    }
     this.inFlight++;
     this.counts.batches++;
     this.counts.rows += rows;
     this.sizes[rows]++;
-    const sample = this.sample;
-    const ofSample = sample !== undefined && this.ofSample(sample, { version, dtype, shape });
+    const ofSample = this.sample === sample;
     if (ofSample) sample.running++;
-    this.pool.run({ data, shape: [rows, ...shape] }).then(
+    const data = rows === b.capacity ? b.data : b.data.subarray(0, rows * b.row);
+    this.pool.run({ data, shape: [rows, ...sample.shape] }).then(
       (y) => {
-        this.recycle(buf); // answered: the worker has finished reading it
+        this.recycle(b.buf); // answered: the worker has finished reading it
         const ok = this.deliver(segs, rows, y);
         if (ofSample && this.sample === sample) {
           if (ok) sample.confirmed = true;
@@ -377,20 +453,21 @@ export class BatchingPredictor {
   }
 
   /**
-   * A shared buffer of `bytes` for a batch's rows: a recycled one of that size (batches under load are
-   * mostly maxBatchSize rows) or a new one. Allocating ~200 KB of shared memory per batch (a batch-64 MNIST
-   * batch) at thousands of batches per second made V8 collect for the external memory it reported.
+   * A shared buffer of `bytes` for a batch's rows: a recycled one of that size or a new one. Allocating
+   * ~200 KB of shared memory per batch (a batch-64 MNIST batch) at thousands of batches per second made V8
+   * collect for the external memory it reported.
    */
   private batchBuffer(bytes: number): SharedArrayBuffer {
-    const i = this.spare.findIndex((b) => b.byteLength === bytes);
-    return i >= 0 ? this.spare.splice(i, 1)[0] : new SharedArrayBuffer(bytes);
+    for (let i = this.spare.length - 1; i >= 0; i--) {
+      if (this.spare[i].byteLength === bytes) return this.spare.splice(i, 1)[0];
+    }
+    return new SharedArrayBuffer(bytes);
   }
 
   /**
-   * Keeps an answered batch's buffer for the next batch: the newest two per in-flight slot (an older one of
-   * a size no longer asked for leaves first). A failed batch's is dropped. Buffers are reused at their exact
-   * size: handing a partly filled batch a view of a full-size buffer measured slower (100k vs 133k req/s in
-   * bench/serve/batching.mjs, one kernel thread), for reasons not found yet.
+   * Keeps a buffer no batch uses any more (answered, emptied by cancellation, outgrown) for the next batch:
+   * the newest two per in-flight slot (an older one of a size no longer asked for leaves first). A failed
+   * batch's is dropped.
    */
   private recycle(buf: SharedArrayBuffer): void {
     this.spare.push(buf);
@@ -418,33 +495,32 @@ export class BatchingPredictor {
     if (!(y instanceof Tensor) || y.rank < 1 || y.shape[0] !== rows) {
       const got = y instanceof Tensor ? `a tensor of shape ${fmt(y.shape)}` : `${y.length} outputs`;
       // A rank-1 x is N rows of one value each; the usual slip is one sample of D features given as [D].
-      const hint = segs[0].r.shape.length === 0 ? ` (the requests' x were rank 1, [N]: N rows of one value each; one sample of D features is [1, D])` : '';
+      const hint = segs[0].r.sample.shape.length === 0 ? ` (the requests' x were rank 1, [N]: N rows of one value each; one sample of D features is [1, D])` : '';
       this.fail(segs, new Error(`fathom.BatchingPredictor: the model must map a batch of ${rows} rows to one tensor of ${rows} rows, got ${got}${hint}`));
       return false;
     }
     const outRow = y.shape.slice(1);
     const row = y.size / rows;
-    const offsets = new Array<number>(segs.length);
-    for (let i = 0, at = 0; i < segs.length; i++) {
-      offsets[i] = at;
-      at += segs[i].k * row;
-    }
+    const int = y.dtype === 'int32';
+    let at = 0; // y's first value of segs[i]
     const slice = (from: number): void => {
       let answered = 0;
       let i = from;
       for (; i < segs.length && answered < this.answersPerTurn; i++) {
         const { r, from: first, k } = segs[i];
+        const src = at;
+        at += k * row;
         if (r.failed) continue;
-        if (!r.out) {
-          r.out = y.dtype === 'int32' ? new Int32Array(r.n * row) : new Float32Array(r.n * row);
-          r.outRow = outRow;
+        if (k === r.n) r.out = y.data.slice(src, src + k * row); // the whole request in this batch (the usual case): one copy
+        else {
+          r.out ??= int ? new Int32Array(r.n * row) : new Float32Array(r.n * row);
+          r.out.set(y.data.subarray(src, src + k * row), first * row);
         }
-        r.out.set(y.data.subarray(offsets[i], offsets[i] + k * row), first * row);
         r.done += k;
         if (r.done === r.n) {
           this.counts.completed++;
           this.latencies[this.latencyCount++ % LATENCIES] = performance.now() - r.t0;
-          r.resolve(new Tensor(r.out, [r.n, ...r.outRow!]));
+          r.resolve(new Tensor(r.out, [r.n, ...outRow]));
           answered++;
         }
       }
@@ -453,7 +529,7 @@ export class BatchingPredictor {
         return;
       }
       this.delivering--;
-      if (this.queue.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
+      if (this.batches.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
     };
     this.delivering++;
     slice(0);
@@ -466,13 +542,38 @@ export class BatchingPredictor {
       if (r.failed) continue;
       r.failed = true;
       this.counts.failed++;
-      const i = this.queue.indexOf(r);
-      if (i >= 0) {
-        this.queue.splice(i, 1);
-        this.queuedRows -= r.n - r.next;
-      }
+      this.unqueue(r);
       r.reject(e);
     }
+  }
+
+  /**
+   * Takes r's rows out of the batches not sent yet (a cancelled request, or one whose other rows failed):
+   * the rows after them in the batch move down, and a batch left empty is dropped.
+   */
+  private unqueue(r: Request): void {
+    if (r.unsent === 0) return;
+    for (let j = this.batches.length - 1; j >= 0; j--) {
+      const b = this.batches[j];
+      let at = 0;
+      for (let i = 0; i < b.segs.length; i++) {
+        const { r: q, k } = b.segs[i];
+        if (q !== r) {
+          at += k;
+          continue;
+        }
+        b.data.copyWithin(at * b.row, (at + k) * b.row, b.rows * b.row);
+        b.rows -= k;
+        b.segs.splice(i--, 1);
+      }
+      if (b.rows === 0) {
+        this.batches.splice(j, 1);
+        this.recycle(b.buf);
+      }
+    }
+    this.queuedRows -= r.unsent;
+    r.unsent = 0;
+    this.waiting--;
   }
 
   /**
@@ -503,23 +604,24 @@ export class BatchingPredictor {
     signal.removeEventListener('abort', w.listener);
   }
 
-  /** Whether requests of this snapshot version, per-sample shape and dtype are of `s` (the shape requests must have). */
-  private ofSample(s: { shape: number[]; dtype: string; version: number }, r: { shape: number[]; dtype: string; version: number }): boolean {
-    return r.version === s.version && r.dtype === s.dtype && r.shape.length === s.shape.length && r.shape.every((d, i) => d === s.shape[i]);
-  }
-
-  /** The signal fired: a request that has not started leaves the queue and rejects with the reason. */
+  /** The signal fired: a request none of whose rows was sent leaves its batches and rejects with the reason. */
   private cancel(r: Request): void {
-    if (r.next > 0 || r.failed) return;
-    const i = this.queue.indexOf(r);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
-    this.queuedRows -= r.n;
+    if (r.unsent < r.n || r.failed) return;
+    this.unqueue(r);
     this.counts.cancelled++;
     // The shape was set by requests that were all cancelled before any batch of it ran: the next request sets it anew.
     const s = this.sample;
-    if (s && !s.confirmed && s.running === 0 && this.ofSample(s, r) && !this.queue.some((q) => this.ofSample(s, q))) this.sample = undefined;
+    if (s && s === r.sample && !s.confirmed && s.running === 0 && !this.batches.some((b) => b.sample === s)) this.sample = undefined;
     r.reject(r.signal!.reason);
     this.schedule();
   }
+}
+
+/** Whether x's per-sample shape (after N) and dtype are sample's. */
+function fits(sample: Sample, x: Tensor): boolean {
+  const s = sample.shape;
+  const xs = x.shape;
+  if (x.dtype !== sample.dtype || xs.length !== s.length + 1) return false;
+  for (let i = 0; i < s.length; i++) if (xs[i + 1] !== s[i]) return false;
+  return true;
 }
