@@ -5,7 +5,8 @@
  *   predict   one model.predict(x) per request on the JS thread (each request a macrotask, as an
  *             HTTP handler would run it): the baseline a new user writes
  *   pool      one InferencePool.predict(x) per request (worker thread, one hand-off per request)
- *   batching  serve.BatchingPredictor (maxBatchSize 64, maxDelayMs 2, nice 10, one worker): requests merged
+ *   batching  serve.BatchingPredictor (maxBatchSize 64, maxDelayMs 2, nice 10; one worker per core, each
+ *             computing on its own thread: `threads: 1`): requests merged
  *
  * Closed loop: each of the `--clients` callers sends a request, awaits its answer, sends the next, for
  * `--seconds` per variant (after a short warm-up). Reported per variant and round: requests/s, request
@@ -13,8 +14,9 @@
  * (perf_hooks.monitorEventLoopDelay, 1 ms resolution, over the measured window). For batching, the mean
  * batch size. Rounds interleave the variants (the order rotates each round) so load from other processes
  * hits them alike; the last table gives the medians over rounds. Needs dist/ (`npx tsc -p tsconfig.json`).
- * The native kernels' thread count is the process's (FATHOM_NUM_THREADS): on a small machine,
- * FATHOM_NUM_THREADS=1 leaves a core to the JS thread while the worker computes.
+ * pool and batching use `--workers` worker threads (default: the core count), each with `--threads` kernel
+ * threads for its own forward passes (InferencePool's `threads`, default 1: workers compute side by side
+ * instead of queueing for the one kernel pool; 0: the process's setting, FATHOM_NUM_THREADS).
  *
  * Each variant also reports the JS thread's CPU time per request (Linux). The last line gives the bound on
  * batching / predict: t1 · P / (c + w), t1 one-by-one predict's time per request, c the JS thread's CPU per
@@ -23,8 +25,8 @@
  * `--nice N` lowers the worker and kernel threads (InferencePool's `nice`); `--answers-per-turn` is the
  * predictor's option (Infinity: every answer of a batch in one turn).
  *
- *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers 1] [--max-batch 64] [--max-delay 2]
- *     [--nice 10] [--answers-per-turn 16]
+ *   node bench/serve/batching.mjs [--clients 200] [--seconds 3] [--rounds 3] [--workers cores] [--threads 1] [--max-batch 64]
+ *     [--max-delay 2] [--nice 10] [--answers-per-turn 16]
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -38,7 +40,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
-    workers: { type: 'string', default: '1' },
+    workers: { type: 'string', default: String(availableParallelism()) },
+    threads: { type: 'string', default: '1' },
     'max-batch': { type: 'string', default: '64' },
     'max-delay': { type: 'string', default: '2' },
     nice: { type: 'string', default: '10' },
@@ -49,6 +52,7 @@ const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const workers = Number(values.workers);
+const threads = Number(values.threads) || undefined; // 0: the process's setting
 const maxBatchSize = Number(values['max-batch']);
 const maxDelayMs = Number(values['max-delay']);
 const nice = Number(values.nice);
@@ -66,7 +70,7 @@ const inputs = Array.from({ length: 256 }, () => randn([1, 784]));
 
 const info = fathom.info();
 console.log(`backend ${info.backend} (${info.isa}, ${info.threads} threads) · MLP 784-256-256-10 · ${clients} concurrent batch-1 callers · ` +
-  `${seconds} s per variant · ${rounds} rounds · pool/batching: ${workers} worker(s), maxBatchSize ${maxBatchSize}, maxDelayMs ${maxDelayMs}, nice ${nice}, answersPerTurn ${answersPerTurn}`);
+  `${seconds} s per variant · ${rounds} rounds · pool/batching: ${workers} worker(s) × ${threads ?? info.threads} kernel thread(s), maxBatchSize ${maxBatchSize}, maxDelayMs ${maxDelayMs}, nice ${nice}, answersPerTurn ${answersPerTurn}`);
 
 const variants = {
   predict: async () => ({
@@ -77,12 +81,12 @@ const variants = {
     extra: () => '',
   }),
   pool: async () => {
-    const pool = new serve.InferencePool(model, { workers, nice });
+    const pool = new serve.InferencePool(model, { workers, nice, threads });
     await pool.predict(inputs[0]); // the workers are up
     return { call: (x) => pool.predict(x), close: () => pool.close(), extra: () => '' };
   },
   batching: async () => {
-    const bp = new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, workers, nice, answersPerTurn });
+    const bp = new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, workers, nice, answersPerTurn, threads });
     await bp.predict(inputs[0]);
     let base = bp.stats();
     return {

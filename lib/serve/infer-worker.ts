@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
-import { setBackend } from '../backend/index.js';
+import { nativeBinding, setBackend } from '../backend/index.js';
 import { importAll, outgoing } from './share.js';
 import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
@@ -37,6 +37,7 @@ function load(bytes: Uint8Array): void {
 
 async function main(): Promise<void> {
   setBackend(init.backend);
+  if (init.threads > 0 && init.backend === 'native') nativeBinding()?.setThreadNumThreads?.(init.threads); // this thread's calls only
   if (init.nice > 0) {
     lowerThreadPriority(init.nice); // this thread: it no longer preempts the serving thread when a batch wakes it
     if (init.backend === 'native') lowerKernelThreadsPriority(init.nice);

@@ -30,7 +30,10 @@
  * Threads: the native kernels' thread pool is one per process (jobs from
  * different threads are serialised there), so more workers help when
  * requests are small (each runs on one thread) or on the TS backend; for large
- * batches one worker already uses every core. Idle workers do not keep the
+ * batches one worker already uses every core. `threads: 1` makes each worker
+ * run its forward passes on its own thread, never in the shared kernel pool:
+ * with as many workers as cores, batches then run side by side instead of
+ * queueing for the pool (a BatchingPredictor's throughput on small models). Idle workers do not keep the
  * process alive (they are unref()'d while no request is outstanding, once
  * started: a starting worker does, so `await pool.ready()` holds), but close()
  * is the way to end them. `nice` lowers the OS priority of the workers
@@ -60,6 +63,8 @@ export interface InferInit {
   imports: string[];
   /** Nice value the worker lowers its thread (and the kernel pool's threads) to; 0: unchanged. */
   nice: number;
+  /** Kernel threads of the worker's own calls (setThreadNumThreads); 0: the process's setting. */
+  threads: number;
 }
 /** Messages to a worker. @internal */
 export type InferIn =
@@ -89,6 +94,15 @@ export interface InferencePoolOptions {
    * lowers: a thread already at a higher nice value keeps it (raising needs privilege).
    */
   nice?: number;
+  /**
+   * Native kernel threads each worker's forward pass uses, an integer in 1..256 (a cap: above the process's
+   * setNumThreads / FATHOM_NUM_THREADS it changes nothing; default: that setting). The kernel thread pool is one per process
+   * and runs one job at a time, so workers that each ask it for every core wait for each other; with
+   * `threads: 1` a worker computes on its own thread alone, and `workers` equal to the core count then
+   * keeps every core busy with its own batch. Only the workers' calls are limited; this thread's are not.
+   * Ignored on the TS backend (one thread).
+   */
+  threads?: number;
 }
 
 export interface PoolPredictOptions {
@@ -111,7 +125,7 @@ interface Slot {
   started: () => void;
 }
 
-const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array', nice: 'number' };
+const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array', nice: 'number', threads: 'number' };
 const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
 /**
@@ -142,9 +156,11 @@ export class InferencePool {
     const n = opts.workers ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`fathom.${op}: options.workers must be an integer in 1..64, got ${show(n)}`);
     this.workers = n;
+    const threads = opts.threads ?? 0;
+    if (opts.threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw new Error(`fathom.${op}: options.threads must be an integer in 1..256 (kernel threads per worker), got ${show(opts.threads)}`);
     this.init = {
       bytes: snapshot(op, modelOrBytes), backend: backend().name, imports: workerImports(op, opts.imports),
-      nice: opts.nice === undefined ? 0 : checkNice(op, opts.nice),
+      nice: opts.nice === undefined ? 0 : checkNice(op, opts.nice), threads,
     };
     this.url = workerScript('infer-worker.js', op);
     for (let i = 0; i < n; i++) this.slots.push(this.spawn());

@@ -108,6 +108,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("poolJobsStarted", &Addon::PoolJobsStarted),  // #13 rawinfer
         // --- #13 server ---
         InstanceMethod("poolThreadIds", &Addon::PoolThreadIds),
+        InstanceMethod("setThreadNumThreads", &Addon::SetThreadNumThreads),
         // --- end #13 server ---
         InstanceMethod("unaryOpNames", &Addon::UnaryOpNames),
         InstanceMethod("unary", &Addon::UnaryFn),
@@ -195,6 +196,14 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Array a = Napi::Array::New(info.Env(), ids.size());
     for (size_t i = 0; i < ids.size(); ++i) a.Set((uint32_t)i, Napi::Number::New(info.Env(), ids[i]));
     return a;
+  }
+  // setThreadNumThreads(n): caps the kernel threads of the CALLING thread's calls (0: the process's
+  // setting); InferencePool's `threads` option, set in each worker (runtime/pool.h).
+  Napi::Value SetThreadNumThreads(Info info) {
+    Args a(info, "setThreadNumThreads", 1);
+    int64_t n = a.dim(0, "threads");
+    set_thread_num_threads((int)std::min<int64_t>(n, 1 << 16));
+    return Napi::Number::New(info.Env(), num_threads());
   }
   // --- end #13 server ---
 

@@ -27,6 +27,8 @@ namespace fathom {
 namespace {
 
 thread_local bool t_in_pool = false;
+// set_thread_num_threads: the calling thread's own cap on num_threads() (0: none).
+thread_local int t_thread_cap = 0;
 // pause iterations a worker spins before sleeping (~0.3-1 ms on current x86).
 constexpr int kSpin = 30000;
 
@@ -147,7 +149,11 @@ Pool& pool() {
 
 }  // namespace
 
-int num_threads() { return pool().active(); }
+int num_threads() {
+  int n = pool().active();
+  return t_thread_cap > 0 && t_thread_cap < n ? t_thread_cap : n;
+}
+void set_thread_num_threads(int n) { t_thread_cap = n > 0 ? n : 0; }
 int max_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().set_active(n); }
 

@@ -24,6 +24,11 @@ int num_threads();
 // Changes the number of threads used by later calls (1 .. the pool's size).
 // The pool's size is fixed at first use; asking for more is clamped.
 void set_num_threads(int n);
+// Caps num_threads() for the calling thread only (0: no cap, the process's
+// setting). A worker_thread of an InferencePool that runs each forward pass on
+// one thread sets 1: its kernels then run inline and never queue behind another
+// thread's pool job (jobs from different threads are serialised).
+void set_thread_num_threads(int n);
 // The pool's fixed size (upper bound for set_num_threads).
 int max_threads();
 

@@ -27,6 +27,8 @@ export interface NativeBinding {
   poolJobsStarted?(): number;
   /** #13: the OS thread ids of the kernel pool's worker threads (Linux; [] elsewhere or with one thread). Absent in older addons. */
   poolThreadIds?(): number[];
+  /** Caps the kernel threads of the calling thread's own calls (0: the process's setting); returns the count now in effect for it. */
+  setThreadNumThreads?(n: number): number;
   /** The unary op list's names in id order (native/kernels/unary_ops.h). */
   unaryOpNames(): string[];
   unary(op: number, x: Float32Array, y: Float32Array, p: number, q: number): void;
