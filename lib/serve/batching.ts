@@ -146,7 +146,7 @@ interface Batch {
   version: number;
 }
 
-const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', answersPerTurn: 'number', workers: 'number', imports: 'array', nice: 'number', threads: 'number' };
+const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', answersPerTurn: 'number', workers: 'number', imports: 'array', nice: 'number', threads: 'number', timeoutMs: 'number' };
 const PREDICT_OPTIONS: OptionSpec = { signal: 'object' };
 const LATENCIES = 4096;
 /** Largest maxBatchSize: stats() keeps a histogram entry per batch size. */
@@ -221,12 +221,12 @@ export class BatchingPredictor {
     if (opts.nice !== undefined) checkNice(op, opts.nice);
     this.sizes = new Array<number>(this.maxBatchSize + 1).fill(0);
     if (modelOrPool instanceof InferencePool) {
-      if (opts.workers !== undefined || opts.imports !== undefined || opts.nice !== undefined || opts.threads !== undefined) throw new Error(`fathom.${op}: options.workers, options.imports, options.nice and options.threads are the pool's: give them to new InferencePool(), not with a pool`);
+      if (opts.workers !== undefined || opts.imports !== undefined || opts.nice !== undefined || opts.threads !== undefined || opts.timeoutMs !== undefined) throw new Error(`fathom.${op}: options.workers, imports, nice, threads and timeoutMs are the pool's: give them to new InferencePool(), not with a pool`);
       if (modelOrPool.closed) throw new Error(`fathom.${op}: the InferencePool is closed`);
       this.pool = modelOrPool;
       this.ownsPool = false;
     } else if (modelOrPool instanceof Module || modelOrPool instanceof Uint8Array) {
-      this.pool = new InferencePool(modelOrPool, { workers: opts.workers, imports: opts.imports, nice: opts.nice, threads: opts.threads });
+      this.pool = new InferencePool(modelOrPool, { workers: opts.workers, imports: opts.imports, nice: opts.nice, threads: opts.threads, timeoutMs: opts.timeoutMs }, op);
       this.ownsPool = true;
     } else {
       throw new Error(`fathom.${op}: model must be an nn.Module, the bytes of serialize(model) or a serve.InferencePool, got ${show(modelOrPool)}`);

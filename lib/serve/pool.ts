@@ -103,6 +103,15 @@ export interface InferencePoolOptions {
    * Ignored on the TS backend (one thread).
    */
   threads?: number;
+  /**
+   * Longest a request may wait for its answer once its worker is up, in milliseconds (from the hand-off:
+   * the time of requests queued before it in that worker counts too). A worker that overruns it (a custom
+   * layer stuck in a loop, a forward pass far larger than planned) is ended and replaced from the current
+   * snapshot, and every request it held rejects with an Error saying so (as when a worker dies: none is
+   * retried). TorchServe's response timeout does the same to its worker. A finite number > 0; default: no
+   * limit. A worker still starting is not timed.
+   */
+  timeoutMs?: number;
 }
 
 export interface PoolPredictOptions {
@@ -114,6 +123,8 @@ interface Pending {
   resolve: (y: Tensor | Tensor[]) => void;
   reject: (e: unknown) => void;
   slot: Slot;
+  /** timeoutMs: armed at the hand-off, or when the worker comes up if it was still starting. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 interface Slot {
   worker: Worker;
@@ -125,7 +136,7 @@ interface Slot {
   started: () => void;
 }
 
-const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array', nice: 'number', threads: 'number' };
+const POOL_OPTIONS: OptionSpec = { workers: 'number', imports: 'array', nice: 'number', threads: 'number', timeoutMs: 'number' };
 const PREDICT_OPTIONS: OptionSpec = { batchSize: 'number' };
 
 /**
@@ -142,6 +153,7 @@ export class InferencePool {
   private readonly init: InferInit;
   private readonly url: string;
   private replaced = 0;
+  private readonly timeoutMs?: number;
   private closing?: Promise<void>;
   private drained?: () => void;
 
@@ -150,12 +162,13 @@ export class InferencePool {
    * `workers` threads that each rebuild it.
    * @throws `fathom.InferencePool: ...` for a non-Module, bad options, or a model serialize() refuses.
    */
-  constructor(modelOrBytes: Module | Uint8Array, options?: InferencePoolOptions) {
-    const op = 'InferencePool';
+  constructor(modelOrBytes: Module | Uint8Array, options?: InferencePoolOptions, /** @internal who asks, for errors */ op = 'InferencePool') {
     const opts = checkOptions<InferencePoolOptions>(op, options, POOL_OPTIONS);
     const n = opts.workers ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`fathom.${op}: options.workers must be an integer in 1..64, got ${show(n)}`);
     this.workers = n;
+    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0 && Number.isFinite(opts.timeoutMs))) throw new Error(`fathom.${op}: options.timeoutMs must be a finite number of milliseconds > 0, got ${show(opts.timeoutMs)}`);
+    this.timeoutMs = opts.timeoutMs;
     const threads = opts.threads ?? 0;
     if (opts.threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw new Error(`fathom.${op}: options.threads must be an integer in 1..256 (kernel threads per worker), got ${show(opts.threads)}`);
     this.init = {
@@ -178,6 +191,7 @@ export class InferencePool {
       started: () => {
         slot.ready = true;
         if (slot.outstanding === 0) worker.unref();
+        for (const [id, p] of this.pending) if (p.slot === slot) this.arm(id, p); // handed over while it started
         started();
       },
     };
@@ -277,7 +291,9 @@ export class InferencePool {
     const id = this.nextId++;
     const s = slot;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot: s });
+      const p: Pending = { resolve, reject, slot: s };
+      this.pending.set(id, p);
+      if (s.ready) this.arm(id, p);
       if (s.outstanding++ === 0 && s.ready) s.worker.ref(); // (a starting worker is ref'd already)
       s.worker.postMessage({ type: 'predict', id, x, batchSize } satisfies InferIn);
     });
@@ -303,7 +319,20 @@ export class InferencePool {
     }
   }
 
+  /** Starts request id's timeoutMs clock: when it runs out unanswered, its worker is ended and replaced (kill). */
+  private arm(id: number, p: Pending): void {
+    const ms = this.timeoutMs;
+    if (ms === undefined || p.timer) return;
+    p.timer = setTimeout(() => {
+      if (this.pending.get(id) !== p || p.slot.dead) return;
+      this.kill(p.slot, new Error(`fathom.InferencePool.predict: no answer within timeoutMs = ${ms} ms; the worker computing it was ended${this.closing ? '' : ' (and is replaced)'}, and the requests it held are rejected`));
+      void p.slot.worker.terminate(); // kill ends a started worker only while the pool is open
+    }, ms);
+    p.timer.unref?.(); // the outstanding request's worker keeps the process alive, not this clock
+  }
+
   private settle(id: number, p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
     this.pending.delete(id);
     if (--p.slot.outstanding === 0 && p.slot.ready) p.slot.worker.unref();
     if (this.pending.size === 0) this.drained?.();

@@ -30,9 +30,10 @@ describe('InferencePool threads', () => {
       expect(() => new serve.InferencePool(m, { threads: bad })).toThrow(/^fathom\.InferencePool: options\.threads must be an integer in 1\.\.256 \(kernel threads per worker\), got /);
     }
     expect(() => new serve.InferencePool(m, { threads: '2' as unknown as number })).toThrow(/^fathom\.InferencePool: options\.threads must be a number, got the string "2"/);
+    expect(() => new serve.BatchingPredictor(m, { threads: 0 })).toThrow(/^fathom\.BatchingPredictor: options\.threads must be an integer in 1\.\.256/);
     const pool = new serve.InferencePool(m);
     try {
-      expect(() => new serve.BatchingPredictor(pool, { threads: 1 })).toThrow(/options\.workers, options\.imports, options\.nice and options\.threads are the pool's/);
+      expect(() => new serve.BatchingPredictor(pool, { threads: 1 })).toThrow(/options\.workers, imports, nice, threads and timeoutMs are the pool's/);
     } finally {
       await pool.close();
     }

@@ -1,0 +1,83 @@
+// InferencePool / BatchingPredictor `timeoutMs` (lib/serve/pool.ts): a request its worker does not answer
+// in time (the custom layer test/serve/fixtures/stall-layer.mjs spins for 60 s on an input 555) ends that
+// worker: the requests it held reject saying so, a replacement from the current snapshot answers the next
+// ones (checked against predict), and close() does not wait for the stuck one. The workers run this
+// checkout's dist/ (`npx tsc -p tsconfig.json` first when running this file alone).
+import { afterEach, describe, expect, it } from 'vitest';
+import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
+import { nativeBinding } from '../../lib/backend/index.js';
+import { liveWorkers } from '../../lib/serve/fit.js';
+import { expectRows } from '../helpers/rows.js';
+
+const STALL_LAYER = new URL('./fixtures/stall-layer.mjs', import.meta.url);
+
+class StallOn555 extends nn.Module {
+  override forward(x: Tensor): Tensor {
+    return x;
+  }
+  override config() { return { type: 'StallOn555' }; }
+}
+nn.registerModuleType('StallOn555', () => new StallOn555(), () => []);
+
+function model(seed: number): nn.Sequential {
+  manualSeed(seed);
+  return new nn.Sequential(new StallOn555(), new nn.Linear(4, 3));
+}
+const stall = (): Tensor => new Tensor(new Float32Array([555, 0, 0, 0]), [1, 4]);
+const TIMEOUT = /^fathom\.InferencePool\.predict: no answer within timeoutMs = 400 ms; the worker computing it was ended/;
+
+afterEach(() => {
+  expect(liveWorkers.size).toBe(0);
+});
+
+describe('InferencePool timeoutMs', () => {
+  it('a stuck request rejects, its worker is replaced, the next request is answered; close() does not wait for a stuck worker', async () => {
+    setBackend(nativeBinding() ? 'native' : 'ts');
+    const m = model(61);
+    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], timeoutMs: 400 });
+    try {
+      await pool.ready();
+      await expect(pool.predict(stall())).rejects.toThrow(TIMEOUT);
+      expect(pool.replacedWorkers).toBe(1);
+      const x = randn([3, 4]);
+      expectRows(await pool.predict(x), m, x);
+      const stuck = pool.predict(stall());
+      const closing = pool.close(); // waits for the outstanding request: the clock ends it
+      await expect(stuck).rejects.toThrow(/no answer within timeoutMs = 400 ms; the worker computing it was ended, and the requests/);
+      await closing;
+      expect(pool.replacedWorkers).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a BatchingPredictor: the batch holding the stuck row rejects, later batches are answered', async () => {
+    const m = model(62);
+    const bp = new serve.BatchingPredictor(m, { imports: [STALL_LAYER], timeoutMs: 400, maxBatchSize: 3, maxDelayMs: 1 });
+    try {
+      const xs = [stall(), randn([1, 4]), randn([1, 4])]; // one batch of 3 (the layer looks at its first value)
+      const first = await Promise.allSettled(xs.map((x) => bp.predict(x)));
+      for (const r of first) expect(r.status === 'rejected' && String(r.reason)).toMatch(/no answer within timeoutMs = 400 ms/);
+      const again = [randn([2, 4]), randn([1, 4])];
+      const ys = await Promise.all(again.map((x) => bp.predict(x)));
+      ys.forEach((y, i) => expectRows(y, m, again[i]));
+      expect(bp.stats()).toMatchObject({ failed: 3, completed: 2 });
+    } finally {
+      await bp.close();
+    }
+  });
+
+  it('refuses a bad timeoutMs naming it', async () => {
+    const m = model(63);
+    for (const bad of [0, -5, Infinity, Number.NaN]) {
+      expect(() => new serve.InferencePool(m, { timeoutMs: bad })).toThrow(/^fathom\.InferencePool: options\.timeoutMs must be a finite number of milliseconds > 0, got /);
+      expect(() => new serve.BatchingPredictor(m, { timeoutMs: bad })).toThrow(/^fathom\.BatchingPredictor: options\.timeoutMs must be a finite number of milliseconds > 0/);
+    }
+    const pool = new serve.InferencePool(m);
+    try {
+      expect(() => new serve.BatchingPredictor(pool, { timeoutMs: 100 })).toThrow(/^fathom\.BatchingPredictor: options\.workers, imports, nice, threads and timeoutMs are the pool's/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
