@@ -277,6 +277,43 @@ describe('tied weights: corrupt records are refused', () => {
     expect(() => deserialize(bytes())).toThrow(new RegExp(`^fathom\\.deserialize: .*${re.source}`));
   });
 
+  it('a custom module whose tensor fathom cannot set is refused, naming it; one it can set is re-tied (no shape function: checked on the built model)', () => {
+    /** Holds its parameter `w` behind a getter (no setter): a tie cannot be put back into it. */
+    class Held extends nn.Module {
+      readonly #w: Tensor;
+      constructor(w?: Tensor) {
+        super();
+        this.#w = this.registerParameter('w', w ?? randn([2]));
+      }
+      get w(): Tensor { return this.#w; }
+      forward(x: Tensor): Tensor { return x.mul(this.#w); }
+      override config(): nn.ModuleConfig { return { type: 'TiedTestHeld' }; }
+    }
+    /** The same with a plain property. */
+    class Plain extends nn.Module {
+      w: Tensor;
+      constructor(w?: Tensor) {
+        super();
+        this.w = nn.parameter(w ?? randn([2]));
+      }
+      forward(x: Tensor): Tensor { return x.mul(this.w); }
+      override config(): nn.ModuleConfig { return { type: 'TiedTestPlain' }; }
+    }
+    nn.registerModuleType('TiedTestHeld', () => new Held());
+    nn.registerModuleType('TiedTestPlain', () => new Plain());
+    const h = new Held();
+    expect(() => deserialize(serialize(new nn.Sequential(h, new Held(h.w))))).toThrow(
+      /^fathom\.deserialize: cannot tie "1\.w" to "0\.w": the Held at "1" does not hold its tensor "w" in a property fathom can set/);
+    const p = new Plain();
+    const m = new nn.Sequential(p, new Plain(p.w));
+    const back = deserialize(serialize(m)) as nn.Sequential;
+    expect((back.layers[1] as Plain).w).toBe((back.layers[0] as Plain).w);
+    const x = randn([3, 2]);
+    expect(bits(back.predict(x))).toEqual(bits(m.predict(x)));
+    // Without a shape function the aliases are checked against the built model: a wrong one is refused there.
+    expect(() => deserialize(edited(serialize(m), tied({ '1.w': '0.w', '1.v': '0.w' })))).toThrow(/^fathom\.deserialize: the tied metadata \(fathom\.tied\) names "1\.v", which the architecture lacks/);
+  });
+
   it('load() and loadOptimizerState() refuse them too, changing neither the file nor the optimizer', async () => {
     const m = sharedLayer();
     const x = randn([4, 3]), y = randn([4, 2]);
