@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  deserialize, deserializeCheckpoint, load, loadCheckpoint, loadOptimizerState, losses, manualSeed, nn, optim, randn, readStateDict,
+  deserialize, deserializeCheckpoint, load, loadCheckpoint, loadOptimizerState, losses, manualSeed, nn, optim, prune, randn, readStateDict,
   save, serialize, setBackend, Tensor,
 } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
@@ -203,6 +203,26 @@ describe('tied weights: other models', () => {
     }
   });
 
+  it('a layer used inside a nested nn.Model and directly in the outer graph (the README\'s former limit) is re-tied tensor by tensor', () => {
+    for (const innerFirst of [true, false]) {
+      manualSeed(26);
+      const l = new nn.Linear(4, 4);
+      const ii = nn.input([4]);
+      const inner = new nn.Model({ inputs: ii, outputs: new nn.Tanh().apply(l.apply(ii)), name: 'enc' });
+      const i = nn.input([4]);
+      const g = new nn.Model({ inputs: i, outputs: innerFirst ? l.apply(inner.apply(i)) : inner.apply(l.apply(i)) });
+      const bytes = serialize(g);
+      const aliases = JSON.parse(meta(bytes)['fathom.tied']);
+      expect(Object.keys(aliases).length).toBe(2);
+      const back = deserialize(bytes);
+      const s = sd(back);
+      for (const [alias, kept] of Object.entries(aliases)) expect(s[alias]).toBe(s[kept as string]);
+      expect(back.parameters().length).toBe(2);
+      const x = randn([3, 4]);
+      expect(bits(back.predict(x) as Tensor)).toEqual(bits(g.predict(x) as Tensor));
+    }
+  });
+
   it('a tied embedding and decoder (int32 tokens in, logits out)', () => {
     manualSeed(23);
     const emb = new nn.Embedding(10, 4);
@@ -236,6 +256,19 @@ describe('tied weights: other models', () => {
     const r = new nn.Sequential(reg, new nn.Tanh(), reg);
     const rBack = deserialize(serialize(r));
     expect(bits(rBack.regularizationLoss()!)).toEqual(bits(r.regularizationLoss()!));
+  });
+
+  it('a pruned shared layer: its mask is tied too and masks the one weight after load', () => {
+    const m = sharedLayer();
+    prune.magnitude(m, { sparsity: 0.5 });
+    const bytes = serialize(m);
+    expect(JSON.parse(meta(bytes)['fathom.tied'])['2.weight_mask']).toBe('0.weight_mask');
+    const back = deserialize(bytes) as nn.Sequential;
+    expect(back.layers[2]).toBe(back.layers[0]);
+    expect(sd(back)['2.weight_mask']).toBe(sd(back)['0.weight_mask']);
+    expect(prune.sparsity(back).zeros).toBe(prune.sparsity(m).zeros);
+    const x = randn([4, 3]);
+    expect(bits(back.predict(x))).toEqual(bits(m.predict(x)));
   });
 
   it('frozen tied parameters come back frozen (one Parameter, frozen under both names)', () => {
