@@ -13,7 +13,8 @@
  *   3. only then are the tensors read and the model built.
  *
  * So what load() allocates is bounded by the file's real size: a small file
- * cannot make it build a large model.
+ * cannot make it build a large model (tied weights: the aliases of a file may
+ * stand for at most 64 times the values it stores, + 2^22; lib/io/tied.ts).
  *
  * Frozen parameters (requiresGrad false, e.g. `layer.trainable = false`) are
  * listed in `fathom.frozen` and frozen again by load(), for any module (an

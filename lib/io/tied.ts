@@ -143,19 +143,36 @@ export function checkAliases(tied: Record<string, string>, shapes: ParameterShap
   const aliases = Object.keys(tied);
   if (aliases.length === 0) return shapes;
   const known = new Map(shapes.map(([n, s, d]) => [n, { shape: s, dtype: d ?? 'F32' }]));
+  const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  let aliased = 0;
   for (const alias of aliases) {
-    const want = known.get(alias);
+    // A pruned shared module's mask: the shape of its weight, float.
+    const mask = known.has(alias) ? undefined : isMask(alias) ? known.get(alias.slice(0, -'_mask'.length)) : undefined;
+    const want = known.get(alias) ?? (mask && { shape: mask.shape, dtype: 'F32' as const });
     const kept = stored[tied[alias]];
-    if (!want) {
-      if (isMask(alias)) continue;
-      throw new Error(`${where}: the tied metadata (${TIED_KEY}) names ${q(alias)}, which the architecture lacks`);
-    }
+    if (!want) throw new Error(`${where}: the tied metadata (${TIED_KEY}) names ${q(alias)}, which the architecture lacks`);
     if (decodedDtype(kept.dtype) !== want.dtype || !sameShape(kept.shape, want.shape)) {
       throw new Error(`${where}: the tied metadata (${TIED_KEY}) makes ${q(alias)} (${want.dtype} ${fmt(want.shape)} in the architecture) an alias of ${q(tied[alias])}, which is ${kept.dtype} ${fmt(kept.shape)}`);
     }
+    aliased += size(want.shape);
+  }
+  // The model is built before it is re-tied (each use of a shared tensor allocates its own first):
+  // bounded by the file's size, so a small file cannot make load() build a large model.
+  let held = 0;
+  for (const t of Object.values(stored)) held += size(t.shape);
+  if (aliased > MAX_USES * held + ALIAS_SLACK) {
+    throw new Error(`${where}: the tied metadata (${TIED_KEY}) makes the file's ${held} stored values stand for ${aliased} more (${aliases.length} aliases); at most ${MAX_USES} times the stored values (+ ${ALIAS_SLACK}): the model is built untied first, so this bounds what a small file can make load() allocate`);
   }
   return shapes.filter(([n]) => !Object.hasOwn(tied, n));
 }
+
+/**
+ * The values aliases may stand for: at most MAX_USES times those the file stores, plus ALIAS_SLACK
+ * (so a model built from a file allocates at most (MAX_USES + 1) × the file's values + 16 MiB before
+ * re-tying lets the untied copies go). ALBERT shares one block 12-24 times; 64 leaves room.
+ */
+export const MAX_USES = 64;
+export const ALIAS_SLACK = 2 ** 22;
 
 // ---------------------------------------------------------------- load: re-tying
 
@@ -253,7 +270,8 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
   }
   // 2. Tensors not re-tied with their module.
   if (aliases.length) {
-    let state = new Map(model.namedState());
+    // Read once: a name re-tied through a module reached under two paths is seen as tied by ownState below.
+    const state = new Map(model.namedState());
     const owners = modulesByPath(model);
     for (const alias of aliases) {
       const kept = records.tensors[alias];
@@ -271,7 +289,6 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
       if (ownState(owner).get(leaf) !== neu) {
         throw new Error(`${where}: cannot tie ${q(alias)} to ${q(kept)}: ${moduleAt(owner, path)} does not hold its tensor ${q(leaf)} in a property fathom can set`);
       }
-      state = new Map(model.namedState());
     }
   }
   // 3. Exactly the recorded ties.

@@ -347,6 +347,15 @@ describe('tied weights: corrupt records are refused', () => {
     expect(() => deserialize(edited(serialize(m), tied({ '1.w': '0.w', '1.v': '0.w' })))).toThrow(/^fathom\.deserialize: the tied metadata \(fathom\.tied\) names "1\.v", which the architecture lacks/);
   });
 
+  it('aliases standing for far more values than the file stores are refused before the model is built', () => {
+    const lin = new nn.Linear(256, 256); // 65,792 values
+    const ok = serialize(new nn.Sequential(...Array.from({ length: 100 }, () => lin)));
+    expect(deserialize(ok).parameters().length).toBe(2); // 99 uses more: under 64 × 65,792 + 2^22
+    const big = serialize(new nn.Sequential(...Array.from({ length: 200 }, () => lin)));
+    expect(big.length - ok.length).toBeLessThan(ok.length / 10); // the file hardly grows: metadata only
+    expect(() => deserialize(big)).toThrow(/^fathom\.deserialize: the tied metadata \(fathom\.tied\) makes the file's 65792 stored values stand for 13092608 more \(398 aliases\); at most 64 times the stored values/);
+  });
+
   it('load() and loadOptimizerState() refuse them too, changing neither the file nor the optimizer', async () => {
     const m = sharedLayer();
     const x = randn([4, 3]), y = randn([4, 2]);
