@@ -1,4 +1,4 @@
-// Tied weights across threads: model.predictAsync and fitInWorker send the model as serialize()d bytes,
+// Tied weights across threads: model.predictAsync, an InferencePool and fitInWorker send the model as serialize()d bytes,
 // which store a shared tensor once and re-tie it in the worker (lib/io/tied.ts). predictAsync answers as
 // predict() here, bit for bit, also after the shared weight changes in place (the worker's copy is one
 // tensor under both names); fitInWorker trains one shared Parameter (the same weights as fit() here) and
@@ -44,6 +44,17 @@ describe.each(MODELS)('tied weights in workers: %s', (_kind, make) => {
     const after = m.predict(x);
     expect(bits(after)).not.toEqual(bits(deserialize(serialize(make())).predict(x)));
     expect(bits(await m.predictAsync(x))).toEqual(bits(after));
+  });
+
+  it('an InferencePool serves it as predict() here', async () => {
+    const m = make();
+    const pool = new serve.InferencePool(m);
+    try {
+      const x = randn([7, 4]);
+      expect(bits(await pool.predict(x))).toEqual(bits(m.predict(x)));
+    } finally {
+      await pool.close();
+    }
   });
 
   it('fitInWorker trains the one shared Parameter as fit() does here; the model returned is tied', async () => {
