@@ -99,9 +99,9 @@ interface OptimizerMeta {
  * A tensor under several names (tied weights) is stored once, the other names
  * recorded as its aliases (lib/io/tied.ts); load() re-ties them.
  * Throws `fathom.save: ...` for a non-Module, a bad path, a module without
- * config(), an optimizer holding other parameters, or a failed write (`fathom.save: cannot write <path>: <reason> (CODE)`: a
- * missing folder, a read-only folder or file system, a full disk, a folder
- * in the way).
+ * config(), an optimizer holding other parameters, or a failed write
+ * (`fathom.save: cannot write <path>: <reason> (CODE)`: a missing folder, a
+ * read-only folder or file system, a full disk, a folder in the way).
  */
 export async function save(model: Module, path: FilePath, options?: SaveOptions): Promise<void> {
   const p = toPath(path, 'fathom.save');
