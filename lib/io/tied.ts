@@ -272,6 +272,7 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
   if (aliases.length) {
     // Read once: a name re-tied through a module reached under two paths is seen as tied by ownState below.
     const state = new Map(model.namedState());
+    const buffers = new Set(model.namedBuffers().map(([n]) => n));
     const owners = modulesByPath(model);
     for (const alias of aliases) {
       const kept = records.tensors[alias];
@@ -279,6 +280,10 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
       const old = state.get(alias);
       if (!neu || !old) throw new Error(`${where}: the tied metadata (${TIED_KEY}) ties ${q(alias)} to ${q(kept)}, but the model built has no tensor ${q(neu ? alias : kept)}`);
       if (old === neu) continue;
+      if (buffers.has(alias) !== buffers.has(kept)) {
+        const kind = (n: string): string => (buffers.has(n) ? 'buffer' : 'parameter');
+        throw new Error(`${where}: the tied metadata (${TIED_KEY}) ties ${kind(alias)} ${q(alias)} to ${kind(kept)} ${q(kept)}; a parameter is tied to a parameter, a buffer to a buffer`);
+      }
       // The owner: the longest module path that prefixes the name.
       let path = alias.lastIndexOf('.') < 0 ? '' : alias.slice(0, alias.lastIndexOf('.'));
       while (path !== '' && !owners.has(path)) path = path.lastIndexOf('.') < 0 ? '' : path.slice(0, path.lastIndexOf('.'));

@@ -302,6 +302,10 @@ describe('tied weights: corrupt records are refused', () => {
     ['a shape mismatch', () => edited(good(), tied({ '2.weight': '0.weight', '2.bias': '0.bias', '3.weight': '0.weight' }), ['3.weight']), /makes "3\.weight" \(F32 \[2, 3\] in the architecture\) an alias of "0\.weight", which is F32 \[3, 3\]/],
     ['an alias that is stored', () => edited(good(), tied({ '2.weight': '0.weight', '2.bias': '0.bias', '3.bias': '0.bias' })), /makes "3\.bias" an alias of "0\.bias", but the file stores "3\.bias" itself/],
     ['an alias the architecture lacks', () => edited(good(), tied({ '2.weight': '0.weight', '2.bias': '0.bias', '9.weight': '0.weight' })), /fathom\.tied\) names "9\.weight", which the architecture lacks/],
+    ['a parameter tied to a buffer', () => {
+      const m = new nn.Sequential(new nn.Linear(3, 3), new nn.BatchNorm1d(3));
+      return edited(serialize(m), tied({ '0.bias': '1.running_mean' }), ['0.bias']);
+    }, /fathom\.tied\) ties parameter "0\.bias" to buffer "1\.running_mean"; a parameter is tied to a parameter, a buffer to a buffer/],
     ['not an object', () => edited(good(), tied(['2.weight'])), /fathom\.tied\) must be an object of alias name → name, got an array/],
     ['not JSON', () => edited(good(), (m) => { m['fathom.tied'] = '{'; }), /the tied metadata \(fathom\.tied\) is not valid JSON/],
     ['the aliases removed', () => edited(good(), (m) => { delete m['fathom.tied']; }), /the architecture needs tensor '2\.weight' \[3, 3\], which the file lacks/],
