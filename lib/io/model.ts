@@ -13,7 +13,8 @@
  *   3. only then are the tensors read and the model built.
  *
  * So what load() allocates is bounded by the file's real size: a small file
- * cannot make it build a large model.
+ * cannot make it build a large model (tied weights: the aliases of a file may
+ * stand for at most 64 times the values it stores, + 2^22; lib/io/tied.ts).
  *
  * Frozen parameters (requiresGrad false, e.g. `layer.trainable = false`) are
  * listed in `fathom.frozen` and frozen again by load(), for any module (an
@@ -22,6 +23,12 @@
  * A model that was fitted with a named loss also keeps `fathom.training`
  * ({ loss, accuracy, accuracyThreshold }), so the loaded model's fit() and
  * evaluate() default to it, as Keras's load_model restores the compile config.
+ *
+ * Tied (shared) weights — a layer used twice, a weight assigned to two
+ * modules — are stored once and re-tied by load() (lib/io/tied.ts: the
+ * aliases in `fathom.tied`, shared modules in `fathom.sharedModules`, as
+ * safetensors' save_model / load_model treat PyTorch's shared tensors): the
+ * loaded model holds ONE Parameter under all its names again.
  *
  * save(model, path, { optimizer }) also stores the optimizer (a training
  * checkpoint, so training resumes bit-exactly): its state buffers as tensors
@@ -56,6 +63,7 @@ import { Adagrad } from '../optimizers/adagrad.js';
 import { RMSprop } from '../optimizers/rmsprop.js';
 import { Adadelta } from '../optimizers/adadelta.js';
 import { Adamax } from '../optimizers/adamax.js';
+import { SHARED_MODULES_KEY, TIED_KEY, checkAliases, retie, sharedModulePaths, tiedRecords, type TiedRecords } from './tied.js';
 
 const FORMAT = 'fathom.model/1';
 /** Prefix of the optimizer's state tensors in a checkpoint (only when the metadata holds `fathom.optimizer`). */
@@ -88,10 +96,12 @@ interface OptimizerMeta {
  * Saves `model` (architecture + weights) to `path` (a string or a file: URL)
  * as safetensors, atomically: the file is replaced whole or not at all, and
  * temporary files left by killed writers of the same path are removed.
- * Throws `fathom.save: ...` for a non-Module, a bad path, tied weights, or a
- * failed write (`fathom.save: cannot write <path>: <reason> (CODE)`: a
- * missing folder, a read-only folder or file system, a full disk, a folder
- * in the way).
+ * A tensor under several names (tied weights) is stored once, the other names
+ * recorded as its aliases (lib/io/tied.ts); load() re-ties them.
+ * Throws `fathom.save: ...` for a non-Module, a bad path, a module without
+ * config(), an optimizer holding other parameters, or a failed write
+ * (`fathom.save: cannot write <path>: <reason> (CODE)`: a missing folder, a
+ * read-only folder or file system, a full disk, a folder in the way).
  */
 export async function save(model: Module, path: FilePath, options?: SaveOptions): Promise<void> {
   const p = toPath(path, 'fathom.save');
@@ -133,8 +143,9 @@ export function checkpointFromBytes(bytes: Uint8Array, where: string): { model: 
 
 /**
  * What save() writes (and serialize() encodes): the model's parameters and buffers as safetensors tensors
- * (F32, int32 ones as I32), the optimizer's state when given, and the metadata (format, architecture,
- * training config, frozen parameters, optimizer). Errors start `fathom.<op>: `.
+ * (F32, int32 ones as I32; a tensor under several names once, under its first name), the optimizer's
+ * state when given, and the metadata (format, architecture, training config, frozen parameters, tied
+ * names and shared modules, optimizer). Errors start `fathom.<op>: `.
  */
 function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
   if (!(model instanceof Module)) throw new Error(`fathom.${op}: expected a Module`);
@@ -144,11 +155,14 @@ function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOption
   }
   const tensors: Record<string, SafeTensor> = Object.create(null);
   const seen = new Map<Tensor, string>();
+  // Tied weights: alias name → the first name of the same tensor (stored once, under that name).
+  const tied: Record<string, string> = Object.create(null);
   // Parameters and buffers (BatchNorm's running statistics; int32 ones as I32), in stateDict() order.
   for (const [name, t] of model.namedState()) {
     const first = seen.get(t);
     if (first !== undefined) {
-      throw new Error(`fathom.${op}: parameter '${name}' is the same tensor as '${first}' (a shared layer); saving tied weights is not supported yet, and saving them twice would untie them on load`);
+      tied[name] = first;
+      continue;
     }
     seen.set(t, name);
     tensors[name] = t.dtype === 'int32'
@@ -162,6 +176,9 @@ function modelTensorsAndMetadata(op: string, model: Module, options?: SaveOption
   // Frozen parameters (requiresGrad false; Keras keeps `trainable`): load() freezes them again.
   const frozen = model.namedParameters().filter(([, t]) => !t.requiresGrad).map(([n]) => n);
   if (frozen.length) metadata['fathom.frozen'] = JSON.stringify(frozen);
+  if (Object.keys(tied).length) metadata[TIED_KEY] = JSON.stringify(tied);
+  const shared = sharedModulePaths(model);
+  if (Object.keys(shared).length) metadata[SHARED_MODULES_KEY] = JSON.stringify(shared);
   if (optimizer) metadata['fathom.optimizer'] = JSON.stringify(optimizerPart(op, optimizer, seen, tensors));
   return { tensors, metadata };
 }
@@ -188,6 +205,8 @@ interface Plan {
   expected?: ParameterShapes | null;
   training?: TrainingConfig;
   optimizer?: OptimizerMeta | null;
+  /** Tied tensor names and shared module paths (empty records when the model has none). */
+  tied?: TiedRecords;
 }
 
 /** Reads a model file, checking the header (architecture, training and optimizer metadata, every tensor) before any data. */
@@ -213,8 +232,10 @@ function checkHeader(header: SafetensorsHeader, where: string, plan: Plan = {}):
   plan.expected = expectedShapes(plan.config, where);
   plan.frozen = frozenNames(header, plan.expected, where);
   const withOptimizer = header.metadata['fathom.optimizer'] !== undefined;
-  if (plan.expected !== null) checkTensors({ tensors: withoutMasks(modelTensors(header.tensors, withOptimizer), plan.expected) }, plan.expected, where);
-  plan.optimizer = optimizerMeta(header, plan.expected, where);
+  const stored = modelTensors(header.tensors, withOptimizer);
+  plan.tied = tiedRecords(header.metadata, stored, where, parseJson);
+  if (plan.expected !== null) checkTensors({ tensors: withoutMasks(stored, plan.expected) }, checkAliases(plan.tied.tensors, plan.expected, stored, where, maskOfAny(plan.expected)), where);
+  plan.optimizer = optimizerMeta(header, plan.expected, where, plan.tied.tensors);
   return plan;
 }
 
@@ -231,9 +252,11 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   attachMasks(model, masks);
   const built: ParameterShapes = model.namedState().map(([n, t]) => t.dtype === 'int32' ? [n, [...t.shape], 'I32'] : [n, [...t.shape]]);
   const expected = plan.expected ?? null;
+  const tied = plan.tied ?? { tensors: Object.create(null), modules: Object.create(null) };
   if (expected === null) {
     // A custom type registered without a shape function: its shapes are only known now.
-    checkTensors({ tensors: modelTensors(file.tensors, plan.optimizer != null) }, built, where);
+    const stored = modelTensors(file.tensors, plan.optimizer != null);
+    checkTensors({ tensors: stored }, checkAliases(tied.tensors, built, stored, where, maskOfAny(built)), where);
     if (plan.optimizer) {
       const shapes = shapeMap(built);
       for (const n of plan.optimizer.paramNames) {
@@ -243,8 +266,14 @@ function buildModel(file: SafetensorsFile, plan: Plan, where: string): Module {
   } else if (!sameParameters(expected, masks.length ? built.filter(([n]) => !masks.includes(n)) : built)) {
     throw new Error(`${where}: the architecture's shape functions predicted parameters ${list(expected)}, but the model built has ${list(built)} (a registerModuleType shape function is wrong)`);
   }
+  // Shared modules and tied tensors made one again (before the weights go in: an alias is filled with its stored tensor).
+  retie(model, tied, where);
   const dict: Record<string, Tensor> = Object.create(null);
-  for (const [name] of built) dict[name] = new Tensor(file.tensors[name]!.data, file.tensors[name]!.shape);
+  for (const [name] of model.namedState()) {
+    const t = file.tensors[Object.hasOwn(tied.tensors, name) ? tied.tensors[name] : name];
+    if (!t) throw new Error(`${where}: the model built has tensor ${names5([name])}, which the file neither holds nor ties to a tensor it holds`);
+    dict[name] = new Tensor(t.data, t.shape);
+  }
   model.loadStateDict(dict);
   if (plan.training) restoreTrainingConfig(model, plan.training);
   if (plan.frozen?.length) {
@@ -291,7 +320,7 @@ function optimizerPart(op: string, opt: Optimizer, names: Map<Tensor, string>, t
 }
 
 /** The optimizer metadata, checked for form (types, indices, names) and against the file's tensors; null when absent. */
-function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | null, where: string): OptimizerMeta | null {
+function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | null, where: string, tied: Record<string, string>): OptimizerMeta | null {
   const text = header.metadata['fathom.optimizer'];
   if (text === undefined) return null;
   const what = `${where}: the optimizer metadata`;
@@ -317,6 +346,8 @@ function optimizerMeta(header: SafetensorsHeader, expected: ParameterShapes | nu
     for (const n of m.paramNames) if (!shapes.has(n)) bad(`names parameter ${names5([n])}, which the architecture lacks`);
   }
   if (new Set(m.paramNames).size !== m.paramNames.length) bad('names a model parameter twice');
+  // A tied parameter is one parameter: the optimizer names it by its stored name (save() does).
+  for (const n of m.paramNames) if (Object.hasOwn(tied, n)) bad(`names parameter ${names5([n])}, an alias of ${names5([tied[n]])} (tied weights); name the stored one`);
   for (const [name, t] of Object.entries(header.tensors)) {
     if (!name.startsWith(OPT_PREFIX)) continue;
     const hit = OPT_TENSOR.exec(name);
@@ -508,6 +539,12 @@ function checkTensors(file: { tensors: Record<string, { dtype: SafetensorsFileDt
       throw new Error(`${where}: tensor '${name}' has shape ${fmt(t.shape)}, the architecture needs ${fmt(shape)}`);
     }
   }
+}
+
+/** Whether a name is the pruning mask of a weight of `shapes` (a shared pruned module's mask may be an alias). */
+function maskOfAny(shapes: ParameterShapes): (name: string) => boolean {
+  const names = new Set(shapes.map(([n]) => n));
+  return (n) => (n === 'weight_mask' || n.endsWith('.weight_mask')) && names.has(n.slice(0, -'_mask'.length));
 }
 
 /** Name → shape of a ParameterShapes list. */

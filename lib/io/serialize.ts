@@ -30,10 +30,12 @@ export type SerializeOptions = SaveOptions;
  * statistics and a pruned model's masks, and the loss it was fitted with) as
  * safetensors bytes; with `{ optimizer }` also the optimizer's state, as
  * save(model, path, { optimizer }) stores it. Synchronous; the bytes are a new
- * buffer (copies of the weights, taken now).
- * @throws `fathom.serialize: ...` for a non-Module, a bad option, tied
- *   weights, a module type without config(), or an optimizer holding
- *   parameters that are not the model's (as save()).
+ * buffer (copies of the weights, taken now). Tied weights (a layer used twice,
+ * a weight assigned to two modules) are stored once and re-tied by
+ * deserialize(), as by save() / load() (lib/io/tied.ts).
+ * @throws `fathom.serialize: ...` for a non-Module, a bad option, a module
+ *   type without config(), or an optimizer holding parameters that are not
+ *   the model's (as save()).
  */
 export function serialize(model: Module, options?: SerializeOptions): Uint8Array {
   if (!(model instanceof Module)) throw new Error(`fathom.serialize: expected a Module (the model to serialize, an nn.Module), got ${describeValue(model)}`);
@@ -46,7 +48,8 @@ export function serialize(model: Module, options?: SerializeOptions): Uint8Array
 
 /**
  * Rebuilds the model serialize() (or save()) wrote: a new Module with the
- * architecture, weights, buffers and training config; an optimizer part, when
+ * architecture, weights, buffers and training config, its tied weights one
+ * Parameter again under all their names; an optimizer part, when
  * present, is checked and ignored (as load() does). The bytes are not kept:
  * the model's tensors are fresh arrays. A Uint8Array (a Buffer is one) or an
  * ArrayBuffer / SharedArrayBuffer.

@@ -67,7 +67,8 @@ export async function readStateDict(path: FilePath): Promise<Record<string, Tens
  * `{ format: 'pt' }`, the tag PyTorch tools (transformers) look for.
  * @throws `fathom.writeStateDict: ...` for a source that is neither, a
  *   value that is not a float32 or int32 Tensor, the same tensor under two
- *   names (tied weights: safetensors' save_file refuses shared tensors too),
+ *   names (tied weights: safetensors' save_file refuses shared tensors too and
+ *   points to save_model; fathom's save() stores them once and re-ties them),
  *   bad metadata, or a failed write (`cannot write <path>: <reason> (CODE)`).
  */
 export async function writeStateDict(
@@ -86,7 +87,11 @@ export async function writeStateDict(
   for (const [name, t] of entries) {
     if (!(t instanceof Tensor)) throw new Error(`${op}: '${name}' must be a Tensor, got ${describeValue(t)}`);
     const first = seen.get(t);
-    if (first !== undefined) throw new Error(`${op}: '${name}' is the same tensor as '${first}' (tied weights); write one of the names`);
+    if (first !== undefined) {
+      // As safetensors' save_file, which points to save_model for a model with shared tensors.
+      const instead = source instanceof Module ? ', or save the model with fathom.save(model, path), which stores it once and re-ties it on load' : '';
+      throw new Error(`${op}: '${name}' is the same tensor as '${first}' (tied weights); write one of the names${instead}`);
+    }
     seen.set(t, name);
     if (t.dtype === 'float32') tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
     else if (t.dtype === 'int32') tensors[name] = { dtype: 'I32', shape: [...t.shape], data: t.data as Int32Array };

@@ -279,12 +279,23 @@ describe('fit and evaluate details', () => {
     expect(unused.data[0]).toBe(before);
   });
 
-  it('save refuses tied weights instead of untying them', async () => {
+  it('save keeps tied weights tied: load gives back one shared layer (test/io/tied.test.ts tests it fully)', async () => {
     const shared = new nn.Linear(2, 2);
     const model = new nn.Sequential(shared, new nn.Tanh(), shared);
     expect(model.parameters().length).toBe(2);
-    const { save } = await import('../../lib/index.js');
-    await expect(save(model, '/tmp/fathom-tied.safetensors')).rejects.toThrow(/same tensor as '0.weight'.*tied weights/);
+    const { save, load } = await import('../../lib/index.js');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'fathom-tied-'));
+    try {
+      await save(model, join(dir, 'tied.safetensors'));
+      const back = await load(join(dir, 'tied.safetensors')) as nn.Sequential;
+      expect(back.layers[2]).toBe(back.layers[0]);
+      expect(back.parameters().length).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('predict never returns the input tensor itself', () => {
