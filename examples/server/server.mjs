@@ -24,13 +24,15 @@
 // with a batch does not preempt this thread, and a batch's answers go out 16 per event-loop turn
 // (--answers-per-turn), so one turn never writes 64 responses. The kernels run on one core fewer than the
 // machine has (--threads), the last one left to the event loop.
+// A forward pass that has not answered within --timeout-ms (default 5000) ends its worker, which is
+// replaced; its requests get a 500 (a custom layer stuck in a loop cannot hang the service).
 // --direct instead calls model.predict on the JS thread for each request (the baseline to compare with).
 // SIGINT / SIGTERM: stop accepting connections, answer every request already received, drain the
 // predictor, stop training, close the worker pool, exit 0.
 //
 //   node examples/server/server.mjs [--model mnist-mlp.safetensors] [--port 3000] [--host 127.0.0.1]
 //     [--epochs 2] [--max-batch 64] [--max-delay 2] [--max-queue 1024] [--nice 10] [--answers-per-turn 16] [--threads cores-1]
-//     [--direct] [--train]
+//     [--timeout-ms 5000] [--direct] [--train]
 //
 // Flags may also come from the environment: MODEL, PORT, HOST. If the model file does not exist, the
 // default MNIST MLP (784-256-256-10) is trained first with fitInWorker (--epochs, a few seconds) and
@@ -66,6 +68,7 @@ try {
     nice: { type: 'string', default: '10' },
     'answers-per-turn': { type: 'string', default: '16' },
     threads: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
+    'timeout-ms': { type: 'string', default: '5000' },
     direct: { type: 'boolean', default: false },
     train: { type: 'boolean', default: false },
   } }));
@@ -78,7 +81,7 @@ const flag = (name, min, max) => {
   if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
   return v;
 };
-const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), maxQueue = flag('max-queue', 1, 2 ** 20), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256);
+const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), maxQueue = flag('max-queue', 1, 2 ** 20), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256), timeoutMs = flag('timeout-ms', 1, 3_600_000);
 
 // ---- the model ---------------------------------------------------------------------------------
 
@@ -133,7 +136,7 @@ let model = await loadOrTrain(flags.model, epochs);
 model.eval();
 
 // --direct: model.predict on the JS thread; otherwise a BatchingPredictor (one worker thread holding a copy).
-const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, maxQueue, nice, answersPerTurn });
+const bp = flags.direct ? undefined : new serve.BatchingPredictor(model, { maxBatchSize, maxDelayMs, maxQueue, nice, answersPerTurn, timeoutMs });
 await bp?.ready();
 const predict = bp ? (x) => bp.predict(x) : async (x) => model.predict(x);
 
