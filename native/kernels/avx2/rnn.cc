@@ -38,26 +38,18 @@ inline __m256 rcp_nr(__m256 d) {
   const __m256 r = _mm256_rcp_ps(d);
   return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
 }
-// σ(x) as vmath's v_sigmoid (e = exp(−|x|); x >= 0: 1 / (1 + e), else e / (1 + e): tiny, never 0,
-// for x down to −104, so 0 · Inf cannot appear downstream) with 1 / (1 + e) from the reciprocal.
+// σ(x): vmath's v_sigmoid_parts, num / den with the reciprocal above.
 inline __m256 g_sigmoid(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  const __m256 e = v_exp(_mm256_sub_ps(_mm256_setzero_ps(), v_abs(x)));
-  const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
-  return _mm256_mul_ps(_mm256_blendv_ps(e, one, pos), rcp_nr(_mm256_add_ps(one, e)));
+  __m256 num, den;
+  v_sigmoid_parts(x, &num, &den);
+  return _mm256_mul_ps(num, rcp_nr(den));
 }
-// tanh: vmath's odd polynomial for |x| < 0.625, else 1 − 2 / (exp(2|x|) + 1) with the
-// reciprocal above, |x| clamped to 9 (tanh(9) rounds to 1 − 6e−8), the sign of x.
+// tanh: vmath's v_tanh_small for |x| < 0.625, else 1 − 2 / (exp(2|x|) + 1) with the reciprocal above,
+// |x| clamped to 9 (tanh(9) rounds to 1 − 6e−8), the sign of x.
 inline __m256 g_tanh(__m256 x) {
   const __m256 sgn = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
   const __m256 ax = _mm256_min_ps(v_abs(x), _mm256_set1_ps(9.0f));
-  const __m256 z = _mm256_mul_ps(x, x);
-  __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
-  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
-  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
-  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
-  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
-  const __m256 ys = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  const __m256 ys = v_tanh_small(x);
   const __m256 e = v_exp(_mm256_add_ps(ax, ax));
   const __m256 yl = _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), rcp_nr(_mm256_add_ps(e, _mm256_set1_ps(1.0f))),
                                      _mm256_set1_ps(1.0f));

@@ -105,25 +105,37 @@ static inline __m256 v_abs(__m256 x) {
   return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
 }
 
-static inline __m256 v_sigmoid(__m256 x) {
+// σ(x) = num / den with e = exp(−|x|): x >= 0: 1 / (1 + e), else e / (1 + e) (tiny, never 0, for x
+// down to −104, so 0 · Inf cannot appear downstream). v_sigmoid divides; rnn.cc's gate pass uses a
+// reciprocal instead.
+static inline void v_sigmoid_parts(__m256 x, __m256* num, __m256* den) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 e = v_exp(_mm256_sub_ps(_mm256_setzero_ps(), v_abs(x)));
-  const __m256 den = _mm256_add_ps(one, e);
-  const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
-  return _mm256_div_ps(_mm256_blendv_ps(e, one, pos), den);
+  *den = _mm256_add_ps(one, e);
+  *num = _mm256_blendv_ps(e, one, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
 }
 
-static inline __m256 v_tanh(__m256 x) {
-  const __m256 sgn = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
-  const __m256 ax = v_abs(x);
-  // Small |x|: x + x z P(z), z = x^2.
+static inline __m256 v_sigmoid(__m256 x) {
+  __m256 num, den;
+  v_sigmoid_parts(x, &num, &den);
+  return _mm256_div_ps(num, den);
+}
+
+// tanh for |x| < 0.625: x + x z P(z), z = x^2 (v_tanh's small branch; rnn.cc's g_tanh too).
+static inline __m256 v_tanh_small(__m256 x) {
   const __m256 z = _mm256_mul_ps(x, x);
   __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
-  const __m256 ys = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  return _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+}
+
+static inline __m256 v_tanh(__m256 x) {
+  const __m256 sgn = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+  const __m256 ax = v_abs(x);
+  const __m256 ys = v_tanh_small(x);
   // Large |x|: 1 - 2 / (exp(2|x|) + 1), sign of x.
   const __m256 e = v_exp(_mm256_add_ps(ax, ax));
   const __m256 yl = _mm256_sub_ps(_mm256_set1_ps(1.0f),
