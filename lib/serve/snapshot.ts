@@ -467,6 +467,7 @@ class Entry {
       return;
     }
     this.exporting = true;
+    predictWorkerStats.exported++;
     this.post({ type: 'export' });
     this.settle();
   }
@@ -577,8 +578,11 @@ const waiters: Entry[] = [];
 let calls = 0;
 let maxWorkers = Math.max(4, availableParallelism());
 
-/** Workers started and evicted by the cap (tests, bench). @internal */
-export const predictWorkerStats = { started: 0, evicted: 0 };
+/**
+ * Workers started; ended by the cap; of those, ended with requests queued (their model sent back and
+ * restarted later). Tests and bench. @internal
+ */
+export const predictWorkerStats = { started: 0, evicted: 0, exported: 0 };
 
 /**
  * Gives waiting models a worker while the cap allows, and makes room: when more workers are live or
