@@ -278,6 +278,8 @@ class Entry {
   exporting = false;
   leaving = false;
   closing = false;
+  /** closeWorkers waits for this entry's end: its worker keeps the process alive until it has exited. */
+  private awaited = false;
   private done?: Promise<void>;
   private finish?: () => void;
 
@@ -443,14 +445,15 @@ class Entry {
       return;
     }
     if (idle && !this.timer) {
-      this.timer = setTimeout(() => void this.close(), this.idleMs);
+      this.timer = setTimeout(() => void this.close(false), this.idleMs);
       this.timer.unref();
     } else if (!idle && this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    // A leaving worker is waited for while another model waits for its slot (its 'exit' starts that one).
-    if (this.handed.size > 0 || this.queued > 0 || this.exporting || (this.leaving && waiters.length > 0)) w.ref();
+    // A leaving worker is waited for while another model waits for its slot (its 'exit' starts that one) or
+    // closeWorkers waits for it: terminate() alone does not keep the process alive until 'exit'.
+    if (this.handed.size > 0 || this.queued > 0 || this.exporting || (this.leaving && (waiters.length > 0 || this.awaited))) w.ref();
     else w.unref();
   }
 
@@ -463,7 +466,7 @@ class Entry {
   evict(): void {
     predictWorkerStats.evicted++;
     if (this.queued === 0) {
-      void this.close();
+      void this.close(false);
       return;
     }
     this.exporting = true;
@@ -551,9 +554,11 @@ class Entry {
 
   /**
    * Ends the worker once every request made before this call is answered (a model waiting for a worker
-   * still gets one for them); resolves when it has exited.
+   * still gets one for them); resolves when it has exited. `awaited`: someone waits for that (closeWorkers),
+   * so the worker keeps the process alive until it has exited; not for the idle timer or an eviction.
    */
-  close(): Promise<void> {
+  close(awaited: boolean): Promise<void> {
+    if (awaited) this.awaited = true;
     if (!this.done) this.done = open.has(this) ? new Promise<void>((r) => { this.finish = r; }) : Promise.resolve();
     if (!this.closing) {
       this.closing = true;
@@ -561,7 +566,7 @@ class Entry {
     }
     if (this.worker) {
       this.pump();
-      this.settle();
+      this.settle(); // (an entry already leaving is ref'd here when awaited)
     } else if (!this.exporting && this.queued === 0) this.end();
     return this.done;
   }
@@ -732,7 +737,7 @@ function serializeChecked(model: Module): Uint8Array {
 export async function closeWorkers(model?: Module): Promise<void> {
   if (model !== undefined && !(model instanceof Module)) throw new Error(`fathom.closeWorkers: model must be an nn.Module or undefined, got ${show(model)}`);
   const list = [...open].filter((e) => model === undefined || e.model.deref() === model);
-  await Promise.all([...list.map((e) => e.close()), model === undefined ? closeIdleFitWorkers() : undefined]);
+  await Promise.all([...list.map((e) => e.close(true)), model === undefined ? closeIdleFitWorkers() : undefined]);
 }
 
 /**

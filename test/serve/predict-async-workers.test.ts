@@ -9,7 +9,10 @@
 //
 // The worker runs the compiled package: from the sources (vitest) that is this checkout's dist/, which
 // `npm test` builds first (`npx tsc -p tsconfig.json` when running this file alone).
-import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
@@ -177,5 +180,28 @@ describe('setMaxPredictWorkers', () => {
     expect(liveWorkers.size).toBe(0);
     const ys = await Promise.all(calls);
     ys.forEach((y, i) => sameRows(y, want[i], `model ${i}`));
+  });
+
+  it('in a script with nothing else to do, `await closeWorkers()` resolves (the ending workers keep the process alive until they exit)', () => {
+    // Before the fix, four idle workers unref'd as they were terminated let the process end with the await
+    // unsettled (exit code 13) in most runs; with the cap below the models in use, too.
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    const src = `import { manualSeed, nn, randn, serve } from ${JSON.stringify(dist)};
+const models = Array.from({ length: 4 }, (_, i) => { manualSeed(i); return new nn.Sequential(new nn.Linear(3, 2)); });
+for (const m of models) await m.predictAsync(randn([1, 3]));
+serve.setMaxPredictWorkers(2);
+for (const m of models) await m.predictAsync(randn([1, 3]));
+await serve.closeWorkers();
+console.log('closed');`;
+    const dir = mkdtempSync(join(tmpdir(), 'fathom-predict-workers-'));
+    try {
+      writeFileSync(join(dir, 'main.mjs'), src); // a file, not -e: workers inherit --input-type, which a worker file refuses
+      for (let run = 0; run < 2; run++) {
+        const r = spawnSync(process.execPath, [join(dir, 'main.mjs')], { encoding: 'utf8', timeout: 60_000 });
+        expect({ status: r.status, stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ status: 0, stdout: 'closed', stderr: '' });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
