@@ -71,15 +71,16 @@ async function handle(m: PredictIn): Promise<void> {
     }
     return;
   }
+  const t0 = performance.now(); // the request's time here: the caller sizes its hand-offs by it
   try {
     if (!model || modelError) throw modelError ?? new Error('fathom.predictAsync: no model');
     const y = predict(model, revive(m.x) as Tensor, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
     const transfer: ArrayBuffer[] = [];
     const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
-    port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y) } satisfies PredictOut, transfer);
+    port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y), ms: performance.now() - t0 } satisfies PredictOut, transfer);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    port.postMessage({ type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack } satisfies PredictOut);
+    port.postMessage({ type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack, ms: performance.now() - t0 } satisfies PredictOut);
   }
 }
 

@@ -7,11 +7,11 @@
 // The worker runs the compiled package: from the sources (vitest) that is this checkout's dist/, which
 // `npm test` builds first (`npx tsc -p tsconfig.json` when running this file alone).
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
-import { hasPredictWorker } from '../../lib/serve/snapshot.js';
+import { hasPredictWorker, predictAsyncTuning } from '../../lib/serve/snapshot.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 
@@ -36,6 +36,12 @@ function sameRows(got: Tensor, want: Tensor, what: string): void {
 async function reason(p: Promise<unknown>): Promise<unknown> {
   return p.then(() => { throw new Error('expected a rejection, got an answer'); }, (e: unknown) => e);
 }
+
+// Exactly two requests handed to a worker at a time (the least there is), whatever the requests cost:
+// which requests are still waiting is then known at each call, independent of the machine's speed.
+const budget = predictAsyncTuning.handedMs;
+beforeAll(() => { predictAsyncTuning.handedMs = 0; });
+afterAll(() => { predictAsyncTuning.handedMs = budget; });
 
 afterEach(async () => {
   await serve.closeWorkers();
@@ -94,6 +100,24 @@ describe.each(backends)('predictAsync { signal } (%s)', (name) => {
     c.abort(new Error('too late'));
     sameRows(await p, model.predict(x), 'handed over');
   });
+
+  it('cheap requests are handed in bulk: with no time budget limit, a warm worker takes every request at the call and none can be cancelled', async () => {
+    const model = mlp(11);
+    manualSeed(12);
+    const xs = Array.from({ length: 8 }, (_, i) => randn([1 + i, 6]));
+    await model.predictAsync(xs[0]); // the worker's time per request is known from its first answer
+    predictAsyncTuning.handedMs = Infinity;
+    try {
+      const c = new AbortController();
+      const calls = xs.map((x) => model.predictAsync(x, { signal: c.signal }));
+      expect(getEventListeners(c.signal as EventTarget, 'abort').length).toBe(0); // all handed: none watched
+      c.abort();
+      const ys = await Promise.all(calls);
+      ys.forEach((y, i) => sameRows(y, model.predict(xs[i]), `call ${i}`));
+    } finally {
+      predictAsyncTuning.handedMs = 0;
+    }
+  });
 });
 
 describe('predictAsync { signal }: before the call, bad signals, many calls on one signal', () => {
@@ -146,7 +170,7 @@ describe('predictAsync { signal }: before the call, bad signals, many calls on o
       expect(listeners()).toBe(0);
       const settled = await Promise.allSettled(more);
       const answered = settled.filter((s) => s.status === 'fulfilled');
-      expect(answered.length).toBe(4); // MAX_HANDED (2) per model
+      expect(answered.length).toBe(4); // two handed to each model's worker (handedMs = 0)
       settled.forEach((s, i) => {
         if (s.status === 'fulfilled') sameRows(s.value, want[i % 2], `call ${i}`);
         else expect(s.reason).toBe(why);
