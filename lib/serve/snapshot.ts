@@ -372,13 +372,17 @@ class Entry {
   }
 
   /**
-   * Whether r must wait for another model: while a model waits for a worker (the cap is reached), the
-   * requests made after it began waiting are not handed, so this worker becomes idle and can be evicted
-   * (a steady stream of calls to one model would otherwise keep the other waiting for ever). A closing
-   * entry hands everything (it leaves once done).
+   * Whether r must wait for another model: while a model waits for a worker (the cap is reached) and no
+   * slot is being freed for it yet, the requests made after it began waiting are not handed, so this
+   * worker becomes idle and can be evicted (a steady stream of calls to one model would otherwise keep the
+   * other waiting for ever). Once enough workers are ending for the waiting models, the others go on. A
+   * closing entry hands everything (it leaves once done).
    */
   private blocked(r: Request): boolean {
-    return !this.closing && waiters.length > 0 && r.seq > this.passUntil && r.seq > waiters[0].waitingSince;
+    if (this.closing || waiters.length === 0 || r.seq <= this.passUntil || r.seq <= waiters[0].waitingSince) return false;
+    let freeing = 0;
+    for (const e of live) if (e.leaving || e.exporting || e.closing) freeing++;
+    return freeing < waiters.length;
   }
 
   private post(m: PredictIn, transfer: ArrayBuffer[] = []): void {
@@ -409,6 +413,7 @@ class Entry {
     }
     this.worker = worker;
     this.ready = false;
+    this.refd = true; // a new Worker is ref'd
     live.add(this);
     liveWorkers.add(worker);
     predictWorkerStats.started++;
