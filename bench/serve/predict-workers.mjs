@@ -10,17 +10,26 @@
  *  2. The cap: the same models used in turn with the cap at 2: RSS stays at the 2-worker level.
  *  3. Latency: a call to a model whose worker is warm vs a call that must first end another model's worker
  *     (cap 1, two models alternating, each call awaited): the price of a cap below the models in use.
+ *  4. The hand-off budget (how many requests are handed to the worker before they are answered; the rest
+ *     wait on this thread, cancellable): 64 concurrent batch-1 callers of the MNIST MLP for --seconds,
+ *     requests/s with the default budget (~2 ms of the worker's time, 2..64 requests) vs 0 (two at most),
+ *     rounds interleaved, medians.
  *
- *   node --expose-gc bench/serve/predict-workers.mjs [--models 8] [--switches 10]
+ *   node --expose-gc bench/serve/predict-workers.mjs [--models 8] [--switches 10] [--seconds 1.5] [--rounds 5]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as fathom from '../../dist/index.js';
 
 const { manualSeed, nn, randn, serve } = fathom;
-const { values } = parseArgs({ options: { models: { type: 'string', default: '8' }, switches: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: { models: { type: 'string', default: '8' }, switches: { type: 'string', default: '10' }, seconds: { type: 'string', default: '1.5' }, rounds: { type: 'string', default: '5' } },
+});
 const nModels = Number(values.models);
 const switches = Number(values.switches);
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const { predictWorkerStats, predictAsyncTuning } = await import('../../dist/serve/snapshot.js');
 
 const gc = globalThis.gc ?? (() => {});
 const settle = async () => {
@@ -82,14 +91,32 @@ for (let i = 0; i < 50; i++) {
 }
 serve.setMaxPredictWorkers(1);
 const switched = [];
-const before = { ...(await import('../../dist/serve/snapshot.js')).predictWorkerStats };
+const before = { ...predictWorkerStats };
 for (let i = 0; i < switches; i++) {
   const m = i % 2 ? a : b;
   const t = performance.now();
   await m.predictAsync(x);
   switched.push(performance.now() - t);
 }
-const after = (await import('../../dist/serve/snapshot.js')).predictWorkerStats;
+const after = predictWorkerStats;
+await serve.closeWorkers();
+
+// The hand-off budget: 64 concurrent callers, default budget vs two handed at most, interleaved.
+serve.setMaxPredictWorkers(Infinity);
+const budgets = { [`default (${predictAsyncTuning.handedMs} ms: 2..64 handed)`]: predictAsyncTuning.handedMs, '0 (two handed at most)': 0 };
+const rps = Object.fromEntries(Object.keys(budgets).map((k) => [k, []]));
+await a.predictAsync(x);
+for (let r = 0; r < rounds; r++) {
+  const names = Object.keys(budgets);
+  for (const k of r % 2 ? names.reverse() : names) {
+    predictAsyncTuning.handedMs = budgets[k];
+    let n = 0;
+    const end = performance.now() + seconds * 1000;
+    const caller = async () => { while (performance.now() < end) { await a.predictAsync(x); n++; } };
+    await Promise.all(Array.from({ length: 64 }, caller));
+    rps[k].push(n / seconds);
+  }
+}
 await serve.closeWorkers();
 
 const info = fathom.info();
@@ -110,3 +137,7 @@ console.log('| --- | ---: | ---: |');
 console.log(`| warm worker (no cap) | ${median(warm).toFixed(2)} | ${Math.max(...warm).toFixed(2)} |`);
 console.log(`| cap 1, two models alternating (each call ends the other's worker and starts its own) | ${median(switched).toFixed(1)} | ${Math.max(...switched).toFixed(1)} |`);
 console.log(`workers started during the alternation: ${after.started - before.started}, evicted: ${after.evicted - before.evicted}`);
+console.log('');
+console.log(`| 64 concurrent batch-1 callers, MNIST MLP, hand-off budget | requests/s (median of ${rounds}) | per round |`);
+console.log('| --- | ---: | ---: |');
+for (const [k, v] of Object.entries(rps)) console.log(`| ${k} | ${median(v).toFixed(0)} | ${v.map((r) => r.toFixed(0)).join(' / ')} |`);
