@@ -4,5 +4,5 @@ export { shareMemory, isShared } from './share.js';
 export { InferencePool, predictAsync, type InferencePoolOptions, type PoolPredictOptions } from './pool.js';
 export { BatchingPredictor, type BatchingPredictorOptions, type BatchPredictOptions, type BatchingStats } from './batching.js';
 // --- #13 api ---
-export { closeWorkers, type PredictAsyncOptions } from './snapshot.js';
+export { closeWorkers, getMaxPredictWorkers, setMaxPredictWorkers, type PredictAsyncOptions } from './snapshot.js';
 // --- end #13 api ---

@@ -1,15 +1,17 @@
 /**
  * The worker side of model.predictAsync (lib/serve/snapshot.ts): holds one deserialize()d copy of
  * the model and handles messages strictly in order — a whole new model, the bytes of the tensors
- * that changed (written into its copy), modules to import, the backend, and requests (one predict()
- * each, its output's buffer transferred back). So a request sees exactly the updates posted before it.
+ * that changed (written into its copy), modules to import, the backend, requests (one predict()
+ * each, its output's buffer transferred back), and 'export' (the model as held now, serialize()d, for
+ * the worker that replaces this one when the worker cap evicts it with requests still queued). So a
+ * request sees exactly the updates posted before it. Posts 'ready' once it has rebuilt the model.
  * Loaded as dist/serve/predict-worker.js by `new Worker(url)`; not part of the API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { setBackend } from '../backend/index.js';
 import { importAll, outgoing, revive } from './share.js';
-import { deserialize } from '../io/serialize.js';
+import { deserialize, serialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
 import type { PredictIn, PredictInit, PredictOut } from './snapshot.js';
@@ -57,15 +59,28 @@ async function handle(m: PredictIn): Promise<void> {
     return;
   }
   if (m.type === 'backend') return setBackend(m.backend);
+  if (m.type === 'export') {
+    // What this worker holds after every message before this one: a model, or the error that stands instead.
+    try {
+      if (!model || modelError) throw modelError ?? new Error('fathom.predictAsync: no model');
+      const bytes = serialize(model);
+      port.postMessage({ type: 'exported', bytes } satisfies PredictOut, [bytes.buffer as ArrayBuffer]);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      port.postMessage({ type: 'exported', error: { name: err.name, message: err.message, stack: err.stack } } satisfies PredictOut);
+    }
+    return;
+  }
+  const t0 = performance.now(); // the request's time here: the caller sizes its hand-offs by it
   try {
     if (!model || modelError) throw modelError ?? new Error('fathom.predictAsync: no model');
     const y = predict(model, revive(m.x) as Tensor, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
     const transfer: ArrayBuffer[] = [];
     const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
-    port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y) } satisfies PredictOut, transfer);
+    port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y), ms: performance.now() - t0 } satisfies PredictOut, transfer);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    port.postMessage({ type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack } satisfies PredictOut);
+    port.postMessage({ type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack, ms: performance.now() - t0 } satisfies PredictOut);
   }
 }
 
@@ -77,12 +92,14 @@ function fatal(e: unknown): void {
 async function main(): Promise<void> {
   setBackend(init.backend);
   await importAll('predictAsync', init.imports); // e.g. the caller's registerModuleType calls
-  load(init.bytes);
+  if (init.bytes) load(init.bytes);
+  else modelError = Object.assign(new Error(init.error?.message ?? 'fathom.predictAsync: no model'), { name: init.error?.name ?? 'Error', stack: init.error?.stack });
   // In order: an 'imports' message is awaited before the next message is handled.
   let queue = Promise.resolve();
   port.on('message', (m: PredictIn) => {
     queue = queue.then(() => handle(m)).catch(fatal);
   });
+  port.postMessage({ type: 'ready' } satisfies PredictOut);
 }
 
 main().catch(fatal);
