@@ -390,7 +390,7 @@ function takeWorker(input: WorkerInput, transfer: ArrayBuffer[]): Worker {
     fitWorkerStats.reused++;
     return idle.worker;
   }
-  const worker = new Worker(workerScript(), { workerData: input, transferList: transfer });
+  const worker = new Worker(workerScript(), { workerData: input, transferList: transfer, execArgv: workerExecArgv() });
   fitWorkerStats.started++;
   liveWorkers.add(worker);
   worker.once('exit', () => {
@@ -514,6 +514,23 @@ export function workerScript(file = 'fit-worker.js', op = 'fitInWorker'): string
   const built = new URL(`../../dist/serve/${file}`, import.meta.url);
   if (existsSync(built)) return fileURLToPath(built);
   throw new Error(`fathom.${op}: the worker script ${fileURLToPath(own)} is missing; build the package (npm run build:ts)`);
+}
+
+/**
+ * The Node flags a fathom worker starts with: undefined (the parent's, Node's default) unless the parent ran
+ * with `--input-type` (`node --input-type=module -e …`), which a worker started from a file refuses
+ * (ERR_INPUT_TYPE_NOT_ALLOWED): then the parent's flags without it. @internal
+ */
+export function workerExecArgv(): string[] | undefined {
+  const argv = process.execArgv;
+  const i = argv.findIndex((a) => a === '--input-type' || a.startsWith('--input-type='));
+  if (i < 0) return undefined;
+  const out = [...argv];
+  out.splice(i, argv[i] === '--input-type' ? 2 : 1);
+  // -e / -p and their script are the parent's own program, not flags for a worker's file.
+  const e = out.findIndex((a) => a === '-e' || a === '--eval' || a === '-p' || a === '--print');
+  if (e >= 0) out.splice(e, 2);
+  return out;
 }
 
 /** The `imports` option (module specifiers, URLs or absolute paths) as hrefs a worker can import. @internal */

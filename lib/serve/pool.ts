@@ -51,7 +51,7 @@ import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
-import { liveWorkers, workerError, workerImports, workerScript } from './fit.js';
+import { liveWorkers, workerError, workerExecArgv, workerImports, workerScript } from './fit.js';
 import type { WireTensor } from './share.js';
 import type { PredictAsyncOptions } from './snapshot.js';
 import { checkNice } from './priority.js';
@@ -181,7 +181,7 @@ export class InferencePool {
 
   /** Starts one worker holding the current snapshot (init.bytes: the model of the last setModel). */
   private spawn(): Slot {
-    const worker = new Worker(this.url, { workerData: this.init });
+    const worker = new Worker(this.url, { workerData: this.init, execArgv: workerExecArgv() });
     let started!: () => void;
     let failed!: (e: Error) => void;
     const up = new Promise<void>((res, rej) => { started = res; failed = rej; });
@@ -386,6 +386,7 @@ function snapshot(op: string, m: Module | Uint8Array): Uint8Array {
 export async function predictAsync<T extends Tensor | Tensor[] = Tensor>(modelOrPool: Module | InferencePool, x: Tensor, options?: PredictAsyncOptions): Promise<T> {
   if (modelOrPool instanceof InferencePool) {
     const { batchSize, ...rest } = options ?? {};
+    if ('signal' in rest) throw new Error('fathom.predictAsync: options.signal applies to a model\'s own worker, not to an InferencePool (a pool hands a request to its worker at once: nothing waits to be cancelled; a BatchingPredictor\'s predict takes { signal })');
     if (Object.keys(rest).length > 0) throw new Error(`fathom.predictAsync: options ${Object.keys(rest).join(', ')} apply to a model's own worker, not to an InferencePool (give imports to new InferencePool())`);
     return modelOrPool.predict<T>(x, batchSize === undefined ? undefined : { batchSize });
   }

@@ -63,7 +63,7 @@ import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import type { Tensors } from '../models/multi.js';
-import { closeIdleFitWorkers, liveWorkers, workerError, workerImports, workerScript, type AbortSignalLike } from './fit.js';
+import { closeIdleFitWorkers, liveWorkers, workerError, workerExecArgv, workerImports, workerScript, type AbortSignalLike } from './fit.js';
 import { asyncPredict } from './hook.js';
 import type { WireTensor, WireTensors } from './share.js';
 
@@ -406,7 +406,7 @@ class Entry {
     const init: PredictInit = { bytes: start.bytes, error: start.error, backend: this.sentBackend, imports: [...this.sentImports] };
     let worker: Worker;
     try {
-      worker = new Worker(workerScript('predict-worker.js', OP), { workerData: init, transferList: start.bytes ? [start.bytes.buffer as ArrayBuffer] : [] });
+      worker = new Worker(workerScript('predict-worker.js', OP), { workerData: init, transferList: start.bytes ? [start.bytes.buffer as ArrayBuffer] : [], execArgv: workerExecArgv() });
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
       return;

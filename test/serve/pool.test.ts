@@ -141,6 +141,7 @@ describe.each(backends)('InferencePool (%s)', (name) => {
     try {
       expect(Array.from((await predictAsync(pool, x)).data)).toEqual(want);
       await expect(predictAsync(pool, x, { idleTimeoutMs: 5 })).rejects.toThrow(/^fathom\.predictAsync: options idleTimeoutMs apply to a model's own worker, not to an InferencePool/);
+      await expect(predictAsync(pool, x, { signal: new AbortController().signal })).rejects.toThrow(/^fathom\.predictAsync: options\.signal applies to a model's own worker, not to an InferencePool \(a pool hands a request to its worker at once/);
     } finally {
       await pool.close();
     }

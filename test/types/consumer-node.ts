@@ -9,3 +9,10 @@ export async function withUrls(model: nn.Module): Promise<nn.Module> {
   await save(model, Buffer.from('m.safetensors'));
   return load(new URL('file:///tmp/model.safetensors'));
 }
+
+// #13: predictAsync and BatchingPredictor.predict take an AbortSignal (Node's own type).
+export async function cancellable(model: nn.Module, x: import('fathom').Tensor): Promise<number> {
+  const ac = new AbortController();
+  const y = await model.predictAsync(x, { signal: ac.signal });
+  return y.size;
+}

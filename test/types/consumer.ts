@@ -109,12 +109,13 @@ async function offThread(x: Tensor, y: Tensor): Promise<number> {
   const { model: trained, history, aborted } = await fitInWorker(model, x, y, { loss: 'crossEntropy', epochs: 1, onEpochEnd: (epoch, logs) => void [epoch, logs.loss] });
   const bytes: Uint8Array = serialize(trained);
   const back = deserialize(bytes);
-  const bp = new serve.BatchingPredictor(back, { maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024 });
+  const bp = new serve.BatchingPredictor(back, { maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024, workers: 2, threads: 1, timeoutMs: 5000 });
+  serve.setMaxPredictWorkers(2);
   const row: Tensor = await bp.predict(x);
   const stats = bp.stats();
   await bp.close();
   const once: Tensor = await predictAsync(back, x);
-  return history.history.loss.length + (aborted ? 1 : 0) + row.size + stats.queueDepth + once.size + TensorClass.from(x).size;
+  return history.history.loss.length + (aborted ? 1 : 0) + row.size + stats.queueDepth + once.size + serve.getMaxPredictWorkers() + TensorClass.from(x).size;
 }
 void offThread;
 // @ts-expect-error functions cannot cross threads: fitInWorker's loss is a name
