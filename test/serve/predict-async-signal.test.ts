@@ -12,6 +12,7 @@ import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/inde
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import { hasPredictWorker, predictAsyncTuning } from '../../lib/serve/snapshot.js';
+import { sameRows } from '../helpers/rows.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
 
@@ -20,17 +21,6 @@ function mlp(seed: number): nn.Sequential {
   return new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3));
 }
 
-/** got equals want (predict() at the call) bit for bit, checked row by row: the first row that differs is named. */
-function sameRows(got: Tensor, want: Tensor, what: string): void {
-  expect(got, what).toBeInstanceOf(Tensor);
-  expect(got.shape, what).toEqual(want.shape);
-  const cols = want.size / want.shape[0];
-  const g = new Uint32Array(got.data.buffer, got.data.byteOffset, got.size);
-  const w = new Uint32Array(want.data.buffer, want.data.byteOffset, want.size);
-  for (let i = 0; i < want.shape[0]; i++) {
-    expect(Array.from(g.subarray(i * cols, (i + 1) * cols)), `${what}, row ${i}`).toEqual(Array.from(w.subarray(i * cols, (i + 1) * cols)));
-  }
-}
 
 /** The promise's rejection reason (fails if it resolves). */
 async function reason(p: Promise<unknown>): Promise<unknown> {
