@@ -191,7 +191,9 @@ export class Snapshot {
 }
 
 /**
- * What forces a whole new model: the architecture, and each state tensor's name, dtype and shape.
+ * What forces a whole new model: the architecture, each state tensor's name, dtype and shape, and which
+ * names are one tensor (tied weights: the worker's copy is re-tied by deserialize, so an update of one
+ * name writes every name tied to it there; tying or untying here must resend the model).
  * Frozen flags are left out: they change no output of predict() (freezing costs nothing here).
  */
 function archKey(model: Module, state: [string, Tensor][]): string {
@@ -202,7 +204,12 @@ function archKey(model: Module, state: [string, Tensor][]): string {
     throw new Error(`fathom.${OP}: ${(e as Error).message}`, { cause: e });
   }
   let key = JSON.stringify(config);
-  for (const [n, t] of state) key += `\n${n} ${t.dtype} ${t.shape.join(',')}`;
+  const first = new Map<Tensor, string>();
+  for (const [n, t] of state) {
+    const tied = first.get(t);
+    if (tied === undefined) first.set(t, n);
+    key += `\n${n} ${t.dtype} ${t.shape.join(',')}${tied === undefined ? '' : ` = ${tied}`}`;
+  }
   return key;
 }
 
