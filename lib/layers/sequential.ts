@@ -70,8 +70,17 @@ function chainForward(x: Tensor, run: LinearRun): Tensor | null {
 }
 // --- end #13 infer ---
 
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'reverse', 'sort', 'fill', 'copyWithin']);
+
 export class Sequential extends Module {
+  /**
+   * The layers, in order. `seq.layers[i] = module` replaces layer i (as PyTorch's `seq[i] = module`):
+   * forward, parameters(), stateDict() and save all see the new one. The length is fixed: adding or
+   * removing a layer (push, splice, `layers[n] = …`, `length = …`, delete) throws; build a new Sequential.
+   */
   readonly layers: Module[];
+  /** The same array the `layers` proxy writes through to (forward reads it without the proxy). */
+  readonly #list: Module[];
 
   constructor(...layers: Module[]) {
     super();
@@ -79,7 +88,25 @@ export class Sequential extends Module {
       if (!(m instanceof Module)) throw new Error(`fathom.Sequential: argument ${i} is not a Module`);
       this.registerModule(String(i), m);
     });
-    this.layers = layers;
+    const list = [...layers];
+    this.#list = list;
+    const fixed = (what: string): never => {
+      throw new Error(`fathom.Sequential.layers: ${what}; a Sequential's length is fixed (${list.length} layers): only layers[i] = module replaces one, build a new Sequential to add or remove layers`);
+    };
+    this.layers = new Proxy(list, {
+      // The array methods that add, remove or move elements: refused whole, before any element moves.
+      get: (arr, key, receiver) => (typeof key === 'string' && MUTATORS.has(key) ? () => fixed(`${key}() would change the layer list`) : Reflect.get(arr, key, receiver)),
+      set: (arr, key, value) => {
+        const i = typeof key === 'string' && /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : -1;
+        if (i < 0 || i >= arr.length) fixed(`cannot set ${String(key)}${key === 'length' ? ` to ${String(value)}` : ''}`);
+        if (!(value instanceof Module)) throw new Error(`fathom.Sequential.layers: layer ${i} must be a Module, got ${describe(value)}`);
+        this.registerModule(key as string, value);
+        arr[i] = value;
+        return true;
+      },
+      deleteProperty: (_arr, key) => fixed(`cannot delete ${String(key)}`),
+      defineProperty: (_arr, key) => fixed(`cannot define ${String(key)}`),
+    });
   }
 
   /**
@@ -91,7 +118,7 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new Error(`fathom.Sequential: expected a Tensor input, got ${describe(x)}`);
     let y = x;
-    const layers = this.layers;
+    const layers = this.#list;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
       // --- #13 infer --- two or more Linear layers in a row, nothing to record: one kernel call. (A
@@ -131,7 +158,7 @@ export class Sequential extends Module {
   }
 
   override config(): ModuleConfig {
-    return { type: 'Sequential', layers: this.layers.map((m) => m.config()) };
+    return { type: 'Sequential', layers: this.#list.map((m) => m.config()) };
   }
 }
 fixedStructure.add(Sequential);
