@@ -237,7 +237,9 @@ export class BatchingPredictor {
   /**
    * The model's output for x's rows, computed in a batch with other requests: a Tensor (N, …) with x's N
    * rows, in order, as predict(model, x) gives them (one forward pass may hold rows of several requests:
-   * exact for models whose rows are independent, i.e. any model in eval mode). x is copied at the call.
+   * the same values for models whose rows are independent, i.e. any model in eval mode, up to float rounding:
+   * the native GEMM blocks by the batch's row count, so a row may differ from predict() on x alone in the
+   * last bits). x is copied at the call.
    * @throws (rejects) `fathom.BatchingPredictor.predict: ...` at once for a bad x (a non-Tensor, no rows, a
    *   per-sample shape or dtype other than the first request's: both named), a full queue or a closed
    *   predictor; with `signal.reason` when cancelled; with the worker's error when the batch fails.
@@ -257,6 +259,9 @@ export class BatchingPredictor {
       if (xs.length < 1 || xs[0] < 1) throw new Error(`fathom.${op}: x must have a batch dimension with at least one row (a single sample is [1, …]), got ${fmt(xs)}`);
       const s = this.sample;
       if (s && !fits(s, x)) {
+        if (xs.length === 1 && s.shape.length === 1 && xs[0] === s.shape[0]) {
+          throw new Error(`fathom.${op}: x has shape ${fmt(xs)}: ${xs[0]} rows of one value each, but requests to this predictor have ${s.shape[0]} values a row; one sample is [1, ${s.shape[0]}]`);
+        }
         throw new Error(
           `fathom.${op}: x has per-sample shape ${fmt(xs.slice(1))} (${x.dtype}), but requests to this predictor have ${fmt(s.shape)} ` +
             `(${s.dtype}, set by the first request${s.confirmed ? ' and answered by the model' : ''}${this.version > 0 ? ' since the last setModel' : ''}): rows of different shapes cannot share a batch`,

@@ -94,6 +94,14 @@ export interface PredictAsyncOptions {
    * waits any more.
    */
   signal?: AbortSignalLike;
+  /**
+   * Longest this request may go unanswered once handed to the model's worker, in milliseconds (a finite
+   * number > 0; default: no limit). When it runs out, the worker is ended (a custom layer stuck in a loop)
+   * and this request, the others handed to it and those waiting for it reject with an Error saying so; the
+   * model's next call starts a new worker. Without it, a forward pass that never ends keeps its worker, and
+   * closeWorkers() waits for it. (InferencePool's and BatchingPredictor's `timeoutMs` do the same for theirs.)
+   */
+  timeoutMs?: number;
 }
 
 /** What the predict worker is started with. @internal */
@@ -121,7 +129,7 @@ export type PredictOut =
   | { type: 'error'; id: number; name: string; message: string; stack?: string; ms: number }
   | { type: 'fatal'; name: string; message: string; stack?: string };
 
-const OPTIONS: OptionSpec = { batchSize: 'number', imports: 'array', idleTimeoutMs: 'number', signal: 'object' };
+const OPTIONS: OptionSpec = { batchSize: 'number', imports: 'array', idleTimeoutMs: 'number', signal: 'object', timeoutMs: 'number' };
 const OP = 'predictAsync';
 const DEFAULT_IDLE_MS = 5000;
 
@@ -237,6 +245,9 @@ interface Request {
   resolve: (y: Tensor | Tensor[]) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignalLike;
+  /** options.timeoutMs, and its clock once handed (pump). */
+  timeoutMs?: number;
+  timer?: ReturnType<typeof setTimeout>;
 }
 /** What waits on this thread for the worker, in order: a request, or a message that must reach the worker before the requests after it. */
 type Item = { kind: 'request'; r: Request } | { kind: 'message'; m: PredictIn; transfer: ArrayBuffer[] };
@@ -315,7 +326,7 @@ class Entry {
    * Queues what the worker needs before this request (imports, backend, weights), then the request, and
    * hands them over as soon as the worker can take them.
    */
-  request(model: Module, [wire, transfer]: [WireTensors, ArrayBuffer[]], batchSize: number | undefined, imports: string[], signal: AbortSignalLike | undefined): Promise<Tensor | Tensor[]> {
+  request(model: Module, [wire, transfer]: [WireTensors, ArrayBuffer[]], batchSize: number | undefined, imports: string[], signal: AbortSignalLike | undefined, timeoutMs?: number): Promise<Tensor | Tensor[]> {
     // Everything that can throw happens before anything is queued, x (copied by the caller) first:
     // once diff() has updated the snapshot, what it returns must reach the worker.
     const newImports = imports.filter((i) => !this.imported.has(i));
@@ -337,7 +348,7 @@ class Entry {
     if (change.type === 'model') items.push({ kind: 'message', m: { type: 'model', bytes: change.bytes }, transfer: [change.bytes.buffer as ArrayBuffer] });
     else if (change.type === 'update') items.push({ kind: 'message', m: { type: 'update', names: change.names, bytes: change.bytes }, transfer: change.bytes.map((b) => b.buffer as ArrayBuffer) });
     return new Promise((resolve, reject) => {
-      const r: Request = { seq: ++calls, entry: this, x: wire, transfer, batchSize, resolve, reject, signal };
+      const r: Request = { seq: ++calls, entry: this, x: wire, transfer, batchSize, resolve, reject, signal, timeoutMs };
       this.lastUsed = r.seq;
       this.queue.push(...items, { kind: 'request', r });
       this.queued++;
@@ -367,8 +378,18 @@ class Entry {
       if (r.signal) unwatch(r, r.signal); // handed over: no longer cancellable
       const id = this.nextId++;
       this.handed.set(id, r);
+      if (r.timeoutMs !== undefined) this.arm(id, r, r.timeoutMs);
       this.post({ type: 'predict', id, x: r.x, batchSize: r.batchSize }, r.transfer);
     }
+  }
+
+  /** Starts handed request id's timeoutMs clock: unanswered when it runs out, the worker is ended (fail). */
+  private arm(id: number, r: Request, ms: number): void {
+    r.timer = setTimeout(() => {
+      if (this.handed.get(id) !== r) return;
+      this.fail(new Error(`fathom.${OP}: no answer within timeoutMs = ${ms} ms; the model's worker was ended, and the requests handed to it or waiting for it are rejected`));
+    }, ms);
+    r.timer.unref?.(); // the worker keeps the process alive while it holds the request, not this clock
   }
 
   /** Whether one more request may be handed to the worker (see MIN_HANDED). */
@@ -454,6 +475,7 @@ class Entry {
     const r = this.handed.get(m.id);
     if (!r) return;
     this.handed.delete(m.id);
+    if (r.timer) clearTimeout(r.timer);
     this.msPerRequest = this.msPerRequest === undefined ? m.ms : 0.8 * this.msPerRequest + 0.2 * m.ms;
     this.pump();
     this.settle();
@@ -554,6 +576,7 @@ class Entry {
     this.queued = 0;
     for (const r of all) {
       if (r.signal) unwatch(r, r.signal);
+      if (r.timer) clearTimeout(r.timer);
       r.reject(err);
     }
     if (this.worker) this.leave();
@@ -728,7 +751,8 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
     const given = options !== null && typeof options === 'object' ? (options as { signal?: unknown }).signal : undefined;
     if (given !== undefined && !isAbortSignal(given)) throw new Error(`fathom.${OP}: options.signal must be an AbortSignal, got ${show(given)}`);
     const opts = checkOptions<PredictAsyncOptions>(OP, options, OPTIONS);
-    const { batchSize, idleTimeoutMs, signal } = opts;
+    const { batchSize, idleTimeoutMs, signal, timeoutMs } = opts;
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new Error(`fathom.${OP}: options.timeoutMs must be a finite number of milliseconds > 0, got ${show(timeoutMs)}`);
     if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize >= 1)) throw new Error(`fathom.${OP}: options.batchSize must be an integer >= 1, got ${show(batchSize)}`);
     if (idleTimeoutMs !== undefined && !(Number.isFinite(idleTimeoutMs) && idleTimeoutMs >= 0 && idleTimeoutMs <= 2 ** 31 - 1)) {
       throw new Error(`fathom.${OP}: options.idleTimeoutMs must be a number of milliseconds in [0, 2^31 - 1], got ${show(idleTimeoutMs)}`);
@@ -748,7 +772,7 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
       entry = fresh;
     }
     if (idleTimeoutMs !== undefined) entry.idleMs = idleTimeoutMs;
-    return entry.request(model, input, batchSize, imports, signal);
+    return entry.request(model, input, batchSize, imports, signal, timeoutMs);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -100,6 +100,19 @@ describe.each(backends)('BatchingPredictor: rows copied into batches at the call
     }
   });
 
+  it('one sample given as [D] instead of [1, D] is refused saying so', async () => {
+    manualSeed(45);
+    const model = new nn.Sequential(new nn.Linear(8, 2));
+    const bp = new serve.BatchingPredictor(model, { maxBatchSize: 4, maxDelayMs: 0 });
+    try {
+      const x = randn([1, 8]);
+      expectRows(await bp.predict(x), model, x);
+      await expect(bp.predict(randn([8]))).rejects.toThrow(/^fathom\.BatchingPredictor\.predict: x has shape \[8\]: 8 rows of one value each, but requests to this predictor have 8 values a row; one sample is \[1, 8\]$/);
+    } finally {
+      await bp.close();
+    }
+  });
+
   it('int32 rows (an Embedding): batched and answered as predict gives them', async () => {
     manualSeed(44);
     const model = new nn.Sequential(new nn.Embedding(20, 3), new nn.Flatten());

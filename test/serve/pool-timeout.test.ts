@@ -57,7 +57,7 @@ describe('InferencePool timeoutMs', () => {
     try {
       const xs = [stall(), randn([1, 4]), randn([1, 4])]; // one batch of 3 (the layer looks at its first value)
       const first = await Promise.allSettled(xs.map((x) => bp.predict(x)));
-      for (const r of first) expect(r.status === 'rejected' && String(r.reason)).toMatch(/no answer within timeoutMs = 400 ms/);
+      for (const r of first) expect(r.status === 'rejected' && String(r.reason)).toMatch(/^Error: fathom\.BatchingPredictor: no answer within timeoutMs = 400 ms/);
       const again = [randn([2, 4]), randn([1, 4])];
       const ys = await Promise.all(again.map((x) => bp.predict(x)));
       ys.forEach((y, i) => expectRows(y, m, again[i]));
@@ -65,6 +65,21 @@ describe('InferencePool timeoutMs', () => {
     } finally {
       await bp.close();
     }
+  });
+
+  it('model.predictAsync timeoutMs: the stuck call and the one waiting behind it reject, the next call gets a new worker', async () => {
+    const m = model(64);
+    const opts = { imports: [STALL_LAYER], timeoutMs: 400 };
+    const x = randn([2, 4]);
+    expectRows(await m.predictAsync(x, opts), m, x);
+    const stuck = m.predictAsync(stall(), opts);
+    const behind = m.predictAsync(x, opts);
+    const why = /^fathom\.predictAsync: no answer within timeoutMs = 400 ms; the model's worker was ended, and the requests handed to it or waiting for it are rejected/;
+    await expect(stuck).rejects.toThrow(why);
+    await expect(behind).rejects.toThrow(why);
+    expectRows(await m.predictAsync(x, opts), m, x);
+    await expect(m.predictAsync(x, { timeoutMs: 0 })).rejects.toThrow(/^fathom\.predictAsync: options\.timeoutMs must be a finite number of milliseconds > 0, got 0/);
+    await serve.closeWorkers();
   });
 
   it('refuses a bad timeoutMs naming it', async () => {
