@@ -398,6 +398,6 @@ export async function predictAsync<T extends Tensor | Tensor[] = Tensor>(modelOr
     return modelOrPool.predict<T>(x, batchSize === undefined ? undefined : { batchSize });
   }
   if (!(modelOrPool instanceof Module)) throw new Error(`fathom.predictAsync: model must be an nn.Module or a serve.InferencePool, got ${show(modelOrPool)}`);
-  if (!(x instanceof Tensor)) throw new Error(`fathom.predictAsync: x must be a Tensor, got ${show(x)}`);
+  if (!(x instanceof Tensor)) throw new Error(`fathom.predictAsync: x must be a Tensor, got ${show(x)}${Array.isArray(x) || (x !== null && typeof x === 'object') ? ' (a model of several inputs: model.predictAsync(x) takes a list or an object of them)' : ''}`);
   return modelOrPool.predictAsync<T>(x, options);
 }

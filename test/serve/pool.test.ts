@@ -171,7 +171,7 @@ describe('InferencePool: bad arguments', () => {
     expect(() => new serve.InferencePool({} as nn.Module)).toThrow(/^fathom\.InferencePool: model must be an nn\.Module or the bytes of serialize\(model\), got/);
     expect(() => new serve.InferencePool(model, { workers: 0 })).toThrow(/^fathom\.InferencePool: options\.workers must be an integer in 1\.\.64, got 0/);
     expect(() => new serve.InferencePool(model, { thread: 2 } as never)).toThrow(/^fathom\.InferencePool: unknown option 'thread' \(did you mean 'threads'\?\)/);
-    await expect(predictAsync(model, [1, 2] as never)).rejects.toThrow(/^fathom\.predictAsync: x must be a Tensor, got/);
+    await expect(predictAsync(model, [1, 2] as never)).rejects.toThrow(/^fathom\.predictAsync: x must be a Tensor, got .* \(a model of several inputs: model\.predictAsync\(x\) takes a list or an object of them\)$/);
     await expect(predictAsync('m' as never, randn([1, 6]))).rejects.toThrow(/^fathom\.predictAsync: model must be an nn\.Module or a serve\.InferencePool/);
     expect(liveWorkers.size).toBe(0);
   });
