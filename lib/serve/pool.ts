@@ -41,9 +41,13 @@
  *
  * A worker that dies after it started (a custom layer calling process.exit, an
  * uncaught error) is replaced by a new one rebuilt from the current snapshot
- * (the bytes of the last setModel); the requests it held reject with the
- * reason (one of them may be what killed it: none is retried). A worker that
- * fails to start is not replaced (its replacement would fail alike).
+ * (the bytes of the last setModel). The request it was computing (the oldest
+ * it held: a worker takes its requests in order) rejects with the reason, as it
+ * may be what killed it; the requests queued behind it never started and are
+ * sent again, to the replacement or another worker (unless a setModel came
+ * after them: they then reject too, since every worker now holds the newer
+ * snapshot). A worker that fails to start is not replaced (its replacement
+ * would fail alike) and its requests reject.
  */
 import { Worker } from 'node:worker_threads';
 import { Module } from '../layers/module.js';
@@ -125,6 +129,11 @@ interface Pending {
   slot: Slot;
   /** timeoutMs: armed at the hand-off, or when the worker comes up if it was still starting. */
   timer?: ReturnType<typeof setTimeout>;
+  /** What was posted, to send it again when its worker dies before starting it (kill). */
+  x: WireTensor;
+  batchSize?: number;
+  /** setModel calls before it was posted: it may only go to a worker holding that snapshot. */
+  version: number;
 }
 interface Slot {
   worker: Worker;
@@ -154,6 +163,8 @@ export class InferencePool {
   private readonly url: string;
   private replaced = 0;
   private readonly timeoutMs?: number;
+  /** setModel calls so far (see Pending.version). */
+  private version = 0;
   /** Who made the pool (InferencePool, or a BatchingPredictor for its own), for the errors it raises. */
   private readonly op: string;
   private closing?: Promise<void>;
@@ -270,6 +281,7 @@ export class InferencePool {
     if (this.closing) throw new Error(`fathom.${op}: the pool is closed`);
     const bytes = snapshot(op, modelOrBytes);
     this.init.bytes = bytes; // what a replacement worker starts from
+    this.version++;
     for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'model', bytes } satisfies InferIn);
   }
 
@@ -288,22 +300,31 @@ export class InferencePool {
   /** @internal One request, x already in shared memory (BatchingPredictor builds its batches there). */
   run(x: WireTensor, batchSize?: number): Promise<Tensor | Tensor[]> {
     if (this.closing) return Promise.reject(new Error('fathom.InferencePool.predict: the pool is closed'));
+    const slot = this.pick();
+    if (!slot) return Promise.reject(new Error(`fathom.InferencePool.predict: no worker is left (${this.slots[0]?.dead?.message ?? 'all exited'})`));
+    return new Promise((resolve, reject) => this.post(slot, { resolve, reject, slot, x, batchSize, version: this.version }));
+  }
+
+  /**
+   * The worker for the next request: the fewest outstanding; at a tie one that is up (a replacement still
+   * starting would make its first request wait ~0.1 s for the start while a ready worker idles).
+   */
+  private pick(): Slot | undefined {
     let slot: Slot | undefined;
-    // The fewest outstanding; at a tie a worker that is up (a replacement still starting would make its
-    // first request wait ~0.1 s for the start while a ready worker idles).
     for (const s of this.slots) {
       if (!s.dead && (!slot || s.outstanding < slot.outstanding || (s.outstanding === slot.outstanding && s.ready && !slot.ready))) slot = s;
     }
-    if (!slot) return Promise.reject(new Error(`fathom.InferencePool.predict: no worker is left (${this.slots[0]?.dead?.message ?? 'all exited'})`));
+    return slot;
+  }
+
+  /** Hands request p to worker s (a new id: ids follow the order requests reach their worker). */
+  private post(s: Slot, p: Pending): void {
     const id = this.nextId++;
-    const s = slot;
-    return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject, slot: s };
-      this.pending.set(id, p);
-      if (s.ready) this.arm(id, p);
-      if (s.outstanding++ === 0 && s.ready) s.worker.ref(); // (a starting worker is ref'd already)
-      s.worker.postMessage({ type: 'predict', id, x, batchSize } satisfies InferIn);
-    });
+    p.slot = s;
+    this.pending.set(id, p);
+    if (s.ready) this.arm(id, p);
+    if (s.outstanding++ === 0 && s.ready) s.worker.ref(); // (a starting worker is ref'd already)
+    s.worker.postMessage({ type: 'predict', id, x: p.x, batchSize: p.batchSize } satisfies InferIn);
   }
 
   private onMessage(slot: Slot, m: InferOut): void {
@@ -332,7 +353,7 @@ export class InferencePool {
     if (ms === undefined || p.timer) return;
     p.timer = setTimeout(() => {
       if (this.pending.get(id) !== p || p.slot.dead) return;
-      this.kill(p.slot, new Error(`fathom.${this.op === 'InferencePool' ? 'InferencePool.predict' : this.op}: no answer within timeoutMs = ${ms} ms; the worker computing it was ended${this.closing ? '' : ' (and is replaced)'}, and the requests it held are rejected`));
+      this.kill(p.slot, new Error(`fathom.${this.op === 'InferencePool' ? 'InferencePool.predict' : this.op}: no answer within timeoutMs = ${ms} ms; the worker computing it was ended${this.closing ? '' : ' (and is replaced)'}`));
       void p.slot.worker.terminate(); // kill ends a started worker only while the pool is open
     }, ms);
     p.timer.unref?.(); // the outstanding request's worker keeps the process alive, not this clock
@@ -355,12 +376,10 @@ export class InferencePool {
     if (slot.dead) return;
     slot.dead = err;
     this.failStart.get(slot)?.(err);
-    for (const [id, p] of [...this.pending]) {
-      if (p.slot !== slot) continue;
-      this.settle(id, p);
-      p.reject(err);
-    }
-    if (slot.ready && !this.closing) {
+    const held = [...this.pending].filter(([, p]) => p.slot === slot); // in id order: the order the worker takes them
+    for (const [id, p] of held) this.settle(id, p);
+    const replace = slot.ready && !this.closing;
+    if (replace) {
       const i = this.slots.indexOf(slot);
       if (i >= 0) {
         void slot.worker.terminate(); // the thread may still be running (an 'error' event); a no-op once it exited
@@ -368,6 +387,14 @@ export class InferencePool {
         this.replaced++;
       }
     }
+    // A started worker handles its requests in order: the oldest is the one it was computing (it may be what
+    // killed it) and rejects; those behind it never started and go again, to the replacement or another
+    // worker, unless a setModel came after them (every worker now holds the newer snapshot).
+    held.forEach(([, p], k) => {
+      const to = replace && k > 0 && p.version === this.version ? this.pick() : undefined;
+      if (to) this.post(to, p);
+      else p.reject(err);
+    });
   }
 
   /** Workers replaced after they died (see kill). */
