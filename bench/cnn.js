@@ -12,7 +12,7 @@
  *     remainder, step − Σ kernels = autograd / JS overhead.
  */
 import { CNN, CNN_TARGETS, CNN_SLOW_BATCHES, cnnLayers, cnnForwardFlops, cnnTrainFlops, fixedImages } from './cases.js';
-import { child } from './isa.js';
+import { isaRounds } from './isa.js';
 import { median } from './isa-common.js';
 import { table, num, pct, ratio, slowCalls, DASH } from './runner.js';
 
@@ -70,28 +70,12 @@ export async function cnnSection({ quick, machine, native, tsTarget, out, log })
   }
 
   // 1. Native, every SIMD ISA, interleaved rounds in child processes.
-  const samples = new Map();
+  let samples = new Map();
   let meta = [];
   let isas = [], def = null, T = 1;
   if (!native.unavailable) {
-    const info = child(null, 'info', quick);
-    isas = info.isas.filter((i) => i !== 'scalar');
-    if (!isas.length) isas = [info.isa];
-    def = info.isa;
-    T = info.threads;
-    const rounds = Number(process.env.FATHOM_BENCH_ROUNDS) || (quick ? 1 : 3);
-    for (let r = 0; r < rounds; r++) {
-      for (const isa of isas.map((_, i) => isas[(i + r) % isas.length])) {
-        log(`  cnn native ${isa} (round ${r + 1} of ${rounds})`);
-        const j = child(isa, 'cnn', quick);
-        meta = j.kernels;
-        for (const [k, v] of Object.entries(j.results)) {
-          const key = `${isa}|${k}`;
-          if (!samples.has(key)) samples.set(key, []);
-          samples.get(key).push(v);
-        }
-      }
-    }
+    let rounds;
+    ({ samples, meta, isas, def, T, rounds } = isaRounds('cnn', quick, log));
     out(`Rounds: ${rounds}. Each ISA runs in its own process (\`FATHOM_ISA=<isa>\`), the processes interleaved, every cell the median over rounds. ` +
       `The scalar reference is left out (seconds per step; the ISA section compares it).`);
     out();

@@ -29,6 +29,34 @@ export function child(isa, section, quick) {
 }
 
 /**
+ * Runs `section` of isa-child.js once per SIMD ISA the CPU supports (scalar left out), in interleaved
+ * rounds of child processes (FATHOM_BENCH_ROUNDS, default 3, 1 when quick), and gathers every result:
+ * samples `${isa}|${key}` → the values over rounds, the last `kernels` report, the ISAs, the default ISA,
+ * the thread count and the rounds. Shared by the CNN and RNN sections.
+ */
+export function isaRounds(section, quick, log) {
+  const info = child(null, 'info', quick);
+  let isas = info.isas.filter((i) => i !== 'scalar');
+  if (!isas.length) isas = [info.isa];
+  const samples = new Map();
+  let meta = [];
+  const rounds = Number(process.env.FATHOM_BENCH_ROUNDS) || (quick ? 1 : 3);
+  for (let r = 0; r < rounds; r++) {
+    for (const isa of isas.map((_, i) => isas[(i + r) % isas.length])) {
+      log(`  ${section} native ${isa} (round ${r + 1} of ${rounds})`);
+      const j = child(isa, section, quick);
+      meta = j.kernels ?? meta;
+      for (const [k, v] of Object.entries(j.results)) {
+        const key = `${isa}|${k}`;
+        if (!samples.has(key)) samples.set(key, []);
+        samples.get(key).push(v);
+      }
+    }
+  }
+  return { samples, meta, isas, def: info.isa, T: info.threads, rounds };
+}
+
+/**
  * Runs the comparison and prints its tables. `machine` is machineInfo(); out/log print a line to
  * stdout (the report) / stderr (progress). Rounds: 1 with --quick, else 5 (FATHOM_BENCH_ROUNDS).
  * Returns the rows where the default ISA is slower than the baseline by more than 5 %.

@@ -13,7 +13,7 @@
  *     back to back in alternation with the step; step − back to back = autograd / JS overhead.
  */
 import { RNN, RNN_TARGETS, RNN_SLOW_BATCHES, rnnForwardFlops, rnnTrainFlops, fixedSequences } from './cases.js';
-import { child } from './isa.js';
+import { isaRounds } from './isa.js';
 import { median } from './isa-common.js';
 import { table, num, pct, ratio, slowCalls, DASH } from './runner.js';
 import { makeFathomRnn, makeFathomSeqData, fathomRnnStep, fathomRnnInfer, makeTfRnn, makeTfSeqData, tfRnnStep, tfRnnInfer } from './rnn-models.js';
@@ -54,30 +54,14 @@ export async function rnnSection({ quick, machine, native, out, log }) {
     `GRU ${num(fg.total)}. A training step counts 3 × forward, as the issue does. Gate non-linearities are not counted. ` +
     `Softmax cross-entropy from the logits, SGD lr ${RNN.lr}, fixed random sequences; no data loading in the timed part.`);
   out();
-  const samples = new Map();
+  let samples = new Map();
   let meta = [], isas = [], def = null, T = 1;
   if (native.unavailable) {
     out(`_Native RNN rows skipped: ${native.unavailable}._`);
     out();
   } else {
-    const info = child(null, 'info', quick);
-    isas = info.isas.filter((i) => i !== 'scalar');
-    if (!isas.length) isas = [info.isa];
-    def = info.isa;
-    T = info.threads;
-    const rounds = Number(process.env.FATHOM_BENCH_ROUNDS) || (quick ? 1 : 3);
-    for (let r = 0; r < rounds; r++) {
-      for (const isa of isas.map((_, i) => isas[(i + r) % isas.length])) {
-        log(`  rnn native ${isa} (round ${r + 1} of ${rounds})`);
-        const j = child(isa, 'rnn', quick);
-        meta = j.kernels ?? meta;
-        for (const [k, v] of Object.entries(j.results)) {
-          const key = `${isa}|${k}`;
-          if (!samples.has(key)) samples.set(key, []);
-          samples.get(key).push(v);
-        }
-      }
-    }
+    let rounds;
+    ({ samples, meta, isas, def, T, rounds } = isaRounds('rnn', quick, log));
     out(`Rounds: ${rounds}. Each ISA runs in its own process (\`FATHOM_ISA=<isa>\`), the processes interleaved, every cell the median over rounds. ` +
       `The scalar reference is left out.`);
     out();
