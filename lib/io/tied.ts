@@ -208,16 +208,19 @@ const MAX_DEPTH = 4;
  * arrays and plain objects they hold (MAX_DEPTH levels). Properties that cannot be written are left
  * (the final identity check refuses the model then).
  */
-function replaceRefs(owner: object, old: object, neu: object): void {
+function replaceRefs(owner: object, old: object | Map<object, object>, neu?: object): void {
+  // A Map: every old → new pair of one owner in one walk (a Sequential using one layer n times: one walk, not n).
+  const swap = old instanceof Map ? old : new Map([[old, neu!]]);
   const seen = new Set<object>();
   const visit = (o: Record<string, unknown>, depth: number): void => {
     if (seen.has(o)) return;
     seen.add(o);
     for (const k of Object.keys(o)) {
       const v = o[k];
-      if (v === old) {
+      const to = v !== null && typeof v === 'object' ? swap.get(v) : undefined;
+      if (to !== undefined) {
         try {
-          o[k] = neu;
+          o[k] = to;
         } catch {
           // a read-only property: refused by the identity check
         }
@@ -277,6 +280,9 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
   if (aliases.length === 0 && shared.length === 0) return;
   // 1. Shared modules back in place.
   const byPath = modulesByPath(model);
+  // Per parent, its children to replace (one walk and one look at its children per parent, not per alias:
+  // a module used n times in one Sequential took n walks of its n layers).
+  const byParent = new Map<Module, { swap: Map<object, object>; todo: Array<{ alias: string; first: string; name: string; f: Module }> }>();
   for (const [alias, first] of shared) {
     const a = byPath.get(alias);
     const f = byPath.get(first);
@@ -286,10 +292,26 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
     }
     const parent = a.parent!;
     if (parent instanceof Model) continue; // its compiled graph holds the layer: re-tied tensor by tensor below
-    replaceRefs(parent, a.module, f.module);
-    if (!a.name.includes('.') && new Map(parent.modules()).get(a.name) !== f.module) setOwn(parent, a.name, f.module);
-    if (new Map(parent.modules()).get(a.name) !== f.module) {
-      throw new Error(`${where}: cannot put the shared module ${q(first)} back at ${q(alias)}: ${moduleAt(parent, alias.slice(0, -a.name.length - 1))} does not hold its child ${q(a.name)} in a property fathom can set`);
+    let p = byParent.get(parent);
+    if (!p) byParent.set(parent, (p = { swap: new Map(), todo: [] }));
+    p.swap.set(a.module, f.module);
+    p.todo.push({ alias, first, name: a.name, f: f.module });
+  }
+  for (const [parent, { swap, todo }] of byParent) {
+    replaceRefs(parent, swap);
+    let kids = new Map(parent.modules());
+    let set = false;
+    for (const { name, f } of todo) {
+      if (!name.includes('.') && kids.get(name) !== f) {
+        setOwn(parent, name, f);
+        set = true;
+      }
+    }
+    if (set) kids = new Map(parent.modules());
+    for (const { alias, first, name, f } of todo) {
+      if (kids.get(name) !== f) {
+        throw new Error(`${where}: cannot put the shared module ${q(first)} back at ${q(alias)}: ${moduleAt(parent, alias.slice(0, -name.length - 1))} does not hold its child ${q(name)} in a property fathom can set`);
+      }
     }
   }
   // 2. Tensors not re-tied with their module.

@@ -43,3 +43,17 @@ describe('tied weights: many hostile shared-module records', () => {
     expect(() => deserialize(withShared({ 'a.b': 'c', 'a.bc': 'ab.c' }))).toThrow(/names module "a\.b", which the model lacks/);
   });
 });
+
+describe('tied weights: a module used many times', () => {
+  it('a Sequential applying one Linear 20,000 times comes back as that one module (re-tying walked the layers once per use)', () => {
+    manualSeed(4);
+    const lin = new nn.Linear(2, 2);
+    const m = new nn.Sequential(...Array.from({ length: 20_000 }, () => lin));
+    const back = deserialize(serialize(m)) as nn.Sequential;
+    expect(back.layers.length).toBe(20_000);
+    const first = back.layers[0];
+    expect(back.layers.every((l) => l === first)).toBe(true);
+    expect(back.parameters().length).toBe(2);
+    expect(Array.from((first as nn.Linear).weight.data)).toEqual(Array.from(lin.weight.data));
+  });
+});
