@@ -26,7 +26,7 @@ function model(seed: number): nn.Sequential {
   return new nn.Sequential(new StallOn555(), new nn.Linear(4, 3));
 }
 const stall = (): Tensor => new Tensor(new Float32Array([555, 0, 0, 0]), [1, 4]);
-const TIMEOUT = /fathom\.InferencePool\.predict: no answer within timeoutMs = 300 ms/;
+const TIMEOUT = /fathom\.InferencePool\.predict: no answer within timeoutMs = 1000 ms/;
 
 afterEach(() => {
   expect(liveWorkers.size).toBe(0);
@@ -36,7 +36,7 @@ describe('InferencePool timeoutMs (break13)', () => {
   it('two workers: the requests queued behind the stuck one reject, the other worker\'s are answered', async () => {
     setBackend(nativeBinding() ? 'native' : 'ts');
     const m = model(81);
-    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], workers: 2, timeoutMs: 300 });
+    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], workers: 2, timeoutMs: 1000 });
     try {
       await pool.ready();
       // Routing: fewest outstanding, first slot on a tie: stuck → 0, x1 → 1, x2 → 0 (behind the stuck one), x3 → 1.
@@ -63,7 +63,7 @@ describe('InferencePool timeoutMs (break13)', () => {
   it('close() right after a timeout resolves only when the ended worker has exited too (as it says)', async () => {
     setBackend(nativeBinding() ? 'native' : 'ts');
     const m = model(88);
-    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], timeoutMs: 300 });
+    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], timeoutMs: 1000 });
     await pool.ready();
     await expect(pool.predict(stall())).rejects.toThrow(TIMEOUT);
     await pool.close(); // the stuck worker was replaced (the pool was open): it is still being terminated
@@ -73,7 +73,7 @@ describe('InferencePool timeoutMs (break13)', () => {
   it('setModel before the stuck request and right after its timeout: the replacement answers with the newest snapshot', async () => {
     setBackend(nativeBinding() ? 'native' : 'ts');
     const [m1, m2, m3] = [model(82), model(83), model(84)];
-    const pool = new serve.InferencePool(m1, { imports: [STALL_LAYER], timeoutMs: 300 });
+    const pool = new serve.InferencePool(m1, { imports: [STALL_LAYER], timeoutMs: 1000 });
     try {
       await pool.ready();
       const x = randn([2, 4]);
@@ -82,8 +82,8 @@ describe('InferencePool timeoutMs (break13)', () => {
       const pStuck = pool.predict(stall());
       const pBehind = pool.predict(x); // m2, but queued behind the stuck request on the one worker
       expectRows(await p1, m1, x);
-      await expect(pStuck).rejects.toThrow(/no answer within timeoutMs = 300 ms/);
-      await expect(pBehind).rejects.toThrow(/no answer within timeoutMs = 300 ms/);
+      await expect(pStuck).rejects.toThrow(/no answer within timeoutMs = 1000 ms/);
+      await expect(pBehind).rejects.toThrow(/no answer within timeoutMs = 1000 ms/);
       const p2 = pool.predict(x); // the replacement (starting, from m2's bytes)
       pool.setModel(m3); // while the replacement starts
       const p3 = pool.predict(x);
@@ -97,10 +97,10 @@ describe('InferencePool timeoutMs (break13)', () => {
   it('a worker slower to start than timeoutMs is not timed: the requests made while it starts are answered', async () => {
     setBackend(nativeBinding() ? 'native' : 'ts');
     const m = model(85);
-    const pool = new serve.InferencePool(m, { imports: [SLOW_START, STALL_LAYER], timeoutMs: 300 });
+    const pool = new serve.InferencePool(m, { imports: [SLOW_START, STALL_LAYER], timeoutMs: 1000 });
     try {
       const x = randn([3, 4]);
-      const ps = [pool.predict(x), pool.predict(x)]; // handed over while the worker starts (~1.5 s)
+      const ps = [pool.predict(x), pool.predict(x)]; // handed over while the worker starts (~2.5 s)
       for (const y of await Promise.all(ps)) expectRows(y, m, x);
       expect(pool.replacedWorkers).toBe(0);
     } finally {
@@ -111,7 +111,7 @@ describe('InferencePool timeoutMs (break13)', () => {
   it('a BatchingPredictor: its deferred setModel reaches the replacement of a worker ended by the timeout', async () => {
     setBackend(nativeBinding() ? 'native' : 'ts');
     const [m1, m2] = [model(86), model(87)];
-    const bp = new serve.BatchingPredictor(m1, { imports: [STALL_LAYER], timeoutMs: 300, maxBatchSize: 2, maxDelayMs: 1 });
+    const bp = new serve.BatchingPredictor(m1, { imports: [STALL_LAYER], timeoutMs: 1000, maxBatchSize: 2, maxDelayMs: 1 });
     try {
       await bp.ready();
       const x = randn([1, 4]);
@@ -120,19 +120,19 @@ describe('InferencePool timeoutMs (break13)', () => {
       const pWait = bp.predict(x); // old snapshot, waiting in the next batch
       bp.setModel(m2); // deferred: old batches still to run
       const pNew = bp.predict(x);
-      await expect(pStuck).rejects.toThrow(/no answer within timeoutMs = 300 ms/);
-      await expect(pOld).rejects.toThrow(/no answer within timeoutMs = 300 ms/);
+      await expect(pStuck).rejects.toThrow(/no answer within timeoutMs = 1000 ms/);
+      await expect(pOld).rejects.toThrow(/no answer within timeoutMs = 1000 ms/);
       // [x] of the old snapshot went behind the stuck batch as soon as the new request closed its batch (two
       // in flight per worker): it rejects with it. The new request waited for room, then ran on the
       // replacement (started from the pool's snapshot, the old one) after the deferred setModel: new weights.
-      await expect(pWait).rejects.toThrow(/no answer within timeoutMs = 300 ms/);
+      await expect(pWait).rejects.toThrow(/no answer within timeoutMs = 1000 ms/);
       expectRows(await pNew, m2, x);
       expectRows(await bp.predict(x), m2, x);
       expect(bp.stats()).toMatchObject({ queueDepth: 0, queuedRows: 0, failed: 3, completed: 2 });
       // close() while a stuck batch runs: the clock ends it, close() resolves.
       const pLast = bp.predict(stall());
       const closing = bp.close();
-      await expect(pLast).rejects.toThrow(/no answer within timeoutMs = 300 ms; the worker computing it was ended/);
+      await expect(pLast).rejects.toThrow(/no answer within timeoutMs = 1000 ms; the worker computing it was ended/);
       await closing;
     } finally {
       await bp.close();
