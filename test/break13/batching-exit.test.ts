@@ -3,7 +3,9 @@
 // waiting requests (one alone, one of a shared signal while others of it were sent), has one refused at the
 // call, answers full batches, calls setModel with a request waiting (sent at once), cancels a later one, and never calls
 // close(). It must end by itself with exit code 0 once its script is done; one still running 5 s after it
-// printed 'end' is killed (SIGKILL) and the test fails. The child imports the compiled package (dist/).
+// printed 'end' is killed (SIGKILL) and the test fails. Likewise an InferencePool whose stuck worker
+// timeoutMs ended and replaced (its clock and the replacement must not hold the process). The child imports
+// the compiled package (dist/).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const DIST = new URL('../../dist/index.js', import.meta.url).href;
+const STALL_LAYER = new URL('../serve/fixtures/stall-layer.mjs', import.meta.url).href; // spins on an input 555
 
 function run(code: string): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {
@@ -62,6 +65,23 @@ describe('BatchingPredictor: nothing left holding the process', () => {
       console.log('end', y.shape.join('x'), s.queueDepth, s.queuedRows);
     `);
     expect(r.out, JSON.stringify(r)).toMatch(/cancelled gone\nfulfilled\nrejected\nrefused true\nanswered\ncancelled later\nend 4x3 0 0/);
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
+  }, 20_000);
+
+  it('an InferencePool whose stuck worker was ended by timeoutMs and replaced, no close()', async () => {
+    const r = await run(`
+      import { nn, randn, serve, Tensor } from ${JSON.stringify(DIST)};
+      class StallOn555 extends nn.Module { forward(x) { return x; } config() { return { type: 'StallOn555' }; } }
+      nn.registerModuleType('StallOn555', () => new StallOn555(), () => []);
+      const pool = new serve.InferencePool(new nn.Sequential(new StallOn555(), new nn.Linear(4, 3)), { imports: [${JSON.stringify(STALL_LAYER)}], workers: 2, timeoutMs: 500 });
+      await pool.ready();
+      const stuck = pool.predict(new Tensor(new Float32Array([555, 0, 0, 0]), [1, 4]));
+      const y = await pool.predict(randn([2, 4])); // the other worker
+      await stuck.catch((e) => console.log('timed out', /timeoutMs = 500 ms/.test(e.message)));
+      await pool.ready(); // the replacement is up
+      console.log('end', y.shape.join('x'), pool.replacedWorkers);
+    `);
+    expect(r.out, JSON.stringify(r)).toMatch(/timed out true\nend 2x3 1/);
     expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
   }, 20_000);
 });

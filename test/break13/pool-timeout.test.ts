@@ -70,6 +70,21 @@ describe('InferencePool timeoutMs (break13)', () => {
     expect(liveWorkers.size).toBe(0);
   });
 
+  it('close() with a stuck request on one worker and answered ones on the other: the clock ends it, close() resolves', async () => {
+    setBackend(nativeBinding() ? 'native' : 'ts');
+    const m = model(89);
+    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], workers: 2, timeoutMs: 1000 });
+    await pool.ready();
+    const pStuck = pool.predict(stall()); // worker 0
+    const x = randn([2, 4]);
+    const px = pool.predict(x); // worker 1
+    const closing = pool.close();
+    await expect(pStuck).rejects.toThrow(/no answer within timeoutMs = 1000 ms; the worker computing it was ended, and the requests it held are rejected/);
+    expectRows(await px, m, x);
+    await closing;
+    expect(pool.replacedWorkers).toBe(0); // not replaced while closing
+  });
+
   it('setModel before the stuck request and right after its timeout: the replacement answers with the newest snapshot', async () => {
     setBackend(nativeBinding() ? 'native' : 'ts');
     const [m1, m2, m3] = [model(82), model(83), model(84)];
