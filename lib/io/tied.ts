@@ -122,13 +122,37 @@ export function tiedRecords(metadata: Record<string, string>, stored: Record<str
   }
   const paths = Object.entries(out.modules);
   const under = (p: string, of: string): boolean => p === of || p.startsWith(`${of}.`);
+  // The alias paths as a tree of their dot-separated parts: a path is checked against every alias in one
+  // walk along its parts (comparing each pair of paths took minutes for the ~100k records of a 2 MB file).
+  type Node = Map<string, Node>;
+  const tree: Node = new Map();
+  const aliasAt = new Map<Node, string>();
+  for (const [alias] of paths) {
+    let node = tree;
+    for (const part of alias.split('.')) {
+      let next = node.get(part);
+      if (!next) node.set(part, (next = new Map()));
+      node = next;
+    }
+    aliasAt.set(node, alias);
+  }
+  /** The alias path that `p` equals or lies in (`proper`: strictly in), if any. */
+  const aliasOver = (p: string, proper: boolean): string | undefined => {
+    const parts = p.split('.');
+    let node: Node | undefined = tree;
+    for (let i = 0; i < parts.length && node; i++) {
+      node = node.get(parts[i]);
+      if (node && aliasAt.has(node) && (!proper || i < parts.length - 1)) return aliasAt.get(node);
+    }
+    return undefined;
+  };
   for (const [alias, first] of paths) {
     if (alias === '' || first === '') throw new Error(`${where}: the shared-modules metadata (${SHARED_MODULES_KEY}) ties ${q(alias)} to ${q(first)}: the model itself is not a shared module`);
     if (under(alias, first) || under(first, alias)) throw new Error(`${where}: the shared-modules metadata (${SHARED_MODULES_KEY}) ties ${q(alias)} to ${q(first)}, one inside the other (a module cannot contain itself)`);
-    for (const [other] of paths) {
-      if (other !== alias && under(alias, other)) throw new Error(`${where}: the shared-modules metadata (${SHARED_MODULES_KEY}) lists ${q(alias)}, inside the shared module ${q(other)} (list only the outermost)`);
-      if (under(first, other)) throw new Error(`${where}: the shared-modules metadata (${SHARED_MODULES_KEY}) ties ${q(alias)} to ${q(first)}, which lies in the alias ${q(other)} (name the first path of a module)`);
-    }
+    const outer = aliasOver(alias, true);
+    if (outer !== undefined) throw new Error(`${where}: the shared-modules metadata (${SHARED_MODULES_KEY}) lists ${q(alias)}, inside the shared module ${q(outer)} (list only the outermost)`);
+    const other = aliasOver(first, false);
+    if (other !== undefined) throw new Error(`${where}: the shared-modules metadata (${SHARED_MODULES_KEY}) ties ${q(alias)} to ${q(first)}, which lies in the alias ${q(other)} (name the first path of a module)`);
   }
   return out;
 }
@@ -184,16 +208,19 @@ const MAX_DEPTH = 4;
  * arrays and plain objects they hold (MAX_DEPTH levels). Properties that cannot be written are left
  * (the final identity check refuses the model then).
  */
-function replaceRefs(owner: object, old: object, neu: object): void {
+function replaceRefs(owner: object, old: object | Map<object, object>, neu?: object): void {
+  // A Map: every old → new pair of one owner in one walk (a Sequential using one layer n times: one walk, not n).
+  const swap = old instanceof Map ? old : new Map([[old, neu!]]);
   const seen = new Set<object>();
   const visit = (o: Record<string, unknown>, depth: number): void => {
     if (seen.has(o)) return;
     seen.add(o);
     for (const k of Object.keys(o)) {
       const v = o[k];
-      if (v === old) {
+      const to = v !== null && typeof v === 'object' ? swap.get(v) : undefined;
+      if (to !== undefined) {
         try {
-          o[k] = neu;
+          o[k] = to;
         } catch {
           // a read-only property: refused by the identity check
         }
@@ -253,6 +280,9 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
   if (aliases.length === 0 && shared.length === 0) return;
   // 1. Shared modules back in place.
   const byPath = modulesByPath(model);
+  // Per parent, its children to replace (one walk and one look at its children per parent, not per alias:
+  // a module used n times in one Sequential took n walks of its n layers).
+  const byParent = new Map<Module, { swap: Map<object, object>; todo: Array<{ alias: string; first: string; name: string; f: Module }> }>();
   for (const [alias, first] of shared) {
     const a = byPath.get(alias);
     const f = byPath.get(first);
@@ -262,10 +292,26 @@ export function retie(model: Module, records: TiedRecords, where: string): void 
     }
     const parent = a.parent!;
     if (parent instanceof Model) continue; // its compiled graph holds the layer: re-tied tensor by tensor below
-    replaceRefs(parent, a.module, f.module);
-    if (!a.name.includes('.') && new Map(parent.modules()).get(a.name) !== f.module) setOwn(parent, a.name, f.module);
-    if (new Map(parent.modules()).get(a.name) !== f.module) {
-      throw new Error(`${where}: cannot put the shared module ${q(first)} back at ${q(alias)}: ${moduleAt(parent, alias.slice(0, -a.name.length - 1))} does not hold its child ${q(a.name)} in a property fathom can set`);
+    let p = byParent.get(parent);
+    if (!p) byParent.set(parent, (p = { swap: new Map(), todo: [] }));
+    p.swap.set(a.module, f.module);
+    p.todo.push({ alias, first, name: a.name, f: f.module });
+  }
+  for (const [parent, { swap, todo }] of byParent) {
+    replaceRefs(parent, swap);
+    let kids = new Map(parent.modules());
+    let set = false;
+    for (const { name, f } of todo) {
+      if (!name.includes('.') && kids.get(name) !== f) {
+        setOwn(parent, name, f);
+        set = true;
+      }
+    }
+    if (set) kids = new Map(parent.modules());
+    for (const { alias, first, name, f } of todo) {
+      if (kids.get(name) !== f) {
+        throw new Error(`${where}: cannot put the shared module ${q(first)} back at ${q(alias)}: ${moduleAt(parent, alias.slice(0, -name.length - 1))} does not hold its child ${q(name)} in a property fathom can set`);
+      }
     }
   }
   // 2. Tensors not re-tied with their module.

@@ -594,6 +594,7 @@ export class BatchingPredictor {
       const listener = (): void => {
         this.watchers.delete(signal);
         for (const q of requests) this.cancel(q);
+        this.schedule(); // after all of them: a batch sent midway would take rows of requests already aborted
       };
       w = { requests, listener };
       this.watchers.set(signal, w);
@@ -618,7 +619,6 @@ export class BatchingPredictor {
     const s = this.sample;
     if (s && s === r.sample && !s.confirmed && s.running === 0 && !this.batches.some((b) => b.sample === s)) this.sample = undefined;
     r.reject(r.signal!.reason);
-    this.schedule();
   }
 }
 

@@ -169,6 +169,8 @@ export class InferencePool {
   private readonly op: string;
   private closing?: Promise<void>;
   private drained?: () => void;
+  /** Workers replaced (kill) and not yet exited: close() waits for them too. */
+  private ending = new Set<Worker>();
 
   /**
    * Serializes `modelOrBytes` once (a Module, or the bytes of serialize(model)) and starts
@@ -292,7 +294,7 @@ export class InferencePool {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.pending.size > 0) await new Promise<void>((r) => { this.drained = r; });
-      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+      await Promise.all([...this.slots.map((s) => s.worker), ...this.ending].map((w) => w.terminate()));
     })();
     return this.closing;
   }
@@ -382,7 +384,9 @@ export class InferencePool {
     if (replace) {
       const i = this.slots.indexOf(slot);
       if (i >= 0) {
-        void slot.worker.terminate(); // the thread may still be running (an 'error' event); a no-op once it exited
+        const w = slot.worker;
+        this.ending.add(w);
+        void w.terminate().finally(() => this.ending.delete(w)); // the thread may still be running (an 'error' event, a timeout); a no-op once it exited
         this.slots[i] = this.spawn();
         this.replaced++;
       }
