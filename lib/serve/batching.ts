@@ -339,6 +339,7 @@ export class BatchingPredictor {
       this.schedule();
       if (this.batches.length > 0 || this.inFlight > 0 || this.delivering > 0) await new Promise<void>((r) => { this.drained = r; });
       this.disarm();
+      this.spare = []; // nothing more to batch: the kept buffers can go
       if (this.ownsPool) await this.pool.close();
     })();
     return this.closing;
