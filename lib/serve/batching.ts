@@ -51,9 +51,8 @@ import { Module } from '../layers/module.js';
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
-import { serialize } from '../io/serialize.js';
 import type { AbortSignalLike } from './fit.js';
-import { InferencePool, type InferencePoolOptions } from './pool.js';
+import { InferencePool, snapshot, type InferencePoolOptions } from './pool.js';
 import { checkNice } from './priority.js';
 
 export interface BatchingPredictorOptions extends InferencePoolOptions {
@@ -293,11 +292,7 @@ export class BatchingPredictor {
   setModel(modelOrBytes: Module | Uint8Array): void {
     const op = 'BatchingPredictor.setModel';
     if (this.closing) throw new Error(`fathom.${op}: the predictor is closed`);
-    let bytes: Uint8Array;
-    if (modelOrBytes instanceof Module) bytes = serialize(modelOrBytes);
-    else if (modelOrBytes instanceof Uint8Array) bytes = modelOrBytes.slice();
-    else throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(modelOrBytes)}`);
-    this.swaps.push({ version: ++this.version, bytes });
+    this.swaps.push({ version: ++this.version, bytes: snapshot(op, modelOrBytes) });
     this.sample = undefined; // the new model may take another input shape: the next request sets it
     if (this.batches.length === 0) this.applySwaps(this.version);
     this.schedule(); // the waiting requests of the old snapshot need not wait for newer ones

@@ -108,12 +108,13 @@ export interface InferencePoolOptions {
    */
   threads?: number;
   /**
-   * Longest a request may wait for its answer once its worker is up, in milliseconds (from the hand-off:
-   * the time of requests queued before it in that worker counts too). A worker that overruns it (a custom
-   * layer stuck in a loop, a forward pass far larger than planned) is ended and replaced from the current
-   * snapshot, and every request it held rejects with an Error saying so (as when a worker dies: none is
-   * retried). TorchServe's response timeout does the same to its worker. A finite number > 0; default: no
-   * limit. A worker still starting is not timed.
+   * Longest a request may wait for its answer once its worker is up, in milliseconds: from the hand-off, or
+   * from when its worker is up if it was still starting (the time of requests queued before it in that
+   * worker counts too). A worker that overruns it (a custom layer stuck in a loop, a forward pass far
+   * larger than planned) is ended and replaced from the current snapshot: the request rejects with an Error
+   * saying so, and those queued behind it go again, as when a worker dies (see kill). TorchServe's response
+   * timeout does the same to its worker. A finite number > 0; default: no limit. A worker still starting is
+   * not timed.
    */
   timeoutMs?: number;
 }
@@ -362,24 +363,35 @@ export class InferencePool {
   }
 
   private settle(id: number, p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
-    this.pending.delete(id);
-    if (--p.slot.outstanding === 0 && p.slot.ready) p.slot.worker.unref();
+    this.release(id, p);
     if (this.pending.size === 0) this.drained?.();
   }
 
+  /** Takes request id off its worker (its clock stopped: a request sent again is timed afresh). */
+  private release(id: number, p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = undefined;
+    this.pending.delete(id);
+    if (--p.slot.outstanding === 0 && p.slot.ready) p.slot.worker.unref();
+  }
+
   /**
-   * A worker failed for good: its outstanding requests reject with the reason (a request may have been what
-   * killed it: it is not retried); the others go on. A worker that had started (answered 'ready') is
-   * replaced by a new one holding the current snapshot, unless the pool is closing; one that never started
-   * is not (its replacement would fail alike: a bad `imports` module, bytes the worker refuses).
+   * A worker failed for good (it died, or overran timeoutMs). A worker that had started (answered 'ready')
+   * takes its requests in order: the oldest it held is the one it was computing (it may be what killed it)
+   * and rejects with the reason; those behind it never started and go again, to another worker (the
+   * replacement, or one still open while the pool closes), unless a setModel came after them (every worker
+   * now holds the newer snapshot) or no worker is left: they then reject saying they never ran. A started
+   * worker is replaced by a new one holding the current snapshot, unless the pool is closing; one that never
+   * started is not (its replacement would fail alike: a bad `imports` module, bytes the worker refuses), and
+   * its requests reject with the reason. (A worker that was slow rather than stuck may have begun the next
+   * request before it was ended: that one then runs twice, its first answer discarded.)
    */
   private kill(slot: Slot, err: Error): void {
     if (slot.dead) return;
     slot.dead = err;
     this.failStart.get(slot)?.(err);
     const held = [...this.pending].filter(([, p]) => p.slot === slot); // in id order: the order the worker takes them
-    for (const [id, p] of held) this.settle(id, p);
+    for (const [id, p] of held) this.release(id, p);
     const replace = slot.ready && !this.closing;
     if (replace) {
       const i = this.slots.indexOf(slot);
@@ -391,14 +403,19 @@ export class InferencePool {
         this.replaced++;
       }
     }
-    // A started worker handles its requests in order: the oldest is the one it was computing (it may be what
-    // killed it) and rejects; those behind it never started and go again, to the replacement or another
-    // worker, unless a setModel came after them (every worker now holds the newer snapshot).
     held.forEach(([, p], k) => {
-      const to = replace && k > 0 && p.version === this.version ? this.pick() : undefined;
+      if (k === 0 || !slot.ready) {
+        p.reject(err);
+        return;
+      }
+      const to = p.version === this.version ? this.pick() : undefined;
       if (to) this.post(to, p);
-      else p.reject(err);
+      else {
+        const why = p.version !== this.version ? 'a setModel came after it (the workers hold the newer snapshot)' : 'no worker is left to run it';
+        p.reject(new Error(`fathom.${this.op === 'InferencePool' ? 'InferencePool.predict' : this.op}: the worker holding this request ended before it ran it (${err.message.replace(/^fathom\.[\w.]+: /, '')}), and ${why}`, { cause: err }));
+      }
     });
+    if (this.pending.size === 0) this.drained?.();
   }
 
   /** Workers replaced after they died (see kill). */
@@ -408,9 +425,19 @@ export class InferencePool {
 }
 
 /** The model as bytes: serialize(model) now, or the caller's bytes (copied when posted). */
-function snapshot(op: string, m: Module | Uint8Array): Uint8Array {
-  if (m instanceof Module) return serialize(m);
-  if (m instanceof Uint8Array) return m;
+/**
+ * The model as bytes, a snapshot: serialize(model) now (its refusal renamed for `op`), or a copy of the
+ * caller's bytes (a replacement worker starts from them later: the caller may reuse its buffer). @internal
+ */
+export function snapshot(op: string, m: Module | Uint8Array): Uint8Array {
+  if (m instanceof Module) {
+    try {
+      return serialize(m);
+    } catch (e) {
+      throw new Error((e as Error).message.replace(/^fathom\.serialize:/, `fathom.${op}:`), { cause: e });
+    }
+  }
+  if (m instanceof Uint8Array) return m.slice();
   throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(m)}`);
 }
 

@@ -54,6 +54,46 @@ describe('InferencePool timeoutMs', () => {
     }
   });
 
+  it('two stuck requests on one worker: the second, sent again to the replacement, is timed there too', async () => {
+    const m = model(65);
+    const pool = new serve.InferencePool(m, { imports: [STALL_LAYER], timeoutMs: 400 });
+    try {
+      await pool.ready();
+      const a = pool.predict(stall());
+      const b = pool.predict(stall()); // queued behind a: goes again, then stalls the replacement
+      await expect(a).rejects.toThrow(TIMEOUT);
+      await expect(b).rejects.toThrow(TIMEOUT);
+      expect(pool.replacedWorkers).toBe(2);
+      const x = randn([1, 4]);
+      expectRows(await pool.predict(x), m, x);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('close() while a stuck request holds one of two workers: the request queued behind it runs on the other; with one worker it rejects saying it never ran', async () => {
+    const m = model(66);
+    const two = new serve.InferencePool(m, { imports: [STALL_LAYER], workers: 2, timeoutMs: 400 });
+    await two.ready();
+    const x = randn([2, 4]);
+    const stuck = two.predict(stall()); // worker 0
+    const other = two.predict(x); // worker 1
+    const behind = two.predict(x); // worker 0, behind the stuck one
+    const closing = two.close();
+    await expect(stuck).rejects.toThrow(/no answer within timeoutMs = 400 ms; the worker computing it was ended$/);
+    expectRows(await other, m, x);
+    expectRows(await behind, m, x);
+    await closing;
+    const one = new serve.InferencePool(m, { imports: [STALL_LAYER], timeoutMs: 400 });
+    await one.ready();
+    const stuck1 = one.predict(stall());
+    const behind1 = one.predict(x);
+    const closing1 = one.close();
+    await expect(stuck1).rejects.toThrow(/no answer within timeoutMs = 400 ms/);
+    await expect(behind1).rejects.toThrow(/^fathom\.InferencePool\.predict: the worker holding this request ended before it ran it \(no answer within timeoutMs = 400 ms; the worker computing it was ended\), and no worker is left to run it$/);
+    await closing1;
+  });
+
   it('a BatchingPredictor: the batch holding the stuck row rejects, later batches are answered', async () => {
     const m = model(62);
     const bp = new serve.BatchingPredictor(m, { imports: [STALL_LAYER], timeoutMs: 400, maxBatchSize: 3, maxDelayMs: 1 });
