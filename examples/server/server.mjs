@@ -7,7 +7,7 @@
 //                       is matched case-insensitively; any other content type is read as JSON)
 //                       → 200 { classes: [7, …], probabilities: [[p0 … p9], …] } (one entry per image)
 //                       → 400 { error } for bad input, 413 for a body over 4 MiB, 503 when the queue is full (--max-queue requests waiting)
-//   GET  /health        → 200 { status: 'ok', model, mode }
+//   GET  /health        → 200 { status: 'ok', model, mode, backend }
 //   GET  /stats         → predictor stats (queue, batch sizes, latencies), process memory, event-loop delay,
 //                       request counts (requests.clientGone: clients that hung up before their answer; neither
 //                       logged nor counted as errors)
@@ -25,7 +25,8 @@
 // (--answers-per-turn), so one turn never writes 64 responses. The kernels run on one core fewer than the
 // machine has (--threads), the last one left to the event loop.
 // A forward pass that has not answered within --timeout-ms (default 5000) ends its worker, which is
-// replaced; its requests get a 500 (a custom layer stuck in a loop cannot hang the service).
+// replaced: the requests of the batch it was computing get a 500, a batch queued behind it goes to the
+// replacement (a custom layer stuck in a loop cannot hang the service).
 // --direct instead calls model.predict on the JS thread for each request (the baseline to compare with).
 // SIGINT / SIGTERM: stop accepting connections, answer every request already received, drain the
 // predictor, stop training, close the worker pool, exit 0.

@@ -491,9 +491,11 @@ export abstract class Module {
    * predict() off the JS thread (issue #13): resolves with what `predict(x, options)` returns here, computed
    * in a worker thread kept for this model, with the weights as they are at this call (x is copied now).
    * See lib/serve/snapshot.ts for the semantics, the cost and `options` (batchSize, imports, idleTimeoutMs,
-   * signal: cancels the call while it still waits on this thread, rejecting with signal.reason).
-   * @throws (rejects) `fathom.predictAsync: ...` for a bad x or options or a model serialize() refuses;
-   *   with the worker's own error (e.g. `fathom.predict: ...` for x that does not fit the model).
+   * signal: cancels the call while it still waits on this thread, rejecting with signal.reason; timeoutMs:
+   * ends the worker when a handed request goes unanswered that long).
+   * @throws (rejects) `fathom.predictAsync: ...` for a bad x or options or a model serialize() refuses, and
+   *   when timeoutMs ran out; with `signal.reason` when cancelled; with the worker's own error (e.g.
+   *   `fathom.predict: ...` for x that does not fit the model).
    */
   predictAsync<T extends Tensor | Tensor[] = Tensor>(x: Tensors, options?: PredictAsyncOptions): Promise<T> {
     if (!asyncPredict.run) return Promise.reject(new Error('fathom.predictAsync: the serve module is not loaded (import \'fathom\', which loads it)'));

@@ -6,6 +6,7 @@ import { fmt } from '../tensor/shape.js';
 import { Linear } from './linear.js';
 import { Conv1d, Conv2d } from './conv.js';
 import { fusableActivation as fusable } from './activations.js';
+import { show } from './options.js';
 // --- #13 infer ---
 import type { ActOp } from '../backend/backend.js';
 import { kernels } from '../backend/index.js';
@@ -75,8 +76,9 @@ const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'reverse'
 export class Sequential extends Module {
   /**
    * The layers, in order. `seq.layers[i] = module` replaces layer i (as PyTorch's `seq[i] = module`):
-   * forward, parameters(), stateDict() and save all see the new one. The length is fixed: adding or
-   * removing a layer (push, splice, `layers[n] = …`, `length = …`, delete) throws; build a new Sequential.
+   * forward, parameters(), stateDict() and save all see the new one. Otherwise the layers stay in place:
+   * adding, removing or reordering them (push, splice, reverse, sort, `layers[n] = …`, a new `length`,
+   * delete) throws; build a new Sequential.
    */
   readonly layers: Module[];
   /** The same array the `layers` proxy writes through to (forward reads it without the proxy). */
@@ -91,15 +93,16 @@ export class Sequential extends Module {
     const list = [...layers];
     this.#list = list;
     const fixed = (what: string): never => {
-      throw new Error(`fathom.Sequential.layers: ${what}; a Sequential's length is fixed (${list.length} layers): only layers[i] = module replaces one, build a new Sequential to add or remove layers`);
+      throw new Error(`fathom.Sequential.layers: ${what}; a Sequential's ${list.length} layers stay in place: only layers[i] = module replaces one, build a new Sequential to add, remove or reorder layers`);
     };
     this.layers = new Proxy(list, {
       // The array methods that add, remove or move elements: refused whole, before any element moves.
       get: (arr, key, receiver) => (typeof key === 'string' && MUTATORS.has(key) ? () => fixed(`${key}() would change the layer list`) : Reflect.get(arr, key, receiver)),
       set: (arr, key, value) => {
         const i = typeof key === 'string' && /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : -1;
+        if (key === 'length' && value === arr.length) return true; // no change
         if (i < 0 || i >= arr.length) fixed(`cannot set ${String(key)}${key === 'length' ? ` to ${String(value)}` : ''}`);
-        if (!(value instanceof Module)) throw new Error(`fathom.Sequential.layers: layer ${i} must be a Module, got ${describe(value)}`);
+        if (!(value instanceof Module)) throw new Error(`fathom.Sequential.layers: layer ${i} must be a Module, got ${show(value)}`);
         this.registerModule(key as string, value);
         arr[i] = value;
         return true;

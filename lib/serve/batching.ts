@@ -467,7 +467,7 @@ export class BatchingPredictor {
 
   /**
    * Keeps a buffer no batch uses any more (answered, emptied by cancellation, outgrown) for the next batch:
-   * the newest two per in-flight slot (an older one of a size no longer asked for leaves first). A failed
+   * the newest two per in-flight slot (past that, the oldest kept buffer leaves, whatever its size). A failed
    * batch's is dropped.
    */
   private recycle(buf: SharedArrayBuffer): void {
