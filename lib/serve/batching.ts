@@ -53,6 +53,7 @@ import { fmt } from '../tensor/shape.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import type { AbortSignalLike } from './fit.js';
 import { InferencePool, snapshot, type InferencePoolOptions } from './pool.js';
+import { SignalWatchers, isAbortSignal } from './share.js';
 import { checkNice } from './priority.js';
 
 export interface BatchingPredictorOptions extends InferencePoolOptions {
@@ -249,7 +250,7 @@ export class BatchingPredictor {
       let signal: AbortSignalLike | undefined;
       if (options !== undefined) {
         signal = checkOptions<BatchPredictOptions>(op, options, PREDICT_OPTIONS).signal;
-        if (signal !== undefined && !(typeof AbortSignal === 'function' && signal instanceof AbortSignal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
+        if (signal !== undefined && !isAbortSignal(signal)) throw new Error(`fathom.${op}: options.signal must be an AbortSignal, got ${show(signal)}`);
       }
       if (this.closing) throw new Error(`fathom.${op}: the predictor is closed (close() was called); no new requests are taken`);
       if (!(x instanceof Tensor)) throw new Error(`fathom.${op}: x must be a Tensor (N, …) with at least one row, got ${show(x)}`);
@@ -276,7 +277,7 @@ export class BatchingPredictor {
       return new Promise<Tensor>((resolve, reject) => {
         const r: Request = { n: xs[0], sample, version: this.version, unsent: xs[0], done: 0, t0: performance.now(), resolve, reject, signal };
         this.enqueue(r, x.data);
-        if (signal) this.watch(r, signal);
+        if (signal) this.watchers.watch(r, signal);
         this.schedule();
       });
     } catch (e) {
@@ -420,7 +421,7 @@ export class BatchingPredictor {
   private runBatch(b: Batch): void {
     const { segs, rows, sample, version } = b;
     for (const { r, k } of segs) {
-      if (r.unsent === r.n && r.signal) this.unwatch(r, r.signal); // started: no longer cancellable
+      if (r.unsent === r.n && r.signal) this.watchers.unwatch(r, r.signal); // started: no longer cancellable
       r.unsent -= k;
       if (r.unsent === 0) this.waiting--;
     }
@@ -577,34 +578,11 @@ export class BatchingPredictor {
     this.waiting--;
   }
 
-  /**
-   * One 'abort' listener per distinct signal, however many waiting requests share it (a server's one
-   * shutdown signal for every request would otherwise add a listener per request: Node warns past 10).
-   */
-  private watchers = new Map<AbortSignalLike, { requests: Set<Request>; listener: () => void }>();
-
-  private watch(r: Request, signal: AbortSignalLike): void {
-    let w = this.watchers.get(signal);
-    if (!w) {
-      const requests = new Set<Request>();
-      const listener = (): void => {
-        this.watchers.delete(signal);
-        for (const q of requests) this.cancel(q);
-        this.schedule(); // after all of them: a batch sent midway would take rows of requests already aborted
-      };
-      w = { requests, listener };
-      this.watchers.set(signal, w);
-      signal.addEventListener('abort', listener, { once: true });
-    }
-    w.requests.add(r);
-  }
-
-  private unwatch(r: Request, signal: AbortSignalLike): void {
-    const w = this.watchers.get(signal);
-    if (!w || !w.requests.delete(r) || w.requests.size > 0) return;
-    this.watchers.delete(signal);
-    signal.removeEventListener('abort', w.listener);
-  }
+  /** The waiting requests' 'abort' listeners (one per signal); all of a signal's requests leave before a batch is sent. */
+  private watchers = new SignalWatchers<Request>((requests) => {
+    for (const q of requests) this.cancel(q);
+    this.schedule(); // after all of them: a batch sent midway would take rows of requests already aborted
+  });
 
   /** The signal fired: a request none of whose rows was sent leaves its batches and rejects with the reason. */
   private cancel(r: Request): void {

@@ -81,7 +81,7 @@ import type { FitOptions, History, Logs } from '../models/training.js';
 import type { PerOutput, Tensors } from '../models/multi.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import type { SchedulerState } from '../optimizers/lr_scheduler.js';
-import { shareMemory, type WireTensor, type WireTensors } from './share.js';
+import { isAbortSignal, shareMemory, type WireTensor, type WireTensors } from './share.js';
 
 /** A learning-rate scheduler as data: the class name in optim.lrScheduler and its options (built in the worker over its optimizer). */
 export type LRSchedulerSpec = { type: LRSchedulerType } & Record<string, unknown>;
@@ -489,10 +489,6 @@ function functionIn(v: unknown, skip: string[] = [], path = ''): string | undefi
     if (p !== undefined) return p;
   }
   return undefined;
-}
-
-function isAbortSignal(s: unknown): s is AbortSignalLike {
-  return typeof AbortSignal === 'function' && s instanceof AbortSignal;
 }
 
 /** The worker's error, with its message; its stack (the worker's) as the cause. */

@@ -56,7 +56,7 @@ import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import { serialize } from '../io/serialize.js';
 import { liveWorkers, workerError, workerExecArgv, workerImports, workerScript } from './fit.js';
-import type { WireTensor } from './share.js';
+import { checkTimeoutMs, type WireTensor } from './share.js';
 import type { PredictAsyncOptions } from './snapshot.js';
 import { checkNice } from './priority.js';
 
@@ -183,8 +183,7 @@ export class InferencePool {
     const n = opts.workers ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`fathom.${op}: options.workers must be an integer in 1..64, got ${show(n)}`);
     this.workers = n;
-    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0 && Number.isFinite(opts.timeoutMs))) throw new Error(`fathom.${op}: options.timeoutMs must be a finite number of milliseconds > 0, got ${show(opts.timeoutMs)}`);
-    this.timeoutMs = opts.timeoutMs;
+    this.timeoutMs = checkTimeoutMs(op, opts.timeoutMs);
     this.op = op;
     const threads = opts.threads ?? 0;
     if (opts.threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw new Error(`fathom.${op}: options.threads must be an integer in 1..256 (kernel threads per worker), got ${show(opts.threads)}`);

@@ -7,6 +7,8 @@
  */
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/shape.js';
+import type { AbortSignalLike } from './fit.js';
+import { show } from '../layers/options.js';
 
 /** Whether t's storage lives in a SharedArrayBuffer (crosses threads without a copy). */
 export function isShared(t: Tensor): boolean {
@@ -76,4 +78,51 @@ export async function importAll(op: string, specifiers: readonly string[]): Prom
       throw new Error(`fathom.${op}: options.imports[${i}] (${m}) failed to load in the worker: ${msg}`, { cause: e });
     }
   }
+}
+
+/** Whether s is a real AbortSignal (the `signal` options need one at run time). @internal */
+export function isAbortSignal(s: unknown): s is AbortSignalLike {
+  return typeof AbortSignal === 'function' && s instanceof AbortSignal;
+}
+
+/**
+ * The 'abort' listeners of waiting requests: ONE per distinct signal, however many requests share it (a
+ * server passing its one shutdown signal to every request would otherwise add a listener per request: Node
+ * warns past 10), removed when none of its requests waits any more. When a signal fires, `onAbort` gets
+ * every request still watched under it, at once (so a caller can cancel them all before it schedules
+ * anything). Used by BatchingPredictor and predictAsync. @internal
+ */
+export class SignalWatchers<R> {
+  private readonly bySignal = new Map<AbortSignalLike, { requests: Set<R>; listener: () => void }>();
+
+  constructor(private readonly onAbort: (requests: Set<R>, signal: AbortSignalLike) => void) {}
+
+  watch(r: R, signal: AbortSignalLike): void {
+    let w = this.bySignal.get(signal);
+    if (!w) {
+      const requests = new Set<R>();
+      const listener = (): void => {
+        this.bySignal.delete(signal);
+        this.onAbort(requests, signal);
+      };
+      w = { requests, listener };
+      this.bySignal.set(signal, w);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    w.requests.add(r);
+  }
+
+  /** r no longer waits (handed over, answered, failed): its signal's listener goes with the last one. */
+  unwatch(r: R, signal: AbortSignalLike): void {
+    const w = this.bySignal.get(signal);
+    if (!w || !w.requests.delete(r) || w.requests.size > 0) return;
+    this.bySignal.delete(signal);
+    signal.removeEventListener('abort', w.listener);
+  }
+}
+
+/** options.timeoutMs as given: undefined (no limit) or a finite number of milliseconds > 0. @internal */
+export function checkTimeoutMs(op: string, ms: number | undefined): number | undefined {
+  if (ms !== undefined && !(ms > 0 && Number.isFinite(ms))) throw new Error(`fathom.${op}: options.timeoutMs must be a finite number of milliseconds > 0, got ${show(ms)}`);
+  return ms;
 }

@@ -65,7 +65,7 @@ import { serialize } from '../io/serialize.js';
 import type { Tensors } from '../models/multi.js';
 import { closeIdleFitWorkers, liveWorkers, workerError, workerExecArgv, workerImports, workerScript, type AbortSignalLike } from './fit.js';
 import { asyncPredict } from './hook.js';
-import type { WireTensor, WireTensors } from './share.js';
+import { SignalWatchers, checkTimeoutMs, isAbortSignal, type WireTensor, type WireTensors } from './share.js';
 
 export interface PredictAsyncOptions {
   /** Rows per forward pass inside the worker (predict's batchSize). Default 256. */
@@ -352,7 +352,7 @@ class Entry {
       this.lastUsed = r.seq;
       this.queue.push(...items, { kind: 'request', r });
       this.queued++;
-      if (signal) watch(r, signal);
+      if (signal) watchers.watch(r, signal);
       if (this.worker) {
         this.pump();
         this.settle();
@@ -375,7 +375,7 @@ class Entry {
       if (!this.mayHand() || this.blocked(r)) break;
       this.queue.shift();
       this.queued--;
-      if (r.signal) unwatch(r, r.signal); // handed over: no longer cancellable
+      if (r.signal) watchers.unwatch(r, r.signal); // handed over: no longer cancellable
       const id = this.nextId++;
       this.handed.set(id, r);
       if (r.timeoutMs !== undefined) this.arm(id, r, r.timeoutMs);
@@ -575,7 +575,7 @@ class Entry {
     this.queue = [];
     this.queued = 0;
     for (const r of all) {
-      if (r.signal) unwatch(r, r.signal);
+      if (r.signal) watchers.unwatch(r, r.signal);
       if (r.timer) clearTimeout(r.timer);
       r.reject(err);
     }
@@ -679,41 +679,18 @@ function rebalance(): void {
  * shutdown signal for every request would otherwise add a listener per request: Node warns past 10);
  * removed when its last request is handed over or settled.
  */
-const watchers = new Map<AbortSignalLike, { requests: Set<Request>; listener: () => void }>();
-
-function watch(r: Request, signal: AbortSignalLike): void {
-  let w = watchers.get(signal);
-  if (!w) {
-    const requests = new Set<Request>();
-    const listener = (): void => {
-      watchers.delete(signal);
-      const byEntry = new Map<Entry, Set<Request>>();
-      for (const q of requests) {
-        let s = byEntry.get(q.entry);
-        if (!s) byEntry.set(q.entry, (s = new Set()));
-        s.add(q);
-      }
-      for (const [e, rs] of byEntry) e.cancel(rs);
-      for (const q of requests) q.reject(signal.reason);
-      balance();
-    };
-    w = { requests, listener };
-    watchers.set(signal, w);
-    signal.addEventListener('abort', listener, { once: true });
+/** The waiting requests' 'abort' listeners (one per signal, over every model). */
+const watchers = new SignalWatchers<Request>((requests, signal) => {
+  const byEntry = new Map<Entry, Set<Request>>();
+  for (const q of requests) {
+    let s = byEntry.get(q.entry);
+    if (!s) byEntry.set(q.entry, (s = new Set()));
+    s.add(q);
   }
-  w.requests.add(r);
-}
-
-function unwatch(r: Request, signal: AbortSignalLike): void {
-  const w = watchers.get(signal);
-  if (!w || !w.requests.delete(r) || w.requests.size > 0) return;
-  watchers.delete(signal);
-  signal.removeEventListener('abort', w.listener);
-}
-
-function isAbortSignal(s: unknown): s is AbortSignalLike {
-  return typeof AbortSignal === 'function' && s instanceof AbortSignal;
-}
+  for (const [e, rs] of byEntry) e.cancel(rs);
+  for (const q of requests) q.reject(signal.reason);
+  balance();
+});
 
 /** x copied now, as it crosses to the worker (each tensor's copy transferred, not copied again). */
 function copyInput(x: Tensors): [WireTensors, ArrayBuffer[]] {
@@ -752,7 +729,7 @@ export function predictAsyncOf(model: Module, x: Tensors, options?: PredictAsync
     if (given !== undefined && !isAbortSignal(given)) throw new Error(`fathom.${OP}: options.signal must be an AbortSignal, got ${show(given)}`);
     const opts = checkOptions<PredictAsyncOptions>(OP, options, OPTIONS);
     const { batchSize, idleTimeoutMs, signal, timeoutMs } = opts;
-    if (timeoutMs !== undefined && !(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new Error(`fathom.${OP}: options.timeoutMs must be a finite number of milliseconds > 0, got ${show(timeoutMs)}`);
+    checkTimeoutMs(OP, timeoutMs);
     if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize >= 1)) throw new Error(`fathom.${OP}: options.batchSize must be an integer >= 1, got ${show(batchSize)}`);
     if (idleTimeoutMs !== undefined && !(Number.isFinite(idleTimeoutMs) && idleTimeoutMs >= 0 && idleTimeoutMs <= 2 ** 31 - 1)) {
       throw new Error(`fathom.${OP}: options.idleTimeoutMs must be a number of milliseconds in [0, 2^31 - 1], got ${show(idleTimeoutMs)}`);
