@@ -19,22 +19,14 @@ import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/inde
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import { expectRows } from '../helpers/rows.js';
+import { mulberry32 } from '../../lib/data/random.js';
 
 afterEach(() => {
   expect(liveWorkers.size).toBe(0);
 });
 
-/** mulberry32: a small seeded generator (the test's own choices; weights and inputs come from manualSeed). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The test's own choices (weights and inputs come from manualSeed): lib/data/random.ts's mulberry32. */
+const rng = mulberry32;
 
 type Kind = 'f32' | 'i32' | 'zero';
 interface Config {

@@ -5,27 +5,15 @@
 // whose setModel is still deferred when its worker is replaced. The stall layer
 // (test/serve/fixtures/stall-layer.mjs) spins on a batch whose first value is 555; workers run dist/.
 import { afterEach, describe, expect, it } from 'vitest';
-import { manualSeed, nn, randn, serve, setBackend, Tensor } from '../../lib/index.js';
+import { randn, serve, setBackend } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
 import { expectRows } from '../helpers/rows.js';
+import { STALL_LAYER, stall, stallModel } from '../helpers/layers.js';
 
-const STALL_LAYER = new URL('../serve/fixtures/stall-layer.mjs', import.meta.url);
 const SLOW_START = new URL('./fixtures/slow-start.mjs', import.meta.url);
 
-class StallOn555 extends nn.Module {
-  override forward(x: Tensor): Tensor {
-    return x;
-  }
-  override config() { return { type: 'StallOn555' }; }
-}
-nn.registerModuleType('StallOn555', () => new StallOn555(), () => []);
-
-function model(seed: number): nn.Sequential {
-  manualSeed(seed);
-  return new nn.Sequential(new StallOn555(), new nn.Linear(4, 3));
-}
-const stall = (): Tensor => new Tensor(new Float32Array([555, 0, 0, 0]), [1, 4]);
+const model = stallModel;
 const TIMEOUT = /fathom\.InferencePool\.predict: no answer within timeoutMs = 1000 ms/;
 
 afterEach(() => {
