@@ -76,7 +76,8 @@ const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'reverse'
 export class Sequential extends Module {
   /**
    * The layers, in order. `seq.layers[i] = module` replaces layer i (as PyTorch's `seq[i] = module`):
-   * forward, parameters(), stateDict() and save all see the new one. Otherwise the layers stay in place:
+   * forward, parameters(), stateDict() and save all see the new one (an optimizer made before keeps the old
+   * layer's parameters, as in PyTorch: make it after). Otherwise the layers stay in place:
    * adding, removing or reordering them (push, splice, reverse, sort, `layers[n] = …`, a new `length`,
    * delete) throws; build a new Sequential.
    */
