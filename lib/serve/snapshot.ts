@@ -508,7 +508,10 @@ class Entry {
     }
     // A leaving worker is waited for while another model waits for its slot (its 'exit' starts that one) or
     // closeWorkers waits for it: terminate() alone does not keep the process alive until 'exit'.
-    const ref = this.handed.size > 0 || this.queued > 0 || this.exporting || (this.leaving && (waiters.length > 0 || this.awaited));
+    // A worker still starting while a model waits for a slot is ref'd too: it can only be evicted once ready,
+    // and until then nothing else keeps the process alive for the waiting model's calls.
+    const ref = this.handed.size > 0 || this.queued > 0 || this.exporting || (this.leaving && (waiters.length > 0 || this.awaited)) ||
+      (!this.ready && !this.leaving && waiters.length > 0);
     if (ref !== this.refd) {
       this.refd = ref;
       if (ref) w.ref();
