@@ -104,13 +104,19 @@ export class Sequential extends Module {
         if (key === 'length' && value === arr.length) return true; // no change
         if (i < 0 || i >= arr.length) fixed(`cannot set ${String(key)}${key === 'length' ? ` to ${String(value)}` : ''}`);
         if (!(value instanceof Module)) throw new Error(`fathom.Sequential.layers: layer ${i} must be a Module, got ${show(value)}`);
+        if (value === this) throw new Error(`fathom.Sequential.layers: layer ${i} cannot be the Sequential itself (a module cannot contain itself)`);
         this.registerModule(key as string, value);
         arr[i] = value;
         return true;
       },
       deleteProperty: (_arr, key) => fixed(`cannot delete ${String(key)}`),
       defineProperty: (_arr, key) => fixed(`cannot define ${String(key)}`),
+      setPrototypeOf: () => fixed('cannot change its prototype'),
+      preventExtensions: () => fixed('cannot freeze it'),
     });
+    // The list itself is not reassignable (`seq.layers = [...]` would leave forward on the old one): an
+    // assignment throws (TypeError: read-only property), as TypeScript's readonly says.
+    Object.defineProperty(this, 'layers', { value: this.layers, writable: false, enumerable: true, configurable: false });
   }
 
   /**

@@ -35,6 +35,10 @@ describe('Sequential.layers', () => {
     expect(() => { delete (s.layers as unknown as Record<string, unknown>)[0]; }).toThrow(/cannot delete 0;/);
     expect(() => { (s.layers as unknown[])[1] = 5; }).toThrow(/^fathom\.Sequential\.layers: layer 1 must be a Module, got 5$/);
     s.layers.length = 3; // the same length: no change, allowed
+    expect(() => { s.layers[1] = s; }).toThrow(/^fathom\.Sequential\.layers: layer 1 cannot be the Sequential itself/);
+    expect(() => Object.setPrototypeOf(s.layers, null)).toThrow(/cannot change its prototype/);
+    expect(() => Object.freeze(s.layers)).toThrow(/cannot/);
+    expect(() => { (s as { layers: unknown }).layers = [new nn.ReLU()]; }).toThrow(TypeError); // not reassignable
     expect([...s.layers]).toEqual(before);
     expect(s.layers.length).toBe(3);
     expect(Array.isArray(s.layers)).toBe(true);
