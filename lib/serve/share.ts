@@ -86,40 +86,48 @@ export function isAbortSignal(s: unknown): s is AbortSignalLike {
 }
 
 /**
- * The 'abort' listeners of waiting requests: ONE per distinct signal, however many requests share it (a
- * server passing its one shutdown signal to every request would otherwise add a listener per request: Node
- * warns past 10), removed when none of its requests waits any more. When a signal fires, `onAbort` gets
- * every request still watched under it, at once (so a caller can cancel them all before it schedules
- * anything). Used by BatchingPredictor and predictAsync. @internal
+ * The 'abort' listeners of waiting requests: ONE per distinct signal for the whole process, however many
+ * requests and predictors share it (a server passing its one shutdown signal to every request of a dozen
+ * BatchingPredictors would otherwise add a listener per request or per predictor: Node warns past 10),
+ * removed when no request waits on it any more. When a signal fires, each SignalWatchers' `onAbort` gets
+ * every request of its own still watched under it, at once (so a caller can cancel them all before it
+ * schedules anything). Used by BatchingPredictor (one per predictor) and predictAsync. @internal
  */
 export class SignalWatchers<R> {
-  private readonly bySignal = new Map<AbortSignalLike, { requests: Set<R>; listener: () => void }>();
-
   constructor(private readonly onAbort: (requests: Set<R>, signal: AbortSignalLike) => void) {}
 
   watch(r: R, signal: AbortSignalLike): void {
-    let w = this.bySignal.get(signal);
+    let w = watched.get(signal);
     if (!w) {
-      const requests = new Set<R>();
+      const groups = new Map<SignalWatchers<unknown>, Set<unknown>>();
       const listener = (): void => {
-        this.bySignal.delete(signal);
-        this.onAbort(requests, signal);
+        watched.delete(signal);
+        for (const [owner, requests] of groups) owner.onAbort(requests, signal);
       };
-      w = { requests, listener };
-      this.bySignal.set(signal, w);
+      w = { groups, listener };
+      watched.set(signal, w);
       signal.addEventListener('abort', listener, { once: true });
     }
-    w.requests.add(r);
+    const me = this as SignalWatchers<unknown>;
+    let mine = w.groups.get(me);
+    if (!mine) w.groups.set(me, (mine = new Set()));
+    mine.add(r);
   }
 
-  /** r no longer waits (handed over, answered, failed): its signal's listener goes with the last one. */
+  /** r no longer waits (handed over, answered, failed): its signal's listener goes with the last request on it. */
   unwatch(r: R, signal: AbortSignalLike): void {
-    const w = this.bySignal.get(signal);
-    if (!w || !w.requests.delete(r) || w.requests.size > 0) return;
-    this.bySignal.delete(signal);
+    const w = watched.get(signal);
+    const me = this as SignalWatchers<unknown>;
+    const mine = w?.groups.get(me);
+    if (!w || !mine || !mine.delete(r) || mine.size > 0) return;
+    w.groups.delete(me);
+    if (w.groups.size > 0) return;
+    watched.delete(signal);
     signal.removeEventListener('abort', w.listener);
   }
 }
+/** Every signal some request waits on, its one listener and its requests by owner (SignalWatchers). */
+const watched = new Map<AbortSignalLike, { groups: Map<SignalWatchers<unknown>, Set<unknown>>; listener: () => void }>();
 
 /** options.timeoutMs as given: undefined (no limit) or a finite number of milliseconds > 0. @internal */
 export function checkTimeoutMs(op: string, ms: number | undefined): number | undefined {

@@ -100,6 +100,8 @@ export interface PredictAsyncOptions {
    * and this request, the others handed to it and those waiting for it reject with an Error saying so; the
    * model's next call starts a new worker. Without it, a forward pass that never ends keeps its worker, and
    * closeWorkers() waits for it. (InferencePool's and BatchingPredictor's `timeoutMs` do the same for theirs.)
+   * The clock starts at the hand-off: a request still waiting on this thread is not timed (for a deadline
+   * on the whole call, pass `signal: AbortSignal.timeout(ms)` as well).
    */
   timeoutMs?: number;
 }
