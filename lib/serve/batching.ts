@@ -52,7 +52,8 @@ import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
 import type { AbortSignalLike } from './fit.js';
-import { InferencePool, snapshot, type InferencePoolOptions } from './pool.js';
+import { InferencePool, type InferencePoolOptions } from './pool.js';
+import { modelBytes } from './model-bytes.js';
 import { SignalWatchers, isAbortSignal } from './share.js';
 import { checkNice } from './priority.js';
 
@@ -293,7 +294,7 @@ export class BatchingPredictor {
   setModel(modelOrBytes: Module | Uint8Array): void {
     const op = 'BatchingPredictor.setModel';
     if (this.closing) throw new Error(`fathom.${op}: the predictor is closed`);
-    this.swaps.push({ version: ++this.version, bytes: snapshot(op, modelOrBytes) });
+    this.swaps.push({ version: ++this.version, bytes: modelBytes(op, modelOrBytes) });
     this.sample = undefined; // the new model may take another input shape: the next request sets it
     if (this.batches.length === 0) this.applySwaps(this.version);
     this.schedule(); // the waiting requests of the old snapshot need not wait for newer ones

@@ -54,9 +54,9 @@ import { Module } from '../layers/module.js';
 import { Tensor, checkStorage } from '../tensor/tensor.js';
 import { backend } from '../backend/index.js';
 import { checkOptions, show, type OptionSpec } from '../layers/options.js';
-import { serialize } from '../io/serialize.js';
 import { liveWorkers, workerError, workerExecArgv, workerImports, workerScript } from './fit.js';
 import { checkTimeoutMs, type WireTensor } from './share.js';
+import { modelBytes } from './model-bytes.js';
 import type { PredictAsyncOptions } from './snapshot.js';
 import { checkNice } from './priority.js';
 
@@ -188,7 +188,7 @@ export class InferencePool {
     const threads = opts.threads ?? 0;
     if (opts.threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw new Error(`fathom.${op}: options.threads must be an integer in 1..256 (kernel threads per worker), got ${show(opts.threads)}`);
     this.init = {
-      bytes: snapshot(op, modelOrBytes), backend: backend().name, imports: workerImports(op, opts.imports),
+      bytes: modelBytes(op, modelOrBytes), backend: backend().name, imports: workerImports(op, opts.imports),
       nice: opts.nice === undefined ? 0 : checkNice(op, opts.nice), threads,
     };
     this.url = workerScript('infer-worker.js', op);
@@ -281,7 +281,7 @@ export class InferencePool {
   setModel(modelOrBytes: Module | Uint8Array): void {
     const op = 'InferencePool.setModel';
     if (this.closing) throw new Error(`fathom.${op}: the pool is closed`);
-    const bytes = snapshot(op, modelOrBytes);
+    const bytes = modelBytes(op, modelOrBytes);
     this.init.bytes = bytes; // what a replacement worker starts from
     this.version++;
     for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'model', bytes } satisfies InferIn);
@@ -421,23 +421,6 @@ export class InferencePool {
   get replacedWorkers(): number {
     return this.replaced;
   }
-}
-
-/** The model as bytes: serialize(model) now, or the caller's bytes (copied when posted). */
-/**
- * The model as bytes, a snapshot: serialize(model) now (its refusal renamed for `op`), or a copy of the
- * caller's bytes (a replacement worker starts from them later: the caller may reuse its buffer). @internal
- */
-export function snapshot(op: string, m: Module | Uint8Array): Uint8Array {
-  if (m instanceof Module) {
-    try {
-      return serialize(m);
-    } catch (e) {
-      throw new Error((e as Error).message.replace(/^fathom\.serialize:/, `fathom.${op}:`), { cause: e });
-    }
-  }
-  if (m instanceof Uint8Array) return m.slice();
-  throw new Error(`fathom.${op}: model must be an nn.Module or the bytes of serialize(model), got ${show(m)}`);
 }
 
 /**

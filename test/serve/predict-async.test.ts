@@ -15,7 +15,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualSeed, nn, ones, optim, prune, randn, serve, setBackend, Tensor } from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/index.js';
 import { liveWorkers } from '../../lib/serve/fit.js';
-import { Snapshot, hasPredictWorker } from '../../lib/serve/snapshot.js';
+import { hasPredictWorker } from '../../lib/serve/snapshot.js';
+import { Snapshot } from '../../lib/serve/model-bytes.js';
 import { registerScale, Scale } from '../helpers/scale.js';
 
 const backends = nativeBinding() ? (['native', 'ts'] as const) : (['ts'] as const);
