@@ -106,6 +106,7 @@ export interface BatchingStats {
 interface Sample {
   shape: number[];
   dtype: string;
+  /** The model snapshot its requests are answered with (setModel starts a new sample). */
   version: number;
   confirmed: boolean;
   /** Batches of this sample sent and not answered. */
@@ -113,9 +114,8 @@ interface Sample {
 }
 interface Request {
   n: number;
-  /** The sample it was accepted under: its batches hold rows of that sample only. */
+  /** The sample it was accepted under (and so its snapshot version): its batches hold rows of that sample only. */
   sample: Sample;
-  version: number; // the model snapshot it is answered with
   /** Rows still in batches not sent (n at the call; 0 once all are handed to the pool). */
   unsent: number;
   done: number; // rows answered
@@ -143,8 +143,7 @@ interface Batch {
   rows: number; // rows in it
   row: number; // values per row
   segs: Segment[];
-  sample: Sample;
-  version: number;
+  sample: Sample; // its requests' sample, shape and snapshot version
 }
 
 const OPTIONS: OptionSpec = { maxBatchSize: 'number', maxDelayMs: 'number', maxQueue: 'number', answersPerTurn: 'number', workers: 'number', imports: 'array', nice: 'number', threads: 'number', timeoutMs: 'number' };
@@ -276,7 +275,7 @@ export class BatchingPredictor {
       // Only a request that is accepted sets the shape (one refused or already cancelled must not lock it).
       const sample = s ?? (this.sample = { shape: xs.slice(1), dtype: x.dtype, version: this.version, confirmed: false, running: 0 });
       return new Promise<Tensor>((resolve, reject) => {
-        const r: Request = { n: xs[0], sample, version: this.version, unsent: xs[0], done: 0, t0: performance.now(), resolve, reject, signal };
+        const r: Request = { n: xs[0], sample, unsent: xs[0], done: 0, t0: performance.now(), resolve, reject, signal };
         this.enqueue(r, x.data);
         if (signal) this.watchers.watch(r, signal);
         this.schedule();
@@ -334,7 +333,7 @@ export class BatchingPredictor {
     this.closing ??= (async () => {
       this.closed = true;
       this.schedule();
-      if (this.batches.length > 0 || this.inFlight > 0 || this.delivering > 0) await new Promise<void>((r) => { this.drained = r; });
+      if (!this.idle()) await new Promise<void>((r) => { this.drained = r; });
       this.disarm();
       this.spare = []; // nothing more to batch: the kept buffers can go
       if (this.ownsPool) await this.pool.close();
@@ -352,7 +351,7 @@ export class BatchingPredictor {
     let from = 0;
     while (from < r.n) {
       let b = this.batches.length > 0 ? this.batches[this.batches.length - 1] : undefined;
-      if (!b || b.rows === this.maxBatchSize || b.sample !== r.sample || b.version !== r.version) {
+      if (!b || b.rows === this.maxBatchSize || b.sample !== r.sample) {
         b = this.newBatch(r, row, r.n - from);
         this.batches.push(b);
       } else if (b.rows === b.capacity) {
@@ -376,7 +375,7 @@ export class BatchingPredictor {
     const bytesPerRow = row * 4;
     const capacity = this.maxBatchSize * bytesPerRow <= BATCH_BYTES ? this.maxBatchSize : Math.min(this.maxBatchSize, Math.max(want, Math.floor(BATCH_BYTES / Math.max(1, bytesPerRow))));
     const buf = this.batchBuffer(capacity * bytesPerRow);
-    return { buf, data: r.sample.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf), capacity, rows: 0, row, segs: [], sample: r.sample, version: r.version };
+    return { buf, data: r.sample.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf), capacity, rows: 0, row, segs: [], sample: r.sample };
   }
 
   /** More room in a batch whose rows are large (newBatch): double it, up to maxBatchSize rows. */
@@ -394,7 +393,7 @@ export class BatchingPredictor {
     while (this.batches.length > 0 && this.inFlight < this.maxInFlight) {
       const head = this.batches[0];
       // Not the newest batch: full, or closed by a setModel or a new sample, so it goes now.
-      const due = this.closed || this.batches.length > 1 || head.rows >= this.maxBatchSize || head.version < this.version ||
+      const due = this.closed || this.batches.length > 1 || head.rows >= this.maxBatchSize || head.sample.version < this.version ||
         performance.now() - head.segs[0].r.t0 >= this.maxDelayMs;
       if (!due) break;
       this.runBatch(this.batches.shift()!);
@@ -409,7 +408,12 @@ export class BatchingPredictor {
     } else {
       this.disarm();
     }
-    if (this.batches.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
+    if (this.idle()) this.drained?.();
+  }
+
+  /** Nothing waiting, running or being answered (what close() waits for). */
+  private idle(): boolean {
+    return this.batches.length === 0 && this.inFlight === 0 && this.delivering === 0;
   }
 
   private disarm(): void {
@@ -420,14 +424,14 @@ export class BatchingPredictor {
 
   /** Hands batch b (one snapshot version, one per-sample shape) to the pool as one forward pass. */
   private runBatch(b: Batch): void {
-    const { segs, rows, sample, version } = b;
+    const { segs, rows, sample } = b;
     for (const { r, k } of segs) {
       if (r.unsent === r.n && r.signal) this.watchers.unwatch(r, r.signal); // started: no longer cancellable
       r.unsent -= k;
       if (r.unsent === 0) this.waiting--;
     }
     this.queuedRows -= rows;
-    this.applySwaps(version);
+    this.applySwaps(sample.version);
     this.inFlight++;
     this.counts.batches++;
     this.counts.rows += rows;
@@ -532,7 +536,7 @@ export class BatchingPredictor {
         return;
       }
       this.delivering--;
-      if (this.batches.length === 0 && this.inFlight === 0 && this.delivering === 0) this.drained?.();
+      if (this.idle()) this.drained?.();
     };
     this.delivering++;
     slice(0);
