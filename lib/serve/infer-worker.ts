@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { nativeBinding, setBackend } from '../backend/index.js';
-import { importAll, outgoing } from './share.js';
+import { answer, importAll, wireError } from './share.js';
 import { deserialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
@@ -49,24 +49,15 @@ async function main(): Promise<void> {
       load(m.bytes);
       return;
     }
-    try {
+    const [reply, transfer] = answer(m.id, () => {
       if (!model) throw modelError ?? new Error('fathom.InferencePool: no model');
-      const x = Tensor.from(m.x);
-      const y = predict(model, x, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
-      const transfer: ArrayBuffer[] = [];
-      const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
-      const reply: InferOut = { type: 'result', id: m.id, outputs, list: Array.isArray(y) };
-      port.postMessage(reply, transfer);
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      const reply: InferOut = { type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack };
-      port.postMessage(reply);
-    }
+      return predict(model, Tensor.from(m.x), m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
+    });
+    port.postMessage(reply satisfies InferOut, transfer);
   });
   port.postMessage({ type: 'ready' } satisfies InferOut);
 }
 
 main().catch((e: unknown) => {
-  const err = e instanceof Error ? e : new Error(String(e));
-  port.postMessage({ type: 'fatal', name: err.name, message: err.message, stack: err.stack } satisfies InferOut);
+  port.postMessage({ type: 'fatal', ...wireError(e) } satisfies InferOut);
 });

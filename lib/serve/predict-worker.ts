@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '../tensor/tensor.js';
 import { setBackend } from '../backend/index.js';
-import { importAll, outgoing, revive } from './share.js';
+import { answer, importAll, revive, wireError } from './share.js';
 import { deserialize, serialize } from '../io/serialize.js';
 import { predict } from '../models/training.js';
 import type { Module } from '../layers/module.js';
@@ -66,27 +66,20 @@ async function handle(m: PredictIn): Promise<void> {
       const bytes = serialize(model);
       port.postMessage({ type: 'exported', bytes } satisfies PredictOut, [bytes.buffer as ArrayBuffer]);
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ type: 'exported', error: { name: err.name, message: err.message, stack: err.stack } } satisfies PredictOut);
+      port.postMessage({ type: 'exported', error: wireError(e) } satisfies PredictOut);
     }
     return;
   }
   const t0 = performance.now(); // the request's time here: the caller sizes its hand-offs by it
-  try {
+  const [reply, transfer] = answer(m.id, () => {
     if (!model || modelError) throw modelError ?? new Error('fathom.predictAsync: no model');
-    const y = predict(model, revive(m.x) as Tensor, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
-    const transfer: ArrayBuffer[] = [];
-    const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
-    port.postMessage({ type: 'result', id: m.id, outputs, list: Array.isArray(y), ms: performance.now() - t0 } satisfies PredictOut, transfer);
-  } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    port.postMessage({ type: 'error', id: m.id, name: err.name, message: err.message, stack: err.stack, ms: performance.now() - t0 } satisfies PredictOut);
-  }
+    return predict(model, revive(m.x) as Tensor, m.batchSize === undefined ? undefined : { batchSize: m.batchSize });
+  });
+  port.postMessage({ ...reply, ms: performance.now() - t0 } satisfies PredictOut, transfer);
 }
 
 function fatal(e: unknown): void {
-  const err = e instanceof Error ? e : new Error(String(e));
-  port.postMessage({ type: 'fatal', name: err.name, message: err.message, stack: err.stack } satisfies PredictOut);
+  port.postMessage({ type: 'fatal', ...wireError(e) } satisfies PredictOut);
 }
 
 async function main(): Promise<void> {

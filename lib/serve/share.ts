@@ -134,3 +134,33 @@ export function checkTimeoutMs(op: string, ms: number | undefined): number | und
   if (ms !== undefined && !(ms > 0 && Number.isFinite(ms))) throw new Error(`fathom.${op}: options.timeoutMs must be a finite number of milliseconds > 0, got ${show(ms)}`);
   return ms;
 }
+
+/** An error as it crosses threads (the receiver rebuilds it: fit.ts workerError). @internal */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+/** e as it crosses threads. @internal */
+export function wireError(e: unknown): WireError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, message: err.message, stack: err.stack };
+}
+
+/** A worker's answer to request `id`: its outputs, or the error computing them threw. @internal */
+export type WireAnswer = { type: 'result'; id: number; outputs: WireTensor[]; list: boolean } | ({ type: 'error'; id: number } & WireError);
+
+/**
+ * Runs a worker's request (`compute`: a predict) and returns the message that answers it, with the output
+ * buffers to transfer (InferencePool's and predictAsync's workers). @internal
+ */
+export function answer(id: number, compute: () => Tensor | Tensor[]): [WireAnswer, ArrayBuffer[]] {
+  const transfer: ArrayBuffer[] = [];
+  try {
+    const y = compute();
+    const outputs = Array.isArray(y) ? y.map((t) => outgoing(t, transfer)) : [outgoing(y, transfer)];
+    return [{ type: 'result', id, outputs, list: Array.isArray(y) }, transfer];
+  } catch (e) {
+    return [{ type: 'error', id, ...wireError(e) }, []];
+  }
+}

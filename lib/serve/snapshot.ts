@@ -64,7 +64,7 @@ import type { Tensors } from '../models/multi.js';
 import { closeIdleFitWorkers, liveWorkers, workerError, workerExecArgv, workerImports, workerScript, type AbortSignalLike } from './fit.js';
 import { asyncPredict } from './hook.js';
 import { Snapshot } from './model-bytes.js';
-import { SignalWatchers, checkTimeoutMs, isAbortSignal, type WireTensor, type WireTensors } from './share.js';
+import { SignalWatchers, checkTimeoutMs, isAbortSignal, type WireError, type WireTensor, type WireTensors } from './share.js';
 
 export interface PredictAsyncOptions {
   /** Rows per forward pass inside the worker (predict's batchSize). Default 256. */
@@ -134,13 +134,6 @@ const OPTIONS: OptionSpec = { batchSize: 'number', imports: 'array', idleTimeout
 const OP = 'predictAsync';
 const DEFAULT_IDLE_MS = 5000;
 
-/** An error as it crosses threads. */
-interface ErrorInfo {
-  name: string;
-  message: string;
-  stack?: string;
-}
-
 /** One call: x (copied at the call), how to answer it, and its place in the process-wide call order. */
 interface Request {
   /** Call order over every model (seq): who waited first when workers are capped. */
@@ -200,7 +193,7 @@ class Entry {
   private sentImports: Set<string>;
   private sentBackend: 'native' | 'ts';
   /** The model a worker not started yet starts from (bytes, or the error its predecessor held instead of a model). */
-  private start?: { bytes?: Uint8Array; error?: ErrorInfo };
+  private start?: { bytes?: Uint8Array; error?: WireError };
   private timer?: ReturnType<typeof setTimeout>;
   idleMs = DEFAULT_IDLE_MS;
   /** Set when the entry is done for (closed or failed): the model's next call makes a new one. */
