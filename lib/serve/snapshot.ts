@@ -109,7 +109,7 @@ export interface PredictAsyncOptions {
 export interface PredictInit {
   /** The model; absent when the worker it replaces held none (it starts with `error` instead). */
   bytes?: Uint8Array;
-  error?: { name: string; message: string; stack?: string };
+  error?: WireError;
   backend: 'native' | 'ts';
   imports: string[];
 }
@@ -125,7 +125,7 @@ export type PredictIn =
 /** Messages from the predict worker. @internal */
 export type PredictOut =
   | { type: 'ready' }
-  | { type: 'exported'; bytes?: Uint8Array; error?: { name: string; message: string; stack?: string } }
+  | { type: 'exported'; bytes?: Uint8Array; error?: WireError }
   | { type: 'result'; id: number; outputs: WireTensor[]; list: boolean; ms: number }
   | { type: 'error'; id: number; name: string; message: string; stack?: string; ms: number }
   | { type: 'fatal'; name: string; message: string; stack?: string };
